@@ -1,0 +1,222 @@
+//! The syntax tree. Every node has a span; error nodes stand where the parser recovered, so the
+//! rest of the tree is still usable by later phases.
+
+use crate::Span;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Name {
+    pub text: String,
+    pub span: Span,
+}
+
+/// A dotted path such as `aws.kms.Key` or `eks.cluster`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Path {
+    pub segments: Vec<Name>,
+    pub span: Span,
+}
+
+impl Path {
+    pub fn text(&self) -> String {
+        let parts: Vec<&str> = self.segments.iter().map(|s| s.text.as_str()).collect();
+        parts.join(".")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub span: Span,
+    /// The `##` doc comment directly above the item.
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Global,
+    Regional,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ItemKind {
+    Import { path: String, path_span: Span, alias: Name },
+    Region { name: Name, fields: Vec<Assign> },
+    Param { name: Name, ty: TypeExpr, default: Option<Expr> },
+    Let { name: Name, ty: Option<TypeExpr>, value: Expr },
+    Resource { ty: Path, name: Name, placement: Option<Expr>, body: Vec<Assign> },
+    Use { module: Path, name: Name, placement: Option<Expr>, args: Vec<Assign> },
+    Output { name: Name, ty: Option<TypeExpr>, value: Expr },
+    Module { name: Name, region_var: Option<Name>, items: Vec<Item> },
+    For { var: Name, iter: Expr, items: Vec<Item> },
+    If { cond: Expr, then_items: Vec<Item>, else_items: Option<Vec<Item>> },
+    Fn { name: Name, params: Vec<FnParam>, ret: TypeExpr, body: Expr },
+    Enum { name: Name, variants: Vec<Variant> },
+    Record { name: Name, fields: Vec<FieldDecl> },
+    ResourceType { path: Path, scope: Scope, lookup: bool, fields: Vec<FieldDecl> },
+    /// Tokens the parser skipped while recovering from a syntax error.
+    Error,
+}
+
+impl ItemKind {
+    /// The name this item declares, if any.
+    pub fn name(&self) -> Option<&Name> {
+        match self {
+            ItemKind::Import { alias, .. } => Some(alias),
+            ItemKind::Region { name, .. }
+            | ItemKind::Param { name, .. }
+            | ItemKind::Let { name, .. }
+            | ItemKind::Resource { name, .. }
+            | ItemKind::Use { name, .. }
+            | ItemKind::Output { name, .. }
+            | ItemKind::Module { name, .. }
+            | ItemKind::Fn { name, .. }
+            | ItemKind::Enum { name, .. }
+            | ItemKind::Record { name, .. } => Some(name),
+            ItemKind::ResourceType { path, .. } => path.segments.last(),
+            ItemKind::For { .. } | ItemKind::If { .. } | ItemKind::Error => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FnParam {
+    pub name: Name,
+    pub ty: TypeExpr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variant {
+    pub name: Name,
+    /// AWS's wire value when it differs from the identifier (`aurora_postgresql = "aurora-postgresql"`).
+    pub wire: Option<String>,
+    pub doc: Option<String>,
+}
+
+/// A field of a `record` or `resource_type`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDecl {
+    pub name: Name,
+    pub ty: TypeExpr,
+    pub default: Option<Expr>,
+    pub computed: bool,
+    pub forces_new: bool,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+/// `name = value` in a resource body, region, `use` arguments or a record literal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assign {
+    pub name: Name,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypeExpr {
+    pub kind: TypeExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeExprKind {
+    /// `String`, `Int`, `Bool`, `Region`, or a user enum/record name.
+    Named(Path),
+    /// `List<T>`, `Map<K, V>`, `Secret<T>`.
+    Generic { name: Name, args: Vec<TypeExpr> },
+    Ref { target: Path, placement: Option<PlacementSpec> },
+    Optional(Box<TypeExpr>),
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlacementSpec {
+    Same(Span),
+    Any(Span),
+    Fixed(String, Span),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Coalesce,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "||",
+            BinOp::And => "&&",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Coalesce => "??",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StrPart {
+    Text(String),
+    Interp(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arg {
+    pub name: Option<Name>,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExprKind {
+    Int(i64),
+    Bool(bool),
+    None,
+    Str(Vec<StrPart>),
+    Name(Name),
+    /// `.Variant`: an enum variant whose enum is known from the expected type.
+    Variant(Name),
+    List(Vec<Expr>),
+    Record(Vec<Assign>),
+    ListComp { var: Name, iter: Box<Expr>, cond: Option<Box<Expr>>, body: Box<Expr> },
+    MapComp { var: Name, iter: Box<Expr>, cond: Option<Box<Expr>>, key: Box<Expr>, value: Box<Expr> },
+    If { cond: Box<Expr>, then_expr: Box<Expr>, else_expr: Box<Expr> },
+    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary { op: UnOp, expr: Box<Expr> },
+    Field { base: Box<Expr>, name: Name },
+    Index { base: Box<Expr>, args: Vec<Expr> },
+    Call { callee: Box<Expr>, args: Vec<Arg> },
+    Error,
+}

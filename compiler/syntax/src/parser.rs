@@ -1,0 +1,569 @@
+//! The chumsky grammar over lexer tokens. See `docs/grammar.md` for the grammar in one page.
+//!
+//! Recovery happens at three levels so that one mistake never hides the next: a broken item is
+//! skipped up to the next item keyword, a broken `name = value` line up to the next `name =`, and a
+//! broken parenthesised or bracketed expression up to its closing delimiter.
+
+use chumsky::input::{Input as _, ValueInput};
+use chumsky::prelude::*;
+
+use crate::ast::*;
+use crate::lexer::Tok;
+use crate::Span;
+
+type Extra<'t> = extra::Err<Rich<'t, Tok, SimpleSpan>>;
+
+fn op<'t, I>(p: &'static str) -> impl Parser<'t, I, Tok, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    just(Tok::Op(p))
+}
+
+fn kw<'t, I>(k: &'static str) -> impl Parser<'t, I, Tok, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    just(Tok::Kw(k))
+}
+
+fn ident<'t, I>() -> impl Parser<'t, I, Name, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    select! { Tok::Ident(s) => s }
+        .map_with(|text, e| Name { text, span: Span::from(e.span()) })
+        .labelled("identifier")
+}
+
+fn path<'t, I>() -> impl Parser<'t, I, Path, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    ident()
+        .separated_by(op(".").then(ident().rewind()))
+        .at_least(1)
+        .collect::<Vec<_>>()
+        .map_with(|segments, e| Path { segments, span: Span::from(e.span()) })
+}
+
+/// A plain string literal without interpolation (import paths, fixed placements, wire values).
+fn plain_string<'t, I>() -> impl Parser<'t, I, String, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    select! { Tok::StrText(s) => s }
+        .or_not()
+        .delimited_by(just(Tok::StrStart), just(Tok::StrEnd))
+        .map(Option::unwrap_or_default)
+        .labelled("string")
+}
+
+fn is_closer(t: &Tok) -> bool {
+    matches!(t, Tok::Op("}" | "]" | ")") | Tok::InterpEnd | Tok::StrEnd)
+}
+
+/// One balanced token tree: a bracketed group, or any single token that closes nothing.
+fn token_tree<'t, I>() -> impl Parser<'t, I, (), Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    recursive(|tt| {
+        let group = |open: &'static str, close: &'static str| {
+            tt.clone().repeated().delimited_by(op(open), op(close)).ignored()
+        };
+        choice((
+            group("{", "}"),
+            group("[", "]"),
+            group("(", ")"),
+            any().filter(|t: &Tok| !is_closer(t)).ignored(),
+        ))
+    })
+}
+
+fn item_start<'t, I>() -> impl Parser<'t, I, (), Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    one_of([
+        Tok::Kw("import"),
+        Tok::Ident("region".to_string()),
+        Tok::Kw("param"),
+        Tok::Kw("let"),
+        Tok::Kw("resource"),
+        Tok::Kw("use"),
+        Tok::Kw("output"),
+        Tok::Kw("module"),
+        Tok::Kw("for"),
+        Tok::Kw("if"),
+        Tok::Kw("fn"),
+        Tok::Kw("enum"),
+        Tok::Kw("record"),
+        Tok::Kw("resource_type"),
+    ])
+    .ignored()
+}
+
+pub(crate) fn type_expr<'t, I>() -> impl Parser<'t, I, TypeExpr, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    recursive(|ty| {
+        let placement = choice((
+            select! { Tok::Ident(s) if s == "same" => () }
+                .map_with(|_, e| PlacementSpec::Same(Span::from(e.span()))),
+            select! { Tok::Ident(s) if s == "any" => () }
+                .map_with(|_, e| PlacementSpec::Any(Span::from(e.span()))),
+            plain_string().map_with(|s, e| PlacementSpec::Fixed(s, Span::from(e.span()))),
+        ))
+        .labelled("placement (`same`, `any` or a region code)");
+        let reference = select! { Tok::Ident(s) if s == "Ref" => () }
+            .ignore_then(
+                path()
+                    .then(op("@").ignore_then(placement).or_not())
+                    .delimited_by(op("<"), op(">")),
+            )
+            .map(|(target, placement)| TypeExprKind::Ref { target, placement });
+        let generic = ident()
+            .then(
+                ty.clone()
+                    .separated_by(op(","))
+                    .at_least(1)
+                    .collect::<Vec<_>>()
+                    .delimited_by(op("<"), op(">")),
+            )
+            .map(|(name, args)| TypeExprKind::Generic { name, args });
+        let base = choice((reference, generic, path().map(TypeExprKind::Named)))
+            .map_with(|kind, e| TypeExpr { kind, span: Span::from(e.span()) });
+        base.then(op("?").or_not())
+            .map_with(|(t, q), e| match q {
+                Some(_) => TypeExpr { kind: TypeExprKind::Optional(Box::new(t)), span: Span::from(e.span()) },
+                None => t,
+            })
+            .labelled("type")
+    })
+}
+
+pub(crate) fn expr<'t, I>() -> impl Parser<'t, I, Expr, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    recursive(|expr| {
+        let mk = |kind, e: SimpleSpan| Expr { kind, span: e.into() };
+
+        let str_part = choice((
+            select! { Tok::StrText(s) => StrPart::Text(s) },
+            expr.clone()
+                .delimited_by(just(Tok::InterpStart), just(Tok::InterpEnd))
+                .recover_with(via_parser(nested_delimiters(
+                    Tok::InterpStart,
+                    Tok::InterpEnd,
+                    [(Tok::Op("("), Tok::Op(")")), (Tok::Op("["), Tok::Op("]"))],
+                    |span: SimpleSpan| Expr { kind: ExprKind::Error, span: span.into() },
+                )))
+                .map(StrPart::Interp),
+        ));
+        let string = str_part
+            .repeated()
+            .collect::<Vec<_>>()
+            .delimited_by(just(Tok::StrStart), just(Tok::StrEnd))
+            .map(ExprKind::Str);
+
+        let key = ident().or(plain_string().map_with(|text, e| Name { text, span: Span::from(e.span()) }));
+        let assign = key
+            .then_ignore(op("="))
+            .then(expr.clone())
+            .map_with(|(name, value), e| Assign { name, value, span: Span::from(e.span()) });
+        let comp_head = kw("for")
+            .ignore_then(ident())
+            .then_ignore(kw("in"))
+            .then(expr.clone())
+            .then(kw("if").ignore_then(expr.clone()).or_not())
+            .then_ignore(op(":"));
+
+        let list_comp = comp_head
+            .clone()
+            .then(expr.clone())
+            .map(|(((var, iter), cond), body)| ExprKind::ListComp {
+                var,
+                iter: Box::new(iter),
+                cond: cond.map(Box::new),
+                body: Box::new(body),
+            });
+        let list = expr
+            .clone()
+            .separated_by(op(","))
+            .allow_trailing()
+            .collect::<Vec<_>>()
+            .map(ExprKind::List);
+        let bracketed = list_comp.or(list).delimited_by(op("["), op("]"));
+
+        let map_comp = comp_head
+            .then(expr.clone())
+            .then_ignore(op("=>"))
+            .then(expr.clone())
+            .map(|((((var, iter), cond), key), value)| ExprKind::MapComp {
+                var,
+                iter: Box::new(iter),
+                cond: cond.map(Box::new),
+                key: Box::new(key),
+                value: Box::new(value),
+            });
+        let record = assign
+            .separated_by(op(",").or_not())
+            .allow_trailing()
+            .collect::<Vec<_>>()
+            .map(ExprKind::Record);
+        let braced = map_comp.or(record).delimited_by(op("{"), op("}"));
+
+        let if_expr = kw("if")
+            .ignore_then(expr.clone())
+            .then(expr.clone().delimited_by(op("{"), op("}")))
+            .then_ignore(kw("else"))
+            .then(expr.clone().delimited_by(op("{"), op("}")))
+            .map(|((c, t), f)| ExprKind::If {
+                cond: Box::new(c),
+                then_expr: Box::new(t),
+                else_expr: Box::new(f),
+            });
+
+        let atom = choice((
+            select! { Tok::Int(n) => ExprKind::Int(n) },
+            kw("true").to(ExprKind::Bool(true)),
+            kw("false").to(ExprKind::Bool(false)),
+            kw("none").to(ExprKind::None),
+            string,
+            ident().map(ExprKind::Name),
+            op(".").ignore_then(ident()).map(ExprKind::Variant),
+            bracketed,
+            braced,
+            if_expr,
+        ))
+        .map_with(move |kind, e| mk(kind, e.span()))
+        .or(expr.clone().delimited_by(op("("), op(")")))
+        .recover_with(via_parser(nested_delimiters(
+            Tok::Op("("),
+            Tok::Op(")"),
+            [(Tok::Op("["), Tok::Op("]")), (Tok::Op("{"), Tok::Op("}"))],
+            |span: SimpleSpan| Expr { kind: ExprKind::Error, span: span.into() },
+        )))
+        .recover_with(via_parser(nested_delimiters(
+            Tok::Op("["),
+            Tok::Op("]"),
+            [(Tok::Op("("), Tok::Op(")")), (Tok::Op("{"), Tok::Op("}"))],
+            |span: SimpleSpan| Expr { kind: ExprKind::Error, span: span.into() },
+        )))
+        .labelled("expression")
+        .boxed();
+
+        enum Post {
+            Field(Name),
+            Index(Vec<Expr>),
+            Call(Vec<Arg>),
+        }
+        let arg = ident()
+            .then_ignore(op("="))
+            .or_not()
+            .then(expr.clone())
+            .map(|(name, value)| Arg { name, value });
+        let post = choice((
+            op(".").ignore_then(ident()).map(Post::Field),
+            expr.clone()
+                .separated_by(op(","))
+                .at_least(1)
+                .allow_trailing()
+                .collect::<Vec<_>>()
+                .delimited_by(op("["), op("]"))
+                .map(Post::Index),
+            arg.separated_by(op(","))
+                .allow_trailing()
+                .collect::<Vec<_>>()
+                .delimited_by(op("("), op(")"))
+                .map(Post::Call),
+        ));
+        let postfix = atom.foldl_with(post.repeated(), |base, p, e| {
+            let kind = match p {
+                Post::Field(name) => ExprKind::Field { base: Box::new(base), name },
+                Post::Index(args) => ExprKind::Index { base: Box::new(base), args },
+                Post::Call(args) => ExprKind::Call { callee: Box::new(base), args },
+            };
+            Expr { kind, span: Span::from(e.span()) }
+        });
+
+        let unary = choice((op("!").to(UnOp::Not), op("-").to(UnOp::Neg)))
+            .map_with(|o, e| (o, e.span()))
+            .repeated()
+            .foldr_with(postfix, |(o, s), rhs: Expr, _| {
+                let span = Span::from(s).cover(rhs.span);
+                Expr { kind: ExprKind::Unary { op: o, expr: Box::new(rhs) }, span }
+            })
+            .boxed();
+
+        let binary = |prev: chumsky::Boxed<'t, 't, I, Expr, Extra<'t>>, ops: &'static [(&'static str, BinOp)]| {
+            let choice_op = ops
+                .iter()
+                .map(|(sym, bop)| op(sym).to(*bop).boxed())
+                .reduce(|a, b| a.or(b).boxed())
+                .expect("at least one operator");
+            prev.clone()
+                .foldl(choice_op.then(prev).repeated(), |lhs: Expr, (bop, rhs): (BinOp, Expr)| {
+                    let span = lhs.span.cover(rhs.span);
+                    Expr { kind: ExprKind::Binary { op: bop, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+                })
+                .boxed()
+        };
+        let prod = binary(unary, &[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Rem)]);
+        let sum = binary(prod, &[("+", BinOp::Add), ("-", BinOp::Sub)]);
+        let cmp = binary(
+            sum,
+            &[
+                ("==", BinOp::Eq),
+                ("!=", BinOp::Ne),
+                ("<=", BinOp::Le),
+                (">=", BinOp::Ge),
+                ("<", BinOp::Lt),
+                (">", BinOp::Gt),
+            ],
+        );
+        let and = binary(cmp, &[("&&", BinOp::And)]);
+        let or = binary(and, &[("||", BinOp::Or)]);
+        binary(or, &[("??", BinOp::Coalesce)])
+    })
+}
+
+/// `name = value` lines inside `{ }`, each recovered on its own.
+fn assign_block<'t, I>() -> impl Parser<'t, I, Vec<Assign>, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    let key = ident().or(plain_string().map_with(|text, e| Name { text, span: Span::from(e.span()) }));
+    let assign_start = key.clone().then(op("=")).ignored();
+    let assign = key
+        .then_ignore(op("="))
+        .then(expr())
+        .map_with(|(name, value), e| Some(Assign { name, value, span: Span::from(e.span()) }))
+        .recover_with(via_parser(
+            token_tree()
+                .then(token_tree().and_is(assign_start.not()).repeated())
+                .to(None),
+        ));
+    assign
+        .then_ignore(op(",").or_not())
+        .repeated()
+        .collect::<Vec<_>>()
+        .map(|v| v.into_iter().flatten().collect())
+        .delimited_by(op("{"), op("}"))
+        .recover_with(via_parser(nested_delimiters(
+            Tok::Op("{"),
+            Tok::Op("}"),
+            [(Tok::Op("("), Tok::Op(")")), (Tok::Op("["), Tok::Op("]"))],
+            |_| Vec::new(),
+        )))
+}
+
+fn field_decl<'t, I>() -> impl Parser<'t, I, FieldDecl, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    ident()
+        .then_ignore(op(":"))
+        .then(type_expr())
+        .then(op("=").ignore_then(expr()).or_not())
+        .then(choice((kw("computed"), kw("forces_new"))).repeated().collect::<Vec<_>>())
+        .map_with(|(((name, ty), default), attrs), e| FieldDecl {
+            name,
+            ty,
+            default,
+            computed: attrs.contains(&Tok::Kw("computed")),
+            forces_new: attrs.contains(&Tok::Kw("forces_new")),
+            doc: None,
+            span: Span::from(e.span()),
+        })
+}
+
+pub(crate) fn items<'t, I>() -> impl Parser<'t, I, Vec<Item>, Extra<'t>>
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    let item = recursive(|item| {
+        let block = item
+            .repeated()
+            .collect::<Vec<_>>()
+            .delimited_by(op("{"), op("}"))
+            .recover_with(via_parser(nested_delimiters(
+                Tok::Op("{"),
+                Tok::Op("}"),
+                [(Tok::Op("("), Tok::Op(")")), (Tok::Op("["), Tok::Op("]"))],
+                |_| Vec::new(),
+            )))
+            .boxed();
+        let placement = op("@").ignore_then(expr()).or_not();
+
+        let import = kw("import")
+            .ignore_then(plain_string().map_with(|s, e| (s, Span::from(e.span()))))
+            .then_ignore(kw("as"))
+            .then(ident())
+            .map(|((path, path_span), alias)| ItemKind::Import { path, path_span, alias });
+        // `region` is a contextual keyword: inside modules it is also the usual name of the
+        // placement variable (`module m @ region { ... region.code ... }`).
+        let region = select! { Tok::Ident(s) if s == "region" => () }
+            .ignore_then(ident())
+            .then(assign_block())
+            .map(|(name, fields)| ItemKind::Region { name, fields });
+        let param = kw("param")
+            .ignore_then(ident())
+            .then_ignore(op(":"))
+            .then(type_expr())
+            .then(op("=").ignore_then(expr()).or_not())
+            .map(|((name, ty), default)| ItemKind::Param { name, ty, default });
+        let let_ = kw("let")
+            .ignore_then(ident())
+            .then(op(":").ignore_then(type_expr()).or_not())
+            .then_ignore(op("="))
+            .then(expr())
+            .map(|((name, ty), value)| ItemKind::Let { name, ty, value });
+        let resource = kw("resource")
+            .ignore_then(path())
+            .then(ident())
+            .then(placement.clone())
+            .then(assign_block())
+            .map(|(((ty, name), placement), body)| ItemKind::Resource { ty, name, placement, body });
+        let use_ = kw("use")
+            .ignore_then(path())
+            .then_ignore(kw("as"))
+            .then(ident())
+            .then(placement)
+            .then(assign_block())
+            .map(|(((module, name), placement), args)| ItemKind::Use { module, name, placement, args });
+        let output = kw("output")
+            .ignore_then(ident())
+            .then(op(":").ignore_then(type_expr()).or_not())
+            .then_ignore(op("="))
+            .then(expr())
+            .map(|((name, ty), value)| ItemKind::Output { name, ty, value });
+        let module = kw("module")
+            .ignore_then(ident())
+            .then(op("@").ignore_then(ident()).or_not())
+            .then(block.clone())
+            .map(|((name, region_var), items)| ItemKind::Module { name, region_var, items });
+        let for_ = kw("for")
+            .ignore_then(ident())
+            .then_ignore(kw("in"))
+            .then(expr())
+            .then(block.clone())
+            .map(|((var, iter), items)| ItemKind::For { var, iter, items });
+        let if_ = recursive(|if_| {
+            kw("if")
+                .ignore_then(expr())
+                .then(block.clone())
+                .then(
+                    kw("else")
+                        .ignore_then(
+                            block
+                                .clone()
+                                .or(if_.map_with(|kind, e| vec![Item { kind, span: Span::from(e.span()), doc: None }])),
+                        )
+                        .or_not(),
+                )
+                .map(|((cond, then_items), else_items)| ItemKind::If { cond, then_items, else_items })
+        });
+        let fn_ = kw("fn")
+            .ignore_then(ident())
+            .then(
+                ident()
+                    .then_ignore(op(":"))
+                    .then(type_expr())
+                    .map(|(name, ty)| FnParam { name, ty })
+                    .separated_by(op(","))
+                    .allow_trailing()
+                    .collect::<Vec<_>>()
+                    .delimited_by(op("("), op(")")),
+            )
+            .then_ignore(op("->"))
+            .then(type_expr())
+            .then_ignore(op("="))
+            .then(expr())
+            .map(|(((name, params), ret), body)| ItemKind::Fn { name, params, ret, body });
+        let variant = ident()
+            .then(op("=").ignore_then(plain_string()).or_not())
+            .map(|(name, wire)| Variant { name, wire, doc: None });
+        let enum_ = kw("enum")
+            .ignore_then(ident())
+            .then(
+                variant
+                    .separated_by(op(","))
+                    .allow_trailing()
+                    .collect::<Vec<_>>()
+                    .delimited_by(op("{"), op("}")),
+            )
+            .map(|(name, variants)| ItemKind::Enum { name, variants });
+        let record = kw("record")
+            .ignore_then(ident())
+            .then(
+                field_decl()
+                    .separated_by(op(",").or_not())
+                    .allow_trailing()
+                    .collect::<Vec<_>>()
+                    .delimited_by(op("{"), op("}")),
+            )
+            .map(|(name, fields)| ItemKind::Record { name, fields });
+        let resource_type = kw("resource_type")
+            .ignore_then(path())
+            .then(choice((kw("global").to(Scope::Global), kw("regional").to(Scope::Regional))))
+            .then(kw("lookup").or_not().map(|l| l.is_some()))
+            .then(
+                field_decl()
+                    .then_ignore(op(",").or_not())
+                    .repeated()
+                    .collect::<Vec<_>>()
+                    .delimited_by(op("{"), op("}")),
+            )
+            .map(|(((path, scope), lookup), fields)| ItemKind::ResourceType { path, scope, lookup, fields });
+
+        choice((
+            import,
+            region,
+            param,
+            let_,
+            resource,
+            use_,
+            output,
+            module,
+            for_,
+            if_,
+            fn_,
+            enum_,
+            record,
+            resource_type,
+        ))
+        .map_with(|kind, e| Item { kind, span: Span::from(e.span()), doc: None })
+        .recover_with(via_parser(
+            token_tree()
+                .then(token_tree().and_is(item_start().not()).repeated())
+                .map_with(|_, e| Item { kind: ItemKind::Error, span: Span::from(e.span()), doc: None }),
+        ))
+        .boxed()
+    });
+    // At the top level a stray closing delimiter is junk too.
+    let stray = any()
+        .filter(is_closer)
+        .then(token_tree().and_is(item_start().not()).repeated())
+        .map_with(|_, e| Item { kind: ItemKind::Error, span: Span::from(e.span()), doc: None })
+        .validate(|it, e, emitter| {
+            emitter.emit(Rich::custom(e.span(), "unmatched closing delimiter"));
+            it
+        });
+    item.or(stray).repeated().collect::<Vec<_>>().then_ignore(end())
+}
+
+/// Runs the item grammar over a token list.
+pub(crate) fn parse_tokens(
+    tokens: &[(Tok, SimpleSpan)],
+    src_len: usize,
+) -> (Vec<Item>, Vec<Rich<'_, Tok, SimpleSpan>>) {
+    let eoi = SimpleSpan::from(src_len..src_len);
+    let (out, errs) = items()
+        .parse(tokens.map(eoi, |(t, s)| (t, s)))
+        .into_output_errors();
+    (out.unwrap_or_default(), errs)
+}
