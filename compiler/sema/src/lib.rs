@@ -1,1 +1,63 @@
-//! placeholder
+//! `carbonc-sema`: the salsa database and everything that understands a program: item collection,
+//! name resolution, types, evaluation of loops and modules, placement and the AWS domain rules.
+//!
+//! Architecture invariant: pure. No file system, network or clock: files arrive as salsa inputs
+//! ([`SourceFile`]) set by the CLI or the language server, which both ask the same queries. Nothing
+//! here depends on the AWS SDK or on LSP types.
+
+mod builtins;
+mod check;
+mod cidr;
+mod db;
+mod eval;
+mod items;
+mod regions;
+mod rules;
+mod suggest;
+mod ty;
+mod value;
+
+use carbonc_diagnostics::Diagnostic;
+
+pub use check::{check_file, file_exports, Export, ModuleSig};
+pub use db::{resolve_import_path, Db, RootDatabase, SourceFile, Workspace};
+pub use eval::{evaluate_program, FieldVal, Instance, Program, RegionInfo};
+pub use items::{catalog, file_imports, parse_file};
+pub use ty::{Catalog, Placement, ResourceSchema, Ty};
+pub use value::{Origin, Value};
+
+/// Every diagnostic of the program rooted at `root`: syntax, names and types of each file, then
+/// placement and domain rules on the evaluated program. Sorted by file and position.
+#[salsa::tracked(returns(ref))]
+pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
+    let mut files = vec![root];
+    let mut i = 0;
+    while i < files.len() {
+        for imp in file_imports(db, files[i]) {
+            if let Some(f) = db.workspace().files(db).get(&imp.path)
+                && !files.contains(f)
+            {
+                files.push(*f);
+            }
+        }
+        i += 1;
+    }
+    let mut out: Vec<Diagnostic> = Vec::new();
+    for f in &files {
+        out.extend(check_file(db, *f).iter().cloned());
+    }
+    // Evaluation assumes a well-formed program: with syntax or type errors it would only repeat them.
+    if out.iter().all(|d| !d.is_error()) {
+        let program = evaluate_program(db, root);
+        out.extend(program.diags.iter().cloned());
+        out.extend(rules::check(program, catalog(db)));
+    }
+    out.sort_by(|a, b| (&a.primary.file, a.primary.span, a.code).cmp(&(&b.primary.file, b.primary.span, b.code)));
+    out.dedup();
+    out
+}
+
+/// The paths `root` imports, directly or not, that the loader should bring into the workspace.
+pub fn imported_paths(db: &dyn Db, file: SourceFile) -> Vec<String> {
+    file_imports(db, file).iter().map(|i| i.path.clone()).collect()
+}

@@ -1,0 +1,40 @@
+//! Loading files from disk into the database, following imports.
+
+use std::collections::BTreeSet;
+
+use carbonc_sema::{imported_paths, RootDatabase, SourceFile};
+
+/// Why a path could not be read, in one line.
+pub fn read(path: &str) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    })?;
+    if meta.is_dir() {
+        return Err("is a directory, not a .carbon file".into());
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| format!("is not valid UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+}
+
+/// Loads `root` and every file it imports. Imports that cannot be read are recorded so that the
+/// checker reports them at the import.
+pub fn load_program(db: &mut RootDatabase, root: &str) -> Result<SourceFile, String> {
+    let text = read(root)?;
+    let file = db.set_file(root, text);
+    let mut seen = BTreeSet::from([root.to_string()]);
+    let mut todo = vec![file];
+    while let Some(f) = todo.pop() {
+        for path in imported_paths(db, f) {
+            if !seen.insert(path.clone()) || path.starts_with("std/") {
+                continue;
+            }
+            match read(&path) {
+                Ok(text) => todo.push(db.set_file(&path, text)),
+                Err(why) => db.set_unreadable(&path, why),
+            }
+        }
+    }
+    Ok(file)
+}

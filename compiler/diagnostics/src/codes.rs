@@ -1,0 +1,70 @@
+//! Every diagnostic code carbonc emits, with a one-line summary. `docs/diagnostics.md` is generated
+//! from this table (see the `diagnostics_doc_is_current` test), so the two never drift apart.
+
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub summary: &'static str,
+    pub fix: &'static str,
+}
+
+macro_rules! codes {
+    ($( $code:literal => $summary:literal, $fix:literal; )*) => {
+        pub const CODES: &[CodeInfo] = &[ $( CodeInfo { code: $code, summary: $summary, fix: $fix } ),* ];
+    };
+}
+
+codes! {
+    "E0001" => "Syntax error.", "Fix the text at the marked place; the message says what was expected.";
+    "E0101" => "A name is not declared in scope.", "Declare it, import the file that declares it, or fix the spelling.";
+    "E0102" => "A name is declared twice in the same scope.", "Rename one of the declarations.";
+    "E0103" => "Unknown resource type.", "Use a type from `stdlib/aws` (for example `aws.kms.Key`).";
+    "E0104" => "Unknown field for this resource, record or module.", "Remove the field or fix its name.";
+    "E0105" => "A required field is missing.", "Add the field; its type is in the schema.";
+    "E0106" => "A computed field is assigned.", "Remove it: AWS sets computed fields and they are known after apply.";
+    "E0107" => "Unknown function, or a value that cannot be called.", "Use one of the builtin functions or a declared `fn`.";
+    "E0108" => "Wrong number or kind of arguments.", "Pass the arguments the function or module declares.";
+    "E0109" => "Unknown module.", "Import the file that declares the module and use `alias.module`.";
+    "E0110" => "A resource family is indexed with the wrong keys.", "Index it with one key per enclosing `for` loop, for example `db_key[r]`.";
+    "E0111" => "Unknown enum variant.", "Use one of the variants the enum declares.";
+    "E0112" => "A declaration is not allowed here.", "Move it to where the message says it belongs.";
+    "E0113" => "A value needed at check time is not known.", "Loop over regions or values known before apply, not over parameters without a default or computed attributes.";
+    "E0201" => "Type mismatch.", "Give a value of the expected type.";
+    "E0202" => "No such field or attribute on this value.", "Use one of the fields the type declares.";
+    "E0203" => "This value cannot be indexed or iterated.", "Index lists, maps and resource families only; iterate lists and maps.";
+    "E0204" => "Evaluation error (bad CIDR, missing map key, division by zero, ...).", "Fix the value; the message names the operation that failed.";
+    "E0301" => "A reference points to a resource in another region where the schema demands the same region.", "Use the resource of the same region, usually by indexing the family with the loop's region.";
+    "E0302" => "A reference must point to a resource in a fixed region (for example us-east-1 for CloudFront certificates).", "Declare the referenced resource in the region the message names.";
+    "E0303" => "A regional resource has no placement.", "Add `@ region` after the resource name.";
+    "E0304" => "A global resource has a placement.", "Remove the `@ region`: global resources (IAM, Route53, CloudFront, ...) live in no region.";
+    "E0305" => "Unknown AWS region code.", "Use a region code such as `us-east-1` or `eu-west-1`.";
+    "E0306" => "A region declaration is invalid (missing code, bad role or maintenance window).", "Give `code`, `role` (`.primary` or `.secondary`) and `maintenance` as `ddd:hh:mm-ddd:hh:mm`.";
+    "E0307" => "A CLOUDFRONT-scope WAF resource is not in us-east-1.", "Place CLOUDFRONT-scope web ACLs, IP sets and rule groups in the us-east-1 region.";
+    "E0308" => "An ARN names a different region than the resource's placement.", "Place the lookup in the region the ARN names, or use the ARN of that region's resource.";
+    "E0401" => "Two members of an Aurora global database are in the same region.", "Give every member cluster its own region.";
+    "E0402" => "An Aurora global database does not have exactly one primary cluster.", "Mark exactly one member `global_role = .primary`.";
+    "E0403" => "An Aurora secondary cluster sets master credentials.", "Remove `master_username`/`master_password` from secondaries: they replicate the primary's.";
+    "E0404" => "An encrypted Aurora secondary has no KMS key in its region.", "Set `kms_key` to a key in the secondary's region.";
+    "E0405" => "Aurora global members differ in engine or engine version.", "Use the global cluster's engine and engine version in every member.";
+    "E0406" => "An Aurora global database has more than 10 secondary regions.", "Remove secondaries: AWS allows at most 10.";
+    "E0407" => "An Aurora global database instance class is not memory-optimized.", "Use a `db.r*` or `db.x*` instance class.";
+    "E0501" => "An ElastiCache Global Datastore has more than 2 secondary regions.", "Remove secondaries: AWS allows at most 2.";
+    "E0502" => "ElastiCache Global Datastore members differ in node type, engine version or shard count.", "Use the primary's node type, engine version and number of shards in every member.";
+    "E0503" => "ElastiCache Global Datastore members differ in at-rest encryption.", "Use the primary's at-rest encryption setting; it is fixed at creation.";
+    "E0601" => "Two Route53 latency records for the same name and type are in the same region.", "Keep one latency record per region per name and type.";
+    "E0602" => "Two Route53 records for the same name and type share a set identifier.", "Give every record a unique `set_identifier`, for example from the region code.";
+    "E0603" => "A Route53 latency record's region differs from its target's region.", "Set `latency_region` to the region of the resource the record points to.";
+    "E0604" => "A Route53 latency record has no health check.", "Attach a `health_check` so Route53 stops routing to an unhealthy region.";
+    "E0701" => "A CloudFront origin group does not have exactly two origins.", "Give the origin group a primary and a failover origin.";
+    "E0702" => "A CloudFront origin group uses a failover status code AWS does not accept.", "Use only 400, 403, 404, 416, 500, 502, 503 and 504.";
+    "E0703" => "A CloudFront origin group or cache behaviour names an unknown origin.", "Name an origin declared in `origins` (or an origin group).";
+    "E0801" => "An EKS node group's AMI type does not match its instance family.", "Use a GPU AMI type (such as `AL2023_x86_64_NVIDIA`) for GPU instances, an ARM AMI for Graviton, and a standard AMI otherwise.";
+    "E0802" => "An EKS secrets-encryption key is not a symmetric key.", "Use a KMS key with `key_spec = .SYMMETRIC_DEFAULT`.";
+    "E0901" => "Maintenance windows overlap so that fewer than two regions are available.", "Stagger the regions' `maintenance` windows.";
+    "E1001" => "A secret flows into a non-secret place (a plain field, tag, name, output or string).", "Keep it in `Secret<...>` fields, or convert it visibly with `reveal(...)` if exposing it is intended.";
+    "E1101" => "A file cannot be read (missing, a directory, not UTF-8).", "Check the path; imports are relative to the importing file.";
+    "E1102" => "Files import each other in a cycle.", "Move the shared declarations into a third file that both import.";
+}
+
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    CODES.iter().find(|c| c.code == code)
+}

@@ -1,0 +1,142 @@
+//! The salsa database: inputs and the database trait shared by the CLI and the language server.
+
+use std::collections::BTreeMap;
+
+/// One source file. `path` is the name shown to the user: the path as given on the command line
+/// (or relative to the importing file), or `std/...` for the embedded standard library.
+#[salsa::input(debug)]
+pub struct SourceFile {
+    #[returns(ref)]
+    pub path: String,
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// Every file the loader has brought in, by path, plus the paths it could not read and why.
+#[salsa::input(debug)]
+pub struct Workspace {
+    #[returns(ref)]
+    pub files: BTreeMap<String, SourceFile>,
+    #[returns(ref)]
+    pub unreadable: BTreeMap<String, String>,
+}
+
+#[salsa::db]
+pub trait Db: salsa::Database {
+    fn workspace(&self) -> Workspace;
+}
+
+/// The database used by the CLI, tests and (later) the language server.
+#[salsa::db]
+#[derive(Clone)]
+pub struct RootDatabase {
+    storage: salsa::Storage<Self>,
+    workspace: Option<Workspace>,
+}
+
+impl Default for RootDatabase {
+    fn default() -> Self {
+        RootDatabase::new(None)
+    }
+}
+
+impl RootDatabase {
+    /// `on_event` receives salsa's events; tests use it to see which queries re-ran.
+    pub fn new(on_event: Option<Box<dyn Fn(salsa::Event) + Send + Sync + 'static>>) -> Self {
+        let mut db = RootDatabase { storage: salsa::Storage::new(on_event), workspace: None };
+        let mut files = BTreeMap::new();
+        for (path, text) in carbonc_stdlib::FILES {
+            let path = format!("std/{path}");
+            let f = SourceFile::builder(path.clone(), text.to_string())
+                .durability(salsa::Durability::HIGH)
+                .new(&db);
+            files.insert(path, f);
+        }
+        db.workspace = Some(Workspace::new(&db, files, BTreeMap::new()));
+        db
+    }
+
+    /// Adds or replaces a file; returns its handle.
+    pub fn set_file(&mut self, path: &str, text: String) -> SourceFile {
+        use salsa::Setter;
+        let ws = self.workspace();
+        if let Some(f) = ws.files(self).get(path).copied() {
+            if f.text(self) != &text {
+                f.set_text(self).to(text);
+            }
+            return f;
+        }
+        let f = SourceFile::new(self, path.to_string(), text);
+        let mut files = ws.files(self).clone();
+        files.insert(path.to_string(), f);
+        ws.set_files(self).to(files);
+        f
+    }
+
+    /// Records that `path` could not be read, with a one-line reason.
+    pub fn set_unreadable(&mut self, path: &str, reason: String) {
+        use salsa::Setter;
+        let ws = self.workspace();
+        let mut bad = ws.unreadable(self).clone();
+        bad.insert(path.to_string(), reason);
+        ws.set_unreadable(self).to(bad);
+    }
+
+    pub fn file(&self, path: &str) -> Option<SourceFile> {
+        self.workspace().files(self).get(path).copied()
+    }
+}
+
+#[salsa::db]
+impl salsa::Database for RootDatabase {}
+
+#[salsa::db]
+impl Db for RootDatabase {
+    fn workspace(&self) -> Workspace {
+        self.workspace.expect("the workspace is created in RootDatabase::new")
+    }
+}
+
+/// Joins an import path to the importing file's directory, normalising `.` and `..`.
+pub fn resolve_import_path(from: &str, import: &str) -> String {
+    if let Some(rest) = import.strip_prefix("std/") {
+        let rest = rest.trim_end_matches(".carbon");
+        return format!("std/{rest}.carbon");
+    }
+    let mut parts: Vec<&str> = match from.rfind('/') {
+        Some(i) if !import.starts_with('/') => from[..i].split('/').collect(),
+        _ => Vec::new(),
+    };
+    if import.starts_with('/') {
+        parts.push("");
+    }
+    for seg in import.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != ".." && !p.is_empty()) {
+                    parts.pop();
+                } else {
+                    parts.push("..");
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_import_path;
+
+    #[test]
+    fn import_paths() {
+        assert_eq!(resolve_import_path("examples/global.carbon", "modules/eks.carbon"), "examples/modules/eks.carbon");
+        assert_eq!(resolve_import_path("examples/m/a.carbon", "../b.carbon"), "examples/b.carbon");
+        assert_eq!(resolve_import_path("a.carbon", "./b.carbon"), "b.carbon");
+        assert_eq!(resolve_import_path("a.carbon", "../b.carbon"), "../b.carbon");
+        assert_eq!(resolve_import_path("x/a.carbon", "std/aurora_global"), "std/aurora_global.carbon");
+        assert_eq!(resolve_import_path("/abs/a.carbon", "b.carbon"), "/abs/b.carbon");
+    }
+}

@@ -1,0 +1,264 @@
+//! Item collection: the prelude catalog, each file's imports and exports, the program's regions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use carbonc_syntax::ast::{self, ItemKind, TypeExpr, TypeExprKind};
+use carbonc_syntax::Parse;
+
+use crate::db::{resolve_import_path, Db, SourceFile};
+use crate::ty::{Catalog, EnumDef, FieldSchema, Placement, RecordDef, ResourceSchema, Ty};
+
+#[salsa::tracked(returns(ref))]
+pub fn parse_file(db: &dyn Db, file: SourceFile) -> Parse {
+    carbonc_syntax::parse(file.text(db))
+}
+
+/// The resource schemas, enums and records of the prelude (`stdlib/aws/*.carbon`).
+#[salsa::tracked(returns(ref))]
+pub fn catalog(db: &dyn Db) -> Catalog {
+    let mut cat = Catalog::default();
+    for (path, file) in db.workspace().files(db) {
+        let Some(ns) = carbonc_stdlib::prelude_namespace(path) else { continue };
+        let parse = parse_file(db, *file);
+        let resolve = |p: &ast::Path| -> Option<Ty> { prelude_named(&ns, parse, p) };
+        for it in &parse.items {
+            match &it.kind {
+                ItemKind::Enum { name, variants } => {
+                    let id = format!("{ns}.{}", name.text);
+                    cat.enums.insert(id.clone(), enum_def(id, variants, it.doc.clone()));
+                }
+                ItemKind::Record { name, fields } => {
+                    let id = format!("{ns}.{}", name.text);
+                    let fields = fields.iter().map(|f| field_schema(f, path, &resolve)).collect();
+                    cat.records.insert(id.clone(), RecordDef { id, fields, doc: it.doc.clone() });
+                }
+                ItemKind::ResourceType { path: tp, scope, lookup, fields } => {
+                    let fields = fields.iter().map(|f| field_schema(f, path, &resolve)).collect();
+                    cat.resources.insert(
+                        tp.text(),
+                        ResourceSchema {
+                            name: tp.text(),
+                            scope: *scope,
+                            lookup: *lookup,
+                            fields,
+                            doc: it.doc.clone(),
+                            file: path.clone(),
+                            span: tp.span,
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    cat.enums.insert(
+        crate::regions::ROLE_ENUM.into(),
+        EnumDef {
+            id: crate::regions::ROLE_ENUM.into(),
+            variants: vec![
+                ("primary".into(), "primary".into(), Some("The region that holds the writers.".into())),
+                ("secondary".into(), "secondary".into(), Some("A region that serves reads and takes over on failover.".into())),
+            ],
+            doc: Some("The role of a region.".into()),
+        },
+    );
+    cat
+}
+
+fn prelude_named(ns: &str, parse: &Parse, p: &ast::Path) -> Option<Ty> {
+    let text = p.text();
+    if p.segments.len() == 1 {
+        for it in &parse.items {
+            match &it.kind {
+                ItemKind::Enum { name, .. } if name.text == text => return Some(Ty::Enum(format!("{ns}.{text}"))),
+                ItemKind::Record { name, .. } if name.text == text => {
+                    return Some(Ty::Record(format!("{ns}.{text}")));
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+pub(crate) fn enum_def(id: String, variants: &[ast::Variant], doc: Option<String>) -> EnumDef {
+    EnumDef {
+        id,
+        variants: variants
+            .iter()
+            .map(|v| (v.name.text.clone(), v.wire.clone().unwrap_or_else(|| v.name.text.clone()), v.doc.clone()))
+            .collect(),
+        doc,
+    }
+}
+
+pub(crate) fn field_schema(f: &ast::FieldDecl, file: &str, resolve: &dyn Fn(&ast::Path) -> Option<Ty>) -> FieldSchema {
+    FieldSchema {
+        name: f.name.text.clone(),
+        ty: lower_type(&f.ty, resolve, &mut |_, _| {}),
+        default: f.default.clone(),
+        computed: f.computed,
+        forces_new: f.forces_new,
+        doc: f.doc.clone(),
+        file: file.to_string(),
+        span: f.span,
+    }
+}
+
+/// Lowers a written type. `resolve` finds enum and record names; `error` receives unknown names.
+pub(crate) fn lower_type(
+    te: &TypeExpr,
+    resolve: &dyn Fn(&ast::Path) -> Option<Ty>,
+    error: &mut dyn FnMut(carbonc_syntax::Span, String),
+) -> Ty {
+    match &te.kind {
+        TypeExprKind::Named(p) => match p.text().as_str() {
+            "String" => Ty::String,
+            "Int" => Ty::Int,
+            "Bool" => Ty::Bool,
+            "Region" => Ty::Region,
+            _ => match resolve(p) {
+                Some(t) => t,
+                None => {
+                    error(p.span, format!("unknown type `{}`", p.text()));
+                    Ty::Unknown
+                }
+            },
+        },
+        TypeExprKind::Generic { name, args } => {
+            let mut lowered: Vec<Ty> = args.iter().map(|a| lower_type(a, resolve, error)).collect();
+            let want = match name.text.as_str() {
+                "List" | "Secret" => 1,
+                "Map" => 2,
+                _ => {
+                    error(name.span, format!("unknown generic type `{}`", name.text));
+                    return Ty::Unknown;
+                }
+            };
+            if lowered.len() != want {
+                error(te.span, format!("`{}` takes {want} type argument(s)", name.text));
+                return Ty::Unknown;
+            }
+            match name.text.as_str() {
+                "List" => Ty::List(Box::new(lowered.remove(0))),
+                "Secret" => Ty::Secret(Box::new(lowered.remove(0))),
+                _ => {
+                    if lowered[0] != Ty::String {
+                        error(args[0].span, "map keys are `String`".to_string());
+                    }
+                    Ty::Map(Box::new(lowered.remove(1)))
+                }
+            }
+        }
+        TypeExprKind::Ref { target, placement } => Ty::Ref {
+            target: target.text(),
+            placement: placement.as_ref().map(|p| match p {
+                ast::PlacementSpec::Same(_) => Placement::Same,
+                ast::PlacementSpec::Any(_) => Placement::Any,
+                ast::PlacementSpec::Fixed(r, _) => Placement::Fixed(r.clone()),
+            }),
+        },
+        TypeExprKind::Optional(t) => match lower_type(t, resolve, error) {
+            Ty::Optional(t) => Ty::Optional(t),
+            t => Ty::Optional(Box::new(t)),
+        },
+        TypeExprKind::Error => Ty::Unknown,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Import {
+    pub alias: String,
+    /// The workspace path the import resolves to.
+    pub path: String,
+    pub span: carbonc_syntax::Span,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn file_imports(db: &dyn Db, file: SourceFile) -> Vec<Import> {
+    parse_file(db, file)
+        .items
+        .iter()
+        .filter_map(|it| match &it.kind {
+            ItemKind::Import { path, path_span, alias } => Some(Import {
+                alias: alias.text.clone(),
+                path: resolve_import_path(file.path(db), path),
+                span: *path_span,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Import edges that close a cycle, as `(from, to)`; the checker does not follow them.
+#[salsa::tracked(returns(ref))]
+pub fn import_cycle_edges(db: &dyn Db) -> BTreeSet<(String, String)> {
+    let files = db.workspace().files(db);
+    let mut graph: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (path, f) in files {
+        if path.starts_with("std/aws/") {
+            continue;
+        }
+        graph.insert(path, file_imports(db, *f).iter().map(|i| i.path.clone()).collect());
+    }
+    // Depth-first search; an edge to a node on the stack closes a cycle.
+    let mut back = BTreeSet::new();
+    let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+    fn visit<'a>(
+        n: &'a str,
+        graph: &'a BTreeMap<&'a str, Vec<String>>,
+        state: &mut BTreeMap<&'a str, u8>,
+        back: &mut BTreeSet<(String, String)>,
+    ) {
+        state.insert(n, 1);
+        for m in graph.get(n).into_iter().flatten() {
+            match state.get(m.as_str()) {
+                Some(1) => {
+                    back.insert((n.to_string(), m.clone()));
+                }
+                Some(_) => {}
+                None => {
+                    if let Some((k, _)) = graph.get_key_value(m.as_str()) {
+                        visit(k, graph, state, back);
+                    }
+                }
+            }
+        }
+        state.insert(n, 2);
+    }
+    let keys: Vec<&str> = graph.keys().copied().collect();
+    for k in keys {
+        if !state.contains_key(k) {
+            visit(k, &graph, &mut state, &mut back);
+        }
+    }
+    back
+}
+
+/// The names of the program's regions, visible in every file, as `(name, code)`.
+#[salsa::tracked(returns(ref))]
+pub fn region_names(db: &dyn Db) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, f) in db.workspace().files(db) {
+        if path.starts_with("std/") {
+            continue;
+        }
+        for it in &parse_file(db, *f).items {
+            if let ItemKind::Region { name, fields } = &it.kind {
+                let code = fields
+                    .iter()
+                    .find(|a| a.name.text == "code")
+                    .and_then(|a| match &a.value.kind {
+                        ast::ExprKind::Str(parts) => match parts.as_slice() {
+                            [ast::StrPart::Text(t)] => Some(t.clone()),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                out.push((name.text.clone(), code));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,138 @@
+//! Values of the evaluator. Values known only after apply are [`Value::Unknown`], which remembers
+//! the region its data comes from so that placement rules can still be checked.
+
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    None,
+    List(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    Record(BTreeMap<String, Value>),
+    Enum { id: String, variant: String, wire: String },
+    Region { idx: usize, code: String },
+    /// A reference to a resource instance, by address.
+    Ref { addr: String },
+    /// An instance of a module, by address.
+    Module { addr: String },
+    /// A resource or module family declared inside `for` loops, before indexing.
+    Family { base: String, keys: usize, module: bool },
+    /// A builtin or user function, an imported file, or an enum used as a path prefix.
+    Path(String),
+    Secret(Box<Value>),
+    /// Known only after apply (a computed attribute) or at plan time (a parameter without value).
+    Unknown { origin: Origin, region: Option<usize> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `address.attribute`, set by AWS.
+    AfterApply(String),
+    /// A parameter whose value is given at plan time.
+    Param(String),
+    /// A value that could not be computed because of an error reported elsewhere.
+    Error,
+}
+
+impl Value {
+    pub fn error() -> Value {
+        Value::Unknown { origin: Origin::Error, region: None }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Value::Unknown { .. })
+    }
+
+    pub fn is_secret(&self) -> bool {
+        matches!(self, Value::Secret(_))
+    }
+
+    /// Removes a `Secret` wrapper.
+    pub fn reveal(&self) -> &Value {
+        match self {
+            Value::Secret(v) => v.reveal(),
+            v => v,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self.reveal() {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.reveal() {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self.reveal() {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn variant(&self) -> Option<&str> {
+        match self.reveal() {
+            Value::Enum { variant, .. } => Some(variant),
+            _ => None,
+        }
+    }
+
+    /// The text of a scalar as it appears in interpolation.
+    pub fn display_plain(&self) -> Result<String, String> {
+        Ok(match self {
+            Value::Str(s) => s.clone(),
+            Value::Int(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Enum { wire, .. } => wire.clone(),
+            Value::Region { code, .. } => code.clone(),
+            Value::Secret(v) => v.display_plain()?,
+            v => return Err(format!("{} cannot be turned into a string", v.kind())),
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "a string",
+            Value::Int(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            Value::None => "`none`",
+            Value::List(_) => "a list",
+            Value::Map(_) => "a map",
+            Value::Record(_) => "a record",
+            Value::Enum { .. } => "an enum value",
+            Value::Region { .. } => "a region",
+            Value::Ref { .. } => "a resource reference",
+            Value::Module { .. } => "a module instance",
+            Value::Family { .. } => "a resource family",
+            Value::Path(_) => "a name",
+            Value::Secret(_) => "a secret",
+            Value::Unknown { .. } => "a value known after apply",
+        }
+    }
+
+    /// The region the data of this value comes from, if it is the same for all of its parts.
+    pub fn provenance(&self, inst_region: &dyn Fn(&str) -> Option<usize>) -> Option<usize> {
+        match self {
+            Value::Unknown { region, .. } => *region,
+            Value::Ref { addr } => inst_region(addr),
+            Value::Secret(v) => v.provenance(inst_region),
+            Value::List(items) => {
+                let regs: Vec<Option<usize>> = items.iter().map(|v| v.provenance(inst_region)).collect();
+                match regs.first() {
+                    Some(Some(r)) if regs.iter().all(|x| *x == Some(*r)) => Some(*r),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
