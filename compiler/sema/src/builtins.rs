@@ -37,7 +37,7 @@ pub fn signature(name: &str) -> Option<&'static str> {
 /// The result type of a call, or a message saying what is wrong with the arguments.
 pub fn check(name: &str, args: &[Ty]) -> Result<Ty, String> {
     let secret = args.iter().any(Ty::is_secret) && name != "reveal";
-    let plain: Vec<Ty> = args.iter().map(|t| strip_secret(t).clone()).collect();
+    let plain: Vec<Ty> = args.iter().map(|t| as_map(strip_secret(t))).collect();
     let arity = |n: usize| -> Result<(), String> {
         if args.len() == n {
             Ok(())
@@ -171,6 +171,17 @@ pub fn check(name: &str, args: &[Ty]) -> Result<Ty, String> {
     Ok(if secret { out.secret() } else { out })
 }
 
+/// A record literal used as a map: `{ team = "x" }` is a `Map<String, String>`.
+fn as_map(t: &Ty) -> Ty {
+    match t {
+        Ty::AnonRecord(fs) => {
+            let first = fs.first().map_or(Ty::Unknown, |(_, t)| t.clone());
+            if fs.iter().all(|(_, t)| *t == first) { Ty::Map(Box::new(first)) } else { Ty::Map(Box::new(Ty::Unknown)) }
+        }
+        t => t.clone(),
+    }
+}
+
 fn strip_secret(t: &Ty) -> &Ty {
     match t {
         Ty::Secret(t) => t,
@@ -190,6 +201,14 @@ fn compatible(actual: &Ty, want: &Ty) -> bool {
 /// Evaluates a builtin on known values. Unknown arguments give an unknown result (caller's job).
 pub fn eval(name: &str, args: &[Value]) -> Result<Value, String> {
     use Value as V;
+    let args: Vec<Value> = args
+        .iter()
+        .map(|a| match a {
+            V::Record(m) => V::Map(m.clone()),
+            a => a.clone(),
+        })
+        .collect();
+    let args = args.as_slice();
     let s = |i: usize| -> Result<&str, String> {
         match args.get(i) {
             Some(V::Str(s)) => Ok(s),

@@ -872,7 +872,11 @@ impl<'a> Checker<'a> {
                 self.check_expr(cond, &Ty::Bool, "a condition");
                 let a = self.infer(then_expr, expected);
                 let b = self.infer(else_expr, expected.or(Some(&a)));
-                if compatible(&b, &a) { a } else if compatible(&a, &b) { b } else {
+                if a == Ty::NoneTy && b != Ty::NoneTy {
+                    Ty::Optional(Box::new(b))
+                } else if b == Ty::NoneTy && a != Ty::NoneTy {
+                    Ty::Optional(Box::new(a))
+                } else if compatible(&b, &a) { a } else if compatible(&a, &b) { b } else {
                     self.err("E0201", else_expr.span, format!("`if` branches differ: `{a}` and `{b}`"), format!("this is `{b}`"), Some("make both branches the same type".into()));
                     Ty::Unknown
                 }
