@@ -3,11 +3,11 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use carbonc_diagnostics::{render_github, render_human, render_json, Diagnostic};
-use carbonc_sema::{check_program, RootDatabase};
+use carbonc_diagnostics::{Diagnostic, render_github, render_human, render_json};
+use carbonc_sema::{RootDatabase, check_program};
 
-use crate::load::load_program;
 use crate::MessageFormat;
+use carbonc_cli::load::load_program;
 
 pub fn run(files: &[String], format: MessageFormat) -> ExitCode {
     let mut db = RootDatabase::default();
@@ -35,10 +35,18 @@ pub fn run(files: &[String], format: MessageFormat) -> ExitCode {
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(out.as_bytes());
         if errors + warnings > 0 {
-            let _ = writeln!(err, "{}: {errors} error(s), {warnings} warning(s)", if errors > 0 { "error" } else { "warning" });
+            let _ = writeln!(
+                err,
+                "{}: {errors} error(s), {warnings} warning(s)",
+                if errors > 0 { "error" } else { "warning" }
+            );
         }
     } else {
         let _ = std::io::stdout().lock().write_all(out.as_bytes());
     }
-    if failed || errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed || errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

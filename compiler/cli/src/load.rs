@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use carbonc_sema::{imported_paths, RootDatabase, SourceFile};
+use carbonc_sema::{RootDatabase, SourceFile, imported_paths};
 
 /// Why a path could not be read, in one line.
 pub fn read(path: &str) -> Result<String, String> {
@@ -15,7 +15,12 @@ pub fn read(path: &str) -> Result<String, String> {
         return Err("is a directory, not a .carbon file".into());
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| format!("is not valid UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Loads `root` and every file it imports. Imports that cannot be read are recorded so that the

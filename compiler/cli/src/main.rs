@@ -2,14 +2,17 @@
 //! them into the salsa database of `carbonc-sema` and renders what the queries return.
 
 mod check;
-mod load;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "carbonc", version, about = "A typed language and compiler for multi-region AWS")]
+#[command(
+    name = "carbonc",
+    version,
+    about = "A typed language and compiler for multi-region AWS"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,6 +44,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { files, message_format } => check::run(&files, message_format),
+        Command::Check {
+            files,
+            message_format,
+        } => check::run(&files, message_format),
     }
 }

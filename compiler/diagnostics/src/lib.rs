@@ -7,8 +7,8 @@
 mod codes;
 mod render;
 
-pub use codes::{lookup as code_info, CodeInfo, CODES};
-pub use render::{render_github, render_human, render_json, LineIndex};
+pub use codes::{CODES, CodeInfo, lookup as code_info};
+pub use render::{LineIndex, render_github, render_human, render_json};
 
 pub use carbonc_syntax::Span;
 
@@ -29,7 +29,11 @@ pub struct Label {
 
 impl Label {
     pub fn new(file: impl Into<String>, span: Span, message: impl Into<String>) -> Label {
-        Label { file: file.into(), span, message: message.into() }
+        Label {
+            file: file.into(),
+            span,
+            message: message.into(),
+        }
     }
 }
 

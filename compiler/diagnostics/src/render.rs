@@ -22,13 +22,19 @@ impl LineIndex {
         let offset = (offset as usize).min(text.len());
         let line = self.starts.partition_point(|s| *s <= offset) - 1;
         let start = self.starts[line];
-        let col = text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 }
 
 /// Renders diagnostics as a terminal would show them. `source` returns a file's text by name.
-pub fn render_human<'a>(diags: &[Diagnostic], source: &dyn Fn(&str) -> Option<&'a str>, color: bool) -> String {
+pub fn render_human<'a>(
+    diags: &[Diagnostic],
+    source: &dyn Fn(&str) -> Option<&'a str>,
+    color: bool,
+) -> String {
     let mut out = Vec::new();
     for d in diags {
         let kind = match d.severity {
@@ -46,20 +52,40 @@ pub fn render_human<'a>(diags: &[Diagnostic], source: &dyn Fn(&str) -> Option<&'
             add(&l.file);
         }
         let clamp = |file: &str, span: crate::Span| {
-            let len = files.iter().find(|(n, _)| n == file).map_or(0, |(_, t)| t.len());
+            let len = files
+                .iter()
+                .find(|(n, _)| n == file)
+                .map_or(0, |(_, t)| t.len());
             (span.start as usize).min(len)..(span.end as usize).min(len)
         };
-        let primary_color = if d.severity == Severity::Error { Color::Red } else { Color::Yellow };
-        let mut report = Report::build(kind, (d.primary.file.clone(), clamp(&d.primary.file, d.primary.span)))
-            .with_config(Config::default().with_index_type(IndexType::Byte).with_color(color))
-            .with_code(d.code)
-            .with_message(&d.title)
-            .with_label(
-                ariadne::Label::new((d.primary.file.clone(), clamp(&d.primary.file, d.primary.span)))
-                    .with_message(&d.primary.message)
-                    .with_color(primary_color)
-                    .with_order(0),
-            );
+        let primary_color = if d.severity == Severity::Error {
+            Color::Red
+        } else {
+            Color::Yellow
+        };
+        let mut report = Report::build(
+            kind,
+            (
+                d.primary.file.clone(),
+                clamp(&d.primary.file, d.primary.span),
+            ),
+        )
+        .with_config(
+            Config::default()
+                .with_index_type(IndexType::Byte)
+                .with_color(color),
+        )
+        .with_code(d.code)
+        .with_message(&d.title)
+        .with_label(
+            ariadne::Label::new((
+                d.primary.file.clone(),
+                clamp(&d.primary.file, d.primary.span),
+            ))
+            .with_message(&d.primary.message)
+            .with_color(primary_color)
+            .with_order(0),
+        );
         for (i, l) in d.secondary.iter().enumerate() {
             report = report.with_label(
                 ariadne::Label::new((l.file.clone(), clamp(&l.file, l.span)))
@@ -79,7 +105,11 @@ pub fn render_human<'a>(diags: &[Diagnostic], source: &dyn Fn(&str) -> Option<&'
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn position<'a>(source: &dyn Fn(&str) -> Option<&'a str>, file: &str, span: crate::Span) -> serde_json::Value {
+fn position<'a>(
+    source: &dyn Fn(&str) -> Option<&'a str>,
+    file: &str,
+    span: crate::Span,
+) -> serde_json::Value {
     let text = source(file).unwrap_or("");
     let idx = LineIndex::new(text);
     let (line, column) = idx.line_col(text, span.start);
@@ -121,7 +151,9 @@ pub fn render_json<'a>(diags: &[Diagnostic], source: &dyn Fn(&str) -> Option<&'a
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_prop(s: &str) -> String {

@@ -4,8 +4,25 @@ use crate::ty::Ty;
 use crate::value::Value;
 
 pub const NAMES: &[&str] = &[
-    "cidrsubnet", "cidrhost", "format", "join", "split", "upper", "lower", "replace", "length", "concat",
-    "contains", "keys", "values", "merge", "lookup", "range", "index_of", "reveal", "to_string",
+    "cidrsubnet",
+    "cidrhost",
+    "format",
+    "join",
+    "split",
+    "upper",
+    "lower",
+    "replace",
+    "length",
+    "concat",
+    "contains",
+    "keys",
+    "values",
+    "merge",
+    "lookup",
+    "range",
+    "index_of",
+    "reveal",
+    "to_string",
 ];
 
 /// One-line signature, for help texts and hover.
@@ -42,14 +59,21 @@ pub fn check(name: &str, args: &[Ty]) -> Result<Ty, String> {
         if args.len() == n {
             Ok(())
         } else {
-            Err(format!("`{name}` takes {n} argument(s) but {} were given", args.len()))
+            Err(format!(
+                "`{name}` takes {n} argument(s) but {} were given",
+                args.len()
+            ))
         }
     };
     let want = |i: usize, t: &Ty| -> Result<(), String> {
         if compatible(&plain[i], t) {
             Ok(())
         } else {
-            Err(format!("argument {} of `{name}` must be `{t}`, found `{}`", i + 1, plain[i]))
+            Err(format!(
+                "argument {} of `{name}` must be `{t}`, found `{}`",
+                i + 1,
+                plain[i]
+            ))
         }
     };
     let elem = |t: &Ty| match t {
@@ -111,9 +135,15 @@ pub fn check(name: &str, args: &[Ty]) -> Result<Ty, String> {
         "concat" => {
             arity(2)?;
             match (&plain[0], &plain[1]) {
-                (Ty::List(a), Ty::List(b)) if compatible(a, b) || compatible(b, a) => Ty::List(a.clone()),
+                (Ty::List(a), Ty::List(b)) if compatible(a, b) || compatible(b, a) => {
+                    Ty::List(a.clone())
+                }
                 (Ty::Unknown, t) | (t, Ty::Unknown) => t.clone(),
-                (a, b) => return Err(format!("`concat` takes two lists of one type, found `{a}` and `{b}`")),
+                (a, b) => {
+                    return Err(format!(
+                        "`concat` takes two lists of one type, found `{a}` and `{b}`"
+                    ));
+                }
             }
         }
         "contains" | "index_of" => {
@@ -122,14 +152,22 @@ pub fn check(name: &str, args: &[Ty]) -> Result<Ty, String> {
                 return Err(format!("`{name}` takes a list first, found `{}`", plain[0]));
             }
             want(1, &elem(&plain[0]))?;
-            if name == "contains" { Ty::Bool } else { Ty::Int }
+            if name == "contains" {
+                Ty::Bool
+            } else {
+                Ty::Int
+            }
         }
         "keys" | "values" => {
             arity(1)?;
             if !matches!(plain[0], Ty::Map(_) | Ty::Unknown | Ty::AnonRecord(_)) {
                 return Err(format!("`{name}` takes a map, found `{}`", plain[0]));
             }
-            if name == "keys" { Ty::List(Box::new(Ty::String)) } else { Ty::List(Box::new(elem(&plain[0]))) }
+            if name == "keys" {
+                Ty::List(Box::new(Ty::String))
+            } else {
+                Ty::List(Box::new(elem(&plain[0])))
+            }
         }
         "merge" => {
             arity(2)?;
@@ -162,7 +200,9 @@ pub fn check(name: &str, args: &[Ty]) -> Result<Ty, String> {
         "to_string" => {
             arity(1)?;
             match &plain[0] {
-                Ty::Int | Ty::Bool | Ty::String | Ty::Enum(_) | Ty::Region | Ty::Unknown => Ty::String,
+                Ty::Int | Ty::Bool | Ty::String | Ty::Enum(_) | Ty::Region | Ty::Unknown => {
+                    Ty::String
+                }
                 t => return Err(format!("`to_string` takes a scalar, found `{t}`")),
             }
         }
@@ -176,7 +216,11 @@ fn as_map(t: &Ty) -> Ty {
     match t {
         Ty::AnonRecord(fs) => {
             let first = fs.first().map_or(Ty::Unknown, |(_, t)| t.clone());
-            if fs.iter().all(|(_, t)| *t == first) { Ty::Map(Box::new(first)) } else { Ty::Map(Box::new(Ty::Unknown)) }
+            if fs.iter().all(|(_, t)| *t == first) {
+                Ty::Map(Box::new(first))
+            } else {
+                Ty::Map(Box::new(Ty::Unknown))
+            }
         }
         t => t.clone(),
     }
@@ -227,7 +271,8 @@ pub fn eval(name: &str, args: &[Value]) -> Result<Value, String> {
         "format" => V::Str(format_values(s(0)?, &args[1..])?),
         "join" => match args.get(1) {
             Some(V::List(items)) => {
-                let parts: Result<Vec<String>, String> = items.iter().map(|v| v.display_plain()).collect();
+                let parts: Result<Vec<String>, String> =
+                    items.iter().map(|v| v.display_plain()).collect();
                 V::Str(parts?.join(s(0)?))
             }
             _ => return Err("`join` takes a list".into()),
@@ -283,7 +328,9 @@ pub fn eval(name: &str, args: &[Value]) -> Result<Value, String> {
         "range" => {
             let k = n(0)?;
             if !(0..=10_000).contains(&k) {
-                return Err(format!("`range({k})`: the count must be between 0 and 10000"));
+                return Err(format!(
+                    "`range({k})`: the count must be between 0 and 10000"
+                ));
             }
             V::List((0..k).map(V::Int).collect())
         }
@@ -311,7 +358,12 @@ fn format_values(fmt: &str, args: &[Value]) -> Result<String, String> {
                 Some(v) => out.push_str(&v.display_plain()?),
                 None => return Err("`format` has more `%` verbs than arguments".into()),
             },
-            other => return Err(format!("`format`: unknown verb `%{}`", other.map(String::from).unwrap_or_default())),
+            other => {
+                return Err(format!(
+                    "`format`: unknown verb `%{}`",
+                    other.map(String::from).unwrap_or_default()
+                ));
+            }
         }
     }
     if next.next().is_some() {

@@ -5,12 +5,14 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use carbonc_diagnostics::{Diagnostic, Label};
-use carbonc_syntax::ast::{self, Expr, ExprKind, Item, ItemKind, Scope};
 use carbonc_syntax::Span;
+use carbonc_syntax::ast::{self, Expr, ExprKind, Item, ItemKind, Scope};
 
 use crate::builtins;
 use crate::db::{Db, SourceFile};
-use crate::items::{self, catalog, enum_def, file_imports, import_cycle_edges, parse_file, region_names};
+use crate::items::{
+    self, catalog, enum_def, file_imports, import_cycle_edges, parse_file, region_names,
+};
 use crate::suggest::did_you_mean;
 use crate::ty::{Catalog, EnumDef, FieldSchema, RecordDef, Ty};
 
@@ -52,7 +54,11 @@ pub fn file_exports(db: &dyn Db, file: SourceFile) -> BTreeMap<String, Export> {
 pub fn check_file(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
     let mut ck = Checker::new(db, file, false);
     for e in &parse_file(db, file).errors {
-        let mut d = Diagnostic::error("E0001", e.message.clone(), Label::new(ck.path.clone(), e.span, e.label.clone()));
+        let mut d = Diagnostic::error(
+            "E0001",
+            e.message.clone(),
+            Label::new(ck.path.clone(), e.span, e.label.clone()),
+        );
         if let Some(h) = &e.help {
             d = d.with_help(h.clone());
         }
@@ -72,7 +78,7 @@ enum Decl<'a> {
     Fn(&'a Item),
     Enum(&'a Item),
     Record(&'a Item),
-    Import(String),
+    Import,
 }
 
 pub(crate) struct Checker<'a> {
@@ -92,7 +98,13 @@ pub(crate) struct Checker<'a> {
     pub(crate) diags: Vec<Diagnostic>,
 }
 
-fn collect<'a>(items: &'a [Item], keys: usize, out: &mut BTreeMap<String, (Decl<'a>, Span)>, dups: &mut Vec<(String, Span, Span)>, top: bool) {
+fn collect<'a>(
+    items: &'a [Item],
+    keys: usize,
+    out: &mut BTreeMap<String, (Decl<'a>, Span)>,
+    dups: &mut Vec<(String, Span, Span)>,
+    top: bool,
+) {
     for it in items {
         let mut add = |name: &ast::Name, d: Decl<'a>| {
             if let Some((_, prev)) = out.get(&name.text) {
@@ -102,10 +114,20 @@ fn collect<'a>(items: &'a [Item], keys: usize, out: &mut BTreeMap<String, (Decl<
             }
         };
         match &it.kind {
-            ItemKind::Resource { ty, name, .. } => add(name, Decl::Resource { ty: ty.text(), keys }),
+            ItemKind::Resource { ty, name, .. } => add(
+                name,
+                Decl::Resource {
+                    ty: ty.text(),
+                    keys,
+                },
+            ),
             ItemKind::Use { module, name, .. } => add(name, Decl::Use { module, keys }),
             ItemKind::For { items, .. } => collect(items, keys + 1, out, dups, false),
-            ItemKind::If { then_items, else_items, .. } => {
+            ItemKind::If {
+                then_items,
+                else_items,
+                ..
+            } => {
                 collect(then_items, keys, out, dups, false);
                 if let Some(e) = else_items {
                     collect(e, keys, out, dups, false);
@@ -118,7 +140,7 @@ fn collect<'a>(items: &'a [Item], keys: usize, out: &mut BTreeMap<String, (Decl<
             ItemKind::Fn { name, .. } => add(name, Decl::Fn(it)),
             ItemKind::Enum { name, .. } => add(name, Decl::Enum(it)),
             ItemKind::Record { name, .. } => add(name, Decl::Record(it)),
-            ItemKind::Import { alias, path, .. } => add(alias, Decl::Import(path.clone())),
+            ItemKind::Import { alias, .. } => add(alias, Decl::Import),
             _ => {}
         }
     }
@@ -132,7 +154,8 @@ impl<'a> Checker<'a> {
         let ws = db.workspace();
         let mut imports = BTreeMap::new();
         for imp in file_imports(db, file) {
-            let ok = ws.files(db).contains_key(&imp.path) && !cycles.contains(&(path.clone(), imp.path.clone()));
+            let ok = ws.files(db).contains_key(&imp.path)
+                && !cycles.contains(&(path.clone(), imp.path.clone()));
             imports.insert(imp.alias.clone(), ok.then(|| imp.path.clone()));
         }
         let mut file_decls = BTreeMap::new();
@@ -160,9 +183,13 @@ impl<'a> Checker<'a> {
     }
 
     fn duplicate(&mut self, name: &str, span: Span, prev: Span) {
-        let d = Diagnostic::error("E0102", format!("`{name}` is declared twice"), self.label(span, "declared again here"))
-            .with_label(self.label(prev, "first declared here"))
-            .with_help("rename one of them");
+        let d = Diagnostic::error(
+            "E0102",
+            format!("`{name}` is declared twice"),
+            self.label(span, "declared again here"),
+        )
+        .with_label(self.label(prev, "first declared here"))
+        .with_help("rename one of them");
         self.emit(d);
     }
 
@@ -176,7 +203,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn err(&mut self, code: &'static str, span: Span, title: impl Into<String>, label: impl Into<String>, help: Option<String>) {
+    fn err(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        title: impl Into<String>,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) {
         let mut d = Diagnostic::error(code, title, self.label(span, label));
         if let Some(h) = help {
             d = d.with_help(h);
@@ -192,14 +226,20 @@ impl<'a> Checker<'a> {
 
     fn exports(&mut self) -> BTreeMap<String, Export> {
         let mut out = BTreeMap::new();
-        let decls: Vec<(String, Decl<'a>)> = self.file_decls.iter().map(|(k, (d, _))| (k.clone(), d.clone())).collect();
+        let decls: Vec<(String, Decl<'a>)> = self
+            .file_decls
+            .iter()
+            .map(|(k, (d, _))| (k.clone(), d.clone()))
+            .collect();
         for (name, d) in decls {
             let e = match d {
-                Decl::Import(_) => continue,
+                Decl::Import => continue,
                 Decl::Module(it) => Export::Module(self.module_sig(it)),
                 Decl::Fn(it) => Export::Fn(self.fn_sig(it)),
                 Decl::Enum(it) => match &it.kind {
-                    ItemKind::Enum { variants, .. } => Export::Enum(enum_def(self.user_type_id(&name), variants, it.doc.clone())),
+                    ItemKind::Enum { variants, .. } => {
+                        Export::Enum(enum_def(self.user_type_id(&name), variants, it.doc.clone()))
+                    }
                     _ => continue,
                 },
                 Decl::Record(_) => match self.record_def(&name) {
@@ -214,33 +254,65 @@ impl<'a> Checker<'a> {
     }
 
     fn module_sig(&mut self, it: &'a Item) -> ModuleSig {
-        let ItemKind::Module { name, region_var, items } = &it.kind else { unreachable!("module item") };
+        let ItemKind::Module {
+            name,
+            region_var,
+            items,
+        } = &it.kind
+        else {
+            unreachable!("module item")
+        };
         let mut params = Vec::new();
         let mut outputs = Vec::new();
         for sub in items {
             match &sub.kind {
-                ItemKind::Param { name, ty, default } => params.push((name.text.clone(), self.lower(ty, true), default.is_some())),
-                ItemKind::Output { name, ty: Some(ty), .. } => outputs.push((name.text.clone(), self.lower(ty, true))),
+                ItemKind::Param { name, ty, default } => {
+                    params.push((name.text.clone(), self.lower(ty, true), default.is_some()))
+                }
+                ItemKind::Output {
+                    name, ty: Some(ty), ..
+                } => outputs.push((name.text.clone(), self.lower(ty, true))),
                 _ => {}
             }
         }
-        ModuleSig { id: self.user_type_id(&name.text), regional: region_var.is_some(), params, outputs }
+        ModuleSig {
+            id: self.user_type_id(&name.text),
+            regional: region_var.is_some(),
+            params,
+            outputs,
+        }
     }
 
     fn fn_sig(&mut self, it: &'a Item) -> FnSig {
-        let ItemKind::Fn { params, ret, .. } = &it.kind else { unreachable!("fn item") };
+        let ItemKind::Fn { params, ret, .. } = &it.kind else {
+            unreachable!("fn item")
+        };
         FnSig {
-            params: params.iter().map(|p| (p.name.text.clone(), self.lower(&p.ty, true))).collect(),
+            params: params
+                .iter()
+                .map(|p| (p.name.text.clone(), self.lower(&p.ty, true)))
+                .collect(),
             ret: self.lower(ret, true),
         }
     }
 
     fn record_def(&mut self, name: &str) -> Option<RecordDef> {
-        let Some((Decl::Record(it), _)) = self.file_decls.get(name).cloned() else { return None };
-        let ItemKind::Record { fields, .. } = &it.kind else { return None };
+        let Some((Decl::Record(it), _)) = self.file_decls.get(name).cloned() else {
+            return None;
+        };
+        let ItemKind::Record { fields, .. } = &it.kind else {
+            return None;
+        };
         let resolve = |p: &ast::Path| self.resolve_type_name(p);
-        let fields = fields.iter().map(|f| items::field_schema(f, &self.path, &resolve)).collect();
-        Some(RecordDef { id: self.user_type_id(name), fields, doc: it.doc.clone() })
+        let fields = fields
+            .iter()
+            .map(|f| items::field_schema(f, &self.path, &resolve))
+            .collect();
+        Some(RecordDef {
+            id: self.user_type_id(name),
+            fields,
+            doc: it.doc.clone(),
+        })
     }
 
     // ---- name resolution ----------------------------------------------------------------------
@@ -286,7 +358,13 @@ impl<'a> Checker<'a> {
         };
         if !quiet {
             for (s, m) in errs {
-                self.err("E0101", s, capital(&m), "not declared", Some("declare the type, or import the file that declares it".into()));
+                self.err(
+                    "E0101",
+                    s,
+                    capital(&m),
+                    "not declared",
+                    Some("declare the type, or import the file that declares it".into()),
+                );
             }
         }
         if let Ty::Ref { target, .. } = &t
@@ -294,7 +372,13 @@ impl<'a> Checker<'a> {
             && !self.cat.resources.contains_key(target)
         {
             let help = did_you_mean(target, self.cat.resources.keys().map(String::as_str));
-            self.err("E0103", te.span, format!("Unknown resource type `{target}`"), "no schema has this name", help);
+            self.err(
+                "E0103",
+                te.span,
+                format!("Unknown resource type `{target}`"),
+                "no schema has this name",
+                help,
+            );
         }
         t
     }
@@ -306,18 +390,38 @@ impl<'a> Checker<'a> {
             return Some(d.clone());
         }
         let (d, _) = self.file_decls.get(name)?;
-        if self.module_decls.is_some() && matches!(d, Decl::Param(_) | Decl::Resource { .. } | Decl::Use { .. }) {
+        if self.module_decls.is_some()
+            && matches!(d, Decl::Param(_) | Decl::Resource { .. } | Decl::Use { .. })
+        {
             return None;
         }
         Some(d.clone())
     }
 
     fn decl_ty(&mut self, name: &str, d: &Decl<'a>, quiet: bool) -> Ty {
-        let in_module = self.module_decls.as_ref().is_some_and(|m| m.contains_key(name));
-        let family = |elem: Ty, keys: usize| if keys == 0 { elem } else { Ty::Family { elem: Box::new(elem), keys: vec![Ty::Unknown; keys] } };
+        let in_module = self
+            .module_decls
+            .as_ref()
+            .is_some_and(|m| m.contains_key(name));
+        let family = |elem: Ty, keys: usize| {
+            if keys == 0 {
+                elem
+            } else {
+                Ty::Family {
+                    elem: Box::new(elem),
+                    keys: vec![Ty::Unknown; keys],
+                }
+            }
+        };
         match d {
             Decl::Param(te) => self.lower(te, true),
-            Decl::Resource { ty, keys } => family(Ty::Ref { target: ty.clone(), placement: None }, *keys),
+            Decl::Resource { ty, keys } => family(
+                Ty::Ref {
+                    target: ty.clone(),
+                    placement: None,
+                },
+                *keys,
+            ),
             Decl::Use { module, keys } => {
                 let sig = self.module_by_path(module);
                 family(sig.map_or(Ty::Unknown, |s| Ty::Module(s.id)), *keys)
@@ -330,7 +434,9 @@ impl<'a> Checker<'a> {
                 if !self.let_visiting.borrow_mut().insert(key.clone()) {
                     return Ty::Unknown;
                 }
-                let ItemKind::Let { ty, value, .. } = &it.kind else { unreachable!("let item") };
+                let ItemKind::Let { ty, value, .. } = &it.kind else {
+                    unreachable!("let item")
+                };
                 let saved_quiet = self.quiet;
                 self.quiet = true;
                 let saved_locals = std::mem::take(&mut self.locals);
@@ -366,7 +472,9 @@ impl<'a> Checker<'a> {
     pub(crate) fn module_sig_by_id(&mut self, id: &str) -> Option<ModuleSig> {
         let (file, name) = id.rsplit_once("::")?;
         if file == self.path {
-            let Some((Decl::Module(it), _)) = self.file_decls.get(name).cloned() else { return None };
+            let Some((Decl::Module(it), _)) = self.file_decls.get(name).cloned() else {
+                return None;
+            };
             return Some(self.module_sig(it));
         }
         let f = self.db.workspace().files(self.db).get(file).copied()?;
@@ -382,8 +490,12 @@ impl<'a> Checker<'a> {
         }
         let (file, name) = id.rsplit_once("::")?;
         if file == self.path {
-            let Some((Decl::Enum(it), _)) = self.file_decls.get(name) else { return None };
-            let ItemKind::Enum { variants, .. } = &it.kind else { return None };
+            let Some((Decl::Enum(it), _)) = self.file_decls.get(name) else {
+                return None;
+            };
+            let ItemKind::Enum { variants, .. } = &it.kind else {
+                return None;
+            };
             return Some(enum_def(id.to_string(), variants, None));
         }
         let f = self.db.workspace().files(self.db).get(file).copied()?;
@@ -416,7 +528,10 @@ impl<'a> Checker<'a> {
         if self.locals.is_empty() {
             self.locals.push(BTreeMap::new());
         }
-        self.locals.last_mut().expect("a scope").insert(name.to_string(), ty);
+        self.locals
+            .last_mut()
+            .expect("a scope")
+            .insert(name.to_string(), ty);
     }
 
     fn all_names(&self) -> Vec<String> {
@@ -436,8 +551,17 @@ impl<'a> Checker<'a> {
         }
         if let Some(d) = self.lookup_decl(&name.text) {
             return match d {
-                Decl::Import(_) | Decl::Module(_) | Decl::Fn(_) | Decl::Enum(_) | Decl::Record(_) => {
-                    self.err("E0201", name.span, format!("`{}` is not a value", name.text), "used as a value here", Some("use one of its members, for example `alias.name` or `Enum.Variant`".into()));
+                Decl::Import | Decl::Module(_) | Decl::Fn(_) | Decl::Enum(_) | Decl::Record(_) => {
+                    self.err(
+                        "E0201",
+                        name.span,
+                        format!("`{}` is not a value", name.text),
+                        "used as a value here",
+                        Some(
+                            "use one of its members, for example `alias.name` or `Enum.Variant`"
+                                .into(),
+                        ),
+                    );
                     Ty::Unknown
                 }
                 d => self.decl_ty(&name.text, &d, false),
@@ -451,11 +575,20 @@ impl<'a> Checker<'a> {
         }
         let hidden = self.module_decls.is_some() && self.file_decls.contains_key(&name.text);
         let help = if hidden {
-            Some(format!("modules cannot see the file's resources and parameters: pass `{}` in as a module `param`", name.text))
+            Some(format!(
+                "modules cannot see the file's resources and parameters: pass `{}` in as a module `param`",
+                name.text
+            ))
         } else {
             did_you_mean(&name.text, self.all_names().iter().map(String::as_str))
         };
-        self.err("E0101", name.span, format!("Cannot find `{}` in this scope", name.text), "not declared", help);
+        self.err(
+            "E0101",
+            name.span,
+            format!("Cannot find `{}` in this scope", name.text),
+            "not declared",
+            help,
+        );
         Ty::Unknown
     }
 
@@ -465,11 +598,29 @@ impl<'a> Checker<'a> {
         for imp in file_imports(self.db, self.file_handle()) {
             let ws = self.db.workspace();
             if let Some(reason) = ws.unreadable(self.db).get(&imp.path) {
-                self.err("E1101", imp.span, format!("Cannot read imported file `{}`", imp.path), reason.clone(), Some("check the path; imports are relative to the importing file".into()));
+                self.err(
+                    "E1101",
+                    imp.span,
+                    format!("Cannot read imported file `{}`", imp.path),
+                    reason.clone(),
+                    Some("check the path; imports are relative to the importing file".into()),
+                );
             } else if !ws.files(self.db).contains_key(&imp.path) {
-                self.err("E1101", imp.span, format!("Cannot find imported file `{}`", imp.path), "no such file", Some("check the path; imports are relative to the importing file".into()));
+                self.err(
+                    "E1101",
+                    imp.span,
+                    format!("Cannot find imported file `{}`", imp.path),
+                    "no such file",
+                    Some("check the path; imports are relative to the importing file".into()),
+                );
             } else if import_cycle_edges(self.db).contains(&(self.path.clone(), imp.path.clone())) {
-                self.err("E1102", imp.span, "Import cycle", format!("`{}` imports this file back", imp.path), Some("move the shared declarations into a third file that both import".into()));
+                self.err(
+                    "E1102",
+                    imp.span,
+                    "Import cycle",
+                    format!("`{}` imports this file back", imp.path),
+                    Some("move the shared declarations into a third file that both import".into()),
+                );
             }
         }
         let items = self.items;
@@ -509,7 +660,9 @@ impl<'a> Checker<'a> {
     fn check_item(&mut self, it: &'a Item, depth: usize) {
         let top = depth == 0 && self.module_decls.is_none();
         match &it.kind {
-            ItemKind::Import { .. } if !top || depth > 0 => self.not_here(it.span, "`import` belongs at the top of a file"),
+            ItemKind::Import { .. } if !top || depth > 0 => {
+                self.not_here(it.span, "`import` belongs at the top of a file")
+            }
             ItemKind::Import { .. } | ItemKind::Error => {}
             ItemKind::Region { name, fields } => {
                 if !top {
@@ -519,7 +672,10 @@ impl<'a> Checker<'a> {
             }
             ItemKind::Param { ty, default, .. } => {
                 if depth > 0 {
-                    self.not_here(it.span, "parameters are declared at the top level of a file or module");
+                    self.not_here(
+                        it.span,
+                        "parameters are declared at the top level of a file or module",
+                    );
                 }
                 let t = self.lower(ty, false);
                 if let Some(d) = default {
@@ -535,8 +691,18 @@ impl<'a> Checker<'a> {
                     self.infer(value, None);
                 }
             },
-            ItemKind::Resource { ty, name, placement, body } => self.check_resource(ty, name, placement.as_ref(), body),
-            ItemKind::Use { module, name, placement, args } => self.check_use(module, name, placement.as_ref(), args),
+            ItemKind::Resource {
+                ty,
+                name,
+                placement,
+                body,
+            } => self.check_resource(ty, name, placement.as_ref(), body),
+            ItemKind::Use {
+                module,
+                name,
+                placement,
+                args,
+            } => self.check_use(module, name, placement.as_ref(), args),
             ItemKind::Output { ty, value, .. } => {
                 let declared = ty.as_ref().map(|te| self.lower(te, false));
                 let t = match &declared {
@@ -553,7 +719,9 @@ impl<'a> Checker<'a> {
                     self.emit(d);
                 }
             }
-            ItemKind::Module { items, region_var, .. } => {
+            ItemKind::Module {
+                items, region_var, ..
+            } => {
                 if !top {
                     self.not_here(it.span, "modules are declared at the top level of a file");
                     return;
@@ -581,14 +749,20 @@ impl<'a> Checker<'a> {
                 self.check_items(items, depth + 1);
                 self.locals.pop();
             }
-            ItemKind::If { cond, then_items, else_items } => {
+            ItemKind::If {
+                cond,
+                then_items,
+                else_items,
+            } => {
                 self.check_expr(cond, &Ty::Bool, "a condition");
                 self.check_items(then_items, depth + 1);
                 if let Some(e) = else_items {
                     self.check_items(e, depth + 1);
                 }
             }
-            ItemKind::Fn { params, ret, body, .. } => {
+            ItemKind::Fn {
+                params, ret, body, ..
+            } => {
                 if !top {
                     self.not_here(it.span, "functions are declared at the top level of a file");
                 }
@@ -626,25 +800,54 @@ impl<'a> Checker<'a> {
     }
 
     fn not_here(&mut self, span: Span, why: &str) {
-        self.err("E0112", span, "Declaration not allowed here", why.to_string(), Some(capital(why)));
+        self.err(
+            "E0112",
+            span,
+            "Declaration not allowed here",
+            why.to_string(),
+            Some(capital(why)),
+        );
     }
 
     fn elem_ty(&mut self, t: &Ty, span: Span) -> Ty {
         match t.core() {
             Ty::List(e) => (**e).clone(),
-            Ty::Map(v) => Ty::AnonRecord(vec![("key".into(), Ty::String), ("value".into(), (**v).clone())]),
+            Ty::Map(v) => Ty::AnonRecord(vec![
+                ("key".into(), Ty::String),
+                ("value".into(), (**v).clone()),
+            ]),
             Ty::Unknown => Ty::Unknown,
             other => {
-                self.err("E0203", span, format!("Cannot iterate over `{other}`"), "not a list or map", Some("iterate over a list (such as `regions`) or a map".into()));
+                self.err(
+                    "E0203",
+                    span,
+                    format!("Cannot iterate over `{other}`"),
+                    "not a list or map",
+                    Some("iterate over a list (such as `regions`) or a map".into()),
+                );
                 Ty::Unknown
             }
         }
     }
 
-    fn check_resource(&mut self, ty: &ast::Path, name: &ast::Name, placement: Option<&Expr>, body: &[ast::Assign]) {
+    fn check_resource(
+        &mut self,
+        ty: &ast::Path,
+        name: &ast::Name,
+        placement: Option<&Expr>,
+        body: &[ast::Assign],
+    ) {
         let Some(schema) = self.cat.resources.get(&ty.text()) else {
             let help = did_you_mean(&ty.text(), self.cat.resources.keys().map(String::as_str));
-            self.err("E0103", ty.span, format!("Unknown resource type `{}`", ty.text()), "no schema has this name", help.or_else(|| Some("resource types live in `stdlib/aws`, for example `aws.kms.Key`".into())));
+            self.err(
+                "E0103",
+                ty.span,
+                format!("Unknown resource type `{}`", ty.text()),
+                "no schema has this name",
+                help.or_else(|| {
+                    Some("resource types live in `stdlib/aws`, for example `aws.kms.Key`".into())
+                }),
+            );
             for a in body {
                 self.infer(&a.value, None);
             }
@@ -653,13 +856,25 @@ impl<'a> Checker<'a> {
         let regional = schema.scope == Scope::Regional;
         match (regional, placement) {
             (true, None) => {
-                let d = Diagnostic::error("E0303", format!("{} `{}` has no region", schema.human_name(), name.text), self.label(name.span, "needs a placement"))
-                    .with_help(format!("place it in a region: `resource {} {} @ <region> {{ ... }}`", ty.text(), name.text));
+                let d = Diagnostic::error(
+                    "E0303",
+                    format!("{} `{}` has no region", schema.human_name(), name.text),
+                    self.label(name.span, "needs a placement"),
+                )
+                .with_help(format!(
+                    "place it in a region: `resource {} {} @ <region> {{ ... }}`",
+                    ty.text(),
+                    name.text
+                ));
                 self.emit(d);
             }
             (false, Some(p)) => {
-                let d = Diagnostic::error("E0304", format!("{} is global and takes no region", schema.human_name()), self.label(p.span, "placement given here"))
-                    .with_help("remove the `@ ...`: this resource type lives in no region");
+                let d = Diagnostic::error(
+                    "E0304",
+                    format!("{} is global and takes no region", schema.human_name()),
+                    self.label(p.span, "placement given here"),
+                )
+                .with_help("remove the `@ ...`: this resource type lives in no region");
                 self.emit(d);
             }
             (_, Some(p)) => self.check_expr(p, &Ty::Region, "a placement"),
@@ -670,7 +885,14 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks `name = value` assignments against declared fields (resource, record or module params).
-    fn check_fields(&mut self, fields: &[FieldSchema], body: &[ast::Assign], owner_span: Span, owner: &str, owner_ty: &str) {
+    fn check_fields(
+        &mut self,
+        fields: &[FieldSchema],
+        body: &[ast::Assign],
+        owner_span: Span,
+        owner: &str,
+        owner_ty: &str,
+    ) {
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         for a in body {
             if let Some(prev) = seen.insert(&a.name.text, a.name.span) {
@@ -678,13 +900,31 @@ impl<'a> Checker<'a> {
             }
             match fields.iter().find(|f| f.name == a.name.text) {
                 None => {
-                    let help = did_you_mean(&a.name.text, fields.iter().filter(|f| !f.computed).map(|f| f.name.as_str()))
-                        .or_else(|| Some("remove this field".into()));
-                    self.err("E0104", a.name.span, format!("{owner} has no field `{}`", a.name.text), format!("unknown field of `{owner_ty}`"), help);
+                    let help = did_you_mean(
+                        &a.name.text,
+                        fields
+                            .iter()
+                            .filter(|f| !f.computed)
+                            .map(|f| f.name.as_str()),
+                    )
+                    .or_else(|| Some("remove this field".into()));
+                    self.err(
+                        "E0104",
+                        a.name.span,
+                        format!("{owner} has no field `{}`", a.name.text),
+                        format!("unknown field of `{owner_ty}`"),
+                        help,
+                    );
                     self.infer(&a.value, None);
                 }
                 Some(f) if f.computed => {
-                    self.err("E0106", a.name.span, format!("`{}` is computed by AWS and cannot be set", a.name.text), "computed field", Some("remove it: its value is known after apply".into()));
+                    self.err(
+                        "E0106",
+                        a.name.span,
+                        format!("`{}` is computed by AWS and cannot be set", a.name.text),
+                        "computed field",
+                        Some("remove it: its value is known after apply".into()),
+                    );
                     self.infer(&a.value, None);
                 }
                 Some(f) => {
@@ -693,14 +933,23 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let missing: Vec<&FieldSchema> = fields.iter().filter(|f| f.required() && !seen.contains_key(f.name.as_str())).collect();
+        let missing: Vec<&FieldSchema> = fields
+            .iter()
+            .filter(|f| f.required() && !seen.contains_key(f.name.as_str()))
+            .collect();
         if !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(|f| format!("`{}`", f.name)).collect();
-            let example: Vec<String> = missing.iter().map(|f| format!("{} = <{}>", f.name, f.ty)).collect();
+            let example: Vec<String> = missing
+                .iter()
+                .map(|f| format!("{} = <{}>", f.name, f.ty))
+                .collect();
             let title = if missing.len() == 1 {
                 format!("{owner} is missing the required field {}", names[0])
             } else {
-                format!("{owner} is missing the required fields {}", names.join(", "))
+                format!(
+                    "{owner} is missing the required fields {}",
+                    names.join(", ")
+                )
             };
             let d = Diagnostic::error("E0105", title, self.label(owner_span, "declared here"))
                 .with_help(format!("add {}", example.join(", ")));
@@ -708,17 +957,45 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_use(&mut self, module: &ast::Path, name: &ast::Name, placement: Option<&Expr>, args: &[ast::Assign]) {
+    fn check_use(
+        &mut self,
+        module: &ast::Path,
+        name: &ast::Name,
+        placement: Option<&Expr>,
+        args: &[ast::Assign],
+    ) {
         let Some(sig) = self.module_by_path(module) else {
-            self.err("E0109", module.span, format!("Cannot find module `{}`", module.text()), "no module with this name", Some("import the file that declares it and write `alias.module`".into()));
+            self.err(
+                "E0109",
+                module.span,
+                format!("Cannot find module `{}`", module.text()),
+                "no module with this name",
+                Some("import the file that declares it and write `alias.module`".into()),
+            );
             for a in args {
                 self.infer(&a.value, None);
             }
             return;
         };
         match (sig.regional, placement) {
-            (true, None) => self.err("E0303", name.span, format!("Module `{}` needs a region", module.text()), "needs a placement", Some(format!("place it: `use {} as {} @ <region> {{ ... }}`", module.text(), name.text))),
-            (false, Some(p)) => self.err("E0304", p.span, format!("Module `{}` is global and takes no region", module.text()), "placement given here", Some("remove the `@ ...`".into())),
+            (true, None) => self.err(
+                "E0303",
+                name.span,
+                format!("Module `{}` needs a region", module.text()),
+                "needs a placement",
+                Some(format!(
+                    "place it: `use {} as {} @ <region> {{ ... }}`",
+                    module.text(),
+                    name.text
+                )),
+            ),
+            (false, Some(p)) => self.err(
+                "E0304",
+                p.span,
+                format!("Module `{}` is global and takes no region", module.text()),
+                "placement given here",
+                Some("remove the `@ ...`".into()),
+            ),
             (_, Some(p)) => self.check_expr(p, &Ty::Region, "a placement"),
             _ => {}
         }
@@ -728,7 +1005,10 @@ impl<'a> Checker<'a> {
             .map(|(n, t, has_default)| FieldSchema {
                 name: n.clone(),
                 ty: t.clone(),
-                default: has_default.then(|| Expr { kind: ExprKind::None, span: Span::default() }),
+                default: has_default.then(|| Expr {
+                    kind: ExprKind::None,
+                    span: Span::default(),
+                }),
                 computed: false,
                 forces_new: false,
                 doc: None,
@@ -736,7 +1016,13 @@ impl<'a> Checker<'a> {
                 span: Span::default(),
             })
             .collect();
-        self.check_fields(&fields, args, name.span, &format!("Module `{}`", module.text()), &module.text());
+        self.check_fields(
+            &fields,
+            args,
+            name.span,
+            &format!("Module `{}`", module.text()),
+            &module.text(),
+        );
     }
 
     // ---- expressions --------------------------------------------------------------------------
@@ -748,7 +1034,10 @@ impl<'a> Checker<'a> {
     }
 
     fn assignable(&mut self, actual: &Ty, expected: &Ty, span: Span, what: &str) {
-        if actual.contains_secret() && !expected.contains_secret() && !matches!(expected, Ty::Unknown) {
+        if actual.contains_secret()
+            && !expected.contains_secret()
+            && !matches!(expected, Ty::Unknown)
+        {
             let d = Diagnostic::error("E1001", format!("Secret value flows into {what}"), self.label(span, format!("this value is `{actual}`")))
                 .with_note(format!("{what} is `{expected}`, which is not secret: it would appear in plan output and state"))
                 .with_help("use a `Secret<...>` field, or convert it visibly with `reveal(...)` if exposing it is intended");
@@ -756,7 +1045,13 @@ impl<'a> Checker<'a> {
             return;
         }
         if !compatible(actual, expected) {
-            self.err("E0201", span, format!("Mismatched types: expected `{expected}`, found `{actual}`"), format!("expected `{expected}` for {what}"), None);
+            self.err(
+                "E0201",
+                span,
+                format!("Mismatched types: expected `{expected}`, found `{actual}`"),
+                format!("expected `{expected}` for {what}"),
+                None,
+            );
         }
     }
 
@@ -774,12 +1069,30 @@ impl<'a> Checker<'a> {
                         let t = self.infer(x, None);
                         secret |= t.is_secret();
                         match t.core() {
-                            Ty::String | Ty::Int | Ty::Bool | Ty::Enum(_) | Ty::Region | Ty::Unknown => {}
-                            other => self.err("E0201", x.span, format!("Cannot interpolate a value of type `{other}`"), "not a string, number, boolean, enum or region", Some("interpolate one of its fields, or use `join(...)` for lists".into())),
+                            Ty::String
+                            | Ty::Int
+                            | Ty::Bool
+                            | Ty::Enum(_)
+                            | Ty::Region
+                            | Ty::Unknown => {}
+                            other => self.err(
+                                "E0201",
+                                x.span,
+                                format!("Cannot interpolate a value of type `{other}`"),
+                                "not a string, number, boolean, enum or region",
+                                Some(
+                                    "interpolate one of its fields, or use `join(...)` for lists"
+                                        .into(),
+                                ),
+                            ),
                         }
                     }
                 }
-                if secret { Ty::Secret(Box::new(Ty::String)) } else { Ty::String }
+                if secret {
+                    Ty::Secret(Box::new(Ty::String))
+                } else {
+                    Ty::String
+                }
             }
             ExprKind::Name(n) => self.name_ty(n),
             ExprKind::Variant(v) => match &expected_core {
@@ -789,8 +1102,16 @@ impl<'a> Checker<'a> {
                 }
                 Some(Ty::Unknown) => Ty::Unknown,
                 _ => {
-                    let hint = expected_core.as_ref().map_or(String::new(), |t| format!(" (a `{t}` is expected here)"));
-                    self.err("E0201", e.span, format!("Cannot tell which enum `.{}` belongs to{hint}", v.text), "enum variant without a known enum", Some(format!("write the enum's name: `Enum.{}`", v.text)));
+                    let hint = expected_core
+                        .as_ref()
+                        .map_or(String::new(), |t| format!(" (a `{t}` is expected here)"));
+                    self.err(
+                        "E0201",
+                        e.span,
+                        format!("Cannot tell which enum `.{}` belongs to{hint}", v.text),
+                        "enum variant without a known enum",
+                        Some(format!("write the enum's name: `Enum.{}`", v.text)),
+                    );
                     Ty::Unknown
                 }
             },
@@ -816,7 +1137,13 @@ impl<'a> Checker<'a> {
                     let id = id.clone();
                     match self.record_by_id(&id) {
                         Some(defs) => {
-                            self.check_fields(&defs, fields, e.span, &format!("Record `{}`", crate::ty::short_name(&id)), crate::ty::short_name(&id));
+                            self.check_fields(
+                                &defs,
+                                fields,
+                                e.span,
+                                &format!("Record `{}`", crate::ty::short_name(&id)),
+                                crate::ty::short_name(&id),
+                            );
                         }
                         None => {
                             for f in fields {
@@ -833,9 +1160,19 @@ impl<'a> Checker<'a> {
                     }
                     Ty::Map(Box::new(v))
                 }
-                _ => Ty::AnonRecord(fields.iter().map(|f| (f.name.text.clone(), self.infer(&f.value, None))).collect()),
+                _ => Ty::AnonRecord(
+                    fields
+                        .iter()
+                        .map(|f| (f.name.text.clone(), self.infer(&f.value, None)))
+                        .collect(),
+                ),
             },
-            ExprKind::ListComp { var, iter, cond, body } => {
+            ExprKind::ListComp {
+                var,
+                iter,
+                cond,
+                body,
+            } => {
                 let t = self.infer(iter, None);
                 let elem = self.elem_ty(&t, iter.span);
                 self.locals.push(BTreeMap::new());
@@ -851,7 +1188,13 @@ impl<'a> Checker<'a> {
                 self.locals.pop();
                 Ty::List(Box::new(b))
             }
-            ExprKind::MapComp { var, iter, cond, key, value } => {
+            ExprKind::MapComp {
+                var,
+                iter,
+                cond,
+                key,
+                value,
+            } => {
                 let t = self.infer(iter, None);
                 let elem = self.elem_ty(&t, iter.span);
                 self.locals.push(BTreeMap::new());
@@ -868,7 +1211,11 @@ impl<'a> Checker<'a> {
                 self.locals.pop();
                 Ty::Map(Box::new(v))
             }
-            ExprKind::If { cond, then_expr, else_expr } => {
+            ExprKind::If {
+                cond,
+                then_expr,
+                else_expr,
+            } => {
                 self.check_expr(cond, &Ty::Bool, "a condition");
                 let a = self.infer(then_expr, expected);
                 let b = self.infer(else_expr, expected.or(Some(&a)));
@@ -876,8 +1223,18 @@ impl<'a> Checker<'a> {
                     Ty::Optional(Box::new(b))
                 } else if b == Ty::NoneTy && a != Ty::NoneTy {
                     Ty::Optional(Box::new(a))
-                } else if compatible(&b, &a) { a } else if compatible(&a, &b) { b } else {
-                    self.err("E0201", else_expr.span, format!("`if` branches differ: `{a}` and `{b}`"), format!("this is `{b}`"), Some("make both branches the same type".into()));
+                } else if compatible(&b, &a) {
+                    a
+                } else if compatible(&a, &b) {
+                    b
+                } else {
+                    self.err(
+                        "E0201",
+                        else_expr.span,
+                        format!("`if` branches differ: `{a}` and `{b}`"),
+                        format!("this is `{b}`"),
+                        Some("make both branches the same type".into()),
+                    );
                     Ty::Unknown
                 }
             }
@@ -902,15 +1259,37 @@ impl<'a> Checker<'a> {
         if let Some(def) = self.enum_by_id(id)
             && !def.has(&v.text)
         {
-            let help = did_you_mean(&v.text, def.variants.iter().map(|(n, _, _)| n.as_str())).or_else(|| {
-                let all: Vec<String> = def.variants.iter().take(8).map(|(n, _, _)| format!("`.{n}`")).collect();
-                Some(format!("use one of {}", all.join(", ")))
-            });
-            self.err("E0111", v.span, format!("`{}` has no variant `{}`", crate::ty::short_name(id), v.text), "unknown variant", help);
+            let help = did_you_mean(&v.text, def.variants.iter().map(|(n, _, _)| n.as_str()))
+                .or_else(|| {
+                    let all: Vec<String> = def
+                        .variants
+                        .iter()
+                        .take(8)
+                        .map(|(n, _, _)| format!("`.{n}`"))
+                        .collect();
+                    Some(format!("use one of {}", all.join(", ")))
+                });
+            self.err(
+                "E0111",
+                v.span,
+                format!(
+                    "`{}` has no variant `{}`",
+                    crate::ty::short_name(id),
+                    v.text
+                ),
+                "unknown variant",
+                help,
+            );
         }
     }
 
-    fn infer_binary(&mut self, op: ast::BinOp, lhs: &Expr, rhs: &Expr, expected: Option<&Ty>) -> Ty {
+    fn infer_binary(
+        &mut self,
+        op: ast::BinOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        expected: Option<&Ty>,
+    ) -> Ty {
         use ast::BinOp::*;
         match op {
             Or | And => {
@@ -923,7 +1302,13 @@ impl<'a> Checker<'a> {
                 let a_core = a.core().clone();
                 let b = self.infer(rhs, Some(&a_core));
                 if !compatible(&b, &a) && !compatible(&a, &b) {
-                    self.err("E0201", rhs.span, format!("Cannot compare `{a}` with `{b}`"), format!("this is `{b}`"), None);
+                    self.err(
+                        "E0201",
+                        rhs.span,
+                        format!("Cannot compare `{a}` with `{b}`"),
+                        format!("this is `{b}`"),
+                        None,
+                    );
                 }
                 Ty::Bool
             }
@@ -937,7 +1322,11 @@ impl<'a> Checker<'a> {
                 if matches!(a.core(), Ty::String) {
                     let b = self.infer(rhs, None);
                     self.assignable(b.core(), &Ty::String, rhs.span, "`+` on strings");
-                    if a.is_secret() || b.is_secret() { Ty::Secret(Box::new(Ty::String)) } else { Ty::String }
+                    if a.is_secret() || b.is_secret() {
+                        Ty::Secret(Box::new(Ty::String))
+                    } else {
+                        Ty::String
+                    }
                 } else {
                     self.assignable(&a, &Ty::Int, lhs.span, "`+`");
                     self.check_expr(rhs, &Ty::Int, "`+`");
@@ -950,7 +1339,10 @@ impl<'a> Checker<'a> {
                 Ty::Int
             }
             Coalesce => {
-                let a = self.infer(lhs, expected.map(|t| Ty::Optional(Box::new(t.clone()))).as_ref());
+                let a = self.infer(
+                    lhs,
+                    expected.map(|t| Ty::Optional(Box::new(t.clone()))).as_ref(),
+                );
                 let inner = match a {
                     Ty::Optional(t) => *t,
                     Ty::NoneTy => Ty::Unknown,
@@ -983,23 +1375,40 @@ impl<'a> Checker<'a> {
         {
             let first = &path[0].text;
             match (self.lookup_decl(first), path.len()) {
-                (Some(Decl::Import(_)), 1) => {
-                    let Some(exports) = self.import_exports(first) else { return Ty::Unknown };
+                (Some(Decl::Import), 1) => {
+                    let Some(exports) = self.import_exports(first) else {
+                        return Ty::Unknown;
+                    };
                     return match exports.get(&name.text) {
                         Some(Export::Value(t)) => t.clone(),
                         Some(_) => {
-                            self.err("E0201", whole.span, format!("`{first}.{}` is not a value", name.text), "used as a value here", None);
+                            self.err(
+                                "E0201",
+                                whole.span,
+                                format!("`{first}.{}` is not a value", name.text),
+                                "used as a value here",
+                                None,
+                            );
                             Ty::Unknown
                         }
                         None => {
                             let help = did_you_mean(&name.text, exports.keys().map(String::as_str));
-                            self.err("E0101", name.span, format!("`{first}` has no item `{}`", name.text), "not declared in the imported file", help);
+                            self.err(
+                                "E0101",
+                                name.span,
+                                format!("`{first}` has no item `{}`", name.text),
+                                "not declared in the imported file",
+                                help,
+                            );
                             Ty::Unknown
                         }
                     };
                 }
-                (Some(Decl::Import(_)), 2) => {
-                    if let Some(Export::Enum(def)) = self.import_exports(first).and_then(|x| x.get(&path[1].text)) {
+                (Some(Decl::Import), 2) => {
+                    if let Some(Export::Enum(def)) = self
+                        .import_exports(first)
+                        .and_then(|x| x.get(&path[1].text))
+                    {
                         let id = def.id.clone();
                         self.check_variant(&id, name);
                         return Ty::Enum(id);
@@ -1028,7 +1437,13 @@ impl<'a> Checker<'a> {
     fn field_of(&mut self, bt: &Ty, name: &ast::Name) -> Ty {
         let missing = |ck: &mut Self, owner: String, options: Vec<String>| {
             let help = did_you_mean(&name.text, options.iter().map(String::as_str));
-            ck.err("E0202", name.span, format!("`{owner}` has no field `{}`", name.text), "unknown field", help);
+            ck.err(
+                "E0202",
+                name.span,
+                format!("`{owner}` has no field `{}`", name.text),
+                "unknown field",
+                help,
+            );
             Ty::Unknown
         };
         match bt {
@@ -1042,40 +1457,80 @@ impl<'a> Checker<'a> {
             Ty::Region => match name.text.as_str() {
                 "name" | "code" | "maintenance" => Ty::String,
                 "role" => Ty::Enum(crate::regions::ROLE_ENUM.into()),
-                _ => missing(self, "Region".into(), vec!["name".into(), "code".into(), "role".into(), "maintenance".into()]),
+                _ => missing(
+                    self,
+                    "Region".into(),
+                    vec![
+                        "name".into(),
+                        "code".into(),
+                        "role".into(),
+                        "maintenance".into(),
+                    ],
+                ),
             },
             Ty::Ref { target, .. } => match self.cat.resources.get(target) {
                 Some(s) => match s.field(&name.text) {
                     Some(f) => f.ty.clone(),
-                    None => missing(self, target.clone(), s.fields.iter().map(|f| f.name.clone()).collect()),
+                    None => missing(
+                        self,
+                        target.clone(),
+                        s.fields.iter().map(|f| f.name.clone()).collect(),
+                    ),
                 },
                 None => Ty::Unknown,
             },
             Ty::Record(id) => match self.record_by_id(id) {
                 Some(fs) => match fs.iter().find(|f| f.name == name.text) {
                     Some(f) => f.ty.clone(),
-                    None => missing(self, crate::ty::short_name(id).to_string(), fs.iter().map(|f| f.name.clone()).collect()),
+                    None => missing(
+                        self,
+                        crate::ty::short_name(id).to_string(),
+                        fs.iter().map(|f| f.name.clone()).collect(),
+                    ),
                 },
                 None => Ty::Unknown,
             },
             Ty::AnonRecord(fs) => match fs.iter().find(|(n, _)| *n == name.text) {
                 Some((_, t)) => t.clone(),
-                None => missing(self, bt.to_string(), fs.iter().map(|(n, _)| n.clone()).collect()),
+                None => missing(
+                    self,
+                    bt.to_string(),
+                    fs.iter().map(|(n, _)| n.clone()).collect(),
+                ),
             },
             Ty::Map(v) => (**v).clone(),
             Ty::Module(id) => match self.module_sig_by_id(id) {
                 Some(sig) => match sig.outputs.iter().find(|(n, _)| *n == name.text) {
                     Some((_, t)) => t.clone(),
-                    None => missing(self, format!("module {}", crate::ty::short_name(id)), sig.outputs.iter().map(|(n, _)| n.clone()).collect()),
+                    None => missing(
+                        self,
+                        format!("module {}", crate::ty::short_name(id)),
+                        sig.outputs.iter().map(|(n, _)| n.clone()).collect(),
+                    ),
                 },
                 None => Ty::Unknown,
             },
             Ty::Family { .. } => {
-                self.err("E0110", name.span, format!("`{bt}` is a family of instances: index it before reading `{}`", name.text), "not indexed", Some("index it with the loop's keys, for example `name[r].field`".into()));
+                self.err(
+                    "E0110",
+                    name.span,
+                    format!(
+                        "`{bt}` is a family of instances: index it before reading `{}`",
+                        name.text
+                    ),
+                    "not indexed",
+                    Some("index it with the loop's keys, for example `name[r].field`".into()),
+                );
                 Ty::Unknown
             }
             other => {
-                self.err("E0202", name.span, format!("`{other}` has no fields"), "no field here", None);
+                self.err(
+                    "E0202",
+                    name.span,
+                    format!("`{other}` has no fields"),
+                    "no field here",
+                    None,
+                );
                 Ty::Unknown
             }
         }
@@ -1086,7 +1541,16 @@ impl<'a> Checker<'a> {
         match bt.core() {
             Ty::Family { elem, keys } => {
                 if keys.len() != args.len() {
-                    self.err("E0110", base.span.cover(args.last().map_or(base.span, |a| a.span)), format!("Wrong number of keys: this family is declared inside {} `for` loop(s)", keys.len()), format!("indexed with {} key(s)", args.len()), Some("give one key per enclosing loop, for example `db_key[r]`".into()));
+                    self.err(
+                        "E0110",
+                        base.span.cover(args.last().map_or(base.span, |a| a.span)),
+                        format!(
+                            "Wrong number of keys: this family is declared inside {} `for` loop(s)",
+                            keys.len()
+                        ),
+                        format!("indexed with {} key(s)", args.len()),
+                        Some("give one key per enclosing loop, for example `db_key[r]`".into()),
+                    );
                 }
                 for a in args {
                     self.infer(a, None);
@@ -1108,7 +1572,16 @@ impl<'a> Checker<'a> {
                 Ty::Unknown
             }
             other => {
-                self.err("E0203", base.span, format!("Cannot index into `{other}`"), "not a list, map or resource family", Some("only lists, maps and resources declared inside `for` loops can be indexed".into()));
+                self.err(
+                    "E0203",
+                    base.span,
+                    format!("Cannot index into `{other}`"),
+                    "not a list, map or resource family",
+                    Some(
+                        "only lists, maps and resources declared inside `for` loops can be indexed"
+                            .into(),
+                    ),
+                );
                 Ty::Unknown
             }
         }
@@ -1116,7 +1589,13 @@ impl<'a> Checker<'a> {
 
     fn index_args(&mut self, args: &[Expr], key: &Ty) {
         if args.len() != 1 {
-            self.err("E0110", args.get(1).map_or(Span::default(), |a| a.span), "Lists and maps take one index", "extra index", None);
+            self.err(
+                "E0110",
+                args.get(1).map_or(Span::default(), |a| a.span),
+                "Lists and maps take one index",
+                "extra index",
+                None,
+            );
         }
         for a in args {
             self.check_expr(a, key, "an index");
@@ -1130,7 +1609,7 @@ impl<'a> Checker<'a> {
                 Some(Decl::Fn(it)) => Some(self.fn_sig(it)),
                 _ => None,
             },
-            Some([a, n]) if matches!(self.lookup_decl(&a.text), Some(Decl::Import(_))) => {
+            Some([a, n]) if matches!(self.lookup_decl(&a.text), Some(Decl::Import)) => {
                 match self.import_exports(&a.text).and_then(|x| x.get(&n.text)) {
                     Some(Export::Fn(f)) => Some(f.clone()),
                     _ => None,
@@ -1140,7 +1619,17 @@ impl<'a> Checker<'a> {
         };
         if let Some(sig) = sig {
             if sig.params.len() != args.len() {
-                self.err("E0108", whole.span, format!("This function takes {} argument(s) but {} were given", sig.params.len(), args.len()), "wrong number of arguments", None);
+                self.err(
+                    "E0108",
+                    whole.span,
+                    format!(
+                        "This function takes {} argument(s) but {} were given",
+                        sig.params.len(),
+                        args.len()
+                    ),
+                    "wrong number of arguments",
+                    None,
+                );
             }
             for (a, (pn, pt)) in args.iter().zip(&sig.params) {
                 self.check_expr(&a.value, pt, &format!("parameter `{pn}`"));
@@ -1149,12 +1638,24 @@ impl<'a> Checker<'a> {
         }
         let ExprKind::Name(n) = &callee.kind else {
             self.infer(callee, None);
-            self.err("E0107", callee.span, "This value cannot be called", "not a function", None);
+            self.err(
+                "E0107",
+                callee.span,
+                "This value cannot be called",
+                "not a function",
+                None,
+            );
             return Ty::Unknown;
         };
         if !builtins::NAMES.contains(&n.text.as_str()) {
             let help = did_you_mean(&n.text, builtins::NAMES.iter().copied());
-            self.err("E0107", n.span, format!("Cannot find function `{}`", n.text), "unknown function", help);
+            self.err(
+                "E0107",
+                n.span,
+                format!("Cannot find function `{}`", n.text),
+                "unknown function",
+                help,
+            );
             for a in args {
                 self.infer(&a.value, None);
             }

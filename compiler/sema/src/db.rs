@@ -43,7 +43,10 @@ impl Default for RootDatabase {
 impl RootDatabase {
     /// `on_event` receives salsa's events; tests use it to see which queries re-ran.
     pub fn new(on_event: Option<Box<dyn Fn(salsa::Event) + Send + Sync + 'static>>) -> Self {
-        let mut db = RootDatabase { storage: salsa::Storage::new(on_event), workspace: None };
+        let mut db = RootDatabase {
+            storage: salsa::Storage::new(on_event),
+            workspace: None,
+        };
         let mut files = BTreeMap::new();
         for (path, text) in carbonc_stdlib::FILES {
             let path = format!("std/{path}");
@@ -93,7 +96,8 @@ impl salsa::Database for RootDatabase {}
 #[salsa::db]
 impl Db for RootDatabase {
     fn workspace(&self) -> Workspace {
-        self.workspace.expect("the workspace is created in RootDatabase::new")
+        self.workspace
+            .expect("the workspace is created in RootDatabase::new")
     }
 }
 
@@ -132,11 +136,26 @@ mod tests {
 
     #[test]
     fn import_paths() {
-        assert_eq!(resolve_import_path("examples/global.carbon", "modules/eks.carbon"), "examples/modules/eks.carbon");
-        assert_eq!(resolve_import_path("examples/m/a.carbon", "../b.carbon"), "examples/b.carbon");
+        assert_eq!(
+            resolve_import_path("examples/global.carbon", "modules/eks.carbon"),
+            "examples/modules/eks.carbon"
+        );
+        assert_eq!(
+            resolve_import_path("examples/m/a.carbon", "../b.carbon"),
+            "examples/b.carbon"
+        );
         assert_eq!(resolve_import_path("a.carbon", "./b.carbon"), "b.carbon");
-        assert_eq!(resolve_import_path("a.carbon", "../b.carbon"), "../b.carbon");
-        assert_eq!(resolve_import_path("x/a.carbon", "std/aurora_global"), "std/aurora_global.carbon");
-        assert_eq!(resolve_import_path("/abs/a.carbon", "b.carbon"), "/abs/b.carbon");
+        assert_eq!(
+            resolve_import_path("a.carbon", "../b.carbon"),
+            "../b.carbon"
+        );
+        assert_eq!(
+            resolve_import_path("x/a.carbon", "std/aurora_global"),
+            "std/aurora_global.carbon"
+        );
+        assert_eq!(
+            resolve_import_path("/abs/a.carbon", "b.carbon"),
+            "/abs/b.carbon"
+        );
     }
 }

@@ -8,14 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use carbonc_diagnostics::{Diagnostic, Label};
-use carbonc_syntax::ast::{self, Expr, ExprKind, Item, ItemKind, Scope};
 use carbonc_syntax::Span;
+use carbonc_syntax::ast::{self, Expr, ExprKind, Item, ItemKind};
 
 use crate::builtins;
 use crate::db::{Db, SourceFile};
 use crate::items::{catalog, file_imports, import_cycle_edges, parse_file};
 use crate::regions::parse_window;
-use crate::ty::{human_type_name, Catalog, Placement, Ty};
+use crate::ty::{Catalog, Placement, Ty, human_type_name};
 use crate::value::{Origin, Value};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,7 +74,8 @@ impl Program {
     }
 
     pub fn region_code(&self, idx: Option<usize>) -> &str {
-        idx.and_then(|i| self.regions.get(i)).map_or("global", |r| r.code.as_str())
+        idx.and_then(|i| self.regions.get(i))
+            .map_or("global", |r| r.code.as_str())
     }
 }
 
@@ -108,7 +109,11 @@ struct Frame<'a> {
 enum Name<'a> {
     Let(&'a Expr, Option<Ty>, Rc<Env<'a>>),
     Value(Value),
-    Family { base: String, keys: usize, module: bool },
+    Family {
+        base: String,
+        keys: usize,
+        module: bool,
+    },
     Fn(&'a Item),
     Import(String),
     Enum(String),
@@ -154,7 +159,11 @@ type EResult = Result<Value, (Span, String)>;
 fn key_text(v: &Value) -> String {
     match v {
         Value::Region { code, .. } => code.clone(),
-        Value::Record(m) => m.get("name").or(m.get("id")).and_then(|v| v.display_plain().ok()).unwrap_or_else(|| "?".into()),
+        Value::Record(m) => m
+            .get("name")
+            .or(m.get("id"))
+            .and_then(|v| v.display_plain().ok())
+            .unwrap_or_else(|| "?".into()),
         v => v.display_plain().unwrap_or_else(|_| "?".into()),
     }
 }
@@ -170,7 +179,11 @@ impl<'a> Evaluator<'a> {
         for f in order {
             let path = f.path(self.db).clone();
             let frame = self.file_frames[&path].clone();
-            let env = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: None, frame });
+            let env = Rc::new(Env {
+                vars: RefCell::new(BTreeMap::new()),
+                parent: None,
+                frame,
+            });
             let items = &parse_file(self.db, f).items;
             self.expand(items, &env, &[], &[]);
         }
@@ -180,7 +193,9 @@ impl<'a> Evaluator<'a> {
         }
         self.check_outputs(root);
         let mut seen = BTreeSet::new();
-        self.program.diags.retain(|d| seen.insert((d.code, d.primary.file.clone(), d.primary.span)));
+        self.program
+            .diags
+            .retain(|d| seen.insert((d.code, d.primary.file.clone(), d.primary.span)));
     }
 
     fn file_order(&self, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
@@ -206,17 +221,25 @@ impl<'a> Evaluator<'a> {
         for f in order {
             let path = f.path(self.db).clone();
             for it in &parse_file(self.db, f).items {
-                let ItemKind::Region { name, fields } = &it.kind else { continue };
-                let lit = |n: &str| {
-                    fields.iter().find(|a| a.name.text == n).and_then(|a| match &a.value.kind {
-                        ExprKind::Str(p) => match p.as_slice() {
-                            [ast::StrPart::Text(t)] => Some((t.clone(), a.value.span)),
-                            _ => None,
-                        },
-                        _ => None,
-                    })
+                let ItemKind::Region { name, fields } = &it.kind else {
+                    continue;
                 };
-                let primary = fields.iter().any(|a| a.name.text == "role" && matches!(&a.value.kind, ExprKind::Variant(v) if v.text == "primary"));
+                let lit = |n: &str| {
+                    fields
+                        .iter()
+                        .find(|a| a.name.text == n)
+                        .and_then(|a| match &a.value.kind {
+                            ExprKind::Str(p) => match p.as_slice() {
+                                [ast::StrPart::Text(t)] => Some((t.clone(), a.value.span)),
+                                _ => None,
+                            },
+                            _ => None,
+                        })
+                };
+                let primary = fields.iter().any(|a| {
+                    a.name.text == "role"
+                        && matches!(&a.value.kind, ExprKind::Variant(v) if v.text == "primary")
+                });
                 self.program.regions.push(RegionInfo {
                     name: name.text.clone(),
                     code: lit("code").map(|c| c.0).unwrap_or_default(),
@@ -238,7 +261,11 @@ impl<'a> Evaluator<'a> {
         let prefix = if self.file_frames.is_empty() {
             String::new()
         } else {
-            let stem = path.rsplit('/').next().unwrap_or(&path).trim_end_matches(".carbon");
+            let stem = path
+                .rsplit('/')
+                .next()
+                .unwrap_or(&path)
+                .trim_end_matches(".carbon");
             format!("{stem}.")
         };
         let mut names = BTreeMap::new();
@@ -247,8 +274,17 @@ impl<'a> Evaluator<'a> {
         }
         self.declare(items, &prefix, &path, 0, &mut names, true);
         // Lets need the finished frame as their environment: build it in two steps.
-        let frame = Rc::new(Frame { file: path.clone(), prefix: prefix.clone(), names: names.clone(), parent: None });
-        let env = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: None, frame });
+        let frame = Rc::new(Frame {
+            file: path.clone(),
+            prefix: prefix.clone(),
+            names: names.clone(),
+            parent: None,
+        });
+        let env = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame,
+        });
         let mut final_names = names;
         for it in items {
             if let ItemKind::Let { name, value, ty } = &it.kind {
@@ -256,25 +292,48 @@ impl<'a> Evaluator<'a> {
                 final_names.insert(name.text.clone(), Name::Let(value, t, env.clone()));
             }
         }
-        let frame = Rc::new(Frame { file: path.clone(), prefix, names: final_names, parent: None });
+        let frame = Rc::new(Frame {
+            file: path.clone(),
+            prefix,
+            names: final_names,
+            parent: None,
+        });
         // Re-point the lets' environment at the final frame.
-        let env = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: None, frame: frame.clone() });
+        let env = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame: frame.clone(),
+        });
         let mut names = frame.names.clone();
         for v in names.values_mut() {
             if let Name::Let(_, _, e) = v {
                 *e = env.clone();
             }
         }
-        let frame = Rc::new(Frame { file: path.clone(), prefix: frame.prefix.clone(), names, parent: None });
+        let frame = Rc::new(Frame {
+            file: path.clone(),
+            prefix: frame.prefix.clone(),
+            names,
+            parent: None,
+        });
         // The lets' env must see the final names too; a last frame swap keeps them consistent.
-        let env2 = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: None, frame: frame.clone() });
+        let env2 = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame: frame.clone(),
+        });
         let mut names = frame.names.clone();
         for v in names.values_mut() {
             if let Name::Let(_, _, e) = v {
                 *e = env2.clone();
             }
         }
-        let frame = Rc::new(Frame { file: path.clone(), prefix: frame.prefix.clone(), names, parent: None });
+        let frame = Rc::new(Frame {
+            file: path.clone(),
+            prefix: frame.prefix.clone(),
+            names,
+            parent: None,
+        });
         self.file_frames.insert(path, frame.clone());
         frame
     }
@@ -294,17 +353,45 @@ impl<'a> Evaluator<'a> {
         crate::items::lower_type(te, &resolve, &mut |_, _| {})
     }
 
-    fn declare(&self, items: &'a [Item], prefix: &str, file: &str, keys: usize, names: &mut BTreeMap<String, Name<'a>>, top: bool) {
+    fn declare(
+        &self,
+        items: &'a [Item],
+        prefix: &str,
+        file: &str,
+        keys: usize,
+        names: &mut BTreeMap<String, Name<'a>>,
+        top: bool,
+    ) {
         for it in items {
             match &it.kind {
                 ItemKind::Resource { name, .. } => {
-                    names.insert(name.text.clone(), Name::Family { base: format!("{prefix}{}", name.text), keys, module: false });
+                    names.insert(
+                        name.text.clone(),
+                        Name::Family {
+                            base: format!("{prefix}{}", name.text),
+                            keys,
+                            module: false,
+                        },
+                    );
                 }
                 ItemKind::Use { name, .. } => {
-                    names.insert(name.text.clone(), Name::Family { base: format!("{prefix}{}", name.text), keys, module: true });
+                    names.insert(
+                        name.text.clone(),
+                        Name::Family {
+                            base: format!("{prefix}{}", name.text),
+                            keys,
+                            module: true,
+                        },
+                    );
                 }
-                ItemKind::For { items, .. } => self.declare(items, prefix, file, keys + 1, names, false),
-                ItemKind::If { then_items, else_items, .. } => {
+                ItemKind::For { items, .. } => {
+                    self.declare(items, prefix, file, keys + 1, names, false)
+                }
+                ItemKind::If {
+                    then_items,
+                    else_items,
+                    ..
+                } => {
                     self.declare(then_items, prefix, file, keys, names, false);
                     if let Some(e) = else_items {
                         self.declare(e, prefix, file, keys, names, false);
@@ -313,27 +400,50 @@ impl<'a> Evaluator<'a> {
                 _ if !top => {}
                 ItemKind::Param { name, default, ty } => {
                     let v = match default {
-                        Some(d) if is_literal(d) => literal_value(d, &self.lower_simple(ty), self.cat),
-                        _ => Value::Unknown { origin: Origin::Param(name.text.clone()), region: None },
+                        Some(d) if is_literal(d) => {
+                            literal_value(d, &self.lower_simple(ty), self.cat)
+                        }
+                        _ => Value::Unknown {
+                            origin: Origin::Param(name.text.clone()),
+                            region: None,
+                        },
                     };
-                    let v = if matches!(self.lower_simple(ty), Ty::Secret(_)) && !v.is_unknown() { Value::Secret(Box::new(v)) } else { v };
+                    let v = if matches!(self.lower_simple(ty), Ty::Secret(_)) && !v.is_unknown() {
+                        Value::Secret(Box::new(v))
+                    } else {
+                        v
+                    };
                     names.insert(name.text.clone(), Name::Value(v));
                 }
                 ItemKind::Fn { name, .. } => {
                     names.insert(name.text.clone(), Name::Fn(it));
                 }
                 ItemKind::Enum { name, .. } => {
-                    names.insert(name.text.clone(), Name::Enum(format!("{file}::{}", name.text)));
+                    names.insert(
+                        name.text.clone(),
+                        Name::Enum(format!("{file}::{}", name.text)),
+                    );
                 }
                 ItemKind::Module { name, .. } => {
-                    names.insert(name.text.clone(), Name::Module(it, format!("{file}::{}", name.text)));
+                    names.insert(
+                        name.text.clone(),
+                        Name::Module(it, format!("{file}::{}", name.text)),
+                    );
                 }
                 _ => {}
             }
         }
     }
 
-    fn diag(&mut self, file: &str, code: &'static str, span: Span, title: String, label: String, help: Option<String>) {
+    fn diag(
+        &mut self,
+        file: &str,
+        code: &'static str,
+        span: Span,
+        title: String,
+        label: String,
+        help: Option<String>,
+    ) {
         let mut d = Diagnostic::error(code, title, Label::new(file, span, label));
         if let Some(h) = help {
             d = d.with_help(h);
@@ -344,7 +454,10 @@ impl<'a> Evaluator<'a> {
     /// Evaluates something that must be known at check time (loop collections, conditions, placements).
     fn eval_static(&mut self, e: &'a Expr, env: &Rc<Env<'a>>, what: &str) -> Option<Value> {
         match self.eval(e, env, None) {
-            Ok(Value::Unknown { origin: Origin::Error, .. }) => None,
+            Ok(Value::Unknown {
+                origin: Origin::Error,
+                ..
+            }) => None,
             Ok(Value::Unknown { origin, .. }) => {
                 let why = match origin {
                     Origin::Param(p) => format!("parameter `{p}` has no value at check time"),
@@ -352,13 +465,27 @@ impl<'a> Evaluator<'a> {
                     Origin::Error => String::new(),
                 };
                 let file = env.frame.file.clone();
-                self.diag(&file, "E0113", e.span, format!("{} must be known before apply", capitalise(what)), why, Some("use regions, literals, lets or parameters with defaults here".into()));
+                self.diag(
+                    &file,
+                    "E0113",
+                    e.span,
+                    format!("{} must be known before apply", capitalise(what)),
+                    why,
+                    Some("use regions, literals, lets or parameters with defaults here".into()),
+                );
                 None
             }
             Ok(v) => Some(v),
             Err((s, m)) => {
                 let file = env.frame.file.clone();
-                self.diag(&file, "E0204", s, capitalise(&m), "evaluated here".into(), None);
+                self.diag(
+                    &file,
+                    "E0204",
+                    s,
+                    capitalise(&m),
+                    "evaluated here".into(),
+                    None,
+                );
                 None
             }
         }
@@ -371,13 +498,27 @@ impl<'a> Evaluator<'a> {
                 && !keys.is_empty()
             {
                 let t = ty.as_ref().map(|te| self.lower_simple(te));
-                env.vars.borrow_mut().insert(name.text.clone(), Binding::Thunk(value, t, env.clone()));
+                env.vars
+                    .borrow_mut()
+                    .insert(name.text.clone(), Binding::Thunk(value, t, env.clone()));
             }
         }
-        let suffix = if keys.is_empty() { String::new() } else { format!("[{}]", keys.iter().map(key_text).collect::<Vec<_>>().join(", ")) };
+        let suffix = if keys.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "[{}]",
+                keys.iter().map(key_text).collect::<Vec<_>>().join(", ")
+            )
+        };
         for it in items {
             match &it.kind {
-                ItemKind::Resource { ty, name, placement, body } => {
+                ItemKind::Resource {
+                    ty,
+                    name,
+                    placement,
+                    body,
+                } => {
                     let region = match placement {
                         Some(p) => match self.eval_static(p, env, "a placement") {
                             Some(Value::Region { idx, .. }) => Some(idx),
@@ -388,11 +529,21 @@ impl<'a> Evaluator<'a> {
                     let address = format!("{}{}{}", env.frame.prefix, name.text, suffix);
                     if self.by_addr.contains_key(&address) {
                         let file = env.frame.file.clone();
-                        self.diag(&file, "E0102", name.span, format!("Two instances have the address `{address}`"), "declared here".into(), Some("give each instance a distinct name or loop key".into()));
+                        self.diag(
+                            &file,
+                            "E0102",
+                            name.span,
+                            format!("Two instances have the address `{address}`"),
+                            "declared here".into(),
+                            Some("give each instance a distinct name or loop key".into()),
+                        );
                         continue;
                     }
                     self.by_addr.insert(address.clone(), self.stubs.len());
-                    self.stubs.push(Stub { body, env: env.clone() });
+                    self.stubs.push(Stub {
+                        body,
+                        env: env.clone(),
+                    });
                     self.program.instances.push(Instance {
                         address,
                         ty: ty.text(),
@@ -403,17 +554,39 @@ impl<'a> Evaluator<'a> {
                         fields: BTreeMap::new(),
                     });
                 }
-                ItemKind::Use { module, name, placement, args } => self.expand_use(module, name, placement.as_ref(), args, env, &suffix, ctx),
+                ItemKind::Use {
+                    module,
+                    name,
+                    placement,
+                    args,
+                } => self.expand_use(module, name, placement.as_ref(), args, env, &suffix, ctx),
                 ItemKind::For { var, iter, items } => {
-                    let Some(coll) = self.eval_static(iter, env, "a loop's collection") else { continue };
+                    let Some(coll) = self.eval_static(iter, env, "a loop's collection") else {
+                        continue;
+                    };
                     let elems: Vec<Value> = match coll.reveal() {
                         Value::List(l) => l.clone(),
-                        Value::Map(m) => m.iter().map(|(k, v)| Value::Record(BTreeMap::from([("key".into(), Value::Str(k.clone())), ("value".into(), v.clone())]))).collect(),
+                        Value::Map(m) => m
+                            .iter()
+                            .map(|(k, v)| {
+                                Value::Record(BTreeMap::from([
+                                    ("key".into(), Value::Str(k.clone())),
+                                    ("value".into(), v.clone()),
+                                ]))
+                            })
+                            .collect(),
                         _ => continue,
                     };
                     for el in elems {
-                        let child = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: Some(env.clone()), frame: env.frame.clone() });
-                        child.vars.borrow_mut().insert(var.text.clone(), Binding::Val(el.clone()));
+                        let child = Rc::new(Env {
+                            vars: RefCell::new(BTreeMap::new()),
+                            parent: Some(env.clone()),
+                            frame: env.frame.clone(),
+                        });
+                        child
+                            .vars
+                            .borrow_mut()
+                            .insert(var.text.clone(), Binding::Val(el.clone()));
                         let mut k = keys.to_vec();
                         k.push(el.clone());
                         let shown = match &el {
@@ -425,7 +598,11 @@ impl<'a> Evaluator<'a> {
                         self.expand(items, &child, &k, &c);
                     }
                 }
-                ItemKind::If { cond, then_items, else_items } => match self.eval_static(cond, env, "an `if` condition") {
+                ItemKind::If {
+                    cond,
+                    then_items,
+                    else_items,
+                } => match self.eval_static(cond, env, "an `if` condition") {
                     Some(Value::Bool(true)) => self.expand(then_items, env, keys, ctx),
                     Some(Value::Bool(false)) => {
                         if let Some(e) = else_items {
@@ -439,9 +616,25 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn expand_use(&mut self, module: &'a ast::Path, name: &'a ast::Name, placement: Option<&'a Expr>, args: &'a [ast::Assign], env: &Rc<Env<'a>>, suffix: &str, ctx: &[String]) {
-        let Some((mod_item, _id, mod_file)) = self.find_module(module, env) else { return };
-        let ItemKind::Module { items, region_var, .. } = &mod_item.kind else { return };
+    fn expand_use(
+        &mut self,
+        module: &'a ast::Path,
+        name: &'a ast::Name,
+        placement: Option<&'a Expr>,
+        args: &'a [ast::Assign],
+        env: &Rc<Env<'a>>,
+        suffix: &str,
+        ctx: &[String],
+    ) {
+        let Some((mod_item, _id, mod_file)) = self.find_module(module, env) else {
+            return;
+        };
+        let ItemKind::Module {
+            items, region_var, ..
+        } = &mod_item.kind
+        else {
+            return;
+        };
         let region = match placement {
             Some(p) => self.eval_static(p, env, "a placement"),
             None => None,
@@ -457,19 +650,37 @@ impl<'a> Evaluator<'a> {
                     names.insert(name.text.clone(), Name::Fn(it));
                 }
                 ItemKind::Enum { name, .. } => {
-                    names.insert(name.text.clone(), Name::Enum(format!("{mod_file}::{}", name.text)));
+                    names.insert(
+                        name.text.clone(),
+                        Name::Enum(format!("{mod_file}::{}", name.text)),
+                    );
                 }
                 _ => {}
             }
         }
-        let frame = Rc::new(Frame { file: mod_file.clone(), prefix, names, parent: file_frame });
-        let menv = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: None, frame });
+        let frame = Rc::new(Frame {
+            file: mod_file.clone(),
+            prefix,
+            names,
+            parent: file_frame,
+        });
+        let menv = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame,
+        });
         if let (Some(rv), Some(r)) = (region_var, region) {
-            menv.vars.borrow_mut().insert(rv.text.clone(), Binding::Val(r));
+            menv.vars
+                .borrow_mut()
+                .insert(rv.text.clone(), Binding::Val(r));
         }
         for it in items {
             match &it.kind {
-                ItemKind::Param { name: pn, ty, default } => {
+                ItemKind::Param {
+                    name: pn,
+                    ty,
+                    default,
+                } => {
                     let t = self.lower_simple(ty);
                     let b = match args.iter().find(|a| a.name.text == pn.text) {
                         Some(a) => Binding::Thunk(&a.value, Some(t), env.clone()),
@@ -480,17 +691,35 @@ impl<'a> Evaluator<'a> {
                     };
                     menv.vars.borrow_mut().insert(pn.text.clone(), b);
                 }
-                ItemKind::Let { name: ln, value, ty } => {
+                ItemKind::Let {
+                    name: ln,
+                    value,
+                    ty,
+                } => {
                     let t = ty.as_ref().map(|te| self.lower_simple(te));
-                    menv.vars.borrow_mut().insert(ln.text.clone(), Binding::Thunk(value, t, menv.clone()));
+                    menv.vars
+                        .borrow_mut()
+                        .insert(ln.text.clone(), Binding::Thunk(value, t, menv.clone()));
                 }
                 _ => {}
             }
         }
         let mut outputs = BTreeMap::new();
         for it in items {
-            if let ItemKind::Output { name: on, value, ty } = &it.kind {
-                outputs.insert(on.text.clone(), (value, ty.as_ref().map(|te| self.lower_simple(te)), menv.clone()));
+            if let ItemKind::Output {
+                name: on,
+                value,
+                ty,
+            } = &it.kind
+            {
+                outputs.insert(
+                    on.text.clone(),
+                    (
+                        value,
+                        ty.as_ref().map(|te| self.lower_simple(te)),
+                        menv.clone(),
+                    ),
+                );
             }
         }
         self.modules.insert(address.clone(), ModuleInst { outputs });
@@ -501,7 +730,12 @@ impl<'a> Evaluator<'a> {
 
     fn find_module(&self, p: &ast::Path, env: &Rc<Env<'a>>) -> Option<(&'a Item, String, String)> {
         let frame = &env.frame;
-        let lookup = |fr: &Rc<Frame<'a>>, n: &str| fr.names.get(n).cloned().or_else(|| fr.parent.as_ref().and_then(|p| p.names.get(n).cloned()));
+        let lookup = |fr: &Rc<Frame<'a>>, n: &str| {
+            fr.names
+                .get(n)
+                .cloned()
+                .or_else(|| fr.parent.as_ref().and_then(|p| p.names.get(n).cloned()))
+        };
         match p.segments.as_slice() {
             [one] => match lookup(frame, &one.text)? {
                 Name::Module(it, id) => Some((it, id.clone(), id.rsplit_once("::")?.0.to_string())),
@@ -531,7 +765,9 @@ impl<'a> Evaluator<'a> {
         };
         let mut fields = BTreeMap::new();
         for a in body {
-            let Some(f) = schema.field(&a.name.text) else { continue };
+            let Some(f) = schema.field(&a.name.text) else {
+                continue;
+            };
             if f.computed {
                 continue;
             }
@@ -540,15 +776,30 @@ impl<'a> Evaluator<'a> {
                 Err((s, m)) => {
                     let file = env.frame.file.clone();
                     let ctx = self.program.instances[idx].context.clone();
-                    let label = if ctx.is_empty() { "evaluated here".to_string() } else { format!("evaluated here ({ctx})") };
+                    let label = if ctx.is_empty() {
+                        "evaluated here".to_string()
+                    } else {
+                        format!("evaluated here ({ctx})")
+                    };
                     self.diag(&file, "E0204", s, capitalise(&m), label, None);
                     Value::error()
                 }
             };
-            fields.insert(a.name.text.clone(), FieldVal { value: v, span: a.value.span, explicit: true });
+            fields.insert(
+                a.name.text.clone(),
+                FieldVal {
+                    value: v,
+                    span: a.value.span,
+                    explicit: true,
+                },
+            );
         }
         let span = self.program.instances[idx].span;
-        let empty = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: None, frame: env.frame.clone() });
+        let empty = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame: env.frame.clone(),
+        });
         for f in &schema.fields {
             if fields.contains_key(&f.name) {
                 continue;
@@ -556,10 +807,29 @@ impl<'a> Evaluator<'a> {
             if f.computed {
                 let addr = self.program.instances[idx].address.clone();
                 let region = self.program.instances[idx].region;
-                fields.insert(f.name.clone(), FieldVal { value: Value::Unknown { origin: Origin::AfterApply(format!("{addr}.{}", f.name)), region }, span, explicit: false });
+                fields.insert(
+                    f.name.clone(),
+                    FieldVal {
+                        value: Value::Unknown {
+                            origin: Origin::AfterApply(format!("{addr}.{}", f.name)),
+                            region,
+                        },
+                        span,
+                        explicit: false,
+                    },
+                );
             } else if let Some(d) = &f.default {
-                let v = self.eval(d, &empty, Some(&f.ty)).unwrap_or_else(|_| Value::error());
-                fields.insert(f.name.clone(), FieldVal { value: v, span, explicit: false });
+                let v = self
+                    .eval(d, &empty, Some(&f.ty))
+                    .unwrap_or_else(|_| Value::error());
+                fields.insert(
+                    f.name.clone(),
+                    FieldVal {
+                        value: v,
+                        span,
+                        explicit: false,
+                    },
+                );
             }
         }
         self.program.instances[idx].fields = fields;
@@ -570,11 +840,15 @@ impl<'a> Evaluator<'a> {
 
     fn check_placement(&mut self, idx: usize) {
         let inst = &self.program.instances[idx];
-        let Some(schema) = self.cat.resources.get(&inst.ty) else { return };
+        let Some(schema) = self.cat.resources.get(&inst.ty) else {
+            return;
+        };
         let mut found = Vec::new();
         for f in &schema.fields {
             if let Some(fv) = inst.fields.get(&f.name) {
-                refs_in(&fv.value, &f.ty, self.cat, &mut |addr, placement| found.push((f.name.clone(), fv.span, addr.to_string(), placement.clone())));
+                refs_in(&fv.value, &f.ty, self.cat, &mut |addr, placement| {
+                    found.push((f.name.clone(), fv.span, addr.to_string(), placement.clone()))
+                });
             }
         }
         for (field, span, addr, placement) in found {
@@ -582,16 +856,37 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn check_one_ref(&mut self, idx: usize, field: &str, span: Span, addr: &str, placement: &Placement) {
+    fn check_one_ref(
+        &mut self,
+        idx: usize,
+        field: &str,
+        span: Span,
+        addr: &str,
+        placement: &Placement,
+    ) {
         let inst = &self.program.instances[idx];
-        let Some(&t) = self.by_addr.get(addr) else { return };
+        let Some(&t) = self.by_addr.get(addr) else {
+            return;
+        };
         let target = &self.program.instances[t];
         let Some(treg) = target.region else { return };
         let tcode = self.program.regions[treg].code.clone();
         let owner = human_type_name(&inst.ty);
         let thuman = human_type_name(&target.ty);
-        let ctx = if inst.context.is_empty() { String::new() } else { format!(" ({})", inst.context) };
-        let base = target.address.split('[').next().unwrap_or(&target.address).rsplit('.').next().unwrap_or("").to_string();
+        let ctx = if inst.context.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", inst.context)
+        };
+        let base = target
+            .address
+            .split('[')
+            .next()
+            .unwrap_or(&target.address)
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .to_string();
         match placement {
             Placement::Same => {
                 let Some(ireg) = inst.region else { return };
@@ -600,33 +895,81 @@ impl<'a> Evaluator<'a> {
                 }
                 let icode = self.program.regions[ireg].code.clone();
                 // Suggest the same family's instance in this region, by the loop variable if there is one.
-                let same_family = format!("{}[{}]", target.address.split('[').next().unwrap_or(""), icode);
+                let same_family = format!(
+                    "{}[{}]",
+                    target.address.split('[').next().unwrap_or(""),
+                    icode
+                );
                 let var = inst.context.split(", ").find_map(|c| {
                     let (v, r) = c.split_once(" = ")?;
-                    (self.program.regions.iter().position(|x| x.name == r) == Some(ireg)).then(|| v.to_string())
+                    (self.program.regions.iter().position(|x| x.name == r) == Some(ireg))
+                        .then(|| v.to_string())
                 });
                 let help = if self.by_addr.contains_key(&same_family) {
                     match var {
                         Some(v) => format!("use the {thuman} in {icode}: `{base}[{v}]`"),
-                        None => format!("use the {thuman} in {icode}: `{base}[{}]`", self.program.regions[ireg].name),
+                        None => format!(
+                            "use the {thuman} in {icode}: `{base}[{}]`",
+                            self.program.regions[ireg].name
+                        ),
                     }
                 } else {
                     format!("declare a {thuman} in {icode} and use it here")
                 };
-                let d = Diagnostic::error("E0301", format!("{thuman} is in another region"), Label::new(&inst.file, span, format!("but this {} is in {icode}{ctx}", owner.to_lowercase_first())))
-                    .with_label(Label::new(&target.file, target.span, format!("this {} lives in {tcode}", thuman.to_lowercase_first())))
-                    .with_note(format!("`{field}` of {} must name a {thuman} in the {} region", inst.ty, "same"))
-                    .with_help(help);
+                let d = Diagnostic::error(
+                    "E0301",
+                    format!("{thuman} is in another region"),
+                    Label::new(
+                        &inst.file,
+                        span,
+                        format!("but this {} is in {icode}{ctx}", owner.to_lowercase_first()),
+                    ),
+                )
+                .with_label(Label::new(
+                    &target.file,
+                    target.span,
+                    format!("this {} lives in {tcode}", thuman.to_lowercase_first()),
+                ))
+                .with_note(format!(
+                    "`{field}` of {} must name a {thuman} in the {} region",
+                    inst.ty, "same"
+                ))
+                .with_help(help);
                 self.program.diags.push(d);
             }
             Placement::Fixed(code) => {
                 if &tcode == code {
                     return;
                 }
-                let decl = self.program.regions.iter().find(|r| &r.code == code).map(|r| format!(" (region `{}`)", r.name)).unwrap_or_default();
-                let d = Diagnostic::error("E0302", format!("{thuman} must be in {code}"), Label::new(&inst.file, span, format!("`{field}` of this {} needs a {} in {code}{ctx}", owner.to_lowercase_first(), thuman.to_lowercase_first())))
-                    .with_label(Label::new(&target.file, target.span, format!("this {} lives in {tcode}", thuman.to_lowercase_first())))
-                    .with_help(format!("declare the {} in {code}{decl} and use that one", thuman.to_lowercase_first()));
+                let decl = self
+                    .program
+                    .regions
+                    .iter()
+                    .find(|r| &r.code == code)
+                    .map(|r| format!(" (region `{}`)", r.name))
+                    .unwrap_or_default();
+                let d = Diagnostic::error(
+                    "E0302",
+                    format!("{thuman} must be in {code}"),
+                    Label::new(
+                        &inst.file,
+                        span,
+                        format!(
+                            "`{field}` of this {} needs a {} in {code}{ctx}",
+                            owner.to_lowercase_first(),
+                            thuman.to_lowercase_first()
+                        ),
+                    ),
+                )
+                .with_label(Label::new(
+                    &target.file,
+                    target.span,
+                    format!("this {} lives in {tcode}", thuman.to_lowercase_first()),
+                ))
+                .with_help(format!(
+                    "declare the {} in {code}{decl} and use that one",
+                    thuman.to_lowercase_first()
+                ));
                 self.program.diags.push(d);
             }
             Placement::Any => {}
@@ -635,15 +978,28 @@ impl<'a> Evaluator<'a> {
 
     fn check_outputs(&mut self, root: SourceFile) {
         let path = root.path(self.db).clone();
-        let Some(frame) = self.file_frames.get(&path).cloned() else { return };
-        let env = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: None, frame });
+        let Some(frame) = self.file_frames.get(&path).cloned() else {
+            return;
+        };
+        let env = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame,
+        });
         for it in &parse_file(self.db, root).items {
             if let ItemKind::Output { name, value, ty } = &it.kind {
                 let t = ty.as_ref().map(|te| self.lower_simple(te));
                 let v = match self.eval(value, &env, t.as_ref()) {
                     Ok(v) => v,
                     Err((s, m)) => {
-                        self.diag(&path, "E0204", s, capitalise(&m), "evaluated here".into(), None);
+                        self.diag(
+                            &path,
+                            "E0204",
+                            s,
+                            capitalise(&m),
+                            "evaluated here".into(),
+                            None,
+                        );
                         Value::error()
                     }
                 };
@@ -660,16 +1016,24 @@ impl<'a> Evaluator<'a> {
             let b = cur.vars.borrow().get(name).cloned();
             match b {
                 Some(Binding::Val(v)) => return Ok(v),
-                Some(Binding::InProgress) => return Err((span, format!("`{name}` depends on itself"))),
+                Some(Binding::InProgress) => {
+                    return Err((span, format!("`{name}` depends on itself")));
+                }
                 Some(Binding::Thunk(x, t, tenv)) => {
-                    cur.vars.borrow_mut().insert(name.to_string(), Binding::InProgress);
+                    cur.vars
+                        .borrow_mut()
+                        .insert(name.to_string(), Binding::InProgress);
                     let r = self.eval(x, &tenv, t.as_ref());
                     let v = r.as_ref().cloned().unwrap_or_else(|_| Value::error());
                     let v = match (&t, v) {
-                        (Some(Ty::Secret(_)), v) if !v.is_secret() && !v.is_unknown() => Value::Secret(Box::new(v)),
+                        (Some(Ty::Secret(_)), v) if !v.is_secret() && !v.is_unknown() => {
+                            Value::Secret(Box::new(v))
+                        }
                         (_, v) => v,
                     };
-                    cur.vars.borrow_mut().insert(name.to_string(), Binding::Val(v.clone()));
+                    cur.vars
+                        .borrow_mut()
+                        .insert(name.to_string(), Binding::Val(v.clone()));
                     return r.map(|_| v);
                 }
                 None => e = cur.parent.clone(),
@@ -677,16 +1041,33 @@ impl<'a> Evaluator<'a> {
         }
         let frame = env.frame.clone();
         let n = frame.names.get(name).cloned().or_else(|| {
-            frame.parent.as_ref().and_then(|p| p.names.get(name).cloned()).filter(|n| !matches!(n, Name::Family { .. } | Name::Value(_)))
+            frame
+                .parent
+                .as_ref()
+                .and_then(|p| p.names.get(name).cloned())
+                .filter(|n| !matches!(n, Name::Family { .. } | Name::Value(_)))
         });
         if let Some(n) = n {
             return self.name_value(name, n);
         }
         if let Some(idx) = self.program.regions.iter().position(|r| r.name == name) {
-            return Ok(Value::Region { idx, code: self.program.regions[idx].code.clone() });
+            return Ok(Value::Region {
+                idx,
+                code: self.program.regions[idx].code.clone(),
+            });
         }
         if name == "regions" {
-            return Ok(Value::List(self.program.regions.iter().enumerate().map(|(idx, r)| Value::Region { idx, code: r.code.clone() }).collect()));
+            return Ok(Value::List(
+                self.program
+                    .regions
+                    .iter()
+                    .enumerate()
+                    .map(|(idx, r)| Value::Region {
+                        idx,
+                        code: r.code.clone(),
+                    })
+                    .collect(),
+            ));
         }
         if builtins::NAMES.contains(&name) {
             return Ok(Value::Path(format!("builtin::{name}")));
@@ -697,8 +1078,16 @@ impl<'a> Evaluator<'a> {
     fn name_value(&mut self, name: &str, n: Name<'a>) -> EResult {
         Ok(match n {
             Name::Value(v) => v,
-            Name::Family { base, keys: 0, module: false } => Value::Ref { addr: base },
-            Name::Family { base, keys: 0, module: true } => Value::Module { addr: base },
+            Name::Family {
+                base,
+                keys: 0,
+                module: false,
+            } => Value::Ref { addr: base },
+            Name::Family {
+                base,
+                keys: 0,
+                module: true,
+            } => Value::Module { addr: base },
             Name::Family { base, keys, module } => Value::Family { base, keys, module },
             Name::Let(x, t, env) => {
                 // File-level lets are memoised in their frame's environment.
@@ -707,9 +1096,15 @@ impl<'a> Evaluator<'a> {
                     Some(Binding::Val(v)) => v,
                     Some(_) => return Err((x.span, format!("`{name}` depends on itself"))),
                     None => {
-                        env.vars.borrow_mut().insert(format!("let::{name}"), Binding::InProgress);
-                        let v = self.eval(x, &env, t.as_ref()).unwrap_or_else(|_| Value::error());
-                        env.vars.borrow_mut().insert(format!("let::{name}"), Binding::Val(v.clone()));
+                        env.vars
+                            .borrow_mut()
+                            .insert(format!("let::{name}"), Binding::InProgress);
+                        let v = self
+                            .eval(x, &env, t.as_ref())
+                            .unwrap_or_else(|_| Value::error());
+                        env.vars
+                            .borrow_mut()
+                            .insert(format!("let::{name}"), Binding::Val(v.clone()));
                         v
                     }
                 }
@@ -721,13 +1116,12 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn inst_region(&self, addr: &str) -> Option<usize> {
-        self.by_addr.get(addr).and_then(|i| self.program.instances[*i].region)
-    }
-
     fn attr(&mut self, base: &Value, field: &str, span: Span) -> EResult {
         Ok(match base {
-            Value::Unknown { region, origin } => Value::Unknown { origin: origin.clone(), region: *region },
+            Value::Unknown { region, origin } => Value::Unknown {
+                origin: origin.clone(),
+                region: *region,
+            },
             Value::Secret(v) => match self.attr(v, field, span)? {
                 v @ Value::Unknown { .. } => v,
                 v => Value::Secret(Box::new(v)),
@@ -739,26 +1133,50 @@ impl<'a> Evaluator<'a> {
                     "name" => Value::Str(r.name.clone()),
                     "role" => {
                         let v = if r.primary { "primary" } else { "secondary" };
-                        Value::Enum { id: crate::regions::ROLE_ENUM.into(), variant: v.into(), wire: v.into() }
+                        Value::Enum {
+                            id: crate::regions::ROLE_ENUM.into(),
+                            variant: v.into(),
+                            wire: v.into(),
+                        }
                     }
-                    "maintenance" => r.maintenance.as_ref().map_or(Value::None, |(w, _)| Value::Str(w.clone())),
+                    "maintenance" => r
+                        .maintenance
+                        .as_ref()
+                        .map_or(Value::None, |(w, _)| Value::Str(w.clone())),
                     _ => Value::error(),
                 }
             }
             Value::Ref { addr } => {
-                let Some(&idx) = self.by_addr.get(addr) else { return Err((span, format!("no resource instance `{addr}`"))) };
-                let schema_field = self.cat.resources.get(&self.program.instances[idx].ty).and_then(|s| s.field(field)).cloned();
+                let Some(&idx) = self.by_addr.get(addr) else {
+                    return Err((span, format!("no resource instance `{addr}`")));
+                };
+                let schema_field = self
+                    .cat
+                    .resources
+                    .get(&self.program.instances[idx].ty)
+                    .and_then(|s| s.field(field))
+                    .cloned();
                 match schema_field {
-                    Some(f) if f.computed => Value::Unknown { origin: Origin::AfterApply(format!("{addr}.{field}")), region: self.program.instances[idx].region },
+                    Some(f) if f.computed => Value::Unknown {
+                        origin: Origin::AfterApply(format!("{addr}.{field}")),
+                        region: self.program.instances[idx].region,
+                    },
                     Some(_) => {
                         self.eval_instance(idx);
-                        self.program.instances[idx].get(field).cloned().unwrap_or(Value::None)
+                        self.program.instances[idx]
+                            .get(field)
+                            .cloned()
+                            .unwrap_or(Value::None)
                     }
                     None => Value::error(),
                 }
             }
             Value::Module { addr } => {
-                let out = self.modules.get(addr).and_then(|m| m.outputs.get(field)).map(|(x, t, e)| (*x, t.clone(), e.clone()));
+                let out = self
+                    .modules
+                    .get(addr)
+                    .and_then(|m| m.outputs.get(field))
+                    .map(|(x, t, e)| (*x, t.clone(), e.clone()));
                 match out {
                     Some((x, t, e)) => self.eval(x, &e, t.as_ref())?,
                     None => Value::error(),
@@ -766,12 +1184,16 @@ impl<'a> Evaluator<'a> {
             }
             Value::Record(m) | Value::Map(m) => match m.get(field) {
                 Some(v) => v.clone(),
-                None if matches!(base, Value::Map(_)) => return Err((span, format!("the map has no key `{field}`"))),
+                None if matches!(base, Value::Map(_)) => {
+                    return Err((span, format!("the map has no key `{field}`")));
+                }
                 None => Value::None,
             },
             Value::Path(p) => {
                 if let Some(path) = p.strip_prefix("import::") {
-                    let Some(fr) = self.file_frames.get(path).cloned() else { return Ok(Value::error()) };
+                    let Some(fr) = self.file_frames.get(path).cloned() else {
+                        return Ok(Value::error());
+                    };
                     match fr.names.get(field).cloned() {
                         Some(n) => self.name_value(field, n)?,
                         None => Value::error(),
@@ -818,7 +1240,11 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 let v = unknown.unwrap_or(Value::Str(out));
-                if secret { Value::Secret(Box::new(v)) } else { v }
+                if secret {
+                    Value::Secret(Box::new(v))
+                } else {
+                    v
+                }
             }
             ExprKind::Name(n) => {
                 let v = self.lookup(&n.text, env, n.span)?;
@@ -829,7 +1255,9 @@ impl<'a> Evaluator<'a> {
                 v
             }
             ExprKind::Variant(v) => match &core {
-                Some(Ty::Enum(id)) => enum_value(self.db, self.cat, id, &v.text).unwrap_or_else(Value::error),
+                Some(Ty::Enum(id)) => {
+                    enum_value(self.db, self.cat, id, &v.text).unwrap_or_else(Value::error)
+                }
                 _ => Value::error(),
             },
             ExprKind::List(items) => {
@@ -845,31 +1273,56 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Record(fields) => {
                 let field_tys: BTreeMap<String, Ty> = match &core {
-                    Some(Ty::Record(id)) => self.cat.record_fields(id).map(|fs| fs.iter().map(|f| (f.name.clone(), f.ty.clone())).collect()).unwrap_or_default(),
-                    Some(Ty::Map(v)) => fields.iter().map(|f| (f.name.text.clone(), (**v).clone())).collect(),
+                    Some(Ty::Record(id)) => self
+                        .cat
+                        .record_fields(id)
+                        .map(|fs| fs.iter().map(|f| (f.name.clone(), f.ty.clone())).collect())
+                        .unwrap_or_default(),
+                    Some(Ty::Map(v)) => fields
+                        .iter()
+                        .map(|f| (f.name.text.clone(), (**v).clone()))
+                        .collect(),
                     _ => BTreeMap::new(),
                 };
                 let mut m = BTreeMap::new();
                 for f in fields {
-                    m.insert(f.name.text.clone(), self.eval(&f.value, env, field_tys.get(&f.name.text))?);
+                    m.insert(
+                        f.name.text.clone(),
+                        self.eval(&f.value, env, field_tys.get(&f.name.text))?,
+                    );
                 }
                 if let Some(Ty::Record(id)) = &core
                     && let Some(fs) = self.cat.record_fields(id)
                 {
-                    let empty = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: None, frame: env.frame.clone() });
+                    let empty = Rc::new(Env {
+                        vars: RefCell::new(BTreeMap::new()),
+                        parent: None,
+                        frame: env.frame.clone(),
+                    });
                     for f in fs {
                         if !m.contains_key(&f.name)
                             && let Some(d) = &f.default
                         {
                             let d: &'a Expr = unsafe_static(d, self.cat);
-                            let v = self.eval(d, &empty, Some(&f.ty)).unwrap_or_else(|_| Value::error());
+                            let v = self
+                                .eval(d, &empty, Some(&f.ty))
+                                .unwrap_or_else(|_| Value::error());
                             m.insert(f.name.clone(), v);
                         }
                     }
                 }
-                if matches!(core, Some(Ty::Map(_))) { Value::Map(m) } else { Value::Record(m) }
+                if matches!(core, Some(Ty::Map(_))) {
+                    Value::Map(m)
+                } else {
+                    Value::Record(m)
+                }
             }
-            ExprKind::ListComp { var, iter, cond, body } => {
+            ExprKind::ListComp {
+                var,
+                iter,
+                cond,
+                body,
+            } => {
                 let elems = self.iter_values(iter, env)?;
                 let et = match &core {
                     Some(Ty::List(t)) => Some((**t).clone()),
@@ -877,7 +1330,11 @@ impl<'a> Evaluator<'a> {
                 };
                 let mut out = Vec::new();
                 for el in elems {
-                    let child = Rc::new(Env { vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])), parent: Some(env.clone()), frame: env.frame.clone() });
+                    let child = Rc::new(Env {
+                        vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])),
+                        parent: Some(env.clone()),
+                        frame: env.frame.clone(),
+                    });
                     if let Some(c) = cond
                         && self.eval(c, &child, None)?.as_bool() != Some(true)
                     {
@@ -887,7 +1344,13 @@ impl<'a> Evaluator<'a> {
                 }
                 Value::List(out)
             }
-            ExprKind::MapComp { var, iter, cond, key, value } => {
+            ExprKind::MapComp {
+                var,
+                iter,
+                cond,
+                key,
+                value,
+            } => {
                 let elems = self.iter_values(iter, env)?;
                 let vt = match &core {
                     Some(Ty::Map(t)) => Some((**t).clone()),
@@ -895,14 +1358,20 @@ impl<'a> Evaluator<'a> {
                 };
                 let mut out = BTreeMap::new();
                 for el in elems {
-                    let child = Rc::new(Env { vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])), parent: Some(env.clone()), frame: env.frame.clone() });
+                    let child = Rc::new(Env {
+                        vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])),
+                        parent: Some(env.clone()),
+                        frame: env.frame.clone(),
+                    });
                     if let Some(c) = cond
                         && self.eval(c, &child, None)?.as_bool() != Some(true)
                     {
                         continue;
                     }
                     let k = self.eval(key, &child, None)?;
-                    let Some(k) = k.as_str().map(str::to_string) else { return Ok(Value::error()) };
+                    let Some(k) = k.as_str().map(str::to_string) else {
+                        return Ok(Value::error());
+                    };
                     if out.contains_key(&k) {
                         return Err((key.span, format!("duplicate map key `{k}`")));
                     }
@@ -910,18 +1379,27 @@ impl<'a> Evaluator<'a> {
                 }
                 Value::Map(out)
             }
-            ExprKind::If { cond, then_expr, else_expr } => match self.eval(cond, env, None)?.as_bool() {
+            ExprKind::If {
+                cond,
+                then_expr,
+                else_expr,
+            } => match self.eval(cond, env, None)?.as_bool() {
                 Some(true) => self.eval(then_expr, env, expected)?,
                 Some(false) => self.eval(else_expr, env, expected)?,
                 None => Value::error(),
             },
             ExprKind::Unary { op, expr } => match (op, self.eval(expr, env, None)?) {
                 (ast::UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
-                (ast::UnOp::Neg, Value::Int(n)) => Value::Int(n.checked_neg().ok_or((e.span, "integer overflow".to_string()))?),
+                (ast::UnOp::Neg, Value::Int(n)) => Value::Int(
+                    n.checked_neg()
+                        .ok_or((e.span, "integer overflow".to_string()))?,
+                ),
                 (_, v @ Value::Unknown { .. }) => v,
                 _ => Value::error(),
             },
-            ExprKind::Binary { op, lhs, rhs } => self.eval_binary(*op, lhs, rhs, env, expected, e.span)?,
+            ExprKind::Binary { op, lhs, rhs } => {
+                self.eval_binary(*op, lhs, rhs, env, expected, e.span)?
+            }
             ExprKind::Field { base, name } => {
                 let b = self.eval(base, env, None)?;
                 self.attr(&b, &name.text, name.span)?
@@ -942,37 +1420,83 @@ impl<'a> Evaluator<'a> {
         env.frame.names.contains_key(name) || self.program.regions.iter().any(|r| r.name == name)
     }
 
-    fn iter_values(&mut self, iter: &'a Expr, env: &Rc<Env<'a>>) -> Result<Vec<Value>, (Span, String)> {
+    fn iter_values(
+        &mut self,
+        iter: &'a Expr,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Vec<Value>, (Span, String)> {
         Ok(match self.eval(iter, env, None)?.reveal() {
             Value::List(l) => l.clone(),
-            Value::Map(m) => m.iter().map(|(k, v)| Value::Record(BTreeMap::from([("key".into(), Value::Str(k.clone())), ("value".into(), v.clone())]))).collect(),
+            Value::Map(m) => m
+                .iter()
+                .map(|(k, v)| {
+                    Value::Record(BTreeMap::from([
+                        ("key".into(), Value::Str(k.clone())),
+                        ("value".into(), v.clone()),
+                    ]))
+                })
+                .collect(),
             _ => Vec::new(),
         })
     }
 
     fn index(&mut self, b: &Value, keys: &[Value], span: Span) -> EResult {
         if keys.iter().any(Value::is_unknown) {
-            return Ok(keys.iter().find(|k| k.is_unknown()).cloned().unwrap_or_else(Value::error));
+            return Ok(keys
+                .iter()
+                .find(|k| k.is_unknown())
+                .cloned()
+                .unwrap_or_else(Value::error));
         }
         Ok(match b {
-            Value::Family { base, keys: n, module } => {
+            Value::Family {
+                base,
+                keys: n,
+                module,
+            } => {
                 if keys.len() != *n {
                     return Ok(Value::error());
                 }
-                let addr = format!("{base}[{}]", keys.iter().map(key_text).collect::<Vec<_>>().join(", "));
-                let exists = if *module { self.modules.contains_key(&addr) } else { self.by_addr.contains_key(&addr) };
+                let addr = format!(
+                    "{base}[{}]",
+                    keys.iter().map(key_text).collect::<Vec<_>>().join(", ")
+                );
+                let exists = if *module {
+                    self.modules.contains_key(&addr)
+                } else {
+                    self.by_addr.contains_key(&addr)
+                };
                 if !exists {
-                    return Err((span, format!("there is no instance `{addr}`: the loop that declares it never produced these keys")));
+                    return Err((
+                        span,
+                        format!(
+                            "there is no instance `{addr}`: the loop that declares it never produced these keys"
+                        ),
+                    ));
                 }
-                if *module { Value::Module { addr } } else { Value::Ref { addr } }
+                if *module {
+                    Value::Module { addr }
+                } else {
+                    Value::Ref { addr }
+                }
             }
             Value::List(l) => {
                 let i = keys[0].as_int().unwrap_or(-1);
-                l.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or((span, format!("index {i} is out of range for a list of {} element(s)", l.len())))?
+                l.get(usize::try_from(i).unwrap_or(usize::MAX))
+                    .cloned()
+                    .ok_or((
+                        span,
+                        format!(
+                            "index {i} is out of range for a list of {} element(s)",
+                            l.len()
+                        ),
+                    ))?
             }
             Value::Map(m) => {
                 let k = keys[0].as_str().unwrap_or("");
-                m.get(k).cloned().ok_or((span, format!("the map has no key `{k}`")))?
+                m.get(k)
+                    .cloned()
+                    .ok_or((span, format!("the map has no key `{k}`")))?
             }
             Value::Secret(v) => Value::Secret(Box::new(self.index(v, keys, span)?)),
             v @ Value::Unknown { .. } => v.clone(),
@@ -980,11 +1504,23 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn eval_binary(&mut self, op: ast::BinOp, lhs: &'a Expr, rhs: &'a Expr, env: &Rc<Env<'a>>, expected: Option<&Ty>, span: Span) -> EResult {
+    fn eval_binary(
+        &mut self,
+        op: ast::BinOp,
+        lhs: &'a Expr,
+        rhs: &'a Expr,
+        env: &Rc<Env<'a>>,
+        expected: Option<&Ty>,
+        span: Span,
+    ) -> EResult {
         use ast::BinOp::*;
         if op == Coalesce {
             let a = self.eval(lhs, env, expected)?;
-            return if a == Value::None { self.eval(rhs, env, expected) } else { Ok(a) };
+            return if a == Value::None {
+                self.eval(rhs, env, expected)
+            } else {
+                Ok(a)
+            };
         }
         let a = self.eval(lhs, env, None)?;
         let b = match (op, &a) {
@@ -1033,30 +1569,58 @@ impl<'a> Evaluator<'a> {
             Rem => int(i64::checked_rem, "division by zero")?,
             Coalesce => unreachable!("handled above"),
         };
-        Ok(if secret { Value::Secret(Box::new(v)) } else { v })
+        Ok(if secret {
+            Value::Secret(Box::new(v))
+        } else {
+            v
+        })
     }
 
-    fn eval_call(&mut self, callee: &'a Expr, args: &'a [ast::Arg], env: &Rc<Env<'a>>, span: Span) -> EResult {
+    fn eval_call(
+        &mut self,
+        callee: &'a Expr,
+        args: &'a [ast::Arg],
+        env: &Rc<Env<'a>>,
+        span: Span,
+    ) -> EResult {
         let f = self.eval(callee, env, None)?;
-        let Value::Path(p) = f else { return Ok(Value::error()) };
+        let Value::Path(p) = f else {
+            return Ok(Value::error());
+        };
         if let Some(name) = p.strip_prefix("builtin::") {
             let mut vals = Vec::new();
             for a in args {
                 vals.push(self.eval(&a.value, env, None)?);
             }
-            if let Some(u) = vals.iter().find(|v| v.reveal().is_unknown() || matches!(v, Value::Unknown { .. })) {
+            if let Some(u) = vals
+                .iter()
+                .find(|v| v.reveal().is_unknown() || matches!(v, Value::Unknown { .. }))
+            {
                 return Ok(u.reveal().clone());
             }
             let secret = name != "reveal" && vals.iter().any(Value::is_secret);
-            let plain: Vec<Value> = if name == "reveal" { vals } else { vals.iter().map(|v| v.reveal().clone()).collect() };
+            let plain: Vec<Value> = if name == "reveal" {
+                vals
+            } else {
+                vals.iter().map(|v| v.reveal().clone()).collect()
+            };
             if plain.iter().any(|v| *v == Value::error()) {
                 return Ok(Value::error());
             }
             let v = builtins::eval(name, &plain).map_err(|m| (span, m))?;
-            return Ok(if secret { Value::Secret(Box::new(v)) } else { v });
+            return Ok(if secret {
+                Value::Secret(Box::new(v))
+            } else {
+                v
+            });
         }
         if let Some(name) = p.strip_prefix("fn::") {
-            let Some(Name::Fn(it)) = env.frame.names.get(name).cloned().or_else(|| env.frame.parent.as_ref().and_then(|f| f.names.get(name).cloned())) else {
+            let Some(Name::Fn(it)) = env.frame.names.get(name).cloned().or_else(|| {
+                env.frame
+                    .parent
+                    .as_ref()
+                    .and_then(|f| f.names.get(name).cloned())
+            }) else {
                 return Ok(Value::error());
             };
             return self.call_fn(it, args, env, &env.frame.clone());
@@ -1064,13 +1628,30 @@ impl<'a> Evaluator<'a> {
         Ok(Value::error())
     }
 
-    fn call_fn(&mut self, it: &'a Item, args: &'a [ast::Arg], env: &Rc<Env<'a>>, frame: &Rc<Frame<'a>>) -> EResult {
-        let ItemKind::Fn { params, body, ret, .. } = &it.kind else { return Ok(Value::error()) };
-        let fenv = Rc::new(Env { vars: RefCell::new(BTreeMap::new()), parent: None, frame: frame.clone() });
+    fn call_fn(
+        &mut self,
+        it: &'a Item,
+        args: &'a [ast::Arg],
+        env: &Rc<Env<'a>>,
+        frame: &Rc<Frame<'a>>,
+    ) -> EResult {
+        let ItemKind::Fn {
+            params, body, ret, ..
+        } = &it.kind
+        else {
+            return Ok(Value::error());
+        };
+        let fenv = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame: frame.clone(),
+        });
         for (p, a) in params.iter().zip(args) {
             let t = self.lower_simple(&p.ty);
             let v = self.eval(&a.value, env, Some(&t))?;
-            fenv.vars.borrow_mut().insert(p.name.text.clone(), Binding::Val(v));
+            fenv.vars
+                .borrow_mut()
+                .insert(p.name.text.clone(), Binding::Val(v));
         }
         let rt = self.lower_simple(ret);
         self.eval(body, &fenv, Some(&rt))
@@ -1086,7 +1667,11 @@ impl LowerFirst for String {
     fn to_lowercase_first(&self) -> String {
         let mut c = self.chars();
         match (c.next(), self.chars().nth(1)) {
-            (Some(f), Some(s)) if f.is_uppercase() && s.is_lowercase() && !self.chars().skip(1).any(char::is_uppercase) => {
+            (Some(f), Some(s))
+                if f.is_uppercase()
+                    && s.is_lowercase()
+                    && !self.chars().skip(1).any(char::is_uppercase) =>
+            {
                 f.to_lowercase().collect::<String>() + c.as_str()
             }
             _ => self.clone(),
@@ -1101,7 +1686,15 @@ fn unsafe_static<'a>(e: &'a Expr, _cat: &'a Catalog) -> &'a Expr {
 
 fn enum_value(db: &dyn Db, cat: &Catalog, id: &str, variant: &str) -> Option<Value> {
     if let Some(def) = cat.enums.get(id) {
-        return def.variants.iter().find(|(n, _, _)| n == variant).map(|(n, w, _)| Value::Enum { id: id.into(), variant: n.clone(), wire: w.clone() });
+        return def
+            .variants
+            .iter()
+            .find(|(n, _, _)| n == variant)
+            .map(|(n, w, _)| Value::Enum {
+                id: id.into(),
+                variant: n.clone(),
+                wire: w.clone(),
+            });
     }
     let (file, name) = id.rsplit_once("::")?;
     let f = db.workspace().files(db).get(file).copied()?;
@@ -1109,7 +1702,14 @@ fn enum_value(db: &dyn Db, cat: &Catalog, id: &str, variant: &str) -> Option<Val
         if let ItemKind::Enum { name: n, variants } = &it.kind
             && n.text == name
         {
-            return variants.iter().find(|v| v.name.text == variant).map(|v| Value::Enum { id: id.into(), variant: v.name.text.clone(), wire: v.wire.clone().unwrap_or_else(|| v.name.text.clone()) });
+            return variants
+                .iter()
+                .find(|v| v.name.text == variant)
+                .map(|v| Value::Enum {
+                    id: id.into(),
+                    variant: v.name.text.clone(),
+                    wire: v.wire.clone().unwrap_or_else(|| v.name.text.clone()),
+                });
         }
     }
     None
@@ -1130,12 +1730,26 @@ fn literal_value(e: &Expr, ty: &Ty, cat: &Catalog) -> Value {
         (ExprKind::Int(n), _) => Value::Int(*n),
         (ExprKind::Bool(b), _) => Value::Bool(*b),
         (ExprKind::None, _) => Value::None,
-        (ExprKind::Str(p), _) => Value::Str(p.iter().map(|p| if let ast::StrPart::Text(t) = p { t.as_str() } else { "" }).collect()),
+        (ExprKind::Str(p), _) => Value::Str(
+            p.iter()
+                .map(|p| {
+                    if let ast::StrPart::Text(t) = p {
+                        t.as_str()
+                    } else {
+                        ""
+                    }
+                })
+                .collect(),
+        ),
         (ExprKind::Variant(v), Ty::Enum(id)) => cat
             .enums
             .get(id)
             .and_then(|d| d.variants.iter().find(|(n, _, _)| *n == v.text))
-            .map_or_else(Value::error, |(n, w, _)| Value::Enum { id: id.clone(), variant: n.clone(), wire: w.clone() }),
+            .map_or_else(Value::error, |(n, w, _)| Value::Enum {
+                id: id.clone(),
+                variant: n.clone(),
+                wire: w.clone(),
+            }),
         (ExprKind::List(items), t) => {
             let et = match t {
                 Ty::List(e) => (**e).clone(),
@@ -1144,8 +1758,20 @@ fn literal_value(e: &Expr, ty: &Ty, cat: &Catalog) -> Value {
             Value::List(items.iter().map(|i| literal_value(i, &et, cat)).collect())
         }
         (ExprKind::Record(fs), t) => {
-            let m = fs.iter().map(|f| (f.name.text.clone(), literal_value(&f.value, &Ty::Unknown, cat))).collect();
-            if matches!(t, Ty::Map(_)) { Value::Map(m) } else { Value::Record(m) }
+            let m = fs
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.text.clone(),
+                        literal_value(&f.value, &Ty::Unknown, cat),
+                    )
+                })
+                .collect();
+            if matches!(t, Ty::Map(_)) {
+                Value::Map(m)
+            } else {
+                Value::Record(m)
+            }
         }
         _ => Value::error(),
     }
@@ -1154,7 +1780,12 @@ fn literal_value(e: &Expr, ty: &Ty, cat: &Catalog) -> Value {
 /// Calls `found(addr, placement)` for every reference inside `v` whose type carries a placement.
 fn refs_in(v: &Value, ty: &Ty, cat: &Catalog, found: &mut dyn FnMut(&str, &Placement)) {
     match (v.reveal(), ty) {
-        (Value::Ref { addr }, Ty::Ref { placement: Some(p), .. }) => found(addr, p),
+        (
+            Value::Ref { addr },
+            Ty::Ref {
+                placement: Some(p), ..
+            },
+        ) => found(addr, p),
         (v, Ty::Optional(t) | Ty::Secret(t)) => refs_in(v, t, cat, found),
         (Value::List(items), Ty::List(t)) => {
             for it in items {
@@ -1176,9 +1807,4 @@ fn refs_in(v: &Value, ty: &Ty, cat: &Catalog, found: &mut dyn FnMut(&str, &Place
 
 fn capitalise(s: &str) -> String {
     crate::check::capital(s)
-}
-
-/// Whether the resource type is global.
-pub fn is_global(cat: &Catalog, ty: &str) -> bool {
-    cat.resources.get(ty).is_some_and(|s| s.scope == Scope::Global)
 }

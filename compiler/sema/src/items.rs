@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use carbonc_syntax::ast::{self, ItemKind, TypeExpr, TypeExprKind};
 use carbonc_syntax::Parse;
+use carbonc_syntax::ast::{self, ItemKind, TypeExpr, TypeExprKind};
 
-use crate::db::{resolve_import_path, Db, SourceFile};
+use crate::db::{Db, SourceFile, resolve_import_path};
 use crate::ty::{Catalog, EnumDef, FieldSchema, Placement, RecordDef, ResourceSchema, Ty};
 
 #[salsa::tracked(returns(ref))]
@@ -18,22 +18,43 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> Parse {
 pub fn catalog(db: &dyn Db) -> Catalog {
     let mut cat = Catalog::default();
     for (path, file) in db.workspace().files(db) {
-        let Some(ns) = carbonc_stdlib::prelude_namespace(path) else { continue };
+        let Some(ns) = carbonc_stdlib::prelude_namespace(path) else {
+            continue;
+        };
         let parse = parse_file(db, *file);
         let resolve = |p: &ast::Path| -> Option<Ty> { prelude_named(&ns, parse, p) };
         for it in &parse.items {
             match &it.kind {
                 ItemKind::Enum { name, variants } => {
                     let id = format!("{ns}.{}", name.text);
-                    cat.enums.insert(id.clone(), enum_def(id, variants, it.doc.clone()));
+                    cat.enums
+                        .insert(id.clone(), enum_def(id, variants, it.doc.clone()));
                 }
                 ItemKind::Record { name, fields } => {
                     let id = format!("{ns}.{}", name.text);
-                    let fields = fields.iter().map(|f| field_schema(f, path, &resolve)).collect();
-                    cat.records.insert(id.clone(), RecordDef { id, fields, doc: it.doc.clone() });
+                    let fields = fields
+                        .iter()
+                        .map(|f| field_schema(f, path, &resolve))
+                        .collect();
+                    cat.records.insert(
+                        id.clone(),
+                        RecordDef {
+                            id,
+                            fields,
+                            doc: it.doc.clone(),
+                        },
+                    );
                 }
-                ItemKind::ResourceType { path: tp, scope, lookup, fields } => {
-                    let fields = fields.iter().map(|f| field_schema(f, path, &resolve)).collect();
+                ItemKind::ResourceType {
+                    path: tp,
+                    scope,
+                    lookup,
+                    fields,
+                } => {
+                    let fields = fields
+                        .iter()
+                        .map(|f| field_schema(f, path, &resolve))
+                        .collect();
                     cat.resources.insert(
                         tp.text(),
                         ResourceSchema {
@@ -56,8 +77,16 @@ pub fn catalog(db: &dyn Db) -> Catalog {
         EnumDef {
             id: crate::regions::ROLE_ENUM.into(),
             variants: vec![
-                ("primary".into(), "primary".into(), Some("The region that holds the writers.".into())),
-                ("secondary".into(), "secondary".into(), Some("A region that serves reads and takes over on failover.".into())),
+                (
+                    "primary".into(),
+                    "primary".into(),
+                    Some("The region that holds the writers.".into()),
+                ),
+                (
+                    "secondary".into(),
+                    "secondary".into(),
+                    Some("A region that serves reads and takes over on failover.".into()),
+                ),
             ],
             doc: Some("The role of a region.".into()),
         },
@@ -70,7 +99,9 @@ fn prelude_named(ns: &str, parse: &Parse, p: &ast::Path) -> Option<Ty> {
     if p.segments.len() == 1 {
         for it in &parse.items {
             match &it.kind {
-                ItemKind::Enum { name, .. } if name.text == text => return Some(Ty::Enum(format!("{ns}.{text}"))),
+                ItemKind::Enum { name, .. } if name.text == text => {
+                    return Some(Ty::Enum(format!("{ns}.{text}")));
+                }
                 ItemKind::Record { name, .. } if name.text == text => {
                     return Some(Ty::Record(format!("{ns}.{text}")));
                 }
@@ -86,13 +117,23 @@ pub(crate) fn enum_def(id: String, variants: &[ast::Variant], doc: Option<String
         id,
         variants: variants
             .iter()
-            .map(|v| (v.name.text.clone(), v.wire.clone().unwrap_or_else(|| v.name.text.clone()), v.doc.clone()))
+            .map(|v| {
+                (
+                    v.name.text.clone(),
+                    v.wire.clone().unwrap_or_else(|| v.name.text.clone()),
+                    v.doc.clone(),
+                )
+            })
             .collect(),
         doc,
     }
 }
 
-pub(crate) fn field_schema(f: &ast::FieldDecl, file: &str, resolve: &dyn Fn(&ast::Path) -> Option<Ty>) -> FieldSchema {
+pub(crate) fn field_schema(
+    f: &ast::FieldDecl,
+    file: &str,
+    resolve: &dyn Fn(&ast::Path) -> Option<Ty>,
+) -> FieldSchema {
     FieldSchema {
         name: f.name.text.clone(),
         ty: lower_type(&f.ty, resolve, &mut |_, _| {}),
@@ -136,7 +177,10 @@ pub(crate) fn lower_type(
                 }
             };
             if lowered.len() != want {
-                error(te.span, format!("`{}` takes {want} type argument(s)", name.text));
+                error(
+                    te.span,
+                    format!("`{}` takes {want} type argument(s)", name.text),
+                );
                 return Ty::Unknown;
             }
             match name.text.as_str() {
@@ -180,7 +224,11 @@ pub fn file_imports(db: &dyn Db, file: SourceFile) -> Vec<Import> {
         .items
         .iter()
         .filter_map(|it| match &it.kind {
-            ItemKind::Import { path, path_span, alias } => Some(Import {
+            ItemKind::Import {
+                path,
+                path_span,
+                alias,
+            } => Some(Import {
                 alias: alias.text.clone(),
                 path: resolve_import_path(file.path(db), path),
                 span: *path_span,
@@ -199,7 +247,13 @@ pub fn import_cycle_edges(db: &dyn Db) -> BTreeSet<(String, String)> {
         if path.starts_with("std/aws/") {
             continue;
         }
-        graph.insert(path, file_imports(db, *f).iter().map(|i| i.path.clone()).collect());
+        graph.insert(
+            path,
+            file_imports(db, *f)
+                .iter()
+                .map(|i| i.path.clone())
+                .collect(),
+        );
     }
     // Depth-first search; an edge to a node on the stack closes a cycle.
     let mut back = BTreeSet::new();

@@ -19,9 +19,9 @@ mod value;
 
 use carbonc_diagnostics::Diagnostic;
 
-pub use check::{check_file, file_exports, Export, ModuleSig};
-pub use db::{resolve_import_path, Db, RootDatabase, SourceFile, Workspace};
-pub use eval::{evaluate_program, FieldVal, Instance, Program, RegionInfo};
+pub use check::{Export, ModuleSig, check_file, file_exports};
+pub use db::{Db, RootDatabase, SourceFile, Workspace, resolve_import_path};
+pub use eval::{FieldVal, Instance, Program, RegionInfo, evaluate_program};
 pub use items::{catalog, file_imports, parse_file};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};
 pub use value::{Origin, Value};
@@ -52,12 +52,17 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
         out.extend(program.diags.iter().cloned());
         out.extend(rules::check(program, catalog(db)));
     }
-    out.sort_by(|a, b| (&a.primary.file, a.primary.span, a.code).cmp(&(&b.primary.file, b.primary.span, b.code)));
+    out.sort_by(|a, b| {
+        (&a.primary.file, a.primary.span, a.code).cmp(&(&b.primary.file, b.primary.span, b.code))
+    });
     out.dedup();
     out
 }
 
 /// The paths `root` imports, directly or not, that the loader should bring into the workspace.
 pub fn imported_paths(db: &dyn Db, file: SourceFile) -> Vec<String> {
-    file_imports(db, file).iter().map(|i| i.path.clone()).collect()
+    file_imports(db, file)
+        .iter()
+        .map(|i| i.path.clone())
+        .collect()
 }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use carbonc_syntax::ast::{self, Scope};
 use carbonc_syntax::Span;
+use carbonc_syntax::ast::{self, Scope};
 
 /// Where a referenced resource must live, relative to the resource that names it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -32,7 +32,10 @@ pub enum Ty {
     Secret(Box<Ty>),
     Optional(Box<Ty>),
     /// A reference to a resource of the given type.
-    Ref { target: String, placement: Option<Placement> },
+    Ref {
+        target: String,
+        placement: Option<Placement>,
+    },
     Enum(String),
     Record(String),
     /// A record literal before it meets its expected type.
@@ -40,7 +43,10 @@ pub enum Ty {
     /// An instance of a module (by module id).
     Module(String),
     /// A resource or module instance declared inside `for` loops: index it with one key per loop.
-    Family { elem: Box<Ty>, keys: Vec<Ty> },
+    Family {
+        elem: Box<Ty>,
+        keys: Vec<Ty>,
+    },
 }
 
 impl Ty {

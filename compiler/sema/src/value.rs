@@ -12,19 +12,37 @@ pub enum Value {
     List(Vec<Value>),
     Map(BTreeMap<String, Value>),
     Record(BTreeMap<String, Value>),
-    Enum { id: String, variant: String, wire: String },
-    Region { idx: usize, code: String },
+    Enum {
+        id: String,
+        variant: String,
+        wire: String,
+    },
+    Region {
+        idx: usize,
+        code: String,
+    },
     /// A reference to a resource instance, by address.
-    Ref { addr: String },
+    Ref {
+        addr: String,
+    },
     /// An instance of a module, by address.
-    Module { addr: String },
+    Module {
+        addr: String,
+    },
     /// A resource or module family declared inside `for` loops, before indexing.
-    Family { base: String, keys: usize, module: bool },
+    Family {
+        base: String,
+        keys: usize,
+        module: bool,
+    },
     /// A builtin or user function, an imported file, or an enum used as a path prefix.
     Path(String),
     Secret(Box<Value>),
     /// Known only after apply (a computed attribute) or at plan time (a parameter without value).
-    Unknown { origin: Origin, region: Option<usize> },
+    Unknown {
+        origin: Origin,
+        region: Option<usize>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +57,10 @@ pub enum Origin {
 
 impl Value {
     pub fn error() -> Value {
-        Value::Unknown { origin: Origin::Error, region: None }
+        Value::Unknown {
+            origin: Origin::Error,
+            region: None,
+        }
     }
 
     pub fn is_unknown(&self) -> bool {
@@ -126,7 +147,8 @@ impl Value {
             Value::Ref { addr } => inst_region(addr),
             Value::Secret(v) => v.provenance(inst_region),
             Value::List(items) => {
-                let regs: Vec<Option<usize>> = items.iter().map(|v| v.provenance(inst_region)).collect();
+                let regs: Vec<Option<usize>> =
+                    items.iter().map(|v| v.provenance(inst_region)).collect();
                 match regs.first() {
                     Some(Some(r)) if regs.iter().all(|x| *x == Some(*r)) => Some(*r),
                     _ => None,

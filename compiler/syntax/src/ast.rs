@@ -39,20 +39,77 @@ pub enum Scope {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ItemKind {
-    Import { path: String, path_span: Span, alias: Name },
-    Region { name: Name, fields: Vec<Assign> },
-    Param { name: Name, ty: TypeExpr, default: Option<Expr> },
-    Let { name: Name, ty: Option<TypeExpr>, value: Expr },
-    Resource { ty: Path, name: Name, placement: Option<Expr>, body: Vec<Assign> },
-    Use { module: Path, name: Name, placement: Option<Expr>, args: Vec<Assign> },
-    Output { name: Name, ty: Option<TypeExpr>, value: Expr },
-    Module { name: Name, region_var: Option<Name>, items: Vec<Item> },
-    For { var: Name, iter: Expr, items: Vec<Item> },
-    If { cond: Expr, then_items: Vec<Item>, else_items: Option<Vec<Item>> },
-    Fn { name: Name, params: Vec<FnParam>, ret: TypeExpr, body: Expr },
-    Enum { name: Name, variants: Vec<Variant> },
-    Record { name: Name, fields: Vec<FieldDecl> },
-    ResourceType { path: Path, scope: Scope, lookup: bool, fields: Vec<FieldDecl> },
+    Import {
+        path: String,
+        path_span: Span,
+        alias: Name,
+    },
+    Region {
+        name: Name,
+        fields: Vec<Assign>,
+    },
+    Param {
+        name: Name,
+        ty: TypeExpr,
+        default: Option<Expr>,
+    },
+    Let {
+        name: Name,
+        ty: Option<TypeExpr>,
+        value: Expr,
+    },
+    Resource {
+        ty: Path,
+        name: Name,
+        placement: Option<Expr>,
+        body: Vec<Assign>,
+    },
+    Use {
+        module: Path,
+        name: Name,
+        placement: Option<Expr>,
+        args: Vec<Assign>,
+    },
+    Output {
+        name: Name,
+        ty: Option<TypeExpr>,
+        value: Expr,
+    },
+    Module {
+        name: Name,
+        region_var: Option<Name>,
+        items: Vec<Item>,
+    },
+    For {
+        var: Name,
+        iter: Expr,
+        items: Vec<Item>,
+    },
+    If {
+        cond: Expr,
+        then_items: Vec<Item>,
+        else_items: Option<Vec<Item>>,
+    },
+    Fn {
+        name: Name,
+        params: Vec<FnParam>,
+        ret: TypeExpr,
+        body: Expr,
+    },
+    Enum {
+        name: Name,
+        variants: Vec<Variant>,
+    },
+    Record {
+        name: Name,
+        fields: Vec<FieldDecl>,
+    },
+    ResourceType {
+        path: Path,
+        scope: Scope,
+        lookup: bool,
+        fields: Vec<FieldDecl>,
+    },
     /// Tokens the parser skipped while recovering from a syntax error.
     Error,
 }
@@ -123,8 +180,14 @@ pub enum TypeExprKind {
     /// `String`, `Int`, `Bool`, `Region`, or a user enum/record name.
     Named(Path),
     /// `List<T>`, `Map<K, V>`, `Secret<T>`.
-    Generic { name: Name, args: Vec<TypeExpr> },
-    Ref { target: Path, placement: Option<PlacementSpec> },
+    Generic {
+        name: Name,
+        args: Vec<TypeExpr>,
+    },
+    Ref {
+        target: Path,
+        placement: Option<PlacementSpec>,
+    },
     Optional(Box<TypeExpr>),
     Error,
 }
@@ -210,13 +273,44 @@ pub enum ExprKind {
     Variant(Name),
     List(Vec<Expr>),
     Record(Vec<Assign>),
-    ListComp { var: Name, iter: Box<Expr>, cond: Option<Box<Expr>>, body: Box<Expr> },
-    MapComp { var: Name, iter: Box<Expr>, cond: Option<Box<Expr>>, key: Box<Expr>, value: Box<Expr> },
-    If { cond: Box<Expr>, then_expr: Box<Expr>, else_expr: Box<Expr> },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnOp, expr: Box<Expr> },
-    Field { base: Box<Expr>, name: Name },
-    Index { base: Box<Expr>, args: Vec<Expr> },
-    Call { callee: Box<Expr>, args: Vec<Arg> },
+    ListComp {
+        var: Name,
+        iter: Box<Expr>,
+        cond: Option<Box<Expr>>,
+        body: Box<Expr>,
+    },
+    MapComp {
+        var: Name,
+        iter: Box<Expr>,
+        cond: Option<Box<Expr>>,
+        key: Box<Expr>,
+        value: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then_expr: Box<Expr>,
+        else_expr: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        expr: Box<Expr>,
+    },
+    Field {
+        base: Box<Expr>,
+        name: Name,
+    },
+    Index {
+        base: Box<Expr>,
+        args: Vec<Expr>,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
     Error,
 }

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use crate::ast::{FieldDecl, Item, ItemKind};
 use crate::Comment;
+use crate::ast::{FieldDecl, Item, ItemKind};
 
 pub(crate) fn attach_docs(items: &mut [Item], src: &str, comments: &[Comment]) {
     let docs = doc_blocks(src, comments);
@@ -46,13 +46,19 @@ fn walk(items: &mut [Item], docs: &HashMap<u32, String>) {
         it.doc = docs.get(&it.span.start).cloned();
         match &mut it.kind {
             ItemKind::Module { items, .. } | ItemKind::For { items, .. } => walk(items, docs),
-            ItemKind::If { then_items, else_items, .. } => {
+            ItemKind::If {
+                then_items,
+                else_items,
+                ..
+            } => {
                 walk(then_items, docs);
                 if let Some(e) = else_items {
                     walk(e, docs);
                 }
             }
-            ItemKind::Record { fields, .. } | ItemKind::ResourceType { fields, .. } => fields_docs(fields, docs),
+            ItemKind::Record { fields, .. } | ItemKind::ResourceType { fields, .. } => {
+                fields_docs(fields, docs)
+            }
             ItemKind::Enum { variants, .. } => {
                 for v in variants {
                     v.doc = docs.get(&v.name.span.start).cloned();

@@ -26,15 +26,36 @@ pub enum Tok {
 }
 
 pub const KEYWORDS: &[&str] = &[
-    "import", "as", "param", "let", "resource", "use", "output", "module", "for", "in", "if",
-    "else", "fn", "enum", "record", "resource_type", "global", "regional", "lookup", "computed",
-    "forces_new", "true", "false", "none",
+    "import",
+    "as",
+    "param",
+    "let",
+    "resource",
+    "use",
+    "output",
+    "module",
+    "for",
+    "in",
+    "if",
+    "else",
+    "fn",
+    "enum",
+    "record",
+    "resource_type",
+    "global",
+    "regional",
+    "lookup",
+    "computed",
+    "forces_new",
+    "true",
+    "false",
+    "none",
 ];
 
 /// Longest first, so that `==` wins over `=`.
 const PUNCT: &[&str] = &[
-    "??", "==", "!=", "<=", ">=", "&&", "||", "->", "=>", "{", "}", "[", "]", "(", ")", "<", ">", ",",
-    ".", ":", "=", "!", "+", "-", "*", "/", "%", "@", "?",
+    "??", "==", "!=", "<=", ">=", "&&", "||", "->", "=>", "{", "}", "[", "]", "(", ")", "<", ">",
+    ",", ".", ":", "=", "!", "+", "-", "*", "/", "%", "@", "?",
 ];
 
 impl fmt::Display for Tok {
@@ -139,10 +160,7 @@ impl Lexer<'_> {
             } else if c.is_ascii_digit() {
                 self.number();
             } else if c.is_alphabetic() || c == '_' {
-                while self
-                    .peek()
-                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
-                {
+                while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
                     self.pos += self.peek().map_or(1, char::len_utf8);
                 }
                 let word = &self.src[start..self.pos];
@@ -169,18 +187,30 @@ impl Lexer<'_> {
             } else {
                 self.pos += c.len_utf8();
                 self.push(Tok::Error(c), start);
-                self.error(start, self.pos, &format!("unexpected character `{}`", c.escape_debug()), None);
+                self.error(
+                    start,
+                    self.pos,
+                    &format!("unexpected character `{}`", c.escape_debug()),
+                    None,
+                );
             }
         }
         if !self.modes.is_empty() {
             let end = self.src.len();
-            self.error(end, end, "unterminated string interpolation", Some("close it with `}\"`"));
+            self.error(
+                end,
+                end,
+                "unterminated string interpolation",
+                Some("close it with `}\"`"),
+            );
         }
     }
 
     fn comment(&mut self) {
         let start = self.pos;
-        let end = self.src[start..].find('\n').map_or(self.src.len(), |i| start + i);
+        let end = self.src[start..]
+            .find('\n')
+            .map_or(self.src.len(), |i| start + i);
         let is_doc = self.src[start..].starts_with("##");
         let text_start = start + if is_doc { 2 } else { 1 };
         self.out.comments.push(Comment {
@@ -196,11 +226,19 @@ impl Lexer<'_> {
         while self.peek().is_some_and(|c| c.is_ascii_digit() || c == '_') {
             self.pos += 1;
         }
-        let text: String = self.src[start..self.pos].chars().filter(|c| *c != '_').collect();
+        let text: String = self.src[start..self.pos]
+            .chars()
+            .filter(|c| *c != '_')
+            .collect();
         let n = match text.parse::<i64>() {
             Ok(n) => n,
             Err(_) => {
-                self.error(start, self.pos, "number is too large", Some("numbers are 64-bit signed integers"));
+                self.error(
+                    start,
+                    self.pos,
+                    "number is too large",
+                    Some("numbers are 64-bit signed integers"),
+                );
                 0
             }
         };
@@ -215,7 +253,12 @@ impl Lexer<'_> {
             let Some(c) = self.peek() else {
                 self.flush_text(&mut text, text_start);
                 let end = self.src.len();
-                self.error(end, end, "unterminated string", Some("add the closing `\"`"));
+                self.error(
+                    end,
+                    end,
+                    "unterminated string",
+                    Some("add the closing `\"`"),
+                );
                 return;
             };
             let start = self.pos;
@@ -229,7 +272,12 @@ impl Lexer<'_> {
                 '\n' => {
                     // Strings are single-line: stop here so that the next lines still lex normally.
                     self.flush_text(&mut text, text_start);
-                    self.error(start, start, "unterminated string", Some("add the closing `\"` before the end of the line"));
+                    self.error(
+                        start,
+                        start,
+                        "unterminated string",
+                        Some("add the closing `\"` before the end of the line"),
+                    );
                     self.push(Tok::StrEnd, start);
                     return;
                 }
@@ -251,7 +299,12 @@ impl Lexer<'_> {
                         Some('"') => text.push('"'),
                         Some('\\') => text.push('\\'),
                         Some('$') => text.push('$'),
-                        _ => self.error(start, self.pos, "unknown escape sequence", Some("valid escapes are \\n \\t \\r \\\" \\\\ \\$")),
+                        _ => self.error(
+                            start,
+                            self.pos,
+                            "unknown escape sequence",
+                            Some("valid escapes are \\n \\t \\r \\\" \\\\ \\$"),
+                        ),
                     }
                 }
                 _ => {
@@ -267,9 +320,10 @@ impl Lexer<'_> {
 
     fn flush_text(&mut self, text: &mut String, text_start: usize) {
         if !text.is_empty() {
-            self.out
-                .tokens
-                .push((Tok::StrText(std::mem::take(text)), Span::new(text_start, self.pos)));
+            self.out.tokens.push((
+                Tok::StrText(std::mem::take(text)),
+                Span::new(text_start, self.pos),
+            ));
         }
     }
 }

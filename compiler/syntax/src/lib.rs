@@ -58,7 +58,11 @@ pub fn parse(src: &str) -> Parse {
     errors.sort_by_key(|e| e.span);
     errors.dedup_by_key(|e| e.span);
     docs::attach_docs(&mut items, src, &lexed.comments);
-    Parse { items, comments: lexed.comments, errors }
+    Parse {
+        items,
+        comments: lexed.comments,
+        errors,
+    }
 }
 
 fn syntax_error(e: &chumsky::error::Rich<'_, Tok, chumsky::span::SimpleSpan>) -> SyntaxError {

@@ -7,9 +7,9 @@
 use chumsky::input::{Input as _, ValueInput};
 use chumsky::prelude::*;
 
+use crate::Span;
 use crate::ast::*;
 use crate::lexer::Tok;
-use crate::Span;
 
 type Extra<'t> = extra::Err<Rich<'t, Tok, SimpleSpan>>;
 
@@ -32,7 +32,10 @@ where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
 {
     select! { Tok::Ident(s) => s }
-        .map_with(|text, e| Name { text, span: Span::from(e.span()) })
+        .map_with(|text, e| Name {
+            text,
+            span: Span::from(e.span()),
+        })
         .labelled("identifier")
 }
 
@@ -44,7 +47,10 @@ where
         .separated_by(op(".").then(ident().rewind()))
         .at_least(1)
         .collect::<Vec<_>>()
-        .map_with(|segments, e| Path { segments, span: Span::from(e.span()) })
+        .map_with(|segments, e| Path {
+            segments,
+            span: Span::from(e.span()),
+        })
 }
 
 /// A plain string literal without interpolation (import paths, fixed placements, wire values).
@@ -70,7 +76,10 @@ where
 {
     recursive(|tt| {
         let group = |open: &'static str, close: &'static str| {
-            tt.clone().repeated().delimited_by(op(open), op(close)).ignored()
+            tt.clone()
+                .repeated()
+                .delimited_by(op(open), op(close))
+                .ignored()
         };
         choice((
             group("{", "}"),
@@ -133,11 +142,19 @@ where
                     .delimited_by(op("<"), op(">")),
             )
             .map(|(name, args)| TypeExprKind::Generic { name, args });
-        let base = choice((reference, generic, path().map(TypeExprKind::Named)))
-            .map_with(|kind, e| TypeExpr { kind, span: Span::from(e.span()) });
+        let base =
+            choice((reference, generic, path().map(TypeExprKind::Named))).map_with(|kind, e| {
+                TypeExpr {
+                    kind,
+                    span: Span::from(e.span()),
+                }
+            });
         base.then(op("?").or_not())
             .map_with(|(t, q), e| match q {
-                Some(_) => TypeExpr { kind: TypeExprKind::Optional(Box::new(t)), span: Span::from(e.span()) },
+                Some(_) => TypeExpr {
+                    kind: TypeExprKind::Optional(Box::new(t)),
+                    span: Span::from(e.span()),
+                },
                 None => t,
             })
             .labelled("type")
@@ -149,7 +166,10 @@ where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
 {
     recursive(|expr| {
-        let mk = |kind, e: SimpleSpan| Expr { kind, span: e.into() };
+        let mk = |kind, e: SimpleSpan| Expr {
+            kind,
+            span: e.into(),
+        };
 
         let str_part = choice((
             select! { Tok::StrText(s) => StrPart::Text(s) },
@@ -159,7 +179,10 @@ where
                     Tok::InterpStart,
                     Tok::InterpEnd,
                     [(Tok::Op("("), Tok::Op(")")), (Tok::Op("["), Tok::Op("]"))],
-                    |span: SimpleSpan| Expr { kind: ExprKind::Error, span: span.into() },
+                    |span: SimpleSpan| Expr {
+                        kind: ExprKind::Error,
+                        span: span.into(),
+                    },
                 )))
                 .map(StrPart::Interp),
         ));
@@ -169,11 +192,18 @@ where
             .delimited_by(just(Tok::StrStart), just(Tok::StrEnd))
             .map(ExprKind::Str);
 
-        let key = ident().or(plain_string().map_with(|text, e| Name { text, span: Span::from(e.span()) }));
+        let key = ident().or(plain_string().map_with(|text, e| Name {
+            text,
+            span: Span::from(e.span()),
+        }));
         let assign = key
             .then_ignore(op("="))
             .then(expr.clone())
-            .map_with(|(name, value), e| Assign { name, value, span: Span::from(e.span()) });
+            .map_with(|(name, value), e| Assign {
+                name,
+                value,
+                span: Span::from(e.span()),
+            });
         let comp_head = kw("for")
             .ignore_then(ident())
             .then_ignore(kw("in"))
@@ -245,13 +275,19 @@ where
             Tok::Op("("),
             Tok::Op(")"),
             [(Tok::Op("["), Tok::Op("]")), (Tok::Op("{"), Tok::Op("}"))],
-            |span: SimpleSpan| Expr { kind: ExprKind::Error, span: span.into() },
+            |span: SimpleSpan| Expr {
+                kind: ExprKind::Error,
+                span: span.into(),
+            },
         )))
         .recover_with(via_parser(nested_delimiters(
             Tok::Op("["),
             Tok::Op("]"),
             [(Tok::Op("("), Tok::Op(")")), (Tok::Op("{"), Tok::Op("}"))],
-            |span: SimpleSpan| Expr { kind: ExprKind::Error, span: span.into() },
+            |span: SimpleSpan| Expr {
+                kind: ExprKind::Error,
+                span: span.into(),
+            },
         )))
         .labelled("expression")
         .boxed();
@@ -283,11 +319,23 @@ where
         ));
         let postfix = atom.foldl_with(post.repeated(), |base, p, e| {
             let kind = match p {
-                Post::Field(name) => ExprKind::Field { base: Box::new(base), name },
-                Post::Index(args) => ExprKind::Index { base: Box::new(base), args },
-                Post::Call(args) => ExprKind::Call { callee: Box::new(base), args },
+                Post::Field(name) => ExprKind::Field {
+                    base: Box::new(base),
+                    name,
+                },
+                Post::Index(args) => ExprKind::Index {
+                    base: Box::new(base),
+                    args,
+                },
+                Post::Call(args) => ExprKind::Call {
+                    callee: Box::new(base),
+                    args,
+                },
             };
-            Expr { kind, span: Span::from(e.span()) }
+            Expr {
+                kind,
+                span: Span::from(e.span()),
+            }
         });
 
         let unary = choice((op("!").to(UnOp::Not), op("-").to(UnOp::Neg)))
@@ -295,24 +343,44 @@ where
             .repeated()
             .foldr_with(postfix, |(o, s), rhs: Expr, _| {
                 let span = Span::from(s).cover(rhs.span);
-                Expr { kind: ExprKind::Unary { op: o, expr: Box::new(rhs) }, span }
+                Expr {
+                    kind: ExprKind::Unary {
+                        op: o,
+                        expr: Box::new(rhs),
+                    },
+                    span,
+                }
             })
             .boxed();
 
-        let binary = |prev: chumsky::Boxed<'t, 't, I, Expr, Extra<'t>>, ops: &'static [(&'static str, BinOp)]| {
+        let binary = |prev: chumsky::Boxed<'t, 't, I, Expr, Extra<'t>>,
+                      ops: &'static [(&'static str, BinOp)]| {
             let choice_op = ops
                 .iter()
                 .map(|(sym, bop)| op(sym).to(*bop).boxed())
                 .reduce(|a, b| a.or(b).boxed())
                 .expect("at least one operator");
             prev.clone()
-                .foldl(choice_op.then(prev).repeated(), |lhs: Expr, (bop, rhs): (BinOp, Expr)| {
-                    let span = lhs.span.cover(rhs.span);
-                    Expr { kind: ExprKind::Binary { op: bop, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
-                })
+                .foldl(
+                    choice_op.then(prev).repeated(),
+                    |lhs: Expr, (bop, rhs): (BinOp, Expr)| {
+                        let span = lhs.span.cover(rhs.span);
+                        Expr {
+                            kind: ExprKind::Binary {
+                                op: bop,
+                                lhs: Box::new(lhs),
+                                rhs: Box::new(rhs),
+                            },
+                            span,
+                        }
+                    },
+                )
                 .boxed()
         };
-        let prod = binary(unary, &[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Rem)]);
+        let prod = binary(
+            unary,
+            &[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Rem)],
+        );
         let sum = binary(prod, &[("+", BinOp::Add), ("-", BinOp::Sub)]);
         let cmp = binary(
             sum,
@@ -336,12 +404,21 @@ fn assign_block<'t, I>() -> impl Parser<'t, I, Vec<Assign>, Extra<'t>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
 {
-    let key = ident().or(plain_string().map_with(|text, e| Name { text, span: Span::from(e.span()) }));
+    let key = ident().or(plain_string().map_with(|text, e| Name {
+        text,
+        span: Span::from(e.span()),
+    }));
     let assign_start = key.clone().then(op("=")).ignored();
     let assign = key
         .then_ignore(op("="))
         .then(expr())
-        .map_with(|(name, value), e| Some(Assign { name, value, span: Span::from(e.span()) }))
+        .map_with(|(name, value), e| {
+            Some(Assign {
+                name,
+                value,
+                span: Span::from(e.span()),
+            })
+        })
         .recover_with(via_parser(
             token_tree()
                 .then(token_tree().and_is(assign_start.not()).repeated())
@@ -369,7 +446,11 @@ where
         .then_ignore(op(":"))
         .then(type_expr())
         .then(op("=").ignore_then(expr()).or_not())
-        .then(choice((kw("computed"), kw("forces_new"))).repeated().collect::<Vec<_>>())
+        .then(
+            choice((kw("computed"), kw("forces_new")))
+                .repeated()
+                .collect::<Vec<_>>(),
+        )
         .map_with(|(((name, ty), default), attrs), e| FieldDecl {
             name,
             ty,
@@ -403,7 +484,11 @@ where
             .ignore_then(plain_string().map_with(|s, e| (s, Span::from(e.span()))))
             .then_ignore(kw("as"))
             .then(ident())
-            .map(|((path, path_span), alias)| ItemKind::Import { path, path_span, alias });
+            .map(|((path, path_span), alias)| ItemKind::Import {
+                path,
+                path_span,
+                alias,
+            });
         // `region` is a contextual keyword: inside modules it is also the usual name of the
         // placement variable (`module m @ region { ... region.code ... }`).
         let region = select! { Tok::Ident(s) if s == "region" => () }
@@ -427,14 +512,24 @@ where
             .then(ident())
             .then(placement.clone())
             .then(assign_block())
-            .map(|(((ty, name), placement), body)| ItemKind::Resource { ty, name, placement, body });
+            .map(|(((ty, name), placement), body)| ItemKind::Resource {
+                ty,
+                name,
+                placement,
+                body,
+            });
         let use_ = kw("use")
             .ignore_then(path())
             .then_ignore(kw("as"))
             .then(ident())
             .then(placement)
             .then(assign_block())
-            .map(|(((module, name), placement), args)| ItemKind::Use { module, name, placement, args });
+            .map(|(((module, name), placement), args)| ItemKind::Use {
+                module,
+                name,
+                placement,
+                args,
+            });
         let output = kw("output")
             .ignore_then(ident())
             .then(op(":").ignore_then(type_expr()).or_not())
@@ -445,7 +540,11 @@ where
             .ignore_then(ident())
             .then(op("@").ignore_then(ident()).or_not())
             .then(block.clone())
-            .map(|((name, region_var), items)| ItemKind::Module { name, region_var, items });
+            .map(|((name, region_var), items)| ItemKind::Module {
+                name,
+                region_var,
+                items,
+            });
         let for_ = kw("for")
             .ignore_then(ident())
             .then_ignore(kw("in"))
@@ -458,14 +557,20 @@ where
                 .then(block.clone())
                 .then(
                     kw("else")
-                        .ignore_then(
-                            block
-                                .clone()
-                                .or(if_.map_with(|kind, e| vec![Item { kind, span: Span::from(e.span()), doc: None }])),
-                        )
+                        .ignore_then(block.clone().or(if_.map_with(|kind, e| {
+                            vec![Item {
+                                kind,
+                                span: Span::from(e.span()),
+                                doc: None,
+                            }]
+                        })))
                         .or_not(),
                 )
-                .map(|((cond, then_items), else_items)| ItemKind::If { cond, then_items, else_items })
+                .map(|((cond, then_items), else_items)| ItemKind::If {
+                    cond,
+                    then_items,
+                    else_items,
+                })
         });
         let fn_ = kw("fn")
             .ignore_then(ident())
@@ -483,10 +588,19 @@ where
             .then(type_expr())
             .then_ignore(op("="))
             .then(expr())
-            .map(|(((name, params), ret), body)| ItemKind::Fn { name, params, ret, body });
+            .map(|(((name, params), ret), body)| ItemKind::Fn {
+                name,
+                params,
+                ret,
+                body,
+            });
         let variant = ident()
             .then(op("=").ignore_then(plain_string()).or_not())
-            .map(|(name, wire)| Variant { name, wire, doc: None });
+            .map(|(name, wire)| Variant {
+                name,
+                wire,
+                doc: None,
+            });
         let enum_ = kw("enum")
             .ignore_then(ident())
             .then(
@@ -509,7 +623,10 @@ where
             .map(|(name, fields)| ItemKind::Record { name, fields });
         let resource_type = kw("resource_type")
             .ignore_then(path())
-            .then(choice((kw("global").to(Scope::Global), kw("regional").to(Scope::Regional))))
+            .then(choice((
+                kw("global").to(Scope::Global),
+                kw("regional").to(Scope::Regional),
+            )))
             .then(kw("lookup").or_not().map(|l| l.is_some()))
             .then(
                 field_decl()
@@ -518,7 +635,12 @@ where
                     .collect::<Vec<_>>()
                     .delimited_by(op("{"), op("}")),
             )
-            .map(|(((path, scope), lookup), fields)| ItemKind::ResourceType { path, scope, lookup, fields });
+            .map(|(((path, scope), lookup), fields)| ItemKind::ResourceType {
+                path,
+                scope,
+                lookup,
+                fields,
+            });
 
         choice((
             import,
@@ -536,11 +658,19 @@ where
             record,
             resource_type,
         ))
-        .map_with(|kind, e| Item { kind, span: Span::from(e.span()), doc: None })
+        .map_with(|kind, e| Item {
+            kind,
+            span: Span::from(e.span()),
+            doc: None,
+        })
         .recover_with(via_parser(
             token_tree()
                 .then(token_tree().and_is(item_start().not()).repeated())
-                .map_with(|_, e| Item { kind: ItemKind::Error, span: Span::from(e.span()), doc: None }),
+                .map_with(|_, e| Item {
+                    kind: ItemKind::Error,
+                    span: Span::from(e.span()),
+                    doc: None,
+                }),
         ))
         .boxed()
     });
@@ -548,12 +678,19 @@ where
     let stray = any()
         .filter(is_closer)
         .then(token_tree().and_is(item_start().not()).repeated())
-        .map_with(|_, e| Item { kind: ItemKind::Error, span: Span::from(e.span()), doc: None })
+        .map_with(|_, e| Item {
+            kind: ItemKind::Error,
+            span: Span::from(e.span()),
+            doc: None,
+        })
         .validate(|it, e, emitter| {
             emitter.emit(Rich::custom(e.span(), "unmatched closing delimiter"));
             it
         });
-    item.or(stray).repeated().collect::<Vec<_>>().then_ignore(end())
+    item.or(stray)
+        .repeated()
+        .collect::<Vec<_>>()
+        .then_ignore(end())
 }
 
 /// Runs the item grammar over a token list.

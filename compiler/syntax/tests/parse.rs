@@ -4,7 +4,11 @@ use carbonc_syntax::ast::ItemKind;
 use carbonc_syntax::parse;
 
 fn errors(src: &str) -> Vec<String> {
-    parse(src).errors.iter().map(|e| format!("{:?} {}", e.span, e.message)).collect()
+    parse(src)
+        .errors
+        .iter()
+        .map(|e| format!("{:?} {}", e.span, e.message))
+        .collect()
 }
 
 #[test]
@@ -43,12 +47,27 @@ output c = if true { 1 } else { 2 }
     assert_eq!(
         kinds,
         [
-            "import", "region", "param", "param", "let", "enum", "record", "fn", "for", "use", "module",
-            "resource_type", "output", "output", "output"
+            "import",
+            "region",
+            "param",
+            "param",
+            "let",
+            "enum",
+            "record",
+            "fn",
+            "for",
+            "use",
+            "module",
+            "resource_type",
+            "output",
+            "output",
+            "output"
         ]
     );
     assert_eq!(p.items[1].doc.as_deref(), Some("The primary region."));
-    let ItemKind::ResourceType { fields, .. } = &p.items[11].kind else { panic!() };
+    let ItemKind::ResourceType { fields, .. } = &p.items[11].kind else {
+        panic!()
+    };
     assert_eq!(fields[0].doc.as_deref(), Some("Doc."));
     assert!(fields[0].computed && fields[0].forces_new);
 }
@@ -90,7 +109,11 @@ output d = (1 + ]
     assert_eq!(errs.len(), 4, "{errs:#?}");
     let p = parse(src);
     // The good parts survive: the resource keeps its good fields, `c` is intact.
-    assert!(p.items.iter().any(|i| matches!(&i.kind, ItemKind::Let { name, .. } if name.text == "c")));
+    assert!(
+        p.items
+            .iter()
+            .any(|i| matches!(&i.kind, ItemKind::Let { name, .. } if name.text == "c"))
+    );
     let res = p.items.iter().find_map(|i| match &i.kind {
         ItemKind::Resource { body, .. } => Some(body.len()),
         _ => None,
@@ -100,7 +123,19 @@ output d = (1 + ]
 
 #[test]
 fn garbage_never_panics() {
-    for src in ["", "}", "{{{{", "\"", "\"${", "\"${ \"${ }", "resource", "@@@", "let x = [for", "#", "## doc"] {
+    for src in [
+        "",
+        "}",
+        "{{{{",
+        "\"",
+        "\"${",
+        "\"${ \"${ }",
+        "resource",
+        "@@@",
+        "let x = [for",
+        "#",
+        "## doc",
+    ] {
         let _ = parse(src);
     }
 }

@@ -1,1 +1,153 @@
-use carbonc_diagnostics::Diagnostic; use crate::eval::Program; pub(crate) fn check(_p: &Program, _cat: &crate::ty::Catalog, _out: &mut Vec<Diagnostic>) {}
+//! CloudFront, WAF and ACM rules (E0307, E0308, E0701-E0703).
+
+use carbonc_diagnostics::Diagnostic;
+
+use super::{describe, label, name_label, of_type, scalar};
+use crate::eval::Program;
+use crate::ty::Catalog;
+use crate::value::Value;
+
+const FAILOVER_CODES: [i64; 8] = [400, 403, 404, 416, 500, 502, 503, 504];
+
+pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
+    for d in of_type(p, "aws.cloudfront.Distribution") {
+        let origins: Vec<String> = match d.get("origins").map(Value::reveal) {
+            Some(Value::List(l)) => l
+                .iter()
+                .filter_map(|o| match o {
+                    Value::Record(m) => m.get("id").and_then(Value::as_str).map(str::to_string),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut groups = Vec::new();
+        if let Some(Value::List(gs)) = d.get("origin_groups").map(Value::reveal) {
+            for g in gs {
+                let Value::Record(m) = g else { continue };
+                let id = m
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string();
+                groups.push(id.clone());
+                if let Some(Value::List(members)) = m.get("members") {
+                    if members.len() != 2 {
+                        out.push(
+                            Diagnostic::error("E0701", format!("Origin group `{id}` has {} origins", members.len()), label(d, "origin_groups", format!("in {}", d.address)))
+                                .with_help("give the origin group exactly two origins: a primary and a failover"),
+                        );
+                    }
+                    for m in members {
+                        if let Some(name) = m.as_str()
+                            && !origins.iter().any(|o| o == name)
+                        {
+                            out.push(
+                                Diagnostic::error(
+                                    "E0703",
+                                    format!("Origin group `{id}` names unknown origin `{name}`"),
+                                    label(d, "origin_groups", "in this origin group"),
+                                )
+                                .with_help(format!(
+                                    "name one of the declared origins: {}",
+                                    origins.join(", ")
+                                )),
+                            );
+                        }
+                    }
+                }
+                if let Some(Value::List(codes)) = m.get("failover_status_codes") {
+                    for c in codes {
+                        if let Some(n) = c.as_int()
+                            && !FAILOVER_CODES.contains(&n)
+                        {
+                            out.push(
+                                Diagnostic::error(
+                                    "E0702",
+                                    format!("CloudFront cannot fail over on status {n}"),
+                                    label(
+                                        d,
+                                        "origin_groups",
+                                        format!("origin group `{id}` lists {n}"),
+                                    ),
+                                )
+                                .with_help("use only 400, 403, 404, 416, 500, 502, 503 and 504"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(t) = d
+            .get("default_cache_behavior")
+            .and_then(|b| match b.reveal() {
+                Value::Record(m) => m
+                    .get("target_origin_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                _ => None,
+            })
+            && !origins.contains(&t)
+            && !groups.contains(&t)
+        {
+            out.push(
+                Diagnostic::error(
+                    "E0703",
+                    format!("Cache behaviour targets unknown origin `{t}`"),
+                    label(d, "default_cache_behavior", "in this cache behaviour"),
+                )
+                .with_help("name a declared origin or origin group"),
+            );
+        }
+    }
+    for ty in ["aws.wafv2.WebAcl", "aws.wafv2.IpSet"] {
+        for w in of_type(p, ty) {
+            if w.get("scope").and_then(Value::variant) == Some("CLOUDFRONT")
+                && p.region_code(w.region) != "us-east-1"
+            {
+                out.push(
+                    Diagnostic::error(
+                        "E0307",
+                        format!(
+                            "CLOUDFRONT-scope WAF resource is in {}",
+                            p.region_code(w.region)
+                        ),
+                        label(
+                            w,
+                            "scope",
+                            format!("{} has scope CLOUDFRONT", describe(p, w)),
+                        ),
+                    )
+                    .with_label(name_label(
+                        w,
+                        format!("but it is placed in {}", p.region_code(w.region)),
+                    ))
+                    .with_help("place CLOUDFRONT-scope web ACLs and IP sets in us-east-1"),
+                );
+            }
+        }
+    }
+    for c in of_type(p, "aws.acm.Certificate") {
+        let Some(arn) = scalar(c, "arn") else {
+            continue;
+        };
+        let arn_region = arn.split(':').nth(3).unwrap_or("");
+        if !arn_region.is_empty() && arn_region != p.region_code(c.region) {
+            out.push(
+                Diagnostic::error(
+                    "E0308",
+                    format!("Certificate ARN is in {arn_region}"),
+                    label(c, "arn", format!("this ARN names {arn_region}")),
+                )
+                .with_label(name_label(
+                    c,
+                    format!("but the lookup is placed in {}", p.region_code(c.region)),
+                ))
+                .with_help(format!(
+                    "place the lookup in {arn_region}, or use the ARN of the certificate in {}",
+                    p.region_code(c.region)
+                )),
+            );
+        }
+    }
+}

@@ -1,1 +1,137 @@
-use carbonc_diagnostics::Diagnostic; use crate::eval::Program; pub(crate) fn check(_p: &Program, _out: &mut Vec<Diagnostic>) {}
+//! EKS rules (E0801, E0802).
+
+use carbonc_diagnostics::Diagnostic;
+
+use super::{describe, label, of_type, target};
+use crate::eval::Program;
+use crate::value::Value;
+
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+enum Arch {
+    X86,
+    Arm,
+}
+
+/// `(architecture, accelerator)` of an instance type, from its family.
+fn instance_kind(t: &str) -> (Arch, &'static str) {
+    let family = t.split('.').next().unwrap_or(t);
+    let letters: String = family
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let rest = &family[letters.len()..];
+    let suffix: String = rest.chars().skip_while(|c| c.is_ascii_digit()).collect();
+    let arch = if suffix.starts_with('g') {
+        Arch::Arm
+    } else {
+        Arch::X86
+    };
+    let accel = match letters.as_str() {
+        "p" | "g" | "gr" => "gpu",
+        "inf" | "trn" => "neuron",
+        _ => "none",
+    };
+    (arch, accel)
+}
+
+fn ami_kind(ami: &str) -> Option<(Arch, &'static str)> {
+    if ami == "CUSTOM" {
+        return None;
+    }
+    let arch = if ami.contains("ARM") {
+        Arch::Arm
+    } else {
+        Arch::X86
+    };
+    let accel = if ami.contains("NVIDIA") || ami.ends_with("_GPU") {
+        "gpu"
+    } else if ami.contains("NEURON") {
+        "neuron"
+    } else {
+        "none"
+    };
+    Some((arch, accel))
+}
+
+pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
+    for ng in of_type(p, "aws.eks.NodeGroup") {
+        let Some(ami) = ng.get("ami_type").and_then(Value::variant) else {
+            continue;
+        };
+        let Some((aarch, aaccel)) = ami_kind(ami) else {
+            continue;
+        };
+        let Some(Value::List(types)) = ng.get("instance_types").map(Value::reveal) else {
+            continue;
+        };
+        for t in types.iter().filter_map(Value::as_str) {
+            let (iarch, iaccel) = instance_kind(t);
+            if iarch == aarch && iaccel == aaccel {
+                continue;
+            }
+            let want = match (iarch, iaccel) {
+                (Arch::X86, "gpu") => "AL2023_x86_64_NVIDIA",
+                (Arch::Arm, "gpu") => "AL2023_ARM_64_NVIDIA",
+                (_, "neuron") => "AL2023_x86_64_NEURON",
+                (Arch::Arm, _) => "AL2023_ARM_64_STANDARD",
+                _ => "AL2023_x86_64_STANDARD",
+            };
+            let what = match iaccel {
+                "gpu" => "a GPU instance type",
+                "neuron" => "an Inferentia/Trainium instance type",
+                _ if iarch == Arch::Arm => "a Graviton (ARM) instance type",
+                _ => "an x86 instance type without accelerators",
+            };
+            out.push(
+                Diagnostic::error(
+                    "E0801",
+                    format!("AMI type `{ami}` does not fit instance type `{t}`"),
+                    label(ng, "instance_types", format!("`{t}` is {what}")),
+                )
+                .with_label(label(
+                    ng,
+                    "ami_type",
+                    format!("but {} uses `{ami}`", describe(p, ng)),
+                ))
+                .with_help(format!("use `ami_type = .{want}`")),
+            );
+        }
+    }
+    for c in of_type(p, "aws.eks.Cluster") {
+        let Some(key) = target(p, c, "secrets_kms_key") else {
+            continue;
+        };
+        let spec = key
+            .get("key_spec")
+            .and_then(Value::variant)
+            .unwrap_or("SYMMETRIC_DEFAULT");
+        let usage = key
+            .get("key_usage")
+            .and_then(Value::variant)
+            .unwrap_or("ENCRYPT_DECRYPT");
+        if spec != "SYMMETRIC_DEFAULT" || usage != "ENCRYPT_DECRYPT" {
+            out.push(
+                Diagnostic::error("E0802", "EKS secrets encryption needs a symmetric KMS key", label(c, "secrets_kms_key", format!("{} encrypts secrets with this key", describe(p, c))))
+                    .with_label(label(key, "key_spec", format!("`{}` is {spec} / {usage}", key.address)))
+                    .with_help("use a key with `key_spec = .SYMMETRIC_DEFAULT` and `key_usage = .ENCRYPT_DECRYPT`"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families() {
+        assert_eq!(instance_kind("g5.2xlarge"), (Arch::X86, "gpu"));
+        assert_eq!(instance_kind("p5.48xlarge"), (Arch::X86, "gpu"));
+        assert_eq!(instance_kind("g5g.xlarge"), (Arch::Arm, "gpu"));
+        assert_eq!(instance_kind("m7g.large"), (Arch::Arm, "none"));
+        assert_eq!(instance_kind("c6gn.large"), (Arch::Arm, "none"));
+        assert_eq!(instance_kind("m7i.xlarge"), (Arch::X86, "none"));
+        assert_eq!(instance_kind("g4dn.xlarge"), (Arch::X86, "gpu"));
+        assert_eq!(instance_kind("inf2.xlarge"), (Arch::X86, "neuron"));
+    }
+}

@@ -1,1 +1,86 @@
-use carbonc_diagnostics::Diagnostic; use crate::eval::Program; pub(crate) fn check(_p: &Program, _out: &mut Vec<Diagnostic>) {}
+//! ElastiCache Global Datastore rules (E0501-E0503).
+
+use carbonc_diagnostics::Diagnostic;
+
+use super::{describe, label, name_label, of_type, scalar, target};
+use crate::eval::Program;
+
+pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
+    for g in of_type(p, "aws.elasticache.GlobalReplicationGroup") {
+        let Some(primary) = target(p, g, "primary") else {
+            continue;
+        };
+        let secondaries: Vec<_> = of_type(p, "aws.elasticache.ReplicationGroup")
+            .filter(|rg| {
+                target(p, rg, "global_replication_group").is_some_and(|t| t.address == g.address)
+                    && rg.address != primary.address
+            })
+            .collect();
+        if secondaries.len() > 2 {
+            out.push(
+                Diagnostic::error(
+                    "E0501",
+                    format!(
+                        "Global Datastore `{}` has {} secondary regions",
+                        g.address,
+                        secondaries.len()
+                    ),
+                    label(
+                        secondaries[2],
+                        "global_replication_group",
+                        format!("{} is the third secondary", describe(p, secondaries[2])),
+                    ),
+                )
+                .with_label(name_label(g, "the Global Datastore"))
+                .with_help(
+                    "remove secondaries: a Global Datastore has at most 2 secondary regions",
+                ),
+            );
+        }
+        for rg in &secondaries {
+            for f in ["node_type", "engine_version", "num_node_groups"] {
+                if let (Some(w), Some(h)) = (scalar(primary, f), scalar(rg, f))
+                    && w != h
+                {
+                    out.push(
+                        Diagnostic::error(
+                            "E0502",
+                            format!("Global Datastore member has a different `{f}`"),
+                            label(rg, f, format!("{} uses {h}", describe(p, rg))),
+                        )
+                        .with_label(label(
+                            primary,
+                            f,
+                            format!("the primary {} uses {w}", describe(p, primary)),
+                        ))
+                        .with_help(format!("use `{f} = {w}` in every member")),
+                    );
+                }
+            }
+            if let (Some(w), Some(h)) = (
+                scalar(primary, "at_rest_encryption_enabled"),
+                scalar(rg, "at_rest_encryption_enabled"),
+            ) && w != h
+            {
+                out.push(
+                    Diagnostic::error(
+                        "E0503",
+                        "Global Datastore members differ in at-rest encryption",
+                        label(
+                            rg,
+                            "at_rest_encryption_enabled",
+                            format!("{} has at-rest encryption {h}", describe(p, rg)),
+                        ),
+                    )
+                    .with_label(label(
+                        primary,
+                        "at_rest_encryption_enabled",
+                        format!("the primary has {w}"),
+                    ))
+                    .with_note("at-rest encryption is fixed when a replication group is created")
+                    .with_help(format!("set `at_rest_encryption_enabled = {w}`")),
+                );
+            }
+        }
+    }
+}

@@ -1,1 +1,109 @@
-use carbonc_diagnostics::Diagnostic; use crate::eval::Program; pub(crate) fn check(_p: &Program, _out: &mut Vec<Diagnostic>) {}
+//! Route53 latency routing rules (E0601-E0604).
+
+use std::collections::BTreeMap;
+
+use carbonc_diagnostics::Diagnostic;
+
+use super::{label, name_label, of_type, scalar};
+use crate::eval::Program;
+use crate::value::Value;
+
+pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
+    let mut latency: BTreeMap<(String, String, String), &crate::eval::Instance> = BTreeMap::new();
+    let mut ids: BTreeMap<(String, String, String), &crate::eval::Instance> = BTreeMap::new();
+    let inst_region = |addr: &str| p.instance(addr).and_then(|i| i.region);
+    for rec in of_type(p, "aws.route53.Record") {
+        let name = scalar(rec, "name").unwrap_or_default();
+        let ty = rec
+            .get("type")
+            .and_then(Value::variant)
+            .unwrap_or("")
+            .to_string();
+        if let Some(id) = scalar(rec, "set_identifier") {
+            if let Some(prev) = ids.insert((name.clone(), ty.clone(), id.clone()), rec) {
+                out.push(
+                    Diagnostic::error(
+                        "E0602",
+                        format!("Set identifier `{id}` is used twice for {name} {ty}"),
+                        label(rec, "set_identifier", format!("`{}` uses it", rec.address)),
+                    )
+                    .with_label(label(
+                        prev,
+                        "set_identifier",
+                        format!("`{}` uses it too", prev.address),
+                    ))
+                    .with_help("make set identifiers unique, for example `\"api-${r.code}\"`"),
+                );
+            }
+        }
+        let Some(Value::Region { idx, code }) = rec.get("latency_region").map(Value::reveal) else {
+            continue;
+        };
+        if let Some(prev) = latency.insert((name.clone(), ty.clone(), code.clone()), rec) {
+            out.push(
+                Diagnostic::error(
+                    "E0601",
+                    format!("Two latency records for {name} {ty} in {code}"),
+                    label(
+                        rec,
+                        "latency_region",
+                        format!("`{}` routes {code}", rec.address),
+                    ),
+                )
+                .with_label(label(
+                    prev,
+                    "latency_region",
+                    format!("`{}` already routes {code}", prev.address),
+                ))
+                .with_help("keep one latency record per region for each name and type"),
+            );
+        }
+        if rec.get("health_check").is_none_or(|v| *v == Value::None) {
+            out.push(
+                Diagnostic::error(
+                    "E0604",
+                    "Latency record has no health check",
+                    name_label(
+                        rec,
+                        format!("`{}` routes {code} without a health check", rec.address),
+                    ),
+                )
+                .with_note(
+                    "without a health check Route53 keeps sending users to a region that is down",
+                )
+                .with_help("attach `health_check = ...` checking this region's endpoint"),
+            );
+        }
+        for field in ["records", "alias"] {
+            let Some(v) = rec.get(field) else { continue };
+            let target_region = match v.reveal() {
+                Value::Record(m) => m.get("dns_name").and_then(|d| d.provenance(&inst_region)),
+                v => v.provenance(&inst_region),
+            };
+            if let Some(t) = target_region
+                && t != *idx
+            {
+                out.push(
+                    Diagnostic::error(
+                        "E0603",
+                        "Latency record's region differs from its target's",
+                        label(
+                            rec,
+                            field,
+                            format!("this target is in {}", p.region_code(Some(t))),
+                        ),
+                    )
+                    .with_label(label(
+                        rec,
+                        "latency_region",
+                        format!("but the record says {code}"),
+                    ))
+                    .with_help(format!(
+                        "set `latency_region` to the target's region ({})",
+                        p.region_code(Some(t))
+                    )),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The checker corpus: `tests/check/ok/*.carbon` must check clean; every `tests/check/err/*.carbon`
+//! must report errors, snapshotted exactly as a user sees them (source and rendered diagnostics).
+//! Adding a case means adding a file.
+
+use carbonc_tests::{carbon_files, check_path};
+
+#[test]
+fn ok_cases_check_clean() {
+    let files = carbon_files("tests/check/ok");
+    assert!(!files.is_empty(), "no ok cases found");
+    let mut failures = Vec::new();
+    for f in &files {
+        let (diags, rendered) = check_path(f);
+        if !diags.is_empty() {
+            failures.push(format!("{f}:\n{rendered}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "ok cases with diagnostics:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn err_cases_match_snapshots() {
+    let files = carbon_files("tests/check/err");
+    assert!(!files.is_empty(), "no err cases found");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(carbonc_tests::repo_root().join("tests/check/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for f in &files {
+            let (diags, rendered) = check_path(f);
+            assert!(diags.iter().any(|d| d.is_error()), "{f} reports no error");
+            let source =
+                std::fs::read_to_string(carbonc_tests::repo_root().join(f)).expect("readable");
+            let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+            let name = f
+                .rsplit('/')
+                .next()
+                .expect("a file name")
+                .trim_end_matches(".carbon");
+            insta::assert_snapshot!(
+                name,
+                format!("{source}\n---- codes: {}\n{rendered}", codes.join(" "))
+            );
+        }
+    });
+}
+
+#[test]
+fn examples_check_clean() {
+    let mut files = carbon_files("examples");
+    files.extend(carbon_files("examples/modules"));
+    assert!(files.len() >= 3);
+    for f in &files {
+        let (diags, rendered) = check_path(f);
+        assert!(diags.is_empty(), "{f} has diagnostics:\n{rendered}");
+    }
+}

@@ -1,0 +1,78 @@
+//! Incrementality: editing the body of one resource re-runs the queries of that file only.
+
+use std::sync::{Arc, Mutex};
+
+use carbonc_sema::{RootDatabase, check_program};
+
+const MAIN: &str = r#"
+import "net.carbon" as net
+region use1 { code = "us-east-1" role = .primary maintenance = "sun:05:00-sun:06:00" }
+region euw1 { code = "eu-west-1" role = .secondary maintenance = "tue:02:00-tue:03:00" }
+region apse1 { code = "ap-southeast-1" role = .secondary maintenance = "thu:18:00-thu:19:00" }
+for r in regions {
+    resource aws.kms.Key key @ r { description = "key in ${r.code}" }
+}
+"#;
+
+const NET: &str = r#"
+let base = "10.0.0.0/8"
+for r in regions {
+    resource aws.ec2.Vpc vpc @ r { cidr_block = cidrsubnet(base, 8, index_of(regions, r)) }
+}
+"#;
+
+fn executed(log: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
+    let mut v: Vec<String> = log
+        .lock()
+        .expect("log")
+        .drain(..)
+        .filter(|e| e.contains("WillExecute"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn editing_a_resource_body_rechecks_only_its_file() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let mut db = RootDatabase::new(Some(Box::new(move |e: salsa::Event| {
+        sink.lock().expect("log").push(format!("{:?}", e.kind))
+    })));
+    let main = db.set_file("main.carbon", MAIN.into());
+    let net = db.set_file("net.carbon", NET.into());
+    assert!(check_program(&db, main).is_empty());
+    let first = executed(&log);
+    assert!(first.iter().any(|e| e.contains("check_file")), "{first:#?}");
+
+    // Edit the body of a resource in main.carbon (changing spans after it, too).
+    db.set_file(
+        "main.carbon",
+        MAIN.replace("key in ${r.code}", "the data key of ${r.code}"),
+    );
+    assert!(check_program(&db, main).is_empty());
+    let second = executed(&log);
+    let about = |q: &str, f: carbonc_sema::SourceFile| {
+        second
+            .iter()
+            .filter(|e| {
+                e.contains(q) && e.contains(&format!("{:?}", salsa::plumbing::AsId::as_id(&f)))
+            })
+            .count()
+    };
+    assert_eq!(
+        about("parse_file", net),
+        0,
+        "net.carbon was re-parsed: {second:#?}"
+    );
+    assert_eq!(
+        about("check_file", net),
+        0,
+        "net.carbon was re-checked: {second:#?}"
+    );
+    assert_eq!(
+        about("check_file", main),
+        1,
+        "main.carbon was not re-checked: {second:#?}"
+    );
+}

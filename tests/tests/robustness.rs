@@ -1,0 +1,147 @@
+//! No input makes the checker panic: thousands of mutations of the examples, each checked in the
+//! same database (so incremental re-checking is exercised too).
+
+use carbonc_sema::{RootDatabase, check_program};
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const FRAGMENTS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    "\"",
+    "${",
+    "@",
+    "=",
+    ".",
+    ",",
+    "for",
+    "if",
+    "else",
+    "resource",
+    "module",
+    "use",
+    "region",
+    "none",
+    "??",
+    "#",
+    "\n",
+    " ",
+    "0",
+    "-",
+    "aws.kms.Key",
+    "r",
+    "regions",
+    "é",
+    "\u{0}",
+];
+
+fn mutate(rng: &mut Rng, src: &str) -> String {
+    let mut chars: Vec<char> = src.chars().collect();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(chars.len());
+        match rng.below(4) {
+            0 if !chars.is_empty() => {
+                let len = 1 + rng.below(20);
+                let end = (at + len).min(chars.len());
+                chars.drain(at..end);
+            }
+            1 => {
+                let frag = FRAGMENTS[rng.below(FRAGMENTS.len())];
+                for (i, c) in frag.chars().enumerate() {
+                    chars.insert((at + i).min(chars.len()), c);
+                }
+            }
+            2 if chars.len() > 2 => {
+                let other = rng.below(chars.len());
+                let last = chars.len() - 1;
+                chars.swap(at.min(last), other);
+            }
+            _ => {
+                // Duplicate a line: duplicate declarations and addresses.
+                let text: String = chars.iter().collect();
+                let lines: Vec<&str> = text.lines().collect();
+                if !lines.is_empty() {
+                    let l = lines[rng.below(lines.len())];
+                    chars.extend(format!("\n{l}\n").chars());
+                }
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+#[test]
+fn thousands_of_mutated_inputs_never_panic() {
+    let root = carbonc_tests::repo_root();
+    let mut seeds = Vec::new();
+    for f in [
+        "examples/global.carbon",
+        "examples/modules/eks.carbon",
+        "examples/modules/aurora_global.carbon",
+    ] {
+        seeds.push((
+            f,
+            std::fs::read_to_string(root.join(f)).expect("example exists"),
+        ));
+    }
+    let mut db = RootDatabase::default();
+    for (path, text) in &seeds {
+        db.set_file(path, text.clone());
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut with_diags = 0;
+    let iterations = 2_000;
+    for i in 0..iterations {
+        let (path, text) = &seeds[rng.below(seeds.len())];
+        let mutated = mutate(&mut rng, text);
+        let file = db.set_file(path, mutated.clone());
+        let root_file = db.file("examples/global.carbon").expect("loaded");
+        let diags = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check_program(&db, root_file).clone()
+        }));
+        let diags = diags.unwrap_or_else(|_| {
+            panic!("iteration {i}: checking panicked on this {path}:\n{mutated}")
+        });
+        with_diags += usize::from(!diags.is_empty());
+        // Restore, so that mutations do not accumulate into noise.
+        let _ = file;
+        db.set_file(path, text.clone());
+    }
+    // Most mutations break something; a harness that never saw a diagnostic would prove nothing.
+    assert!(
+        with_diags > iterations / 2,
+        "only {with_diags} of {iterations} mutations produced diagnostics"
+    );
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let mut rng = Rng(42);
+    let mut db = RootDatabase::default();
+    for _ in 0..500 {
+        let len = rng.below(300);
+        let text: String = (0..len)
+            .map(|_| char::from_u32(rng.below(0x3000) as u32).unwrap_or('?'))
+            .collect();
+        let f = db.set_file("random.carbon", text);
+        let _ = check_program(&db, f);
+    }
+}
