@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use carbonc_cli::load::load_program;
-use carbonc_sema::{evaluate_program, RootDatabase, Value};
+use carbonc_sema::{RootDatabase, Value, evaluate_program};
 
 fn program() -> carbonc_sema::Program {
     std::env::set_current_dir(carbonc_tests::repo_root()).expect("repo root");
@@ -37,24 +37,62 @@ fn global_footprint_expands_per_region() {
 #[test]
 fn addresses_placement_and_computed_values() {
     let p = program();
-    let gpu = p.instance("api[eu-west-1].gpu").expect("module instance address");
+    let gpu = p
+        .instance("api[eu-west-1].gpu")
+        .expect("module instance address");
     assert_eq!(p.region_code(gpu.region), "eu-west-1");
-    assert_eq!(gpu.get("ami_type").and_then(Value::variant), Some("AL2023_x86_64_NVIDIA"));
+    assert_eq!(
+        gpu.get("ami_type").and_then(Value::variant),
+        Some("AL2023_x86_64_NVIDIA")
+    );
     // A reference flows in as a reference to the same region's cluster.
-    assert_eq!(gpu.get("cluster"), Some(&Value::Ref { addr: "api[eu-west-1].main".into() }));
+    assert_eq!(
+        gpu.get("cluster"),
+        Some(&Value::Ref {
+            addr: "api[eu-west-1].main".into()
+        })
+    );
     // Values known after apply stay unknown and remember their region.
-    let ep = &p.outputs.iter().find(|(n, _)| n == "api_endpoints").expect("output").1;
-    let Value::List(eps) = ep else { panic!("{ep:?}") };
+    let ep = &p
+        .outputs
+        .iter()
+        .find(|(n, _)| n == "api_endpoints")
+        .expect("output")
+        .1;
+    let Value::List(eps) = ep else {
+        panic!("{ep:?}")
+    };
     assert_eq!(eps.len(), 3);
-    assert!(matches!(&eps[1], Value::Unknown { region: Some(1), .. }), "{:?}", eps[1]);
+    assert!(
+        matches!(
+            &eps[1],
+            Value::Unknown {
+                region: Some(1),
+                ..
+            }
+        ),
+        "{:?}",
+        eps[1]
+    );
     // cidrsubnet arithmetic per region.
     let vpc = p.instance("vpc[ap-southeast-1]").expect("vpc");
-    assert_eq!(vpc.get("cidr_block").and_then(Value::as_str), Some("10.2.0.0/16"));
+    assert_eq!(
+        vpc.get("cidr_block").and_then(Value::as_str),
+        Some("10.2.0.0/16")
+    );
     let sub = p.instance("private[eu-west-1, b]").expect("subnet");
-    assert_eq!(sub.get("cidr_block").and_then(Value::as_str), Some("10.1.1.0/24"));
+    assert_eq!(
+        sub.get("cidr_block").and_then(Value::as_str),
+        Some("10.1.1.0/24")
+    );
     // Secrets stay wrapped (or unknown, when the parameter has no value yet).
     let writer = p.instance("db_primary[us-east-1].cluster").expect("writer");
-    assert!(matches!(writer.get("master_password"), Some(Value::Unknown { .. } | Value::Secret(_))));
-    let secondary = p.instance("db_secondary[eu-west-1].cluster").expect("secondary");
+    assert!(matches!(
+        writer.get("master_password"),
+        Some(Value::Unknown { .. } | Value::Secret(_))
+    ));
+    let secondary = p
+        .instance("db_secondary[eu-west-1].cluster")
+        .expect("secondary");
     assert_eq!(secondary.get("master_password"), None);
 }

@@ -8,7 +8,11 @@ fn repo() -> PathBuf {
 }
 
 fn carbonc_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_carbonc")).args(args).current_dir(dir).output().expect("carbonc runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_carbonc"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("carbonc runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -32,7 +36,11 @@ fn scratch(name: &str) -> PathBuf {
 fn clean_example_exits_zero_silently() {
     let (code, out, err) = carbonc(&["check", "examples/global.carbon"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
-    let (code, _, _) = carbonc(&["validate", "examples/single_region.carbon", "examples/aurora_global.carbon"]);
+    let (code, _, _) = carbonc(&[
+        "validate",
+        "examples/single_region.carbon",
+        "examples/aurora_global.carbon",
+    ]);
     assert_eq!(code, 0);
 }
 
@@ -43,12 +51,20 @@ fn errors_exit_one_with_rendered_diagnostics() {
     assert!(err.contains("[E0301]"), "{err}");
     assert!(err.contains("Help:"), "{err}");
     assert!(err.contains("error(s)"), "{err}");
-    assert!(!err.contains("\u{1b}["), "no colour when stderr is not a terminal");
+    assert!(
+        !err.contains("\u{1b}["),
+        "no colour when stderr is not a terminal"
+    );
 }
 
 #[test]
 fn json_format_has_one_object_per_diagnostic() {
-    let (code, out, _) = carbonc(&["check", "--message-format", "json", "tests/check/err/kms_key_other_region.carbon"]);
+    let (code, out, _) = carbonc(&[
+        "check",
+        "--message-format",
+        "json",
+        "tests/check/err/kms_key_other_region.carbon",
+    ]);
     assert_eq!(code, 1);
     let lines: Vec<&str> = out.lines().collect();
     assert!(!lines.is_empty());
@@ -67,11 +83,22 @@ fn json_format_has_one_object_per_diagnostic() {
 
 #[test]
 fn github_format_emits_annotations() {
-    let (code, out, _) = carbonc(&["check", "--message-format", "github", "tests/check/err/kms_key_other_region.carbon"]);
+    let (code, out, _) = carbonc(&[
+        "check",
+        "--message-format",
+        "github",
+        "tests/check/err/kms_key_other_region.carbon",
+    ]);
     assert_eq!(code, 1);
-    assert!(out.starts_with("::error file=tests/check/err/kms_key_other_region.carbon,line="), "{out}");
+    assert!(
+        out.starts_with("::error file=tests/check/err/kms_key_other_region.carbon,line="),
+        "{out}"
+    );
     assert!(out.contains("title=E0301 "), "{out}");
-    assert!(!out.trim_end().contains('\n') || out.lines().all(|l| l.starts_with("::")), "one line per annotation: {out}");
+    assert!(
+        !out.trim_end().contains('\n') || out.lines().all(|l| l.starts_with("::")),
+        "one line per annotation: {out}"
+    );
 }
 
 #[test]
@@ -79,7 +106,11 @@ fn unreadable_inputs_are_one_line_errors() {
     let d = scratch("bad");
     std::fs::write(d.join("latin1.carbon"), b"region r { code = \"\xe9\" }").unwrap();
     std::fs::create_dir_all(d.join("dir.carbon")).unwrap();
-    for (arg, why) in [("missing.carbon", "no such file"), ("dir.carbon", "is a directory"), ("latin1.carbon", "not valid UTF-8")] {
+    for (arg, why) in [
+        ("missing.carbon", "no such file"),
+        ("dir.carbon", "is a directory"),
+        ("latin1.carbon", "not valid UTF-8"),
+    ] {
         let (code, _, err) = carbonc_in(&d, &["check", arg]);
         assert_eq!(code, 1, "{arg}");
         assert_eq!(err.lines().count(), 1, "{err}");
@@ -101,24 +132,47 @@ fn usage_errors_exit_two() {
 fn import_problems_are_diagnostics_at_the_import() {
     let d = scratch("imports");
     let region = "region use1 { code = \"us-east-1\" role = .primary }\n";
-    std::fs::write(d.join("a.carbon"), format!("import \"b.carbon\" as b\n{region}")).unwrap();
+    std::fs::write(
+        d.join("a.carbon"),
+        format!("import \"b.carbon\" as b\n{region}"),
+    )
+    .unwrap();
     std::fs::write(d.join("b.carbon"), "import \"a.carbon\" as a\n").unwrap();
-    std::fs::write(d.join("c.carbon"), "import \"nowhere.carbon\" as n\nimport \"sub\" as s\n").unwrap();
+    std::fs::write(
+        d.join("c.carbon"),
+        "import \"nowhere.carbon\" as n\nimport \"sub\" as s\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(d.join("sub")).unwrap();
     let (code, _, err) = carbonc_in(&d, &["check", "a.carbon"]);
     assert_eq!(code, 1);
-    assert!(err.contains("[E1102]") && err.contains("Import cycle"), "{err}");
+    assert!(
+        err.contains("[E1102]") && err.contains("Import cycle"),
+        "{err}"
+    );
     let (code, _, err) = carbonc_in(&d, &["check", "c.carbon"]);
     assert_eq!(code, 1);
-    assert!(err.contains("[E1101]") && err.contains("nowhere.carbon") && err.contains("no such file"), "{err}");
+    assert!(
+        err.contains("[E1101]") && err.contains("nowhere.carbon") && err.contains("no such file"),
+        "{err}"
+    );
     assert!(err.contains("is a directory"), "{err}");
 }
 
 #[test]
 fn unknown_region_code_is_a_diagnostic() {
     let d = scratch("region");
-    std::fs::write(d.join("r.carbon"), "region x { code = \"eu-west-9\" role = .primary }\n").unwrap();
+    std::fs::write(
+        d.join("r.carbon"),
+        "region x { code = \"eu-west-9\" role = .primary }\n",
+    )
+    .unwrap();
     let (code, _, err) = carbonc_in(&d, &["check", "r.carbon"]);
     assert_eq!(code, 1);
-    assert!(err.contains("[E0305]") && err.contains("eu-west-9") && err.contains("did you mean `eu-west-1`?"), "{err}");
+    assert!(
+        err.contains("[E0305]")
+            && err.contains("eu-west-9")
+            && err.contains("did you mean `eu-west-1`?"),
+        "{err}"
+    );
 }

@@ -28,7 +28,10 @@ fn diagnostics_doc_is_current() {
         std::fs::write(&path, &want).expect("docs/ is writable");
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(have == want, "docs/diagnostics.md is out of date: run `UPDATE_DOCS=1 cargo test -p carbonc-diagnostics`");
+    assert!(
+        have == want,
+        "docs/diagnostics.md is out of date: run `UPDATE_DOCS=1 cargo test -p carbonc-diagnostics`"
+    );
 }
 
 #[test]

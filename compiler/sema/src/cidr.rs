@@ -39,13 +39,13 @@ pub fn subnet(prefix: &str, newbits: i64, netnum: i64) -> Result<String, String>
     let (base, len) = parse(prefix)?;
     if newbits < 0 || len as i64 + newbits > 32 {
         return Err(format!(
-            "cidrsubnet: {prefix} cannot be extended by {newbits} bits"
+            "`cidrsubnet`: {prefix} cannot be extended by {newbits} bits"
         ));
     }
     let new_len = len + newbits as u32;
     if netnum < 0 || (newbits < 63 && netnum >= (1i64 << newbits)) {
         return Err(format!(
-            "cidrsubnet: network number {netnum} does not fit in {newbits} bits"
+            "`cidrsubnet`: network number {netnum} does not fit in {newbits} bits"
         ));
     }
     let shift = 32 - new_len;
@@ -63,7 +63,7 @@ pub fn host(prefix: &str, hostnum: i64) -> Result<String, String> {
     let n = if hostnum < 0 { size + hostnum } else { hostnum };
     if n < 0 || n >= size {
         return Err(format!(
-            "cidrhost: host number {hostnum} is outside {prefix}"
+            "`cidrhost`: host number {hostnum} is outside {prefix}"
         ));
     }
     Ok(show(base + n as u32))

@@ -14,9 +14,10 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// "did you mean `x`?" for the closest candidate within a third of the name's length.
+/// "did you mean `x`?" for the closest candidate within about a third of the name's length (so
+/// one- and two-letter names get no guesses).
 pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
-    let limit = (name.chars().count() / 3).max(1);
+    let limit = (name.chars().count() + 1) / 3;
     candidates
         .filter(|c| *c != name)
         .map(|c| (distance(name, c), c))

@@ -76,28 +76,63 @@ fn syntax_error(e: &chumsky::error::Rich<'_, Tok, chumsky::span::SimpleSpan>) ->
             help: None,
         },
         RichReason::ExpectedFound { expected, found } => {
-            let mut names: Vec<String> = expected.iter().map(|p| p.to_string()).collect();
+            use chumsky::error::RichPattern;
+            const OPERATORS: &[&str] = &[
+                "??", "==", "!=", "<=", ">=", "&&", "||", "<", ">", "+", "-", "*", "/", "%", ".", "[", "(",
+            ];
+            let mut names: Vec<String> = Vec::new();
+            let mut operator = false;
+            for p in expected {
+                match p {
+                    RichPattern::Token(t) => match &**t {
+                        Tok::Op(o) if OPERATORS.contains(o) => operator = true,
+                        t => names.push(t.to_string()),
+                    },
+                    RichPattern::Label(l) => names.push(l.to_string()),
+                    RichPattern::Identifier(i) => names.push(format!("`{i}`")),
+                    RichPattern::EndOfInput => names.push("end of file".into()),
+                    _ => {}
+                }
+            }
             names.sort();
             names.dedup();
-            let shown = names.len().min(6);
-            let mut list = names[..shown].join(", ");
-            if names.len() > shown {
-                list.push_str(", …");
+            if names.iter().any(|n| n == "expression") {
+                // Unary operators start an expression; "expression" says it all.
+                names.retain(|n| n != "`!`");
+                operator = false;
             }
-            let expected_text = match names.len() {
-                0 => "something else".to_string(),
-                1 => list,
-                _ => format!("one of {list}"),
+            if operator && names.is_empty() {
+                // Only operators fit: the expression itself is what is incomplete.
+                names.push("an operator".into());
+            } else if operator {
+                names.push("an operator".into());
+            }
+            let expected_text = match names.as_slice() {
+                [] => "something else".to_string(),
+                [one] => one.clone(),
+                [init @ .., last] if init.len() < 6 => format!("{} or {last}", init.join(", ")),
+                many => format!("one of {}, …", many[..6].join(", ")),
             };
             let found_text = match found {
                 Some(t) => t.to_string(),
                 None => "end of file".to_string(),
             };
+            let value_found = matches!(
+                found.as_deref(),
+                Some(Tok::Ident(_) | Tok::Int(_) | Tok::StrStart | Tok::Op("{" | "[" | "("))
+            );
+            let help = if names.iter().any(|n| n == "`,`") && value_found {
+                Some("add a `,` between the elements".to_string())
+            } else if names.iter().any(|n| n == "`:`") {
+                Some("write the type after a `:`, as in `param name: String`".to_string())
+            } else {
+                None
+            };
             SyntaxError {
                 span,
                 message: format!("Expected {expected_text}, found {found_text}"),
                 label: format!("unexpected {found_text}"),
-                help: None,
+                help,
             }
         }
     }

@@ -81,10 +81,22 @@ where
                 .delimited_by(op(open), op(close))
                 .ignored()
         };
+        let string = tt
+            .clone()
+            .repeated()
+            .delimited_by(just(Tok::StrStart), just(Tok::StrEnd))
+            .ignored();
+        let interp = tt
+            .clone()
+            .repeated()
+            .delimited_by(just(Tok::InterpStart), just(Tok::InterpEnd))
+            .ignored();
         choice((
             group("{", "}"),
             group("[", "]"),
             group("(", ")"),
+            string,
+            interp,
             any().filter(|t: &Tok| !is_closer(t)).ignored(),
         ))
     })

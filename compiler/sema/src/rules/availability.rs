@@ -6,6 +6,19 @@ use crate::eval::Program;
 use crate::regions::{WEEK, parse_window, show_minute};
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
+    let primaries: Vec<&crate::eval::RegionInfo> = p.regions.iter().filter(|r| r.primary).collect();
+    if let [first, second, ..] = primaries.as_slice() {
+        out.push(
+            Diagnostic::error(
+                "E0306",
+                "More than one region is `.primary`",
+                Label::new(&second.file, second.span, format!("{} is declared primary", second.name)),
+            )
+            .with_label(Label::new(&first.file, first.span, format!("and so is {}", first.name)))
+            .with_note("the primary region holds the writers (Aurora's writer, the Redis primary); there is one")
+            .with_help(format!("make `{}` a `.secondary` region", second.name)),
+        );
+    }
     if p.regions.len() < 2 {
         return;
     }

@@ -1,0 +1,436 @@
+//! Checking declarations: resources, modules, loops, parameters, outputs.
+
+use super::*;
+
+impl<'a> Checker<'a> {
+    pub(super) fn check_all(&mut self) {
+        for imp in file_imports(self.db, self.file_handle()) {
+            let ws = self.db.workspace();
+            if let Some(reason) = ws.unreadable(self.db).get(&imp.path) {
+                self.err(
+                    "E1101",
+                    imp.span,
+                    format!("Cannot read imported file `{}`", imp.path),
+                    reason.clone(),
+                    Some("check the path; imports are relative to the importing file".into()),
+                );
+            } else if !ws.files(self.db).contains_key(&imp.path) {
+                self.err(
+                    "E1101",
+                    imp.span,
+                    format!("Cannot find imported file `{}`", imp.path),
+                    "no such file",
+                    Some("check the path; imports are relative to the importing file".into()),
+                );
+            } else if import_cycle_edges(self.db).contains(&(self.path.clone(), imp.path.clone())) {
+                self.err(
+                    "E1102",
+                    imp.span,
+                    "Import cycle",
+                    format!("`{}` imports this file back", imp.path),
+                    Some("move the shared declarations into a third file that both import".into()),
+                );
+            }
+        }
+        let items = self.items;
+        self.check_items(items, 0);
+    }
+
+    pub(super) fn file_handle(&self) -> SourceFile {
+        self.db.workspace().files(self.db)[&self.path]
+    }
+
+    pub(super) fn check_items(&mut self, items: &'a [Item], depth: usize) {
+        self.locals.push(BTreeMap::new());
+        // Loop-local lets are visible to the whole loop body.
+        for it in items {
+            if depth > 0
+                && let ItemKind::Let { name, ty, value } = &it.kind
+            {
+                let t = match ty {
+                    Some(te) => self.lower(te, true),
+                    None => {
+                        let q = self.quiet;
+                        self.quiet = true;
+                        let t = self.infer(value, None);
+                        self.quiet = q;
+                        t
+                    }
+                };
+                self.push_local(&name.text, t);
+            }
+        }
+        for it in items {
+            self.check_item(it, depth);
+        }
+        self.locals.pop();
+    }
+
+    pub(super) fn check_item(&mut self, it: &'a Item, depth: usize) {
+        let top = depth == 0 && self.module_decls.is_none();
+        match &it.kind {
+            ItemKind::Import { .. } if !top || depth > 0 => {
+                self.not_here(it.span, "`import` belongs at the top of a file")
+            }
+            ItemKind::Import { .. } | ItemKind::Error => {}
+            ItemKind::Region { name, fields } => {
+                if !top {
+                    self.not_here(it.span, "regions are declared at the top level of a file");
+                }
+                crate::regions::check_region_decl(self, name, fields);
+            }
+            ItemKind::Param { ty, default, .. } => {
+                if depth > 0 {
+                    self.not_here(
+                        it.span,
+                        "parameters are declared at the top level of a file or module",
+                    );
+                }
+                let t = self.lower(ty, false);
+                if let Some(d) = default {
+                    self.check_expr(d, &t, "the parameter's type");
+                }
+            }
+            ItemKind::Let { ty, value, .. } => match ty {
+                Some(te) => {
+                    let t = self.lower(te, false);
+                    self.check_expr(value, &t, "the declared type");
+                }
+                None => {
+                    self.infer(value, None);
+                }
+            },
+            ItemKind::Resource {
+                ty,
+                name,
+                placement,
+                body,
+            } => self.check_resource(ty, name, placement.as_ref(), body),
+            ItemKind::Use {
+                module,
+                name,
+                placement,
+                args,
+            } => self.check_use(module, name, placement.as_ref(), args),
+            ItemKind::Output { ty, value, .. } => {
+                let declared = ty.as_ref().map(|te| self.lower(te, false));
+                let t = match &declared {
+                    Some(d) => {
+                        self.check_expr(value, d, "the declared type");
+                        d.clone()
+                    }
+                    None => self.infer(value, None),
+                };
+                if top && t.contains_secret() {
+                    let d = Diagnostic::error("E1001", "Secret value in an output", self.label(value.span, "this value is secret"))
+                        .with_note("outputs are printed and stored in plain text")
+                        .with_help("output something that is not secret, or convert it visibly with `reveal(...)` if exposing it is intended");
+                    self.emit(d);
+                }
+            }
+            ItemKind::Module {
+                items, region_var, ..
+            } => {
+                if !top {
+                    self.not_here(it.span, "modules are declared at the top level of a file");
+                    return;
+                }
+                let mut decls = BTreeMap::new();
+                let mut dups = Vec::new();
+                collect(items, 0, &mut decls, &mut dups, true);
+                for (n, s, p) in dups {
+                    self.duplicate(&n, s, p);
+                }
+                self.module_decls = Some(decls);
+                self.locals.push(BTreeMap::new());
+                if let Some(r) = region_var {
+                    self.push_local(&r.text, Ty::Region);
+                }
+                self.check_items(items, 0);
+                self.locals.pop();
+                self.module_decls = None;
+            }
+            ItemKind::For { var, iter, items } => {
+                let t = self.infer(iter, None);
+                let elem = self.elem_ty(&t, iter.span);
+                self.locals.push(BTreeMap::new());
+                self.push_local(&var.text, elem);
+                self.check_items(items, depth + 1);
+                self.locals.pop();
+            }
+            ItemKind::If {
+                cond,
+                then_items,
+                else_items,
+            } => {
+                self.check_expr(cond, &Ty::Bool, "a condition");
+                self.check_items(then_items, depth + 1);
+                if let Some(e) = else_items {
+                    self.check_items(e, depth + 1);
+                }
+            }
+            ItemKind::Fn {
+                params, ret, body, ..
+            } => {
+                if !top {
+                    self.not_here(it.span, "functions are declared at the top level of a file");
+                }
+                self.locals.push(BTreeMap::new());
+                for p in params {
+                    let t = self.lower(&p.ty, false);
+                    self.push_local(&p.name.text, t);
+                }
+                let r = self.lower(ret, false);
+                self.check_expr(body, &r, "the declared return type");
+                self.locals.pop();
+            }
+            ItemKind::Enum { variants, .. } => {
+                let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+                for v in variants {
+                    if let Some(prev) = seen.insert(&v.name.text, v.name.span) {
+                        self.duplicate(&v.name.text, v.name.span, prev);
+                    }
+                }
+            }
+            ItemKind::Record { fields, .. } => {
+                for f in fields {
+                    let t = self.lower(&f.ty, false);
+                    if let Some(d) = &f.default {
+                        self.check_expr(d, &t, "the field's type");
+                    }
+                }
+            }
+            ItemKind::ResourceType { .. } => {
+                if carbonc_stdlib::prelude_namespace(&self.path).is_none() {
+                    self.not_here(it.span, "resource types are declared in `stdlib/aws`");
+                }
+            }
+        }
+    }
+
+    pub(super) fn not_here(&mut self, span: Span, why: &str) {
+        self.err(
+            "E0112",
+            span,
+            "Declaration not allowed here",
+            why.to_string(),
+            Some(capital(why)),
+        );
+    }
+
+    pub(super) fn elem_ty(&mut self, t: &Ty, span: Span) -> Ty {
+        match t.core() {
+            Ty::List(e) => (**e).clone(),
+            Ty::Map(v) => Ty::AnonRecord(vec![
+                ("key".into(), Ty::String),
+                ("value".into(), (**v).clone()),
+            ]),
+            Ty::Unknown => Ty::Unknown,
+            other => {
+                self.err(
+                    "E0203",
+                    span,
+                    format!("Cannot iterate over `{other}`"),
+                    "not a list or map",
+                    Some("iterate over a list (such as `regions`) or a map".into()),
+                );
+                Ty::Unknown
+            }
+        }
+    }
+
+    pub(super) fn check_resource(
+        &mut self,
+        ty: &ast::Path,
+        name: &ast::Name,
+        placement: Option<&Expr>,
+        body: &[ast::Assign],
+    ) {
+        let Some(schema) = self.cat.resources.get(&ty.text()) else {
+            let help = did_you_mean(&ty.text(), self.cat.resources.keys().map(String::as_str));
+            self.err(
+                "E0103",
+                ty.span,
+                format!("Unknown resource type `{}`", ty.text()),
+                "no schema has this name",
+                help.or_else(|| {
+                    Some("resource types live in `stdlib/aws`, for example `aws.kms.Key`".into())
+                }),
+            );
+            for a in body {
+                self.infer(&a.value, None);
+            }
+            return;
+        };
+        let regional = schema.scope == Scope::Regional;
+        match (regional, placement) {
+            (true, None) => {
+                let d = Diagnostic::error(
+                    "E0303",
+                    format!("{} `{}` has no region", schema.human_name(), name.text),
+                    self.label(name.span, "needs a placement"),
+                )
+                .with_help(format!(
+                    "place it in a region: `resource {} {} @ <region> {{ ... }}`",
+                    ty.text(),
+                    name.text
+                ));
+                self.emit(d);
+            }
+            (false, Some(p)) => {
+                let d = Diagnostic::error(
+                    "E0304",
+                    format!("{} is global and takes no region", schema.human_name()),
+                    self.label(p.span, "placement given here"),
+                )
+                .with_help("remove the `@ ...`: this resource type lives in no region");
+                self.emit(d);
+            }
+            (_, Some(p)) => self.check_expr(p, &Ty::Region, "a placement"),
+            _ => {}
+        }
+        let fields = schema.fields.clone();
+        self.check_fields(&fields, body, name.span, &schema.human_name(), &schema.name);
+    }
+
+    /// Checks `name = value` assignments against declared fields (resource, record or module params).
+    pub(super) fn check_fields(
+        &mut self,
+        fields: &[FieldSchema],
+        body: &[ast::Assign],
+        owner_span: Span,
+        owner: &str,
+        owner_ty: &str,
+    ) {
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for a in body {
+            if let Some(prev) = seen.insert(&a.name.text, a.name.span) {
+                self.duplicate(&a.name.text, a.name.span, prev);
+            }
+            match fields.iter().find(|f| f.name == a.name.text) {
+                None => {
+                    let help = did_you_mean(
+                        &a.name.text,
+                        fields
+                            .iter()
+                            .filter(|f| !f.computed)
+                            .map(|f| f.name.as_str()),
+                    )
+                    .or_else(|| Some("remove this field".into()));
+                    self.err(
+                        "E0104",
+                        a.name.span,
+                        format!("{owner} has no field `{}`", a.name.text),
+                        format!("unknown field of `{owner_ty}`"),
+                        help,
+                    );
+                    self.infer(&a.value, None);
+                }
+                Some(f) if f.computed => {
+                    self.err(
+                        "E0106",
+                        a.name.span,
+                        format!("`{}` is computed by AWS and cannot be set", a.name.text),
+                        "computed field",
+                        Some("remove it: its value is known after apply".into()),
+                    );
+                    self.infer(&a.value, None);
+                }
+                Some(f) => {
+                    let expected = f.ty.clone();
+                    self.check_expr(&a.value, &expected, &format!("field `{}`", f.name));
+                }
+            }
+        }
+        let missing: Vec<&FieldSchema> = fields
+            .iter()
+            .filter(|f| f.required() && !seen.contains_key(f.name.as_str()))
+            .collect();
+        if !missing.is_empty() {
+            let names: Vec<String> = missing.iter().map(|f| format!("`{}`", f.name)).collect();
+            let example: Vec<String> = missing
+                .iter()
+                .map(|f| format!("{} = <{}>", f.name, f.ty))
+                .collect();
+            let title = if missing.len() == 1 {
+                format!("{owner} is missing the required field {}", names[0])
+            } else {
+                format!(
+                    "{owner} is missing the required fields {}",
+                    names.join(", ")
+                )
+            };
+            let d = Diagnostic::error("E0105", title, self.label(owner_span, "declared here"))
+                .with_help(format!("add {}", example.join(", ")));
+            self.emit(d);
+        }
+    }
+
+    pub(super) fn check_use(
+        &mut self,
+        module: &ast::Path,
+        name: &ast::Name,
+        placement: Option<&Expr>,
+        args: &[ast::Assign],
+    ) {
+        let Some(sig) = self.module_by_path(module) else {
+            self.err(
+                "E0109",
+                module.span,
+                format!("Cannot find module `{}`", module.text()),
+                "no module with this name",
+                Some("import the file that declares it and write `alias.module`".into()),
+            );
+            for a in args {
+                self.infer(&a.value, None);
+            }
+            return;
+        };
+        match (sig.regional, placement) {
+            (true, None) => self.err(
+                "E0303",
+                name.span,
+                format!("Module `{}` needs a region", module.text()),
+                "needs a placement",
+                Some(format!(
+                    "place it: `use {} as {} @ <region> {{ ... }}`",
+                    module.text(),
+                    name.text
+                )),
+            ),
+            (false, Some(p)) => self.err(
+                "E0304",
+                p.span,
+                format!("Module `{}` is global and takes no region", module.text()),
+                "placement given here",
+                Some("remove the `@ ...`".into()),
+            ),
+            (_, Some(p)) => self.check_expr(p, &Ty::Region, "a placement"),
+            _ => {}
+        }
+        let fields: Vec<FieldSchema> = sig
+            .params
+            .iter()
+            .map(|(n, t, has_default)| FieldSchema {
+                name: n.clone(),
+                ty: t.clone(),
+                default: has_default.then(|| Expr {
+                    kind: ExprKind::None,
+                    span: Span::default(),
+                }),
+                computed: false,
+                forces_new: false,
+                doc: None,
+                file: String::new(),
+                span: Span::default(),
+            })
+            .collect();
+        self.check_fields(
+            &fields,
+            args,
+            name.span,
+            &format!("Module `{}`", module.text()),
+            &module.text(),
+        );
+    }
+}

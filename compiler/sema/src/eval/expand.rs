@@ -1,0 +1,411 @@
+//! Expansion of loops, conditionals and module instantiations into instances, and evaluation of
+//! each instance's fields.
+
+use super::*;
+
+impl<'a> Evaluator<'a> {
+    pub(super) fn expand(
+        &mut self,
+        items: &'a [Item],
+        env: &Rc<Env<'a>>,
+        keys: &[Value],
+        ctx: &[String],
+    ) {
+        // Loop-local lets first, so that resources in the loop can use them.
+        for it in items {
+            if let ItemKind::Let { name, value, ty } = &it.kind
+                && !keys.is_empty()
+            {
+                let t = ty.as_ref().map(|te| self.lower_in(te, &env.frame.file));
+                env.vars
+                    .borrow_mut()
+                    .insert(name.text.clone(), Binding::Thunk(value, t, env.clone()));
+            }
+        }
+        let suffix = if keys.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "[{}]",
+                keys.iter().map(key_text).collect::<Vec<_>>().join(", ")
+            )
+        };
+        for it in items {
+            match &it.kind {
+                ItemKind::Resource {
+                    ty,
+                    name,
+                    placement,
+                    body,
+                } => {
+                    let region = match placement {
+                        Some(p) => match self.eval_static(p, env, "a placement") {
+                            Some(Value::Region { idx, .. }) => Some(idx),
+                            _ => None,
+                        },
+                        None => None,
+                    };
+                    let address = format!("{}{}{}", env.frame.prefix, name.text, suffix);
+                    if self.by_addr.contains_key(&address) {
+                        let file = env.frame.file.clone();
+                        self.diag(
+                            &file,
+                            "E0102",
+                            name.span,
+                            format!("Two instances have the address `{address}`"),
+                            "declared here".into(),
+                            Some("give each instance a distinct name or loop key".into()),
+                        );
+                        continue;
+                    }
+                    self.by_addr.insert(address.clone(), self.stubs.len());
+                    self.stubs.push(Stub {
+                        body,
+                        env: env.clone(),
+                    });
+                    self.program.instances.push(Instance {
+                        address,
+                        ty: ty.text(),
+                        region,
+                        file: env.frame.file.clone(),
+                        span: name.span,
+                        context: ctx.join(", "),
+                        fields: BTreeMap::new(),
+                    });
+                }
+                ItemKind::Use {
+                    module,
+                    name,
+                    placement,
+                    args,
+                } => self.expand_use(module, name, placement.as_ref(), args, env, &suffix, ctx),
+                ItemKind::For { var, iter, items } => {
+                    let Some(coll) = self.eval_static(iter, env, "a loop's collection") else {
+                        continue;
+                    };
+                    let elems: Vec<Value> = match coll.reveal() {
+                        Value::List(l) => l.clone(),
+                        Value::Map(m) => m
+                            .iter()
+                            .map(|(k, v)| {
+                                Value::Record(BTreeMap::from([
+                                    ("key".into(), Value::Str(k.clone())),
+                                    ("value".into(), v.clone()),
+                                ]))
+                            })
+                            .collect(),
+                        _ => continue,
+                    };
+                    for el in elems {
+                        let child = Rc::new(Env {
+                            vars: RefCell::new(BTreeMap::new()),
+                            parent: Some(env.clone()),
+                            frame: env.frame.clone(),
+                        });
+                        child
+                            .vars
+                            .borrow_mut()
+                            .insert(var.text.clone(), Binding::Val(el.clone()));
+                        let mut k = keys.to_vec();
+                        k.push(el.clone());
+                        let shown = match &el {
+                            Value::Region { idx, .. } => self.program.regions[*idx].name.clone(),
+                            v => key_text(v),
+                        };
+                        let mut c = ctx.to_vec();
+                        c.push(format!("{} = {shown}", var.text));
+                        self.expand(items, &child, &k, &c);
+                    }
+                }
+                ItemKind::If {
+                    cond,
+                    then_items,
+                    else_items,
+                } => match self.eval_static(cond, env, "an `if` condition") {
+                    Some(Value::Bool(true)) => self.expand(then_items, env, keys, ctx),
+                    Some(Value::Bool(false)) => {
+                        if let Some(e) = else_items {
+                            self.expand(e, env, keys, ctx);
+                        }
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn expand_use(
+        &mut self,
+        module: &'a ast::Path,
+        name: &'a ast::Name,
+        placement: Option<&'a Expr>,
+        args: &'a [ast::Assign],
+        env: &Rc<Env<'a>>,
+        suffix: &str,
+        ctx: &[String],
+    ) {
+        let Some((mod_item, _id, mod_file)) = self.find_module(module, env) else {
+            return;
+        };
+        let ItemKind::Module {
+            items, region_var, ..
+        } = &mod_item.kind
+        else {
+            return;
+        };
+        let region = match placement {
+            Some(p) => self.eval_static(p, env, "a placement"),
+            None => None,
+        };
+        let address = format!("{}{}{}", env.frame.prefix, name.text, suffix);
+        let file_frame = self.file_frames.get(&mod_file).cloned();
+        let mut names = BTreeMap::new();
+        let prefix = format!("{address}.");
+        self.declare(items, &prefix, &mod_file, 0, &mut names, false);
+        for it in items {
+            match &it.kind {
+                ItemKind::Fn { name, .. } => {
+                    names.insert(name.text.clone(), Name::Fn(it));
+                }
+                ItemKind::Enum { name, .. } => {
+                    names.insert(
+                        name.text.clone(),
+                        Name::Enum(format!("{mod_file}::{}", name.text)),
+                    );
+                }
+                _ => {}
+            }
+        }
+        let frame = Rc::new(Frame {
+            file: mod_file.clone(),
+            prefix,
+            names,
+            parent: file_frame,
+        });
+        let menv = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame,
+        });
+        if let (Some(rv), Some(r)) = (region_var, region.clone()) {
+            menv.vars
+                .borrow_mut()
+                .insert(rv.text.clone(), Binding::Val(r));
+        }
+        for it in items {
+            match &it.kind {
+                ItemKind::Param {
+                    name: pn,
+                    ty,
+                    default,
+                } => {
+                    let t = self.lower_in(ty, &mod_file);
+                    let b = match args.iter().find(|a| a.name.text == pn.text) {
+                        Some(a) => {
+                            let region_idx = match &region {
+                                Some(Value::Region { idx, .. }) => Some(*idx),
+                                _ => None,
+                            };
+                            self.pending_params.push(PendingParam {
+                                module: address.clone(),
+                                param: pn.text.clone(),
+                                ty: t.clone(),
+                                env: menv.clone(),
+                                file: env.frame.file.clone(),
+                                span: a.value.span,
+                                region: region_idx,
+                                context: ctx.join(", "),
+                            });
+                            Binding::Thunk(&a.value, Some(t), env.clone())
+                        }
+                        None => match default {
+                            Some(d) => Binding::Thunk(d, Some(t), menv.clone()),
+                            None => Binding::Val(Value::error()),
+                        },
+                    };
+                    menv.vars.borrow_mut().insert(pn.text.clone(), b);
+                }
+                ItemKind::Let {
+                    name: ln,
+                    value,
+                    ty,
+                } => {
+                    let t = ty.as_ref().map(|te| self.lower_in(te, &mod_file));
+                    menv.vars
+                        .borrow_mut()
+                        .insert(ln.text.clone(), Binding::Thunk(value, t, menv.clone()));
+                }
+                _ => {}
+            }
+        }
+        let mut outputs = BTreeMap::new();
+        for it in items {
+            if let ItemKind::Output {
+                name: on,
+                value,
+                ty,
+            } = &it.kind
+            {
+                outputs.insert(
+                    on.text.clone(),
+                    (
+                        value,
+                        ty.as_ref().map(|te| self.lower_in(te, &mod_file)),
+                        menv.clone(),
+                    ),
+                );
+            }
+        }
+        self.modules.insert(address.clone(), ModuleInst { outputs });
+        let mut c = ctx.to_vec();
+        c.push(format!("in module instance `{address}`"));
+        self.expand(items, &menv, &[], &c);
+    }
+
+    pub(super) fn find_module(
+        &self,
+        p: &ast::Path,
+        env: &Rc<Env<'a>>,
+    ) -> Option<(&'a Item, String, String)> {
+        let frame = &env.frame;
+        let lookup = |fr: &Rc<Frame<'a>>, n: &str| {
+            fr.names
+                .get(n)
+                .cloned()
+                .or_else(|| fr.parent.as_ref().and_then(|p| p.names.get(n).cloned()))
+        };
+        match p.segments.as_slice() {
+            [one] => match lookup(frame, &one.text)? {
+                Name::Module(it, id) => Some((it, id.clone(), id.rsplit_once("::")?.0.to_string())),
+                _ => None,
+            },
+            [alias, name] => match lookup(frame, &alias.text)? {
+                Name::Import(path) => match self.file_frames.get(&path)?.names.get(&name.text)? {
+                    Name::Module(it, id) => Some((it, id.clone(), path.clone())),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub(super) fn eval_instance(&mut self, idx: usize) {
+        if self.done[idx] || !self.evaluating.borrow_mut().insert(idx) {
+            return;
+        }
+        let body = self.stubs[idx].body;
+        let env = self.stubs[idx].env.clone();
+        let ty = self.program.instances[idx].ty.clone();
+        let Some(schema) = self.cat.resources.get(&ty) else {
+            self.done[idx] = true;
+            return;
+        };
+        let mut fields = BTreeMap::new();
+        for a in body {
+            let Some(f) = schema.field(&a.name.text) else {
+                continue;
+            };
+            if f.computed {
+                continue;
+            }
+            let v = match self.eval(&a.value, &env, Some(&f.ty)) {
+                Ok(v) => v,
+                Err((s, m)) => {
+                    let file = env.frame.file.clone();
+                    let ctx = self.program.instances[idx].context.clone();
+                    let label = if ctx.is_empty() {
+                        "evaluated here".to_string()
+                    } else {
+                        format!("evaluated here ({ctx})")
+                    };
+                    self.diag(&file, "E0204", s, capitalise(&m), label, None);
+                    Value::error()
+                }
+            };
+            fields.insert(
+                a.name.text.clone(),
+                FieldVal {
+                    value: v,
+                    span: a.value.span,
+                    explicit: true,
+                },
+            );
+        }
+        let span = self.program.instances[idx].span;
+        let empty = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame: env.frame.clone(),
+        });
+        for f in &schema.fields {
+            if fields.contains_key(&f.name) {
+                continue;
+            }
+            if f.computed {
+                let addr = self.program.instances[idx].address.clone();
+                let region = self.program.instances[idx].region;
+                fields.insert(
+                    f.name.clone(),
+                    FieldVal {
+                        value: Value::Unknown {
+                            origin: Origin::AfterApply(format!("{addr}.{}", f.name)),
+                            region,
+                        },
+                        span,
+                        explicit: false,
+                    },
+                );
+            } else if let Some(d) = &f.default {
+                let v = self
+                    .eval(d, &empty, Some(&f.ty))
+                    .unwrap_or_else(|_| Value::error());
+                fields.insert(
+                    f.name.clone(),
+                    FieldVal {
+                        value: v,
+                        span,
+                        explicit: false,
+                    },
+                );
+            }
+        }
+        self.program.instances[idx].fields = fields;
+        self.done[idx] = true;
+        self.evaluating.borrow_mut().remove(&idx);
+        self.check_placement(idx);
+    }
+
+    pub(super) fn check_outputs(&mut self, root: SourceFile) {
+        let path = root.path(self.db).clone();
+        let Some(frame) = self.file_frames.get(&path).cloned() else {
+            return;
+        };
+        let env = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame,
+        });
+        for it in &parse_file(self.db, root).items {
+            if let ItemKind::Output { name, value, ty } = &it.kind {
+                let t = ty.as_ref().map(|te| self.lower_in(te, &path));
+                let v = match self.eval(value, &env, t.as_ref()) {
+                    Ok(v) => v,
+                    Err((s, m)) => {
+                        self.diag(
+                            &path,
+                            "E0204",
+                            s,
+                            capitalise(&m),
+                            "evaluated here".into(),
+                            None,
+                        );
+                        Value::error()
+                    }
+                };
+                self.program.outputs.push((name.text.clone(), v));
+            }
+        }
+    }
+}

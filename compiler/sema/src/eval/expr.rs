@@ -1,0 +1,669 @@
+//! Evaluation of expressions.
+
+use super::*;
+
+impl<'a> Evaluator<'a> {
+    pub(super) fn lookup(&mut self, name: &str, env: &Rc<Env<'a>>, span: Span) -> EResult {
+        let mut e = Some(env.clone());
+        while let Some(cur) = e {
+            let b = cur.vars.borrow().get(name).cloned();
+            match b {
+                Some(Binding::Val(v)) => return Ok(v),
+                Some(Binding::InProgress) => {
+                    return Err((span, format!("`{name}` depends on itself")));
+                }
+                Some(Binding::Thunk(x, t, tenv)) => {
+                    cur.vars
+                        .borrow_mut()
+                        .insert(name.to_string(), Binding::InProgress);
+                    let r = self.eval(x, &tenv, t.as_ref());
+                    let v = r.as_ref().cloned().unwrap_or_else(|_| Value::error());
+                    let v = match (&t, v) {
+                        (Some(Ty::Secret(_)), v) if !v.is_secret() && !v.is_unknown() => {
+                            Value::Secret(Box::new(v))
+                        }
+                        (_, v) => v,
+                    };
+                    cur.vars
+                        .borrow_mut()
+                        .insert(name.to_string(), Binding::Val(v.clone()));
+                    return r.map(|_| v);
+                }
+                None => e = cur.parent.clone(),
+            }
+        }
+        let frame = env.frame.clone();
+        if let Some(n) = frame.names.get(name).cloned() {
+            return self.name_value(name, n, &frame);
+        }
+        // Module bodies see their file's lets, functions, enums, modules and imports, but not its
+        // resources or parameters.
+        if let Some(parent) = &frame.parent
+            && let Some(n) = parent.names.get(name).cloned()
+            && !matches!(n, Name::Family { .. } | Name::Value(_))
+        {
+            return self.name_value(name, n, &parent.clone());
+        }
+        if let Some(idx) = self.program.regions.iter().position(|r| r.name == name) {
+            return Ok(Value::Region {
+                idx,
+                code: self.program.regions[idx].code.clone(),
+            });
+        }
+        if name == "regions" {
+            return Ok(Value::List(
+                self.program
+                    .regions
+                    .iter()
+                    .enumerate()
+                    .map(|(idx, r)| Value::Region {
+                        idx,
+                        code: r.code.clone(),
+                    })
+                    .collect(),
+            ));
+        }
+        if builtins::NAMES.contains(&name) {
+            return Ok(Value::Path(format!("builtin::{name}")));
+        }
+        Ok(Value::error())
+    }
+
+    /// The value of a name declared in `owner`.
+    pub(super) fn name_value(&mut self, name: &str, n: Name<'a>, owner: &Rc<Frame<'a>>) -> EResult {
+        Ok(match n {
+            Name::Value(v) => v,
+            Name::Family {
+                base,
+                keys: 0,
+                module: false,
+            } => Value::Ref { addr: base },
+            Name::Family {
+                base,
+                keys: 0,
+                module: true,
+            } => Value::Module { addr: base },
+            Name::Family { base, keys, module } => Value::Family { base, keys, module },
+            Name::Let(x, t) => {
+                let key = (owner.file.clone(), name.to_string());
+                match self.let_memo.get(&key) {
+                    Some(Some(v)) => v.clone(),
+                    Some(None) => return Err((x.span, format!("`{name}` depends on itself"))),
+                    None => {
+                        self.let_memo.insert(key.clone(), None);
+                        let env = Rc::new(Env {
+                            vars: RefCell::new(BTreeMap::new()),
+                            parent: None,
+                            frame: owner.clone(),
+                        });
+                        let v = self.eval(x, &env, t.as_ref());
+                        let v = match (v, &t) {
+                            (Ok(v), Some(Ty::Secret(_))) if !v.is_secret() && !v.is_unknown() => {
+                                Value::Secret(Box::new(v))
+                            }
+                            (Ok(v), _) => v,
+                            (Err(e), _) => {
+                                self.let_memo.insert(key, Some(Value::error()));
+                                return Err(e);
+                            }
+                        };
+                        self.let_memo.insert(key, Some(v.clone()));
+                        v
+                    }
+                }
+            }
+            Name::Fn(_) => Value::Path(format!("fn::{name}")),
+            Name::Import(p) => Value::Path(format!("import::{p}")),
+            Name::Enum(id) => Value::Path(format!("enum::{id}")),
+            Name::Module(_, id) => Value::Path(format!("module::{id}")),
+        })
+    }
+
+    pub(super) fn attr(&mut self, base: &Value, field: &str, span: Span) -> EResult {
+        Ok(match base {
+            Value::Unknown { region, origin } => Value::Unknown {
+                origin: origin.clone(),
+                region: *region,
+            },
+            Value::Secret(v) => match self.attr(v, field, span)? {
+                v @ Value::Unknown { .. } => v,
+                v => Value::Secret(Box::new(v)),
+            },
+            Value::Region { idx, code } => {
+                let r = &self.program.regions[*idx];
+                match field {
+                    "code" => Value::Str(code.clone()),
+                    "name" => Value::Str(r.name.clone()),
+                    "role" => {
+                        let v = if r.primary { "primary" } else { "secondary" };
+                        Value::Enum {
+                            id: crate::regions::ROLE_ENUM.into(),
+                            variant: v.into(),
+                            wire: v.into(),
+                        }
+                    }
+                    "maintenance" => r
+                        .maintenance
+                        .as_ref()
+                        .map_or(Value::None, |(w, _)| Value::Str(w.clone())),
+                    _ => Value::error(),
+                }
+            }
+            Value::Ref { addr } => {
+                let Some(&idx) = self.by_addr.get(addr) else {
+                    return Err((span, format!("no resource instance `{addr}`")));
+                };
+                let schema_field = self
+                    .cat
+                    .resources
+                    .get(&self.program.instances[idx].ty)
+                    .and_then(|s| s.field(field))
+                    .cloned();
+                match schema_field {
+                    Some(f) if f.computed => Value::Unknown {
+                        origin: Origin::AfterApply(format!("{addr}.{field}")),
+                        region: self.program.instances[idx].region,
+                    },
+                    Some(_) => {
+                        self.eval_instance(idx);
+                        self.program.instances[idx]
+                            .get(field)
+                            .cloned()
+                            .unwrap_or(Value::None)
+                    }
+                    None => Value::error(),
+                }
+            }
+            Value::Module { addr } => {
+                let out = self
+                    .modules
+                    .get(addr)
+                    .and_then(|m| m.outputs.get(field))
+                    .map(|(x, t, e)| (*x, t.clone(), e.clone()));
+                match out {
+                    Some((x, t, e)) => self.eval(x, &e, t.as_ref())?,
+                    None => Value::error(),
+                }
+            }
+            Value::Record(m) | Value::Map(m) => match m.get(field) {
+                Some(v) => v.clone(),
+                None if matches!(base, Value::Map(_)) => {
+                    return Err((span, format!("the map has no key `{field}`")));
+                }
+                None => Value::None,
+            },
+            Value::Path(p) => {
+                if let Some(path) = p.strip_prefix("import::") {
+                    let Some(fr) = self.file_frames.get(path).cloned() else {
+                        return Ok(Value::error());
+                    };
+                    match fr.names.get(field).cloned() {
+                        Some(n) => self.name_value(field, n, &fr)?,
+                        None => Value::error(),
+                    }
+                } else if let Some(id) = p.strip_prefix("enum::") {
+                    enum_value(self.db, self.cat, id, field).unwrap_or_else(Value::error)
+                } else {
+                    let full = format!("{}.{field}", p.trim_start_matches("ns::"));
+                    if self.cat.enums.contains_key(&full) {
+                        Value::Path(format!("enum::{full}"))
+                    } else {
+                        Value::Path(format!("ns::{full}"))
+                    }
+                }
+            }
+            _ => Value::error(),
+        })
+    }
+
+    pub(super) fn eval(
+        &mut self,
+        e: &'a Expr,
+        env: &Rc<Env<'a>>,
+        expected: Option<&Ty>,
+    ) -> EResult {
+        let core = expected.map(|t| t.core().clone());
+        Ok(match &e.kind {
+            ExprKind::Error => Value::error(),
+            ExprKind::Int(n) => Value::Int(*n),
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::None => Value::None,
+            ExprKind::Str(parts) => {
+                let mut out = String::new();
+                let mut secret = false;
+                let mut unknown: Option<Value> = None;
+                for p in parts {
+                    match p {
+                        ast::StrPart::Text(t) => out.push_str(t),
+                        ast::StrPart::Interp(x) => {
+                            let v = self.eval(x, env, None)?;
+                            secret |= v.is_secret();
+                            match v.reveal() {
+                                u @ Value::Unknown { .. } => {
+                                    unknown.get_or_insert(u.clone());
+                                }
+                                v => out.push_str(&v.display_plain().map_err(|m| (x.span, m))?),
+                            }
+                        }
+                    }
+                }
+                let v = unknown.unwrap_or(Value::Str(out));
+                if secret {
+                    Value::Secret(Box::new(v))
+                } else {
+                    v
+                }
+            }
+            ExprKind::Name(n) => {
+                let v = self.lookup(&n.text, env, n.span)?;
+                if n.text != "regions" && v == Value::error() && !self.known_name(&n.text, env) {
+                    // An undeclared name was reported by the checker; fall back to an error value.
+                    return Ok(Value::error());
+                }
+                v
+            }
+            ExprKind::Variant(v) => match &core {
+                Some(Ty::Enum(id)) => {
+                    enum_value(self.db, self.cat, id, &v.text).unwrap_or_else(Value::error)
+                }
+                _ => Value::error(),
+            },
+            ExprKind::List(items) => {
+                let et = match &core {
+                    Some(Ty::List(t)) => Some((**t).clone()),
+                    _ => None,
+                };
+                let mut out = Vec::new();
+                for it in items {
+                    out.push(self.eval(it, env, et.as_ref())?);
+                }
+                Value::List(out)
+            }
+            ExprKind::Record(fields) => {
+                let record = match &core {
+                    Some(Ty::Record(id)) => self.record_fields(id),
+                    _ => Vec::new(),
+                };
+                let field_tys: BTreeMap<String, Ty> = match &core {
+                    Some(Ty::Map(v)) => fields
+                        .iter()
+                        .map(|f| (f.name.text.clone(), (**v).clone()))
+                        .collect(),
+                    _ => record.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect(),
+                };
+                let mut m = BTreeMap::new();
+                for f in fields {
+                    m.insert(
+                        f.name.text.clone(),
+                        self.eval(&f.value, env, field_tys.get(&f.name.text))?,
+                    );
+                }
+                let empty = Rc::new(Env {
+                    vars: RefCell::new(BTreeMap::new()),
+                    parent: None,
+                    frame: env.frame.clone(),
+                });
+                for (name, ty, default) in record {
+                    if !m.contains_key(&name)
+                        && let Some(d) = default
+                    {
+                        let v = self.eval(d, &empty, Some(&ty)).unwrap_or_else(|_| Value::error());
+                        m.insert(name, v);
+                    }
+                }
+                if matches!(core, Some(Ty::Map(_))) {
+                    Value::Map(m)
+                } else {
+                    Value::Record(m)
+                }
+            }
+            ExprKind::ListComp {
+                var,
+                iter,
+                cond,
+                body,
+            } => {
+                let elems = self.iter_values(iter, env)?;
+                let et = match &core {
+                    Some(Ty::List(t)) => Some((**t).clone()),
+                    _ => None,
+                };
+                let mut out = Vec::new();
+                for el in elems {
+                    let child = Rc::new(Env {
+                        vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])),
+                        parent: Some(env.clone()),
+                        frame: env.frame.clone(),
+                    });
+                    if let Some(c) = cond
+                        && self.eval(c, &child, None)?.as_bool() != Some(true)
+                    {
+                        continue;
+                    }
+                    out.push(self.eval(body, &child, et.as_ref())?);
+                }
+                Value::List(out)
+            }
+            ExprKind::MapComp {
+                var,
+                iter,
+                cond,
+                key,
+                value,
+            } => {
+                let elems = self.iter_values(iter, env)?;
+                let vt = match &core {
+                    Some(Ty::Map(t)) => Some((**t).clone()),
+                    _ => None,
+                };
+                let mut out = BTreeMap::new();
+                for el in elems {
+                    let child = Rc::new(Env {
+                        vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])),
+                        parent: Some(env.clone()),
+                        frame: env.frame.clone(),
+                    });
+                    if let Some(c) = cond
+                        && self.eval(c, &child, None)?.as_bool() != Some(true)
+                    {
+                        continue;
+                    }
+                    let k = self.eval(key, &child, None)?;
+                    let Some(k) = k.as_str().map(str::to_string) else {
+                        return Ok(Value::error());
+                    };
+                    if out.contains_key(&k) {
+                        return Err((key.span, format!("duplicate map key `{k}`")));
+                    }
+                    out.insert(k, self.eval(value, &child, vt.as_ref())?);
+                }
+                Value::Map(out)
+            }
+            ExprKind::If {
+                cond,
+                then_expr,
+                else_expr,
+            } => match self.eval(cond, env, None)?.as_bool() {
+                Some(true) => self.eval(then_expr, env, expected)?,
+                Some(false) => self.eval(else_expr, env, expected)?,
+                None => Value::error(),
+            },
+            ExprKind::Unary { op, expr } => match (op, self.eval(expr, env, None)?) {
+                (ast::UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
+                (ast::UnOp::Neg, Value::Int(n)) => Value::Int(
+                    n.checked_neg()
+                        .ok_or((e.span, "integer overflow".to_string()))?,
+                ),
+                (_, v @ Value::Unknown { .. }) => v,
+                _ => Value::error(),
+            },
+            ExprKind::Binary { op, lhs, rhs } => {
+                self.eval_binary(*op, lhs, rhs, env, expected, e.span)?
+            }
+            ExprKind::Field { base, name } => {
+                let b = self.eval(base, env, None)?;
+                self.attr(&b, &name.text, name.span)?
+            }
+            ExprKind::Index { base, args } => {
+                let b = self.eval(base, env, None)?;
+                let mut keys = Vec::new();
+                for a in args {
+                    keys.push(self.eval(a, env, None)?);
+                }
+                self.index(&b, &keys, e.span)?
+            }
+            ExprKind::Call { callee, args } => self.eval_call(callee, args, env, e.span)?,
+        })
+    }
+
+    pub(super) fn known_name(&self, name: &str, env: &Rc<Env<'a>>) -> bool {
+        env.frame.names.contains_key(name) || self.program.regions.iter().any(|r| r.name == name)
+    }
+
+    pub(super) fn iter_values(
+        &mut self,
+        iter: &'a Expr,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Vec<Value>, (Span, String)> {
+        Ok(match self.eval(iter, env, None)?.reveal() {
+            Value::List(l) => l.clone(),
+            Value::Map(m) => m
+                .iter()
+                .map(|(k, v)| {
+                    Value::Record(BTreeMap::from([
+                        ("key".into(), Value::Str(k.clone())),
+                        ("value".into(), v.clone()),
+                    ]))
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    pub(super) fn index(&mut self, b: &Value, keys: &[Value], span: Span) -> EResult {
+        if keys.iter().any(Value::is_unknown) {
+            return Ok(keys
+                .iter()
+                .find(|k| k.is_unknown())
+                .cloned()
+                .unwrap_or_else(Value::error));
+        }
+        Ok(match b {
+            Value::Family {
+                base,
+                keys: n,
+                module,
+            } => {
+                if keys.len() != *n {
+                    return Ok(Value::error());
+                }
+                let addr = format!(
+                    "{base}[{}]",
+                    keys.iter().map(key_text).collect::<Vec<_>>().join(", ")
+                );
+                let exists = if *module {
+                    self.modules.contains_key(&addr)
+                } else {
+                    self.by_addr.contains_key(&addr)
+                };
+                if !exists {
+                    return Err((
+                        span,
+                        format!(
+                            "there is no instance `{addr}`: the loop that declares it never produced these keys"
+                        ),
+                    ));
+                }
+                if *module {
+                    Value::Module { addr }
+                } else {
+                    Value::Ref { addr }
+                }
+            }
+            Value::List(l) => {
+                let i = keys[0].as_int().unwrap_or(-1);
+                l.get(usize::try_from(i).unwrap_or(usize::MAX))
+                    .cloned()
+                    .ok_or((
+                        span,
+                        format!(
+                            "index {i} is out of range for a list of {} element(s)",
+                            l.len()
+                        ),
+                    ))?
+            }
+            Value::Map(m) => {
+                let k = keys[0].as_str().unwrap_or("");
+                m.get(k)
+                    .cloned()
+                    .ok_or((span, format!("the map has no key `{k}`")))?
+            }
+            Value::Secret(v) => Value::Secret(Box::new(self.index(v, keys, span)?)),
+            v @ Value::Unknown { .. } => v.clone(),
+            _ => Value::error(),
+        })
+    }
+
+    pub(super) fn eval_binary(
+        &mut self,
+        op: ast::BinOp,
+        lhs: &'a Expr,
+        rhs: &'a Expr,
+        env: &Rc<Env<'a>>,
+        expected: Option<&Ty>,
+        span: Span,
+    ) -> EResult {
+        use ast::BinOp::*;
+        if op == Coalesce {
+            let a = self.eval(lhs, env, expected)?;
+            return if a == Value::None {
+                self.eval(rhs, env, expected)
+            } else {
+                Ok(a)
+            };
+        }
+        let a = self.eval(lhs, env, None)?;
+        let b = match (op, &a) {
+            (And, Value::Bool(false)) => return Ok(Value::Bool(false)),
+            (Or, Value::Bool(true)) => return Ok(Value::Bool(true)),
+            (Eq | Ne, Value::Enum { id, .. }) => {
+                let t = Ty::Enum(id.clone());
+                self.eval(rhs, env, Some(&t))?
+            }
+            _ => self.eval(rhs, env, None)?,
+        };
+        let secret = a.is_secret() || b.is_secret();
+        let (a, b) = (a.reveal().clone(), b.reveal().clone());
+        if let Some(u) = [&a, &b].into_iter().find(|v| v.is_unknown()) {
+            return Ok(u.clone());
+        }
+        let int = |f: fn(i64, i64) -> Option<i64>, msg: &str| -> EResult {
+            match (a.as_int(), b.as_int()) {
+                (Some(x), Some(y)) => f(x, y).map(Value::Int).ok_or((span, msg.to_string())),
+                _ => Ok(Value::error()),
+            }
+        };
+        let v = match op {
+            Eq => Value::Bool(a == b),
+            Ne => Value::Bool(a != b),
+            And | Or => match (a.as_bool(), b.as_bool()) {
+                (Some(x), Some(y)) => Value::Bool(if op == And { x && y } else { x || y }),
+                _ => Value::error(),
+            },
+            Lt | Le | Gt | Ge => match (a.as_int(), b.as_int()) {
+                (Some(x), Some(y)) => Value::Bool(match op {
+                    Lt => x < y,
+                    Le => x <= y,
+                    Gt => x > y,
+                    _ => x >= y,
+                }),
+                _ => Value::error(),
+            },
+            Add => match (&a, &b) {
+                (Value::Str(x), Value::Str(y)) => Value::Str(format!("{x}{y}")),
+                _ => int(i64::checked_add, "integer overflow")?,
+            },
+            Sub => int(i64::checked_sub, "integer overflow")?,
+            Mul => int(i64::checked_mul, "integer overflow")?,
+            Div => int(i64::checked_div, "division by zero")?,
+            Rem => int(i64::checked_rem, "division by zero")?,
+            Coalesce => unreachable!("handled above"),
+        };
+        Ok(if secret {
+            Value::Secret(Box::new(v))
+        } else {
+            v
+        })
+    }
+
+    pub(super) fn eval_call(
+        &mut self,
+        callee: &'a Expr,
+        args: &'a [ast::Arg],
+        env: &Rc<Env<'a>>,
+        span: Span,
+    ) -> EResult {
+        let f = self.eval(callee, env, None)?;
+        let Value::Path(p) = f else {
+            return Ok(Value::error());
+        };
+        if let Some(name) = p.strip_prefix("builtin::") {
+            let mut vals = Vec::new();
+            for a in args {
+                vals.push(self.eval(&a.value, env, None)?);
+            }
+            if let Some(u) = vals
+                .iter()
+                .find(|v| v.reveal().is_unknown() || matches!(v, Value::Unknown { .. }))
+            {
+                return Ok(u.reveal().clone());
+            }
+            let secret = name != "reveal" && vals.iter().any(Value::is_secret);
+            let plain: Vec<Value> = if name == "reveal" {
+                vals
+            } else {
+                vals.iter().map(|v| v.reveal().clone()).collect()
+            };
+            if plain.iter().any(|v| *v == Value::error()) {
+                return Ok(Value::error());
+            }
+            // A failing call on a secret must not quote the secret in its message.
+            let v = builtins::eval(name, &plain).map_err(|m| {
+                if secret {
+                    (
+                        span,
+                        format!("`{name}` failed on a sensitive value (the details are hidden)"),
+                    )
+                } else {
+                    (span, m)
+                }
+            })?;
+            return Ok(if secret {
+                Value::Secret(Box::new(v))
+            } else {
+                v
+            });
+        }
+        if let Some(name) = p.strip_prefix("fn::") {
+            let Some(Name::Fn(it)) = env.frame.names.get(name).cloned().or_else(|| {
+                env.frame
+                    .parent
+                    .as_ref()
+                    .and_then(|f| f.names.get(name).cloned())
+            }) else {
+                return Ok(Value::error());
+            };
+            return self.call_fn(it, args, env, &env.frame.clone());
+        }
+        Ok(Value::error())
+    }
+
+    pub(super) fn call_fn(
+        &mut self,
+        it: &'a Item,
+        args: &'a [ast::Arg],
+        env: &Rc<Env<'a>>,
+        frame: &Rc<Frame<'a>>,
+    ) -> EResult {
+        let ItemKind::Fn {
+            params, body, ret, ..
+        } = &it.kind
+        else {
+            return Ok(Value::error());
+        };
+        let fenv = Rc::new(Env {
+            vars: RefCell::new(BTreeMap::new()),
+            parent: None,
+            frame: frame.clone(),
+        });
+        for (p, a) in params.iter().zip(args) {
+            let t = self.lower_in(&p.ty, &frame.file);
+            let v = self.eval(&a.value, env, Some(&t))?;
+            fenv.vars
+                .borrow_mut()
+                .insert(p.name.text.clone(), Binding::Val(v));
+        }
+        let rt = self.lower_in(ret, &frame.file);
+        self.eval(body, &fenv, Some(&rt))
+    }
+}

@@ -1,0 +1,630 @@
+//! The evaluator: expands loops, conditionals and module instantiations into resource instances,
+//! evaluates their fields, and checks placement per instance. Every `for r in regions` iteration
+//! and every module instantiation is evaluated, so a region mistake inside a loop or a module is
+//! reported with the iteration it happens in.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use carbonc_diagnostics::{Diagnostic, Label};
+use carbonc_syntax::Span;
+use carbonc_syntax::ast::{self, Expr, ExprKind, Item, ItemKind};
+
+use crate::builtins;
+use crate::db::{Db, SourceFile};
+use crate::items::{catalog, file_imports, import_cycle_edges, parse_file};
+use crate::regions::parse_window;
+use crate::ty::{Catalog, Placement, Ty, human_type_name};
+use crate::value::{Origin, Value};
+
+mod expand;
+mod expr;
+mod placement;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionInfo {
+    pub name: String,
+    pub code: String,
+    pub primary: bool,
+    pub maintenance: Option<(String, Span)>,
+    pub file: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldVal {
+    pub value: Value,
+    /// The assigned expression, or the resource's name when the value is the schema default.
+    pub span: Span,
+    pub explicit: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    pub address: String,
+    pub ty: String,
+    pub region: Option<usize>,
+    pub file: String,
+    /// The span of the resource's name in its declaration.
+    pub span: Span,
+    /// Loop and module bindings that produced this instance, e.g. `r = euw1`.
+    pub context: String,
+    pub fields: BTreeMap<String, FieldVal>,
+}
+
+impl Instance {
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.fields.get(field).map(|f| &f.value)
+    }
+
+    pub fn field_span(&self, field: &str) -> Span {
+        self.fields.get(field).map_or(self.span, |f| f.span)
+    }
+}
+
+/// The evaluated program: what the plan will be computed from.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Program {
+    pub regions: Vec<RegionInfo>,
+    pub instances: Vec<Instance>,
+    pub outputs: Vec<(String, Value)>,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Program {
+    pub fn instance(&self, addr: &str) -> Option<&Instance> {
+        self.instances.iter().find(|i| i.address == addr)
+    }
+
+    pub fn region_code(&self, idx: Option<usize>) -> &str {
+        idx.and_then(|i| self.regions.get(i))
+            .map_or("global", |r| r.code.as_str())
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn evaluate_program(db: &dyn Db, root: SourceFile) -> Program {
+    let mut ev = Evaluator {
+        db,
+        cat: catalog(db),
+        program: Program::default(),
+        stubs: Vec::new(),
+        by_addr: BTreeMap::new(),
+        modules: BTreeMap::new(),
+        file_frames: BTreeMap::new(),
+        let_memo: BTreeMap::new(),
+        pending_params: Vec::new(),
+        reported_module_refs: BTreeSet::new(),
+        evaluating: RefCell::new(BTreeSet::new()),
+        done: Vec::new(),
+    };
+    ev.run(root);
+    ev.program
+}
+
+struct Frame<'a> {
+    file: String,
+    prefix: String,
+    /// Names declared in this file or module.
+    names: BTreeMap<String, Name<'a>>,
+    /// The file's frame, for module frames (they see its lets, functions and imports).
+    parent: Option<Rc<Frame<'a>>>,
+}
+
+#[derive(Clone)]
+enum Name<'a> {
+    /// A file-level `let`, evaluated on first use in its file's environment.
+    Let(&'a Expr, Option<Ty>),
+    Value(Value),
+    Family {
+        base: String,
+        keys: usize,
+        module: bool,
+    },
+    Fn(&'a Item),
+    Import(String),
+    Enum(String),
+    Module(&'a Item, String),
+}
+
+struct Env<'a> {
+    vars: RefCell<BTreeMap<String, Binding<'a>>>,
+    parent: Option<Rc<Env<'a>>>,
+    frame: Rc<Frame<'a>>,
+}
+
+#[derive(Clone)]
+enum Binding<'a> {
+    Val(Value),
+    Thunk(&'a Expr, Option<Ty>, Rc<Env<'a>>),
+    InProgress,
+}
+
+struct Stub<'a> {
+    body: &'a [ast::Assign],
+    env: Rc<Env<'a>>,
+}
+
+struct PendingParam<'a> {
+    module: String,
+    param: String,
+    ty: Ty,
+    env: Rc<Env<'a>>,
+    file: String,
+    span: Span,
+    region: Option<usize>,
+    context: String,
+}
+
+struct ModuleInst<'a> {
+    outputs: BTreeMap<String, (&'a Expr, Option<Ty>, Rc<Env<'a>>)>,
+}
+
+struct Evaluator<'a> {
+    db: &'a dyn Db,
+    cat: &'a Catalog,
+    program: Program,
+    stubs: Vec<Stub<'a>>,
+    by_addr: BTreeMap<String, usize>,
+    modules: BTreeMap<String, ModuleInst<'a>>,
+    file_frames: BTreeMap<String, Rc<Frame<'a>>>,
+    /// Module parameters with placed reference types, checked once all instances exist.
+    pending_params: Vec<PendingParam<'a>>,
+    /// `(module instance, target)` pairs already reported at a `use` argument.
+    reported_module_refs: BTreeSet<(String, String)>,
+    /// Values of file-level lets, by `(file, name)`; `None` while one is being evaluated.
+    let_memo: BTreeMap<(String, String), Option<Value>>,
+    evaluating: RefCell<BTreeSet<usize>>,
+    done: Vec<bool>,
+}
+
+type EResult = Result<Value, (Span, String)>;
+
+fn key_text(v: &Value) -> String {
+    match v {
+        Value::Region { code, .. } => code.clone(),
+        Value::Record(m) => m
+            .get("name")
+            .or(m.get("id"))
+            .and_then(|v| v.display_plain().ok())
+            .unwrap_or_else(|| "?".into()),
+        v => v.display_plain().unwrap_or_else(|_| "?".into()),
+    }
+}
+
+impl<'a> Evaluator<'a> {
+    fn run(&mut self, root: SourceFile) {
+        self.collect_regions(root);
+        let mut order = Vec::new();
+        self.file_order(root, &mut order, &mut BTreeSet::new());
+        for f in &order {
+            self.file_frame(*f);
+        }
+        for f in order {
+            let path = f.path(self.db).clone();
+            let frame = self.file_frames[&path].clone();
+            let env = Rc::new(Env {
+                vars: RefCell::new(BTreeMap::new()),
+                parent: None,
+                frame,
+            });
+            let items = &parse_file(self.db, f).items;
+            self.expand(items, &env, &[], &[]);
+        }
+        self.done = vec![false; self.stubs.len()];
+        self.check_module_params();
+        for i in 0..self.stubs.len() {
+            self.eval_instance(i);
+        }
+        self.check_outputs(root);
+        let mut seen = BTreeSet::new();
+        self.program
+            .diags
+            .retain(|d| seen.insert((d.code, d.primary.file.clone(), d.primary.span)));
+    }
+
+    fn file_order(&self, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
+        let path = f.path(self.db).clone();
+        if !seen.insert(path.clone()) {
+            return;
+        }
+        out.push(f);
+        let cycles = import_cycle_edges(self.db);
+        for imp in file_imports(self.db, f) {
+            if cycles.contains(&(path.clone(), imp.path.clone())) {
+                continue;
+            }
+            if let Some(g) = self.db.workspace().files(self.db).get(&imp.path) {
+                self.file_order(*g, out, seen);
+            }
+        }
+    }
+
+    fn collect_regions(&mut self, root: SourceFile) {
+        let mut order = Vec::new();
+        self.file_order(root, &mut order, &mut BTreeSet::new());
+        for f in order {
+            let path = f.path(self.db).clone();
+            for it in &parse_file(self.db, f).items {
+                let ItemKind::Region { name, fields } = &it.kind else {
+                    continue;
+                };
+                let lit = |n: &str| {
+                    fields
+                        .iter()
+                        .find(|a| a.name.text == n)
+                        .and_then(|a| match &a.value.kind {
+                            ExprKind::Str(p) => match p.as_slice() {
+                                [ast::StrPart::Text(t)] => Some((t.clone(), a.value.span)),
+                                _ => None,
+                            },
+                            _ => None,
+                        })
+                };
+                let primary = fields.iter().any(|a| {
+                    a.name.text == "role"
+                        && matches!(&a.value.kind, ExprKind::Variant(v) if v.text == "primary")
+                });
+                self.program.regions.push(RegionInfo {
+                    name: name.text.clone(),
+                    code: lit("code").map(|c| c.0).unwrap_or_default(),
+                    primary,
+                    maintenance: lit("maintenance").filter(|(w, _)| parse_window(w).is_ok()),
+                    file: path.clone(),
+                    span: name.span,
+                });
+            }
+        }
+    }
+
+    fn file_frame(&mut self, f: SourceFile) -> Rc<Frame<'a>> {
+        let path = f.path(self.db).clone();
+        if let Some(fr) = self.file_frames.get(&path) {
+            return fr.clone();
+        }
+        let items = &parse_file(self.db, f).items;
+        let prefix = if self.file_frames.is_empty() {
+            String::new()
+        } else {
+            let stem = path
+                .rsplit('/')
+                .next()
+                .unwrap_or(&path)
+                .trim_end_matches(".carbon");
+            format!("{stem}.")
+        };
+        let mut names = BTreeMap::new();
+        for imp in file_imports(self.db, f) {
+            names.insert(imp.alias.clone(), Name::Import(imp.path.clone()));
+        }
+        self.declare(items, &prefix, &path, 0, &mut names, true);
+        // File-level lets are evaluated lazily, in an environment built from this frame when they are
+        // first read (see `name_value`), and memoised per frame.
+        for it in items {
+            if let ItemKind::Let { name, value, ty } = &it.kind {
+                let t = ty.as_ref().map(|te| self.lower_in(te, &path));
+                names.insert(name.text.clone(), Name::Let(value, t));
+            }
+        }
+        let frame = Rc::new(Frame {
+            file: path.clone(),
+            prefix,
+            names,
+            parent: None,
+        });
+        self.file_frames.insert(path, frame.clone());
+        frame
+    }
+
+    /// Lowers a written type as seen from `file`: prelude names, the file's own enums and records,
+    /// and `alias.Name` through the file's imports.
+    fn lower_in(&self, te: &ast::TypeExpr, file: &str) -> Ty {
+        let cat = self.cat;
+        let db = self.db;
+        let local = |path: &str, name: &str| -> Option<Ty> {
+            let f = db.workspace().files(db).get(path).copied()?;
+            parse_file(db, f).items.iter().find_map(|it| match &it.kind {
+                ItemKind::Enum { name: n, .. } if n.text == name => Some(Ty::Enum(format!("{path}::{name}"))),
+                ItemKind::Record { name: n, .. } if n.text == name => Some(Ty::Record(format!("{path}::{name}"))),
+                _ => None,
+            })
+        };
+        let resolve = |p: &ast::Path| -> Option<Ty> {
+            let t = p.text();
+            if cat.enums.contains_key(&t) {
+                return Some(Ty::Enum(t));
+            }
+            if cat.records.contains_key(&t) {
+                return Some(Ty::Record(t));
+            }
+            match p.segments.as_slice() {
+                [one] => local(file, &one.text),
+                [alias, name] => {
+                    let f = db.workspace().files(db).get(file).copied()?;
+                    let imp = file_imports(db, f).iter().find(|i| i.alias == alias.text)?;
+                    local(&imp.path, &name.text)
+                }
+                _ => None,
+            }
+        };
+        crate::items::lower_type(te, &resolve, &mut |_, _| {})
+    }
+
+    /// The fields of a record type (prelude or user): name, type and default.
+    pub(super) fn record_fields(&self, id: &str) -> Vec<(String, Ty, Option<&'a Expr>)> {
+        if let Some(fs) = self.cat.record_fields(id) {
+            return fs.iter().map(|f| (f.name.clone(), f.ty.clone(), f.default.as_ref())).collect();
+        }
+        let Some((path, name)) = id.rsplit_once("::") else { return Vec::new() };
+        let Some(f) = self.db.workspace().files(self.db).get(path).copied() else { return Vec::new() };
+        for it in &parse_file(self.db, f).items {
+            if let ItemKind::Record { name: n, fields } = &it.kind
+                && n.text == name
+            {
+                return fields
+                    .iter()
+                    .map(|fd| (fd.name.text.clone(), self.lower_in(&fd.ty, path), fd.default.as_ref()))
+                    .collect();
+            }
+        }
+        Vec::new()
+    }
+
+    fn declare(
+        &self,
+        items: &'a [Item],
+        prefix: &str,
+        file: &str,
+        keys: usize,
+        names: &mut BTreeMap<String, Name<'a>>,
+        top: bool,
+    ) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Resource { name, .. } => {
+                    names.insert(
+                        name.text.clone(),
+                        Name::Family {
+                            base: format!("{prefix}{}", name.text),
+                            keys,
+                            module: false,
+                        },
+                    );
+                }
+                ItemKind::Use { name, .. } => {
+                    names.insert(
+                        name.text.clone(),
+                        Name::Family {
+                            base: format!("{prefix}{}", name.text),
+                            keys,
+                            module: true,
+                        },
+                    );
+                }
+                ItemKind::For { items, .. } => {
+                    self.declare(items, prefix, file, keys + 1, names, false)
+                }
+                ItemKind::If {
+                    then_items,
+                    else_items,
+                    ..
+                } => {
+                    self.declare(then_items, prefix, file, keys, names, false);
+                    if let Some(e) = else_items {
+                        self.declare(e, prefix, file, keys, names, false);
+                    }
+                }
+                _ if !top => {}
+                ItemKind::Param { name, default, ty } => {
+                    let v = match default {
+                        Some(d) if is_literal(d) => {
+                            literal_value(d, &self.lower_in(ty, file), self.cat)
+                        }
+                        _ => Value::Unknown {
+                            origin: Origin::Param(name.text.clone()),
+                            region: None,
+                        },
+                    };
+                    let v = if matches!(self.lower_in(ty, file), Ty::Secret(_)) && !v.is_unknown() {
+                        Value::Secret(Box::new(v))
+                    } else {
+                        v
+                    };
+                    names.insert(name.text.clone(), Name::Value(v));
+                }
+                ItemKind::Fn { name, .. } => {
+                    names.insert(name.text.clone(), Name::Fn(it));
+                }
+                ItemKind::Enum { name, .. } => {
+                    names.insert(
+                        name.text.clone(),
+                        Name::Enum(format!("{file}::{}", name.text)),
+                    );
+                }
+                ItemKind::Module { name, .. } => {
+                    names.insert(
+                        name.text.clone(),
+                        Name::Module(it, format!("{file}::{}", name.text)),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn diag(
+        &mut self,
+        file: &str,
+        code: &'static str,
+        span: Span,
+        title: String,
+        label: String,
+        help: Option<String>,
+    ) {
+        let mut d = Diagnostic::error(code, title, Label::new(file, span, label));
+        if let Some(h) = help {
+            d = d.with_help(h);
+        }
+        self.program.diags.push(d);
+    }
+
+    /// Evaluates something that must be known at check time (loop collections, conditions, placements).
+    fn eval_static(&mut self, e: &'a Expr, env: &Rc<Env<'a>>, what: &str) -> Option<Value> {
+        match self.eval(e, env, None) {
+            Ok(Value::Unknown {
+                origin: Origin::Error,
+                ..
+            }) => None,
+            Ok(Value::Unknown { origin, .. }) => {
+                let why = match origin {
+                    Origin::Param(p) => format!("parameter `{p}` has no value at check time"),
+                    Origin::AfterApply(a) => format!("`{a}` is known only after apply"),
+                    Origin::Error => String::new(),
+                };
+                let file = env.frame.file.clone();
+                self.diag(
+                    &file,
+                    "E0113",
+                    e.span,
+                    format!("{} must be known before apply", capitalise(what)),
+                    why,
+                    Some("use regions, literals, lets or parameters with defaults here".into()),
+                );
+                None
+            }
+            Ok(v) => Some(v),
+            Err((s, m)) => {
+                let file = env.frame.file.clone();
+                self.diag(
+                    &file,
+                    "E0204",
+                    s,
+                    capitalise(&m),
+                    "evaluated here".into(),
+                    None,
+                );
+                None
+            }
+        }
+    }
+}
+
+trait LowerFirst {
+    fn to_lowercase_first(&self) -> String;
+}
+
+impl LowerFirst for String {
+    /// "KMS key" stays, "Subnet" becomes "subnet".
+    fn to_lowercase_first(&self) -> String {
+        let mut c = self.chars();
+        match (c.next(), self.chars().nth(1)) {
+            (Some(f), Some(s))
+                if f.is_uppercase()
+                    && s.is_lowercase()
+                    && !self.chars().skip(1).any(char::is_uppercase) =>
+            {
+                f.to_lowercase().collect::<String>() + c.as_str()
+            }
+            _ => self.clone(),
+        }
+    }
+}
+
+
+fn enum_value(db: &dyn Db, cat: &Catalog, id: &str, variant: &str) -> Option<Value> {
+    if let Some(def) = cat.enums.get(id) {
+        return def
+            .variants
+            .iter()
+            .find(|(n, _, _)| n == variant)
+            .map(|(n, w, _)| Value::Enum {
+                id: id.into(),
+                variant: n.clone(),
+                wire: w.clone(),
+            });
+    }
+    let (file, name) = id.rsplit_once("::")?;
+    let f = db.workspace().files(db).get(file).copied()?;
+    for it in &parse_file(db, f).items {
+        if let ItemKind::Enum { name: n, variants } = &it.kind
+            && n.text == name
+        {
+            return variants
+                .iter()
+                .find(|v| v.name.text == variant)
+                .map(|v| Value::Enum {
+                    id: id.into(),
+                    variant: v.name.text.clone(),
+                    wire: v.wire.clone().unwrap_or_else(|| v.name.text.clone()),
+                });
+        }
+    }
+    None
+}
+
+fn is_literal(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::None | ExprKind::Variant(_) => true,
+        ExprKind::Str(p) => p.iter().all(|p| matches!(p, ast::StrPart::Text(_))),
+        ExprKind::List(items) => items.iter().all(is_literal),
+        ExprKind::Record(fs) => fs.iter().all(|f| is_literal(&f.value)),
+        _ => false,
+    }
+}
+
+fn literal_value(e: &Expr, ty: &Ty, cat: &Catalog) -> Value {
+    match (&e.kind, ty.core()) {
+        (ExprKind::Int(n), _) => Value::Int(*n),
+        (ExprKind::Bool(b), _) => Value::Bool(*b),
+        (ExprKind::None, _) => Value::None,
+        (ExprKind::Str(p), _) => Value::Str(
+            p.iter()
+                .map(|p| {
+                    if let ast::StrPart::Text(t) = p {
+                        t.as_str()
+                    } else {
+                        ""
+                    }
+                })
+                .collect(),
+        ),
+        (ExprKind::Variant(v), Ty::Enum(id)) => cat
+            .enums
+            .get(id)
+            .and_then(|d| d.variants.iter().find(|(n, _, _)| *n == v.text))
+            .map_or_else(Value::error, |(n, w, _)| Value::Enum {
+                id: id.clone(),
+                variant: n.clone(),
+                wire: w.clone(),
+            }),
+        (ExprKind::List(items), t) => {
+            let et = match t {
+                Ty::List(e) => (**e).clone(),
+                _ => Ty::Unknown,
+            };
+            Value::List(items.iter().map(|i| literal_value(i, &et, cat)).collect())
+        }
+        (ExprKind::Record(fs), t) => {
+            let m = fs
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.text.clone(),
+                        literal_value(&f.value, &Ty::Unknown, cat),
+                    )
+                })
+                .collect();
+            if matches!(t, Ty::Map(_)) {
+                Value::Map(m)
+            } else {
+                Value::Record(m)
+            }
+        }
+        _ => Value::error(),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    crate::check::capital(s)
+}

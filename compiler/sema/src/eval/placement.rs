@@ -1,0 +1,202 @@
+//! Placement checks of references (E0301, E0302): once per instance, and once per module
+//! instantiation for module parameters.
+
+use super::*;
+
+/// Where a reference was written, and what it was written for.
+pub(super) struct Site {
+    pub file: String,
+    pub span: Span,
+    /// The field or module parameter.
+    pub field: String,
+    /// "EKS cluster", "module instance".
+    pub owner: String,
+    /// The region of the resource or module instance that holds the reference.
+    pub region: Option<usize>,
+    /// Loop and module bindings, e.g. `r = euw1`.
+    pub context: String,
+}
+
+/// "an ACM certificate", "a KMS key".
+fn article(noun: &str) -> String {
+    let vowel = noun.chars().next().is_some_and(|c| "AEIOUaeiou".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
+impl<'a> Evaluator<'a> {
+    pub(super) fn check_placement(&mut self, idx: usize) {
+        let inst = &self.program.instances[idx];
+        let Some(schema) = self.cat.resources.get(&inst.ty) else {
+            return;
+        };
+        let mut found = Vec::new();
+        for f in &schema.fields {
+            if let Some(fv) = inst.fields.get(&f.name) {
+                refs_in(&fv.value, &f.ty, self.cat, &mut |addr, placement| {
+                    found.push((f.name.clone(), fv.span, addr.to_string(), placement.clone()))
+                });
+            }
+        }
+        for (field, span, addr, placement) in found {
+            let inst = &self.program.instances[idx];
+            // A wrong reference passed into a module is reported once, at the `use` argument.
+            if self.reported_module_refs.iter().any(|(m, a)| *a == addr && inst.address.starts_with(&format!("{m}."))) {
+                continue;
+            }
+            let site = Site {
+                file: inst.file.clone(),
+                span,
+                field,
+                owner: human_type_name(&inst.ty),
+                region: inst.region,
+                context: inst.context.clone(),
+            };
+            self.check_ref(&site, &addr, &placement);
+        }
+    }
+
+    /// Checks the module parameters whose types carry a placement, at the `use` site.
+    pub(super) fn check_module_params(&mut self) {
+        let pending = std::mem::take(&mut self.pending_params);
+        for p in pending {
+            let Ok(v) = self.lookup(&p.param, &p.env, p.span) else { continue };
+            let mut found = Vec::new();
+            refs_in(&v, &p.ty, self.cat, &mut |addr, placement| found.push((addr.to_string(), placement.clone())));
+            for (addr, placement) in found {
+                let site = Site {
+                    file: p.file.clone(),
+                    span: p.span,
+                    field: p.param.clone(),
+                    owner: "module instance".into(),
+                    region: p.region,
+                    context: p.context.clone(),
+                };
+                if self.check_ref(&site, &addr, &placement) {
+                    self.reported_module_refs.insert((p.module.clone(), addr));
+                }
+            }
+        }
+    }
+
+    /// Reports a reference that breaks its placement; returns whether it did.
+    pub(super) fn check_ref(&mut self, site: &Site, addr: &str, placement: &Placement) -> bool {
+        let Some(&t) = self.by_addr.get(addr) else {
+            return false;
+        };
+        let target = &self.program.instances[t];
+        let Some(treg) = target.region else {
+            return false;
+        };
+        let tcode = self.program.regions[treg].code.clone();
+        let thuman = human_type_name(&target.ty);
+        let tlower = thuman.to_lowercase_first();
+        let owner = site.owner.to_lowercase_first();
+        let ctx = if site.context.is_empty() { String::new() } else { format!(" ({})", site.context) };
+        let target_label = Label::new(&target.file, target.span, format!("this {tlower} lives in {tcode}"));
+        match placement {
+            Placement::Same => {
+                let Some(ireg) = site.region else { return false };
+                if ireg == treg {
+                    return false;
+                }
+                let icode = self.program.regions[ireg].code.clone();
+                let help = match self.same_family_in(target, treg, ireg, &site.context) {
+                    Some(expr) => format!("use the {tlower} in {icode}: `{expr}`"),
+                    None => format!("declare {} in {icode} and use it here", article(&tlower)),
+                };
+                let d = Diagnostic::error(
+                    "E0301",
+                    format!("{thuman} is in another region"),
+                    Label::new(&site.file, site.span, format!("but this {owner} is in {icode}{ctx}")),
+                )
+                .with_label(target_label)
+                .with_note(format!("`{}` must name {} in the same region as the {owner}", site.field, article(&tlower)))
+                .with_help(help);
+                self.program.diags.push(d);
+                true
+            }
+            Placement::Fixed(code) => {
+                if &tcode == code {
+                    return false;
+                }
+                let decl = self
+                    .program
+                    .regions
+                    .iter()
+                    .find(|r| &r.code == code)
+                    .map(|r| format!(" (region `{}`)", r.name))
+                    .unwrap_or_default();
+                let d = Diagnostic::error(
+                    "E0302",
+                    format!("{thuman} must be in {code}"),
+                    Label::new(
+                        &site.file,
+                        site.span,
+                        format!("`{}` of this {owner} needs {} in {code}{ctx}", site.field, article(&tlower)),
+                    ),
+                )
+                .with_label(target_label)
+                .with_help(format!("declare the {tlower} in {code}{decl} and use that one"));
+                self.program.diags.push(d);
+                true
+            }
+            Placement::Any => false,
+        }
+    }
+
+    /// The expression naming `target`'s sibling in region `want` (same family, the region key
+    /// swapped), written with the loop variables in `context` where they fit: `private[r, az]`.
+    fn same_family_in(&self, target: &Instance, treg: usize, want: usize, context: &str) -> Option<String> {
+        let (base, rest) = target.address.split_once('[')?;
+        let keys: Vec<&str> = rest.trim_end_matches(']').split(", ").collect();
+        let tcode = &self.program.regions[treg].code;
+        let wcode = &self.program.regions[want].code;
+        let swapped: Vec<&str> = keys.iter().map(|k| if *k == tcode.as_str() { wcode.as_str() } else { k }).collect();
+        let sibling = format!("{base}[{}]", swapped.join(", "));
+        if !self.by_addr.contains_key(&sibling) {
+            return None;
+        }
+        let bindings: Vec<(&str, &str)> = context.split(", ").filter_map(|c| c.split_once(" = ")).collect();
+        let want_name = &self.program.regions[want].name;
+        let shown: Vec<String> = swapped
+            .iter()
+            .map(|k| {
+                if *k == wcode.as_str() {
+                    bindings.iter().find(|(_, v)| v == want_name).map_or(want_name.clone(), |(n, _)| n.to_string())
+                } else {
+                    bindings.iter().find(|(_, v)| v == k).map_or(format!("\"{k}\""), |(n, _)| n.to_string())
+                }
+            })
+            .collect();
+        let name = base.rsplit('.').next().unwrap_or(base);
+        Some(format!("{name}[{}]", shown.join(", ")))
+    }
+}
+
+/// Calls `found(addr, placement)` for every reference inside `v` whose type carries a placement.
+pub(super) fn refs_in(v: &Value, ty: &Ty, cat: &Catalog, found: &mut dyn FnMut(&str, &Placement)) {
+    match (v.reveal(), ty) {
+        (
+            Value::Ref { addr },
+            Ty::Ref {
+                placement: Some(p), ..
+            },
+        ) => found(addr, p),
+        (v, Ty::Optional(t) | Ty::Secret(t)) => refs_in(v, t, cat, found),
+        (Value::List(items), Ty::List(t)) => {
+            for it in items {
+                refs_in(it, t, cat, found);
+            }
+        }
+        (Value::Record(m), Ty::Record(id)) => {
+            if let Some(fs) = cat.record_fields(id) {
+                for f in fs {
+                    if let Some(x) = m.get(&f.name) {
+                        refs_in(x, &f.ty, cat, found);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
