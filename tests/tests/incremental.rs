@@ -11,6 +11,7 @@ region euw1 { code = "eu-west-1" role = .secondary maintenance = "tue:02:00-tue:
 region apse1 { code = "ap-southeast-1" role = .secondary maintenance = "thu:18:00-thu:19:00" }
 for r in regions {
     resource aws.kms.Key key @ r { description = "key in ${r.code}" }
+    resource aws.ec2.Vpc app_vpc @ r { cidr_block = cidrsubnet(net.base, 8, 100 + index_of(regions, r)) }
 }
 "#;
 
@@ -74,5 +75,59 @@ fn editing_a_resource_body_rechecks_only_its_file() {
         about("check_file", main),
         1,
         "main.carbon was not re-checked: {second:#?}"
+    );
+}
+
+#[test]
+fn editing_an_imported_body_does_not_recheck_the_importer() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let mut db = RootDatabase::new(Some(Box::new(move |e: salsa::Event| {
+        sink.lock().expect("log").push(format!("{:?}", e.kind))
+    })));
+    let main = db.set_file("main.carbon", MAIN.into());
+    let net = db.set_file("net.carbon", NET.into());
+    assert!(check_program(&db, main).is_empty());
+    executed(&log);
+
+    // The body of the VPC in net.carbon changes; net.carbon's interface (`base`, `vpc`) does not.
+    db.set_file(
+        "net.carbon",
+        NET.replace("index_of(regions, r)", "index_of(regions, r) + 10"),
+    );
+    assert!(check_program(&db, main).is_empty());
+    let second = executed(&log);
+    let about = |q: &str, f: carbonc_sema::SourceFile| {
+        second
+            .iter()
+            .filter(|e| {
+                e.contains(q) && e.contains(&format!("{:?}", salsa::plumbing::AsId::as_id(&f)))
+            })
+            .count()
+    };
+    assert_eq!(about("check_file", net), 1, "{second:#?}");
+    assert_eq!(about("file_exports", net), 1, "{second:#?}");
+    assert_eq!(
+        about("check_file", main),
+        0,
+        "main.carbon was re-checked although net.carbon's interface did not change: {second:#?}"
+    );
+    assert_eq!(about("parse_file", main), 0, "{second:#?}");
+
+    // Changing the interface does re-check the importer.
+    db.set_file(
+        "net.carbon",
+        NET.replace("let base = \"10.0.0.0/8\"", "let base = 10"),
+    );
+    let diags = check_program(&db, main);
+    assert!(
+        diags.iter().any(|d| d.code == "E0108" || d.code == "E0201"),
+        "{diags:#?}"
+    );
+    let third = executed(&log);
+    assert!(
+        third.iter().any(|e| e.contains("check_file")
+            && e.contains(&format!("{:?}", salsa::plumbing::AsId::as_id(&main)))),
+        "{third:#?}"
     );
 }

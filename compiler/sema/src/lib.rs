@@ -49,14 +49,42 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
     // Evaluation assumes a well-formed program: with syntax or type errors it would only repeat them.
     if out.iter().all(|d| !d.is_error()) {
         let program = evaluate_program(db, root);
-        out.extend(program.diags.iter().cloned());
-        out.extend(rules::check(program, catalog(db)));
+        let mut per_instance = program.diags.clone();
+        per_instance.extend(rules::check(program, catalog(db)));
+        out.extend(merge_repeats(per_instance));
     }
     out.sort_by(|a, b| {
         (&a.primary.file, a.primary.span, a.code).cmp(&(&b.primary.file, b.primary.span, b.code))
     });
     out.dedup();
     out
+}
+
+/// Evaluation and rule diagnostics come once per instance; a mistake on a line inside a loop or a
+/// module would repeat for every iteration. Keep the first and say how many more there are.
+fn merge_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut out: Vec<(Diagnostic, usize)> = Vec::new();
+    for d in diags {
+        match out.iter_mut().find(|(k, _)| {
+            k.code == d.code && k.primary.file == d.primary.file && k.primary.span == d.primary.span
+        }) {
+            Some((_, n)) => *n += 1,
+            None => out.push((d, 0)),
+        }
+    }
+    out.into_iter()
+        .map(|(mut d, n)| {
+            if n > 0 {
+                let more =
+                    format!("the same mistake repeats in {n} more instance(s) made by this line");
+                d.note = Some(match d.note.take() {
+                    Some(note) => format!("{note}; {more}"),
+                    None => more,
+                });
+            }
+            d
+        })
+        .collect()
 }
 
 /// The paths `root` imports, directly or not, that the loader should bring into the workspace.

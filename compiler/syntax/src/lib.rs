@@ -78,7 +78,8 @@ fn syntax_error(e: &chumsky::error::Rich<'_, Tok, chumsky::span::SimpleSpan>) ->
         RichReason::ExpectedFound { expected, found } => {
             use chumsky::error::RichPattern;
             const OPERATORS: &[&str] = &[
-                "??", "==", "!=", "<=", ">=", "&&", "||", "<", ">", "+", "-", "*", "/", "%", ".", "[", "(",
+                "??", "==", "!=", "<=", ">=", "&&", "||", "<", ">", "+", "-", "*", "/", "%", ".",
+                "[", "(",
             ];
             let mut names: Vec<String> = Vec::new();
             let mut operator = false;

@@ -289,7 +289,10 @@ impl<'a> Evaluator<'a> {
                         .iter()
                         .map(|f| (f.name.text.clone(), (**v).clone()))
                         .collect(),
-                    _ => record.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect(),
+                    _ => record
+                        .iter()
+                        .map(|(n, t, _)| (n.clone(), t.clone()))
+                        .collect(),
                 };
                 let mut m = BTreeMap::new();
                 for f in fields {
@@ -307,7 +310,9 @@ impl<'a> Evaluator<'a> {
                     if !m.contains_key(&name)
                         && let Some(d) = default
                     {
-                        let v = self.eval(d, &empty, Some(&ty)).unwrap_or_else(|_| Value::error());
+                        let v = self
+                            .eval(d, &empty, Some(&ty))
+                            .unwrap_or_else(|_| Value::error());
                         m.insert(name, v);
                     }
                 }

@@ -218,10 +218,6 @@ impl<'a> Evaluator<'a> {
             self.eval_instance(i);
         }
         self.check_outputs(root);
-        let mut seen = BTreeSet::new();
-        self.program
-            .diags
-            .retain(|d| seen.insert((d.code, d.primary.file.clone(), d.primary.span)));
     }
 
     fn file_order(&self, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
@@ -324,11 +320,18 @@ impl<'a> Evaluator<'a> {
         let db = self.db;
         let local = |path: &str, name: &str| -> Option<Ty> {
             let f = db.workspace().files(db).get(path).copied()?;
-            parse_file(db, f).items.iter().find_map(|it| match &it.kind {
-                ItemKind::Enum { name: n, .. } if n.text == name => Some(Ty::Enum(format!("{path}::{name}"))),
-                ItemKind::Record { name: n, .. } if n.text == name => Some(Ty::Record(format!("{path}::{name}"))),
-                _ => None,
-            })
+            parse_file(db, f)
+                .items
+                .iter()
+                .find_map(|it| match &it.kind {
+                    ItemKind::Enum { name: n, .. } if n.text == name => {
+                        Some(Ty::Enum(format!("{path}::{name}")))
+                    }
+                    ItemKind::Record { name: n, .. } if n.text == name => {
+                        Some(Ty::Record(format!("{path}::{name}")))
+                    }
+                    _ => None,
+                })
         };
         let resolve = |p: &ast::Path| -> Option<Ty> {
             let t = p.text();
@@ -354,17 +357,30 @@ impl<'a> Evaluator<'a> {
     /// The fields of a record type (prelude or user): name, type and default.
     pub(super) fn record_fields(&self, id: &str) -> Vec<(String, Ty, Option<&'a Expr>)> {
         if let Some(fs) = self.cat.record_fields(id) {
-            return fs.iter().map(|f| (f.name.clone(), f.ty.clone(), f.default.as_ref())).collect();
+            return fs
+                .iter()
+                .map(|f| (f.name.clone(), f.ty.clone(), f.default.as_ref()))
+                .collect();
         }
-        let Some((path, name)) = id.rsplit_once("::") else { return Vec::new() };
-        let Some(f) = self.db.workspace().files(self.db).get(path).copied() else { return Vec::new() };
+        let Some((path, name)) = id.rsplit_once("::") else {
+            return Vec::new();
+        };
+        let Some(f) = self.db.workspace().files(self.db).get(path).copied() else {
+            return Vec::new();
+        };
         for it in &parse_file(self.db, f).items {
             if let ItemKind::Record { name: n, fields } = &it.kind
                 && n.text == name
             {
                 return fields
                     .iter()
-                    .map(|fd| (fd.name.text.clone(), self.lower_in(&fd.ty, path), fd.default.as_ref()))
+                    .map(|fd| {
+                        (
+                            fd.name.text.clone(),
+                            self.lower_in(&fd.ty, path),
+                            fd.default.as_ref(),
+                        )
+                    })
                     .collect();
             }
         }
@@ -530,7 +546,6 @@ impl LowerFirst for String {
         }
     }
 }
-
 
 fn enum_value(db: &dyn Db, cat: &Catalog, id: &str, variant: &str) -> Option<Value> {
     if let Some(def) = cat.enums.get(id) {

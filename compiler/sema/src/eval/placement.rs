@@ -19,7 +19,10 @@ pub(super) struct Site {
 
 /// "an ACM certificate", "a KMS key".
 fn article(noun: &str) -> String {
-    let vowel = noun.chars().next().is_some_and(|c| "AEIOUaeiou".contains(c));
+    let vowel = noun
+        .chars()
+        .next()
+        .is_some_and(|c| "AEIOUaeiou".contains(c));
     format!("{} {noun}", if vowel { "an" } else { "a" })
 }
 
@@ -40,7 +43,11 @@ impl<'a> Evaluator<'a> {
         for (field, span, addr, placement) in found {
             let inst = &self.program.instances[idx];
             // A wrong reference passed into a module is reported once, at the `use` argument.
-            if self.reported_module_refs.iter().any(|(m, a)| *a == addr && inst.address.starts_with(&format!("{m}."))) {
+            if self
+                .reported_module_refs
+                .iter()
+                .any(|(m, a)| *a == addr && inst.address.starts_with(&format!("{m}.")))
+            {
                 continue;
             }
             let site = Site {
@@ -59,9 +66,13 @@ impl<'a> Evaluator<'a> {
     pub(super) fn check_module_params(&mut self) {
         let pending = std::mem::take(&mut self.pending_params);
         for p in pending {
-            let Ok(v) = self.lookup(&p.param, &p.env, p.span) else { continue };
+            let Ok(v) = self.lookup(&p.param, &p.env, p.span) else {
+                continue;
+            };
             let mut found = Vec::new();
-            refs_in(&v, &p.ty, self.cat, &mut |addr, placement| found.push((addr.to_string(), placement.clone())));
+            refs_in(&v, &p.ty, self.cat, &mut |addr, placement| {
+                found.push((addr.to_string(), placement.clone()))
+            });
             for (addr, placement) in found {
                 let site = Site {
                     file: p.file.clone(),
@@ -91,11 +102,21 @@ impl<'a> Evaluator<'a> {
         let thuman = human_type_name(&target.ty);
         let tlower = thuman.to_lowercase_first();
         let owner = site.owner.to_lowercase_first();
-        let ctx = if site.context.is_empty() { String::new() } else { format!(" ({})", site.context) };
-        let target_label = Label::new(&target.file, target.span, format!("this {tlower} lives in {tcode}"));
+        let ctx = if site.context.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", site.context)
+        };
+        let target_label = Label::new(
+            &target.file,
+            target.span,
+            format!("this {tlower} lives in {tcode}"),
+        );
         match placement {
             Placement::Same => {
-                let Some(ireg) = site.region else { return false };
+                let Some(ireg) = site.region else {
+                    return false;
+                };
                 if ireg == treg {
                     return false;
                 }
@@ -107,10 +128,18 @@ impl<'a> Evaluator<'a> {
                 let d = Diagnostic::error(
                     "E0301",
                     format!("{thuman} is in another region"),
-                    Label::new(&site.file, site.span, format!("but this {owner} is in {icode}{ctx}")),
+                    Label::new(
+                        &site.file,
+                        site.span,
+                        format!("but this {owner} is in {icode}{ctx}"),
+                    ),
                 )
                 .with_label(target_label)
-                .with_note(format!("`{}` must name {} in the same region as the {owner}", site.field, article(&tlower)))
+                .with_note(format!(
+                    "`{}` must name {} in the same region as the {owner}",
+                    site.field,
+                    article(&tlower)
+                ))
                 .with_help(help);
                 self.program.diags.push(d);
                 true
@@ -132,11 +161,17 @@ impl<'a> Evaluator<'a> {
                     Label::new(
                         &site.file,
                         site.span,
-                        format!("`{}` of this {owner} needs {} in {code}{ctx}", site.field, article(&tlower)),
+                        format!(
+                            "`{}` of this {owner} needs {} in {code}{ctx}",
+                            site.field,
+                            article(&tlower)
+                        ),
                     ),
                 )
                 .with_label(target_label)
-                .with_help(format!("declare the {tlower} in {code}{decl} and use that one"));
+                .with_help(format!(
+                    "declare the {tlower} in {code}{decl} and use that one"
+                ));
                 self.program.diags.push(d);
                 true
             }
@@ -146,25 +181,49 @@ impl<'a> Evaluator<'a> {
 
     /// The expression naming `target`'s sibling in region `want` (same family, the region key
     /// swapped), written with the loop variables in `context` where they fit: `private[r, az]`.
-    fn same_family_in(&self, target: &Instance, treg: usize, want: usize, context: &str) -> Option<String> {
+    fn same_family_in(
+        &self,
+        target: &Instance,
+        treg: usize,
+        want: usize,
+        context: &str,
+    ) -> Option<String> {
         let (base, rest) = target.address.split_once('[')?;
         let keys: Vec<&str> = rest.trim_end_matches(']').split(", ").collect();
         let tcode = &self.program.regions[treg].code;
         let wcode = &self.program.regions[want].code;
-        let swapped: Vec<&str> = keys.iter().map(|k| if *k == tcode.as_str() { wcode.as_str() } else { k }).collect();
+        let swapped: Vec<&str> = keys
+            .iter()
+            .map(|k| {
+                if *k == tcode.as_str() {
+                    wcode.as_str()
+                } else {
+                    k
+                }
+            })
+            .collect();
         let sibling = format!("{base}[{}]", swapped.join(", "));
         if !self.by_addr.contains_key(&sibling) {
             return None;
         }
-        let bindings: Vec<(&str, &str)> = context.split(", ").filter_map(|c| c.split_once(" = ")).collect();
+        let bindings: Vec<(&str, &str)> = context
+            .split(", ")
+            .filter_map(|c| c.split_once(" = "))
+            .collect();
         let want_name = &self.program.regions[want].name;
         let shown: Vec<String> = swapped
             .iter()
             .map(|k| {
                 if *k == wcode.as_str() {
-                    bindings.iter().find(|(_, v)| v == want_name).map_or(want_name.clone(), |(n, _)| n.to_string())
+                    bindings
+                        .iter()
+                        .find(|(_, v)| v == want_name)
+                        .map_or(want_name.clone(), |(n, _)| n.to_string())
                 } else {
-                    bindings.iter().find(|(_, v)| v == k).map_or(format!("\"{k}\""), |(n, _)| n.to_string())
+                    bindings
+                        .iter()
+                        .find(|(_, v)| v == k)
+                        .map_or(format!("\"{k}\""), |(n, _)| n.to_string())
                 }
             })
             .collect();

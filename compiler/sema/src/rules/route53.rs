@@ -19,22 +19,22 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             .and_then(Value::variant)
             .unwrap_or("")
             .to_string();
-        if let Some(id) = scalar(rec, "set_identifier") {
-            if let Some(prev) = ids.insert((name.clone(), ty.clone(), id.clone()), rec) {
-                out.push(
-                    Diagnostic::error(
-                        "E0602",
-                        format!("Set identifier `{id}` is used twice for {name} {ty}"),
-                        label(rec, "set_identifier", format!("`{}` uses it", rec.address)),
-                    )
-                    .with_label(label(
-                        prev,
-                        "set_identifier",
-                        format!("`{}` uses it too", prev.address),
-                    ))
-                    .with_help("make set identifiers unique, for example `\"api-${r.code}\"`"),
-                );
-            }
+        if let Some(id) = scalar(rec, "set_identifier")
+            && let Some(prev) = ids.insert((name.clone(), ty.clone(), id.clone()), rec)
+        {
+            out.push(
+                Diagnostic::error(
+                    "E0602",
+                    format!("Set identifier `{id}` is used twice for {name} {ty}"),
+                    label(rec, "set_identifier", format!("`{}` uses it", rec.address)),
+                )
+                .with_label(label(
+                    prev,
+                    "set_identifier",
+                    format!("`{}` uses it too", prev.address),
+                ))
+                .with_help("make set identifiers unique, for example `\"api-${r.code}\"`"),
+            );
         }
         let Some(Value::Region { idx, code }) = rec.get("latency_region").map(Value::reveal) else {
             continue;
