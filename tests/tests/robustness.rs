@@ -145,3 +145,33 @@ fn random_bytes_never_panic() {
         let _ = check_program(&db, f);
     }
 }
+
+#[test]
+fn pathological_nesting_is_an_error_not_a_stack_overflow() {
+    let n = 20_000;
+    let cases = [
+        format!("let a = {}{}", "[".repeat(n), "]".repeat(n)),
+        format!("let a = {}1", "-".repeat(n)),
+        format!("let a = 1{}", " + 1".repeat(n)),
+        format!("let a = {}1{}", "f(".repeat(n), ")".repeat(n)),
+        format!("{}{}", "for x in regions {".repeat(n), "}".repeat(n)),
+        format!("param p: {}Int{}", "List<".repeat(n), ">".repeat(n)),
+        format!(
+            "let a = \"{}{}\"",
+            "${\"".repeat(2_000),
+            "\"}".repeat(2_000)
+        ),
+    ];
+    let mut db = RootDatabase::default();
+    for src in cases {
+        let f = db.set_file("deep.carbon", src.clone());
+        let diags = check_program(&db, f);
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.code == "E0001" && d.title.contains("nested")),
+            "{}: {diags:#?}",
+            &src[..40]
+        );
+    }
+}

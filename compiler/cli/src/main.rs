@@ -42,6 +42,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error: {info}");
+        eprintln!("note: this is a bug in carbonc; please report it with the input that caused it");
+    }));
     let cli = Cli::parse();
     match cli.command {
         Command::Check {

@@ -5,6 +5,7 @@
 //! other diagnostics of a file.
 
 pub mod ast;
+mod depth;
 mod docs;
 pub mod lexer;
 mod parser;
@@ -55,6 +56,7 @@ pub fn parse(src: &str) -> Parse {
     for e in errs {
         errors.push(syntax_error(&e));
     }
+    depth::limit_depth(&mut items, &mut errors);
     errors.sort_by_key(|e| e.span);
     errors.dedup_by_key(|e| e.span);
     docs::attach_docs(&mut items, src, &lexed.comments);
