@@ -100,7 +100,7 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    for ty in ["aws.wafv2.WebAcl", "aws.wafv2.IpSet"] {
+    for ty in ["aws.wafv2.WebAcl", "aws.wafv2.IpSet", "aws.wafv2.RuleGroup"] {
         for w in of_type(p, ty) {
             if w.get("scope").and_then(Value::variant) == Some("CLOUDFRONT")
                 && p.region_code(w.region) != "us-east-1"
@@ -122,9 +122,77 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
                         w,
                         format!("but it is placed in {}", p.region_code(w.region)),
                     ))
-                    .with_help("place CLOUDFRONT-scope web ACLs and IP sets in us-east-1"),
+                    .with_help(
+                        "place CLOUDFRONT-scope web ACLs, IP sets and rule groups in us-east-1",
+                    ),
                 );
             }
+        }
+    }
+    // E0309: one scope per web ACL, its IP sets and rule groups; CloudFront takes CLOUDFRONT ACLs.
+    let scope =
+        |i: &crate::eval::Instance| i.get("scope").and_then(Value::variant).map(str::to_string);
+    for acl in of_type(p, "aws.wafv2.WebAcl").chain(of_type(p, "aws.wafv2.RuleGroup")) {
+        let Some(acl_scope) = scope(acl) else {
+            continue;
+        };
+        let Some(Value::List(rules)) = acl.get("rules").map(Value::reveal) else {
+            continue;
+        };
+        for r in rules {
+            let Value::Record(m) = r else { continue };
+            for key in ["ip_set", "rule_group"] {
+                let Some(Value::Ref { addr }) = m.get(key) else {
+                    continue;
+                };
+                let Some(t) = p.instance(addr) else { continue };
+                if let Some(ts) = scope(t)
+                    && ts != acl_scope
+                {
+                    out.push(
+                        Diagnostic::error(
+                            "E0309",
+                            format!("A {ts}-scope WAF resource is used by a {acl_scope}-scope one"),
+                            label(
+                                acl,
+                                "rules",
+                                format!("`{}` has scope {acl_scope}", acl.address),
+                            ),
+                        )
+                        .with_label(label(
+                            t,
+                            "scope",
+                            format!("but `{}` has scope {ts}", t.address),
+                        ))
+                        .with_help(format!("give `{}` the scope {acl_scope}", t.address)),
+                    );
+                }
+            }
+        }
+    }
+    for d in of_type(p, "aws.cloudfront.Distribution") {
+        let Some(Value::Ref { addr }) = d.get("web_acl").map(Value::reveal) else {
+            continue;
+        };
+        let Some(acl) = p.instance(addr) else {
+            continue;
+        };
+        if let Some(s) = scope(acl)
+            && s != "CLOUDFRONT"
+        {
+            out.push(
+                Diagnostic::error(
+                    "E0309",
+                    "CloudFront needs a CLOUDFRONT-scope web ACL",
+                    label(
+                        d,
+                        "web_acl",
+                        format!("`{}` protects a distribution", acl.address),
+                    ),
+                )
+                .with_label(label(acl, "scope", format!("but it has scope {s}")))
+                .with_help("create the web ACL with `scope = .CLOUDFRONT` in us-east-1"),
+            );
         }
     }
     for c in of_type(p, "aws.acm.Certificate") {
