@@ -96,3 +96,47 @@ fn addresses_placement_and_computed_values() {
         .expect("secondary");
     assert_eq!(secondary.get("master_password"), None);
 }
+
+#[test]
+fn language_features_expand_as_documented() {
+    std::env::set_current_dir(carbonc_tests::repo_root()).expect("repo root");
+    let mut db = RootDatabase::default();
+    let root = load_program(&mut db, "tests/check/ok/language_features.carbon").expect("loads");
+    let p = evaluate_program(&db, root).clone();
+    assert!(p.diags.is_empty(), "{:#?}", p.diags);
+    let mut addrs: Vec<&str> = p.instances.iter().map(|i| i.address.as_str()).collect();
+    addrs.sort();
+    assert_eq!(
+        addrs,
+        [
+            "large_tier",
+            "lib.a.net.vpc",
+            "lib.b.net.vpc",
+            "signing[0]",
+            "signing[1]",
+            "team_key[data]",
+            "team_key[web]"
+        ]
+    );
+    let data = p.instance("team_key[data]").expect("map loop instance");
+    assert_eq!(
+        data.get("description").and_then(Value::as_str),
+        Some("analytics-prod")
+    );
+    let signing = p.instance("signing[1]").expect("signing key");
+    assert_eq!(
+        signing.get("key_spec").and_then(Value::variant),
+        Some("RSA_2048")
+    );
+    assert_eq!(
+        signing.get("key_usage").and_then(Value::variant),
+        Some("SIGN_VERIFY")
+    );
+    let large = p
+        .instance("large_tier")
+        .expect("conditional on a user enum parameter");
+    assert_eq!(
+        large.get("description").and_then(Value::as_str),
+        Some("only for the large tier: large")
+    );
+}

@@ -46,7 +46,7 @@ pub fn signature(name: &str) -> Option<&'static str> {
         "range" => "range(n: Int) -> List<Int>",
         "index_of" => "index_of(list: List<T>, value: T) -> Int",
         "reveal" => "reveal(secret: Secret<T>) -> T",
-        "to_string" => "to_string(x: Int | Bool | String) -> String",
+        "to_string" => "to_string(x: Int | Bool | String | enum | Region) -> String",
         _ => return None,
     })
 }

@@ -21,9 +21,33 @@ pub struct Workspace {
     pub unreadable: BTreeMap<String, String>,
 }
 
+/// A parameter value given on the command line, in a variables file or in the environment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VarValue {
+    /// The text as given.
+    pub source: String,
+    /// `--var`, `CARBON_VAR_name` or `FILE:LINE`, for messages.
+    pub origin: String,
+    /// Raw text (from `--var` and the environment): a `String` parameter takes it verbatim, other
+    /// types parse it as a carbon literal. Variables files always hold carbon literals.
+    pub raw: bool,
+}
+
+/// What a plan adds to a program: parameter values, and the computed attributes that the state
+/// already knows (`address -> attribute -> value`), so that planning against existing resources
+/// does not see "known after apply" where the value is known.
+#[salsa::input(debug)]
+pub struct ProgramInputs {
+    #[returns(ref)]
+    pub vars: BTreeMap<String, VarValue>,
+    #[returns(ref)]
+    pub known: BTreeMap<String, BTreeMap<String, crate::Value>>,
+}
+
 #[salsa::db]
 pub trait Db: salsa::Database {
     fn workspace(&self) -> Workspace;
+    fn inputs(&self) -> ProgramInputs;
 }
 
 /// The database used by the CLI, tests and (later) the language server.
@@ -32,6 +56,7 @@ pub trait Db: salsa::Database {
 pub struct RootDatabase {
     storage: salsa::Storage<Self>,
     workspace: Option<Workspace>,
+    inputs: Option<ProgramInputs>,
 }
 
 impl Default for RootDatabase {
@@ -46,6 +71,7 @@ impl RootDatabase {
         let mut db = RootDatabase {
             storage: salsa::Storage::new(on_event),
             workspace: None,
+            inputs: None,
         };
         let mut files = BTreeMap::new();
         for (path, text) in carbonc_stdlib::FILES {
@@ -56,7 +82,26 @@ impl RootDatabase {
             files.insert(path, f);
         }
         db.workspace = Some(Workspace::new(&db, files, BTreeMap::new()));
+        db.inputs = Some(ProgramInputs::new(&db, BTreeMap::new(), BTreeMap::new()));
         db
+    }
+
+    /// Sets the parameter values of the root file (for `plan`).
+    pub fn set_vars(&mut self, vars: BTreeMap<String, VarValue>) {
+        use salsa::Setter;
+        let inputs = self.inputs();
+        if inputs.vars(self) != &vars {
+            inputs.set_vars(self).to(vars);
+        }
+    }
+
+    /// Sets the computed attributes known from the state.
+    pub fn set_known(&mut self, known: BTreeMap<String, BTreeMap<String, crate::Value>>) {
+        use salsa::Setter;
+        let inputs = self.inputs();
+        if inputs.known(self) != &known {
+            inputs.set_known(self).to(known);
+        }
     }
 
     /// Adds or replaces a file; returns its handle.
@@ -98,6 +143,11 @@ impl Db for RootDatabase {
     fn workspace(&self) -> Workspace {
         self.workspace
             .expect("the workspace is created in RootDatabase::new")
+    }
+
+    fn inputs(&self) -> ProgramInputs {
+        self.inputs
+            .expect("the inputs are created in RootDatabase::new")
     }
 }
 

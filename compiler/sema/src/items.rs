@@ -8,6 +8,15 @@ use carbonc_syntax::ast::{self, ItemKind, TypeExpr, TypeExprKind};
 use crate::db::{Db, SourceFile, resolve_import_path};
 use crate::ty::{Catalog, EnumDef, FieldSchema, Placement, RecordDef, ResourceSchema, Ty};
 
+/// The id of an enum, record or module declared in `path`: `aws.kms.KeySpec` for the prelude (so
+/// that importing a prelude file names the same type), `path::Name` otherwise.
+pub(crate) fn type_id(path: &str, name: &str) -> String {
+    match carbonc_stdlib::prelude_namespace(path) {
+        Some(ns) => format!("{ns}.{name}"),
+        None => format!("{path}::{name}"),
+    }
+}
+
 #[salsa::tracked(returns(ref))]
 pub fn parse_file(db: &dyn Db, file: SourceFile) -> Parse {
     carbonc_syntax::parse(file.text(db))

@@ -6,6 +6,7 @@
 //! here depends on the AWS SDK or on LSP types.
 
 mod builtins;
+mod callargs;
 mod check;
 mod cidr;
 mod db;
@@ -45,6 +46,21 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::new();
     for f in &files {
         out.extend(check_file(db, *f).iter().cloned());
+    }
+    // Outputs belong to the root file; an imported file's would silently vanish.
+    for f in files.iter().skip(1) {
+        for it in &parse_file(db, *f).items {
+            if let carbonc_syntax::ast::ItemKind::Output { name, .. } = &it.kind {
+                out.push(
+                    Diagnostic::error(
+                        "E0112",
+                        "Output in an imported file",
+                        carbonc_diagnostics::Label::new(f.path(db), name.span, "this file is imported, not the root"),
+                    )
+                    .with_help("declare outputs in the root file; read this file's values there as `alias.name`"),
+                );
+            }
+        }
     }
     // Evaluation assumes a well-formed program: with syntax or type errors it would only repeat them.
     if out.iter().all(|d| !d.is_error()) {

@@ -47,8 +47,8 @@ pub enum Value {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
-    /// `address.attribute`, set by AWS.
-    AfterApply(String),
+    /// Computed by AWS: every `address.attribute` the value is made from.
+    AfterApply(Vec<String>),
     /// A parameter whose value is given at plan time.
     Param(String),
     /// A value that could not be computed because of an error reported elsewhere.
@@ -137,6 +137,58 @@ impl Value {
             Value::Path(_) => "a name",
             Value::Secret(_) => "a secret",
             Value::Unknown { .. } => "a value known after apply",
+        }
+    }
+
+    /// The unknown that stands for a combination of values, if any of them is unknown: the
+    /// attributes they come from are merged, so that dependencies are never lost.
+    pub fn merge_unknowns<'v>(values: impl IntoIterator<Item = &'v Value>) -> Option<Value> {
+        let mut out: Option<Value> = None;
+        for v in values {
+            let Value::Unknown { origin, region } = v.reveal() else {
+                continue;
+            };
+            out = Some(match out {
+                None => Value::Unknown {
+                    origin: origin.clone(),
+                    region: *region,
+                },
+                Some(Value::Unknown {
+                    origin: o,
+                    region: r,
+                }) => {
+                    let origin = match (o, origin) {
+                        (Origin::AfterApply(mut a), Origin::AfterApply(b)) => {
+                            for x in b {
+                                if !a.contains(x) {
+                                    a.push(x.clone());
+                                }
+                            }
+                            Origin::AfterApply(a)
+                        }
+                        (Origin::AfterApply(a), _) => Origin::AfterApply(a),
+                        (_, Origin::AfterApply(b)) => Origin::AfterApply(b.clone()),
+                        (o, _) => o,
+                    };
+                    Value::Unknown {
+                        origin,
+                        region: if r == *region { r } else { None },
+                    }
+                }
+                Some(other) => other,
+            });
+        }
+        out
+    }
+
+    /// Every unknown inside this value, at any depth.
+    pub fn unknowns<'v>(&'v self, out: &mut Vec<&'v Value>) {
+        match self {
+            Value::Unknown { .. } => out.push(self),
+            Value::Secret(v) => v.unknowns(out),
+            Value::List(items) => items.iter().for_each(|v| v.unknowns(out)),
+            Value::Map(m) | Value::Record(m) => m.values().for_each(|v| v.unknowns(out)),
+            _ => {}
         }
     }
 

@@ -67,6 +67,52 @@ pub fn parse(src: &str) -> Parse {
     }
 }
 
+/// Parses one expression, such as a `--var` value. Returns it unless there were errors.
+pub fn parse_expr(src: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
+    let lexed = lexer::lex(src);
+    let mut errors: Vec<SyntaxError> = lexed
+        .errors
+        .iter()
+        .map(|e| SyntaxError {
+            span: e.span,
+            message: capitalise(&e.message),
+            label: e.message.clone(),
+            help: e.help.clone(),
+        })
+        .collect();
+    let tokens: Vec<(Tok, chumsky::span::SimpleSpan)> = lexed
+        .tokens
+        .into_iter()
+        .filter(|(t, _)| !matches!(t, Tok::Error(_)))
+        .map(|(t, s)| (t, (s.start as usize..s.end as usize).into()))
+        .collect();
+    let (expr, errs) = parser::parse_expr_tokens(&tokens, src.len());
+    errors.extend(errs.iter().map(syntax_error));
+    match expr {
+        Some(e) if errors.is_empty() => {
+            // The same nesting limit as in files.
+            let mut items = vec![ast::Item {
+                kind: ast::ItemKind::Let {
+                    name: ast::Name {
+                        text: String::new(),
+                        span: Span::default(),
+                    },
+                    ty: None,
+                    value: e,
+                },
+                span: Span::default(),
+                doc: None,
+            }];
+            depth::limit_depth(&mut items, &mut errors);
+            match items.pop().map(|i| i.kind) {
+                Some(ast::ItemKind::Let { value, .. }) if errors.is_empty() => Ok(value),
+                _ => Err(errors),
+            }
+        }
+        _ => Err(errors),
+    }
+}
+
 fn syntax_error(e: &chumsky::error::Rich<'_, Tok, chumsky::span::SimpleSpan>) -> SyntaxError {
     use chumsky::error::RichReason;
     let span = Span::from(*e.span());

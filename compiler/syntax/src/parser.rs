@@ -27,6 +27,15 @@ where
     just(Tok::Kw(k))
 }
 
+/// A contextual keyword: an identifier that means something only where the grammar expects it
+/// (`global`, `lookup`, `computed`, ...), so that it stays usable as a name elsewhere.
+fn ctx_kw<'t, I>(word: &'static str) -> impl Parser<'t, I, Tok, Extra<'t>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    just(Tok::Ident(word.to_string())).labelled(word)
+}
+
 fn ident<'t, I>() -> impl Parser<'t, I, Name, Extra<'t>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
@@ -459,7 +468,8 @@ where
         .then(type_expr())
         .then(op("=").ignore_then(expr()).or_not())
         .then(
-            choice((kw("computed"), kw("forces_new")))
+            choice((ctx_kw("computed"), ctx_kw("forces_new")))
+                .then_ignore(op(":").not())
                 .repeated()
                 .collect::<Vec<_>>(),
         )
@@ -467,8 +477,8 @@ where
             name,
             ty,
             default,
-            computed: attrs.contains(&Tok::Kw("computed")),
-            forces_new: attrs.contains(&Tok::Kw("forces_new")),
+            computed: attrs.contains(&Tok::Ident("computed".into())),
+            forces_new: attrs.contains(&Tok::Ident("forces_new".into())),
             doc: None,
             span: Span::from(e.span()),
         })
@@ -636,10 +646,10 @@ where
         let resource_type = kw("resource_type")
             .ignore_then(path())
             .then(choice((
-                kw("global").to(Scope::Global),
-                kw("regional").to(Scope::Regional),
+                ctx_kw("global").to(Scope::Global),
+                ctx_kw("regional").to(Scope::Regional),
             )))
-            .then(kw("lookup").or_not().map(|l| l.is_some()))
+            .then(ctx_kw("lookup").or_not().map(|l| l.is_some()))
             .then(
                 field_decl()
                     .then_ignore(op(",").or_not())
@@ -715,4 +725,16 @@ pub(crate) fn parse_tokens(
         .parse(tokens.map(eoi, |(t, s)| (t, s)))
         .into_output_errors();
     (out.unwrap_or_default(), errs)
+}
+
+/// Runs the expression grammar over a token list that must hold exactly one expression.
+pub(crate) fn parse_expr_tokens(
+    tokens: &[(Tok, SimpleSpan)],
+    src_len: usize,
+) -> (Option<Expr>, Vec<Rich<'_, Tok, SimpleSpan>>) {
+    let eoi = SimpleSpan::from(src_len..src_len);
+    expr()
+        .then_ignore(end())
+        .parse(tokens.map(eoi, |(t, s)| (t, s)))
+        .into_output_errors()
 }

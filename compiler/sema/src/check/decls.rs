@@ -112,7 +112,21 @@ impl<'a> Checker<'a> {
                 placement,
                 args,
             } => self.check_use(module, name, placement.as_ref(), args),
-            ItemKind::Output { ty, value, .. } => {
+            ItemKind::Output { ty, value, name } => {
+                if depth > 0 {
+                    self.not_here(
+                        it.span,
+                        "outputs are declared at the top level of a file or module",
+                    );
+                } else if self.in_module() && ty.is_none() {
+                    self.err(
+                        "E0112",
+                        name.span,
+                        "Module outputs declare their type",
+                        "no type",
+                        Some(format!("write `output {}: <Type> = ...`; the module's users are checked against it", name.text)),
+                    );
+                }
                 let declared = ty.as_ref().map(|te| self.lower(te, false));
                 let t = match &declared {
                     Some(d) => {
@@ -226,6 +240,14 @@ impl<'a> Checker<'a> {
                 ("value".into(), (**v).clone()),
             ]),
             Ty::Unknown => Ty::Unknown,
+            // A record literal whose values share one type is a map.
+            Ty::AnonRecord(fs) if fs.windows(2).all(|w| w[0].1 == w[1].1) => Ty::AnonRecord(vec![
+                ("key".into(), Ty::String),
+                (
+                    "value".into(),
+                    fs.first().map_or(Ty::Unknown, |(_, t)| t.clone()),
+                ),
+            ]),
             other => {
                 self.err(
                     "E0203",

@@ -594,21 +594,19 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         if let Some(sig) = sig {
-            if sig.params.len() != args.len() {
-                self.err(
-                    "E0108",
-                    whole.span,
-                    format!(
-                        "This function takes {} argument(s) but {} were given",
-                        sig.params.len(),
-                        args.len()
-                    ),
-                    "wrong number of arguments",
-                    None,
-                );
-            }
-            for (a, (pn, pt)) in args.iter().zip(&sig.params) {
-                self.check_expr(&a.value, pt, &format!("parameter `{pn}`"));
+            let names: Vec<String> = sig.params.iter().map(|(n, _)| n.clone()).collect();
+            match crate::callargs::order(&names, args) {
+                Ok(ordered) => {
+                    for (x, (pn, pt)) in ordered.into_iter().zip(&sig.params) {
+                        self.check_expr(x, pt, &format!("parameter `{pn}`"));
+                    }
+                }
+                Err(msg) => {
+                    self.err("E0108", whole.span, capital(&msg), "in this call", None);
+                    for a in args {
+                        self.infer(&a.value, None);
+                    }
+                }
             }
             return sig.ret;
         }

@@ -221,8 +221,12 @@ impl<'a> Checker<'a> {
         self.emit(d);
     }
 
+    pub(super) fn in_module(&self) -> bool {
+        self.module_decls.is_some()
+    }
+
     fn user_type_id(&self, name: &str) -> String {
-        format!("{}::{name}", self.path)
+        items::type_id(&self.path, name)
     }
 
     // ---- exports ------------------------------------------------------------------------------
@@ -361,13 +365,17 @@ impl<'a> Checker<'a> {
         };
         if !quiet {
             for (s, m) in errs {
-                self.err(
-                    "E0101",
-                    s,
-                    capital(&m),
-                    "not declared",
-                    Some("declare the type, or import the file that declares it".into()),
-                );
+                if m.starts_with("unknown type") {
+                    self.err(
+                        "E0101",
+                        s,
+                        capital(&m),
+                        "not declared",
+                        Some("declare the type, or import the file that declares it".into()),
+                    );
+                } else {
+                    self.err("E0201", s, capital(&m), "not a valid type", None);
+                }
             }
         }
         if let Ty::Ref { target, .. } = &t

@@ -85,7 +85,7 @@ impl<'a> Evaluator<'a> {
                     };
                     let elems: Vec<Value> = match coll.reveal() {
                         Value::List(l) => l.clone(),
-                        Value::Map(m) => m
+                        Value::Map(m) | Value::Record(m) => m
                             .iter()
                             .map(|(k, v)| {
                                 Value::Record(BTreeMap::from([
@@ -171,7 +171,7 @@ impl<'a> Evaluator<'a> {
                 ItemKind::Enum { name, .. } => {
                     names.insert(
                         name.text.clone(),
-                        Name::Enum(format!("{mod_file}::{}", name.text)),
+                        Name::Enum(crate::items::type_id(&mod_file, &name.text)),
                     );
                 }
                 _ => {}
@@ -350,7 +350,7 @@ impl<'a> Evaluator<'a> {
                     f.name.clone(),
                     FieldVal {
                         value: Value::Unknown {
-                            origin: Origin::AfterApply(format!("{addr}.{}", f.name)),
+                            origin: Origin::AfterApply(vec![format!("{addr}.{}", f.name)]),
                             region,
                         },
                         span,

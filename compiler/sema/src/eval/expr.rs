@@ -40,7 +40,7 @@ impl<'a> Evaluator<'a> {
         // resources or parameters.
         if let Some(parent) = &frame.parent
             && let Some(n) = parent.names.get(name).cloned()
-            && !matches!(n, Name::Family { .. } | Name::Value(_))
+            && !matches!(n, Name::Family { .. } | Name::Param { .. })
         {
             return self.name_value(name, n, &parent.clone());
         }
@@ -66,13 +66,17 @@ impl<'a> Evaluator<'a> {
         if builtins::NAMES.contains(&name) {
             return Ok(Value::Path(format!("builtin::{name}")));
         }
+        // The first segment of a qualified prelude name, such as `aws` in `aws.kms.KeySpec.RSA_2048`.
+        let prefix = format!("{name}.");
+        if self.cat.enums.keys().any(|id| id.starts_with(&prefix)) {
+            return Ok(Value::Path(format!("ns::{name}")));
+        }
         Ok(Value::error())
     }
 
     /// The value of a name declared in `owner`.
     pub(super) fn name_value(&mut self, name: &str, n: Name<'a>, owner: &Rc<Frame<'a>>) -> EResult {
         Ok(match n {
-            Name::Value(v) => v,
             Name::Family {
                 base,
                 keys: 0,
@@ -112,7 +116,39 @@ impl<'a> Evaluator<'a> {
                     }
                 }
             }
-            Name::Fn(_) => Value::Path(format!("fn::{name}")),
+            Name::Param { default, ty, span } => {
+                let key = (owner.file.clone(), name.to_string());
+                if let Some(Some(v)) = self.let_memo.get(&key) {
+                    return Ok(v.clone());
+                }
+                self.let_memo.insert(key.clone(), None);
+                let var = (owner.file == self.root)
+                    .then(|| self.db.inputs().vars(self.db).get(name).cloned())
+                    .flatten();
+                let v = match (var, default) {
+                    (Some(var), _) => self.var_value(name, &var, &ty, span),
+                    (None, Some(d)) => {
+                        let env = Rc::new(Env {
+                            vars: RefCell::new(BTreeMap::new()),
+                            parent: None,
+                            frame: owner.clone(),
+                        });
+                        let v = self.eval(d, &env, Some(&ty))?;
+                        if ty.is_secret() && !v.is_secret() && !v.is_unknown() {
+                            Value::Secret(Box::new(v))
+                        } else {
+                            v
+                        }
+                    }
+                    (None, None) => Value::Unknown {
+                        origin: Origin::Param(name.to_string()),
+                        region: None,
+                    },
+                };
+                self.let_memo.insert(key, Some(v.clone()));
+                v
+            }
+            Name::Fn(_) => Value::Path(format!("fn::{}::{name}", owner.file)),
             Name::Import(p) => Value::Path(format!("import::{p}")),
             Name::Enum(id) => Value::Path(format!("enum::{id}")),
             Name::Module(_, id) => Value::Path(format!("module::{id}")),
@@ -161,7 +197,7 @@ impl<'a> Evaluator<'a> {
                     .cloned();
                 match schema_field {
                     Some(f) if f.computed => Value::Unknown {
-                        origin: Origin::AfterApply(format!("{addr}.{field}")),
+                        origin: Origin::AfterApply(vec![format!("{addr}.{field}")]),
                         region: self.program.instances[idx].region,
                     },
                     Some(_) => {
@@ -231,7 +267,7 @@ impl<'a> Evaluator<'a> {
             ExprKind::Str(parts) => {
                 let mut out = String::new();
                 let mut secret = false;
-                let mut unknown: Option<Value> = None;
+                let mut unknowns: Vec<Value> = Vec::new();
                 for p in parts {
                     match p {
                         ast::StrPart::Text(t) => out.push_str(t),
@@ -240,14 +276,14 @@ impl<'a> Evaluator<'a> {
                             secret |= v.is_secret();
                             match v.reveal() {
                                 u @ Value::Unknown { .. } => {
-                                    unknown.get_or_insert(u.clone());
+                                    unknowns.push(u.clone());
                                 }
                                 v => out.push_str(&v.display_plain().map_err(|m| (x.span, m))?),
                             }
                         }
                     }
                 }
-                let v = unknown.unwrap_or(Value::Str(out));
+                let v = Value::merge_unknowns(&unknowns).unwrap_or(Value::Str(out));
                 if secret {
                     Value::Secret(Box::new(v))
                 } else {
@@ -432,7 +468,7 @@ impl<'a> Evaluator<'a> {
     ) -> Result<Vec<Value>, (Span, String)> {
         Ok(match self.eval(iter, env, None)?.reveal() {
             Value::List(l) => l.clone(),
-            Value::Map(m) => m
+            Value::Map(m) | Value::Record(m) => m
                 .iter()
                 .map(|(k, v)| {
                     Value::Record(BTreeMap::from([
@@ -446,12 +482,8 @@ impl<'a> Evaluator<'a> {
     }
 
     pub(super) fn index(&mut self, b: &Value, keys: &[Value], span: Span) -> EResult {
-        if keys.iter().any(Value::is_unknown) {
-            return Ok(keys
-                .iter()
-                .find(|k| k.is_unknown())
-                .cloned()
-                .unwrap_or_else(Value::error));
+        if let Some(u) = Value::merge_unknowns(keys) {
+            return Ok(u);
         }
         Ok(match b {
             Value::Family {
@@ -539,8 +571,8 @@ impl<'a> Evaluator<'a> {
         };
         let secret = a.is_secret() || b.is_secret();
         let (a, b) = (a.reveal().clone(), b.reveal().clone());
-        if let Some(u) = [&a, &b].into_iter().find(|v| v.is_unknown()) {
-            return Ok(u.clone());
+        if let Some(u) = Value::merge_unknowns([&a, &b]) {
+            return Ok(u);
         }
         let int = |f: fn(i64, i64) -> Option<i64>, msg: &str| -> EResult {
             match (a.as_int(), b.as_int()) {
@@ -597,11 +629,10 @@ impl<'a> Evaluator<'a> {
             for a in args {
                 vals.push(self.eval(&a.value, env, None)?);
             }
-            if let Some(u) = vals
-                .iter()
-                .find(|v| v.reveal().is_unknown() || matches!(v, Value::Unknown { .. }))
-            {
-                return Ok(u.reveal().clone());
+            let mut unknowns = Vec::new();
+            vals.iter().for_each(|v| v.unknowns(&mut unknowns));
+            if let Some(u) = Value::merge_unknowns(unknowns) {
+                return Ok(u);
             }
             let secret = name != "reveal" && vals.iter().any(Value::is_secret);
             let plain: Vec<Value> = if name == "reveal" {
@@ -629,16 +660,15 @@ impl<'a> Evaluator<'a> {
                 v
             });
         }
-        if let Some(name) = p.strip_prefix("fn::") {
-            let Some(Name::Fn(it)) = env.frame.names.get(name).cloned().or_else(|| {
-                env.frame
-                    .parent
-                    .as_ref()
-                    .and_then(|f| f.names.get(name).cloned())
-            }) else {
+        if let Some((file, name)) = p.strip_prefix("fn::").and_then(|r| r.rsplit_once("::")) {
+            // Functions run in their own file's frame, wherever they are called from.
+            let Some(frame) = self.file_frames.get(file).cloned() else {
                 return Ok(Value::error());
             };
-            return self.call_fn(it, args, env, &env.frame.clone());
+            let Some(Name::Fn(it)) = frame.names.get(name).cloned() else {
+                return Ok(Value::error());
+            };
+            return self.call_fn(it, args, env, &frame);
         }
         Ok(Value::error())
     }
@@ -661,14 +691,27 @@ impl<'a> Evaluator<'a> {
             parent: None,
             frame: frame.clone(),
         });
-        for (p, a) in params.iter().zip(args) {
+        let names: Vec<String> = params.iter().map(|p| p.name.text.clone()).collect();
+        let Ok(ordered) = crate::callargs::order(&names, args) else {
+            return Ok(Value::error());
+        };
+        if self.call_depth >= MAX_CALL_DEPTH {
+            return Err((
+                body.span,
+                format!("functions call each other more than {MAX_CALL_DEPTH} levels deep"),
+            ));
+        }
+        for (p, x) in params.iter().zip(ordered) {
             let t = self.lower_in(&p.ty, &frame.file);
-            let v = self.eval(&a.value, env, Some(&t))?;
+            let v = self.eval(x, env, Some(&t))?;
             fenv.vars
                 .borrow_mut()
                 .insert(p.name.text.clone(), Binding::Val(v));
         }
         let rt = self.lower_in(ret, &frame.file);
-        self.eval(body, &fenv, Some(&rt))
+        self.call_depth += 1;
+        let r = self.eval(body, &fenv, Some(&rt));
+        self.call_depth -= 1;
+        r
     }
 }

@@ -70,6 +70,10 @@ pub struct Program {
     pub instances: Vec<Instance>,
     pub outputs: Vec<(String, Value)>,
     pub diags: Vec<Diagnostic>,
+    /// Parameters of the root file with neither a default nor a given value, as `(name, file, span)`.
+    pub missing_params: Vec<(String, String, Span)>,
+    /// Given variables that name no parameter of the root file.
+    pub unknown_vars: Vec<String>,
 }
 
 impl Program {
@@ -94,6 +98,8 @@ pub fn evaluate_program(db: &dyn Db, root: SourceFile) -> Program {
         modules: BTreeMap::new(),
         file_frames: BTreeMap::new(),
         let_memo: BTreeMap::new(),
+        call_depth: 0,
+        root: String::new(),
         pending_params: Vec::new(),
         reported_module_refs: BTreeSet::new(),
         evaluating: RefCell::new(BTreeSet::new()),
@@ -116,7 +122,13 @@ struct Frame<'a> {
 enum Name<'a> {
     /// A file-level `let`, evaluated on first use in its file's environment.
     Let(&'a Expr, Option<Ty>),
-    Value(Value),
+    /// A parameter: its value comes from the plan's variables (root file only), its default, or
+    /// is unknown until plan time. Evaluated on first use, like a `let`.
+    Param {
+        default: Option<&'a Expr>,
+        ty: Ty,
+        span: Span,
+    },
     Family {
         base: String,
         keys: usize,
@@ -173,29 +185,52 @@ struct Evaluator<'a> {
     pending_params: Vec<PendingParam<'a>>,
     /// `(module instance, target)` pairs already reported at a `use` argument.
     reported_module_refs: BTreeSet<(String, String)>,
+    /// The root file's path: only its parameters take variables.
+    root: String,
+    /// How deep user functions are calling each other right now.
+    call_depth: usize,
     /// Values of file-level lets, by `(file, name)`; `None` while one is being evaluated.
     let_memo: BTreeMap<(String, String), Option<Value>>,
     evaluating: RefCell<BTreeSet<usize>>,
     done: Vec<bool>,
 }
 
+/// Recursion limit for user functions (they are pure and single-expression: deep recursion is a bug).
+const MAX_CALL_DEPTH: usize = 64;
+
 type EResult = Result<Value, (Span, String)>;
 
+/// How a loop key appears in an address: a region by its code, a scalar as itself, a record by its
+/// `key`, `name` or `id` field (map iteration gives `{ key, value }`), anything else canonically.
 fn key_text(v: &Value) -> String {
     match v {
         Value::Region { code, .. } => code.clone(),
-        Value::Record(m) => m
-            .get("name")
-            .or(m.get("id"))
-            .and_then(|v| v.display_plain().ok())
-            .unwrap_or_else(|| "?".into()),
-        v => v.display_plain().unwrap_or_else(|_| "?".into()),
+        Value::Record(m) | Value::Map(m) => {
+            for k in ["key", "name", "id"] {
+                if let Some(t) = m.get(k).and_then(|v| v.display_plain().ok()) {
+                    return t;
+                }
+            }
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}={}", key_text(v)))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(key_text).collect::<Vec<_>>().join(",")
+        ),
+        Value::Unknown { .. } => "(unknown)".into(),
+        v => v.display_plain().unwrap_or_else(|_| v.kind().to_string()),
     }
 }
 
 impl<'a> Evaluator<'a> {
     fn run(&mut self, root: SourceFile) {
+        self.root = root.path(self.db).clone();
         self.collect_regions(root);
+        self.collect_params(root);
         let mut order = Vec::new();
         self.file_order(root, &mut order, &mut BTreeSet::new());
         for f in &order {
@@ -218,6 +253,81 @@ impl<'a> Evaluator<'a> {
             self.eval_instance(i);
         }
         self.check_outputs(root);
+    }
+
+    fn collect_params(&mut self, root: SourceFile) {
+        let vars = self.db.inputs().vars(self.db);
+        let mut declared = BTreeSet::new();
+        for it in &parse_file(self.db, root).items {
+            if let ItemKind::Param { name, default, .. } = &it.kind {
+                declared.insert(name.text.clone());
+                if default.is_none() && !vars.contains_key(&name.text) {
+                    self.program.missing_params.push((
+                        name.text.clone(),
+                        self.root.clone(),
+                        name.span,
+                    ));
+                }
+            }
+        }
+        self.program.unknown_vars = vars
+            .keys()
+            .filter(|v| !declared.contains(*v))
+            .cloned()
+            .collect();
+    }
+
+    /// The value of a variable given for parameter `name` of type `ty`, checked against the type.
+    pub(super) fn var_value(
+        &mut self,
+        name: &str,
+        var: &crate::db::VarValue,
+        ty: &Ty,
+        span: Span,
+    ) -> Value {
+        let file = self.root.clone();
+        let bad = |ev: &mut Self, why: String| {
+            ev.program.diags.push(
+                Diagnostic::error(
+                    "E0115",
+                    format!("Invalid value for parameter `{name}`"),
+                    Label::new(&file, span, format!("`{name}` is `{ty}`")),
+                )
+                .with_note(format!("the value comes from {}: {why}", var.origin))
+                .with_help(format!(
+                    "give a `{}` literal, for example {}",
+                    ty.core(),
+                    example_literal(ty.core())
+                )),
+            );
+            Value::error()
+        };
+        let v = if var.raw && matches!(ty.core(), Ty::String) {
+            Value::Str(var.source.clone())
+        } else {
+            let expr = match carbonc_syntax::parse_expr(&var.source) {
+                Ok(e) => e,
+                Err(errs) => {
+                    return bad(
+                        self,
+                        errs.first()
+                            .map_or("it does not parse".into(), |e| e.message.to_lowercase()),
+                    );
+                }
+            };
+            if !is_literal(&expr) {
+                return bad(self, "only literals are accepted".into());
+            }
+            literal_value(&expr, ty, self.cat)
+        };
+        if !conforms(&v, ty) {
+            return bad(self, format!("{} is not a `{}`", v.kind(), ty.core()));
+        }
+        if ty.is_secret() {
+            Value::Secret(Box::new(v))
+        } else {
+            v
+        }
     }
 
     fn file_order(&self, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
@@ -280,15 +390,21 @@ impl<'a> Evaluator<'a> {
             return fr.clone();
         }
         let items = &parse_file(self.db, f).items;
+        // Instances of imported files are prefixed with the file's path relative to the root's
+        // folder (`net.vpc[us-east-1]`, `modules.net.vpc[...]`), so that two `net.carbon` in
+        // different folders do not collide.
         let prefix = if self.file_frames.is_empty() {
             String::new()
         } else {
-            let stem = path
-                .rsplit('/')
-                .next()
-                .unwrap_or(&path)
-                .trim_end_matches(".carbon");
-            format!("{stem}.")
+            let root_dir = self.root.rsplit_once('/').map_or("", |(d, _)| d);
+            let rel = match path
+                .strip_prefix(root_dir)
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                Some(r) if !root_dir.is_empty() => r,
+                _ => path.as_str(),
+            };
+            format!("{}.", rel.trim_end_matches(".carbon").replace('/', "."))
         };
         let mut names = BTreeMap::new();
         for imp in file_imports(self.db, f) {
@@ -433,21 +549,14 @@ impl<'a> Evaluator<'a> {
                 }
                 _ if !top => {}
                 ItemKind::Param { name, default, ty } => {
-                    let v = match default {
-                        Some(d) if is_literal(d) => {
-                            literal_value(d, &self.lower_in(ty, file), self.cat)
-                        }
-                        _ => Value::Unknown {
-                            origin: Origin::Param(name.text.clone()),
-                            region: None,
+                    names.insert(
+                        name.text.clone(),
+                        Name::Param {
+                            default: default.as_ref(),
+                            ty: self.lower_in(ty, file),
+                            span: name.span,
                         },
-                    };
-                    let v = if matches!(self.lower_in(ty, file), Ty::Secret(_)) && !v.is_unknown() {
-                        Value::Secret(Box::new(v))
-                    } else {
-                        v
-                    };
-                    names.insert(name.text.clone(), Name::Value(v));
+                    );
                 }
                 ItemKind::Fn { name, .. } => {
                     names.insert(name.text.clone(), Name::Fn(it));
@@ -455,7 +564,7 @@ impl<'a> Evaluator<'a> {
                 ItemKind::Enum { name, .. } => {
                     names.insert(
                         name.text.clone(),
-                        Name::Enum(format!("{file}::{}", name.text)),
+                        Name::Enum(crate::items::type_id(file, &name.text)),
                     );
                 }
                 ItemKind::Module { name, .. } => {
@@ -495,7 +604,9 @@ impl<'a> Evaluator<'a> {
             Ok(Value::Unknown { origin, .. }) => {
                 let why = match origin {
                     Origin::Param(p) => format!("parameter `{p}` has no value at check time"),
-                    Origin::AfterApply(a) => format!("`{a}` is known only after apply"),
+                    Origin::AfterApply(a) => {
+                        format!("`{}` is known only after apply", a.join("`, `"))
+                    }
                     Origin::Error => String::new(),
                 };
                 let file = env.frame.file.clone();
@@ -576,6 +687,33 @@ fn enum_value(db: &dyn Db, cat: &Catalog, id: &str, variant: &str) -> Option<Val
         }
     }
     None
+}
+
+/// Whether a literal value fits a type (for variables given from outside).
+fn conforms(v: &Value, ty: &Ty) -> bool {
+    match (v, ty) {
+        (_, Ty::Unknown) => true,
+        (Value::None, Ty::Optional(_)) => true,
+        (v, Ty::Optional(t) | Ty::Secret(t)) => conforms(v, t),
+        (Value::Str(_), Ty::String) | (Value::Int(_), Ty::Int) | (Value::Bool(_), Ty::Bool) => true,
+        (Value::List(items), Ty::List(t)) => items.iter().all(|i| conforms(i, t)),
+        (Value::Map(m) | Value::Record(m), Ty::Map(t)) => m.values().all(|i| conforms(i, t)),
+        (Value::Record(_), Ty::Record(_)) => true,
+        (Value::Enum { id, .. }, Ty::Enum(want)) => id == want,
+        _ => false,
+    }
+}
+
+fn example_literal(ty: &Ty) -> String {
+    match ty {
+        Ty::String => "`\"text\"`".into(),
+        Ty::Int => "`42`".into(),
+        Ty::Bool => "`true`".into(),
+        Ty::List(t) => format!("`[{}]`", example_literal(t).trim_matches('`')),
+        Ty::Map(t) => format!("`{{ key = {} }}`", example_literal(t).trim_matches('`')),
+        Ty::Enum(_) => "`.VARIANT`".into(),
+        _ => "a literal".into(),
+    }
 }
 
 fn is_literal(e: &Expr) -> bool {
