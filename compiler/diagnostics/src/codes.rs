@@ -28,6 +28,11 @@ codes! {
     "E0111" => "Unknown enum variant.", "Use one of the variants the enum declares.";
     "E0112" => "A declaration is not allowed here.", "Move it to where the message says it belongs.";
     "E0113" => "A value needed at check time is not known.", "Loop over regions or values known before apply, not over parameters without a default or computed attributes.";
+    "E0114" => "A parameter of the root file has no value (plan needs every value).", "Pass it with `--var name=value`, a `--var-file`, or `CARBON_VAR_name`, or give the parameter a default.";
+    "E0115" => "A value given for a parameter does not fit its type.", "Give a literal of the parameter's type; strings may be given raw with `--var`.";
+    "E0116" => "A variable names no parameter of the root file.", "Remove it or fix the name.";
+    "E0117" => "Resources depend on each other in a cycle.", "Break the cycle: one of the references must go, or read a value that is not computed.";
+    "E0118" => "A plan would destroy a resource marked `prevent_destroy`.", "Remove `prevent_destroy` from its `lifecycle` if destroying it is intended, or undo the change that replaces it.";
     "E0201" => "Type mismatch.", "Give a value of the expected type.";
     "E0202" => "No such field or attribute on this value.", "Use one of the fields the type declares.";
     "E0203" => "This value cannot be indexed or iterated.", "Index lists, maps and resource families only; iterate lists and maps.";

@@ -58,6 +58,7 @@ pub fn catalog(db: &dyn Db) -> Catalog {
                     path: tp,
                     scope,
                     lookup,
+                    create_before_destroy,
                     fields,
                 } => {
                     let fields = fields
@@ -70,6 +71,7 @@ pub fn catalog(db: &dyn Db) -> Catalog {
                             name: tp.text(),
                             scope: *scope,
                             lookup: *lookup,
+                            create_before_destroy: *create_before_destroy,
                             fields,
                             doc: it.doc.clone(),
                             file: path.clone(),
@@ -81,6 +83,23 @@ pub fn catalog(db: &dyn Db) -> Catalog {
             }
         }
     }
+    cat.records.insert(
+        LIFECYCLE_RECORD.into(),
+        RecordDef {
+            id: LIFECYCLE_RECORD.into(),
+            fields: vec![
+                lifecycle_field(
+                    "create_before_destroy",
+                    "When the resource must be replaced, create the new one before destroying the old one.",
+                ),
+                lifecycle_field(
+                    "prevent_destroy",
+                    "Refuse any plan that would destroy this resource (deletion or replacement).",
+                ),
+            ],
+            doc: Some("How carbonc replaces and destroys a resource: `lifecycle = { ... }` in any resource.".into()),
+        },
+    );
     cat.enums.insert(
         crate::regions::ROLE_ENUM.into(),
         EnumDef {
@@ -101,6 +120,25 @@ pub fn catalog(db: &dyn Db) -> Catalog {
         },
     );
     cat
+}
+
+/// The id of the builtin record type of the `lifecycle` field every resource accepts.
+pub const LIFECYCLE_RECORD: &str = "std::Lifecycle";
+
+fn lifecycle_field(name: &str, doc: &str) -> FieldSchema {
+    FieldSchema {
+        name: name.into(),
+        ty: Ty::Bool,
+        default: Some(ast::Expr {
+            kind: ast::ExprKind::Bool(false),
+            span: carbonc_syntax::Span::default(),
+        }),
+        computed: false,
+        forces_new: false,
+        doc: Some(doc.into()),
+        file: String::new(),
+        span: carbonc_syntax::Span::default(),
+    }
 }
 
 fn prelude_named(ns: &str, parse: &Parse, p: &ast::Path) -> Option<Ty> {

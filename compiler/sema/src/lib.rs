@@ -11,6 +11,7 @@ mod check;
 mod cidr;
 mod db;
 mod eval;
+mod graph;
 mod items;
 mod regions;
 mod rules;
@@ -21,8 +22,11 @@ mod value;
 use carbonc_diagnostics::Diagnostic;
 
 pub use check::{Export, ModuleSig, check_file, file_exports};
-pub use db::{Db, RootDatabase, SourceFile, Workspace, resolve_import_path};
+pub use db::{
+    Db, ProgramInputs, RootDatabase, SourceFile, VarValue, Workspace, resolve_import_path,
+};
 pub use eval::{FieldVal, Instance, Program, RegionInfo, evaluate_program};
+pub use graph::{ResourceGraph, resource_graph, value_deps};
 pub use items::{catalog, file_imports, parse_file};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};
 pub use value::{Origin, Value};
@@ -67,6 +71,7 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
         let program = evaluate_program(db, root);
         let mut per_instance = program.diags.clone();
         per_instance.extend(rules::check(program, catalog(db)));
+        per_instance.extend(graph::cycle_diagnostics(program, resource_graph(db, root)));
         out.extend(merge_repeats(per_instance));
     }
     out.sort_by(|a, b| {

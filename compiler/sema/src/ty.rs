@@ -156,6 +156,8 @@ pub struct ResourceSchema {
     pub name: String,
     pub scope: Scope,
     pub lookup: bool,
+    /// Replacements create the new resource before destroying the old one.
+    pub create_before_destroy: bool,
     pub fields: Vec<FieldSchema>,
     pub doc: Option<String>,
     pub file: String,

@@ -108,6 +108,8 @@ pub enum ItemKind {
         path: Path,
         scope: Scope,
         lookup: bool,
+        /// Replacements create the new resource before destroying the old one.
+        create_before_destroy: bool,
         fields: Vec<FieldDecl>,
     },
     /// Tokens the parser skipped while recovering from a syntax error.

@@ -651,18 +651,28 @@ where
             )))
             .then(ctx_kw("lookup").or_not().map(|l| l.is_some()))
             .then(
+                ctx_kw("create_before_destroy")
+                    .or_not()
+                    .map(|l| l.is_some()),
+            )
+            .then(
                 field_decl()
                     .then_ignore(op(",").or_not())
                     .repeated()
                     .collect::<Vec<_>>()
                     .delimited_by(op("{"), op("}")),
             )
-            .map(|(((path, scope), lookup), fields)| ItemKind::ResourceType {
-                path,
-                scope,
-                lookup,
-                fields,
-            });
+            .map(
+                |((((path, scope), lookup), create_before_destroy), fields)| {
+                    ItemKind::ResourceType {
+                        path,
+                        scope,
+                        lookup,
+                        create_before_destroy,
+                        fields,
+                    }
+                },
+            );
 
         choice((
             import,

@@ -311,7 +311,18 @@ impl<'a> Checker<'a> {
             (_, Some(p)) => self.check_expr(p, &Ty::Region, "a placement"),
             _ => {}
         }
-        let fields = schema.fields.clone();
+        let mut fields = schema.fields.clone();
+        // Every resource accepts `lifecycle = { create_before_destroy = true, prevent_destroy = true }`.
+        fields.push(FieldSchema {
+            name: "lifecycle".into(),
+            ty: Ty::Optional(Box::new(Ty::Record(crate::items::LIFECYCLE_RECORD.into()))),
+            default: None,
+            computed: false,
+            forces_new: false,
+            doc: None,
+            file: String::new(),
+            span: Span::default(),
+        });
         self.check_fields(&fields, body, name.span, &schema.human_name(), &schema.name);
     }
 

@@ -71,6 +71,8 @@ impl<'a> Evaluator<'a> {
                         span: name.span,
                         context: ctx.join(", "),
                         fields: BTreeMap::new(),
+                        create_before_destroy: false,
+                        prevent_destroy: false,
                     });
                 }
                 ItemKind::Use {
@@ -303,7 +305,22 @@ impl<'a> Evaluator<'a> {
             return;
         };
         let mut fields = BTreeMap::new();
+        self.program.instances[idx].create_before_destroy = schema.create_before_destroy;
         for a in body {
+            if a.name.text == "lifecycle" {
+                let ty = Ty::Record(crate::items::LIFECYCLE_RECORD.into());
+                if let Ok(Value::Record(m)) = self.eval(&a.value, &env, Some(&ty)) {
+                    let inst = &mut self.program.instances[idx];
+                    if let Some(b) = m.get("create_before_destroy").and_then(Value::as_bool) {
+                        inst.create_before_destroy = b;
+                    }
+                    inst.prevent_destroy = m
+                        .get("prevent_destroy")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                }
+                continue;
+            }
             let Some(f) = schema.field(&a.name.text) else {
                 continue;
             };

@@ -51,6 +51,9 @@ pub struct Instance {
     /// Loop and module bindings that produced this instance, e.g. `r = euw1`.
     pub context: String,
     pub fields: BTreeMap<String, FieldVal>,
+    /// `lifecycle = { create_before_destroy, prevent_destroy }`, with the schema's default.
+    pub create_before_destroy: bool,
+    pub prevent_destroy: bool,
 }
 
 impl Instance {

@@ -1,0 +1,225 @@
+//! Lowering to the resource graph: one node per instance, an edge for every reference and every
+//! computed value that flows from one resource into another. Cycles are diagnostics.
+
+use std::collections::BTreeMap;
+
+use carbonc_diagnostics::{Diagnostic, Label};
+
+use crate::db::{Db, SourceFile};
+use crate::eval::{Program, evaluate_program};
+use crate::value::{Origin, Value};
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ResourceGraph {
+    /// For each instance (by index into `Program::instances`), the instances it depends on.
+    pub deps: Vec<Vec<usize>>,
+    /// Every instance, dependencies first; instances in cycles come last, in declaration order.
+    pub order: Vec<usize>,
+    /// Strongly connected groups of two or more instances, or one that depends on itself.
+    pub cycles: Vec<Vec<usize>>,
+}
+
+/// The addresses a value refers to.
+pub fn value_deps(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Ref { addr } => out.push(addr.clone()),
+        Value::Unknown {
+            origin: Origin::AfterApply(attrs),
+            ..
+        } => out.extend(
+            attrs
+                .iter()
+                .filter_map(|a| a.rsplit_once('.').map(|(addr, _)| addr.to_string())),
+        ),
+        Value::Secret(v) => value_deps(v, out),
+        Value::List(items) => items.iter().for_each(|i| value_deps(i, out)),
+        Value::Map(m) | Value::Record(m) => m.values().for_each(|i| value_deps(i, out)),
+        _ => {}
+    }
+}
+
+pub fn build(p: &Program) -> ResourceGraph {
+    let index: BTreeMap<&str, usize> = p
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.address.as_str(), i))
+        .collect();
+    let deps: Vec<Vec<usize>> = p
+        .instances
+        .iter()
+        .map(|inst| {
+            let mut addrs = Vec::new();
+            inst.fields
+                .values()
+                .filter(|f| f.explicit)
+                .for_each(|f| value_deps(&f.value, &mut addrs));
+            let mut d: Vec<usize> = addrs
+                .iter()
+                .filter_map(|a| index.get(a.as_str()).copied())
+                .collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        })
+        .collect();
+    // Kahn's algorithm, lowest index first, so the order is stable and follows the source.
+    let n = deps.len();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut pending: Vec<usize> = deps.iter().map(Vec::len).collect();
+    for (i, ds) in deps.iter().enumerate() {
+        for d in ds {
+            dependents[*d].push(i);
+        }
+    }
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..n).filter(|i| pending[*i] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &j in &dependents[i] {
+            pending[j] -= 1;
+            if pending[j] == 0 {
+                ready.insert(j);
+            }
+        }
+    }
+    let cycles = if order.len() < n {
+        strongly_connected(&deps, &order)
+    } else {
+        Vec::new()
+    };
+    let mut in_order = vec![false; n];
+    order.iter().for_each(|i| in_order[*i] = true);
+    order.extend((0..n).filter(|i| !in_order[*i]));
+    ResourceGraph {
+        deps,
+        order,
+        cycles,
+    }
+}
+
+/// Tarjan's algorithm over the nodes not already ordered, iteratively (no recursion).
+fn strongly_connected(deps: &[Vec<usize>], done: &[usize]) -> Vec<Vec<usize>> {
+    let n = deps.len();
+    let mut skip = vec![false; n];
+    done.iter().for_each(|i| skip[*i] = true);
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut out = Vec::new();
+    for start in 0..n {
+        if skip[start] || index[start] != usize::MAX {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(start, 0)];
+        index[start] = next;
+        low[start] = next;
+        next += 1;
+        stack.push(start);
+        on_stack[start] = true;
+        while let Some((v, i)) = work.pop() {
+            if i < deps[v].len() {
+                work.push((v, i + 1));
+                let w = deps[v][i];
+                if skip[w] {
+                    continue;
+                }
+                if index[w] == usize::MAX {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut comp = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                if comp.len() > 1 || deps[v].contains(&v) {
+                    comp.sort_unstable();
+                    out.push(comp);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn resource_graph(db: &dyn Db, root: SourceFile) -> ResourceGraph {
+    build(evaluate_program(db, root))
+}
+
+pub(crate) fn cycle_diagnostics(p: &Program, g: &ResourceGraph) -> Vec<Diagnostic> {
+    g.cycles
+        .iter()
+        .map(|cycle| {
+            let names: Vec<String> = cycle
+                .iter()
+                .map(|i| format!("`{}`", p.instances[*i].address))
+                .collect();
+            let needs = |i: usize| {
+                let inst = &p.instances[i];
+                let on: Vec<String> = g.deps[i]
+                    .iter()
+                    .filter(|d| cycle.contains(d))
+                    .map(|d| format!("`{}`", p.instances[*d].address))
+                    .collect();
+                Label::new(
+                    &inst.file,
+                    inst.span,
+                    format!("`{}` needs {}", inst.address, on.join(", ")),
+                )
+            };
+            let mut d = Diagnostic::error(
+                "E0117",
+                format!("Dependency cycle between {}", names.join(", ")),
+                needs(cycle[0]),
+            );
+            for i in &cycle[1..] {
+                d = d.with_label(needs(*i));
+            }
+            d.with_note(
+                "carbonc creates resources in dependency order; a cycle has no first resource",
+            )
+            .with_help("remove one of the references, or pass a value that is known before apply")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_cycles_without_recursion() {
+        let deps = vec![vec![1], vec![2], vec![0], vec![], vec![4]];
+        let done = vec![3];
+        assert_eq!(
+            strongly_connected(&deps, &done),
+            vec![vec![0, 1, 2], vec![4]]
+        );
+        // A long chain does not overflow the stack.
+        let n = 200_000;
+        let mut deps: Vec<Vec<usize>> = (0..n).map(|i| vec![(i + 1) % n]).collect();
+        deps.push(vec![]);
+        assert_eq!(strongly_connected(&deps, &[n])[0].len(), n);
+    }
+}
