@@ -2,7 +2,14 @@
 //! them into the salsa database of `carbonc-sema` and renders what the queries return.
 
 mod check;
+mod force_unlock;
+mod graph;
+mod plan;
+mod report;
+mod show;
+mod vars;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -39,6 +46,52 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         message_format: MessageFormat,
     },
+    /// Show what `apply` would do: creates, updates, replacements and deletions, region by region.
+    Plan {
+        #[command(flatten)]
+        args: plan::PlanArgs,
+        /// Print the plan as JSON (the format of `docs/plan-json.md`).
+        #[arg(long)]
+        json: bool,
+        /// Save the plan, bound to the current state, for `carbonc apply FILE` or `carbonc show FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// No colours, even on a terminal.
+        #[arg(long)]
+        no_color: bool,
+    },
+    /// Show a saved plan (refused when the state has moved on since it was made).
+    Show {
+        planfile: PathBuf,
+        /// The state the plan was made for [default: from the plan's root file].
+        #[arg(long)]
+        state: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        no_color: bool,
+    },
+    /// Draw the plan as a graph: DOT, or SVG/PNG through Graphviz.
+    Graph {
+        #[command(flatten)]
+        args: plan::PlanArgs,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: graph::GraphFormat,
+        /// Write to a file instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Remove the state lock with this ID, left behind by a carbonc that is gone.
+    ForceUnlock {
+        id: String,
+        /// The root file whose state is locked.
+        file: Option<String>,
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -52,5 +105,20 @@ fn main() -> ExitCode {
             files,
             message_format,
         } => check::run(&files, message_format),
+        Command::Plan {
+            args,
+            json,
+            out,
+            detailed_exitcode,
+            no_color,
+        } => plan::run(&args, json, out.as_deref(), detailed_exitcode, no_color),
+        Command::Show {
+            planfile,
+            state,
+            json,
+            no_color,
+        } => show::run(&planfile, state, json, no_color),
+        Command::Graph { args, format, out } => graph::run(&args, format, out.as_deref()),
+        Command::ForceUnlock { id, file, state } => force_unlock::run(&id, file.as_deref(), state),
     }
 }

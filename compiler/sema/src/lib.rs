@@ -21,6 +21,8 @@ mod value;
 
 use carbonc_diagnostics::Diagnostic;
 
+/// The syntax layer, for callers that need the tree of a file (declared parameters, ...).
+pub use carbonc_syntax as syntax;
 pub use check::{Export, ModuleSig, check_file, file_exports};
 pub use db::{
     Db, ProgramInputs, RootDatabase, SourceFile, VarValue, Workspace, resolve_import_path,
@@ -33,8 +35,8 @@ pub use value::{Origin, Value};
 
 /// Every diagnostic of the program rooted at `root`: syntax, names and types of each file, then
 /// placement and domain rules on the evaluated program. Sorted by file and position.
-#[salsa::tracked(returns(ref))]
-pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
+/// The root and every file it imports, directly or not, root first.
+pub fn program_files(db: &dyn Db, root: SourceFile) -> Vec<SourceFile> {
     let mut files = vec![root];
     let mut i = 0;
     while i < files.len() {
@@ -47,6 +49,12 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
         }
         i += 1;
     }
+    files
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
+    let files = program_files(db, root);
     let mut out: Vec<Diagnostic> = Vec::new();
     for f in &files {
         out.extend(check_file(db, *f).iter().cloned());

@@ -17,10 +17,19 @@ pub const CURRENT_FORMAT_VERSION: u32 = 1;
 #[derive(Debug)]
 pub enum StateError {
     /// The file is not valid JSON, or not a valid state.
-    Parse { path: PathBuf, line: usize, column: usize, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// Written by a newer carbonc.
     TooNew { path: PathBuf, version: u32 },
-    Io { path: PathBuf, action: &'static str, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        error: std::io::Error,
+    },
     /// The write would replace a state that is not the one it was based on.
     Conflict { path: PathBuf, message: String },
 }
@@ -28,7 +37,12 @@ pub enum StateError {
 impl fmt::Display for StateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StateError::Parse { path, line, column, message } => write!(
+            StateError::Parse {
+                path,
+                line,
+                column,
+                message,
+            } => write!(
                 f,
                 "{}:{line}:{column}: the state file is damaged: {message}\n  carbonc did not change it. Restore it from `{}` \
                  (the previous version) or from version control, then run the command again.",
@@ -42,7 +56,11 @@ impl fmt::Display for StateError {
                 path.display(),
                 env!("CARGO_PKG_VERSION")
             ),
-            StateError::Io { path, action, error } => write!(f, "{}: cannot {action}: {error}", path.display()),
+            StateError::Io {
+                path,
+                action,
+                error,
+            } => write!(f, "{}: cannot {action}: {error}", path.display()),
             StateError::Conflict { path, message } => write!(f, "{}: {message}", path.display()),
         }
     }
@@ -63,21 +81,32 @@ fn parse_error(path: &Path, e: &serde_json::Error) -> StateError {
         Some(i) => message[..i].to_string(),
         None => message,
     };
-    StateError::Parse { path: path.to_path_buf(), line: e.line(), column: e.column(), message }
+    StateError::Parse {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message,
+    }
 }
 
 /// Parses a state file's text. `path` is for messages.
 pub fn parse(path: &Path, text: &str) -> Result<State, StateError> {
     let raw: serde_json::Value = serde_json::from_str(text).map_err(|e| parse_error(path, &e))?;
-    let version = raw.get("format_version").and_then(serde_json::Value::as_u64).ok_or_else(|| StateError::Parse {
-        path: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: "missing `format_version`: this is not a carbonc state file".into(),
-    })?;
+    let version = raw
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| StateError::Parse {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: "missing `format_version`: this is not a carbonc state file".into(),
+        })?;
     let version = u32::try_from(version).unwrap_or(u32::MAX);
     if version > CURRENT_FORMAT_VERSION {
-        return Err(StateError::TooNew { path: path.to_path_buf(), version });
+        return Err(StateError::TooNew {
+            path: path.to_path_buf(),
+            version,
+        });
     }
     if version == CURRENT_FORMAT_VERSION {
         // Parse the text itself (not the `Value`), so that errors carry line and column.
@@ -85,7 +114,12 @@ pub fn parse(path: &Path, text: &str) -> Result<State, StateError> {
         validate(path, &state)?;
         return Ok(state);
     }
-    let upgraded = upgrade(raw, version).map_err(|message| StateError::Parse { path: path.to_path_buf(), line: 1, column: 1, message })?;
+    let upgraded = upgrade(raw, version).map_err(|message| StateError::Parse {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message,
+    })?;
     let state: State = serde_json::from_value(upgraded).map_err(|e| parse_error(path, &e))?;
     validate(path, &state)?;
     Ok(state)
@@ -93,11 +127,12 @@ pub fn parse(path: &Path, text: &str) -> Result<State, StateError> {
 
 /// Upgrades an older format to the current one, one version at a time.
 pub fn upgrade(raw: serde_json::Value, from: u32) -> Result<serde_json::Value, String> {
+    // Version 0 never shipped. A future format N + 1 adds a step here:
+    // `if from == N { return upgrade(n_to_n_plus_1(raw)?, N + 1); }`
     let _ = &raw;
-    match from {
-        // Version 0 never shipped; any future version N gets an arm `N => upgrade(vN_to_vN+1(raw), N + 1)`.
-        v => Err(format!("format version {v} is not a version carbonc ever wrote")),
-    }
+    Err(format!(
+        "format version {from} is not a version carbonc ever wrote"
+    ))
 }
 
 fn validate(path: &Path, state: &State) -> Result<(), StateError> {
@@ -116,7 +151,10 @@ fn validate(path: &Path, state: &State) -> Result<(), StateError> {
                 path: path.to_path_buf(),
                 line: 1,
                 column: 1,
-                message: format!("resource `{}` has an attribute marked unknown, which only plans may hold", r.address),
+                message: format!(
+                    "resource `{}` has an attribute marked unknown, which only plans may hold",
+                    r.address
+                ),
             });
         }
     }
@@ -160,21 +198,41 @@ mod tests {
     fn broken_files_name_the_position() {
         let text = to_text(&sample());
         let truncated = &text[..text.len() / 2];
-        let e = parse(Path::new("dir/s.json"), truncated).unwrap_err().to_string();
+        let e = parse(Path::new("dir/s.json"), truncated)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("dir/s.json:"), "{e}");
-        assert!(e.contains("damaged") && e.contains("dir/s.json.backup"), "{e}");
+        assert!(
+            e.contains("damaged") && e.contains("dir/s.json.backup"),
+            "{e}"
+        );
         let wrong = text.replace("\"serial\": 3", "\"serial\": \"three\"");
         let e = parse(Path::new("s.json"), &wrong).unwrap_err();
-        let StateError::Parse { line, .. } = e else { panic!("{e}") };
+        let StateError::Parse { line, .. } = e else {
+            panic!("{e}")
+        };
         assert_eq!(line, 4);
     }
 
     #[test]
     fn versions() {
         let newer = to_text(&sample()).replace("\"format_version\": 1", "\"format_version\": 9");
-        assert!(matches!(parse(Path::new("s"), &newer), Err(StateError::TooNew { version: 9, .. })));
+        assert!(matches!(
+            parse(Path::new("s"), &newer),
+            Err(StateError::TooNew { version: 9, .. })
+        ));
         let ancient = to_text(&sample()).replace("\"format_version\": 1", "\"format_version\": 0");
-        assert!(parse(Path::new("s"), &ancient).unwrap_err().to_string().contains("carbonc ever wrote"));
-        assert!(parse(Path::new("s"), "{}").unwrap_err().to_string().contains("not a carbonc state file"));
+        assert!(
+            parse(Path::new("s"), &ancient)
+                .unwrap_err()
+                .to_string()
+                .contains("carbonc ever wrote")
+        );
+        assert!(
+            parse(Path::new("s"), "{}")
+                .unwrap_err()
+                .to_string()
+                .contains("not a carbonc state file")
+        );
     }
 }

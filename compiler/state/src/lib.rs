@@ -19,9 +19,9 @@ mod model;
 mod secret;
 mod time;
 
-pub use format::{StateError, CURRENT_FORMAT_VERSION};
+pub use format::{CURRENT_FORMAT_VERSION, StateError};
 pub use local::LocalBackend;
 pub use lock::{LockError, LockGuard, LockInfo};
-pub use model::{new_lineage, ResourceState, ResourceStatus, State, Val};
+pub use model::{ResourceState, ResourceStatus, State, Val, new_lineage};
 pub use secret::SecretKey;
 pub use time::rfc3339;

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::format::{self, backup_path, StateError};
+use crate::format::{self, StateError, backup_path};
 use crate::lock::{self, LockError, LockGuard};
 use crate::model::State;
 use crate::secret::SecretKey;
@@ -22,7 +22,11 @@ pub struct LocalBackend {
 }
 
 fn io<'p>(path: &'p Path, action: &'static str) -> impl FnOnce(std::io::Error) -> StateError + 'p {
-    move |error| StateError::Io { path: path.to_path_buf(), action, error }
+    move |error| StateError::Io {
+        path: path.to_path_buf(),
+        action,
+        error,
+    }
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -33,7 +37,10 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 
 /// Writes `bytes` to `path` through a temporary file, fsync and rename, then fsyncs the folder.
 fn replace_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StateError> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io(dir, "create the state folder"))?;
     let tmp = sibling(path, &format!(".tmp-{}", std::process::id()));
     {
@@ -41,13 +48,19 @@ fn replace_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StateE
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
-        let mut f = opts.open(&tmp).map_err(io(&tmp, "create a temporary file"))?;
+        let mut f = opts
+            .open(&tmp)
+            .map_err(io(&tmp, "create a temporary file"))?;
         f.write_all(bytes).map_err(io(&tmp, "write"))?;
         f.sync_all().map_err(io(&tmp, "flush to disk"))?;
     }
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        StateError::Io { path: path.to_path_buf(), action: "replace", error: e }
+        StateError::Io {
+            path: path.to_path_buf(),
+            action: "replace",
+            error: e,
+        }
     })?;
     if let Ok(d) = File::open(dir) {
         d.sync_all().map_err(io(dir, "flush the folder"))?;
@@ -80,12 +93,19 @@ impl LocalBackend {
                     path: self.path.clone(),
                     line: 1,
                     column: 1,
-                    message: format!("not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                    message: format!(
+                        "not UTF-8 (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
                 })?;
                 format::parse(&self.path, &text).map(Some)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StateError::Io { path: self.path.clone(), action: "read", error: e }),
+            Err(e) => Err(StateError::Io {
+                path: self.path.clone(),
+                action: "read",
+                error: e,
+            }),
         }
     }
 
@@ -120,7 +140,11 @@ impl LocalBackend {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(_) => {
                 let e = previous.expect_err("matched Err");
-                return Err(StateError::Io { path: self.path.clone(), action: "read", error: e });
+                return Err(StateError::Io {
+                    path: self.path.clone(),
+                    action: "read",
+                    error: e,
+                });
             }
         }
         replace_atomically(&self.path, format::to_text(state).as_bytes(), 0o600)
@@ -151,7 +175,11 @@ impl LocalBackend {
                 replace_atomically(&path, format!("{}\n", key.to_hex()).as_bytes(), 0o600)?;
                 Ok(key)
             }
-            Err(e) => Err(StateError::Io { path, action: "read", error: e }),
+            Err(e) => Err(StateError::Io {
+                path,
+                action: "read",
+                error: e,
+            }),
         }
     }
 }
@@ -180,7 +208,11 @@ mod tests {
         s2.serial = 2;
         b.write(&s2).unwrap();
         assert_eq!(b.read().unwrap().as_ref(), Some(&s2));
-        let backup = format::parse(&b.backup_path(), &fs::read_to_string(b.backup_path()).unwrap()).unwrap();
+        let backup = format::parse(
+            &b.backup_path(),
+            &fs::read_to_string(b.backup_path()).unwrap(),
+        )
+        .unwrap();
         assert_eq!(backup, s);
         // A stale write (same serial) and a foreign lineage are refused.
         assert!(matches!(b.write(&s2), Err(StateError::Conflict { .. })));
@@ -190,7 +222,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&b.path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&b.path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 
@@ -200,11 +235,17 @@ mod tests {
         fs::create_dir_all(b.path.parent().unwrap()).unwrap();
         fs::write(&b.path, "{\"format_version\": 1, \"lineage\": ").unwrap();
         let e = b.read().unwrap_err().to_string();
-        assert!(e.contains("s.state.json:1:") && e.contains("damaged"), "{e}");
+        assert!(
+            e.contains("s.state.json:1:") && e.contains("damaged"),
+            "{e}"
+        );
         let mut s = State::new(new_lineage());
         s.serial = 1;
         assert!(b.write(&s).is_err());
-        assert_eq!(fs::read_to_string(&b.path).unwrap(), "{\"format_version\": 1, \"lineage\": ");
+        assert_eq!(
+            fs::read_to_string(&b.path).unwrap(),
+            "{\"format_version\": 1, \"lineage\": "
+        );
     }
 
     #[test]

@@ -25,10 +25,23 @@ pub struct LockInfo {
 
 #[derive(Debug)]
 pub enum LockError {
-    Held { path: PathBuf, info: Option<LockInfo>, waited: Duration },
-    Io { path: PathBuf, error: std::io::Error },
-    WrongId { path: PathBuf, wanted: String, info: Option<LockInfo> },
-    NotLocked { path: PathBuf },
+    Held {
+        path: PathBuf,
+        info: Option<Box<LockInfo>>,
+        waited: Duration,
+    },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    WrongId {
+        path: PathBuf,
+        wanted: String,
+        info: Option<Box<LockInfo>>,
+    },
+    NotLocked {
+        path: PathBuf,
+    },
 }
 
 fn hostname() -> String {
@@ -41,14 +54,22 @@ fn hostname() -> String {
 }
 
 fn process_alive(pid: u32) -> Option<bool> {
-    if cfg!(target_os = "linux") { Some(Path::new(&format!("/proc/{pid}")).exists()) } else { None }
+    if cfg!(target_os = "linux") {
+        Some(Path::new(&format!("/proc/{pid}")).exists())
+    } else {
+        None
+    }
 }
 
 impl fmt::Display for LockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LockError::Held { path, info, waited } => {
-                writeln!(f, "the state is locked by another carbonc ({})", path.display())?;
+                writeln!(
+                    f,
+                    "the state is locked by another carbonc ({})",
+                    path.display()
+                )?;
                 match info {
                     Some(i) => {
                         let alive = if i.host == hostname() {
@@ -71,17 +92,25 @@ impl fmt::Display for LockError {
                             i.id
                         )
                     }
-                    None => write!(f, "  The lock file cannot be read; if no carbonc is running, remove {}.", path.display()),
+                    None => write!(
+                        f,
+                        "  The lock file cannot be read; if no carbonc is running, remove {}.",
+                        path.display()
+                    ),
                 }
             }
-            LockError::Io { path, error } => write!(f, "{}: cannot take the state lock: {error}", path.display()),
+            LockError::Io { path, error } => {
+                write!(f, "{}: cannot take the state lock: {error}", path.display())
+            }
             LockError::WrongId { path, wanted, info } => write!(
                 f,
                 "{}: the lock has ID {}, not {wanted}; nothing was unlocked",
                 path.display(),
                 info.as_ref().map_or("(unreadable)", |i| i.id.as_str())
             ),
-            LockError::NotLocked { path } => write!(f, "{}: the state is not locked", path.display()),
+            LockError::NotLocked { path } => {
+                write!(f, "{}: the state is not locked", path.display())
+            }
         }
     }
 }
@@ -117,16 +146,26 @@ fn read_info(path: &Path) -> Option<LockInfo> {
     None
 }
 
-pub(crate) fn acquire(path: &Path, operation: &str, timeout: Duration) -> Result<LockGuard, LockError> {
+pub(crate) fn acquire(
+    path: &Path,
+    operation: &str,
+    timeout: Duration,
+) -> Result<LockGuard, LockError> {
     let start = Instant::now();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|error| LockError::Io { path: path.to_path_buf(), error })?;
+        fs::create_dir_all(dir).map_err(|error| LockError::Io {
+            path: path.to_path_buf(),
+            error,
+        })?;
     }
     let host = hostname();
     let info = LockInfo {
         id: crate::model::new_lineage(),
         operation: operation.to_string(),
-        who: format!("{}@{host}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
+        who: format!(
+            "{}@{host}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        ),
         host,
         pid: std::process::id(),
         created: crate::time::rfc3339(SystemTime::now()),
@@ -136,32 +175,64 @@ pub(crate) fn acquire(path: &Path, operation: &str, timeout: Duration) -> Result
         match OpenOptions::new().write(true).create_new(true).open(path) {
             Ok(mut f) => {
                 let text = serde_json::to_string_pretty(&info).expect("lock info serialises");
-                f.write_all(text.as_bytes()).map_err(|error| LockError::Io { path: path.to_path_buf(), error })?;
-                f.sync_all().map_err(|error| LockError::Io { path: path.to_path_buf(), error })?;
-                return Ok(LockGuard { path: path.to_path_buf(), info });
+                f.write_all(text.as_bytes())
+                    .map_err(|error| LockError::Io {
+                        path: path.to_path_buf(),
+                        error,
+                    })?;
+                f.sync_all().map_err(|error| LockError::Io {
+                    path: path.to_path_buf(),
+                    error,
+                })?;
+                return Ok(LockGuard {
+                    path: path.to_path_buf(),
+                    info,
+                });
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 if start.elapsed() >= timeout {
-                    return Err(LockError::Held { path: path.to_path_buf(), info: read_info(path), waited: start.elapsed() });
+                    return Err(LockError::Held {
+                        path: path.to_path_buf(),
+                        info: read_info(path).map(Box::new),
+                        waited: start.elapsed(),
+                    });
                 }
-                std::thread::sleep(Duration::from_millis(100).min(timeout.saturating_sub(start.elapsed())).max(Duration::from_millis(1)));
+                std::thread::sleep(
+                    Duration::from_millis(100)
+                        .min(timeout.saturating_sub(start.elapsed()))
+                        .max(Duration::from_millis(1)),
+                );
             }
-            Err(error) => return Err(LockError::Io { path: path.to_path_buf(), error }),
+            Err(error) => {
+                return Err(LockError::Io {
+                    path: path.to_path_buf(),
+                    error,
+                });
+            }
         }
     }
 }
 
 pub(crate) fn force_unlock(path: &Path, id: &str) -> Result<LockInfo, LockError> {
     if !path.exists() {
-        return Err(LockError::NotLocked { path: path.to_path_buf() });
+        return Err(LockError::NotLocked {
+            path: path.to_path_buf(),
+        });
     }
     let info = read_info(path);
     match &info {
         Some(i) if i.id == id => {
-            fs::remove_file(path).map_err(|error| LockError::Io { path: path.to_path_buf(), error })?;
+            fs::remove_file(path).map_err(|error| LockError::Io {
+                path: path.to_path_buf(),
+                error,
+            })?;
             Ok(i.clone())
         }
-        _ => Err(LockError::WrongId { path: path.to_path_buf(), wanted: id.to_string(), info }),
+        _ => Err(LockError::WrongId {
+            path: path.to_path_buf(),
+            wanted: id.to_string(),
+            info: info.map(Box::new),
+        }),
     }
 }
 
@@ -196,7 +267,10 @@ mod tests {
         for r in &results {
             if let Err(e) = r {
                 let text = e.to_string();
-                assert!(text.contains(&winners[0].info.id) && text.contains(&winners[0].info.operation), "{text}");
+                assert!(
+                    text.contains(&winners[0].info.id) && text.contains(&winners[0].info.operation),
+                    "{text}"
+                );
             }
         }
     }
@@ -207,15 +281,23 @@ mod tests {
         let g = acquire(&path, "apply", Duration::ZERO).unwrap();
         let id = g.info.id.clone();
         let p2 = path.clone();
-        let waiter = std::thread::spawn(move || acquire(&p2, "plan", Duration::from_secs(10)).map(|g| g.info.operation.clone()));
+        let waiter = std::thread::spawn(move || {
+            acquire(&p2, "plan", Duration::from_secs(10)).map(|g| g.info.operation.clone())
+        });
         std::thread::sleep(Duration::from_millis(300));
         drop(g);
         assert_eq!(waiter.join().unwrap().unwrap(), "plan");
         assert!(!path.exists(), "the waiter's guard was dropped");
         let g = acquire(&path, "apply", Duration::ZERO).unwrap();
-        assert!(matches!(force_unlock(&path, "nope"), Err(LockError::WrongId { .. })));
+        assert!(matches!(
+            force_unlock(&path, "nope"),
+            Err(LockError::WrongId { .. })
+        ));
         assert_eq!(force_unlock(&path, &g.info.id).unwrap().id, g.info.id);
         assert_ne!(g.info.id, id);
-        assert!(matches!(force_unlock(&path, "x"), Err(LockError::NotLocked { .. })));
+        assert!(matches!(
+            force_unlock(&path, "x"),
+            Err(LockError::NotLocked { .. })
+        ));
     }
 }

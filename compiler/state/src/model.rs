@@ -35,7 +35,7 @@ impl Val {
     /// JSON, with `{"$ref": ...}`, `{"$sensitive": ...}` and `{"$unknown": true}` markers; map keys
     /// that start with `$` are escaped by doubling it.
     pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::{json, Value as J};
+        use serde_json::{Value as J, json};
         match self {
             Val::Null => J::Null,
             Val::Bool(b) => J::Bool(*b),
@@ -44,7 +44,16 @@ impl Val {
             Val::List(items) => J::Array(items.iter().map(Val::to_json).collect()),
             Val::Map(m) => J::Object(
                 m.iter()
-                    .map(|(k, v)| (if k.starts_with('$') { format!("${k}") } else { k.clone() }, v.to_json()))
+                    .map(|(k, v)| {
+                        (
+                            if k.starts_with('$') {
+                                format!("${k}")
+                            } else {
+                                k.clone()
+                            },
+                            v.to_json(),
+                        )
+                    })
                     .collect(),
             ),
             Val::Ref(addr) => json!({ "$ref": addr }),
@@ -58,9 +67,14 @@ impl Val {
         Ok(match j {
             J::Null => Val::Null,
             J::Bool(b) => Val::Bool(*b),
-            J::Number(n) => Val::Int(n.as_i64().ok_or_else(|| format!("{n} is not a 64-bit integer"))?),
+            J::Number(n) => Val::Int(
+                n.as_i64()
+                    .ok_or_else(|| format!("{n} is not a 64-bit integer"))?,
+            ),
             J::String(s) => Val::Str(s.clone()),
-            J::Array(items) => Val::List(items.iter().map(Val::from_json).collect::<Result<_, _>>()?),
+            J::Array(items) => {
+                Val::List(items.iter().map(Val::from_json).collect::<Result<_, _>>()?)
+            }
             J::Object(m) => {
                 if m.len() == 1 {
                     if let Some(J::String(a)) = m.get("$ref") {
@@ -170,7 +184,14 @@ pub fn new_lineage() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]
@@ -180,8 +201,14 @@ mod tests {
     #[test]
     fn values_round_trip_with_markers() {
         let v = Val::Map(BTreeMap::from([
-            ("a".into(), Val::List(vec![Val::Int(1), Val::Null, Val::Bool(true)])),
-            ("$ref".into(), Val::Str("user key that looks like a marker".into())),
+            (
+                "a".into(),
+                Val::List(vec![Val::Int(1), Val::Null, Val::Bool(true)]),
+            ),
+            (
+                "$ref".into(),
+                Val::Str("user key that looks like a marker".into()),
+            ),
             ("key".into(), Val::Ref("db_key[us-east-1]".into())),
             ("pw".into(), Val::Sensitive(Some("hmac-sha256:00".into()))),
             ("later".into(), Val::Unknown),

@@ -42,7 +42,10 @@ impl SecretKey {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(canonical.as_bytes());
         let out = mac.finalize().into_bytes();
-        format!("hmac-sha256:{}", out.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        format!(
+            "hmac-sha256:{}",
+            out.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
     }
 }
 
@@ -59,7 +62,10 @@ mod tests {
         assert_eq!(h, k.hash("\"hunter2\""));
         assert_ne!(h, k.hash("\"hunter3\""));
         assert_ne!(h, SecretKey::generate().hash("\"hunter2\""));
-        assert_eq!(SecretKey::from_hex(&k.to_hex()).unwrap().to_hex(), k.to_hex());
+        assert_eq!(
+            SecretKey::from_hex(&k.to_hex()).unwrap().to_hex(),
+            k.to_hex()
+        );
         assert!(SecretKey::from_hex("zz").is_none());
         assert_eq!(format!("{k:?}"), "SecretKey(..)");
     }

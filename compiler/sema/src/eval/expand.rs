@@ -344,7 +344,7 @@ impl<'a> Evaluator<'a> {
             fields.insert(
                 a.name.text.clone(),
                 FieldVal {
-                    value: v,
+                    value: secret_if(v, &f.ty),
                     span: a.value.span,
                     explicit: true,
                 },
@@ -363,13 +363,20 @@ impl<'a> Evaluator<'a> {
             if f.computed {
                 let addr = self.program.instances[idx].address.clone();
                 let region = self.program.instances[idx].region;
+                let known = self
+                    .db
+                    .inputs()
+                    .known(self.db)
+                    .get(&addr)
+                    .and_then(|m| m.get(&f.name))
+                    .cloned();
                 fields.insert(
                     f.name.clone(),
                     FieldVal {
-                        value: Value::Unknown {
+                        value: known.unwrap_or(Value::Unknown {
                             origin: Origin::AfterApply(vec![format!("{addr}.{}", f.name)]),
                             region,
-                        },
+                        }),
                         span,
                         explicit: false,
                     },
@@ -381,7 +388,7 @@ impl<'a> Evaluator<'a> {
                 fields.insert(
                     f.name.clone(),
                     FieldVal {
-                        value: v,
+                        value: secret_if(v, &f.ty),
                         span,
                         explicit: false,
                     },
@@ -424,5 +431,14 @@ impl<'a> Evaluator<'a> {
                 self.program.outputs.push((name.text.clone(), v));
             }
         }
+    }
+}
+
+/// A value assigned to a `Secret<...>` field is a secret, even when it was written as plain text.
+fn secret_if(v: Value, ty: &Ty) -> Value {
+    if ty.is_secret() && !v.is_secret() && v != Value::None && v != Value::error() {
+        Value::Secret(Box::new(v))
+    } else {
+        v
     }
 }

@@ -196,9 +196,19 @@ impl<'a> Evaluator<'a> {
                     .and_then(|s| s.field(field))
                     .cloned();
                 match schema_field {
-                    Some(f) if f.computed => Value::Unknown {
-                        origin: Origin::AfterApply(vec![format!("{addr}.{field}")]),
-                        region: self.program.instances[idx].region,
+                    Some(f) if f.computed => match self
+                        .db
+                        .inputs()
+                        .known(self.db)
+                        .get(addr)
+                        .and_then(|m| m.get(field))
+                    {
+                        // Known from state: the resource exists and keeps this value.
+                        Some(v) => v.clone(),
+                        None => Value::Unknown {
+                            origin: Origin::AfterApply(vec![format!("{addr}.{field}")]),
+                            region: self.program.instances[idx].region,
+                        },
                     },
                     Some(_) => {
                         self.eval_instance(idx);

@@ -1,0 +1,152 @@
+//! `carbonc plan FILE`: check the program, read the state, and show what apply would do.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use carbonc_cli::load::load_program;
+use carbonc_plan::{Plan, PlanRequest, make_plan};
+use carbonc_sema::RootDatabase;
+use carbonc_state::{LocalBackend, LockGuard};
+use clap::Args;
+
+use crate::{MessageFormat, report};
+
+/// Options shared by every command that plans (`plan`, `graph`).
+#[derive(Args, Clone)]
+pub struct PlanArgs {
+    /// The root `.carbon` file.
+    pub file: String,
+    /// The state file [default: `.carbon/<name>.state.json` beside FILE].
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Set a parameter of the root file: `--var name=value` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read parameters from a file of `name = value` lines (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<String>,
+    /// How long to wait for the state lock, e.g. `0s`, `30s`, `5m`.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+    /// Read the real resources before planning (arrives with `apply`; `--refresh=false` is accepted).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub message_format: MessageFormat,
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration such as `30s` or `5m`"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}`: the unit is one of ms, s, m, h")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `dir/name.carbon` -> `dir/.carbon/name.state.json`.
+pub fn default_state_path(root: &str) -> PathBuf {
+    let p = Path::new(root);
+    let stem = p
+        .file_stem()
+        .map_or("carbon".into(), |s| s.to_string_lossy().into_owned());
+    p.parent()
+        .unwrap_or(Path::new(""))
+        .join(".carbon")
+        .join(format!("{stem}.state.json"))
+}
+
+/// What a planning command has once the plan is made; the lock is held until it is dropped.
+pub struct Planned {
+    pub plan: Plan,
+    pub _lock: LockGuard,
+}
+
+/// Loads, locks, reads the state and plans. On failure, everything has been reported and the exit
+/// code is returned.
+pub fn plan_with(args: &PlanArgs, operation: &str) -> Result<Planned, ExitCode> {
+    let fail = |msg: String| {
+        report::error(msg);
+        ExitCode::from(1)
+    };
+    let vars = crate::vars::collect(&args.var_files, &args.vars).map_err(fail)?;
+    let mut db = RootDatabase::default();
+    let root = load_program(&mut db, &args.file)
+        .map_err(|why| fail(format!("cannot read `{}`: {why}", args.file)))?;
+    db.set_vars(vars);
+    let backend = LocalBackend::new(
+        args.state
+            .clone()
+            .unwrap_or_else(|| default_state_path(&args.file)),
+    );
+    let lock = backend
+        .lock(operation, args.lock_timeout)
+        .map_err(|e| fail(e.to_string()))?;
+    let state = backend.read().map_err(|e| fail(e.to_string()))?;
+    let key = backend.secret_key().map_err(|e| fail(e.to_string()))?;
+    match make_plan(
+        &mut db,
+        PlanRequest {
+            root,
+            state: state.as_ref(),
+            key: &key,
+        },
+    ) {
+        Ok(plan) => Ok(Planned { plan, _lock: lock }),
+        Err(diags) => {
+            report::diagnostics(&db, &diags, args.message_format);
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+pub fn run(
+    args: &PlanArgs,
+    json: bool,
+    out: Option<&Path>,
+    detailed_exitcode: bool,
+    no_color: bool,
+) -> ExitCode {
+    let planned = match plan_with(args, "plan") {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let plan = &planned.plan;
+    let mut stdout = std::io::stdout().lock();
+    let text = if json {
+        carbonc_plan::json::to_json(plan)
+    } else {
+        carbonc_plan::render::render(plan, !no_color && std::io::stdout().is_terminal())
+    };
+    let _ = stdout.write_all(text.as_bytes());
+    if let Some(path) = out {
+        if let Err(e) = std::fs::write(path, carbonc_plan::json::to_json(plan)) {
+            report::error(format!("{}: cannot save the plan: {e}", path.display()));
+            return ExitCode::from(1);
+        }
+        if !json {
+            let _ = writeln!(
+                stdout,
+                "\nSaved the plan to {}. Apply exactly this plan with `carbonc apply {}`.",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    if detailed_exitcode && plan.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

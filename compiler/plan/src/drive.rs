@@ -1,0 +1,241 @@
+//! Making a plan: check the program, then plan against the state, feeding the state's computed
+//! values back into evaluation until the set of resources being (re)created is stable.
+//!
+//! First every computed attribute in state is assumed to stay as it is. Resources that the plan
+//! then creates or replaces get new computed values, so theirs are withdrawn and the program is
+//! evaluated again; this can only withdraw more, so it ends (in practice after one or two rounds).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use carbonc_diagnostics::{Diagnostic, Label};
+use carbonc_sema::{
+    Db, RootDatabase, SourceFile, Value, catalog, check_program, evaluate_program, program_files,
+    resource_graph,
+};
+use carbonc_state::{SecretKey, State, Val};
+use sha2::{Digest, Sha256};
+
+use crate::diff::plan_changes;
+use crate::lower::{from_val, lower, to_val};
+use crate::model::{
+    Action, OutputChange, PLAN_FORMAT_VERSION, Plan, RegionRef, ResourceChange, StateRef, Summary,
+};
+
+pub struct PlanRequest<'a> {
+    pub root: SourceFile,
+    pub state: Option<&'a State>,
+    pub key: &'a SecretKey,
+}
+
+/// Why there is no plan: the program's diagnostics (errors, and the warnings that came with them).
+pub type PlanError = Vec<Diagnostic>;
+
+fn known_from_state(
+    db: &RootDatabase,
+    state: Option<&State>,
+    except: &BTreeSet<String>,
+) -> BTreeMap<String, BTreeMap<String, Value>> {
+    let cat = catalog(db);
+    let mut out = BTreeMap::new();
+    for r in state.map(|s| s.resources.as_slice()).unwrap_or_default() {
+        if except.contains(&r.address) {
+            continue;
+        }
+        let Some(schema) = cat.resources.get(&r.ty) else {
+            continue;
+        };
+        let attrs: BTreeMap<String, Value> = schema
+            .fields
+            .iter()
+            .filter(|f| f.computed)
+            .filter_map(|f| Some((f.name.clone(), from_val(r.attributes.get(&f.name)?)?)))
+            .collect();
+        if !attrs.is_empty() {
+            out.insert(r.address.clone(), attrs);
+        }
+    }
+    out
+}
+
+fn digest_sources(db: &dyn Db, root: SourceFile) -> String {
+    let mut h = Sha256::new();
+    for f in program_files(db, root) {
+        h.update(f.path(db).as_bytes());
+        h.update([0]);
+        h.update(f.text(db).as_bytes());
+        h.update([0]);
+    }
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    format!(
+        "sha256:{}",
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+fn program_diagnostics(db: &RootDatabase, root: SourceFile) -> Vec<Diagnostic> {
+    let mut diags = check_program(db, root).clone();
+    let program = evaluate_program(db, root);
+    let path = root.path(db).clone();
+    for (name, file, span) in &program.missing_params {
+        diags.push(
+            Diagnostic::error("E0114", format!("No value for parameter `{name}`"), Label::new(file, *span, "declared without a default"))
+                .with_help(format!("pass `--var {name}=...`, put `{name} = ...` in a `--var-file`, or set `CARBON_VAR_{name}`")),
+        );
+    }
+    let declared: Vec<String> = carbonc_sema::parse_file(db, root)
+        .items
+        .iter()
+        .filter_map(|it| match &it.kind {
+            carbonc_sema::syntax::ast::ItemKind::Param { name, .. } => Some(name.text.clone()),
+            _ => None,
+        })
+        .collect();
+    for v in &program.unknown_vars {
+        let help = declared
+            .iter()
+            .min_by_key(|d| {
+                d.len().abs_diff(v.len()) + d.chars().zip(v.chars()).filter(|(a, b)| a != b).count()
+            })
+            .map_or_else(
+                || "remove it: the root file declares no parameters".to_string(),
+                |d| format!("remove it, or did you mean `{d}`?"),
+            );
+        diags.push(
+            Diagnostic::error(
+                "E0116",
+                format!("A variable `{v}` was given, but `{path}` has no parameter `{v}`"),
+                Label::new(&path, Default::default(), "the root file"),
+            )
+            .with_help(help),
+        );
+    }
+    diags
+}
+
+/// Checks the program rooted at `req.root` and plans it against `req.state`.
+pub fn make_plan(db: &mut RootDatabase, req: PlanRequest<'_>) -> Result<Plan, PlanError> {
+    let mut withdrawn: BTreeSet<String> = BTreeSet::new();
+    loop {
+        db.set_known(known_from_state(db, req.state, &withdrawn));
+        let diags = program_diagnostics(db, req.root);
+        if diags.iter().any(Diagnostic::is_error) {
+            return Err(diags);
+        }
+        let program = evaluate_program(db, req.root);
+        let graph = resource_graph(db, req.root);
+        let desired = lower(program, graph, catalog(db), req.key);
+        let changes = plan_changes(&desired, req.state);
+        let recreated: BTreeSet<String> = changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+            .map(|c| c.address.clone())
+            .collect();
+        if !recreated.is_subset(&withdrawn) {
+            withdrawn.extend(recreated);
+            continue;
+        }
+        let mut refused = Vec::new();
+        for (c, d) in changes.iter().zip(&desired) {
+            if d.prevent_destroy && c.action == Action::Replace {
+                refused.push(
+                    Diagnostic::error("E0118", format!("`{}` must be replaced, but it is marked `prevent_destroy`", c.address), Label::new(&d.file, d.span, "declared here"))
+                        .with_note(format!("replaced because of: {}", c.replace_reasons.join(", ")))
+                        .with_help("undo the change that forces the replacement, or remove `prevent_destroy` from its `lifecycle`"),
+                );
+            }
+        }
+        if !refused.is_empty() {
+            return Err(refused);
+        }
+        let outputs = program
+            .outputs
+            .iter()
+            .map(|(n, v)| (n.clone(), to_val(v, req.key)))
+            .collect::<Vec<_>>();
+        return Ok(assemble(db, req, program, changes, outputs));
+    }
+}
+
+fn assemble(
+    db: &RootDatabase,
+    req: PlanRequest<'_>,
+    program: &carbonc_sema::Program,
+    changes: Vec<ResourceChange>,
+    outputs: Vec<(String, Val)>,
+) -> Plan {
+    let mut summary = Summary::default();
+    for c in &changes {
+        match c.action {
+            Action::Create => summary.add += 1,
+            Action::Update => summary.change += 1,
+            Action::Replace => {
+                summary.add += 1;
+                summary.destroy += 1;
+            }
+            Action::Delete => summary.destroy += 1,
+            Action::Read => summary.read += 1,
+            Action::NoOp => {}
+        }
+    }
+    let prior = req.state.map(|s| &s.outputs);
+    let mut output_changes: Vec<OutputChange> = outputs
+        .into_iter()
+        .map(|(name, after)| {
+            let before = prior.and_then(|p| p.get(&name)).cloned();
+            let action = match &before {
+                None => Action::Create,
+                Some(b) if *b == after && after.is_known() => Action::NoOp,
+                Some(_) => Action::Update,
+            };
+            OutputChange {
+                name,
+                action,
+                before,
+                after: Some(after),
+            }
+        })
+        .collect();
+    for (name, before) in prior.into_iter().flatten() {
+        if !output_changes.iter().any(|o| &o.name == name) {
+            output_changes.push(OutputChange {
+                name: name.clone(),
+                action: Action::Delete,
+                before: Some(before.clone()),
+                after: None,
+            });
+        }
+    }
+    let vars: BTreeMap<&String, &String> = db
+        .inputs()
+        .vars(db)
+        .iter()
+        .map(|(k, v)| (k, &v.source))
+        .collect();
+    Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        carbonc_version: env!("CARGO_PKG_VERSION").to_string(),
+        root: req.root.path(db).clone(),
+        state: StateRef {
+            lineage: req.state.map(|s| s.lineage.clone()),
+            serial: req.state.map_or(0, |s| s.serial),
+        },
+        sources_digest: digest_sources(db, req.root),
+        variables_digest: req
+            .key
+            .hash(&serde_json::to_string(&vars).expect("strings serialise")),
+        regions: program
+            .regions
+            .iter()
+            .map(|r| RegionRef {
+                name: r.name.clone(),
+                code: r.code.clone(),
+            })
+            .collect(),
+        resource_changes: changes,
+        output_changes,
+        summary,
+    }
+}
