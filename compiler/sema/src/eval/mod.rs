@@ -250,6 +250,15 @@ impl<'a> Evaluator<'a> {
             let items = &parse_file(self.db, f).items;
             self.expand(items, &env, &[], &[]);
         }
+        // Every given variable is checked against its parameter, used or not.
+        if let Some(frame) = self.file_frames.get(&self.root).cloned() {
+            let given: Vec<String> = self.db.inputs().vars(self.db).keys().cloned().collect();
+            for name in given {
+                if let Some(n @ Name::Param { .. }) = frame.names.get(&name).cloned() {
+                    let _ = self.name_value(&name, n, &frame);
+                }
+            }
+        }
         self.done = vec![false; self.stubs.len()];
         self.check_module_params();
         for i in 0..self.stubs.len() {
