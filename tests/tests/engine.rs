@@ -52,9 +52,10 @@ fn load_state(dir: &str) -> Option<State> {
     Some(format::parse(Path::new(&path), &text).expect("fixture state parses"))
 }
 
-/// Values given for secrets, which must appear in no output.
+/// Values given for secrets (and secret literals, marked `# secret:` in a fixture), which must
+/// appear in no output and never in plain text in state.
 fn secret_values(dir: &str) -> Vec<String> {
-    ["before.vars", "main.vars"]
+    let mut out: Vec<String> = ["before.vars", "main.vars"]
         .iter()
         .filter_map(|f| std::fs::read_to_string(repo_root().join(dir).join(f)).ok())
         .flat_map(|t| {
@@ -65,7 +66,14 @@ fn secret_values(dir: &str) -> Vec<String> {
                 })
                 .collect::<Vec<_>>()
         })
-        .collect()
+        .collect();
+    if let Ok(main) = std::fs::read_to_string(repo_root().join(dir).join("main.carbon")) {
+        out.extend(main.lines().filter_map(|l| {
+            l.split_once("# secret: ")
+                .map(|(_, v)| v.trim().to_string())
+        }));
+    }
+    out
 }
 
 #[test]
@@ -83,10 +91,16 @@ fn plan_fixtures_match_snapshots() {
                 .unwrap_or_else(|e| panic!("{main}:\n{e}"));
             let mut shown = render(&plan, false);
             let json = carbonc_plan::json::to_json(&plan);
+            let state_text = std::fs::read_to_string(repo_root().join(dir).join("state.json"))
+                .unwrap_or_default();
             for secret in secret_values(dir) {
                 assert!(
                     !shown.contains(&secret) && !json.contains(&secret),
                     "{dir}: a secret value appears in the plan"
+                );
+                assert!(
+                    !state_text.contains(&secret),
+                    "{dir}: a secret value appears in plain text in the state"
                 );
             }
             if dir.ends_with("stale-saved-plan") {
