@@ -17,7 +17,7 @@ pub enum GraphFormat {
 }
 
 pub fn run(args: &PlanArgs, format: GraphFormat, out: Option<&Path>) -> ExitCode {
-    let planned = match plan_with(args, "graph") {
+    let planned = match plan_with(args, "graph", false) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -25,7 +25,14 @@ pub fn read(path: &str) -> Result<String, String> {
 
 /// Loads `root` and every file it imports. Imports that cannot be read are recorded so that the
 /// checker reports them at the import.
+/// `./a/../b/c.carbon` -> `b/c.carbon`: one spelling per file, so that a file has one name in the
+/// database, in diagnostics and in plan digests.
+pub fn normalize(path: &str) -> String {
+    carbonc_sema::resolve_import_path("", path.trim_start_matches("./"))
+}
+
 pub fn load_program(db: &mut RootDatabase, root: &str) -> Result<SourceFile, String> {
+    let root = &normalize(root);
     let text = read(root)?;
     let file = db.set_file(root, text);
     let mut seen = BTreeSet::from([root.to_string()]);

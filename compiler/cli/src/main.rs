@@ -99,7 +99,20 @@ fn main() -> ExitCode {
         eprintln!("error: internal error: {info}");
         eprintln!("note: this is a bug in carbonc; please report it with the input that caused it");
     }));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                // With `--detailed-exitcode`, 2 means "changes": a usage error must not look like one.
+                _ if std::env::args().any(|a| a == "--detailed-exitcode") => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            };
+        }
+    };
     match cli.command {
         Command::Check {
             files,

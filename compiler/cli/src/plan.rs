@@ -52,7 +52,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(format!("`{s}`: the unit is one of ms, s, m, h")),
     };
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{s}` is not a duration carbonc can wait"))
 }
 
 /// `dir/name.carbon` -> `dir/.carbon/name.state.json`.
@@ -75,7 +76,9 @@ pub struct Planned {
 
 /// Loads, locks, reads the state and plans. On failure, everything has been reported and the exit
 /// code is returned.
-pub fn plan_with(args: &PlanArgs, operation: &str) -> Result<Planned, ExitCode> {
+/// `keep_key`: create the secret key file if there is none (a saved plan must be checkable later);
+/// otherwise a plan without a key file uses a throwaway key and writes nothing.
+pub fn plan_with(args: &PlanArgs, operation: &str, keep_key: bool) -> Result<Planned, ExitCode> {
     let fail = |msg: String| {
         report::error(msg);
         ExitCode::from(1)
@@ -94,7 +97,14 @@ pub fn plan_with(args: &PlanArgs, operation: &str) -> Result<Planned, ExitCode> 
         .lock(operation, args.lock_timeout)
         .map_err(|e| fail(e.to_string()))?;
     let state = backend.read().map_err(|e| fail(e.to_string()))?;
-    let key = backend.secret_key().map_err(|e| fail(e.to_string()))?;
+    let key = match backend
+        .existing_secret_key()
+        .map_err(|e| fail(e.to_string()))?
+    {
+        Some(k) => k,
+        None if keep_key => backend.secret_key().map_err(|e| fail(e.to_string()))?,
+        None => carbonc_state::SecretKey::generate(),
+    };
     match make_plan(
         &mut db,
         PlanRequest {
@@ -103,7 +113,11 @@ pub fn plan_with(args: &PlanArgs, operation: &str) -> Result<Planned, ExitCode> 
             key: &key,
         },
     ) {
-        Ok(plan) => Ok(Planned { plan, _lock: lock }),
+        Ok(mut plan) => {
+            let path = std::path::absolute(&backend.path).unwrap_or_else(|_| backend.path.clone());
+            plan.state.path = Some(path.to_string_lossy().into_owned());
+            Ok(Planned { plan, _lock: lock })
+        }
         Err(diags) => {
             report::diagnostics(&db, &diags, args.message_format);
             Err(ExitCode::from(1))
@@ -118,31 +132,34 @@ pub fn run(
     detailed_exitcode: bool,
     no_color: bool,
 ) -> ExitCode {
-    let planned = match plan_with(args, "plan") {
+    let planned = match plan_with(args, "plan", out.is_some()) {
         Ok(p) => p,
         Err(code) => return code,
     };
     let plan = &planned.plan;
-    let mut stdout = std::io::stdout().lock();
+    // Save first: a plan that cannot be saved is an error before anything is shown.
+    if let Some(path) = out
+        && let Err(e) = std::fs::write(path, carbonc_plan::json::to_json(plan))
+    {
+        report::error(format!("{}: cannot save the plan: {e}", path.display()));
+        return ExitCode::from(1);
+    }
     let text = if json {
         carbonc_plan::json::to_json(plan)
     } else {
         carbonc_plan::render::render(plan, !no_color && std::io::stdout().is_terminal())
     };
+    let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
-    if let Some(path) = out {
-        if let Err(e) = std::fs::write(path, carbonc_plan::json::to_json(plan)) {
-            report::error(format!("{}: cannot save the plan: {e}", path.display()));
-            return ExitCode::from(1);
-        }
-        if !json {
-            let _ = writeln!(
-                stdout,
-                "\nSaved the plan to {}. Apply exactly this plan with `carbonc apply {}`.",
-                path.display(),
-                path.display()
-            );
-        }
+    if let Some(path) = out
+        && !json
+    {
+        let _ = writeln!(
+            stdout,
+            "\nSaved the plan to {}; `carbonc show {}` shows it again.",
+            path.display(),
+            path.display()
+        );
     }
     if detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)

@@ -23,8 +23,11 @@ pub fn run(planfile: &Path, state: Option<PathBuf>, json: bool, no_color: bool) 
             return ExitCode::from(1);
         }
     };
-    let backend =
-        LocalBackend::new(state.unwrap_or_else(|| crate::plan::default_state_path(&plan.root)));
+    // The state the plan names (an absolute path), unless told otherwise.
+    let path = state
+        .or_else(|| plan.state.path.clone().map(PathBuf::from))
+        .unwrap_or_else(|| crate::plan::default_state_path(&plan.root));
+    let backend = LocalBackend::new(path);
     let current = match backend.read() {
         Ok(s) => s,
         Err(e) => {

@@ -69,10 +69,10 @@ fn change_for(
     };
     let mut reasons = Vec::new();
     if prior.ty != d.ty {
-        reasons.push("type".to_string());
+        reasons.push("resource type".to_string());
     }
     if prior.region != d.region {
-        reasons.push("region".to_string());
+        reasons.push("placement".to_string());
     }
     let keys: BTreeSet<&String> = d
         .attrs

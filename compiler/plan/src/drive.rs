@@ -106,7 +106,13 @@ fn program_diagnostics(db: &RootDatabase, root: SourceFile) -> Vec<Diagnostic> {
         diags.push(
             Diagnostic::error(
                 "E0116",
-                format!("A variable `{v}` was given, but `{path}` has no parameter `{v}`"),
+                format!(
+                    "A variable `{v}` was given ({}), but `{path}` has no parameter `{v}`",
+                    db.inputs()
+                        .vars(db)
+                        .get(v)
+                        .map_or("", |x| x.origin.as_str())
+                ),
                 Label::new(&path, Default::default(), "the root file"),
             )
             .with_help(help),
@@ -221,6 +227,7 @@ fn assemble(
         state: StateRef {
             lineage: req.state.map(|s| s.lineage.clone()),
             serial: req.state.map_or(0, |s| s.serial),
+            path: None,
         },
         sources_digest: digest_sources(db, req.root),
         variables_digest: req

@@ -80,6 +80,9 @@ pub struct StateRef {
     /// `null` when there was no state yet.
     pub lineage: Option<String>,
     pub serial: u64,
+    /// The state file the plan was made against (absolute), when it is a local file.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

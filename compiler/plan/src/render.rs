@@ -202,7 +202,13 @@ fn header(c: &ResourceChange, st: Style) -> String {
             let why = c
                 .replace_reasons
                 .iter()
-                .map(|r| format!("`{r}`"))
+                .map(|r| {
+                    if r.contains(' ') || r == "placement" {
+                        r.clone()
+                    } else {
+                        format!("`{r}`")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             match c.replace_order {

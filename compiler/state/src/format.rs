@@ -30,6 +30,8 @@ pub enum StateError {
         action: &'static str,
         error: std::io::Error,
     },
+    /// A companion file (the secret key) is not what it should be.
+    Invalid { path: PathBuf, message: String },
     /// The write would replace a state that is not the one it was based on.
     Conflict { path: PathBuf, message: String },
 }
@@ -61,7 +63,9 @@ impl fmt::Display for StateError {
                 action,
                 error,
             } => write!(f, "{}: cannot {action}: {error}", path.display()),
-            StateError::Conflict { path, message } => write!(f, "{}: {message}", path.display()),
+            StateError::Conflict { path, message } | StateError::Invalid { path, message } => {
+                write!(f, "{}: {message}", path.display())
+            }
         }
     }
 }
@@ -157,6 +161,14 @@ fn validate(path: &Path, state: &State) -> Result<(), StateError> {
                 ),
             });
         }
+    }
+    if let Some((name, _)) = state.outputs.iter().find(|(_, v)| !v.is_known()) {
+        return Err(StateError::Parse {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!("output `{name}` is marked unknown, which only plans may hold"),
+        });
     }
     Ok(())
 }

@@ -82,7 +82,7 @@ impl LocalBackend {
     }
 
     pub fn key_path(&self) -> PathBuf {
-        self.path.with_extension("key")
+        sibling(&self.path, ".key")
     }
 
     /// The current state, or `None` when there is none yet.
@@ -160,27 +160,40 @@ impl LocalBackend {
         lock::force_unlock(&self.lock_path(), id)
     }
 
-    /// The key of secret hashes, created (mode 0600) on first use.
-    pub fn secret_key(&self) -> Result<SecretKey, StateError> {
+    /// The key of secret hashes, if there is one.
+    pub fn existing_secret_key(&self) -> Result<Option<SecretKey>, StateError> {
         let path = self.key_path();
         match fs::read_to_string(&path) {
-            Ok(text) => SecretKey::from_hex(&text).ok_or_else(|| StateError::Parse {
-                path: path.clone(),
-                line: 1,
-                column: 1,
-                message: "the secret key file does not hold 64 hex digits".into(),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = SecretKey::generate();
-                replace_atomically(&path, format!("{}\n", key.to_hex()).as_bytes(), 0o600)?;
-                Ok(key)
-            }
+            Ok(text) => SecretKey::from_hex(&text)
+                .map(Some)
+                .ok_or_else(|| StateError::Invalid {
+                    path: path.clone(),
+                    message:
+                        "the secret key file does not hold 64 hex digits; restore it from a backup \
+                          (without it, every secret in the state shows as changed once)"
+                            .into(),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StateError::Io {
                 path,
                 action: "read",
                 error: e,
             }),
         }
+    }
+
+    /// The key of secret hashes, created (mode 0600) on first use.
+    pub fn secret_key(&self) -> Result<SecretKey, StateError> {
+        if let Some(k) = self.existing_secret_key()? {
+            return Ok(k);
+        }
+        let key = SecretKey::generate();
+        replace_atomically(
+            &self.key_path(),
+            format!("{}\n", key.to_hex()).as_bytes(),
+            0o600,
+        )?;
+        Ok(key)
     }
 }
 

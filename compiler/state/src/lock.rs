@@ -44,6 +44,11 @@ pub enum LockError {
     },
 }
 
+/// The state file a lock file guards (`x.state.json.lock` -> `x.state.json`).
+fn state_path(lock: &Path) -> PathBuf {
+    PathBuf::from(lock.to_string_lossy().trim_end_matches(".lock").to_string())
+}
+
 fn hostname() -> String {
     fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
@@ -87,9 +92,10 @@ impl fmt::Display for LockError {
                         writeln!(f, "  Since:     {}", i.created)?;
                         write!(
                             f,
-                            "  Waited {:.1}s (-lock-timeout). If the holder is gone for good, run `carbonc force-unlock {}`.",
+                            "  Waited {:.1}s (--lock-timeout). If the holder is gone for good, run `carbonc force-unlock {} --state {}`.",
                             waited.as_secs_f64(),
-                            i.id
+                            i.id,
+                            state_path(path).display()
                         )
                     }
                     None => write!(

@@ -81,7 +81,11 @@ impl Val {
                         return Ok(Val::Ref(a.clone()));
                     }
                     if let Some(h) = m.get("$sensitive") {
-                        return Ok(Val::Sensitive(h.as_str().map(str::to_string)));
+                        return match h {
+                            J::Null => Ok(Val::Sensitive(None)),
+                            J::String(h) => Ok(Val::Sensitive(Some(h.clone()))),
+                            _ => Err("`$sensitive` holds a keyed hash (a string) or null".into()),
+                        };
                     }
                     if m.get("$unknown") == Some(&J::Bool(true)) {
                         return Ok(Val::Unknown);
