@@ -131,8 +131,6 @@ pub fn plan_fixture(
     state: Option<&carbonc_state::State>,
 ) -> Result<carbonc_plan::Plan, String> {
     std::env::set_current_dir(repo_root()).expect("repository root exists");
-    let mut db = RootDatabase::default();
-    let file = load_program(&mut db, root).map_err(|e| format!("cannot load {root}: {e}"))?;
     let mut vars = std::collections::BTreeMap::new();
     if let Some(v) = vars_file {
         let text = std::fs::read_to_string(v).map_err(|e| format!("{v}: {e}"))?;
@@ -153,6 +151,18 @@ pub fn plan_fixture(
             );
         }
     }
+    plan_program(root, vars, state)
+}
+
+/// Plans `root` with the given variables against `state`, using the fixture key.
+pub fn plan_program(
+    root: &str,
+    vars: std::collections::BTreeMap<String, carbonc_sema::VarValue>,
+    state: Option<&carbonc_state::State>,
+) -> Result<carbonc_plan::Plan, String> {
+    std::env::set_current_dir(repo_root()).expect("repository root exists");
+    let mut db = RootDatabase::default();
+    let file = load_program(&mut db, root).map_err(|e| format!("cannot load {root}: {e}"))?;
     db.set_vars(vars);
     let key = fixture_key();
     carbonc_plan::make_plan(

@@ -374,13 +374,43 @@ fn graph_as_dot_and_svg() {
 #[test]
 fn plan_writes_nothing_and_usage_errors_never_look_like_changes() {
     let d = scratch("readonly");
-    let r = carbonc(&d, &["plan", "examples/single_region.carbon"], &[("CARBON_VAR_api_token", "t")]);
+    let r = carbonc(
+        &d,
+        &["plan", "examples/single_region.carbon"],
+        &[("CARBON_VAR_api_token", "t")],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(!d.join("examples/.carbon").join("single_region.state.json.key").exists(), "plan without --out created a key");
+    assert!(
+        !d.join("examples/.carbon")
+            .join("single_region.state.json.key")
+            .exists(),
+        "plan without --out created a key"
+    );
     assert!(!d.join("examples/.carbon/single_region.state.json").exists());
-    let r = carbonc(&d, &["plan", "--detailed-exitcode", "--bogus", "examples/single_region.carbon"], &[]);
-    assert_eq!(r.code, 1, "a usage error with --detailed-exitcode exits 1, not 2");
-    let r = carbonc(&d, &["plan", "--lock-timeout", "99999999999999999999999h", "examples/single_region.carbon"], &[]);
+    let r = carbonc(
+        &d,
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "--bogus",
+            "examples/single_region.carbon",
+        ],
+        &[],
+    );
+    assert_eq!(
+        r.code, 1,
+        "a usage error with --detailed-exitcode exits 1, not 2"
+    );
+    let r = carbonc(
+        &d,
+        &[
+            "plan",
+            "--lock-timeout",
+            "99999999999999999999999h",
+            "examples/single_region.carbon",
+        ],
+        &[],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(!r.stderr.contains("internal error"), "{}", r.stderr);
 }
@@ -388,16 +418,30 @@ fn plan_writes_nothing_and_usage_errors_never_look_like_changes() {
 #[test]
 fn the_lock_hint_is_a_command_that_works() {
     let d = scratch("hint");
-    let backend = carbonc_state::LocalBackend::new(d.join("examples/.carbon/single_region.state.json"));
-    std::mem::forget(backend.lock("apply", std::time::Duration::ZERO).expect("lock"));
+    let backend =
+        carbonc_state::LocalBackend::new(d.join("examples/.carbon/single_region.state.json"));
+    std::mem::forget(
+        backend
+            .lock("apply", std::time::Duration::ZERO)
+            .expect("lock"),
+    );
     let env = [("CARBON_VAR_api_token", "t")];
     let r = carbonc(&d, &["plan", "./examples/single_region.carbon"], &env);
     assert_eq!(r.code, 1);
-    let hint = r.stderr.lines().find_map(|l| l.split("run `").nth(1)).and_then(|l| l.split('`').next()).expect("a hint").to_string();
+    let hint = r
+        .stderr
+        .lines()
+        .find_map(|l| l.split("run `").nth(1))
+        .and_then(|l| l.split('`').next())
+        .expect("a hint")
+        .to_string();
     let args: Vec<&str> = hint.split(' ').skip(1).collect();
     let r = carbonc(&d, &args, &[]);
     assert_eq!(r.code, 0, "`{hint}`: {}", r.stderr);
-    assert_eq!(carbonc(&d, &["plan", "examples/single_region.carbon"], &env).code, 0);
+    assert_eq!(
+        carbonc(&d, &["plan", "examples/single_region.carbon"], &env).code,
+        0
+    );
 }
 
 #[test]
@@ -407,9 +451,22 @@ fn show_finds_the_plans_state_from_any_directory() {
     let mut state = carbonc_state::State::new(carbonc_state::new_lineage());
     state.serial = 3;
     write_state(&path, &state);
-    let r = carbonc(&d, &["plan", "--out", "saved.json", "examples/single_region.carbon"], &[("CARBON_VAR_api_token", "t")]);
+    let r = carbonc(
+        &d,
+        &[
+            "plan",
+            "--out",
+            "saved.json",
+            "examples/single_region.carbon",
+        ],
+        &[("CARBON_VAR_api_token", "t")],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(d.join("examples/.carbon/single_region.state.json.key").exists(), "a saved plan keeps its key");
+    assert!(
+        d.join("examples/.carbon/single_region.state.json.key")
+            .exists(),
+        "a saved plan keeps its key"
+    );
     let r = carbonc(&d.join("examples"), &["show", "../saved.json"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
