@@ -22,6 +22,27 @@ for r in regions {
 }
 "#;
 
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// A database that logs salsa's events, and the log.
+fn logging_db() -> (RootDatabase, Log) {
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let db = RootDatabase::new(Some(Box::new(move |e: salsa::Event| {
+        sink.lock().expect("log").push(format!("{:?}", e.kind))
+    })));
+    (db, log)
+}
+
+/// How many times `query` ran for `file` in `events`.
+fn runs(events: &[String], query: &str, file: carbonc_sema::SourceFile) -> usize {
+    let id = format!("{:?}", salsa::plumbing::AsId::as_id(&file));
+    events
+        .iter()
+        .filter(|e| e.contains(query) && e.contains(&id))
+        .count()
+}
+
 fn executed(log: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
     let mut v: Vec<String> = log
         .lock()
@@ -35,11 +56,7 @@ fn executed(log: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
 
 #[test]
 fn editing_a_resource_body_rechecks_only_its_file() {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let sink = log.clone();
-    let mut db = RootDatabase::new(Some(Box::new(move |e: salsa::Event| {
-        sink.lock().expect("log").push(format!("{:?}", e.kind))
-    })));
+    let (mut db, log) = logging_db();
     let main = db.set_file("main.carbon", MAIN.into());
     let net = db.set_file("net.carbon", NET.into());
     assert!(check_program(&db, main).is_empty());
@@ -53,14 +70,7 @@ fn editing_a_resource_body_rechecks_only_its_file() {
     );
     assert!(check_program(&db, main).is_empty());
     let second = executed(&log);
-    let about = |q: &str, f: carbonc_sema::SourceFile| {
-        second
-            .iter()
-            .filter(|e| {
-                e.contains(q) && e.contains(&format!("{:?}", salsa::plumbing::AsId::as_id(&f)))
-            })
-            .count()
-    };
+    let about = |q: &str, f: carbonc_sema::SourceFile| runs(&second, q, f);
     assert_eq!(
         about("parse_file", net),
         0,
@@ -80,11 +90,7 @@ fn editing_a_resource_body_rechecks_only_its_file() {
 
 #[test]
 fn editing_an_imported_body_does_not_recheck_the_importer() {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let sink = log.clone();
-    let mut db = RootDatabase::new(Some(Box::new(move |e: salsa::Event| {
-        sink.lock().expect("log").push(format!("{:?}", e.kind))
-    })));
+    let (mut db, log) = logging_db();
     let main = db.set_file("main.carbon", MAIN.into());
     let net = db.set_file("net.carbon", NET.into());
     assert!(check_program(&db, main).is_empty());
@@ -97,14 +103,7 @@ fn editing_an_imported_body_does_not_recheck_the_importer() {
     );
     assert!(check_program(&db, main).is_empty());
     let second = executed(&log);
-    let about = |q: &str, f: carbonc_sema::SourceFile| {
-        second
-            .iter()
-            .filter(|e| {
-                e.contains(q) && e.contains(&format!("{:?}", salsa::plumbing::AsId::as_id(&f)))
-            })
-            .count()
-    };
+    let about = |q: &str, f: carbonc_sema::SourceFile| runs(&second, q, f);
     assert_eq!(about("check_file", net), 1, "{second:#?}");
     assert_eq!(about("file_exports", net), 1, "{second:#?}");
     assert_eq!(

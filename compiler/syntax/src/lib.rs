@@ -33,9 +33,16 @@ pub struct SyntaxError {
     pub help: Option<String>,
 }
 
-pub fn parse(src: &str) -> Parse {
+/// Lexes `src`: the tokens the parser reads, the comments, and the lexer's errors.
+fn lex(
+    src: &str,
+) -> (
+    Vec<(Tok, chumsky::span::SimpleSpan)>,
+    Vec<Comment>,
+    Vec<SyntaxError>,
+) {
     let lexed = lexer::lex(src);
-    let mut errors: Vec<SyntaxError> = lexed
+    let errors = lexed
         .errors
         .iter()
         .map(|e| SyntaxError {
@@ -45,13 +52,18 @@ pub fn parse(src: &str) -> Parse {
             help: e.help.clone(),
         })
         .collect();
-    let tokens: Vec<(Tok, chumsky::span::SimpleSpan)> = lexed
+    let tokens = lexed
         .tokens
         .into_iter()
         // Unknown characters were reported by the lexer already; the parser skips them.
         .filter(|(t, _)| !matches!(t, Tok::Error(_)))
         .map(|(t, s)| (t, (s.start as usize..s.end as usize).into()))
         .collect();
+    (tokens, lexed.comments, errors)
+}
+
+pub fn parse(src: &str) -> Parse {
+    let (tokens, comments, mut errors) = lex(src);
     let (mut items, errs) = parser::parse_tokens(&tokens, src.len());
     for e in errs {
         errors.push(syntax_error(&e));
@@ -59,33 +71,17 @@ pub fn parse(src: &str) -> Parse {
     depth::limit_depth(&mut items, &mut errors);
     errors.sort_by_key(|e| e.span);
     errors.dedup_by_key(|e| e.span);
-    docs::attach_docs(&mut items, src, &lexed.comments);
+    docs::attach_docs(&mut items, src, &comments);
     Parse {
         items,
-        comments: lexed.comments,
+        comments,
         errors,
     }
 }
 
 /// Parses one expression, such as a `--var` value. Returns it unless there were errors.
 pub fn parse_expr(src: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
-    let lexed = lexer::lex(src);
-    let mut errors: Vec<SyntaxError> = lexed
-        .errors
-        .iter()
-        .map(|e| SyntaxError {
-            span: e.span,
-            message: capitalise(&e.message),
-            label: e.message.clone(),
-            help: e.help.clone(),
-        })
-        .collect();
-    let tokens: Vec<(Tok, chumsky::span::SimpleSpan)> = lexed
-        .tokens
-        .into_iter()
-        .filter(|(t, _)| !matches!(t, Tok::Error(_)))
-        .map(|(t, s)| (t, (s.start as usize..s.end as usize).into()))
-        .collect();
+    let (tokens, _, mut errors) = lex(src);
     let (expr, errs) = parser::parse_expr_tokens(&tokens, src.len());
     errors.extend(errs.iter().map(syntax_error));
     match expr {

@@ -149,13 +149,7 @@ impl<'a> Checker<'a> {
                 cond,
                 body,
             } => {
-                let t = self.infer(iter, None);
-                let elem = self.elem_ty(&t, iter.span);
-                self.locals.push(BTreeMap::new());
-                self.push_local(&var.text, elem);
-                if let Some(c) = cond {
-                    self.check_expr(c, &Ty::Bool, "a condition");
-                }
+                self.enter_comprehension(var, iter, cond.as_deref());
                 let exp = match &expected_core {
                     Some(Ty::List(t)) => Some((**t).clone()),
                     _ => None,
@@ -171,13 +165,7 @@ impl<'a> Checker<'a> {
                 key,
                 value,
             } => {
-                let t = self.infer(iter, None);
-                let elem = self.elem_ty(&t, iter.span);
-                self.locals.push(BTreeMap::new());
-                self.push_local(&var.text, elem);
-                if let Some(c) = cond {
-                    self.check_expr(c, &Ty::Bool, "a condition");
-                }
+                self.enter_comprehension(var, iter, cond.as_deref());
                 self.check_expr(key, &Ty::String, "a map key");
                 let exp = match &expected_core {
                     Some(Ty::Map(t)) => Some((**t).clone()),
@@ -228,6 +216,17 @@ impl<'a> Checker<'a> {
             ExprKind::Field { base, name } => self.infer_field(e, base, name),
             ExprKind::Index { base, args } => self.infer_index(base, args),
             ExprKind::Call { callee, args } => self.infer_call(e, callee, args),
+        }
+    }
+
+    /// Binds a comprehension's variable in a new scope (the caller pops it) and checks its condition.
+    fn enter_comprehension(&mut self, var: &ast::Name, iter: &Expr, cond: Option<&Expr>) {
+        let t = self.infer(iter, None);
+        let elem = self.elem_ty(&t, iter.span);
+        self.locals.push(BTreeMap::new());
+        self.push_local(&var.text, elem);
+        if let Some(c) = cond {
+            self.check_expr(c, &Ty::Bool, "a condition");
         }
     }
 

@@ -85,18 +85,8 @@ impl<'a> Evaluator<'a> {
                     let Some(coll) = self.eval_static(iter, env, "a loop's collection") else {
                         continue;
                     };
-                    let elems: Vec<Value> = match coll.reveal() {
-                        Value::List(l) => l.clone(),
-                        Value::Map(m) | Value::Record(m) => m
-                            .iter()
-                            .map(|(k, v)| {
-                                Value::Record(BTreeMap::from([
-                                    ("key".into(), Value::Str(k.clone())),
-                                    ("value".into(), v.clone()),
-                                ]))
-                            })
-                            .collect(),
-                        _ => continue,
+                    let Some(elems) = super::expr::elements(&coll) else {
+                        continue;
                     };
                     for el in elems {
                         let child = Rc::new(Env {

@@ -374,23 +374,12 @@ impl<'a> Evaluator<'a> {
                 cond,
                 body,
             } => {
-                let elems = self.iter_values(iter, env)?;
                 let et = match &core {
                     Some(Ty::List(t)) => Some((**t).clone()),
                     _ => None,
                 };
                 let mut out = Vec::new();
-                for el in elems {
-                    let child = Rc::new(Env {
-                        vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])),
-                        parent: Some(env.clone()),
-                        frame: env.frame.clone(),
-                    });
-                    if let Some(c) = cond
-                        && self.eval(c, &child, None)?.as_bool() != Some(true)
-                    {
-                        continue;
-                    }
+                for child in self.comprehension(var, iter, cond.as_deref(), env)? {
                     out.push(self.eval(body, &child, et.as_ref())?);
                 }
                 Value::List(out)
@@ -402,23 +391,12 @@ impl<'a> Evaluator<'a> {
                 key,
                 value,
             } => {
-                let elems = self.iter_values(iter, env)?;
                 let vt = match &core {
                     Some(Ty::Map(t)) => Some((**t).clone()),
                     _ => None,
                 };
                 let mut out = BTreeMap::new();
-                for el in elems {
-                    let child = Rc::new(Env {
-                        vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])),
-                        parent: Some(env.clone()),
-                        frame: env.frame.clone(),
-                    });
-                    if let Some(c) = cond
-                        && self.eval(c, &child, None)?.as_bool() != Some(true)
-                    {
-                        continue;
-                    }
+                for child in self.comprehension(var, iter, cond.as_deref(), env)? {
                     let k = self.eval(key, &child, None)?;
                     let Some(k) = k.as_str().map(str::to_string) else {
                         return Ok(Value::error());
@@ -476,19 +454,32 @@ impl<'a> Evaluator<'a> {
         iter: &'a Expr,
         env: &Rc<Env<'a>>,
     ) -> Result<Vec<Value>, (Span, String)> {
-        Ok(match self.eval(iter, env, None)?.reveal() {
-            Value::List(l) => l.clone(),
-            Value::Map(m) | Value::Record(m) => m
-                .iter()
-                .map(|(k, v)| {
-                    Value::Record(BTreeMap::from([
-                        ("key".into(), Value::Str(k.clone())),
-                        ("value".into(), v.clone()),
-                    ]))
-                })
-                .collect(),
-            _ => Vec::new(),
-        })
+        Ok(elements(&self.eval(iter, env, None)?).unwrap_or_default())
+    }
+
+    /// One environment per element of `iter` binding `var`, for those that pass `cond`.
+    fn comprehension(
+        &mut self,
+        var: &ast::Name,
+        iter: &'a Expr,
+        cond: Option<&'a Expr>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Vec<Rc<Env<'a>>>, (Span, String)> {
+        let mut out = Vec::new();
+        for el in self.iter_values(iter, env)? {
+            let child = Rc::new(Env {
+                vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])),
+                parent: Some(env.clone()),
+                frame: env.frame.clone(),
+            });
+            if let Some(c) = cond
+                && self.eval(c, &child, None)?.as_bool() != Some(true)
+            {
+                continue;
+            }
+            out.push(child);
+        }
+        Ok(out)
     }
 
     pub(super) fn index(&mut self, b: &Value, keys: &[Value], span: Span) -> EResult {
@@ -724,4 +715,22 @@ impl<'a> Evaluator<'a> {
         self.call_depth -= 1;
         r
     }
+}
+
+/// The elements a `for` visits: a list's items, or a map's (or record's) `{ key, value }` entries
+/// in key order.
+pub(super) fn elements(v: &Value) -> Option<Vec<Value>> {
+    Some(match v.reveal() {
+        Value::List(l) => l.clone(),
+        Value::Map(m) | Value::Record(m) => m
+            .iter()
+            .map(|(k, v)| {
+                Value::Record(BTreeMap::from([
+                    ("key".into(), Value::Str(k.clone())),
+                    ("value".into(), v.clone()),
+                ]))
+            })
+            .collect(),
+        _ => return None,
+    })
 }
