@@ -74,6 +74,8 @@ pub enum ItemKind {
         name: Name,
         ty: Option<TypeExpr>,
         value: Expr,
+        /// `endpoint output ...`: a user-facing entry point, for `carbonc simulate`.
+        endpoint: bool,
     },
     Module {
         name: Name,

@@ -123,6 +123,7 @@ where
         Tok::Kw("resource"),
         Tok::Kw("use"),
         Tok::Kw("output"),
+        Tok::Ident("endpoint".to_string()),
         Tok::Kw("module"),
         Tok::Kw("for"),
         Tok::Kw("if"),
@@ -552,12 +553,20 @@ where
                 placement,
                 args,
             });
-        let output = kw("output")
-            .ignore_then(ident())
+        let output = ctx_kw("endpoint")
+            .or_not()
+            .map(|e| e.is_some())
+            .then_ignore(kw("output"))
+            .then(ident())
             .then(op(":").ignore_then(type_expr()).or_not())
             .then_ignore(op("="))
             .then(expr())
-            .map(|((name, ty), value)| ItemKind::Output { name, ty, value });
+            .map(|(((endpoint, name), ty), value)| ItemKind::Output {
+                name,
+                ty,
+                value,
+                endpoint,
+            });
         let module = kw("module")
             .ignore_then(ident())
             .then(op("@").ignore_then(ident()).or_not())

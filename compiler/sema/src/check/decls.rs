@@ -112,7 +112,9 @@ impl<'a> Checker<'a> {
                 placement,
                 args,
             } => self.check_use(module, name, placement.as_ref(), args),
-            ItemKind::Output { ty, value, name } => {
+            ItemKind::Output {
+                ty, value, name, ..
+            } => {
                 if depth > 0 {
                     self.not_here(
                         it.span,

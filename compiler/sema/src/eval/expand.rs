@@ -237,6 +237,7 @@ impl<'a> Evaluator<'a> {
                 name: on,
                 value,
                 ty,
+                ..
             } = &it.kind
             {
                 outputs.insert(
@@ -402,7 +403,16 @@ impl<'a> Evaluator<'a> {
             frame,
         });
         for it in &parse_file(self.db, root).items {
-            if let ItemKind::Output { name, value, ty } = &it.kind {
+            if let ItemKind::Output {
+                name,
+                value,
+                ty,
+                endpoint,
+            } = &it.kind
+            {
+                if *endpoint {
+                    self.program.endpoints.push(name.text.clone());
+                }
                 let t = ty.as_ref().map(|te| self.lower_in(te, &path));
                 let v = match self.eval(value, &env, t.as_ref()) {
                     Ok(v) => v,

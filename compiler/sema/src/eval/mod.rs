@@ -72,6 +72,8 @@ pub struct Program {
     pub regions: Vec<RegionInfo>,
     pub instances: Vec<Instance>,
     pub outputs: Vec<(String, Value)>,
+    /// Outputs declared `endpoint output`: user-facing entry points.
+    pub endpoints: Vec<String>,
     pub diags: Vec<Diagnostic>,
     /// Parameters of the root file with neither a default nor a given value, as `(name, file, span)`.
     pub missing_params: Vec<(String, String, Span)>,

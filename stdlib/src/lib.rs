@@ -1,5 +1,5 @@
 //! `carbonc-stdlib`: the carbon standard library, embedded in the binary so that `carbonc` and the
-//! language server work from any directory. The sources live in the repository's `stdlib/` folder.
+//! language server work from any directory. The sources are the `.carbon` files of this folder (`stdlib/`).
 //!
 //! Architecture invariant: data only; no code depends on anything here but the file list.
 
