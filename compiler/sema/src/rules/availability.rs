@@ -1,9 +1,59 @@
-//! Staggered maintenance windows (E0901): at least two regions available at every minute of the week.
+//! One primary region (E0306), and staggered maintenance (E0901): at least two regions fully
+//! available at every minute of the week. A region is in maintenance while its own window is open,
+//! or while the preferred maintenance window of any Aurora cluster or instance or ElastiCache
+//! replication group placed in it is.
 
 use carbonc_diagnostics::{Diagnostic, Label};
+use carbonc_syntax::Span;
 
 use crate::eval::Program;
-use crate::regions::{WEEK, parse_window, show_minute};
+use crate::regions::{WEEK, Window, parse_window, show_minute};
+use crate::value::Value;
+
+/// Resource types whose `preferred_maintenance_window` takes their region down for maintenance.
+const WINDOWED: [&str; 3] = ["aws.rds.Cluster", "aws.rds.ClusterInstance", "aws.elasticache.ReplicationGroup"];
+
+/// A maintenance window and where it was declared.
+struct Declared {
+    region: usize,
+    window: Window,
+    text: String,
+    file: String,
+    span: Span,
+    /// "the region" or "`db_primary[us-east-1].cluster`".
+    what: String,
+}
+
+fn open_at(w: &Window, m: u32) -> bool {
+    (m >= w.start && m < w.end) || (m + WEEK >= w.start && m + WEEK < w.end)
+}
+
+fn declared(p: &Program) -> Vec<Declared> {
+    let mut out = Vec::new();
+    for (i, r) in p.regions.iter().enumerate() {
+        if let Some((text, span)) = &r.maintenance
+            && let Ok(window) = parse_window(text)
+        {
+            out.push(Declared { region: i, window, text: text.clone(), file: r.file.clone(), span: *span, what: format!("region {}", r.name) });
+        }
+    }
+    for inst in p.instances.iter().filter(|i| WINDOWED.contains(&i.ty.as_str())) {
+        let (Some(region), Some(Value::Str(text))) = (inst.region, inst.get("preferred_maintenance_window").map(Value::reveal)) else {
+            continue;
+        };
+        if let Ok(window) = parse_window(text) {
+            out.push(Declared {
+                region,
+                window,
+                text: text.clone(),
+                file: inst.file.clone(),
+                span: inst.field_span("preferred_maintenance_window"),
+                what: format!("`{}`", inst.address),
+            });
+        }
+    }
+    out
+}
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     let primaries: Vec<&crate::eval::RegionInfo> = p.regions.iter().filter(|r| r.primary).collect();
@@ -22,55 +72,40 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     if p.regions.len() < 2 {
         return;
     }
-    let windows: Vec<(usize, crate::regions::Window)> = p
-        .regions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            r.maintenance
-                .as_ref()
-                .and_then(|(w, _)| parse_window(w).ok())
-                .map(|w| (i, w))
-        })
-        .collect();
-    let in_window = |w: &crate::regions::Window, m: u32| {
-        (m >= w.start && m < w.end) || (m + WEEK >= w.start && m + WEEK < w.end)
-    };
+    let windows = declared(p);
     for m in 0..WEEK {
-        let down: Vec<usize> = windows
-            .iter()
-            .filter(|(_, w)| in_window(w, m))
-            .map(|(i, _)| *i)
-            .collect();
+        let open: Vec<&Declared> = windows.iter().filter(|w| open_at(&w.window, m)).collect();
+        let mut down: Vec<usize> = open.iter().map(|w| w.region).collect();
+        down.sort_unstable();
+        down.dedup();
         if p.regions.len() - down.len() >= 2 {
             continue;
         }
-        let last = &p.regions[*down.last().expect("some region is down")];
-        let names: Vec<String> = down
-            .iter()
-            .map(|i| format!("{} ({})", p.regions[*i].name, p.regions[*i].code))
-            .collect();
-        let span = last.maintenance.as_ref().map_or(last.span, |(_, s)| *s);
-        let mut d = Diagnostic::error(
-            "E0901",
-            "Maintenance windows leave fewer than two regions available",
-            Label::new(
-                &last.file,
-                span,
-                format!("{} is in maintenance at {}", last.name, show_minute(m)),
-            ),
-        );
-        for i in &down[..down.len() - 1] {
-            let r = &p.regions[*i];
-            d = d.with_label(Label::new(
-                &r.file,
-                r.maintenance.as_ref().map_or(r.span, |(_, s)| *s),
-                format!("and so is {}", r.name),
-            ));
+        // One window per region in maintenance, the last one as the primary label.
+        let mut shown: Vec<&Declared> = Vec::new();
+        for r in &down {
+            if let Some(w) = open.iter().find(|w| w.region == *r) {
+                shown.push(w);
+            }
         }
+        let last = shown.pop().expect("some region is down");
+        let label = |w: &Declared| format!("{} ({}) is in maintenance at {}: {}", w.what, p.regions[w.region].code, show_minute(m), w.text);
+        let mut d = Diagnostic::error("E0901", "Maintenance windows leave fewer than two regions available", Label::new(&last.file, last.span, label(last)));
+        for w in &shown {
+            d = d.with_label(Label::new(&w.file, w.span, label(w)));
+        }
+        let names: Vec<String> = down.iter().map(|i| p.regions[*i].code.clone()).collect();
+        let two = if p.regions.len() == 2 { "; with two regions, any maintenance window leaves one" } else { "" };
         out.push(
-            d.with_note(format!("at {}, {} are in maintenance and only {} of {} regions are available", show_minute(m), names.join(" and "), p.regions.len() - down.len(), p.regions.len()))
-                .with_help("stagger the `maintenance` windows so that at most all but two regions are in maintenance at once"),
+            d.with_note(format!(
+                "at {}, {} {} in maintenance and only {} of {} regions are available{two}",
+                show_minute(m),
+                names.join(" and "),
+                if names.len() == 1 { "is" } else { "are" },
+                p.regions.len() - down.len(),
+                p.regions.len()
+            ))
+            .with_help("stagger the windows so that at every moment at least two regions are out of maintenance"),
         );
         return;
     }
