@@ -1,6 +1,9 @@
 //! Loading files from disk into the database, following imports.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use carbonc_diagnostics::Severity;
 
 use carbonc_sema::{RootDatabase, SourceFile, imported_paths};
 
@@ -49,4 +52,51 @@ pub fn load_program(db: &mut RootDatabase, root: &str) -> Result<SourceFile, Str
         }
     }
     Ok(file)
+}
+
+/// The project configuration beside the root file (`carbon.toml`), if any: severity overrides.
+///
+/// ```toml
+/// [severity]
+/// P0107 = "off"      # error | warning | off
+/// E0604 = "warning"
+/// ```
+pub fn config(root: &str) -> Result<BTreeMap<String, Option<Severity>>, String> {
+    let dir = Path::new(root).parent().unwrap_or(Path::new(""));
+    let path = dir.join("carbon.toml");
+    let shown = path.display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(format!("{shown}: cannot read: {e}")),
+    };
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        format!("{shown}:{line}: {}", e.message())
+    })?;
+    let mut out = BTreeMap::new();
+    for (key, value) in &table {
+        if key != "severity" {
+            return Err(format!("{shown}: unknown section `[{key}]` (carbon.toml has `[severity]`)"));
+        }
+        let Some(levels) = value.as_table() else {
+            return Err(format!("{shown}: `severity` is a table of `CODE = \"error\" | \"warning\" | \"off\"`"));
+        };
+        for (code, level) in levels {
+            if carbonc_diagnostics::code_info(code).is_none() {
+                return Err(format!("{shown}: `{code}` is not a diagnostic code (see docs/diagnostics.md)"));
+            }
+            if !carbonc_sema::configurable(code) {
+                return Err(format!("{shown}: `{code}` cannot be reconfigured: only policies (P...) and domain rules (E0301 and up) can"));
+            }
+            let level = match level.as_str() {
+                Some("error") => Some(Severity::Error),
+                Some("warning") => Some(Severity::Warning),
+                Some("off") => None,
+                _ => return Err(format!("{shown}: `{code}` must be \"error\", \"warning\" or \"off\"")),
+            };
+            out.insert(code.clone(), level);
+        }
+    }
+    Ok(out)
 }

@@ -69,6 +69,13 @@ codes! {
     "E1001" => "A secret flows into a non-secret place (a plain field, tag, name, output or string).", "Keep it in `Secret<...>` fields, or convert it visibly with `reveal(...)` if exposing it is intended.";
     "E1101" => "A file cannot be read (missing, a directory, not UTF-8).", "Check the path; imports are relative to the importing file.";
     "E1102" => "Files import each other in a cycle.", "Move the shared declarations into a third file that both import.";
+    "P0101" => "Policy: an allowlist (security group, EKS API, WAF IP set) contains 0.0.0.0/0 or ::/0.", "List the networks that need access.";
+    "P0102" => "Policy: storage is not encrypted at rest (Aurora, ElastiCache, EKS node volumes).", "Turn encryption at rest on; it is fixed at creation.";
+    "P0103" => "Policy: an EKS API endpoint is public without an allowlist.", "Set `public_access_cidrs`, or make the endpoint private.";
+    "P0105" => "Policy: a CloudFront origin group fails over between origins of one region.", "Make the failover origin another region's endpoint.";
+    "P0106" => "Policy: a WAF web ACL is attached to nothing.", "Attach it to a distribution, or remove it.";
+    "P0107" => "Policy: a Secrets Manager secret has no rotation.", "Add an `aws.secretsmanager.Rotation` for it.";
+    "P0108" => "Policy: one region's failure takes an entry point down (fewer than two regions serve it).", "Serve it from two regions: an origin group across regions, or latency records with health checks.";
 }
 
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {

@@ -40,8 +40,11 @@ pub struct VarValue {
 pub struct ProgramInputs {
     #[returns(ref)]
     pub vars: BTreeMap<String, VarValue>,
-    #[returns(ref)]
+        #[returns(ref)]
     pub known: BTreeMap<String, BTreeMap<String, crate::Value>>,
+    /// Severity overrides from `carbon.toml`: code -> level (`None` turns the check off).
+    #[returns(ref)]
+    pub severities: BTreeMap<String, Option<carbonc_diagnostics::Severity>>,
 }
 
 #[salsa::db]
@@ -82,7 +85,7 @@ impl RootDatabase {
             files.insert(path, f);
         }
         db.workspace = Some(Workspace::new(&db, files, BTreeMap::new()));
-        db.inputs = Some(ProgramInputs::new(&db, BTreeMap::new(), BTreeMap::new()));
+        db.inputs = Some(ProgramInputs::new(&db, BTreeMap::new(), BTreeMap::new(), BTreeMap::new()));
         db
     }
 
@@ -92,6 +95,15 @@ impl RootDatabase {
         let inputs = self.inputs();
         if inputs.vars(self) != &vars {
             inputs.set_vars(self).to(vars);
+        }
+    }
+
+        /// Sets the severity overrides of `carbon.toml`.
+    pub fn set_severities(&mut self, severities: BTreeMap<String, Option<carbonc_diagnostics::Severity>>) {
+        use salsa::Setter;
+        let inputs = self.inputs();
+        if inputs.severities(self) != &severities {
+            inputs.set_severities(self).to(severities);
         }
     }
 

@@ -11,6 +11,7 @@ mod availability;
 mod edge;
 mod eks;
 mod elasticache;
+mod policy;
 mod route53;
 
 pub(crate) fn check(p: &Program, cat: &Catalog) -> Vec<Diagnostic> {
@@ -21,6 +22,7 @@ pub(crate) fn check(p: &Program, cat: &Catalog) -> Vec<Diagnostic> {
     edge::check(p, cat, &mut out);
     eks::check(p, &mut out);
     availability::check(p, &mut out);
+    policy::check(p, &mut out);
     out
 }
 
