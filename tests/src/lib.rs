@@ -28,8 +28,9 @@ pub fn carbon_files(dir: &str) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(repo_root().join(dir))
         .map(|rd| {
             rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".carbon"))
+                .filter(|n| n.ends_with(".carbon") && n.len() > ".carbon".len())
                 .map(|n| format!("{dir}/{n}"))
                 .collect()
         })

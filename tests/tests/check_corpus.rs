@@ -32,7 +32,8 @@ fn err_cases_match_snapshots() {
     settings.bind(|| {
         for f in &files {
             let (diags, rendered) = check_path(f);
-            assert!(diags.iter().any(|d| d.is_error()), "{f} reports no error");
+            // Policies that warn by default have err cases too: at least a diagnostic is expected.
+            assert!(!diags.is_empty(), "{f} reports nothing");
             let source =
                 std::fs::read_to_string(carbonc_tests::repo_root().join(f)).expect("readable");
             let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();

@@ -14,7 +14,7 @@ pub fn run(files: &[String], format: MessageFormat) -> ExitCode {
     let mut all: Vec<Diagnostic> = Vec::new();
     for path in files {
         match load_program(&mut db, path) {
-                        Ok(root) => match carbonc_cli::load::config(path) {
+            Ok(root) => match carbonc_cli::load::config(path) {
                 Ok(levels) => {
                     db.set_severities(levels);
                     all.extend(check_program(&db, root).iter().cloned());

@@ -71,29 +71,43 @@ pub fn config(root: &str) -> Result<BTreeMap<String, Option<Severity>>, String> 
         Err(e) => return Err(format!("{shown}: cannot read: {e}")),
     };
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let line = e.span().map_or(1, |s| {
+            text[..s.start.min(text.len())].matches('\n').count() + 1
+        });
         format!("{shown}:{line}: {}", e.message())
     })?;
     let mut out = BTreeMap::new();
     for (key, value) in &table {
         if key != "severity" {
-            return Err(format!("{shown}: unknown section `[{key}]` (carbon.toml has `[severity]`)"));
+            return Err(format!(
+                "{shown}: unknown section `[{key}]` (carbon.toml has `[severity]`)"
+            ));
         }
         let Some(levels) = value.as_table() else {
-            return Err(format!("{shown}: `severity` is a table of `CODE = \"error\" | \"warning\" | \"off\"`"));
+            return Err(format!(
+                "{shown}: `severity` is a table of `CODE = \"error\" | \"warning\" | \"off\"`"
+            ));
         };
         for (code, level) in levels {
             if carbonc_diagnostics::code_info(code).is_none() {
-                return Err(format!("{shown}: `{code}` is not a diagnostic code (see docs/diagnostics.md)"));
+                return Err(format!(
+                    "{shown}: `{code}` is not a diagnostic code (see docs/diagnostics.md)"
+                ));
             }
             if !carbonc_sema::configurable(code) {
-                return Err(format!("{shown}: `{code}` cannot be reconfigured: only policies (P...) and domain rules (E0301 and up) can"));
+                return Err(format!(
+                    "{shown}: `{code}` cannot be reconfigured: only policies (P...) and domain rules (E0301 and up) can"
+                ));
             }
             let level = match level.as_str() {
                 Some("error") => Some(Severity::Error),
                 Some("warning") => Some(Severity::Warning),
                 Some("off") => None,
-                _ => return Err(format!("{shown}: `{code}` must be \"error\", \"warning\" or \"off\"")),
+                _ => {
+                    return Err(format!(
+                        "{shown}: `{code}` must be \"error\", \"warning\" or \"off\""
+                    ));
+                }
             };
             out.insert(code.clone(), level);
         }

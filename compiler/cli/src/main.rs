@@ -7,6 +7,7 @@ mod graph;
 mod plan;
 mod report;
 mod show;
+mod simulate;
 mod vars;
 
 use std::path::PathBuf;
@@ -84,6 +85,12 @@ enum Command {
         #[arg(long, short = 'o', value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// What happens to users when regions fail: every single-region failure as a matrix, or one
+    /// scenario in detail with `--fail`.
+    Simulate {
+        #[command(flatten)]
+        args: simulate::SimulateArgs,
+    },
     /// Remove the state lock with this ID, left behind by a carbonc that is gone.
     ForceUnlock {
         id: String,
@@ -132,6 +139,7 @@ fn main() -> ExitCode {
             no_color,
         } => show::run(&planfile, state, json, no_color),
         Command::Graph { args, format, out } => graph::run(&args, format, out.as_deref()),
+        Command::Simulate { args } => simulate::run(&args),
         Command::ForceUnlock { id, file, state } => force_unlock::run(&id, file.as_deref(), state),
     }
 }

@@ -87,7 +87,7 @@ pub fn plan_with(args: &PlanArgs, operation: &str, keep_key: bool) -> Result<Pla
     let mut db = RootDatabase::default();
     let root = load_program(&mut db, &args.file)
         .map_err(|why| fail(format!("cannot read `{}`: {why}", args.file)))?;
-        db.set_vars(vars);
+    db.set_vars(vars);
     db.set_severities(carbonc_cli::load::config(&args.file).map_err(fail)?);
     let backend = LocalBackend::new(
         args.state

@@ -176,3 +176,31 @@ fn unknown_region_code_is_a_diagnostic() {
         "{err}"
     );
 }
+
+#[test]
+fn carbon_toml_sets_policy_severities() {
+    let d = scratch("severity");
+    std::fs::copy(
+        repo().join("tests/check/err/policy_secret_without_rotation.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+    assert_eq!(code, 0, "a warning does not fail the check: {err}");
+    assert!(err.contains("[P0107] Warning"), "{err}");
+    std::fs::write(d.join("carbon.toml"), "[severity]\nP0107 = \"error\"\n").unwrap();
+    let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("[P0107] Error"), "{err}");
+    std::fs::write(d.join("carbon.toml"), "[severity]\nP0107 = \"off\"\n").unwrap();
+    let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    std::fs::write(d.join("carbon.toml"), "[severity]\nE0201 = \"off\"\n").unwrap();
+    let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("`E0201` cannot be reconfigured"), "{err}");
+    std::fs::write(d.join("carbon.toml"), "[severity]\nP0107 = loud\n").unwrap();
+    let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("carbon.toml:2:"), "{err}");
+}

@@ -40,7 +40,7 @@ pub struct VarValue {
 pub struct ProgramInputs {
     #[returns(ref)]
     pub vars: BTreeMap<String, VarValue>,
-        #[returns(ref)]
+    #[returns(ref)]
     pub known: BTreeMap<String, BTreeMap<String, crate::Value>>,
     /// Severity overrides from `carbon.toml`: code -> level (`None` turns the check off).
     #[returns(ref)]
@@ -85,7 +85,12 @@ impl RootDatabase {
             files.insert(path, f);
         }
         db.workspace = Some(Workspace::new(&db, files, BTreeMap::new()));
-        db.inputs = Some(ProgramInputs::new(&db, BTreeMap::new(), BTreeMap::new(), BTreeMap::new()));
+        db.inputs = Some(ProgramInputs::new(
+            &db,
+            BTreeMap::new(),
+            BTreeMap::new(),
+            BTreeMap::new(),
+        ));
         db
     }
 
@@ -98,8 +103,11 @@ impl RootDatabase {
         }
     }
 
-        /// Sets the severity overrides of `carbon.toml`.
-    pub fn set_severities(&mut self, severities: BTreeMap<String, Option<carbonc_diagnostics::Severity>>) {
+    /// Sets the severity overrides of `carbon.toml`.
+    pub fn set_severities(
+        &mut self,
+        severities: BTreeMap<String, Option<carbonc_diagnostics::Severity>>,
+    ) {
         use salsa::Setter;
         let inputs = self.inputs();
         if inputs.severities(self) != &severities {

@@ -83,7 +83,7 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
         per_instance.extend(graph::cycle_diagnostics(program, resource_graph(db, root)));
         out.extend(merge_repeats(per_instance));
     }
-        // Severity overrides (`carbon.toml`): policies and domain rules may be raised, lowered or
+    // Severity overrides (`carbon.toml`): policies and domain rules may be raised, lowered or
     // turned off; syntax, name and type errors may not.
     let levels = db.inputs().severities(db);
     if !levels.is_empty() {
@@ -136,7 +136,12 @@ fn merge_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 /// Whether a diagnostic code may be given another severity in `carbon.toml`: the policies (`P...`)
 /// and the domain rules (`E0301`-`E0999`); not syntax, name, type or file errors.
 pub fn configurable(code: &str) -> bool {
-    code.starts_with('P') || (code.starts_with("E0") && code.as_bytes().get(2).is_some_and(|b| (b'3'..=b'9').contains(b)))
+    code.starts_with('P')
+        || (code.starts_with("E0")
+            && code
+                .as_bytes()
+                .get(2)
+                .is_some_and(|b| (b'3'..=b'9').contains(b)))
 }
 
 /// The paths `root` imports, directly or not, that the loader should bring into the workspace.

@@ -23,7 +23,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn region(code: &str) -> Failure {
-        Failure { regions: BTreeSet::from([code.to_string()]), services: BTreeSet::new() }
+        Failure {
+            regions: BTreeSet::from([code.to_string()]),
+            services: BTreeSet::new(),
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -83,6 +86,14 @@ impl Report {
     }
 }
 
+/// "which fails over ..." / "which is down: ...".
+fn which(how: &str) -> String {
+    match how.strip_prefix("DOWN: ") {
+        Some(rest) => format!("is down: {rest}"),
+        None => how.to_string(),
+    }
+}
+
 fn service(ty: &str) -> &str {
     ty.split('.').nth(1).unwrap_or("")
 }
@@ -94,13 +105,18 @@ struct World<'p> {
 
 impl<'p> World<'p> {
     fn code(&self, idx: Option<usize>) -> Option<&'p str> {
-        idx.and_then(|i| self.p.regions.get(i)).map(|r| r.code.as_str())
+        idx.and_then(|i| self.p.regions.get(i))
+            .map(|r| r.code.as_str())
     }
 
     fn lost(&self, inst: &Instance) -> bool {
         match self.code(inst.region) {
             Some(code) => {
-                self.failure.regions.contains(code) || self.failure.services.contains(&(service(&inst.ty).to_string(), code.to_string()))
+                self.failure.regions.contains(code)
+                    || self
+                        .failure
+                        .services
+                        .contains(&(service(&inst.ty).to_string(), code.to_string()))
             }
             None => false,
         }
@@ -111,11 +127,18 @@ impl<'p> World<'p> {
         if self.failure.regions.contains(code) {
             return false;
         }
-        let clusters: Vec<&Instance> = self.p.instances.iter().filter(|i| i.ty == "aws.eks.Cluster").collect();
+        let clusters: Vec<&Instance> = self
+            .p
+            .instances
+            .iter()
+            .filter(|i| i.ty == "aws.eks.Cluster")
+            .collect();
         if clusters.is_empty() {
             return true;
         }
-        clusters.iter().any(|c| self.code(c.region) == Some(code) && !self.lost(c))
+        clusters
+            .iter()
+            .any(|c| self.code(c.region) == Some(code) && !self.lost(c))
     }
 
     fn region_name(&self, code: &str) -> String {
@@ -128,18 +151,29 @@ impl<'p> World<'p> {
     fn region_of_value(&self, v: &Value) -> Option<String> {
         match v.reveal() {
             Value::Region { code, .. } => Some(code.clone()),
-            v => v.provenance(&|a| self.p.instance(a).and_then(|i| i.region)).and_then(|r| self.code(Some(r)).map(str::to_string)),
+            v => v
+                .provenance(&|a| self.p.instance(a).and_then(|i| i.region))
+                .and_then(|r| self.code(Some(r)).map(str::to_string)),
         }
     }
 
     /// The distribution a value comes from (an alias or output of `edge.domain_name`).
     fn distribution_of(&self, v: &Value) -> Option<&'p Instance> {
-        let Value::Unknown { origin: Origin::AfterApply(attrs), .. } = v.reveal() else {
+        let Value::Unknown {
+            origin: Origin::AfterApply(attrs),
+            ..
+        } = v.reveal()
+        else {
             return None;
         };
-        attrs.iter().filter_map(|a| a.rsplit_once('.')).find_map(|(addr, _)| {
-            self.p.instance(addr).filter(|i| i.ty == "aws.cloudfront.Distribution")
-        })
+        attrs
+            .iter()
+            .filter_map(|a| a.rsplit_once('.'))
+            .find_map(|(addr, _)| {
+                self.p
+                    .instance(addr)
+                    .filter(|i| i.ty == "aws.cloudfront.Distribution")
+            })
     }
 
     fn distribution(&self, d: &Instance) -> (bool, Vec<String>, String) {
@@ -147,24 +181,47 @@ impl<'p> World<'p> {
             Some(Value::List(l)) => l
                 .iter()
                 .filter_map(|o| match o {
-                    Value::Record(m) => Some((m.get("id")?.as_str()?.to_string(), m.get("region").and_then(|r| self.region_of_value(r)))),
+                    Value::Record(m) => Some((
+                        m.get("id")?.as_str()?.to_string(),
+                        m.get("region").and_then(|r| self.region_of_value(r)),
+                    )),
                     _ => None,
                 })
                 .collect(),
             _ => Vec::new(),
         };
-        let region_of = |id: &str| origins.iter().find(|(o, _)| o == id).and_then(|(_, r)| r.clone());
-        let target = d.get("default_cache_behavior").and_then(|b| match b.reveal() {
-            Value::Record(m) => m.get("target_origin_id").and_then(Value::as_str).map(str::to_string),
-            _ => None,
-        });
-        let Some(target) = target else { return (false, Vec::new(), "has no default cache behaviour".into()) };
+        let region_of = |id: &str| {
+            origins
+                .iter()
+                .find(|(o, _)| o == id)
+                .and_then(|(_, r)| r.clone())
+        };
+        let target = d
+            .get("default_cache_behavior")
+            .and_then(|b| match b.reveal() {
+                Value::Record(m) => m
+                    .get("target_origin_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                _ => None,
+            });
+        let Some(target) = target else {
+            return (false, Vec::new(), "has no default cache behaviour".into());
+        };
         let group: Option<Vec<String>> = match d.get("origin_groups").map(Value::reveal) {
             Some(Value::List(gs)) => gs.iter().find_map(|g| match g {
-                Value::Record(m) if m.get("id").and_then(Value::as_str) == Some(target.as_str()) => match m.get("members") {
-                    Some(Value::List(ms)) => Some(ms.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()),
-                    _ => None,
-                },
+                Value::Record(m)
+                    if m.get("id").and_then(Value::as_str) == Some(target.as_str()) =>
+                {
+                    match m.get("members") {
+                        Some(Value::List(ms)) => Some(
+                            ms.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect(),
+                        ),
+                        _ => None,
+                    }
+                }
                 _ => None,
             }),
             _ => None,
@@ -174,33 +231,87 @@ impl<'p> World<'p> {
             Some(r) => format!("origin {id} in {}", self.region_name(&r)),
             None => format!("origin {id} (region unknown: give the origin a `region`)"),
         };
-        let healthy: Vec<&String> = members.iter().filter(|m| region_of(m).is_none_or(|r| self.serves(&r))).collect();
-        let serving: Vec<String> = healthy.iter().filter_map(|m| region_of(m)).collect();
+        let healthy: Vec<&String> = members
+            .iter()
+            .filter(|m| region_of(m).is_none_or(|r| self.serves(&r)))
+            .collect();
+        let mut serving: Vec<String> = healthy.iter().filter_map(|m| region_of(m)).collect();
+        serving.dedup();
         match (healthy.first(), group.is_some()) {
-            (None, _) => (false, serving, format!("DOWN: {} {} lost", members.iter().map(|m| describe(m)).collect::<Vec<_>>().join(" and "), if members.len() > 1 { "are" } else { "is" })),
-            (Some(first), true) if **first != members[0] => {
-                (true, serving, format!("fails over from {} to {} (origin group {target})", describe(&members[0]), describe(first)))
-            }
+            (None, _) => (
+                false,
+                serving,
+                format!(
+                    "DOWN: {} {} lost",
+                    members
+                        .iter()
+                        .map(|m| describe(m))
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    if members.len() > 1 { "are" } else { "is" }
+                ),
+            ),
+            (Some(first), true) if **first != members[0] => (
+                true,
+                serving,
+                format!(
+                    "fails over from {} to {} (origin group {target})",
+                    describe(&members[0]),
+                    describe(first)
+                ),
+            ),
             (Some(first), true) => {
-                let standby = members.iter().skip(1).find(|m| healthy.contains(m)).map_or("no healthy standby".to_string(), |m| format!("standby {}", describe(m)));
-                (true, serving, format!("served by {} (origin group {target}; {standby})", describe(first)))
+                let standby = members
+                    .iter()
+                    .skip(1)
+                    .find(|m| healthy.contains(m))
+                    .map_or("no healthy standby".to_string(), |m| {
+                        format!("standby {}", describe(m))
+                    });
+                (
+                    true,
+                    serving,
+                    format!(
+                        "served by {} (origin group {target}; {standby})",
+                        describe(first)
+                    ),
+                )
             }
-            (Some(first), false) => (true, serving, format!("served by {} (no origin group: no failover)", describe(first))),
+            (Some(first), false) => (
+                true,
+                serving,
+                format!(
+                    "served by {} (no origin group: no failover)",
+                    describe(first)
+                ),
+            ),
         }
     }
 
     fn record_set(&self, members: &[&'p Instance]) -> (bool, Vec<String>, String) {
         // An alias to CloudFront follows the distribution.
-        if let Some(d) = members.iter().find_map(|r| r.get("alias").and_then(|a| match a.reveal() {
-            Value::Record(m) => m.get("dns_name").and_then(|v| self.distribution_of(v)),
-            _ => None,
-        })) {
+        if let Some(d) = members.iter().find_map(|r| {
+            r.get("alias").and_then(|a| match a.reveal() {
+                Value::Record(m) => m.get("dns_name").and_then(|v| self.distribution_of(v)),
+                _ => None,
+            })
+        }) {
             let (ok, serving, how) = self.distribution(d);
-            return (ok, serving, format!("alias to `{}`, which {how}", d.address));
+            return (
+                ok,
+                serving,
+                format!("alias to `{}`, which {}", d.address, which(&how)),
+            );
         }
         let latency: Vec<(&Instance, Option<String>)> = members
             .iter()
-            .map(|r| (*r, r.get("latency_region").and_then(|v| self.region_of_value(v))))
+            .map(|r| {
+                (
+                    *r,
+                    r.get("latency_region")
+                        .and_then(|v| self.region_of_value(v)),
+                )
+            })
             .collect();
         if latency.iter().any(|(_, r)| r.is_some()) {
             let mut serving = Vec::new();
@@ -218,7 +329,11 @@ impl<'p> World<'p> {
                 }
             }
             let ok = !serving.is_empty() && blackholed.is_empty();
-            let mut how = if serving.is_empty() { "DOWN: no region is left to serve it".to_string() } else { format!("latency routing to {}", serving.join(", ")) };
+            let mut how = if serving.is_empty() {
+                "DOWN: no region is left to serve it".to_string()
+            } else {
+                format!("latency routing to {}", serving.join(", "))
+            };
             if !removed.is_empty() {
                 how.push_str(&format!("; health checks take {} out", removed.join(", ")));
             }
@@ -236,11 +351,22 @@ impl<'p> World<'p> {
             .filter_map(|r| r.get("records").and_then(|v| self.region_of_value(v)))
             .collect();
         if regions.is_empty() {
-            return (true, Vec::new(), "points outside this program (not analysed)".into());
+            return (
+                true,
+                Vec::new(),
+                "points outside this program (not analysed)".into(),
+            );
         }
         let serving: Vec<String> = regions.iter().filter(|r| self.serves(r)).cloned().collect();
         let ok = !serving.is_empty();
-        let how = if ok { format!("served by {}", serving.join(", ")) } else { format!("DOWN: {} is lost", regions.iter().cloned().collect::<Vec<_>>().join(", ")) };
+        let how = if ok {
+            format!("served by {}", serving.join(", "))
+        } else {
+            format!(
+                "DOWN: {} is lost",
+                regions.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        };
         (ok, serving, how)
     }
 }
@@ -249,18 +375,37 @@ impl<'p> World<'p> {
 /// type), and `endpoint output`s.
 pub fn entry_points(p: &Program) -> Vec<EntryPoint> {
     let mut out = Vec::new();
-    for d in p.instances.iter().filter(|i| i.ty == "aws.cloudfront.Distribution") {
-        out.push(EntryPoint { name: d.address.clone(), kind: EntryKind::Distribution, file: d.file.clone(), span: d.span });
+    for d in p
+        .instances
+        .iter()
+        .filter(|i| i.ty == "aws.cloudfront.Distribution")
+    {
+        out.push(EntryPoint {
+            name: d.address.clone(),
+            kind: EntryKind::Distribution,
+            file: d.file.clone(),
+            span: d.span,
+        });
     }
     let mut seen = BTreeSet::new();
     for r in p.instances.iter().filter(|i| i.ty == "aws.route53.Record") {
         let key = record_key(r);
         if seen.insert(key.clone()) {
-            out.push(EntryPoint { name: key, kind: EntryKind::RecordSet, file: r.file.clone(), span: r.span });
+            out.push(EntryPoint {
+                name: key,
+                kind: EntryKind::RecordSet,
+                file: r.file.clone(),
+                span: r.span,
+            });
         }
     }
-        for (name, file, span) in &p.endpoints {
-        out.push(EntryPoint { name: format!("output {name}"), kind: EntryKind::Output, file: file.clone(), span: *span });
+    for (name, file, span) in &p.endpoints {
+        out.push(EntryPoint {
+            name: format!("output {name}"),
+            kind: EntryKind::Output,
+            file: file.clone(),
+            span: *span,
+        });
     }
     out
 }
@@ -281,30 +426,70 @@ pub fn simulate(p: &Program, failure: &Failure) -> Report {
                 None => (false, Vec::new(), "missing".into()),
             },
             EntryKind::RecordSet => {
-                let members: Vec<&Instance> = p.instances.iter().filter(|i| i.ty == "aws.route53.Record" && record_key(i) == entry.name).collect();
+                let members: Vec<&Instance> = p
+                    .instances
+                    .iter()
+                    .filter(|i| i.ty == "aws.route53.Record" && record_key(i) == entry.name)
+                    .collect();
                 w.record_set(&members)
             }
             EntryKind::Output => {
                 let name = entry.name.trim_start_matches("output ");
-                let v = p.outputs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or(Value::None);
+                let v = p
+                    .outputs
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(Value::None);
                 match w.distribution_of(&v) {
                     Some(d) => {
                         let (ok, serving, how) = w.distribution(d);
-                        (ok, serving, format!("comes from `{}`, which {how}", d.address))
+                        (
+                            ok,
+                            serving,
+                            format!("comes from `{}`, which {}", d.address, which(&how)),
+                        )
                     }
                     None => match w.region_of_value(&v) {
-                        Some(r) if w.serves(&r) => (true, vec![r.clone()], format!("served by {}", w.region_name(&r))),
-                        Some(r) => (false, Vec::new(), format!("DOWN: it comes from {}, which is lost", w.region_name(&r))),
-                        None => (true, Vec::new(), "not tied to a region (not analysed)".into()),
+                        Some(r) if w.serves(&r) => (
+                            true,
+                            vec![r.clone()],
+                            format!("served by {}", w.region_name(&r)),
+                        ),
+                        Some(r) => (
+                            false,
+                            Vec::new(),
+                            format!("DOWN: it comes from {}, which is lost", w.region_name(&r)),
+                        ),
+                        None => (
+                            true,
+                            Vec::new(),
+                            "not tied to a region (not analysed)".into(),
+                        ),
                     },
                 }
             }
         };
-        entries.push(EntryOutcome { entry, served, serving, how });
+        entries.push(EntryOutcome {
+            entry,
+            served,
+            serving,
+            how,
+        });
     }
     let data = data_tiers(&w);
-    let lost = p.instances.iter().filter(|i| w.lost(i)).map(|i| i.address.clone()).collect();
-    Report { failure: failure.clone(), entries, data, lost }
+    let lost = p
+        .instances
+        .iter()
+        .filter(|i| w.lost(i))
+        .map(|i| i.address.clone())
+        .collect();
+    Report {
+        failure: failure.clone(),
+        entries,
+        data,
+        lost,
+    }
 }
 
 fn target<'p>(p: &'p Program, inst: &Instance, field: &str) -> Option<&'p Instance> {
@@ -325,13 +510,28 @@ fn data_tiers(w: &World<'_>) -> Vec<DataOutcome> {
         }
     }
     for (g, ms) in &members {
-        let primary = ms.iter().find(|c| c.get("global_role").and_then(Value::variant) == Some("primary"));
+        let primary = ms
+            .iter()
+            .find(|c| c.get("global_role").and_then(Value::variant) == Some("primary"));
         let lost: Vec<&&Instance> = ms.iter().filter(|c| w.lost(c)).collect();
         if lost.is_empty() {
             continue;
         }
-        let alive: Vec<String> = ms.iter().filter(|c| !w.lost(c)).filter_map(|c| w.code(c.region).map(str::to_string)).collect();
+        let alive: Vec<String> = ms
+            .iter()
+            .filter(|c| !w.lost(c))
+            .filter_map(|c| w.code(c.region).map(str::to_string))
+            .collect();
         let (action_needed, effect) = match primary {
+            Some(pr) if w.lost(pr) && alive.is_empty() => (
+                true,
+                format!(
+                    "the writer `{}` in {} is lost and there is no secondary: reads and writes stop until the region is \
+                     back, and there is nothing to fail over to (add a secondary cluster in another region)",
+                    pr.address,
+                    w.code(pr.region).unwrap_or("?")
+                ),
+            ),
             Some(pr) if w.lost(pr) => (
                 true,
                 format!(
@@ -340,33 +540,58 @@ fn data_tiers(w: &World<'_>) -> Vec<DataOutcome> {
                      lag, typically under a second; RTO is minutes), or a switchover once the region is back (RPO 0)",
                     pr.address,
                     w.code(pr.region).unwrap_or("?"),
-                    if alive.is_empty() { "no region".to_string() } else { alive.join(", ") }
+                    alive.join(", ")
                 ),
             ),
             _ => (
                 false,
                 format!(
                     "secondary {} lost ({}); the writer is unaffected and reads move to the other regions",
-                    lost.iter().map(|c| format!("`{}`", c.address)).collect::<Vec<_>>().join(", "),
-                    lost.iter().filter_map(|c| w.code(c.region)).collect::<Vec<_>>().join(", ")
+                    lost.iter()
+                        .map(|c| format!("`{}`", c.address))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    lost.iter()
+                        .filter_map(|c| w.code(c.region))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
         };
-        out.push(DataOutcome { name: g.clone(), kind: "Aurora global database", action_needed, effect });
+        out.push(DataOutcome {
+            name: g.clone(),
+            kind: "Aurora global database",
+            action_needed,
+            effect,
+        });
     }
     // ElastiCache Global Datastore, and regional caches.
     let mut in_global = BTreeSet::new();
-    for g in p.instances.iter().filter(|i| i.ty == "aws.elasticache.GlobalReplicationGroup") {
-        let Some(primary) = target(p, g, "primary") else { continue };
+    for g in p
+        .instances
+        .iter()
+        .filter(|i| i.ty == "aws.elasticache.GlobalReplicationGroup")
+    {
+        let Some(primary) = target(p, g, "primary") else {
+            continue;
+        };
         in_global.insert(primary.address.clone());
         let secondaries: Vec<&Instance> = p
             .instances
             .iter()
-            .filter(|i| i.ty == "aws.elasticache.ReplicationGroup" && target(p, i, "global_replication_group").is_some_and(|t| t.address == g.address))
+            .filter(|i| {
+                i.ty == "aws.elasticache.ReplicationGroup"
+                    && target(p, i, "global_replication_group")
+                        .is_some_and(|t| t.address == g.address)
+            })
             .collect();
         in_global.extend(secondaries.iter().map(|s| s.address.clone()));
         if w.lost(primary) {
-            let alive: Vec<&str> = secondaries.iter().filter(|s| !w.lost(s)).filter_map(|s| w.code(s.region)).collect();
+            let alive: Vec<&str> = secondaries
+                .iter()
+                .filter(|s| !w.lost(s))
+                .filter_map(|s| w.code(s.region))
+                .collect();
             out.push(DataOutcome {
                 name: g.address.clone(),
                 kind: "ElastiCache Global Datastore",
@@ -385,16 +610,25 @@ fn data_tiers(w: &World<'_>) -> Vec<DataOutcome> {
                 name: g.address.clone(),
                 kind: "ElastiCache Global Datastore",
                 action_needed: false,
-                effect: format!("secondary `{}` in {} is lost; the primary is unaffected", s.address, w.code(s.region).unwrap_or("?")),
+                effect: format!(
+                    "secondary `{}` in {} is lost; the primary is unaffected",
+                    s.address,
+                    w.code(s.region).unwrap_or("?")
+                ),
             });
         }
     }
-    for c in p.instances.iter().filter(|i| i.ty == "aws.elasticache.ReplicationGroup" && !in_global.contains(&i.address) && w.lost(i)) {
+    for c in p.instances.iter().filter(|i| {
+        i.ty == "aws.elasticache.ReplicationGroup" && !in_global.contains(&i.address) && w.lost(i)
+    }) {
         out.push(DataOutcome {
             name: c.address.clone(),
             kind: "regional cache",
             action_needed: false,
-            effect: format!("unreachable while {} is down (it is not replicated to another region)", w.code(c.region).unwrap_or("?")),
+            effect: format!(
+                "unreachable while {} is down (it is not replicated to another region)",
+                w.code(c.region).unwrap_or("?")
+            ),
         });
     }
     out
@@ -402,5 +636,8 @@ fn data_tiers(w: &World<'_>) -> Vec<DataOutcome> {
 
 /// Every single-region failure, in region order.
 pub fn single_region_failures(p: &Program) -> Vec<Report> {
-    p.regions.iter().map(|r| simulate(p, &Failure::region(&r.code))).collect()
+    p.regions
+        .iter()
+        .map(|r| simulate(p, &Failure::region(&r.code)))
+        .collect()
 }

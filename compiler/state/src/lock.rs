@@ -135,6 +135,10 @@ impl Drop for LockGuard {
         // Only remove our own lock (it may have been force-unlocked and taken by someone else).
         if read_info(&self.path).is_some_and(|i| i.id == self.info.id) {
             let _ = fs::remove_file(&self.path);
+            // Leave no empty `.carbon/` folder behind a command that wrote nothing else.
+            if let Some(dir) = self.path.parent() {
+                let _ = fs::remove_dir(dir);
+            }
         }
     }
 }

@@ -410,8 +410,10 @@ impl<'a> Evaluator<'a> {
                 endpoint,
             } = &it.kind
             {
-                                if *endpoint {
-                    self.program.endpoints.push((name.text.clone(), path.clone(), name.span));
+                if *endpoint {
+                    self.program
+                        .endpoints
+                        .push((name.text.clone(), path.clone(), name.span));
                 }
                 let t = ty.as_ref().map(|te| self.lower_in(te, &path));
                 let v = match self.eval(value, &env, t.as_ref()) {

@@ -73,7 +73,7 @@ pub struct Program {
     pub instances: Vec<Instance>,
     pub outputs: Vec<(String, Value)>,
     /// Outputs declared `endpoint output`: user-facing entry points.
-        pub endpoints: Vec<(String, String, Span)>,
+    pub endpoints: Vec<(String, String, Span)>,
     pub diags: Vec<Diagnostic>,
     /// Parameters of the root file with neither a default nor a given value, as `(name, file, span)`.
     pub missing_params: Vec<(String, String, Span)>,

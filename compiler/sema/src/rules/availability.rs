@@ -11,7 +11,11 @@ use crate::regions::{WEEK, Window, parse_window, show_minute};
 use crate::value::Value;
 
 /// Resource types whose `preferred_maintenance_window` takes their region down for maintenance.
-const WINDOWED: [&str; 3] = ["aws.rds.Cluster", "aws.rds.ClusterInstance", "aws.elasticache.ReplicationGroup"];
+const WINDOWED: [&str; 3] = [
+    "aws.rds.Cluster",
+    "aws.rds.ClusterInstance",
+    "aws.elasticache.ReplicationGroup",
+];
 
 /// A maintenance window and where it was declared.
 struct Declared {
@@ -34,11 +38,25 @@ fn declared(p: &Program) -> Vec<Declared> {
         if let Some((text, span)) = &r.maintenance
             && let Ok(window) = parse_window(text)
         {
-            out.push(Declared { region: i, window, text: text.clone(), file: r.file.clone(), span: *span, what: format!("region {}", r.name) });
+            out.push(Declared {
+                region: i,
+                window,
+                text: text.clone(),
+                file: r.file.clone(),
+                span: *span,
+                what: format!("region {}", r.name),
+            });
         }
     }
-    for inst in p.instances.iter().filter(|i| WINDOWED.contains(&i.ty.as_str())) {
-        let (Some(region), Some(Value::Str(text))) = (inst.region, inst.get("preferred_maintenance_window").map(Value::reveal)) else {
+    for inst in p
+        .instances
+        .iter()
+        .filter(|i| WINDOWED.contains(&i.ty.as_str()))
+    {
+        let (Some(region), Some(Value::Str(text))) = (
+            inst.region,
+            inst.get("preferred_maintenance_window").map(Value::reveal),
+        ) else {
             continue;
         };
         if let Ok(window) = parse_window(text) {
@@ -89,13 +107,29 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             }
         }
         let last = shown.pop().expect("some region is down");
-        let label = |w: &Declared| format!("{} ({}) is in maintenance at {}: {}", w.what, p.regions[w.region].code, show_minute(m), w.text);
-        let mut d = Diagnostic::error("E0901", "Maintenance windows leave fewer than two regions available", Label::new(&last.file, last.span, label(last)));
+        let label = |w: &Declared| {
+            format!(
+                "{} ({}) is in maintenance at {}: {}",
+                w.what,
+                p.regions[w.region].code,
+                show_minute(m),
+                w.text
+            )
+        };
+        let mut d = Diagnostic::error(
+            "E0901",
+            "Maintenance windows leave fewer than two regions available",
+            Label::new(&last.file, last.span, label(last)),
+        );
         for w in &shown {
             d = d.with_label(Label::new(&w.file, w.span, label(w)));
         }
         let names: Vec<String> = down.iter().map(|i| p.regions[*i].code.clone()).collect();
-        let two = if p.regions.len() == 2 { "; with two regions, any maintenance window leaves one" } else { "" };
+        let two = if p.regions.len() == 2 {
+            "; with two regions, any maintenance window leaves one"
+        } else {
+            ""
+        };
         out.push(
             d.with_note(format!(
                 "at {}, {} {} in maintenance and only {} of {} regions are available{two}",

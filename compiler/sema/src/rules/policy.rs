@@ -8,14 +8,20 @@ use crate::eval::Program;
 use crate::value::Value;
 
 fn warning(d: Diagnostic) -> Diagnostic {
-    Diagnostic { severity: Severity::Warning, ..d }
+    Diagnostic {
+        severity: Severity::Warning,
+        ..d
+    }
 }
 
 const OPEN: [&str; 2] = ["0.0.0.0/0", "::/0"];
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v.map(Value::reveal) {
-        Some(Value::List(l)) => l.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Some(Value::List(l)) => l
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -23,26 +29,49 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     // P0101: allowlists open to the whole internet.
     for sg in of_type(p, "aws.ec2.SecurityGroup") {
-        let Some(Value::List(rules)) = sg.get("ingress").map(Value::reveal) else { continue };
+        let Some(Value::List(rules)) = sg.get("ingress").map(Value::reveal) else {
+            continue;
+        };
         for r in rules {
             let Value::Record(m) = r else { continue };
             let mut cidrs = strings(m.get("cidr_blocks"));
             cidrs.extend(strings(m.get("ipv6_cidr_blocks")));
             if let Some(open) = cidrs.iter().find(|c| OPEN.contains(&c.as_str())) {
                 out.push(
-                    Diagnostic::error("P0101", format!("Security group allows {open} in"), label(sg, "ingress", format!("{} opens a port to the whole internet", describe(p, sg))))
-                        .with_help("list the networks that need access (offices, VPN, the VPC's CIDR) instead"),
+                    Diagnostic::error(
+                        "P0101",
+                        format!("Security group allows {open} in"),
+                        label(
+                            sg,
+                            "ingress",
+                            format!("{} opens a port to the whole internet", describe(p, sg)),
+                        ),
+                    )
+                    .with_help(
+                        "list the networks that need access (offices, VPN, the VPC's CIDR) instead",
+                    ),
                 );
             }
         }
     }
     for c in of_type(p, "aws.eks.Cluster") {
-        let public = c.get("endpoint_public_access").and_then(Value::as_bool).unwrap_or(false);
+        let public = c
+            .get("endpoint_public_access")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let cidrs = strings(c.get("public_access_cidrs"));
         if let Some(open) = cidrs.iter().find(|x| OPEN.contains(&x.as_str())) {
             out.push(
-                Diagnostic::error("P0101", format!("EKS API allowlist contains {open}"), label(c, "public_access_cidrs", format!("{} accepts API calls from anywhere", describe(p, c))))
-                    .with_help("list the networks that need the Kubernetes API"),
+                Diagnostic::error(
+                    "P0101",
+                    format!("EKS API allowlist contains {open}"),
+                    label(
+                        c,
+                        "public_access_cidrs",
+                        format!("{} accepts API calls from anywhere", describe(p, c)),
+                    ),
+                )
+                .with_help("list the networks that need the Kubernetes API"),
             );
         } else if public && cidrs.is_empty() {
             // P0103: a public endpoint without an allowlist is open to all (AWS's default is 0.0.0.0/0).
@@ -54,18 +83,43 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         }
     }
     for s in of_type(p, "aws.wafv2.IpSet") {
-        if let Some(open) = strings(s.get("addresses")).iter().find(|x| OPEN.contains(&x.as_str())) {
+        if let Some(open) = strings(s.get("addresses"))
+            .iter()
+            .find(|x| OPEN.contains(&x.as_str()))
+        {
             out.push(
-                Diagnostic::error("P0101", format!("IP set contains {open}"), label(s, "addresses", format!("{} matches every address", describe(p, s))))
-                    .with_help("an allowlist that contains everything allows everything: list the real ranges"),
+                Diagnostic::error(
+                    "P0101",
+                    format!("IP set contains {open}"),
+                    label(
+                        s,
+                        "addresses",
+                        format!("{} matches every address", describe(p, s)),
+                    ),
+                )
+                .with_help(
+                    "an allowlist that contains everything allows everything: list the real ranges",
+                ),
             );
         }
     }
     // P0102: storage without encryption at rest.
     for (ty, field, what) in [
-        ("aws.rds.Cluster", "storage_encrypted", "Aurora cluster storage"),
-        ("aws.rds.GlobalCluster", "storage_encrypted", "Aurora global database storage"),
-        ("aws.elasticache.ReplicationGroup", "at_rest_encryption_enabled", "ElastiCache data"),
+        (
+            "aws.rds.Cluster",
+            "storage_encrypted",
+            "Aurora cluster storage",
+        ),
+        (
+            "aws.rds.GlobalCluster",
+            "storage_encrypted",
+            "Aurora global database storage",
+        ),
+        (
+            "aws.elasticache.ReplicationGroup",
+            "at_rest_encryption_enabled",
+            "ElastiCache data",
+        ),
         ("aws.eks.NodeGroup", "disk_encrypted", "EKS node volumes"),
     ] {
         for i in of_type(p, ty) {
@@ -80,20 +134,26 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     }
     // P0105: CloudFront failover between origins of one region.
     for d in of_type(p, "aws.cloudfront.Distribution") {
-        let regions: std::collections::BTreeMap<String, String> = match d.get("origins").map(Value::reveal) {
-            Some(Value::List(l)) => l
-                .iter()
-                .filter_map(|o| match o {
-                    Value::Record(m) => Some((m.get("id")?.as_str()?.to_string(), m.get("region").and_then(|r| match r.reveal() {
-                        Value::Region { code, .. } => Some(code.clone()),
+        let regions: std::collections::BTreeMap<String, String> =
+            match d.get("origins").map(Value::reveal) {
+                Some(Value::List(l)) => l
+                    .iter()
+                    .filter_map(|o| match o {
+                        Value::Record(m) => Some((
+                            m.get("id")?.as_str()?.to_string(),
+                            m.get("region").and_then(|r| match r.reveal() {
+                                Value::Region { code, .. } => Some(code.clone()),
+                                _ => None,
+                            })?,
+                        )),
                         _ => None,
-                    })?)),
-                    _ => None,
-                })
-                .collect(),
-            _ => Default::default(),
+                    })
+                    .collect(),
+                _ => Default::default(),
+            };
+        let Some(Value::List(groups)) = d.get("origin_groups").map(Value::reveal) else {
+            continue;
         };
-        let Some(Value::List(groups)) = d.get("origin_groups").map(Value::reveal) else { continue };
         for g in groups {
             let Value::Record(m) = g else { continue };
             let members = strings(m.get("members"));
@@ -103,7 +163,15 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         "P0105",
                         format!("Origin group fails over within one region ({})", rs[0]),
-                        label(d, "origin_groups", format!("both origins of group `{}` are in {}", m.get("id").and_then(Value::as_str).unwrap_or("?"), rs[0])),
+                        label(
+                            d,
+                            "origin_groups",
+                            format!(
+                                "both origins of group `{}` are in {}",
+                                m.get("id").and_then(Value::as_str).unwrap_or("?"),
+                                rs[0]
+                            ),
+                        ),
                     )
                     .with_note("when that region fails, the failover origin fails with it")
                     .with_help("make the failover origin a different region's endpoint"),
@@ -115,7 +183,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     let referenced: std::collections::BTreeSet<String> = p
         .instances
         .iter()
-        .flat_map(|i| i.fields.values())
+        .flat_map(|i| i.fields.values().filter(|f| f.explicit))
         .flat_map(|f| {
             let mut v = Vec::new();
             crate::graph::value_deps(&f.value, &mut v);
@@ -125,8 +193,14 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     for acl in of_type(p, "aws.wafv2.WebAcl") {
         if !referenced.contains(&acl.address) {
             out.push(warning(
-                Diagnostic::error("P0106", "Web ACL is not attached to anything", name_label(acl, format!("{} protects nothing", describe(p, acl))))
-                    .with_help("attach it (`web_acl = ...` on a CloudFront distribution), or remove it"),
+                Diagnostic::error(
+                    "P0106",
+                    "Web ACL is not attached to anything",
+                    name_label(acl, format!("{} protects nothing", describe(p, acl))),
+                )
+                .with_help(
+                    "attach it (`web_acl = ...` on a CloudFront distribution), or remove it",
+                ),
             ));
         }
     }
@@ -135,8 +209,12 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         let rotated = of_type(p, "aws.secretsmanager.Rotation").any(|r| matches!(r.get("secret").map(Value::reveal), Some(Value::Ref { addr }) if *addr == s.address));
         if !rotated {
             out.push(warning(
-                Diagnostic::error("P0107", "Secret has no rotation", name_label(s, format!("{} never rotates", describe(p, s))))
-                    .with_help("add an `aws.secretsmanager.Rotation` for it"),
+                Diagnostic::error(
+                    "P0107",
+                    "Secret has no rotation",
+                    name_label(s, format!("{} never rotates", describe(p, s))),
+                )
+                .with_help("add an `aws.secretsmanager.Rotation` for it"),
             ));
         }
     }
@@ -148,7 +226,12 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .filter_map(|r| {
                     let o = r.entries.iter().find(|e| e.entry.name == entry.name)?;
-                    (!o.served).then(|| (r.failure.regions.iter().next().map_or("?", String::as_str), o.how.as_str()))
+                    (!o.served).then(|| {
+                        (
+                            r.failure.regions.iter().next().map_or("?", String::as_str),
+                            o.how.as_str(),
+                        )
+                    })
                 })
                 .collect();
             if let Some((region, how)) = fatal.first() {
