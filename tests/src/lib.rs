@@ -113,6 +113,7 @@ pub fn fake_apply(
             status: Default::default(),
             attributes,
             dependencies: c.depends_on.clone(),
+            token: None,
         });
     }
     state.outputs = plan

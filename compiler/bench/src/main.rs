@@ -116,6 +116,7 @@ fn applied(plan: &carbonc_plan::Plan) -> carbonc_state::State {
             status: Default::default(),
             attributes,
             dependencies: c.depends_on.clone(),
+            token: None,
         });
     }
     state

@@ -1,6 +1,7 @@
 //! `carbonc`: the command-line interface. This is the one crate that touches real files; it loads
 //! them into the salsa database of `carbonc-sema` and renders what the queries return.
 
+mod apply;
 mod check;
 mod force_unlock;
 mod graph;
@@ -63,6 +64,46 @@ enum Command {
         /// No colours, even on a terminal.
         #[arg(long)]
         no_color: bool,
+    },
+    /// Plan, confirm, and make the changes in AWS, recording state after every action.
+    Apply {
+        #[command(flatten)]
+        args: plan::PlanArgs,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        /// How many actions run at once.
+        #[arg(long, default_value_t = apply::DEFAULT_PARALLELISM)]
+        parallelism: usize,
+    },
+    /// Destroy every resource in the state, dependents first.
+    Destroy {
+        #[command(flatten)]
+        args: plan::PlanArgs,
+        #[arg(long)]
+        auto_approve: bool,
+        #[arg(long, default_value_t = apply::DEFAULT_PARALLELISM)]
+        parallelism: usize,
+    },
+    /// Print the outputs recorded by the last apply.
+    Output {
+        #[command(flatten)]
+        args: plan::PlanArgs,
+        /// One output only.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect or edit the state: `list`, `show ADDRESS`, `rm ADDRESS`, `mv FROM TO`.
+    State {
+        op: String,
+        #[command(flatten)]
+        args: plan::PlanArgs,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
     },
     /// Show a saved plan (refused when the state has moved on since it was made).
     Show {
@@ -132,6 +173,23 @@ fn main() -> ExitCode {
             detailed_exitcode,
             no_color,
         } => plan::run(&args, json, out.as_deref(), detailed_exitcode, no_color),
+        Command::Apply {
+            args,
+            auto_approve,
+            parallelism,
+        } => apply::apply(&args, auto_approve, parallelism),
+        Command::Destroy {
+            args,
+            auto_approve,
+            parallelism,
+        } => apply::destroy(&args, auto_approve, parallelism),
+        Command::Output { args, name, json } => apply::output(&args, name.as_deref(), json),
+        Command::State {
+            op,
+            args,
+            address,
+            to,
+        } => apply::state_cmd(&args, &op, address.as_deref(), to.as_deref()),
         Command::Show {
             planfile,
             state,

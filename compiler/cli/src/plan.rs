@@ -71,14 +71,34 @@ pub fn default_state_path(root: &str) -> PathBuf {
 /// What a planning command has once the plan is made; the lock is held until it is dropped.
 pub struct Planned {
     pub plan: Plan,
+    pub db: RootDatabase,
+    pub root: carbonc_sema::SourceFile,
+    pub backend: LocalBackend,
+    /// The state the plan was made against (after adopting intents, for `apply`).
+    pub state: Option<carbonc_state::State>,
+    pub key: carbonc_state::SecretKey,
+    /// Held until the command ends.
     pub _lock: LockGuard,
 }
+
+/// A step that may change the state before planning (`apply` adopts what a crash left behind).
+pub type BeforePlan<'a> =
+    &'a mut dyn FnMut(&mut carbonc_state::State, &LocalBackend) -> Result<(), String>;
 
 /// Loads, locks, reads the state and plans. On failure, everything has been reported and the exit
 /// code is returned.
 /// `keep_key`: create the secret key file if there is none (a saved plan must be checkable later);
 /// otherwise a plan without a key file uses a throwaway key and writes nothing.
 pub fn plan_with(args: &PlanArgs, operation: &str, keep_key: bool) -> Result<Planned, ExitCode> {
+    plan_with_hook(args, operation, keep_key, None)
+}
+
+pub fn plan_with_hook(
+    args: &PlanArgs,
+    operation: &str,
+    keep_key: bool,
+    before: Option<BeforePlan<'_>>,
+) -> Result<Planned, ExitCode> {
     let fail = |msg: String| {
         report::error(msg);
         ExitCode::from(1)
@@ -97,7 +117,10 @@ pub fn plan_with(args: &PlanArgs, operation: &str, keep_key: bool) -> Result<Pla
     let lock = backend
         .lock(operation, args.lock_timeout)
         .map_err(|e| fail(e.to_string()))?;
-    let state = backend.read().map_err(|e| fail(e.to_string()))?;
+    let mut state = backend.read().map_err(|e| fail(e.to_string()))?;
+    if let (Some(hook), Some(s)) = (before, state.as_mut()) {
+        hook(s, &backend).map_err(fail)?;
+    }
     let key = match backend
         .existing_secret_key()
         .map_err(|e| fail(e.to_string()))?
@@ -117,7 +140,15 @@ pub fn plan_with(args: &PlanArgs, operation: &str, keep_key: bool) -> Result<Pla
         Ok(mut plan) => {
             let path = std::path::absolute(&backend.path).unwrap_or_else(|_| backend.path.clone());
             plan.state.path = Some(path.to_string_lossy().into_owned());
-            Ok(Planned { plan, _lock: lock })
+            Ok(Planned {
+                plan,
+                db,
+                root,
+                backend,
+                state,
+                key,
+                _lock: lock,
+            })
         }
         Err(diags) => {
             report::diagnostics(&db, &diags, args.message_format);

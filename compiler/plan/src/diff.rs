@@ -247,6 +247,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
             dependencies: deps.iter().map(|d| d.to_string()).collect(),
+            token: None,
         }
     }
 

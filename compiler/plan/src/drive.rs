@@ -123,6 +123,18 @@ fn program_diagnostics(db: &RootDatabase, root: SourceFile) -> Vec<Diagnostic> {
 
 /// Checks the program rooted at `req.root` and plans it against `req.state`.
 pub fn make_plan(db: &mut RootDatabase, req: PlanRequest<'_>) -> Result<Plan, PlanError> {
+    // An intent (a create that a crash interrupted) is not a resource yet: plan to create it. `apply`
+    // first asks the provider whether the resource exists and adopts it.
+    let settled: Option<State> = req.state.map(|s| {
+        let mut s = s.clone();
+        s.resources
+            .retain(|r| r.status != carbonc_state::ResourceStatus::Intent);
+        s
+    });
+    let req = PlanRequest {
+        state: settled.as_ref(),
+        ..req
+    };
     let mut withdrawn: BTreeSet<String> = BTreeSet::new();
     loop {
         db.set_known(known_from_state(db, req.state, &withdrawn));
@@ -245,4 +257,72 @@ fn assemble(
         output_changes,
         summary,
     }
+}
+
+/// What [`resolve_instance`] returns.
+pub struct ResolvedInstance {
+    /// Every attribute, all known.
+    pub attrs: BTreeMap<String, Val>,
+    /// The plain values of the secret attributes, by field name.
+    pub secrets: BTreeMap<String, String>,
+}
+
+/// The attributes of `address` as the program gives them with everything in `state` known: what
+/// `apply` sends to the provider right before acting on it. Also the plain values of its secrets.
+pub fn resolve_instance(
+    db: &mut RootDatabase,
+    root: SourceFile,
+    state: &State,
+    key: &SecretKey,
+    address: &str,
+) -> Result<ResolvedInstance, String> {
+    db.set_known(known_from_state(db, Some(state), &BTreeSet::new()));
+    let program = evaluate_program(db, root);
+    let graph = resource_graph(db, root);
+    let idx = program
+        .instances
+        .iter()
+        .position(|i| i.address == address)
+        .ok_or_else(|| format!("`{address}` is no longer in the program"))?;
+    let desired = lower(program, graph, catalog(db), key);
+    let d = desired
+        .into_iter()
+        .find(|d| d.address == address)
+        .ok_or_else(|| format!("`{address}` is no longer in the program"))?;
+    let mut secrets = BTreeMap::new();
+    for (name, f) in &program.instances[idx].fields {
+        if let Value::Secret(inner) = &f.value
+            && let Value::Str(s) = inner.reveal()
+        {
+            secrets.insert(name.clone(), s.clone());
+        }
+    }
+    if let Some((name, _)) = d
+        .attrs
+        .iter()
+        .find(|(_, v)| !v.is_known() && !matches!(v, Val::Sensitive(None)))
+    {
+        return Err(format!(
+            "`{address}.{name}` is still unknown: a resource it depends on did not report it"
+        ));
+    }
+    Ok(ResolvedInstance {
+        attrs: d.attrs,
+        secrets,
+    })
+}
+
+/// The program's outputs with everything in `state` known.
+pub fn resolve_outputs(
+    db: &mut RootDatabase,
+    root: SourceFile,
+    state: &State,
+    key: &SecretKey,
+) -> BTreeMap<String, Val> {
+    db.set_known(known_from_state(db, Some(state), &BTreeSet::new()));
+    evaluate_program(db, root)
+        .outputs
+        .iter()
+        .map(|(n, v)| (n.clone(), to_val(v, key)))
+        .collect()
 }

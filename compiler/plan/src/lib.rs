@@ -21,9 +21,11 @@ mod model;
 pub mod render;
 
 pub use diff::plan_changes;
-pub use drive::{PlanError, PlanRequest, make_plan};
+pub use drive::{
+    PlanError, PlanRequest, ResolvedInstance, make_plan, resolve_instance, resolve_outputs,
+};
 pub use lower::Desired;
 pub use model::{
-    Action, OutputChange, PLAN_FORMAT_VERSION, Plan, ReplaceOrder, ResourceChange, StaleError,
-    Summary,
+    Action, OutputChange, PLAN_FORMAT_VERSION, Plan, RegionRef, ReplaceOrder, ResourceChange,
+    StaleError, StateRef, Summary,
 };

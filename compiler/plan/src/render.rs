@@ -228,7 +228,7 @@ fn header(c: &ResourceChange, st: Style) -> String {
     }
 }
 
-fn resource_block(out: &mut String, c: &ResourceChange, st: Style) {
+fn resource_block(out: &mut String, c: &ResourceChange, st: Style, replaced: &BTreeSet<&str>) {
     let _ = writeln!(out, "  {}", header(c, st));
     let sym = c.action.symbol(c.replace_order);
     let kw = if c.action == Action::Read {
@@ -269,7 +269,8 @@ fn resource_block(out: &mut String, c: &ResourceChange, st: Style) {
                     _ => false,
                 };
                 // A reference to a replaced resource is unchanged text but a new identity.
-                if unchanged && !c.replace_reasons.contains(k) {
+                let new_identity = a.is_some_and(|v| refers_to(v, replaced));
+                if unchanged && !c.replace_reasons.contains(k) && !new_identity {
                     hidden += 1;
                 } else {
                     shown.push((k, b, a, unchanged));
@@ -279,11 +280,15 @@ fn resource_block(out: &mut String, c: &ResourceChange, st: Style) {
             for (k, b, a, unchanged) in shown {
                 if unchanged {
                     let v = a.and_then(scalar).unwrap_or_else(|| "[...]".into());
+                    let note = if c.replace_reasons.contains(k) {
+                        format!(" {}", st.paint("31", "# forces replacement"))
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(
                         out,
-                        "      {} {k:<width$} = {v} (replaced) {}",
-                        st.sym("~"),
-                        st.paint("31", "# forces replacement")
+                        "      {} {k:<width$} = {v} (replaced){note}",
+                        st.sym("~")
                     );
                 } else {
                     diff_lines(out, st, 6, k, width, b, a, c.replace_reasons.contains(k));
@@ -299,6 +304,15 @@ fn resource_block(out: &mut String, c: &ResourceChange, st: Style) {
         }
     }
     let _ = writeln!(out, "    }}");
+}
+
+fn refers_to(v: &Val, replaced: &BTreeSet<&str>) -> bool {
+    match v {
+        Val::Ref(a) => replaced.contains(a.as_str()),
+        Val::List(l) => l.iter().any(|x| refers_to(x, replaced)),
+        Val::Map(m) => m.values().any(|x| refers_to(x, replaced)),
+        _ => false,
+    }
 }
 
 fn rule(title: &str, st: Style) -> String {
@@ -328,6 +342,13 @@ pub fn render(plan: &Plan, color: bool) -> String {
         );
         return out;
     }
+    // References to replaced resources change identity: they are shown even when their text does not.
+    let replaced: BTreeSet<&str> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .map(|c| c.address.as_str())
+        .collect();
     if !visible.is_empty() {
         let _ = writeln!(
             out,
@@ -353,7 +374,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
             };
             let _ = writeln!(out, "{}\n", rule(&title, st));
             for c in changes {
-                resource_block(&mut out, c, st);
+                resource_block(&mut out, c, st, &replaced);
                 out.push('\n');
             }
         }

@@ -345,28 +345,69 @@ impl<'p> World<'p> {
             }
             return (ok, serving, how);
         }
-        // A plain record: it serves where its values come from.
-        let regions: BTreeSet<String> = members
-            .iter()
-            .filter_map(|r| r.get("records").and_then(|v| self.region_of_value(v)))
-            .collect();
-        if regions.is_empty() {
+        // Other record sets: each member serves where its values come from. Failover and weighted
+        // routing (several members with a set identifier) route around a dead member only when it
+        // has a health check; Route53 treats a member without one as always healthy.
+        let routed = members.len() > 1
+            && members
+                .iter()
+                .any(|r| r.get("set_identifier").is_some_and(|v| *v != Value::None));
+        let mut serving = Vec::new();
+        let mut blackholed = Vec::new();
+        let mut removed = Vec::new();
+        for r in members {
+            let Some(region) = r.get("records").and_then(|v| self.region_of_value(v)) else {
+                continue;
+            };
+            let checked = r.get("health_check").is_some_and(|h| *h != Value::None);
+            if self.serves(&region) {
+                serving.push(region);
+            } else if checked && routed {
+                removed.push(region);
+            } else {
+                blackholed.push(region);
+            }
+        }
+        serving.sort();
+        serving.dedup();
+        if serving.is_empty() && blackholed.is_empty() && removed.is_empty() {
             return (
                 true,
                 Vec::new(),
-                "points outside this program (not analysed)".into(),
+                "points outside this program (not analysed)".to_string(),
             );
         }
-        let serving: Vec<String> = regions.iter().filter(|r| self.serves(r)).cloned().collect();
-        let ok = !serving.is_empty();
-        let how = if ok {
-            format!("served by {}", serving.join(", "))
+        let ok = !serving.is_empty() && blackholed.is_empty();
+        if serving.is_empty() && !routed {
+            return (
+                false,
+                serving,
+                format!(
+                    "DOWN: {} {} lost",
+                    blackholed.join(", "),
+                    if blackholed.len() == 1 { "is" } else { "are" }
+                ),
+            );
+        }
+        let mut how = if serving.is_empty() {
+            "DOWN: no region is left to serve it".to_string()
         } else {
-            format!(
-                "DOWN: {} is lost",
-                regions.iter().cloned().collect::<Vec<_>>().join(", ")
-            )
+            format!("served by {}", serving.join(", "))
         };
+        if !removed.is_empty() {
+            how.push_str(&format!("; health checks take {} out", removed.join(", ")));
+        }
+        if !blackholed.is_empty() {
+            let why = if routed {
+                "no health check, so Route53 keeps answering with it"
+            } else {
+                "it is the only answer"
+            };
+            how.push_str(&format!(
+                "; BROKEN where it answers with {}: {why}",
+                blackholed.join(", ")
+            ));
+        }
         (ok, serving, how)
     }
 }

@@ -196,6 +196,7 @@ mod tests {
             status: ResourceStatus::Created,
             attributes: [("description".to_string(), Val::Str("k".into()))].into(),
             dependencies: vec![],
+            token: None,
         });
         s
     }

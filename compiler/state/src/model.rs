@@ -148,6 +148,9 @@ pub struct ResourceState {
     /// after the configuration that declared the dependency is gone.
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// For an `intent`: the idempotency token of the create call, to find what a crash left behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -168,6 +168,13 @@ impl<'a> Checker<'a> {
             }
             ItemKind::For { var, iter, items } => {
                 let t = self.infer(iter, None);
+                if t.contains_secret() {
+                    // Loop keys become resource addresses, which are printed and stored.
+                    let d = carbonc_diagnostics::Diagnostic::error("E1001", "A secret decides which instances exist", self.label(iter.span, format!("this collection is `{t}`")))
+                        .with_note("loop keys become resource addresses, which appear in plans, graphs and state")
+                        .with_help("loop over something that is not secret; a secret can only be a field's value");
+                    self.emit(d);
+                }
                 let elem = self.elem_ty(&t, iter.span);
                 self.locals.push(BTreeMap::new());
                 self.push_local(&var.text, elem);
@@ -377,9 +384,21 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        // A misspelt field is reported as unknown (with "did you mean"); the field it was meant to
+        // be is not reported as missing as well.
+        let meant: Vec<String> = body
+            .iter()
+            .filter(|a| !fields.iter().any(|f| f.name == a.name.text))
+            .filter_map(|a| did_you_mean(&a.name.text, fields.iter().map(|f| f.name.as_str())))
+            .collect();
         let missing: Vec<&FieldSchema> = fields
             .iter()
             .filter(|f| f.required() && !seen.contains_key(f.name.as_str()))
+            .filter(|f| {
+                !meant
+                    .iter()
+                    .any(|m| m == &format!("did you mean `{}`?", f.name))
+            })
             .collect();
         if !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(|f| format!("`{}`", f.name)).collect();

@@ -223,6 +223,8 @@ impl<'a> Checker<'a> {
     fn enter_comprehension(&mut self, var: &ast::Name, iter: &Expr, cond: Option<&Expr>) {
         let t = self.infer(iter, None);
         let elem = self.elem_ty(&t, iter.span);
+        // The elements of a secret collection are secrets.
+        let elem = if t.is_secret() { elem.secret() } else { elem };
         self.locals.push(BTreeMap::new());
         self.push_local(&var.text, elem);
         if let Some(c) = cond {
@@ -285,12 +287,23 @@ impl<'a> Checker<'a> {
                         None,
                     );
                 }
-                Ty::Bool
+                // Comparing a secret tells something about it: the answer is a secret too.
+                if a.is_secret() || b.is_secret() {
+                    Ty::Bool.secret()
+                } else {
+                    Ty::Bool
+                }
             }
             Lt | Le | Gt | Ge => {
-                self.check_expr(lhs, &Ty::Int, &format!("`{}`", op.symbol()));
-                self.check_expr(rhs, &Ty::Int, &format!("`{}`", op.symbol()));
-                Ty::Bool
+                let a = self.infer(lhs, None);
+                let b = self.infer(rhs, None);
+                self.assignable(a.core(), &Ty::Int, lhs.span, &format!("`{}`", op.symbol()));
+                self.assignable(b.core(), &Ty::Int, rhs.span, &format!("`{}`", op.symbol()));
+                if a.is_secret() || b.is_secret() {
+                    Ty::Bool.secret()
+                } else {
+                    Ty::Bool
+                }
             }
             Add => {
                 let a = self.infer(lhs, None);

@@ -88,6 +88,35 @@ impl<'a> Evaluator<'a> {
                     let Some(elems) = super::expr::elements(&coll) else {
                         continue;
                     };
+                    // Every key must be known: it becomes part of an address.
+                    let mut unknown = Vec::new();
+                    elems.iter().for_each(|e| e.unknowns(&mut unknown));
+                    if let Some(Value::Unknown { origin, .. }) = unknown.first() {
+                        let why = match origin {
+                            Origin::AfterApply(a) => {
+                                format!("`{}` is known only after apply", a.join("`, `"))
+                            }
+                            Origin::Param(p) => {
+                                format!("parameter `{p}` has no value at check time")
+                            }
+                            Origin::Error => String::new(),
+                        };
+                        let file = env.frame.file.clone();
+                        if !why.is_empty() {
+                            self.diag(
+                                &file,
+                                "E0113",
+                                iter.span,
+                                "A loop's collection must be known before apply".into(),
+                                why,
+                                Some(
+                                    "loop over regions, literals, lets or parameters with values"
+                                        .into(),
+                                ),
+                            );
+                        }
+                        continue;
+                    }
                     for el in elems {
                         let child = Rc::new(Env {
                             vars: RefCell::new(BTreeMap::new()),

@@ -284,10 +284,14 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
+        // Like Terraform's `TF_VAR_`, an environment variable for a parameter this program does not
+        // declare is ignored (one CI environment serves several root files); an explicit one is not.
         self.program.unknown_vars = vars
-            .keys()
-            .filter(|v| !declared.contains(*v))
-            .cloned()
+            .iter()
+            .filter(|(name, v)| {
+                !declared.contains(*name) && !v.origin.starts_with("the environment")
+            })
+            .map(|(name, _)| name.clone())
             .collect();
     }
 

@@ -87,6 +87,29 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             .with_help(format!("make `{}` a `.secondary` region", second.name)),
         );
     }
+    for (i, r) in p.regions.iter().enumerate() {
+        if let Some(first) = p.regions[..i]
+            .iter()
+            .find(|x| x.code == r.code && !r.code.is_empty())
+        {
+            out.push(
+                Diagnostic::error(
+                    "E0306",
+                    format!("Region `{}` is {} again", r.name, r.code),
+                    Label::new(&r.file, r.span, format!("{} is also {}", r.name, r.code)),
+                )
+                .with_label(Label::new(
+                    &first.file,
+                    first.span,
+                    format!("{} already is {}", first.name, r.code),
+                ))
+                .with_help(format!(
+                    "declare each AWS region once; use `{}` wherever you meant {}",
+                    first.name, r.code
+                )),
+            );
+        }
+    }
     if p.regions.len() < 2 {
         return;
     }

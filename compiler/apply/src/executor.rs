@@ -1,0 +1,555 @@
+//! The executor: a plan's actions, in dependency order, in parallel, with state recorded after
+//! every one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use carbonc_plan::{Action, Plan, ReplaceOrder, ResourceChange};
+use carbonc_state::{ResourceState, ResourceStatus, State, Val};
+use tokio::task::JoinSet;
+
+use crate::provider::{
+    CreateRequest, DeleteRequest, FindRequest, Found, Provider, ProviderError, ReadRequest,
+    Resolved, UpdateRequest,
+};
+
+/// Where the executor records state: after every intent and every finished action.
+pub trait StateSink {
+    fn save(&mut self, state: &State) -> Result<(), String>;
+}
+
+#[derive(Clone)]
+pub struct ExecOptions {
+    pub parallelism: usize,
+    /// Set (by Ctrl-C) to stop starting actions; in-flight ones finish.
+    pub stop: Arc<AtomicBool>,
+    /// Attempts per call for retryable errors (throttling, 5xx, connections), with jittered
+    /// exponential backoff from `backoff_base`.
+    pub attempts: u32,
+    pub backoff_base: Duration,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            parallelism: 32,
+            stop: Arc::new(AtomicBool::new(false)),
+            attempts: 8,
+            backoff_base: Duration::from_millis(250),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Started {
+        address: String,
+        action: Action,
+    },
+    Retrying {
+        address: String,
+        attempt: u32,
+        error: String,
+    },
+    Finished {
+        address: String,
+        action: Action,
+        elapsed: Duration,
+    },
+    Adopted {
+        address: String,
+        id: String,
+    },
+    Failed {
+        address: String,
+        error: String,
+    },
+    Skipped {
+        address: String,
+        because: String,
+    },
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub done: Vec<String>,
+    pub failed: Vec<(String, String)>,
+    pub skipped: Vec<(String, String)>,
+    /// Not started because of a stop request.
+    pub not_started: Vec<String>,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && self.not_started.is_empty()
+    }
+}
+
+/// The idempotency token of a create: stable for a lineage and an address, at most 64 characters.
+pub fn token(lineage: &str, address: &str) -> String {
+    // FNV-1a over both, twice with different seeds, as 32 hex digits: stable across runs and
+    // platforms, short enough for every AWS client token field.
+    let fnv = |seed: u64| {
+        let mut h = seed;
+        for b in lineage.bytes().chain([0]).chain(address.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+        h
+    };
+    format!(
+        "carbon-{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x8422_2325_cbf2_9ce4)
+    )
+}
+
+async fn with_retries<T, F, Fut>(
+    opts: &ExecOptions,
+    address: &str,
+    events: &tokio::sync::mpsc::UnboundedSender<Event>,
+    mut call: F,
+) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let mut attempt = 0;
+    let mut seed =
+        Instant::now().elapsed().as_nanos() as u64 ^ address.len() as u64 ^ 0x9E37_79B9_7F4A_7C15;
+    loop {
+        match call().await {
+            Err(ProviderError::Retryable { code, message }) if attempt + 1 < opts.attempts => {
+                attempt += 1;
+                let _ = events.send(Event::Retrying {
+                    address: address.to_string(),
+                    attempt,
+                    error: format!("{code}: {message}"),
+                });
+                // Full jitter: a random delay up to base * 2^attempt, capped at 20 s.
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let cap = (opts.backoff_base.as_millis() as u64)
+                    .saturating_mul(1 << attempt.min(16))
+                    .min(20_000);
+                tokio::time::sleep(Duration::from_millis(seed % cap.max(1))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// What a finished task reports.
+enum Done {
+    Created(Found),
+    Updated(Found),
+    Replaced(Found),
+    Deleted,
+    Read(Found),
+}
+
+/// The addresses that must finish before `c` may start, among the actions to run.
+fn blockers(c: &ResourceChange, plan: &Plan, todo: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if c.action == Action::Delete {
+        // Delete dependents first: whatever (still to be deleted or replaced) depends on `c`.
+        for other in &plan.resource_changes {
+            if todo.contains(&other.address)
+                && other.address != c.address
+                && other.depends_on.contains(&c.address)
+                && matches!(other.action, Action::Delete)
+            {
+                out.insert(other.address.clone());
+            }
+        }
+    } else {
+        out.extend(c.depends_on.iter().filter(|d| todo.contains(*d)).cloned());
+    }
+    out
+}
+
+/// Carries out `plan` against `state` with `provider`, saving state through `sink`. `resolve` gives
+/// the final attributes of a resource about to be created or updated, from the state as it is then
+/// (values that were "known after apply" in the plan are known by now).
+pub async fn execute<P: Provider>(
+    plan: &Plan,
+    mut state: State,
+    provider: Arc<P>,
+    sink: &mut dyn StateSink,
+    resolve: &mut dyn FnMut(&ResourceChange, &State) -> Result<crate::ResolvedAttrs, String>,
+    opts: &ExecOptions,
+    on_event: &mut dyn FnMut(&Event),
+) -> (State, Outcome) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let mut outcome = Outcome::default();
+    let changes: BTreeMap<String, &ResourceChange> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.address.clone(), c))
+        .collect();
+    let mut todo: BTreeSet<String> = changes.keys().cloned().collect();
+    let mut running: BTreeSet<String> = BTreeSet::new();
+    let mut tasks: JoinSet<(String, Action, Instant, Result<Done, ProviderError>)> = JoinSet::new();
+    let save = |state: &mut State, sink: &mut dyn StateSink, outcome: &mut Outcome| {
+        state.serial += 1;
+        if let Err(e) = sink.save(state) {
+            outcome.failed.push(("(state)".into(), e));
+            return false;
+        }
+        true
+    };
+    // A resource some dependency of which failed is skipped, and so are its dependents.
+    let fail_dependents = |failed: &str,
+                           todo: &mut BTreeSet<String>,
+                           outcome: &mut Outcome,
+                           on_event: &mut dyn FnMut(&Event)| {
+        let mut frontier = vec![failed.to_string()];
+        while let Some(f) = frontier.pop() {
+            let dependents: Vec<String> = todo
+                .iter()
+                .filter(|a| changes[*a].depends_on.contains(&f))
+                .cloned()
+                .collect();
+            for d in dependents {
+                todo.remove(&d);
+                let because = format!("`{f}` failed");
+                on_event(&Event::Skipped {
+                    address: d.clone(),
+                    because: because.clone(),
+                });
+                outcome.skipped.push((d.clone(), because));
+                frontier.push(d);
+            }
+        }
+    };
+    loop {
+        // Start everything that is ready, up to the parallelism.
+        if !opts.stop.load(Ordering::SeqCst) {
+            let ready: Vec<String> = todo
+                .iter()
+                .filter(|a| {
+                    !running.contains(*a)
+                        && blockers(changes[*a], plan, &todo)
+                            .iter()
+                            .all(|b| !todo.contains(b) || b == *a)
+                })
+                .cloned()
+                .collect();
+            for address in ready {
+                if running.len() >= opts.parallelism {
+                    break;
+                }
+                let c = changes[&address];
+                let resolved = if matches!(
+                    c.action,
+                    Action::Create | Action::Update | Action::Replace | Action::Read
+                ) {
+                    match resolve(c, &state) {
+                        Ok((attrs, secrets)) => Some(Resolved {
+                            secrets,
+                            address: c.address.clone(),
+                            ty: c.ty.clone(),
+                            region: c.region.clone(),
+                            refs: c
+                                .depends_on
+                                .iter()
+                                .filter_map(|d| state.resource(d).cloned().map(|r| (d.clone(), r)))
+                                .collect(),
+                            attrs,
+                        }),
+                        Err(e) => {
+                            todo.remove(&address);
+                            on_event(&Event::Failed {
+                                address: address.clone(),
+                                error: e.clone(),
+                            });
+                            outcome.failed.push((address.clone(), e));
+                            fail_dependents(&address, &mut todo, &mut outcome, on_event);
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
+                let prior = state.resource(&address).cloned();
+                let tok = token(&state.lineage, &address);
+                if matches!(c.action, Action::Create)
+                    || (c.action == Action::Replace
+                        && c.replace_order == Some(ReplaceOrder::CreateBeforeDestroy))
+                {
+                    // Intent first: a crash after the create call but before the result is recorded
+                    // leaves a record that the next run resolves by looking the resource up.
+                    if c.action == Action::Create {
+                        state.resources.retain(|r| r.address != address);
+                        state.resources.push(ResourceState {
+                            address: address.clone(),
+                            ty: c.ty.clone(),
+                            region: c.region.clone(),
+                            id: None,
+                            status: ResourceStatus::Intent,
+                            attributes: resolved
+                                .as_ref()
+                                .map(|r| r.attrs.clone())
+                                .unwrap_or_default(),
+                            dependencies: c.depends_on.clone(),
+                            token: Some(tok.clone()),
+                        });
+                        if !save(&mut state, sink, &mut outcome) {
+                            return (state, outcome);
+                        }
+                    }
+                }
+                on_event(&Event::Started {
+                    address: address.clone(),
+                    action: c.action,
+                });
+                running.insert(address.clone());
+                let provider = provider.clone();
+                let opts2 = opts.clone();
+                let tx = tx.clone();
+                let action = c.action;
+                let order = c.replace_order;
+                let lineage = state.lineage.clone();
+                let c_address = c.address.clone();
+                let c_ty = c.ty.clone();
+                let c_region = c.region.clone();
+                tasks.spawn(async move {
+                    let start = Instant::now();
+                    let mut tags = BTreeMap::new();
+                    tags.insert("carbon:address".to_string(), c_address.clone());
+                    tags.insert("carbon:lineage".to_string(), lineage.clone());
+                    let delete_req = |p: &ResourceState| DeleteRequest {
+                        address: c_address.clone(),
+                        ty: p.ty.clone(),
+                        region: p.region.clone(),
+                        id: p.id.clone().unwrap_or_default(),
+                        attrs: p.attributes.clone(),
+                    };
+                    let create = |r: Resolved| CreateRequest {
+                        resource: r,
+                        tags: tags.clone(),
+                        token: tok.clone(),
+                    };
+                    let result = match action {
+                        Action::Create => {
+                            let r = resolved.expect("resolved for creates");
+                            with_retries(&opts2, &c_address, &tx, || {
+                                provider.create(create(r.clone()))
+                            })
+                            .await
+                            .map(Done::Created)
+                        }
+                        Action::Update => {
+                            let r = resolved.expect("resolved for updates");
+                            let p = prior.expect("an update has a prior state");
+                            with_retries(&opts2, &c_address, &tx, || {
+                                provider.update(UpdateRequest {
+                                    id: p.id.clone().unwrap_or_default(),
+                                    before: p.attributes.clone(),
+                                    resource: r.clone(),
+                                })
+                            })
+                            .await
+                            .map(Done::Updated)
+                        }
+                        Action::Replace => {
+                            let r = resolved.expect("resolved for replacements");
+                            let p = prior.expect("a replacement has a prior state");
+                            if order == Some(ReplaceOrder::CreateBeforeDestroy) {
+                                match with_retries(&opts2, &c_address, &tx, || {
+                                    provider.create(create(r.clone()))
+                                })
+                                .await
+                                {
+                                    Ok(found) => with_retries(&opts2, &c_address, &tx, || {
+                                        provider.delete(delete_req(&p))
+                                    })
+                                    .await
+                                    .map(|_| Done::Replaced(found)),
+                                    Err(e) => Err(e),
+                                }
+                            } else {
+                                match with_retries(&opts2, &c_address, &tx, || {
+                                    provider.delete(delete_req(&p))
+                                })
+                                .await
+                                {
+                                    Ok(()) => with_retries(&opts2, &c_address, &tx, || {
+                                        provider.create(create(r.clone()))
+                                    })
+                                    .await
+                                    .map(Done::Replaced),
+                                    Err(e) => Err(e),
+                                }
+                            }
+                        }
+                        Action::Delete => {
+                            let p = prior.expect("a deletion has a prior state");
+                            with_retries(&opts2, &c_address, &tx, || {
+                                provider.delete(delete_req(&p))
+                            })
+                            .await
+                            .map(|_| Done::Deleted)
+                        }
+                        Action::Read => {
+                            let r = resolved.expect("resolved for reads");
+                            let id = match r.attrs.get("arn") {
+                                Some(Val::Str(s)) => s.clone(),
+                                _ => String::new(),
+                            };
+                            let req = ReadRequest {
+                                address: c_address.clone(),
+                                ty: c_ty.clone(),
+                                region: c_region.clone(),
+                                id,
+                                attrs: r.attrs.clone(),
+                            };
+                            match with_retries(&opts2, &c_address, &tx, || {
+                                provider.read(req.clone())
+                            })
+                            .await
+                            {
+                                Ok(Some(found)) => Ok(Done::Read(found)),
+                                Ok(None) => Err(ProviderError::Permanent {
+                                    code: "NotFound".into(),
+                                    message: format!("`{c_address}` does not exist"),
+                                }),
+                                Err(e) => Err(e),
+                            }
+                        }
+                        Action::NoOp => unreachable!("no-ops are not scheduled"),
+                    };
+                    (c_address, action, start, result)
+                });
+            }
+        }
+        while let Ok(e) = rx.try_recv() {
+            on_event(&e);
+        }
+        if running.is_empty() {
+            break;
+        }
+        // Wait for the next task, relaying retry events meanwhile.
+        let joined = loop {
+            tokio::select! {
+                j = tasks.join_next() => break j,
+                Some(e) = rx.recv() => on_event(&e),
+            }
+        };
+        let Some(joined) = joined else { break };
+        let (address, action, start, result) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                outcome.failed.push((
+                    "(task)".into(),
+                    format!("this is a bug in carbonc; please report it: {e}"),
+                ));
+                continue;
+            }
+        };
+        running.remove(&address);
+        todo.remove(&address);
+        let c = changes[&address];
+        match result {
+            Ok(done) => {
+                let record = |found: Found| ResourceState {
+                    address: address.clone(),
+                    ty: c.ty.clone(),
+                    region: c.region.clone(),
+                    id: Some(found.id),
+                    status: ResourceStatus::Created,
+                    attributes: found.attrs,
+                    dependencies: c.depends_on.clone(),
+                    token: None,
+                };
+                state.resources.retain(|r| r.address != address);
+                match done {
+                    Done::Created(f) | Done::Updated(f) | Done::Replaced(f) | Done::Read(f) => {
+                        state.resources.push(record(f))
+                    }
+                    Done::Deleted => {}
+                }
+                if !save(&mut state, sink, &mut outcome) {
+                    return (state, outcome);
+                }
+                on_event(&Event::Finished {
+                    address: address.clone(),
+                    action,
+                    elapsed: start.elapsed(),
+                });
+                outcome.done.push(address);
+            }
+            Err(e) => {
+                // A create that failed leaves no resource: drop its intent.
+                if action == Action::Create {
+                    state
+                        .resources
+                        .retain(|r| r.address != address || r.status != ResourceStatus::Intent);
+                    if !save(&mut state, sink, &mut outcome) {
+                        return (state, outcome);
+                    }
+                }
+                let region = c.region.clone().unwrap_or_else(|| "global".into());
+                let error = format!("{} {} in {region}: {e}", c.ty, address);
+                on_event(&Event::Failed {
+                    address: address.clone(),
+                    error: error.clone(),
+                });
+                outcome.failed.push((address.clone(), error));
+                fail_dependents(&address, &mut todo, &mut outcome, on_event);
+            }
+        }
+    }
+    outcome.not_started = todo.into_iter().collect();
+    (state, outcome)
+}
+
+/// Resolves the intents a crashed or interrupted apply left in `state`: each is looked up by its
+/// tags and token; found ones are adopted as created, missing ones are dropped (the next plan
+/// creates them). Returns the addresses adopted and dropped.
+pub async fn adopt_intents<P: Provider>(
+    state: &mut State,
+    provider: &P,
+) -> Result<(Vec<String>, Vec<String>), ProviderError> {
+    let mut adopted = Vec::new();
+    let mut dropped = Vec::new();
+    let intents: Vec<ResourceState> = state
+        .resources
+        .iter()
+        .filter(|r| r.status == ResourceStatus::Intent)
+        .cloned()
+        .collect();
+    for r in intents {
+        let req = FindRequest {
+            address: r.address.clone(),
+            ty: r.ty.clone(),
+            region: r.region.clone(),
+            lineage: state.lineage.clone(),
+            token: r
+                .token
+                .clone()
+                .unwrap_or_else(|| token(&state.lineage, &r.address)),
+            attrs: r.attributes.clone(),
+        };
+        let found = provider.find(req).await?;
+        state.resources.retain(|x| x.address != r.address);
+        match found {
+            Some(f) => {
+                state.resources.push(ResourceState {
+                    id: Some(f.id),
+                    status: ResourceStatus::Created,
+                    attributes: f.attrs,
+                    token: None,
+                    ..r.clone()
+                });
+                adopted.push(r.address);
+            }
+            None => dropped.push(r.address),
+        }
+    }
+    Ok((adopted, dropped))
+}

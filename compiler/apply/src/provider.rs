@@ -1,0 +1,160 @@
+//! The provider trait and its request and response types.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+
+use carbonc_state::{ResourceState, Val};
+
+/// What a provider needs to act on one resource: its attributes with every value known, and the
+/// state of each resource it refers to (a `Val::Ref(address)` is resolved by the provider to the
+/// identifier or ARN its API wants).
+/// A secret's plain value, on its way to the provider. It never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(s: impl Into<String>) -> SecretString {
+        SecretString(s.into())
+    }
+
+    /// The value, for the one API call that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(sensitive)")
+    }
+}
+
+/// The final attributes of a resource (engine values, secrets as hashes) and the plain values of
+/// its secret attributes.
+pub type ResolvedAttrs = (BTreeMap<String, Val>, BTreeMap<String, SecretString>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub address: String,
+    pub ty: String,
+    /// AWS region code; `None` for global resources.
+    pub region: Option<String>,
+    pub attrs: BTreeMap<String, Val>,
+    /// Plain values of the secret attributes (in `attrs` they are keyed hashes).
+    pub secrets: BTreeMap<String, SecretString>,
+    pub refs: BTreeMap<String, ResourceState>,
+}
+
+impl Resolved {
+    /// The state of the resource a reference attribute points to.
+    pub fn target(&self, field: &str) -> Option<&ResourceState> {
+        match self.attrs.get(field)? {
+            Val::Ref(addr) => self.refs.get(addr),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateRequest {
+    pub resource: Resolved,
+    /// Tags every created resource carries where the API takes tags: `carbon:address`,
+    /// `carbon:lineage`.
+    pub tags: BTreeMap<String, String>,
+    /// Idempotency token (stable for one lineage and address), for APIs that take one.
+    pub token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadRequest {
+    pub address: String,
+    pub ty: String,
+    pub region: Option<String>,
+    pub id: String,
+    /// The last-known attributes, for APIs that need more than the id to find the resource.
+    pub attrs: BTreeMap<String, Val>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateRequest {
+    pub id: String,
+    pub before: BTreeMap<String, Val>,
+    pub resource: Resolved,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeleteRequest {
+    pub address: String,
+    pub ty: String,
+    pub region: Option<String>,
+    pub id: String,
+    pub attrs: BTreeMap<String, Val>,
+}
+
+/// Looking for a resource a crashed apply created but did not record (by tag or token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindRequest {
+    pub address: String,
+    pub ty: String,
+    pub region: Option<String>,
+    pub lineage: String,
+    pub token: String,
+    pub attrs: BTreeMap<String, Val>,
+}
+
+/// A resource as the provider sees it: its id and every attribute (configured and computed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub id: String,
+    pub attrs: BTreeMap<String, Val>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderError {
+    /// Worth retrying: throttling, 5xx, connection errors.
+    Retryable { code: String, message: String },
+    /// Not worth retrying: the request is wrong, or the world disagrees.
+    Permanent { code: String, message: String },
+    /// This provider does not implement the operation for this resource type.
+    Unsupported { what: String },
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProviderError::Retryable { code, message }
+            | ProviderError::Permanent { code, message } => write!(f, "{code}: {message}"),
+            ProviderError::Unsupported { what } => {
+                write!(f, "not supported by this provider: {what}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+/// A cloud provider. Every call is for one resource; the executor handles order, parallelism and
+/// state. Implementations wait for a created resource to be usable before returning.
+pub trait Provider: Send + Sync + 'static {
+    fn create(
+        &self,
+        req: CreateRequest,
+    ) -> impl Future<Output = Result<Found, ProviderError>> + Send;
+    /// `Ok(None)` when the resource no longer exists.
+    fn read(
+        &self,
+        req: ReadRequest,
+    ) -> impl Future<Output = Result<Option<Found>, ProviderError>> + Send;
+    fn update(
+        &self,
+        req: UpdateRequest,
+    ) -> impl Future<Output = Result<Found, ProviderError>> + Send;
+    /// Succeeds when the resource is gone (also when it was gone already).
+    fn delete(&self, req: DeleteRequest) -> impl Future<Output = Result<(), ProviderError>> + Send;
+    /// `Ok(None)` when nothing carries this address and lineage.
+    fn find(
+        &self,
+        req: FindRequest,
+    ) -> impl Future<Output = Result<Option<Found>, ProviderError>> + Send;
+}

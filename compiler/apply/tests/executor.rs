@@ -1,0 +1,337 @@
+//! The executor against the in-memory provider: order, parallelism, failures, retries, stop,
+//! crash adoption.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use carbonc_apply::memory::MemoryProvider;
+use carbonc_apply::{Event, ExecOptions, StateSink, adopt_intents, execute};
+use carbonc_plan::{Action, Plan, ResourceChange, Summary};
+use carbonc_state::{ResourceStatus, State, Val};
+
+fn change(address: &str, action: Action, deps: &[&str]) -> ResourceChange {
+    ResourceChange {
+        address: address.into(),
+        ty: "aws.kms.Key".into(),
+        region: Some("us-east-1".into()),
+        action,
+        replace_order: None,
+        replace_reasons: vec![],
+        before: None,
+        after: Some(BTreeMap::from([(
+            "description".to_string(),
+            Val::Str(address.into()),
+        )])),
+        depends_on: deps.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+fn plan(changes: Vec<ResourceChange>) -> Plan {
+    Plan {
+        format_version: carbonc_plan::PLAN_FORMAT_VERSION,
+        carbonc_version: "test".into(),
+        root: "test.carbon".into(),
+        state: carbonc_plan::StateRef {
+            lineage: None,
+            serial: 0,
+            path: None,
+        },
+        sources_digest: String::new(),
+        variables_digest: String::new(),
+        regions: vec![],
+        resource_changes: changes,
+        output_changes: vec![],
+        summary: Summary::default(),
+    }
+}
+
+#[derive(Default)]
+struct Sink {
+    saves: Vec<State>,
+}
+
+impl StateSink for Sink {
+    fn save(&mut self, state: &State) -> Result<(), String> {
+        self.saves.push(state.clone());
+        Ok(())
+    }
+}
+
+fn attrs_of(c: &ResourceChange, _: &State) -> Result<carbonc_apply::ResolvedAttrs, String> {
+    Ok((c.after.clone().unwrap_or_default(), BTreeMap::new()))
+}
+
+async fn run(
+    p: &Plan,
+    provider: Arc<MemoryProvider>,
+    opts: &ExecOptions,
+) -> (State, carbonc_apply::Outcome, Sink, Vec<Event>) {
+    let mut sink = Sink::default();
+    let mut events = Vec::new();
+    let (state, outcome) = execute(
+        p,
+        State::new("lineage-1".into()),
+        provider,
+        &mut sink,
+        &mut attrs_of,
+        opts,
+        &mut |e| events.push(e.clone()),
+    )
+    .await;
+    (state, outcome, sink, events)
+}
+
+#[tokio::test]
+async fn dependencies_first_and_state_after_every_action() {
+    let p = plan(vec![
+        change("c", Action::Create, &["b"]),
+        change("b", Action::Create, &["a"]),
+        change("a", Action::Create, &[]),
+    ]);
+    let provider = Arc::new(MemoryProvider::new(Duration::from_millis(5)));
+    let (state, outcome, sink, _) = run(&p, provider.clone(), &ExecOptions::default()).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let order: Vec<String> = provider.calls().iter().map(|c| c.address.clone()).collect();
+    assert_eq!(order, ["a", "b", "c"]);
+    assert_eq!(state.resources.len(), 3);
+    assert!(
+        state
+            .resources
+            .iter()
+            .all(|r| r.status == ResourceStatus::Created && r.id.is_some())
+    );
+    // An intent before each create, a record after: six saves, serials 1..=6.
+    assert_eq!(sink.saves.len(), 6);
+    assert_eq!(
+        sink.saves.iter().map(|s| s.serial).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(sink.saves[0].resources[0].status, ResourceStatus::Intent);
+}
+
+#[tokio::test]
+async fn independent_work_runs_in_parallel_up_to_the_bound() {
+    let changes: Vec<ResourceChange> = (0..20)
+        .map(|i| change(&format!("k{i}"), Action::Create, &[]))
+        .collect();
+    let p = plan(changes);
+    let provider = Arc::new(MemoryProvider::new(Duration::from_millis(50)));
+    let opts = ExecOptions {
+        parallelism: 5,
+        ..ExecOptions::default()
+    };
+    let (_, outcome, _, _) = run(&p, provider.clone(), &opts).await;
+    assert!(outcome.ok());
+    let calls = provider.calls();
+    let max_overlap = calls
+        .iter()
+        .map(|c| {
+            calls
+                .iter()
+                .filter(|d| d.start < c.end && c.start < d.end)
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(
+        max_overlap <= 5,
+        "{max_overlap} calls overlapped with a bound of 5"
+    );
+    assert!(
+        max_overlap >= 4,
+        "work did not run in parallel ({max_overlap})"
+    );
+}
+
+#[tokio::test]
+async fn a_failure_stops_its_dependents_only() {
+    let p = plan(vec![
+        change("a", Action::Create, &[]),
+        change("b", Action::Create, &["a"]),
+        change("c", Action::Create, &["b"]),
+        change("x", Action::Create, &[]),
+    ]);
+    let mut provider = MemoryProvider::new(Duration::ZERO);
+    provider.broken.insert("a".into());
+    let (state, outcome, _, events) = run(&p, Arc::new(provider), &ExecOptions::default()).await;
+    assert_eq!(outcome.done, ["x"]);
+    assert_eq!(outcome.failed.len(), 1);
+    assert!(
+        outcome.failed[0]
+            .1
+            .contains("aws.kms.Key a in us-east-1: AccessDenied"),
+        "{:?}",
+        outcome.failed
+    );
+    assert_eq!(
+        outcome
+            .skipped
+            .iter()
+            .map(|(a, _)| a.as_str())
+            .collect::<Vec<_>>(),
+        ["b", "c"]
+    );
+    assert!(
+        state.resource("a").is_none(),
+        "a failed create leaves no intent behind"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Skipped { address, .. } if address == "c"))
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried() {
+    let p = plan(vec![change("a", Action::Create, &[])]);
+    let provider = Arc::new(MemoryProvider::new(Duration::ZERO));
+    provider.flaky("a", 3);
+    let opts = ExecOptions {
+        backoff_base: Duration::from_millis(1),
+        ..ExecOptions::default()
+    };
+    let (_, outcome, _, events) = run(&p, provider.clone(), &opts).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Retrying { .. }))
+            .count(),
+        3
+    );
+    assert_eq!(provider.resources().len(), 1);
+}
+
+#[tokio::test]
+async fn a_stop_request_finishes_in_flight_work_and_starts_nothing_new() {
+    let changes: Vec<ResourceChange> = (0..10)
+        .map(|i| change(&format!("k{i}"), Action::Create, &[]))
+        .collect();
+    let p = plan(changes);
+    let provider = Arc::new(MemoryProvider::new(Duration::from_millis(30)));
+    let opts = ExecOptions {
+        parallelism: 2,
+        ..ExecOptions::default()
+    };
+    let stop = opts.stop.clone();
+    let mut sink = Sink::default();
+    let mut events = Vec::new();
+    let (state, outcome) = execute(
+        &p,
+        State::new("l".into()),
+        provider.clone(),
+        &mut sink,
+        &mut attrs_of,
+        &opts,
+        &mut |e| {
+            if matches!(e, Event::Finished { .. }) {
+                stop.store(true, Ordering::SeqCst);
+            }
+            events.push(e.clone());
+        },
+    )
+    .await;
+    assert!(!outcome.not_started.is_empty());
+    // Everything that was created is in the state, and nothing else.
+    assert_eq!(
+        state
+            .resources
+            .iter()
+            .filter(|r| r.status == ResourceStatus::Created)
+            .count(),
+        provider.resources().len()
+    );
+    assert_eq!(outcome.done.len() + outcome.not_started.len(), 10);
+}
+
+#[tokio::test]
+async fn deletions_run_dependents_first() {
+    let mut a = change("a", Action::Delete, &[]);
+    let mut b = change("b", Action::Delete, &["a"]);
+    a.after = None;
+    b.after = None;
+    let p = plan(vec![a, b]);
+    let provider = Arc::new(MemoryProvider::new(Duration::from_millis(5)));
+    let mut state = State::new("l".into());
+    for (addr, deps) in [("a", vec![]), ("b", vec!["a".to_string()])] {
+        state.resources.push(carbonc_state::ResourceState {
+            address: addr.into(),
+            ty: "aws.kms.Key".into(),
+            region: None,
+            id: Some(format!("id-{addr}")),
+            status: ResourceStatus::Created,
+            attributes: BTreeMap::new(),
+            dependencies: deps,
+            token: None,
+        });
+    }
+    let mut sink = Sink::default();
+    let (state, outcome) = execute(
+        &p,
+        state,
+        provider.clone(),
+        &mut sink,
+        &mut attrs_of,
+        &ExecOptions::default(),
+        &mut |_| {},
+    )
+    .await;
+    assert!(outcome.ok());
+    assert!(state.resources.is_empty());
+    let order: Vec<String> = provider.calls().iter().map(|c| c.address.clone()).collect();
+    assert_eq!(order, ["b", "a"]);
+}
+
+#[tokio::test]
+async fn intents_left_by_a_crash_are_adopted_or_dropped() {
+    let provider = MemoryProvider::new(Duration::ZERO);
+    let mut state = State::new("lineage-9".into());
+    // "made" was created by AWS before the crash; "lost" never was.
+    for addr in ["made", "lost"] {
+        state.resources.push(carbonc_state::ResourceState {
+            address: addr.into(),
+            ty: "aws.kms.Key".into(),
+            region: Some("us-east-1".into()),
+            id: None,
+            status: ResourceStatus::Intent,
+            attributes: BTreeMap::new(),
+            dependencies: vec![],
+            token: Some(carbonc_apply::token("lineage-9", addr)),
+        });
+    }
+    let req = carbonc_apply::CreateRequest {
+        resource: carbonc_apply::Resolved {
+            address: "made".into(),
+            ty: "aws.kms.Key".into(),
+            region: Some("us-east-1".into()),
+            attrs: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            refs: BTreeMap::new(),
+        },
+        tags: BTreeMap::from([
+            ("carbon:address".to_string(), "made".to_string()),
+            ("carbon:lineage".to_string(), "lineage-9".to_string()),
+        ]),
+        token: carbonc_apply::token("lineage-9", "made"),
+    };
+    let id = provider.plant(&req);
+    let (adopted, dropped) = adopt_intents(&mut state, &provider).await.expect("finds");
+    assert_eq!(
+        (adopted, dropped),
+        (vec!["made".to_string()], vec!["lost".to_string()])
+    );
+    assert_eq!(state.resources.len(), 1);
+    assert_eq!(state.resources[0].id.as_deref(), Some(id.as_str()));
+    assert_eq!(state.resources[0].status, ResourceStatus::Created);
+}
+
+#[test]
+fn tokens_are_stable_and_short() {
+    let t = carbonc_apply::token("l", "db_key[us-east-1]");
+    assert_eq!(t, carbonc_apply::token("l", "db_key[us-east-1]"));
+    assert_ne!(t, carbonc_apply::token("l2", "db_key[us-east-1]"));
+    assert!(t.len() <= 64);
+}

@@ -1,0 +1,110 @@
+//! Reading engine values: attributes, references, tags.
+
+use std::collections::BTreeMap;
+
+use carbonc_apply::{CreateRequest, ProviderError, Resolved};
+use carbonc_state::Val;
+
+pub fn s(attrs: &BTreeMap<String, Val>, k: &str) -> Option<String> {
+    match attrs.get(k)? {
+        Val::Str(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+pub fn b(attrs: &BTreeMap<String, Val>, k: &str) -> Option<bool> {
+    match attrs.get(k)? {
+        Val::Bool(b) => Some(*b),
+        _ => None,
+    }
+}
+
+pub fn i(attrs: &BTreeMap<String, Val>, k: &str) -> Option<i64> {
+    match attrs.get(k)? {
+        Val::Int(n) => Some(*n),
+        _ => None,
+    }
+}
+
+pub fn strings(attrs: &BTreeMap<String, Val>, k: &str) -> Vec<String> {
+    match attrs.get(k) {
+        Some(Val::List(l)) => l
+            .iter()
+            .filter_map(|v| {
+                if let Val::Str(s) = v {
+                    Some(s.clone())
+                } else {
+                    None
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn map(attrs: &BTreeMap<String, Val>, k: &str) -> BTreeMap<String, String> {
+    match attrs.get(k) {
+        Some(Val::Map(m)) => m
+            .iter()
+            .filter_map(|(k, v)| {
+                if let Val::Str(s) = v {
+                    Some((k.clone(), s.clone()))
+                } else {
+                    None
+                }
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+pub fn required(attrs: &BTreeMap<String, Val>, k: &str) -> Result<String, ProviderError> {
+    s(attrs, k).ok_or_else(|| ProviderError::Permanent {
+        code: "InvalidConfiguration".into(),
+        message: format!("`{k}` has no value"),
+    })
+}
+
+/// The provider id of the resource a reference attribute points to.
+pub fn ref_id(r: &Resolved, field: &str) -> Result<String, ProviderError> {
+    r.target(field)
+        .and_then(|t| t.id.clone())
+        .ok_or_else(|| ProviderError::Permanent {
+            code: "UnresolvedReference".into(),
+            message: format!(
+                "`{field}` of `{}` refers to a resource that does not exist yet",
+                r.address
+            ),
+        })
+}
+
+/// The ARN of the resource a reference attribute points to.
+pub fn ref_arn(r: &Resolved, field: &str) -> Result<String, ProviderError> {
+    r.target(field)
+        .and_then(|t| s(&t.attributes, "arn"))
+        .ok_or_else(|| ProviderError::Permanent {
+            code: "UnresolvedReference".into(),
+            message: format!("`{field}` of `{}` has no ARN yet", r.address),
+        })
+}
+
+/// The user's tags plus carbon's own (`carbon:address`, `carbon:lineage`).
+pub fn all_tags(req: &CreateRequest) -> BTreeMap<String, String> {
+    let mut t = map(&req.resource.attrs, "tags");
+    t.extend(req.tags.clone());
+    t
+}
+
+/// The attributes as configured, plus computed ones.
+pub fn with(
+    attrs: &BTreeMap<String, Val>,
+    computed: &[(&str, Option<String>)],
+) -> BTreeMap<String, Val> {
+    let mut out = attrs.clone();
+    for (k, v) in computed {
+        if let Some(v) = v {
+            out.insert((*k).to_string(), Val::Str(v.clone()));
+        }
+    }
+    out
+}

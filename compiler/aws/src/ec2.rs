@@ -1,0 +1,481 @@
+//! EC2 networking: VPCs, subnets, internet gateways, security groups, Elastic IPs.
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, Ipv6Range, ResourceType, Tag,
+    TagSpecification,
+};
+use carbonc_apply::{
+    CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
+};
+use carbonc_state::Val;
+
+use crate::attrs::{all_tags, b, i, map, ref_id, required, s, strings, with};
+use crate::error::{classify, is_not_found};
+
+fn spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .build()
+}
+
+fn kind(ty: &str) -> ResourceType {
+    match ty {
+        "aws.ec2.Vpc" => ResourceType::Vpc,
+        "aws.ec2.Subnet" => ResourceType::Subnet,
+        "aws.ec2.InternetGateway" => ResourceType::InternetGateway,
+        "aws.ec2.SecurityGroup" => ResourceType::SecurityGroup,
+        _ => ResourceType::ElasticIp,
+    }
+}
+
+fn permissions(rules: Option<&Val>) -> Vec<IpPermission> {
+    let Some(Val::List(rules)) = rules else {
+        return Vec::new();
+    };
+    rules
+        .iter()
+        .filter_map(|r| match r {
+            Val::Map(m) => Some(
+                IpPermission::builder()
+                    .ip_protocol(s(m, "protocol").unwrap_or_else(|| "tcp".into()))
+                    .from_port(i(m, "from_port").unwrap_or(0) as i32)
+                    .to_port(i(m, "to_port").unwrap_or(0) as i32)
+                    .set_ip_ranges(Some(
+                        strings(m, "cidr_blocks")
+                            .into_iter()
+                            .map(|c| {
+                                IpRange::builder()
+                                    .cidr_ip(c)
+                                    .set_description(s(m, "description"))
+                                    .build()
+                            })
+                            .collect(),
+                    ))
+                    .set_ipv6_ranges(Some(
+                        strings(m, "ipv6_cidr_blocks")
+                            .into_iter()
+                            .map(|c| {
+                                Ipv6Range::builder()
+                                    .cidr_ipv6(c)
+                                    .set_description(s(m, "description"))
+                                    .build()
+                            })
+                            .collect(),
+                    ))
+                    .build(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn dns(c: &Client, vpc: &str, a: &BTreeMap<String, Val>) -> Result<(), ProviderError> {
+    for (field, hostnames) in [
+        ("enable_dns_support", false),
+        ("enable_dns_hostnames", true),
+    ] {
+        let v = AttributeBooleanValue::builder()
+            .value(b(a, field).unwrap_or(true))
+            .build();
+        let call = c.modify_vpc_attribute().vpc_id(vpc);
+        let call = if hostnames {
+            call.enable_dns_hostnames(v)
+        } else {
+            call.enable_dns_support(v)
+        };
+        call.send().await.map_err(classify)?;
+    }
+    Ok(())
+}
+
+pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let a = &r.attrs;
+    let tags = spec(kind(&r.ty), &all_tags(req));
+    match r.ty.as_str() {
+        "aws.ec2.Vpc" => {
+            let out = c
+                .create_vpc()
+                .cidr_block(required(a, "cidr_block")?)
+                .tag_specifications(tags)
+                .send()
+                .await
+                .map_err(classify)?;
+            let id = out
+                .vpc()
+                .and_then(|v| v.vpc_id())
+                .unwrap_or_default()
+                .to_string();
+            dns(&c, &id, a).await?;
+            let arn = format!(
+                "arn:aws:ec2:{}::vpc/{id}",
+                r.region.clone().unwrap_or_default()
+            );
+            Ok(Found {
+                id: id.clone(),
+                attrs: with(a, &[("id", Some(id)), ("arn", Some(arn))]),
+            })
+        }
+        "aws.ec2.Subnet" => {
+            let out = c
+                .create_subnet()
+                .vpc_id(ref_id(r, "vpc")?)
+                .cidr_block(required(a, "cidr_block")?)
+                .availability_zone(required(a, "availability_zone")?)
+                .tag_specifications(tags)
+                .send()
+                .await
+                .map_err(classify)?;
+            let subnet = out.subnet();
+            let id = subnet
+                .and_then(|s| s.subnet_id())
+                .unwrap_or_default()
+                .to_string();
+            if b(a, "map_public_ip_on_launch") == Some(true) {
+                c.modify_subnet_attribute()
+                    .subnet_id(&id)
+                    .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            }
+            Ok(Found {
+                id: id.clone(),
+                attrs: with(
+                    a,
+                    &[
+                        ("id", Some(id)),
+                        (
+                            "arn",
+                            subnet.and_then(|s| s.subnet_arn()).map(str::to_string),
+                        ),
+                    ],
+                ),
+            })
+        }
+        "aws.ec2.InternetGateway" => {
+            let out = c
+                .create_internet_gateway()
+                .tag_specifications(tags)
+                .send()
+                .await
+                .map_err(classify)?;
+            let id = out
+                .internet_gateway()
+                .and_then(|g| g.internet_gateway_id())
+                .unwrap_or_default()
+                .to_string();
+            c.attach_internet_gateway()
+                .internet_gateway_id(&id)
+                .vpc_id(ref_id(r, "vpc")?)
+                .send()
+                .await
+                .map_err(classify)?;
+            Ok(Found {
+                id: id.clone(),
+                attrs: with(a, &[("id", Some(id))]),
+            })
+        }
+        "aws.ec2.SecurityGroup" => {
+            let out = c
+                .create_security_group()
+                .group_name(required(a, "name")?)
+                .description(required(a, "description")?)
+                .vpc_id(ref_id(r, "vpc")?)
+                .tag_specifications(tags)
+                .send()
+                .await
+                .map_err(classify)?;
+            let id = out.group_id().unwrap_or_default().to_string();
+            let ingress = permissions(a.get("ingress"));
+            if !ingress.is_empty() {
+                c.authorize_security_group_ingress()
+                    .group_id(&id)
+                    .set_ip_permissions(Some(ingress))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            }
+            let egress = permissions(a.get("egress"));
+            if !egress.is_empty() {
+                c.authorize_security_group_egress()
+                    .group_id(&id)
+                    .set_ip_permissions(Some(egress))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            }
+            Ok(Found {
+                id: id.clone(),
+                attrs: with(a, &[("id", Some(id))]),
+            })
+        }
+        _ => {
+            let out = c
+                .allocate_address()
+                .domain(DomainType::Vpc)
+                .tag_specifications(tags)
+                .send()
+                .await
+                .map_err(classify)?;
+            let id = out.allocation_id().unwrap_or_default().to_string();
+            Ok(Found {
+                id: id.clone(),
+                attrs: with(
+                    a,
+                    &[
+                        ("id", Some(id)),
+                        ("public_ip", out.public_ip().map(str::to_string)),
+                    ],
+                ),
+            })
+        }
+    }
+}
+
+/// Whether the resource exists, by a describe call per type.
+async fn exists(c: &Client, ty: &str, id: &str) -> Result<bool, ProviderError> {
+    let r = match ty {
+        "aws.ec2.Vpc" => c
+            .describe_vpcs()
+            .vpc_ids(id)
+            .send()
+            .await
+            .map(|o| !o.vpcs().is_empty())
+            .map_err(classify),
+        "aws.ec2.Subnet" => c
+            .describe_subnets()
+            .subnet_ids(id)
+            .send()
+            .await
+            .map(|o| !o.subnets().is_empty())
+            .map_err(classify),
+        "aws.ec2.InternetGateway" => c
+            .describe_internet_gateways()
+            .internet_gateway_ids(id)
+            .send()
+            .await
+            .map(|o| !o.internet_gateways().is_empty())
+            .map_err(classify),
+        "aws.ec2.SecurityGroup" => c
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .map(|o| !o.security_groups().is_empty())
+            .map_err(classify),
+        _ => c
+            .describe_addresses()
+            .allocation_ids(id)
+            .send()
+            .await
+            .map(|o| !o.addresses().is_empty())
+            .map_err(classify),
+    };
+    match r {
+        Err(e) if is_not_found(&e) => Ok(false),
+        other => other,
+    }
+}
+
+pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    if !exists(&c, &req.ty, &req.id).await? {
+        return Ok(None);
+    }
+    let mut attrs = req.attrs.clone();
+    if req.ty == "aws.ec2.Vpc"
+        && let Ok(o) = c.describe_vpcs().vpc_ids(&req.id).send().await
+        && let Some(v) = o.vpcs().first()
+    {
+        if let Some(cidr) = v.cidr_block() {
+            attrs.insert("cidr_block".into(), Val::Str(cidr.to_string()));
+        }
+        let tags: BTreeMap<String, Val> = v
+            .tags()
+            .iter()
+            .filter(|t| !t.key().unwrap_or("").starts_with("carbon:"))
+            .filter_map(|t| Some((t.key()?.to_string(), Val::Str(t.value()?.to_string()))))
+            .collect();
+        attrs.insert("tags".into(), Val::Map(tags));
+    }
+    Ok(Some(Found {
+        id: req.id.clone(),
+        attrs,
+    }))
+}
+
+pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let a = &req.resource.attrs;
+    if req.resource.ty == "aws.ec2.Vpc" {
+        dns(&c, &req.id, a).await?;
+    }
+    let tags = map(a, "tags");
+    if !tags.is_empty() {
+        c.create_tags()
+            .resources(&req.id)
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    let mut attrs = a.clone();
+    for (k, v) in &req.before {
+        if !attrs.contains_key(k) {
+            attrs.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(Found {
+        id: req.id.clone(),
+        attrs,
+    })
+}
+
+pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
+    let c = Client::new(cfg);
+    let r = match req.ty.as_str() {
+        "aws.ec2.Vpc" => c
+            .delete_vpc()
+            .vpc_id(&req.id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify),
+        "aws.ec2.Subnet" => c
+            .delete_subnet()
+            .subnet_id(&req.id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify),
+        "aws.ec2.InternetGateway" => {
+            if let Some(Val::Ref(_)) = req.attrs.get("vpc")
+                && let Ok(o) = c
+                    .describe_internet_gateways()
+                    .internet_gateway_ids(&req.id)
+                    .send()
+                    .await
+            {
+                for att in o.internet_gateways().iter().flat_map(|g| g.attachments()) {
+                    if let Some(vpc) = att.vpc_id() {
+                        let _ = c
+                            .detach_internet_gateway()
+                            .internet_gateway_id(&req.id)
+                            .vpc_id(vpc)
+                            .send()
+                            .await;
+                    }
+                }
+            }
+            c.delete_internet_gateway()
+                .internet_gateway_id(&req.id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)
+        }
+        "aws.ec2.SecurityGroup" => c
+            .delete_security_group()
+            .group_id(&req.id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify),
+        _ => c
+            .release_address()
+            .allocation_id(&req.id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify),
+    };
+    match r {
+        Err(e) if !is_not_found(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let filters = vec![
+        Filter::builder()
+            .name("tag:carbon:address")
+            .values(&req.address)
+            .build(),
+        Filter::builder()
+            .name("tag:carbon:lineage")
+            .values(&req.lineage)
+            .build(),
+    ];
+    let id: Option<String> = match req.ty.as_str() {
+        "aws.ec2.Vpc" => c
+            .describe_vpcs()
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .map_err(classify)?
+            .vpcs()
+            .first()
+            .and_then(|v| v.vpc_id())
+            .map(str::to_string),
+        "aws.ec2.Subnet" => c
+            .describe_subnets()
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .map_err(classify)?
+            .subnets()
+            .first()
+            .and_then(|v| v.subnet_id())
+            .map(str::to_string),
+        "aws.ec2.InternetGateway" => c
+            .describe_internet_gateways()
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .map_err(classify)?
+            .internet_gateways()
+            .first()
+            .and_then(|v| v.internet_gateway_id())
+            .map(str::to_string),
+        "aws.ec2.SecurityGroup" => c
+            .describe_security_groups()
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .map_err(classify)?
+            .security_groups()
+            .first()
+            .and_then(|v| v.group_id())
+            .map(str::to_string),
+        _ => c
+            .describe_addresses()
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .map_err(classify)?
+            .addresses()
+            .first()
+            .and_then(|v| v.allocation_id())
+            .map(str::to_string),
+    };
+    Ok(id.map(|id| Found {
+        attrs: with(&req.attrs, &[("id", Some(id.clone()))]),
+        id,
+    }))
+}

@@ -1,0 +1,137 @@
+//! Secrets Manager secrets. The secret value comes from the resolver in plain text (never from the
+//! plan or the state, which only hold its keyed hash).
+
+use aws_config::SdkConfig;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
+use carbonc_apply::{
+    CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
+};
+
+use crate::attrs::{all_tags, i, ref_arn, required, s, with};
+use crate::error::{classify, is_not_found};
+
+pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let a = &r.attrs;
+    let mut call = c
+        .create_secret()
+        .name(required(a, "name")?)
+        .description(s(a, "description").unwrap_or_default())
+        .client_request_token(&req.token)
+        .set_tags(Some(
+            all_tags(req)
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ));
+    if r.target("kms_key").is_some() {
+        call = call.kms_key_id(ref_arn(r, "kms_key")?);
+    }
+    if let Some(value) = r.secrets.get("secret_string") {
+        call = call.secret_string(value.expose());
+    }
+    let out = call.send().await.map_err(classify)?;
+    let arn = out.arn().unwrap_or_default().to_string();
+    Ok(Found {
+        id: arn.clone(),
+        attrs: with(a, &[("arn", Some(arn.clone())), ("id", Some(arn))]),
+    })
+}
+
+pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    match c
+        .describe_secret()
+        .secret_id(&req.id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) if o.deleted_date().is_some() => Ok(None),
+        Ok(o) => {
+            let mut attrs = req.attrs.clone();
+            attrs.insert(
+                "description".into(),
+                carbonc_state::Val::Str(o.description().unwrap_or("").to_string()),
+            );
+            Ok(Some(Found {
+                id: req.id.clone(),
+                attrs,
+            }))
+        }
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let mut call = c
+        .update_secret()
+        .secret_id(&req.id)
+        .description(s(&r.attrs, "description").unwrap_or_default());
+    if r.target("kms_key").is_some() {
+        call = call.kms_key_id(ref_arn(r, "kms_key")?);
+    }
+    if r.attrs.get("secret_string") != req.before.get("secret_string")
+        && let Some(value) = r.secrets.get("secret_string")
+    {
+        call = call.secret_string(value.expose());
+    }
+    call.send().await.map_err(classify)?;
+    Ok(Found {
+        id: req.id.clone(),
+        attrs: with(
+            &r.attrs,
+            &[("arn", Some(req.id.clone())), ("id", Some(req.id.clone()))],
+        ),
+    })
+}
+
+pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
+    let c = Client::new(cfg);
+    let days = i(&req.attrs, "recovery_window_in_days").unwrap_or(30);
+    let call = c.delete_secret().secret_id(&req.id);
+    let call = if days == 0 {
+        call.force_delete_without_recovery(true)
+    } else {
+        call.recovery_window_in_days(days.clamp(7, 30))
+    };
+    match call.send().await.map_err(classify) {
+        Err(e) if !is_not_found(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let out = c
+        .list_secrets()
+        .filters(
+            Filter::builder()
+                .key(FilterNameStringType::TagKey)
+                .values("carbon:address")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(classify)?;
+    for sec in out.secret_list() {
+        let has = |k: &str, v: &str| {
+            sec.tags()
+                .iter()
+                .any(|t| t.key() == Some(k) && t.value() == Some(v))
+        };
+        if has("carbon:address", &req.address) && has("carbon:lineage", &req.lineage) {
+            let arn = sec.arn().unwrap_or_default().to_string();
+            return Ok(Some(Found {
+                id: arn.clone(),
+                attrs: with(&req.attrs, &[("arn", Some(arn.clone())), ("id", Some(arn))]),
+            }));
+        }
+    }
+    Ok(None)
+}

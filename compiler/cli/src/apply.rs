@@ -1,0 +1,491 @@
+//! `carbonc apply FILE` and `carbonc destroy FILE`: plan, confirm, and carry the plan out against
+//! AWS through the executor, recording state after every action.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use carbonc_apply::{Event, ExecOptions, Outcome, SecretString, StateSink, adopt_intents, execute};
+use carbonc_aws::AwsProvider;
+use carbonc_plan::{Action, Plan, ResourceChange, resolve_instance, resolve_outputs};
+use carbonc_state::{LocalBackend, State, Val, new_lineage};
+
+use crate::plan::{PlanArgs, Planned, plan_with_hook};
+use crate::report;
+
+/// The default parallelism: a multi-region footprint spreads its calls over regions and services,
+/// and most of an apply is spent waiting for resources (EKS, Aurora) rather than calling APIs, so
+/// Terraform's 10 leaves independent regions idle. 32 keeps every region's critical path moving
+/// while staying under per-service API rate limits (throttling is retried with backoff anyway).
+pub const DEFAULT_PARALLELISM: usize = 32;
+
+struct FileSink<'a> {
+    backend: &'a LocalBackend,
+}
+
+impl StateSink for FileSink<'_> {
+    fn save(&mut self, state: &State) -> Result<(), String> {
+        self.backend.write(state).map_err(|e| e.to_string())
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+fn verb(a: Action) -> (&'static str, &'static str) {
+    match a {
+        Action::Create => ("Creating...", "Creation complete"),
+        Action::Update => ("Modifying...", "Modifications complete"),
+        Action::Replace => ("Replacing...", "Replacement complete"),
+        Action::Delete => ("Destroying...", "Destruction complete"),
+        Action::Read => ("Reading...", "Read complete"),
+        Action::NoOp => ("", ""),
+    }
+}
+
+fn confirm(what: &str, auto_approve: bool) -> bool {
+    if auto_approve {
+        return true;
+    }
+    if !std::io::stdin().is_terminal() {
+        report::error(format!(
+            "{what} needs confirmation: run it in a terminal, or pass `--auto-approve`"
+        ));
+        return false;
+    }
+    print!("\nDo you want to {what}? Only `yes` will be accepted: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    line.trim() == "yes"
+}
+
+/// Runs `plan` with the AWS provider, printing progress; returns the final state and outcome.
+fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcome) {
+    let provider = AwsProvider::new(None);
+    let rt = runtime();
+    let opts = ExecOptions {
+        parallelism: parallelism.max(1),
+        ..ExecOptions::default()
+    };
+    let stop = opts.stop.clone();
+    // Ctrl-C: stop starting work, let in-flight calls finish, record everything.
+    rt.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nInterrupted: finishing the calls in flight, starting nothing new (Ctrl-C again to kill; state is saved after every action)");
+            stop.store(true, Ordering::SeqCst);
+        }
+    });
+    if let Err(e) = rt.block_on(provider.preflight()) {
+        eprintln!("error: cannot reach AWS: {e}");
+        return (
+            planned
+                .state
+                .clone()
+                .unwrap_or_else(|| State::new(new_lineage())),
+            Outcome {
+                failed: vec![("(credentials)".into(), e.to_string())],
+                ..Outcome::default()
+            },
+        );
+    }
+    let state = planned
+        .state
+        .clone()
+        .unwrap_or_else(|| State::new(new_lineage()));
+    let mut sink = FileSink {
+        backend: &planned.backend,
+    };
+    let db = &mut planned.db;
+    let root = planned.root;
+    let key = planned.key.clone();
+    let mut resolve =
+        |c: &ResourceChange, s: &State| -> Result<carbonc_apply::ResolvedAttrs, String> {
+            let resolved = resolve_instance(db, root, s, &key, &c.address)?;
+            Ok((
+                resolved.attrs,
+                resolved
+                    .secrets
+                    .into_iter()
+                    .map(|(k, v)| (k, SecretString::new(v)))
+                    .collect(),
+            ))
+        };
+    let started: std::cell::RefCell<BTreeMap<String, Instant>> = Default::default();
+    let mut on_event = |e: &Event| {
+        let line = match e {
+            Event::Started { address, action } => {
+                started.borrow_mut().insert(address.clone(), Instant::now());
+                format!("{address}: {}", verb(*action).0)
+            }
+            Event::Retrying {
+                address,
+                attempt,
+                error,
+            } => format!(
+                "{address}: retrying (attempt {}) after {error}",
+                attempt + 1
+            ),
+            Event::Finished {
+                address,
+                action,
+                elapsed,
+            } => format!(
+                "{address}: {} after {}s",
+                verb(*action).1,
+                elapsed.as_secs()
+            ),
+            Event::Adopted { address, id } => format!("{address}: adopted [id={id}]"),
+            Event::Failed { address, error } => format!("{address}: FAILED: {error}"),
+            Event::Skipped { address, because } => format!("{address}: skipped ({because})"),
+        };
+        println!("{line}");
+    };
+    rt.block_on(execute(
+        plan,
+        state,
+        provider,
+        &mut sink,
+        &mut resolve,
+        &opts,
+        &mut on_event,
+    ))
+}
+
+fn summary(outcome: &Outcome, plan: &Plan, what: &str) -> ExitCode {
+    let count = |a: Action| {
+        outcome
+            .done
+            .iter()
+            .filter(|d| {
+                plan.resource_changes
+                    .iter()
+                    .any(|c| &c.address == *d && c.action == a)
+            })
+            .count()
+    };
+    let replaced = count(Action::Replace);
+    if outcome.ok() {
+        println!(
+            "\n{what} complete! Resources: {} added, {} changed, {} destroyed.",
+            count(Action::Create) + replaced,
+            count(Action::Update),
+            count(Action::Delete) + replaced
+        );
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("\n{what} stopped with {} failure(s):", outcome.failed.len());
+    for (address, error) in &outcome.failed {
+        eprintln!("  ✗ {address}: {error}");
+    }
+    for (address, because) in &outcome.skipped {
+        eprintln!("  - {address}: not attempted ({because})");
+    }
+    if !outcome.not_started.is_empty() {
+        eprintln!(
+            "  Left undone (interrupted): {}",
+            outcome.not_started.join(", ")
+        );
+    }
+    eprintln!("The state records everything that succeeded; run the command again to continue.");
+    ExitCode::from(1)
+}
+
+fn print_outputs(outputs: &BTreeMap<String, Val>) {
+    if outputs.is_empty() {
+        return;
+    }
+    println!("\nOutputs:\n");
+    let width = outputs.keys().map(String::len).max().unwrap_or(0);
+    for (k, v) in outputs {
+        println!("{k:<width$} = {}", show(v));
+    }
+}
+
+fn show(v: &Val) -> String {
+    match v {
+        Val::Sensitive(_) => "(sensitive value)".into(),
+        Val::Unknown => "(unknown)".into(),
+        v => v.to_json().to_string(),
+    }
+}
+
+/// Adopts, before planning, what a crashed apply created but did not record.
+fn adopt_hook(state: &mut State, backend: &LocalBackend) -> Result<(), String> {
+    if !state
+        .resources
+        .iter()
+        .any(|r| r.status == carbonc_state::ResourceStatus::Intent)
+    {
+        return Ok(());
+    }
+    let provider = AwsProvider::new(None);
+    let (adopted, dropped) = runtime()
+        .block_on(adopt_intents(state, provider.as_ref()))
+        .map_err(|e| e.to_string())?;
+    for a in &adopted {
+        println!("{a}: adopted (created by an interrupted apply)");
+    }
+    for d in &dropped {
+        println!("{d}: not found (an interrupted create); it will be created");
+    }
+    state.serial += 1;
+    backend.write(state).map_err(|e| e.to_string())
+}
+
+pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCode {
+    let mut hook = adopt_hook;
+    let mut planned = match plan_with_hook(args, "apply", true, Some(&mut hook)) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let plan = planned.plan.clone();
+    print!(
+        "{}",
+        carbonc_plan::render::render(&plan, std::io::stdout().is_terminal())
+    );
+    if !plan.has_changes() {
+        let outputs = planned
+            .state
+            .as_ref()
+            .map(|s| s.outputs.clone())
+            .unwrap_or_default();
+        print_outputs(&outputs);
+        return ExitCode::SUCCESS;
+    }
+    if !confirm("perform these actions", auto_approve) {
+        println!("Apply cancelled.");
+        return ExitCode::from(1);
+    }
+    let started = Instant::now();
+    let (mut state, outcome) = run(&mut planned, &plan, parallelism);
+    let outputs = resolve_outputs(&mut planned.db, planned.root, &state, &planned.key);
+    state.outputs = outputs
+        .iter()
+        .filter(|(_, v)| v.is_known())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    state.serial += 1;
+    if let Err(e) = planned.backend.write(&state) {
+        report::error(e);
+        return ExitCode::from(1);
+    }
+    let code = summary(&outcome, &plan, "Apply");
+    print_outputs(&state.outputs);
+    eprintln!("({:.1}s)", started.elapsed().as_secs_f64());
+    code
+}
+
+pub fn destroy(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCode {
+    let mut hook = adopt_hook;
+    let mut planned = match plan_with_hook(args, "destroy", true, Some(&mut hook)) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let Some(state) = planned.state.clone() else {
+        println!("Nothing to destroy: there is no state.");
+        return ExitCode::SUCCESS;
+    };
+    // Every resource in state, deleted dependents first (the executor orders deletions).
+    let mut plan = planned.plan.clone();
+    plan.resource_changes = state
+        .resources
+        .iter()
+        .filter(|r| r.status == carbonc_state::ResourceStatus::Created)
+        .filter(|r| {
+            !carbonc_sema::catalog(&planned.db)
+                .resources
+                .get(&r.ty)
+                .is_some_and(|s| s.lookup)
+        })
+        .map(|r| ResourceChange {
+            address: r.address.clone(),
+            ty: r.ty.clone(),
+            region: r.region.clone(),
+            action: Action::Delete,
+            replace_order: None,
+            replace_reasons: vec![],
+            before: Some(r.attributes.clone()),
+            after: None,
+            depends_on: r.dependencies.clone(),
+        })
+        .collect();
+    plan.summary = carbonc_plan::Summary {
+        destroy: plan.resource_changes.len(),
+        ..Default::default()
+    };
+    plan.output_changes.clear();
+    print!(
+        "{}",
+        carbonc_plan::render::render(&plan, std::io::stdout().is_terminal())
+    );
+    if plan.resource_changes.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    if !confirm("destroy all these resources", auto_approve) {
+        println!("Destroy cancelled.");
+        return ExitCode::from(1);
+    }
+    let (mut state, outcome) = run(&mut planned, &plan, parallelism);
+    state.resources.retain(|r| {
+        !carbonc_sema::catalog(&planned.db)
+            .resources
+            .get(&r.ty)
+            .is_some_and(|s| s.lookup)
+    });
+    if outcome.ok() {
+        state.outputs.clear();
+    }
+    state.serial += 1;
+    if let Err(e) = planned.backend.write(&state) {
+        report::error(e);
+        return ExitCode::from(1);
+    }
+    summary(&outcome, &plan, "Destroy")
+}
+
+/// `carbonc output [NAME] [--json]`.
+pub fn output(args: &PlanArgs, name: Option<&str>, json: bool) -> ExitCode {
+    let backend = LocalBackend::new(
+        args.state
+            .clone()
+            .unwrap_or_else(|| crate::plan::default_state_path(&args.file)),
+    );
+    let state = match backend.read() {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            report::error(format!(
+                "{}: there is no state yet; run `carbonc apply {}` first",
+                backend.path.display(),
+                args.file
+            ));
+            return ExitCode::from(1);
+        }
+        Err(e) => {
+            report::error(e);
+            return ExitCode::from(1);
+        }
+    };
+    match name {
+        Some(n) => match state.outputs.get(n) {
+            Some(v) if json => println!("{}", v.to_json()),
+            Some(Val::Str(s)) => println!("{s}"),
+            Some(v) => println!("{}", show(v)),
+            None => {
+                report::error(format!(
+                    "no output `{n}` in the state (outputs: {})",
+                    state.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+                return ExitCode::from(1);
+            }
+        },
+        None if json => {
+            let m: serde_json::Map<String, serde_json::Value> = state
+                .outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&m).expect("JSON"));
+        }
+        None => print_outputs(&state.outputs),
+    }
+    ExitCode::SUCCESS
+}
+
+/// `carbonc state list|show ADDRESS|rm ADDRESS|mv FROM TO`.
+pub fn state_cmd(args: &PlanArgs, op: &str, address: Option<&str>, to: Option<&str>) -> ExitCode {
+    let backend = LocalBackend::new(
+        args.state
+            .clone()
+            .unwrap_or_else(|| crate::plan::default_state_path(&args.file)),
+    );
+    let fail = |m: String| {
+        report::error(m);
+        ExitCode::from(1)
+    };
+    let _lock = if matches!(op, "rm" | "mv") {
+        match backend.lock(&format!("state {op}"), args.lock_timeout) {
+            Ok(l) => Some(l),
+            Err(e) => return fail(e.to_string()),
+        }
+    } else {
+        None
+    };
+    let mut state = match backend.read() {
+        Ok(Some(s)) => s,
+        Ok(None) => return fail(format!("{}: there is no state", backend.path.display())),
+        Err(e) => return fail(e.to_string()),
+    };
+    match (op, address) {
+        ("list", _) => {
+            for r in &state.resources {
+                let status = if r.status == carbonc_state::ResourceStatus::Intent {
+                    "  (intent: an interrupted create)"
+                } else {
+                    ""
+                };
+                println!("{}{status}", r.address);
+            }
+        }
+        ("show", Some(a)) => {
+            let Some(r) = state.resource(a) else {
+                return fail(format!("no resource `{a}` in the state"));
+            };
+            println!("# {}\nresource {} {} {{", r.address, r.ty, r.address);
+            println!(
+                "    (region) = {}",
+                r.region.clone().unwrap_or_else(|| "global".into())
+            );
+            println!("    (id)     = {}", r.id.clone().unwrap_or_default());
+            let width = r.attributes.keys().map(String::len).max().unwrap_or(0);
+            for (k, v) in &r.attributes {
+                println!("    {k:<width$} = {}", show(v));
+            }
+            println!("}}");
+        }
+        ("rm", Some(a)) => {
+            let before = state.resources.len();
+            state.resources.retain(|r| r.address != a);
+            if state.resources.len() == before {
+                return fail(format!("no resource `{a}` in the state"));
+            }
+            state.serial += 1;
+            if let Err(e) = backend.write(&state) {
+                return fail(e.to_string());
+            }
+            println!("Removed `{a}` from the state (the resource itself is untouched).");
+        }
+        ("mv", Some(a)) => {
+            let Some(to) = to else {
+                return fail("`state mv` takes FROM and TO".into());
+            };
+            if state.resource(to).is_some() {
+                return fail(format!("`{to}` is already in the state"));
+            }
+            let Some(r) = state.resources.iter_mut().find(|r| r.address == a) else {
+                return fail(format!("no resource `{a}` in the state"));
+            };
+            r.address = to.to_string();
+            for r in &mut state.resources {
+                for d in &mut r.dependencies {
+                    if d == a {
+                        *d = to.to_string();
+                    }
+                }
+            }
+            state.serial += 1;
+            if let Err(e) = backend.write(&state) {
+                return fail(e.to_string());
+            }
+            println!("Moved `{a}` to `{to}`.");
+        }
+        _ => return fail(format!("`state {op}` needs an ADDRESS")),
+    }
+    ExitCode::SUCCESS
+}

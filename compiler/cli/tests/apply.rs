@@ -1,0 +1,241 @@
+//! `carbonc apply`, `plan`, `destroy`, `output` and `state` against the AWS emulator (moto, started
+//! by `scripts/emulator`), through the real AWS SDK over HTTP. What exists is checked independently
+//! through the AWS API (`tests/emulator/inventory.py`, boto3), not through carbonc's state.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo")
+}
+
+/// An emulator for one test, stopped when dropped.
+struct Emulator {
+    url: String,
+    env: BTreeMap<String, String>,
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let out = Command::new(repo().join("scripts/emulator"))
+            .arg("start")
+            .output()
+            .expect("scripts/emulator runs");
+        assert!(
+            out.status.success(),
+            "the emulator did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let out = Command::new(repo().join("scripts/emulator"))
+            .args(["env", &url])
+            .output()
+            .expect("env");
+        let env = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.trim_matches(['\'', '"']).to_string()))
+            .collect();
+        Emulator { url, env }
+    }
+
+    fn inventory(&self) -> serde_json::Value {
+        let venv = std::env::var("CARBONC_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
+            });
+        let out = Command::new(venv.join("bin/python"))
+            .arg(repo().join("tests/emulator/inventory.py"))
+            .args([&self.url, "us-east-1", "eu-west-1"])
+            .output()
+            .expect("inventory runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("scripts/emulator"))
+            .args(["stop", &self.url])
+            .output();
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn carbonc(dir: &Path, emu: &Emulator, args: &[&str], extra: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carbonc"));
+    cmd.args(args).current_dir(dir).env_remove("AWS_PROFILE");
+    for (k, v) in &emu.env {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("carbonc runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const SECRET: &str = "s3cr3t-t0ken-never-shown";
+
+#[test]
+fn apply_converges_updates_in_place_and_destroys_everything() {
+    let emu = Emulator::start();
+    let d = std::env::temp_dir().join(format!("carbonc-apply-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(
+        repo().join("tests/apply/network.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let token = [("CARBON_VAR_token", SECRET)];
+
+    // Apply from nothing.
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 14 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let inv = emu.inventory();
+    assert_eq!(inv["vpc@us-east-1"], serde_json::json!(["10.0.0.0/16"]));
+    assert_eq!(inv["vpc@eu-west-1"], serde_json::json!(["10.1.0.0/16"]));
+    assert_eq!(inv["subnet@eu-west-1"], serde_json::json!(["10.1.1.0/24"]));
+    assert_eq!(inv["sg@us-east-1"], serde_json::json!(["db"]));
+    assert_eq!(
+        inv["kms@eu-west-1"],
+        serde_json::json!(["data key in eu-west-1 (v1)"])
+    );
+    assert_eq!(inv["secret@us-east-1"], serde_json::json!(["app/token"]));
+    assert_eq!(inv["role"], serde_json::json!(["carbon-apply-test"]));
+    assert_eq!(
+        inv["attached"],
+        serde_json::json!(["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"])
+    );
+
+    // Nothing left to do.
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+
+    // A change to one region updates only that region's key, in place.
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "--var", "note=v2", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("key[eu-west-1] will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 1 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        emu.inventory()["kms@eu-west-1"],
+        serde_json::json!(["data key in eu-west-1 (v2)"])
+    );
+
+    // Outputs and state, without the secret anywhere.
+    let r = carbonc(&d, &emu, &["output", "--json", "main.carbon"], &[]);
+    assert!(r.stdout.contains("arn:aws:kms:eu-west-1:"), "{}", r.stdout);
+    let r = carbonc(&d, &emu, &["state", "list", "main.carbon"], &[]);
+    assert_eq!(r.stdout.lines().count(), 14, "{}", r.stdout);
+    let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
+    assert!(!state.contains(SECRET), "the secret is in the state file");
+
+    // Destroy leaves nothing carbon-tagged behind.
+    let r = carbonc(
+        &d,
+        &emu,
+        &[
+            "destroy",
+            "--auto-approve",
+            "--var",
+            "note=v2",
+            "main.carbon",
+        ],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 14 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let inv = emu.inventory();
+    for (k, v) in inv.as_object().unwrap() {
+        assert_eq!(v, &serde_json::json!([]), "{k} still has {v}");
+    }
+    for out in [&r.stdout, &r.stderr] {
+        assert!(!out.contains(SECRET));
+    }
+}
+
+#[test]
+fn missing_credentials_are_one_clear_error() {
+    let emu = Emulator::start();
+    let d = std::env::temp_dir().join(format!("carbonc-apply-nocred-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(
+        repo().join("tests/apply/network.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carbonc"));
+    cmd.args(["apply", "--auto-approve", "main.carbon"])
+        .current_dir(&d)
+        .env("CARBON_VAR_token", "x");
+    cmd.env("AWS_ENDPOINT_URL", &emu.url)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1");
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("no usable AWS credentials"), "{err}");
+    assert!(err.lines().count() < 10, "a short error, not a dump: {err}");
+}

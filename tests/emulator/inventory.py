@@ -1,0 +1,49 @@
+"""Lists what carbon created in the emulator, straight from the AWS API (not from carbon's state):
+the resources tagged `carbon:lineage`, per type and region, as JSON. Used by the apply tests to
+check the footprint independently of carbonc.
+
+    python inventory.py ENDPOINT REGION...
+"""
+import json
+import sys
+
+import boto3
+
+
+def tagged(tags, key="Key", value="Value"):
+    return {t[key]: t[value] for t in tags or []}
+
+
+def main():
+    endpoint, regions = sys.argv[1], sys.argv[2:]
+    kw = dict(endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing")
+    out = {}
+    for region in regions:
+        ec2 = boto3.client("ec2", region_name=region, **kw)
+        f = [{"Name": "tag-key", "Values": ["carbon:lineage"]}]
+        out[f"vpc@{region}"] = sorted(v["CidrBlock"] for v in ec2.describe_vpcs(Filters=f)["Vpcs"])
+        out[f"subnet@{region}"] = sorted(s["CidrBlock"] for s in ec2.describe_subnets(Filters=f)["Subnets"])
+        out[f"sg@{region}"] = sorted(g["GroupName"] for g in ec2.describe_security_groups(Filters=f)["SecurityGroups"])
+        kms = boto3.client("kms", region_name=region, **kw)
+        keys = []
+        for k in kms.list_keys()["Keys"]:
+            meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
+            tags = tagged(kms.list_resource_tags(KeyId=k["KeyId"]).get("Tags", []), "TagKey", "TagValue")
+            if "carbon:lineage" in tags and meta["KeyState"] != "PendingDeletion":
+                keys.append(meta["Description"])
+        out[f"kms@{region}"] = sorted(keys)
+        sm = boto3.client("secretsmanager", region_name=region, **kw)
+        out[f"secret@{region}"] = sorted(
+            s["Name"] for s in sm.list_secrets()["SecretList"] if "carbon:lineage" in tagged(s.get("Tags"))
+        )
+    iam = boto3.client("iam", region_name="us-east-1", **kw)
+    roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("carbon-")]
+    out["role"] = sorted(roles)
+    out["attached"] = sorted(
+        p["PolicyArn"] for r in roles for p in iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"]
+    )
+    print(json.dumps(out, indent=1, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

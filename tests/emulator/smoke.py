@@ -1,0 +1,183 @@
+"""A smoke test of a running emulator and of its plugins, with boto3 from the emulator's venv.
+
+    endpoint=$(scripts/emulator start)
+    ~/.cache/carbonc/venv/bin/python tests/emulator/smoke.py "$endpoint"
+    scripts/emulator stop "$endpoint"
+
+Leaves the server reset. Prints one line per check and `N passed, N failed` at the end; exits 1
+when a check failed.
+"""
+
+import json
+import sys
+import urllib.request
+import uuid
+
+import boto3
+from botocore.exceptions import ClientError
+
+ENDPOINT = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:5000"
+passed = failed = 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def client(service, region="us-east-1"):
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=ENDPOINT,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def post(path):
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(urllib.request.Request(ENDPOINT + path, data=b"", method="POST")) as r:
+        return r.status
+
+
+def origin(origin_id, domain):
+    return {
+        "Id": origin_id,
+        "DomainName": domain,
+        "CustomOriginConfig": {
+            "HTTPPort": 80,
+            "HTTPSPort": 443,
+            "OriginProtocolPolicy": "https-only",
+        },
+    }
+
+
+def distribution_config(target, members=("primary", "secondary")):
+    return {
+        "CallerReference": str(uuid.uuid4()),
+        "Comment": "carbonc emulator smoke test",
+        "Enabled": True,
+        "Origins": {
+            "Quantity": 2,
+            "Items": [
+                origin("primary", "api.us-east-1.example.com"),
+                origin("secondary", "api.eu-west-1.example.com"),
+            ],
+        },
+        "OriginGroups": {
+            "Quantity": 1,
+            "Items": [
+                {
+                    "Id": "failover",
+                    "FailoverCriteria": {
+                        "StatusCodes": {"Quantity": 3, "Items": [500, 502, 503]}
+                    },
+                    "Members": {
+                        "Quantity": len(members),
+                        "Items": [{"OriginId": m} for m in members],
+                    },
+                }
+            ],
+        },
+        "DefaultCacheBehavior": {
+            "TargetOriginId": target,
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+        },
+    }
+
+
+def error_code(call):
+    try:
+        call()
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    return None
+
+
+cf = client("cloudfront")
+
+# The plugin: an origin group as the default target is accepted and comes back unchanged.
+created = cf.create_distribution(DistributionConfig=distribution_config("failover"))
+dist_id = created["Distribution"]["Id"]
+check("create_distribution targeting an origin group", bool(dist_id))
+got = cf.get_distribution(Id=dist_id)["Distribution"]["DistributionConfig"]
+check(
+    "get_distribution returns the group as TargetOriginId",
+    got["DefaultCacheBehavior"]["TargetOriginId"] == "failover",
+    got["DefaultCacheBehavior"],
+)
+groups = got["OriginGroups"]
+check(
+    "get_distribution returns the origin group",
+    groups["Quantity"] == 1
+    and groups["Items"][0]["Id"] == "failover"
+    and [m["OriginId"] for m in groups["Items"][0]["Members"]["Items"]]
+    == ["primary", "secondary"],
+    json.dumps(groups, default=str),
+)
+config = cf.get_distribution_config(Id=dist_id)
+check(
+    "get_distribution_config returns the group as TargetOriginId",
+    config["DistributionConfig"]["DefaultCacheBehavior"]["TargetOriginId"] == "failover",
+)
+
+# UpdateDistribution goes through the same constructor: switch to an origin and back.
+new = config["DistributionConfig"]
+new["DefaultCacheBehavior"]["TargetOriginId"] = "primary"
+updated = cf.update_distribution(Id=dist_id, IfMatch=config["ETag"], DistributionConfig=new)
+check(
+    "update_distribution to an origin",
+    updated["Distribution"]["DistributionConfig"]["DefaultCacheBehavior"]["TargetOriginId"]
+    == "primary",
+)
+new["DefaultCacheBehavior"]["TargetOriginId"] = "failover"
+updated = cf.update_distribution(Id=dist_id, IfMatch=updated["ETag"], DistributionConfig=new)
+check(
+    "update_distribution back to the origin group",
+    updated["Distribution"]["DistributionConfig"]["DefaultCacheBehavior"]["TargetOriginId"]
+    == "failover",
+)
+
+# AWS's validation is kept: an unknown target, or a group member that is not an origin.
+code = error_code(lambda: cf.create_distribution(DistributionConfig=distribution_config("nowhere")))
+check("an unknown TargetOriginId is NoSuchOrigin", code == "NoSuchOrigin", code)
+code = error_code(
+    lambda: cf.create_distribution(
+        DistributionConfig=distribution_config("failover", members=("primary", "ghost"))
+    )
+)
+check("a group member that is not an origin is NoSuchOrigin", code == "NoSuchOrigin", code)
+# An origin as target still works (moto's own path).
+plain = cf.create_distribution(DistributionConfig=distribution_config("secondary"))
+check(
+    "an origin as TargetOriginId still works",
+    plain["Distribution"]["DistributionConfig"]["DefaultCacheBehavior"]["TargetOriginId"]
+    == "secondary",
+)
+
+# Reset clears the state.
+check("reset answers", post("/moto-api/reset") == 200)
+code = error_code(lambda: cf.get_distribution(Id=dist_id))
+check("after reset the distribution is gone", code == "NoSuchDistribution", code)
+listed = cf.list_distributions()["DistributionList"]
+check("after reset no distribution is listed", listed["Quantity"] == 0, listed)
+
+# The settings of `start`: managed policies are loaded, Lambda runs without Docker.
+iam = client("iam")
+policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
+check("AWS managed policies are loaded", policy["Policy"]["PolicyName"] == "AmazonEKSClusterPolicy")
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+with opener.open(ENDPOINT + "/moto-api/config") as r:
+    moto_config = json.load(r)
+check("Lambda runs without Docker (after reset too)", moto_config["lambda"]["use_docker"] is False)
+post("/moto-api/reset")
+
+print(f"smoke: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
