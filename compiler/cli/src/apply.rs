@@ -323,7 +323,7 @@ pub fn destroy(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitC
     plan.output_changes.clear();
     print!(
         "{}",
-        carbonc_plan::render::render(&plan, std::io::stdout().is_terminal())
+        carbonc_plan::render::render_destroy(&plan, std::io::stdout().is_terminal())
     );
     if plan.resource_changes.is_empty() {
         return ExitCode::SUCCESS;

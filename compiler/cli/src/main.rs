@@ -37,6 +37,36 @@ pub enum MessageFormat {
     Github,
 }
 
+/// `carbonc state ...`: each takes the root file last, like every other command.
+#[derive(Subcommand)]
+enum StateCommand {
+    /// Every resource address in the state.
+    List {
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
+    /// One resource's recorded attributes (secrets stay hidden).
+    Show {
+        /// The resource address, e.g. `vpc[us-east-1]`.
+        address: String,
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
+    /// Forget a resource: carbonc stops managing it; the resource itself is untouched.
+    Rm {
+        address: String,
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
+    /// Rename a resource in the state (after renaming it in the program), so it is not replaced.
+    Mv {
+        from: String,
+        to: String,
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Parse and type-check programs and report every diagnostic.
@@ -89,22 +119,15 @@ enum Command {
     Output {
         #[command(flatten)]
         args: plan::PlanArgs,
-        /// One output only.
-        #[arg(long)]
+        /// One output only (printed raw, for scripts).
         name: Option<String>,
+        /// All outputs as one JSON object.
         #[arg(long)]
         json: bool,
     },
-    /// Inspect or edit the state: `list`, `show ADDRESS`, `rm ADDRESS`, `mv FROM TO`.
-    State {
-        op: String,
-        #[command(flatten)]
-        args: plan::PlanArgs,
-        #[arg(long)]
-        address: Option<String>,
-        #[arg(long)]
-        to: Option<String>,
-    },
+    /// Inspect or edit the state: `list`, `show`, `rm`, `mv`.
+    #[command(subcommand)]
+    State(StateCommand),
     /// Show a saved plan (refused when the state has moved on since it was made).
     Show {
         planfile: PathBuf,
@@ -184,12 +207,16 @@ fn main() -> ExitCode {
             parallelism,
         } => apply::destroy(&args, auto_approve, parallelism),
         Command::Output { args, name, json } => apply::output(&args, name.as_deref(), json),
-        Command::State {
-            op,
-            args,
-            address,
-            to,
-        } => apply::state_cmd(&args, &op, address.as_deref(), to.as_deref()),
+        Command::State(StateCommand::List { args }) => apply::state_cmd(&args, "list", None, None),
+        Command::State(StateCommand::Show { address, args }) => {
+            apply::state_cmd(&args, "show", Some(&address), None)
+        }
+        Command::State(StateCommand::Rm { address, args }) => {
+            apply::state_cmd(&args, "rm", Some(&address), None)
+        }
+        Command::State(StateCommand::Mv { from, to, args }) => {
+            apply::state_cmd(&args, "mv", Some(&from), Some(&to))
+        }
         Command::Show {
             planfile,
             state,

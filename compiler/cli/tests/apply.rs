@@ -176,8 +176,50 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
     // Outputs and state, without the secret anywhere.
     let r = carbonc(&d, &emu, &["output", "--json", "main.carbon"], &[]);
     assert!(r.stdout.contains("arn:aws:kms:eu-west-1:"), "{}", r.stdout);
+    let r = carbonc(&d, &emu, &["output", "main.carbon", "key_arns"], &[]);
+    assert!(
+        r.stdout.starts_with("[\"arn:aws:kms:us-east-1:"),
+        "{}",
+        r.stdout
+    );
     let r = carbonc(&d, &emu, &["state", "list", "main.carbon"], &[]);
     assert_eq!(r.stdout.lines().count(), 14, "{}", r.stdout);
+    let r = carbonc(
+        &d,
+        &emu,
+        &["state", "show", "app_token[us-east-1]", "main.carbon"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("(sensitive value)"), "{}", r.stdout);
+    assert!(!r.stdout.contains(SECRET));
+    // A rename in the state, and back: the plan sees the renamed resource as gone and a new one to
+    // create, then nothing to do once it is back.
+    let mv = |from: &str, to: &str| {
+        let r = carbonc(&d, &emu, &["state", "mv", from, to, "main.carbon"], &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    };
+    mv("vpc[us-east-1]", "old_vpc[us-east-1]");
+    let r = carbonc(&d, &emu, &["plan", "main.carbon"], &token);
+    assert!(
+        r.stdout.contains("# old_vpc[us-east-1] will be destroyed"),
+        "{}",
+        r.stdout
+    );
+    mv("old_vpc[us-east-1]", "vpc[us-east-1]");
+    let r = carbonc(
+        &d,
+        &emu,
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "--var",
+            "note=v2",
+            "main.carbon",
+        ],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
     assert!(!state.contains(SECRET), "the secret is in the state file");
 
@@ -201,6 +243,8 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
         "{}",
         r.stdout
     );
+    assert!(r.stdout.contains("# vpc[eu-west-1] will be destroyed\n"));
+    assert!(!r.stdout.contains("no longer in the configuration"));
     let inv = emu.inventory();
     for (k, v) in inv.as_object().unwrap() {
         assert_eq!(v, &serde_json::json!([]), "{k} still has {v}");

@@ -12,6 +12,8 @@ use crate::model::{Action, Plan, ReplaceOrder, ResourceChange};
 #[derive(Clone, Copy)]
 struct Style {
     color: bool,
+    /// Rendering `carbonc destroy`: deletions are what was asked, not configuration removed.
+    destroying: bool,
 }
 
 impl Style {
@@ -220,6 +222,7 @@ fn header(c: &ResourceChange, st: Style) -> String {
                 _ => format!("# {addr} must be replaced ({why} changed)"),
             }
         }
+        Action::Delete if st.destroying => format!("# {addr} will be destroyed"),
         Action::Delete => {
             format!("# {addr} will be destroyed (it is no longer in the configuration)")
         }
@@ -322,7 +325,27 @@ fn rule(title: &str, st: Style) -> String {
 
 /// The whole plan. `color` adds ANSI colours (for terminals).
 pub fn render(plan: &Plan, color: bool) -> String {
-    let st = Style { color };
+    render_with(
+        plan,
+        Style {
+            color,
+            destroying: false,
+        },
+    )
+}
+
+/// The plan of `carbonc destroy`: every deletion is the one asked for.
+pub fn render_destroy(plan: &Plan, color: bool) -> String {
+    render_with(
+        plan,
+        Style {
+            color,
+            destroying: true,
+        },
+    )
+}
+
+fn render_with(plan: &Plan, st: Style) -> String {
     let mut out = String::new();
     let visible: Vec<&ResourceChange> = plan
         .resource_changes
