@@ -106,7 +106,7 @@ pub fn token(lineage: &str, address: &str) -> String {
     )
 }
 
-async fn with_retries<T, F, Fut>(
+pub(crate) async fn with_retries<T, F, Fut>(
     opts: &ExecOptions,
     address: &str,
     events: &tokio::sync::mpsc::UnboundedSender<Event>,

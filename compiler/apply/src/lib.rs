@@ -7,6 +7,8 @@
 //!   create and the result after every action (atomically, through a [`StateSink`]); a failed action
 //!   stops only its dependents; a stop request (Ctrl-C) lets in-flight calls finish and leaves the
 //!   rest undone, recorded as such.
+//! - [`refresh`]: reads every recorded resource so the state says what exists now (drift becomes
+//!   plan changes; a resource deleted outside carbonc leaves the state and is planned again).
 //! - [`memory::MemoryProvider`]: an in-memory provider for engine tests (ordering, parallelism,
 //!   failures, crash adoption). Nothing here talks to AWS.
 //!
@@ -16,9 +18,11 @@
 mod executor;
 pub mod memory;
 mod provider;
+mod refresh;
 
 pub use executor::{Event, ExecOptions, Outcome, StateSink, adopt_intents, execute, token};
 pub use provider::{
     CreateRequest, DeleteRequest, FindRequest, Found, Provider, ProviderError, ReadRequest,
     Resolved, ResolvedAttrs, SecretString, UpdateRequest,
 };
+pub use refresh::{Refreshed, refresh};

@@ -239,6 +239,106 @@ fn adopt_hook(state: &mut State, backend: &LocalBackend) -> Result<(), String> {
     backend.write(state).map_err(|e| e.to_string())
 }
 
+/// Reads every resource recorded in `state` from AWS (see [`carbonc_apply::refresh`]), with
+/// Terraform's `ADDRESS: Refreshing state... [id=ID]` lines on stderr. A resource deleted outside
+/// carbonc leaves the state; one changed outside carbonc gets the attributes AWS reports, so the
+/// plan shows the change back. `persist` records the refreshed state.
+pub fn refresh_state(
+    state: &mut State,
+    backend: &LocalBackend,
+    persist: bool,
+) -> Result<(), String> {
+    let recorded: Vec<(String, String)> = state
+        .resources
+        .iter()
+        .filter(|r| r.status == carbonc_state::ResourceStatus::Created)
+        .filter_map(|r| Some((r.address.clone(), r.id.clone()?)))
+        .collect();
+    if recorded.is_empty() {
+        return Ok(());
+    }
+    let provider = AwsProvider::new(None);
+    let rt = runtime();
+    rt.block_on(provider.preflight()).map_err(|e| {
+        format!("cannot reach AWS to refresh the state: {e}\n  (`--refresh=false` plans from the state as recorded)")
+    })?;
+    for (address, id) in &recorded {
+        eprintln!("{address}: Refreshing state... [id={id}]");
+    }
+    let report = rt.block_on(carbonc_apply::refresh(
+        state,
+        provider,
+        &ExecOptions::default(),
+        &mut |e| {
+            if let Event::Retrying {
+                address,
+                attempt,
+                error,
+            } = e
+            {
+                eprintln!("{address}: retrying (attempt {attempt}): {error}");
+            }
+        },
+    ));
+    for address in &report.gone {
+        eprintln!("{address}: deleted outside carbonc; it is no longer in the state");
+    }
+    for (address, what) in &report.unsupported {
+        eprintln!("warning: {address}: not refreshed ({what}); planned from the state as recorded");
+    }
+    if !report.failed.is_empty() {
+        let list = report
+            .failed
+            .iter()
+            .map(|(a, e)| format!("  {a}: {e}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Err(format!(
+            "cannot refresh {} resource(s); nothing was changed:\n{list}",
+            report.failed.len()
+        ));
+    }
+    if persist && !(report.drifted.is_empty() && report.gone.is_empty()) {
+        state.serial += 1;
+        backend.write(state).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// `carbonc refresh FILE`: record what exists now in the state, and say what changed.
+pub fn refresh(args: &PlanArgs) -> ExitCode {
+    let args = PlanArgs {
+        refresh: true,
+        ..args.clone()
+    };
+    let planned = match plan_with_hook(&args, "refresh", true, None) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let Some(state) = planned.state.as_ref() else {
+        println!("Nothing to refresh: there is no state.");
+        return ExitCode::SUCCESS;
+    };
+    let changes = planned
+        .plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp && c.action != Action::Read)
+        .count();
+    println!(
+        "Refreshed {} resource(s) in {}.",
+        state.resources.len(),
+        planned.backend.path.display()
+    );
+    if changes > 0 {
+        println!(
+            "{changes} resource(s) differ from the program; `carbonc plan {}` shows how.",
+            args.file
+        );
+    }
+    ExitCode::SUCCESS
+}
+
 pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCode {
     let mut hook = adopt_hook;
     let mut planned = match plan_with_hook(args, "apply", true, Some(&mut hook)) {

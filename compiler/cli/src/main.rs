@@ -115,6 +115,11 @@ enum Command {
         #[arg(long, default_value_t = apply::DEFAULT_PARALLELISM)]
         parallelism: usize,
     },
+    /// Read every resource in the state from AWS and record what exists now.
+    Refresh {
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
     /// Print the outputs recorded by the last apply.
     Output {
         #[command(flatten)]
@@ -206,6 +211,7 @@ fn main() -> ExitCode {
             auto_approve,
             parallelism,
         } => apply::destroy(&args, auto_approve, parallelism),
+        Command::Refresh { args } => apply::refresh(&args),
         Command::Output { args, name, json } => apply::output(&args, name.as_deref(), json),
         Command::State(StateCommand::List { args }) => apply::state_cmd(&args, "list", None, None),
         Command::State(StateCommand::Show { address, args }) => {

@@ -30,7 +30,7 @@ pub struct PlanArgs {
     /// How long to wait for the state lock, e.g. `0s`, `30s`, `5m`.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub lock_timeout: Duration,
-    /// Read the real resources before planning (arrives with `apply`; `--refresh=false` is accepted).
+    /// Read every resource in the state from AWS first, so that changes made outside carbonc show up.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
     #[arg(long, value_enum, default_value = "human")]
@@ -120,6 +120,14 @@ pub fn plan_with_hook(
     let mut state = backend.read().map_err(|e| fail(e.to_string()))?;
     if let (Some(hook), Some(s)) = (before, state.as_mut()) {
         hook(s, &backend).map_err(fail)?;
+    }
+    // Read what exists now (drift becomes plan changes). `plan` keeps the refreshed state in
+    // memory, as Terraform does; the commands that change things record it. `graph` does not read.
+    if args.refresh
+        && operation != "graph"
+        && let Some(s) = state.as_mut()
+    {
+        crate::apply::refresh_state(s, &backend, operation != "plan").map_err(fail)?;
     }
     let key = match backend
         .existing_secret_key()

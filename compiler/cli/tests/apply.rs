@@ -45,19 +45,32 @@ impl Emulator {
     }
 
     fn inventory(&self) -> serde_json::Value {
+        self.python("inventory.py", &["us-east-1", "eu-west-1"])
+    }
+
+    /// One AWS API call through boto3, behind carbonc's back.
+    fn call(&self, region: &str, service: &str, operation: &str, params: serde_json::Value) {
+        self.python(
+            "aws_call.py",
+            &[region, service, operation, &params.to_string()],
+        );
+    }
+
+    fn python(&self, script: &str, args: &[&str]) -> serde_json::Value {
         let venv = std::env::var("CARBONC_VENV")
             .map(PathBuf::from)
             .unwrap_or_else(|_| {
                 PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
             });
         let out = Command::new(venv.join("bin/python"))
-            .arg(repo().join("tests/emulator/inventory.py"))
-            .args([&self.url, "us-east-1", "eu-west-1"])
+            .arg(repo().join("tests/emulator").join(script))
+            .arg(&self.url)
+            .args(args)
             .output()
-            .expect("inventory runs");
+            .expect("python runs");
         assert!(
             out.status.success(),
-            "{}",
+            "{script}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).expect("JSON")
@@ -252,6 +265,136 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
     for out in [&r.stdout, &r.stderr] {
         assert!(!out.contains(SECRET));
     }
+}
+
+/// The id recorded in the state for `address`.
+fn recorded_id(dir: &Path, address: &str) -> String {
+    let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&text).unwrap();
+    state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == address)
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("no `{address}` in the state"))
+        .to_string()
+}
+
+/// A fresh directory holding the apply fixture as `main.carbon`.
+fn fixture(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("carbonc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(
+        repo().join("tests/apply/network.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    d
+}
+
+#[test]
+fn changes_made_outside_carbonc_show_up_after_refresh() {
+    let emu = Emulator::start();
+    let d = fixture("drift");
+    let token = [("CARBON_VAR_token", SECRET)];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    // Behind carbonc's back: a key's description edited, a subnet deleted.
+    let key = recorded_id(&d, "key[eu-west-1]");
+    emu.call(
+        "eu-west-1",
+        "kms",
+        "update_key_description",
+        serde_json::json!({"KeyId": key, "Description": "edited by hand"}),
+    );
+    let subnet = recorded_id(&d, "subnet[us-east-1]");
+    emu.call(
+        "us-east-1",
+        "ec2",
+        "delete_subnet",
+        serde_json::json!({"SubnetId": subnet}),
+    );
+
+    // Without refresh the state is believed; with it, both show up.
+    let r = carbonc(
+        &d,
+        &emu,
+        &[
+            "plan",
+            "--refresh=false",
+            "--detailed-exitcode",
+            "main.carbon",
+        ],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("key[eu-west-1]: Refreshing state... [id={key}]")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("# key[eu-west-1] will be updated in-place")
+            && r.stdout
+                .contains("\"edited by hand\" -> \"data key in eu-west-1 (v1)\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("# subnet[us-east-1] will be created"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 1 to add, 1 to change, 0 to destroy."),
+        "{}",
+        r.stdout
+    );
+
+    // `refresh` records it; apply puts things back; then nothing is left to do.
+    let r = carbonc(&d, &emu, &["refresh", "main.carbon"], &token);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("2 resource(s) differ"), "{}", r.stdout);
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        emu.inventory()["kms@eu-west-1"],
+        serde_json::json!(["data key in eu-west-1 (v1)"])
+    );
+    assert_eq!(
+        emu.inventory()["subnet@us-east-1"],
+        serde_json::json!(["10.0.1.0/24"])
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
 
 #[test]
