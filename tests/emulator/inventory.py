@@ -22,6 +22,9 @@ def main():
         ec2 = boto3.client("ec2", region_name=region, **kw)
         f = [{"Name": "tag-key", "Values": ["carbon:lineage"]}]
         out[f"vpc@{region}"] = sorted(v["CidrBlock"] for v in ec2.describe_vpcs(Filters=f)["Vpcs"])
+        # Every VPC but the emulator's default one, tagged or not: a duplicate that a crash left
+        # untagged would show here.
+        out[f"any-vpc@{region}"] = sorted(v["CidrBlock"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"])
         out[f"subnet@{region}"] = sorted(s["CidrBlock"] for s in ec2.describe_subnets(Filters=f)["Subnets"])
         out[f"sg@{region}"] = sorted(g["GroupName"] for g in ec2.describe_security_groups(Filters=f)["SecurityGroups"])
         kms = boto3.client("kms", region_name=region, **kw)

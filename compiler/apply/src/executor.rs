@@ -87,13 +87,23 @@ impl Outcome {
     }
 }
 
-/// The idempotency token of a create: stable for a lineage and an address, at most 64 characters.
-pub fn token(lineage: &str, address: &str) -> String {
+/// The idempotency token of one attempt to create `address`: recorded with the intent, so a retry
+/// after a crash sends the same one, while a later create of the same address (after a destroy)
+/// gets another (`attempt` is the state serial when the intent was recorded). At most 64
+/// characters.
+pub fn token(lineage: &str, address: &str, attempt: u64) -> String {
     // FNV-1a over both, twice with different seeds, as 32 hex digits: stable across runs and
     // platforms, short enough for every AWS client token field.
     let fnv = |seed: u64| {
         let mut h = seed;
-        for b in lineage.bytes().chain([0]).chain(address.bytes()) {
+        let attempt = attempt.to_le_bytes();
+        for b in lineage
+            .bytes()
+            .chain([0])
+            .chain(address.bytes())
+            .chain([0])
+            .chain(attempt)
+        {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x100_0000_01b3);
         }
@@ -191,6 +201,14 @@ pub async fn execute<P: Provider>(
         .filter(|c| c.action != Action::NoOp)
         .map(|c| (c.address.clone(), c))
         .collect();
+    // Intents that this plan does not create again are history: nothing was found for them (see
+    // `adopt_intents`) and the program no longer has them.
+    state.resources.retain(|r| {
+        r.status != ResourceStatus::Intent
+            || changes
+                .get(&r.address)
+                .is_some_and(|c| c.action == Action::Create)
+    });
     let mut todo: BTreeSet<String> = changes.keys().cloned().collect();
     let mut running: BTreeSet<String> = BTreeSet::new();
     let mut tasks: JoinSet<(String, Action, Instant, Result<Done, ProviderError>)> = JoinSet::new();
@@ -276,7 +294,13 @@ pub async fn execute<P: Provider>(
                     None
                 };
                 let prior = state.resource(&address).cloned();
-                let tok = token(&state.lineage, &address);
+                // The intent's token when retrying an interrupted create, a new one otherwise.
+                let tok = match &prior {
+                    Some(p) if p.status == ResourceStatus::Intent && p.token.is_some() => {
+                        p.token.clone().unwrap_or_default()
+                    }
+                    _ => token(&state.lineage, &address, state.serial),
+                };
                 if matches!(c.action, Action::Create)
                     || (c.action == Action::Replace
                         && c.replace_order == Some(ReplaceOrder::CreateBeforeDestroy))
@@ -509,13 +533,34 @@ pub async fn execute<P: Provider>(
 }
 
 /// Resolves the intents a crashed or interrupted apply left in `state`: each is looked up by its
-/// tags and token; found ones are adopted as created, missing ones are dropped (the next plan
-/// creates them). Returns the addresses adopted and dropped.
+/// tags and token; found ones are adopted as created. Missing ones stay intents, which plans treat
+/// as absent: the next create of that address sends the intent's token again, so a create that
+/// AWS finishes late is not made twice where the API takes a token. Returns the addresses adopted
+/// and not found.
+///
+/// A create sent just before a crash may still be landing when the next run starts (AWS finishes
+/// a request whose connection was cut), so intents not found are looked for once more after
+/// `settle`.
 pub async fn adopt_intents<P: Provider>(
     state: &mut State,
     provider: &P,
+    settle: Duration,
 ) -> Result<(Vec<String>, Vec<String>), ProviderError> {
     let mut adopted = Vec::new();
+    let mut missing = find_intents(state, provider, &mut adopted).await?;
+    if !missing.is_empty() && !settle.is_zero() {
+        tokio::time::sleep(settle).await;
+        missing = find_intents(state, provider, &mut adopted).await?;
+    }
+    Ok((adopted, missing))
+}
+
+/// One pass of [`adopt_intents`]: adopts what is found, returns the addresses not found.
+async fn find_intents<P: Provider>(
+    state: &mut State,
+    provider: &P,
+    adopted: &mut Vec<String>,
+) -> Result<Vec<String>, ProviderError> {
     let mut dropped = Vec::new();
     let intents: Vec<ResourceState> = state
         .resources
@@ -532,13 +577,16 @@ pub async fn adopt_intents<P: Provider>(
             token: r
                 .token
                 .clone()
-                .unwrap_or_else(|| token(&state.lineage, &r.address)),
+                .unwrap_or_else(|| token(&state.lineage, &r.address, 0)),
             attrs: r.attributes.clone(),
         };
-        let found = provider.find(req).await?;
+        let Some(f) = provider.find(req).await? else {
+            dropped.push(r.address);
+            continue;
+        };
         state.resources.retain(|x| x.address != r.address);
-        match found {
-            Some(f) => {
+        {
+            {
                 state.resources.push(ResourceState {
                     id: Some(f.id),
                     status: ResourceStatus::Created,
@@ -548,8 +596,7 @@ pub async fn adopt_intents<P: Provider>(
                 });
                 adopted.push(r.address);
             }
-            None => dropped.push(r.address),
         }
     }
-    Ok((adopted, dropped))
+    Ok(dropped)
 }

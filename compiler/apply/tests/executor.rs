@@ -299,7 +299,7 @@ async fn intents_left_by_a_crash_are_adopted_or_dropped() {
             status: ResourceStatus::Intent,
             attributes: BTreeMap::new(),
             dependencies: vec![],
-            token: Some(carbonc_apply::token("lineage-9", addr)),
+            token: Some(carbonc_apply::token("lineage-9", addr, 1)),
         });
     }
     let req = carbonc_apply::CreateRequest {
@@ -315,23 +315,33 @@ async fn intents_left_by_a_crash_are_adopted_or_dropped() {
             ("carbon:address".to_string(), "made".to_string()),
             ("carbon:lineage".to_string(), "lineage-9".to_string()),
         ]),
-        token: carbonc_apply::token("lineage-9", "made"),
+        token: carbonc_apply::token("lineage-9", "made", 1),
     };
     let id = provider.plant(&req);
-    let (adopted, dropped) = adopt_intents(&mut state, &provider).await.expect("finds");
+    let (adopted, dropped) = adopt_intents(&mut state, &provider, Duration::ZERO)
+        .await
+        .expect("finds");
     assert_eq!(
         (adopted, dropped),
         (vec!["made".to_string()], vec!["lost".to_string()])
     );
-    assert_eq!(state.resources.len(), 1);
-    assert_eq!(state.resources[0].id.as_deref(), Some(id.as_str()));
-    assert_eq!(state.resources[0].status, ResourceStatus::Created);
+    let made = state.resource("made").expect("adopted");
+    assert_eq!(made.id.as_deref(), Some(id.as_str()));
+    assert_eq!(made.status, ResourceStatus::Created);
+    // "lost" stays an intent, so its create is retried with the same token.
+    let lost = state.resource("lost").expect("kept");
+    assert_eq!(lost.status, ResourceStatus::Intent);
+    assert_eq!(
+        lost.token.as_deref(),
+        Some(carbonc_apply::token("lineage-9", "lost", 1).as_str())
+    );
 }
 
 #[test]
 fn tokens_are_stable_and_short() {
-    let t = carbonc_apply::token("l", "db_key[us-east-1]");
-    assert_eq!(t, carbonc_apply::token("l", "db_key[us-east-1]"));
-    assert_ne!(t, carbonc_apply::token("l2", "db_key[us-east-1]"));
+    let t = carbonc_apply::token("l", "db_key[us-east-1]", 3);
+    assert_eq!(t, carbonc_apply::token("l", "db_key[us-east-1]", 3));
+    assert_ne!(t, carbonc_apply::token("l2", "db_key[us-east-1]", 3));
+    assert_ne!(t, carbonc_apply::token("l", "db_key[us-east-1]", 4));
     assert!(t.len() <= 64);
 }

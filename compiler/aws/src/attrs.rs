@@ -88,6 +88,12 @@ pub fn ref_arn(r: &Resolved, field: &str) -> Result<String, ProviderError> {
         })
 }
 
+/// Whether a tag is one carbon puts on everything it creates (not the user's: `carbon:footprint`
+/// is the user's own).
+pub fn internal_tag(key: &str) -> bool {
+    matches!(key, "carbon:address" | "carbon:lineage")
+}
+
 /// The user's tags plus carbon's own (`carbon:address`, `carbon:lineage`).
 pub fn all_tags(req: &CreateRequest) -> BTreeMap<String, String> {
     let mut t = map(&req.resource.attrs, "tags");

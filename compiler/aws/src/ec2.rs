@@ -304,7 +304,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
         let tags: BTreeMap<String, Val> = v
             .tags()
             .iter()
-            .filter(|t| !t.key().unwrap_or("").starts_with("carbon:"))
+            .filter(|t| !crate::attrs::internal_tag(t.key().unwrap_or("")))
             .filter_map(|t| Some((t.key()?.to_string(), Val::Str(t.value()?.to_string()))))
             .collect();
         attrs.insert("tags".into(), Val::Map(tags));
@@ -412,16 +412,18 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
 
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
     let c = Client::new(cfg);
+    // Filter on the lineage only and match the address here: filter values are patterns, and an
+    // address such as `vpc[us-east-1]` must be compared literally.
     let filters = vec![
-        Filter::builder()
-            .name("tag:carbon:address")
-            .values(&req.address)
-            .build(),
         Filter::builder()
             .name("tag:carbon:lineage")
             .values(&req.lineage)
             .build(),
     ];
+    let ours = |tags: &[Tag]| {
+        tags.iter()
+            .any(|t| t.key() == Some("carbon:address") && t.value() == Some(req.address.as_str()))
+    };
     let id: Option<String> = match req.ty.as_str() {
         "aws.ec2.Vpc" => c
             .describe_vpcs()
@@ -430,7 +432,8 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .await
             .map_err(classify)?
             .vpcs()
-            .first()
+            .iter()
+            .find(|v| ours(v.tags()))
             .and_then(|v| v.vpc_id())
             .map(str::to_string),
         "aws.ec2.Subnet" => c
@@ -440,7 +443,8 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .await
             .map_err(classify)?
             .subnets()
-            .first()
+            .iter()
+            .find(|v| ours(v.tags()))
             .and_then(|v| v.subnet_id())
             .map(str::to_string),
         "aws.ec2.InternetGateway" => c
@@ -450,7 +454,8 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .await
             .map_err(classify)?
             .internet_gateways()
-            .first()
+            .iter()
+            .find(|v| ours(v.tags()))
             .and_then(|v| v.internet_gateway_id())
             .map(str::to_string),
         "aws.ec2.SecurityGroup" => c
@@ -460,7 +465,8 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .await
             .map_err(classify)?
             .security_groups()
-            .first()
+            .iter()
+            .find(|v| ours(v.tags()))
             .and_then(|v| v.group_id())
             .map(str::to_string),
         _ => c
@@ -470,7 +476,8 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .await
             .map_err(classify)?
             .addresses()
-            .first()
+            .iter()
+            .find(|v| ours(v.tags()))
             .and_then(|v| v.allocation_id())
             .map(str::to_string),
     };

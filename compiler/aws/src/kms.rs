@@ -152,7 +152,7 @@ pub async fn update_key(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, P
     }
     set_rotation(&c, &req.id, a).await?;
     let mut t: Vec<Tag> = tags(&crate::attrs::map(a, "tags"))?;
-    t.retain(|x| !x.tag_key().starts_with("carbon:"));
+    t.retain(|x| !crate::attrs::internal_tag(x.tag_key()));
     if !t.is_empty() {
         c.tag_resource()
             .key_id(&req.id)
@@ -268,6 +268,25 @@ pub async fn read_alias(
         }
     }
     Ok(None)
+}
+
+/// An alias takes no tags, but its name is unique in a region: the alias with the requested name
+/// is the one the interrupted create made (or one that would make the create fail anyway).
+pub async fn find_alias(
+    cfg: &SdkConfig,
+    req: &FindRequest,
+) -> Result<Option<Found>, ProviderError> {
+    let Some(name) = s(&req.attrs, "name") else {
+        return Ok(None);
+    };
+    let read = ReadRequest {
+        address: req.address.clone(),
+        ty: req.ty.clone(),
+        region: req.region.clone(),
+        id: name,
+        attrs: req.attrs.clone(),
+    };
+    read_alias(cfg, &read).await
 }
 
 pub async fn delete_alias(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {

@@ -166,6 +166,7 @@ impl Provider for AwsProvider {
         let c = self.config(req.region.as_deref()).await;
         match req.ty.as_str() {
             "aws.kms.Key" => kms::find_key(&c, &req).await,
+            "aws.kms.Alias" => kms::find_alias(&c, &req).await,
             "aws.ec2.Vpc"
             | "aws.ec2.Subnet"
             | "aws.ec2.InternetGateway"

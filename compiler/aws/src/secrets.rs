@@ -125,7 +125,11 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
                 .iter()
                 .any(|t| t.key() == Some(k) && t.value() == Some(v))
         };
-        if has("carbon:address", &req.address) && has("carbon:lineage", &req.lineage) {
+        // A secret scheduled for deletion (an earlier destroy) is not the one being created.
+        if sec.deleted_date().is_none()
+            && has("carbon:address", &req.address)
+            && has("carbon:lineage", &req.lineage)
+        {
             let arn = sec.arn().unwrap_or_default().to_string();
             return Ok(Some(Found {
                 id: arn.clone(),

@@ -227,7 +227,11 @@ fn adopt_hook(state: &mut State, backend: &LocalBackend) -> Result<(), String> {
     }
     let provider = AwsProvider::new(None);
     let (adopted, dropped) = runtime()
-        .block_on(adopt_intents(state, provider.as_ref()))
+        .block_on(adopt_intents(
+            state,
+            provider.as_ref(),
+            std::time::Duration::from_secs(2),
+        ))
         .map_err(|e| e.to_string())?;
     for a in &adopted {
         println!("{a}: adopted (created by an interrupted apply)");

@@ -117,6 +117,12 @@ pub fn plan_with_hook(
     let lock = backend
         .lock(operation, args.lock_timeout)
         .map_err(|e| fail(e.to_string()))?;
+    if let Some(dead) = &lock.replaced {
+        eprintln!(
+            "note: took over the state lock left by `carbonc {}` (pid {}, since {}), which is no longer running",
+            dead.operation, dead.pid, dead.created
+        );
+    }
     let mut state = backend.read().map_err(|e| fail(e.to_string()))?;
     if let (Some(hook), Some(s)) = (before, state.as_mut()) {
         hook(s, &backend).map_err(fail)?;

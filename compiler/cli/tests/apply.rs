@@ -426,3 +426,192 @@ fn missing_credentials_are_one_clear_error() {
     assert!(err.contains("no usable AWS credentials"), "{err}");
     assert!(err.lines().count() < 10, "a short error, not a dump: {err}");
 }
+
+/// The resources the state records as created, by type (`aws.ec2.Vpc` -> 2), and how many intents.
+fn recorded(dir: &Path) -> (BTreeMap<String, usize>, usize) {
+    let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&text).expect("the state loads");
+    let mut by_type = BTreeMap::new();
+    let mut intents = 0;
+    for r in state["resources"].as_array().unwrap() {
+        if r["status"] == "created" {
+            *by_type
+                .entry(r["type"].as_str().unwrap().to_string())
+                .or_insert(0) += 1;
+        } else {
+            intents += 1;
+        }
+    }
+    (by_type, intents)
+}
+
+/// How many of each checked type exist in the emulator, straight from the AWS API.
+fn existing(inv: &serde_json::Value) -> BTreeMap<String, usize> {
+    let count = |keys: &[&str]| -> usize {
+        keys.iter()
+            .map(|k| inv[*k].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    BTreeMap::from([
+        (
+            "aws.ec2.Vpc".to_string(),
+            count(&["vpc@us-east-1", "vpc@eu-west-1"]),
+        ),
+        (
+            "aws.ec2.Subnet".to_string(),
+            count(&["subnet@us-east-1", "subnet@eu-west-1"]),
+        ),
+        (
+            "aws.ec2.SecurityGroup".to_string(),
+            count(&["sg@us-east-1", "sg@eu-west-1"]),
+        ),
+        (
+            "aws.kms.Key".to_string(),
+            count(&["kms@us-east-1", "kms@eu-west-1"]),
+        ),
+        (
+            "aws.secretsmanager.Secret".to_string(),
+            count(&["secret@us-east-1", "secret@eu-west-1"]),
+        ),
+        ("aws.iam.Role".to_string(), count(&["role"])),
+    ])
+}
+
+/// Starts `carbonc apply` and sends `signal` once it has printed `after` progress lines (a
+/// resource starting or finishing): crash points spread over the run by what it has done, not by
+/// the clock. Returns whether the signal was sent before the apply finished on its own.
+fn interrupt_apply(dir: &Path, emu: &Emulator, signal: &str, after: usize) -> bool {
+    use std::io::BufRead;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carbonc"));
+    cmd.args(["apply", "--auto-approve", "main.carbon"])
+        .current_dir(dir)
+        .env("CARBON_VAR_token", SECRET)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in &emu.env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("carbonc starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut seen = 0;
+    let mut sent = false;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if line.contains("...") || line.contains(" complete after ") {
+            seen += 1;
+        }
+        if seen >= after && !sent {
+            let pid = child.id().to_string();
+            sent = Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .is_ok_and(|s| s.success());
+            if signal == "-KILL" {
+                break;
+            }
+        }
+    }
+    child.wait().expect("carbonc ends");
+    sent
+}
+
+/// kill -9 at many points of an apply, then apply again: the footprint is complete, nothing exists
+/// twice, the state loads and agrees with what exists.
+#[test]
+fn applies_killed_at_many_points_converge_without_duplicates() {
+    let emu = Emulator::start();
+    let d = fixture("crash");
+    let token = [("CARBON_VAR_token", SECRET)];
+    // A full apply prints 28 progress lines (14 resources starting and finishing).
+    let mut kills = 0;
+    for round in 0..16 {
+        // Two crashes in a row, at different points, then a recovering apply.
+        for k in [1 + (round * 5) % 28, 1 + (round * 11 + 3) % 28] {
+            if interrupt_apply(&d, &emu, "-KILL", k) {
+                kills += 1;
+            }
+        }
+        let r = carbonc(
+            &d,
+            &emu,
+            &["apply", "--auto-approve", "main.carbon"],
+            &token,
+        );
+        assert_eq!(r.code, 0, "round {round}:\n{}\n{}", r.stdout, r.stderr);
+        let inv = emu.inventory();
+        let (by_type, intents) = recorded(&d);
+        assert_eq!(intents, 0, "round {round}");
+        assert_eq!(
+            existing(&inv),
+            by_type
+                .into_iter()
+                .filter(|(t, _)| existing(&inv).contains_key(t))
+                .collect(),
+            "round {round}: the state and AWS disagree\n{inv}\n{}",
+            r.stdout
+                .lines()
+                .filter(|l| !l.starts_with(' '))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert_eq!(
+            inv["any-vpc@us-east-1"],
+            serde_json::json!(["10.0.0.0/16"]),
+            "round {round}"
+        );
+        assert_eq!(
+            inv["any-vpc@eu-west-1"],
+            serde_json::json!(["10.1.0.0/16"]),
+            "round {round}"
+        );
+        assert_eq!(
+            existing(&inv).values().sum::<usize>(),
+            11,
+            "round {round}: {inv}"
+        );
+        let r = carbonc(
+            &d,
+            &emu,
+            &["plan", "--detailed-exitcode", "main.carbon"],
+            &token,
+        );
+        assert_eq!(r.code, 0, "round {round}: not converged\n{}", r.stdout);
+        let r = carbonc(
+            &d,
+            &emu,
+            &["destroy", "--auto-approve", "main.carbon"],
+            &token,
+        );
+        assert_eq!(r.code, 0, "round {round}:\n{}\n{}", r.stdout, r.stderr);
+    }
+    assert!(kills >= 20, "only {kills} applies were killed mid-run");
+}
+
+/// Ctrl-C mid-apply: in-flight calls finish, nothing new starts, and the state lists everything
+/// that was created.
+#[test]
+fn an_interrupted_apply_records_everything_it_created() {
+    let emu = Emulator::start();
+    let d = fixture("sigint");
+    assert!(interrupt_apply(&d, &emu, "-INT", 6));
+    let (by_type, intents) = recorded(&d);
+    let inv = emu.inventory();
+    let exists = existing(&inv);
+    assert!(
+        exists.values().sum::<usize>() < 11,
+        "the interrupt stopped nothing: {inv}"
+    );
+    for (ty, n) in &exists {
+        assert_eq!(by_type.get(ty).copied().unwrap_or(0), *n, "{ty}: {inv}");
+    }
+    assert_eq!(intents, 0);
+    let token = [("CARBON_VAR_token", SECRET)];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(existing(&emu.inventory()).values().sum::<usize>(), 11);
+}

@@ -1,6 +1,8 @@
 //! The state lock: a lock file created exclusively (`O_CREAT | O_EXCL`), holding who took it, for
 //! what, and when. Exactly one of several processes that race for it wins; the others see the
-//! holder. The guard removes the file when dropped.
+//! holder. The guard removes the file when dropped. A lock whose holder died without removing it
+//! (killed, crashed) on this same machine is taken over: its process is no longer running, so no
+//! one holds it; a lock from another machine is only ever removed by `force-unlock`.
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -128,6 +130,8 @@ impl std::error::Error for LockError {}
 pub struct LockGuard {
     path: PathBuf,
     pub info: LockInfo,
+    /// The lock of a dead process that this one replaced, for the caller to mention.
+    pub replaced: Option<LockInfo>,
 }
 
 impl Drop for LockGuard {
@@ -176,11 +180,12 @@ pub(crate) fn acquire(
             "{}@{host}",
             std::env::var("USER").unwrap_or_else(|_| "unknown".into())
         ),
-        host,
+        host: host.clone(),
         pid: std::process::id(),
         created: crate::time::rfc3339(SystemTime::now()),
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
+    let mut replaced = None;
     loop {
         match OpenOptions::new().write(true).create_new(true).open(path) {
             Ok(mut f) => {
@@ -197,9 +202,14 @@ pub(crate) fn acquire(
                 return Ok(LockGuard {
                     path: path.to_path_buf(),
                     info,
+                    replaced,
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if let Some(dead) = take_over_dead(path, &host) {
+                    replaced = Some(dead);
+                    continue;
+                }
                 if start.elapsed() >= timeout {
                     return Err(LockError::Held {
                         path: path.to_path_buf(),
@@ -213,6 +223,15 @@ pub(crate) fn acquire(
                         .max(Duration::from_millis(1)),
                 );
             }
+            // The folder went away: a released lock removes its empty `.carbon/` folder.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && start.elapsed() < timeout + Duration::from_secs(1) =>
+            {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    let _ = fs::create_dir_all(dir);
+                }
+            }
             Err(error) => {
                 return Err(LockError::Io {
                     path: path.to_path_buf(),
@@ -220,6 +239,30 @@ pub(crate) fn acquire(
                 });
             }
         }
+    }
+}
+
+/// Removes the lock at `path` when its holder is a process of this machine that is no longer
+/// running, and returns its info. The lock is moved aside first and checked again, so a lock that
+/// another process took in between is put back rather than removed.
+fn take_over_dead(path: &Path, host: &str) -> Option<LockInfo> {
+    let info = read_info(path)?;
+    if info.host != host || process_alive(info.pid) != Some(false) {
+        return None;
+    }
+    let aside = path.with_extension(format!("lock.dead-{}", std::process::id()));
+    fs::rename(path, &aside).ok()?;
+    let moved = fs::read_to_string(&aside)
+        .ok()
+        .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok());
+    if moved.as_ref().is_some_and(|m| m.id == info.id) {
+        let _ = fs::remove_file(&aside);
+        Some(info)
+    } else {
+        // Someone else's fresh lock: put it back (never over a newer one) and wait as usual.
+        let _ = fs::hard_link(&aside, path);
+        let _ = fs::remove_file(&aside);
+        None
     }
 }
 
@@ -255,6 +298,33 @@ mod tests {
         let d = std::env::temp_dir().join(format!("carbonc-lock-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         d.join("s.state.json.lock")
+    }
+
+    /// A lock left by a process that is gone: taken over on this machine, never across machines.
+    #[test]
+    fn a_dead_holders_lock_is_taken_over_only_on_its_own_machine() {
+        let path = temp("dead");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = child.id();
+        child.wait().unwrap();
+        let g = acquire(&path, "apply", Duration::ZERO).unwrap();
+        let mut info = g.info.clone();
+        std::mem::forget(g);
+        info.pid = dead_pid;
+        fs::write(&path, serde_json::to_string(&info).unwrap()).unwrap();
+        let g =
+            acquire(&path, "plan", Duration::ZERO).expect("the dead holder's lock is taken over");
+        assert_eq!(
+            g.replaced.as_ref().map(|i| i.id.as_str()),
+            Some(info.id.as_str())
+        );
+        std::mem::forget(g);
+        info.host = "another-machine".into();
+        fs::write(&path, serde_json::to_string(&info).unwrap()).unwrap();
+        assert!(matches!(
+            acquire(&path, "plan", Duration::ZERO),
+            Err(LockError::Held { .. })
+        ));
     }
 
     #[test]
