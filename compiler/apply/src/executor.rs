@@ -181,6 +181,58 @@ fn blockers(c: &ResourceChange, plan: &Plan, todo: &BTreeSet<String>) -> BTreeSe
     out
 }
 
+/// For every action, the length of the longest chain of actions that wait for it (itself
+/// included): the executor's priority.
+fn chain_lengths(
+    plan: &Plan,
+    changes: &BTreeMap<String, &ResourceChange>,
+    todo: &BTreeSet<String>,
+) -> BTreeMap<String, usize> {
+    let mut waiting: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (address, c) in changes {
+        for b in blockers(c, plan, todo) {
+            if let Some((b, _)) = changes.get_key_value(&b) {
+                waiting
+                    .entry(b.as_str())
+                    .or_default()
+                    .push(address.as_str());
+            }
+        }
+    }
+    fn visit<'a>(
+        a: &'a str,
+        waiting: &BTreeMap<&'a str, Vec<&'a str>>,
+        memo: &mut BTreeMap<&'a str, usize>,
+        on_path: &mut BTreeSet<&'a str>,
+    ) -> usize {
+        if let Some(n) = memo.get(a) {
+            return *n;
+        }
+        // A cycle cannot be scheduled anyway; it must not hang the ranking.
+        if !on_path.insert(a) {
+            return 0;
+        }
+        let below = waiting
+            .get(a)
+            .map(|ws| {
+                ws.iter()
+                    .map(|w| visit(w, waiting, memo, on_path))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        on_path.remove(a);
+        memo.insert(a, below + 1);
+        below + 1
+    }
+    let mut memo = BTreeMap::new();
+    let mut on_path = BTreeSet::new();
+    for a in changes.keys() {
+        visit(a, &waiting, &mut memo, &mut on_path);
+    }
+    memo.into_iter().map(|(a, n)| (a.to_string(), n)).collect()
+}
+
 /// Carries out `plan` against `state` with `provider`, saving state through `sink`. `resolve` gives
 /// the final attributes of a resource about to be created or updated, from the state as it is then
 /// (values that were "known after apply" in the plan are known by now).
@@ -210,6 +262,7 @@ pub async fn execute<P: Provider>(
                 .is_some_and(|c| c.action == Action::Create)
     });
     let mut todo: BTreeSet<String> = changes.keys().cloned().collect();
+    let rank = chain_lengths(plan, &changes, &todo);
     let mut running: BTreeSet<String> = BTreeSet::new();
     let mut tasks: JoinSet<(String, Action, Instant, Result<Done, ProviderError>)> = JoinSet::new();
     let save = |state: &mut State, sink: &mut dyn StateSink, outcome: &mut Outcome| {
@@ -257,6 +310,10 @@ pub async fn execute<P: Provider>(
                 })
                 .cloned()
                 .collect();
+            // Longest chain of work behind it first: when the parallelism is the limit, the
+            // resources that gate the most (a VPC before an EKS cluster) go before the leaves.
+            let mut ready = ready;
+            ready.sort_by_key(|a| std::cmp::Reverse(rank.get(a).copied().unwrap_or(0)));
             for address in ready {
                 if running.len() >= opts.parallelism {
                     break;

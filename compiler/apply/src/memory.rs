@@ -38,6 +38,8 @@ struct Inner {
     calls: Vec<Call>,
     /// Address -> how many more calls fail with a retryable error.
     flaky: BTreeMap<String, u32>,
+    /// Address -> how long its calls take, instead of `latency`.
+    latencies: BTreeMap<String, Duration>,
 }
 
 pub struct MemoryProvider {
@@ -72,6 +74,15 @@ impl MemoryProvider {
             .expect("lock")
             .flaky
             .insert(address.to_string(), n);
+    }
+
+    /// Calls for `address` take `d` (an EKS cluster takes longer than a subnet).
+    pub fn set_latency(&self, address: &str, d: Duration) {
+        self.inner
+            .lock()
+            .expect("lock")
+            .latencies
+            .insert(address.to_string(), d);
     }
 
     pub fn resources(&self) -> Vec<Stored> {
@@ -114,8 +125,16 @@ impl MemoryProvider {
         f: impl FnOnce(&mut Inner) -> Result<T, ProviderError>,
     ) -> Result<T, ProviderError> {
         let start = self.epoch.elapsed();
-        if !self.latency.is_zero() {
-            tokio::time::sleep(self.latency).await;
+        let latency = self
+            .inner
+            .lock()
+            .expect("lock")
+            .latencies
+            .get(address)
+            .copied()
+            .unwrap_or(self.latency);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
         }
         let mut g = self.inner.lock().expect("lock");
         g.calls.push(Call {

@@ -285,6 +285,27 @@ async fn deletions_run_dependents_first() {
     assert_eq!(order, ["b", "a"]);
 }
 
+/// When the parallelism is the limit, what gates the longest chain starts first, whatever its name.
+#[tokio::test]
+async fn the_longest_chain_starts_first() {
+    let p = plan(vec![
+        change("a_leaf", Action::Create, &[]),
+        change("b_leaf", Action::Create, &[]),
+        change("z1", Action::Create, &[]),
+        change("z2", Action::Create, &["z1"]),
+        change("z3", Action::Create, &["z2"]),
+    ]);
+    let provider = Arc::new(MemoryProvider::new(Duration::from_millis(2)));
+    let opts = ExecOptions {
+        parallelism: 1,
+        ..ExecOptions::default()
+    };
+    let (_, outcome, _, _) = run(&p, provider.clone(), &opts).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let order: Vec<String> = provider.calls().iter().map(|c| c.address.clone()).collect();
+    assert_eq!(order[0], "z1");
+}
+
 #[tokio::test]
 async fn intents_left_by_a_crash_are_adopted_or_dropped() {
     let provider = MemoryProvider::new(Duration::ZERO);

@@ -10,6 +10,8 @@
 
 use std::time::Instant;
 
+mod executor;
+
 use carbonc_sema::{RootDatabase, check_program};
 
 const REGIONS: [(&str, &str, &str); 4] = [
@@ -189,6 +191,17 @@ fn bench_plan(n: usize) {
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "executor") {
+        let regions: Vec<usize> = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
+        for r in if regions.is_empty() {
+            vec![3, 8]
+        } else {
+            regions
+        } {
+            executor::bench_executor(r);
+        }
+        return;
+    }
     let plan = args.first().is_some_and(|a| a == "plan");
     if args.first().is_some_and(|a| a == "plan" || a == "check") {
         args.remove(0);

@@ -19,6 +19,9 @@ use crate::report;
 /// and most of an apply is spent waiting for resources (EKS, Aurora) rather than calling APIs, so
 /// Terraform's 10 leaves independent regions idle. 32 keeps every region's critical path moving
 /// while staying under per-service API rate limits (throttling is retried with backoff anyway).
+/// Measured (`cargo run --release -p carbonc-bench -- executor`): with the executor's
+/// longest-chain-first order, the three-region footprint finishes within 1% of its critical path
+/// at 10 or 32; at eight regions 10 takes 1.7x the critical path and 32 stays within 1%.
 pub const DEFAULT_PARALLELISM: usize = 32;
 
 struct FileSink<'a> {
