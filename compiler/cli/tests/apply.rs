@@ -92,9 +92,18 @@ struct Run {
 }
 
 fn carbonc(dir: &Path, emu: &Emulator, args: &[&str], extra: &[(&str, &str)]) -> Run {
+    carbonc_with(dir, &emu.env, args, extra)
+}
+
+fn carbonc_with(
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_carbonc"));
     cmd.args(args).current_dir(dir).env_remove("AWS_PROFILE");
-    for (k, v) in &emu.env {
+    for (k, v) in env {
         cmd.env(k, v);
     }
     for (k, v) in extra {
@@ -614,4 +623,137 @@ fn an_interrupted_apply_records_everything_it_created() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(existing(&emu.inventory()).values().sum::<usize>(), 11);
+}
+
+/// `tests/emulator/fault_proxy.py` in front of an emulator; stopped (and its fault counts read)
+/// by `finish`.
+struct FaultProxy {
+    child: std::process::Child,
+    env: BTreeMap<String, String>,
+}
+
+impl FaultProxy {
+    fn start(emu: &Emulator, args: &[&str]) -> FaultProxy {
+        use std::io::BufRead;
+        let venv = std::env::var("CARBONC_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
+            });
+        let mut child = Command::new(venv.join("bin/python"))
+            .arg(repo().join("tests/emulator/fault_proxy.py"))
+            .arg(&emu.url)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the proxy starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("the proxy prints its URL");
+        let mut env = emu.env.clone();
+        for (k, v) in env.iter_mut() {
+            if k.starts_with("AWS_ENDPOINT_URL") {
+                *v = line.trim().to_string();
+            }
+        }
+        FaultProxy { child, env }
+    }
+
+    /// Stops the proxy; returns how many faults of each kind it injected.
+    fn finish(mut self) -> serde_json::Value {
+        use std::io::Read;
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let mut err = String::new();
+        let _ = self.child.stderr.take().unwrap().read_to_string(&mut err);
+        serde_json::from_str(err.lines().last().unwrap_or("{}")).unwrap_or_default()
+    }
+}
+
+/// Throttling in each protocol's format, 500/503s, connection resets and latency on a quarter of
+/// all calls: apply still converges, and so does the next plan (which reads everything again).
+#[test]
+fn apply_converges_through_throttling_errors_and_resets() {
+    let emu = Emulator::start();
+    let d = fixture("faults");
+    let proxy = FaultProxy::start(
+        &emu,
+        &[
+            "--seed",
+            "7",
+            "--throttle",
+            "0.12",
+            "--error",
+            "0.08",
+            "--reset",
+            "0.05",
+            "--latency-ms",
+            "5",
+        ],
+    );
+    let token = [("CARBON_VAR_token", SECRET)];
+    let r = carbonc_with(
+        &d,
+        &proxy.env,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = carbonc_with(
+        &d,
+        &proxy.env,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let counts = proxy.finish();
+    for kind in ["throttle", "error", "reset"] {
+        assert!(
+            counts[kind].as_u64().unwrap_or(0) > 0,
+            "no {kind} was injected: {counts}"
+        );
+    }
+    let inv = emu.inventory();
+    assert_eq!(existing(&inv).values().sum::<usize>(), 11, "{inv}");
+    assert_eq!(inv["any-vpc@us-east-1"], serde_json::json!(["10.0.0.0/16"]));
+    assert_eq!(inv["any-vpc@eu-west-1"], serde_json::json!(["10.1.0.0/16"]));
+}
+
+/// One region's EC2 refuses every call: the error names the resource, the region and the AWS
+/// error; everything else is created and recorded.
+#[test]
+fn a_permanently_failing_endpoint_is_named_and_the_rest_is_kept() {
+    let emu = Emulator::start();
+    let d = fixture("refused");
+    let proxy = FaultProxy::start(&emu, &["--fail", "ec2@eu-west-1"]);
+    let token = [("CARBON_VAR_token", SECRET)];
+    let r = carbonc_with(
+        &d,
+        &proxy.env,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    proxy.finish();
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("vpc[eu-west-1]")
+            && all.contains("in eu-west-1")
+            && all.contains("UnauthorizedOperation"),
+        "{all}"
+    );
+    let (by_type, intents) = recorded(&d);
+    assert_eq!(intents, 0, "{all}");
+    let inv = emu.inventory();
+    // us-east-1 entirely, eu-west-1 without its network (and what needs it).
+    assert_eq!(by_type.get("aws.ec2.Vpc"), Some(&1), "{by_type:?}");
+    assert_eq!(by_type.get("aws.kms.Key"), Some(&2), "{by_type:?}");
+    for (ty, n) in existing(&inv) {
+        assert_eq!(by_type.get(&ty).copied().unwrap_or(0), n, "{ty}: {inv}");
+    }
+    assert!(!all.contains(SECRET));
 }
