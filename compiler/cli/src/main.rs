@@ -115,6 +115,15 @@ enum Command {
         #[arg(long, default_value_t = apply::DEFAULT_PARALLELISM)]
         parallelism: usize,
     },
+    /// Bring an existing AWS resource under carbonc: record it in the state at ADDRESS.
+    Import {
+        /// The address in the program, e.g. `vpc[us-east-1]`.
+        address: String,
+        /// The resource's AWS id: a VPC id, a KMS key id, an IAM role name, a secret ARN, ...
+        id: String,
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
     /// Read every resource in the state from AWS and record what exists now.
     Refresh {
         #[command(flatten)]
@@ -212,6 +221,7 @@ fn main() -> ExitCode {
             parallelism,
         } => apply::destroy(&args, auto_approve, parallelism),
         Command::Refresh { args } => apply::refresh(&args),
+        Command::Import { address, id, args } => apply::import(&args, &address, &id),
         Command::Output { args, name, json } => apply::output(&args, name.as_deref(), json),
         Command::State(StateCommand::List { args }) => apply::state_cmd(&args, "list", None, None),
         Command::State(StateCommand::Show { address, args }) => {

@@ -757,3 +757,102 @@ fn a_permanently_failing_endpoint_is_named_and_the_rest_is_kept() {
     }
     assert!(!all.contains(SECRET));
 }
+
+/// A VPC made by hand is imported at its address: the plan creates everything else, not it, and
+/// after apply there is still one VPC.
+#[test]
+fn an_imported_resource_is_managed_not_created_again() {
+    let emu = Emulator::start();
+    let d = fixture("import");
+    let token = [("CARBON_VAR_token", SECRET)];
+    let made = emu.python(
+        "aws_call.py",
+        &[
+            "us-east-1",
+            "ec2",
+            "create_vpc",
+            r#"{"CidrBlock": "10.0.0.0/16", "TagSpecifications": [{"ResourceType": "vpc", "Tags": [{"Key": "carbon:footprint", "Value": "test"}]}]}"#,
+        ],
+    );
+    let vpc = made["Vpc"]["VpcId"].as_str().expect("a VPC id").to_string();
+    let r = carbonc(
+        &d,
+        &emu,
+        &["import", "vpc[us-east-1]", &vpc, "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("vpc[us-east-1]: Import complete [id={vpc}]")),
+        "{}",
+        r.stdout
+    );
+    // Once only; an address the program lacks and an id AWS lacks are clear errors.
+    let r = carbonc(
+        &d,
+        &emu,
+        &["import", "vpc[us-east-1]", &vpc, "main.carbon"],
+        &token,
+    );
+    assert!(
+        r.code == 1 && r.stderr.contains("already in the state"),
+        "{}",
+        r.stderr
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["import", "vcp[us-east-1]", &vpc, "main.carbon"],
+        &token,
+    );
+    assert!(
+        r.code == 1 && r.stderr.contains("declares no resource"),
+        "{}",
+        r.stderr
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["import", "vpc[eu-west-1]", "vpc-0000", "main.carbon"],
+        &token,
+    );
+    assert!(
+        r.code == 1
+            && r.stderr
+                .contains("no aws.ec2.Vpc with id `vpc-0000` in eu-west-1"),
+        "{}",
+        r.stderr
+    );
+
+    let r = carbonc(&d, &emu, &["plan", "main.carbon"], &token);
+    assert!(
+        !r.stdout.contains("# vpc[us-east-1] will be"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 13 to add, 0 to change, 0 to destroy."),
+        "{}",
+        r.stdout
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        emu.inventory()["any-vpc@us-east-1"],
+        serde_json::json!(["10.0.0.0/16"])
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}
