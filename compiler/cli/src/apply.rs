@@ -455,6 +455,14 @@ pub fn import(args: &PlanArgs, address: &str, id: &str) -> ExitCode {
 }
 
 pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCode {
+    match saved_plan(&args.file) {
+        Some(Ok(saved)) => return apply_saved(args, &args.file, saved, parallelism),
+        Some(Err(why)) => {
+            report::error(why);
+            return ExitCode::from(1);
+        }
+        None => {}
+    }
     let mut hook = adopt_hook;
     let mut planned = match plan_with_hook(args, "apply", true, Some(&mut hook)) {
         Ok(p) => p,
@@ -478,8 +486,76 @@ pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCod
         println!("Apply cancelled.");
         return ExitCode::from(1);
     }
+    carry_out(&mut planned, &plan, parallelism)
+}
+
+/// A saved plan (`carbonc plan --out FILE`) named where a program was expected: `None` for a
+/// `.carbon` file or anything else that is not a plan.
+fn saved_plan(path: &str) -> Option<Result<Plan, String>> {
+    if path.ends_with(".carbon") {
+        return None;
+    }
+    let text = carbonc_cli::load::read(path).ok()?;
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    Some(carbonc_plan::json::from_json(&text).map_err(|why| format!("{path}: {why}")))
+}
+
+/// `carbonc apply PLANFILE`: exactly the saved plan, with no question asked (it was reviewed),
+/// refused when the state, the program or the variables differ from when it was made.
+fn apply_saved(args: &PlanArgs, planfile: &str, saved: Plan, parallelism: usize) -> ExitCode {
+    let fail = |m: String| {
+        report::error(m);
+        ExitCode::from(1)
+    };
+    let program = PlanArgs {
+        file: saved.root.clone(),
+        state: args
+            .state
+            .clone()
+            .or_else(|| saved.state.path.clone().map(std::path::PathBuf::from)),
+        refresh: false,
+        ..args.clone()
+    };
+    if !std::path::Path::new(&program.file).exists() {
+        return fail(format!(
+            "{planfile}: the plan was made for `{}`, which is not here; apply it from the directory it was made in",
+            program.file
+        ));
+    }
+    let mut planned = match plan_with_hook(&program, "apply", true, None) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if let Err(stale) = saved.check_fresh(planned.state.as_ref()) {
+        return fail(format!("{planfile}: {stale}"));
+    }
+    if planned.plan.sources_digest != saved.sources_digest {
+        return fail(format!(
+            "{planfile}: `{}` (or a file it imports) changed since this plan was made; run `carbonc plan` again",
+            program.file
+        ));
+    }
+    if planned.plan.variables_digest != saved.variables_digest {
+        return fail(format!(
+            "{planfile}: the parameters differ from the plan's; pass the same `--var`, `--var-file` and `CARBON_VAR_` values (secrets included)"
+        ));
+    }
+    print!(
+        "{}",
+        carbonc_plan::render::render(&saved, std::io::stdout().is_terminal())
+    );
+    if !saved.has_changes() {
+        return ExitCode::SUCCESS;
+    }
+    carry_out(&mut planned, &saved, parallelism)
+}
+
+/// Runs `plan`, records the outputs, prints the summary.
+fn carry_out(planned: &mut Planned, plan: &Plan, parallelism: usize) -> ExitCode {
     let started = Instant::now();
-    let (mut state, outcome) = run(&mut planned, &plan, parallelism);
+    let (mut state, outcome) = run(planned, plan, parallelism);
     let outputs = resolve_outputs(&mut planned.db, planned.root, &state, &planned.key);
     state.outputs = outputs
         .iter()
@@ -491,7 +567,7 @@ pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCod
         report::error(e);
         return ExitCode::from(1);
     }
-    let code = summary(&outcome, &plan, "Apply");
+    let code = summary(&outcome, plan, "Apply");
     print_outputs(&state.outputs);
     eprintln!("({:.1}s)", started.elapsed().as_secs_f64());
     code

@@ -95,7 +95,9 @@ enum Command {
         #[arg(long)]
         no_color: bool,
     },
-    /// Plan, confirm, and make the changes in AWS, recording state after every action.
+    /// Plan, confirm, and make the changes in AWS, recording state after every action. FILE may
+    /// also be a plan saved by `carbonc plan --out`: then exactly that plan is applied, without a
+    /// question, if the state, the program and the parameters are still those it was made from.
     Apply {
         #[command(flatten)]
         args: plan::PlanArgs,

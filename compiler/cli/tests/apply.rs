@@ -856,3 +856,61 @@ fn an_imported_resource_is_managed_not_created_again() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
+
+/// Plan in CI, apply what was reviewed: a saved plan applies as is, once, and only against the
+/// program, parameters and state it was made from.
+#[test]
+fn a_saved_plan_applies_once_and_only_as_made() {
+    let emu = Emulator::start();
+    let d = fixture("saved");
+    let token = [("CARBON_VAR_token", SECRET)];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--out", "reviewed.json", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // Other parameters than the plan's are refused; so is a changed program.
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "reviewed.json"],
+        &[("CARBON_VAR_token", "other")],
+    );
+    assert!(
+        r.code == 1 && r.stderr.contains("parameters differ"),
+        "{}",
+        r.stderr
+    );
+    let original = std::fs::read_to_string(d.join("main.carbon")).unwrap();
+    std::fs::write(d.join("main.carbon"), format!("{original}\n# edited\n")).unwrap();
+    let r = carbonc(&d, &emu, &["apply", "reviewed.json"], &token);
+    assert!(
+        r.code == 1 && r.stderr.contains("changed since this plan was made"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(d.join("main.carbon"), &original).unwrap();
+    assert_eq!(emu.inventory()["any-vpc@us-east-1"], serde_json::json!([]));
+
+    // As made: applied without a question (stdin is not a terminal and nothing is asked).
+    let r = carbonc(&d, &emu, &["apply", "reviewed.json"], &token);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("Apply complete! Resources: 14 added"),
+        "{}",
+        r.stdout
+    );
+    // Once: the state has moved on.
+    let r = carbonc(&d, &emu, &["apply", "reviewed.json"], &token);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("reviewed.json"), "{}", r.stderr);
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}
