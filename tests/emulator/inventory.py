@@ -26,6 +26,12 @@ def main():
         # untagged would show here.
         out[f"any-vpc@{region}"] = sorted(v["CidrBlock"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"])
         out[f"subnet@{region}"] = sorted(s["CidrBlock"] for s in ec2.describe_subnets(Filters=f)["Subnets"])
+        out[f"routes@{region}"] = sorted(
+            f'{r.get("DestinationCidrBlock")}->{r.get("GatewayId", r.get("NatGatewayId", ""))[:4]} x{len([a for a in t.get("Associations", []) if a.get("SubnetId")])}'
+            for t in ec2.describe_route_tables(Filters=f)["RouteTables"]
+            for r in t["Routes"]
+            if r.get("GatewayId") != "local"
+        )
         out[f"sg@{region}"] = sorted(g["GroupName"] for g in ec2.describe_security_groups(Filters=f)["SecurityGroups"])
         kms = boto3.client("kms", region_name=region, **kw)
         keys = []

@@ -16,7 +16,7 @@ use carbonc_state::Val;
 use crate::attrs::{all_tags, b, i, map, ref_id, required, s, strings, with};
 use crate::error::{classify, is_not_found};
 
-fn spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+pub(crate) fn spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
     TagSpecification::builder()
         .resource_type(kind)
         .set_tags(Some(

@@ -17,6 +17,7 @@ mod ec2;
 mod error;
 mod iam;
 mod kms;
+mod network;
 mod secrets;
 
 use std::collections::BTreeMap;
@@ -111,6 +112,8 @@ impl Provider for AwsProvider {
             | "aws.ec2.Eip" => ec2::create(&c, &req).await,
             "aws.iam.Role" | "aws.iam.RolePolicyAttachment" => iam::create(&c, &req).await,
             "aws.secretsmanager.Secret" => secrets::create(&c, &req).await,
+            "aws.ec2.NatGateway" => network::create_nat(&c, &req).await,
+            "aws.ec2.RouteTable" => network::create_route_table(&c, &req).await,
             ty => Err(unsupported(ty)),
         }
     }
@@ -127,6 +130,7 @@ impl Provider for AwsProvider {
             | "aws.ec2.Eip" => ec2::read(&c, &req).await,
             "aws.iam.Role" | "aws.iam.RolePolicyAttachment" => iam::read(&c, &req).await,
             "aws.secretsmanager.Secret" => secrets::read(&c, &req).await,
+            "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::read(&c, &req).await,
             ty => Err(unsupported(ty)),
         }
     }
@@ -142,6 +146,7 @@ impl Provider for AwsProvider {
             | "aws.ec2.Eip" => ec2::update(&c, &req).await,
             "aws.iam.Role" => iam::update(&c, &req).await,
             "aws.secretsmanager.Secret" => secrets::update(&c, &req).await,
+            "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::update(&c, &req).await,
             ty => Err(unsupported(ty)),
         }
     }
@@ -158,6 +163,7 @@ impl Provider for AwsProvider {
             | "aws.ec2.Eip" => ec2::delete(&c, &req).await,
             "aws.iam.Role" | "aws.iam.RolePolicyAttachment" => iam::delete(&c, &req).await,
             "aws.secretsmanager.Secret" => secrets::delete(&c, &req).await,
+            "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::delete(&c, &req).await,
             ty => Err(unsupported(ty)),
         }
     }
@@ -174,6 +180,7 @@ impl Provider for AwsProvider {
             | "aws.ec2.Eip" => ec2::find(&c, &req).await,
             "aws.iam.Role" => iam::find(&c, &req).await,
             "aws.secretsmanager.Secret" => secrets::find(&c, &req).await,
+            "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::find(&c, &req).await,
             // Without tags to search by, an intent is dropped and the next apply creates again; the
             // idempotency token (where the API takes one) prevents a duplicate.
             _ => Ok(None),

@@ -84,6 +84,12 @@ fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcom
             eprintln!("\nInterrupted: finishing the calls in flight, starting nothing new (Ctrl-C again to kill; state is saved after every action)");
             stop.store(true, Ordering::SeqCst);
         }
+        // A second Ctrl-C: leave now. As safe as a crash: every finished action is recorded, and
+        // the creates under way are intents the next run looks up.
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nKilled: the next `carbonc apply` picks up what was under way");
+            std::process::exit(130);
+        }
     });
     if let Err(e) = rt.block_on(provider.preflight()) {
         eprintln!("error: cannot reach AWS: {e}");

@@ -142,7 +142,7 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Apply complete! Resources: 14 added, 0 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 18 added, 0 changed, 0 destroyed."),
         "{}",
         r.stdout
     );
@@ -151,6 +151,10 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
     assert_eq!(inv["vpc@eu-west-1"], serde_json::json!(["10.1.0.0/16"]));
     assert_eq!(inv["subnet@eu-west-1"], serde_json::json!(["10.1.1.0/24"]));
     assert_eq!(inv["sg@us-east-1"], serde_json::json!(["db"]));
+    assert_eq!(
+        inv["routes@eu-west-1"],
+        serde_json::json!(["0.0.0.0/0->igw- x1"])
+    );
     assert_eq!(
         inv["kms@eu-west-1"],
         serde_json::json!(["data key in eu-west-1 (v1)"])
@@ -205,7 +209,7 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
         r.stdout
     );
     let r = carbonc(&d, &emu, &["state", "list", "main.carbon"], &[]);
-    assert_eq!(r.stdout.lines().count(), 14, "{}", r.stdout);
+    assert_eq!(r.stdout.lines().count(), 18, "{}", r.stdout);
     let r = carbonc(
         &d,
         &emu,
@@ -261,7 +265,7 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 14 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 18 destroyed."),
         "{}",
         r.stdout
     );
@@ -531,11 +535,11 @@ fn applies_killed_at_many_points_converge_without_duplicates() {
     let emu = Emulator::start();
     let d = fixture("crash");
     let token = [("CARBON_VAR_token", SECRET)];
-    // A full apply prints 28 progress lines (14 resources starting and finishing).
+    // A full apply prints 36 progress lines (18 resources starting and finishing).
     let mut kills = 0;
     for round in 0..16 {
         // Two crashes in a row, at different points, then a recovering apply.
-        for k in [1 + (round * 5) % 28, 1 + (round * 11 + 3) % 28] {
+        for k in [1 + (round * 7) % 36, 1 + (round * 13 + 3) % 36] {
             if interrupt_apply(&d, &emu, "-KILL", k) {
                 kills += 1;
             }
@@ -833,7 +837,7 @@ fn an_imported_resource_is_managed_not_created_again() {
     );
     assert!(
         r.stdout
-            .contains("Plan: 13 to add, 0 to change, 0 to destroy."),
+            .contains("Plan: 17 to add, 0 to change, 0 to destroy."),
         "{}",
         r.stdout
     );
@@ -898,7 +902,7 @@ fn a_saved_plan_applies_once_and_only_as_made() {
     let r = carbonc(&d, &emu, &["apply", "reviewed.json"], &token);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 14 added"),
+        r.stdout.contains("Apply complete! Resources: 18 added"),
         "{}",
         r.stdout
     );
