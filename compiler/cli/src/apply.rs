@@ -618,6 +618,25 @@ pub fn destroy(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitC
         ..Default::default()
     };
     plan.output_changes.clear();
+    // `prevent_destroy` protects against `destroy` as it does against a replacement.
+    let program = carbonc_sema::evaluate_program(&planned.db, planned.root);
+    let protected: Vec<carbonc_diagnostics::Diagnostic> = program
+        .instances
+        .iter()
+        .filter(|i| i.prevent_destroy && plan.resource_changes.iter().any(|c| c.address == i.address))
+        .map(|i| {
+            carbonc_diagnostics::Diagnostic::error(
+                "E0118",
+                format!("`{}` would be destroyed, but it is marked `prevent_destroy`", i.address),
+                carbonc_diagnostics::Label::new(&i.file, i.span, "declared here"),
+            )
+            .with_help("remove `prevent_destroy` from its `lifecycle` to destroy it; nothing was destroyed")
+        })
+        .collect();
+    if !protected.is_empty() {
+        report::diagnostics(&planned.db, &protected, args.message_format);
+        return ExitCode::from(1);
+    }
     print!(
         "{}",
         carbonc_plan::render::render_destroy(&plan, std::io::stdout().is_terminal())

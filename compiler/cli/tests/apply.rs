@@ -918,3 +918,56 @@ fn a_saved_plan_applies_once_and_only_as_made() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
+
+/// `prevent_destroy` holds against `carbonc destroy`, before anything is asked of AWS.
+#[test]
+fn destroy_refuses_a_protected_resource() {
+    use carbonc_state::Val;
+    let d = fixture("protected");
+    std::fs::write(
+        d.join("main.carbon"),
+        "region use1 { code = \"us-east-1\", role = .primary }\n\
+         resource aws.kms.Key k @ use1 {\n    description = \"k\"\n    lifecycle = { prevent_destroy = true }\n}\n",
+    )
+    .unwrap();
+    let mut state = carbonc_state::State::new(carbonc_state::new_lineage());
+    state.serial = 1;
+    state.resources.push(carbonc_state::ResourceState {
+        address: "k".into(),
+        ty: "aws.kms.Key".into(),
+        region: Some("us-east-1".into()),
+        id: Some("key-1".into()),
+        status: carbonc_state::ResourceStatus::Created,
+        attributes: BTreeMap::from([
+            ("description".to_string(), Val::Str("k".into())),
+            ("key_spec".to_string(), Val::Str("SYMMETRIC_DEFAULT".into())),
+            ("key_usage".to_string(), Val::Str("ENCRYPT_DECRYPT".into())),
+            ("multi_region".to_string(), Val::Bool(false)),
+        ]),
+        dependencies: vec![],
+        token: None,
+    });
+    let path = d.join(".carbon/main.state.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, carbonc_state::format::to_text(&state)).unwrap();
+    let r = carbonc_with(
+        &d,
+        &BTreeMap::new(),
+        &[
+            "destroy",
+            "--auto-approve",
+            "--refresh=false",
+            "main.carbon",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("E0118")
+            && r.stderr.contains("main.carbon:2")
+            && r.stderr.contains("nothing was destroyed"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("Destroying"), "{}", r.stdout);
+}

@@ -94,7 +94,7 @@ pub fn catalog(db: &dyn Db) -> Catalog {
                 ),
                 lifecycle_field(
                     "prevent_destroy",
-                    "Refuse any plan that would destroy this resource (deletion or replacement).",
+                    "Refuse any plan that would destroy this resource: a replacement, or `carbonc destroy`. (Removing it from the program still deletes it: nothing is left that asks to keep it.)",
                 ),
             ],
             doc: Some("How carbonc replaces and destroys a resource: `lifecycle = { ... }` in any resource.".into()),

@@ -328,8 +328,9 @@ impl<'a> Evaluator<'a> {
         self.program.instances[idx].create_before_destroy = schema.create_before_destroy;
         for a in body {
             if a.name.text == "lifecycle" {
-                let ty = Ty::Record(crate::items::LIFECYCLE_RECORD.into());
-                if let Ok(Value::Record(m)) = self.eval(&a.value, &env, Some(&ty)) {
+                // Without the record type, so that only the fields written are present: an
+                // unwritten `create_before_destroy` keeps the schema's default.
+                if let Ok(Value::Record(m)) = self.eval(&a.value, &env, None) {
                     let inst = &mut self.program.instances[idx];
                     if let Some(b) = m.get("create_before_destroy").and_then(Value::as_bool) {
                         inst.create_before_destroy = b;
