@@ -33,6 +33,13 @@ def main():
             if r.get("GatewayId") != "local"
         )
         out[f"sg@{region}"] = sorted(g["GroupName"] for g in ec2.describe_security_groups(Filters=f)["SecurityGroups"])
+        eks = boto3.client("eks", region_name=region, **kw)
+        groups = []
+        for name in eks.list_clusters()["clusters"]:
+            for ng in eks.list_nodegroups(clusterName=name)["nodegroups"]:
+                g = eks.describe_nodegroup(clusterName=name, nodegroupName=ng)["nodegroup"]
+                groups.append(f'{name}/{ng} {",".join(g["instanceTypes"])} x{g["scalingConfig"]["desiredSize"]}')
+        out[f"eks@{region}"] = sorted(groups)
         kms = boto3.client("kms", region_name=region, **kw)
         keys = []
         for k in kms.list_keys()["Keys"]:

@@ -114,3 +114,17 @@ pub fn with(
     }
     out
 }
+
+/// The AWS ids of the resources a list of references points to (`subnets = [a, b]`), in order.
+pub fn ref_ids(r: &Resolved, field: &str) -> Vec<String> {
+    match r.attrs.get(field) {
+        Some(Val::List(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                Val::Ref(addr) => r.refs.get(addr)?.id.clone(),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}

@@ -14,6 +14,7 @@
 
 mod attrs;
 mod ec2;
+mod eks;
 mod error;
 mod iam;
 mod kms;
@@ -114,6 +115,8 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::create(&c, &req).await,
             "aws.ec2.NatGateway" => network::create_nat(&c, &req).await,
             "aws.ec2.RouteTable" => network::create_route_table(&c, &req).await,
+            "aws.eks.Cluster" => eks::create_cluster(&c, &req).await,
+            "aws.eks.NodeGroup" => eks::create_nodegroup(&c, &req).await,
             ty => Err(unsupported(ty)),
         }
     }
@@ -131,6 +134,7 @@ impl Provider for AwsProvider {
             "aws.iam.Role" | "aws.iam.RolePolicyAttachment" => iam::read(&c, &req).await,
             "aws.secretsmanager.Secret" => secrets::read(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::read(&c, &req).await,
+            "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::read(&c, &req).await,
             ty => Err(unsupported(ty)),
         }
     }
@@ -147,6 +151,7 @@ impl Provider for AwsProvider {
             "aws.iam.Role" => iam::update(&c, &req).await,
             "aws.secretsmanager.Secret" => secrets::update(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::update(&c, &req).await,
+            "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::update(&c, &req).await,
             ty => Err(unsupported(ty)),
         }
     }
@@ -164,6 +169,7 @@ impl Provider for AwsProvider {
             "aws.iam.Role" | "aws.iam.RolePolicyAttachment" => iam::delete(&c, &req).await,
             "aws.secretsmanager.Secret" => secrets::delete(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::delete(&c, &req).await,
+            "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::delete(&c, &req).await,
             ty => Err(unsupported(ty)),
         }
     }
@@ -181,6 +187,7 @@ impl Provider for AwsProvider {
             "aws.iam.Role" => iam::find(&c, &req).await,
             "aws.secretsmanager.Secret" => secrets::find(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::find(&c, &req).await,
+            "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::find(&c, &req).await,
             // Without tags to search by, an intent is dropped and the next apply creates again; the
             // idempotency token (where the API takes one) prevents a duplicate.
             _ => Ok(None),

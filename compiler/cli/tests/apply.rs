@@ -971,3 +971,75 @@ fn destroy_refuses_a_protected_resource() {
     );
     assert!(!r.stdout.contains("Destroying"), "{}", r.stdout);
 }
+
+/// EKS in two regions: clusters with a general and a GPU node group each, checked through the EKS
+/// API; a change to one region's GPU group updates only that; destroy removes every cluster.
+#[test]
+fn eks_clusters_and_node_groups_in_two_regions() {
+    let emu = Emulator::start();
+    let d = fixture("eks");
+    std::fs::copy(repo().join("tests/apply/eks.carbon"), d.join("main.carbon")).unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(
+        inv["eks@eu-west-1"],
+        serde_json::json!([
+            "carbon-eu-west-1/general m7i.large x2",
+            "carbon-eu-west-1/gpu g5.xlarge x1"
+        ]),
+        "{inv}"
+    );
+    assert_eq!(
+        inv["eks@us-east-1"],
+        serde_json::json!([
+            "carbon-us-east-1/general m7i.large x2",
+            "carbon-us-east-1/gpu g5.xlarge x1"
+        ])
+    );
+    assert!(r.stdout.contains("endpoints"), "{}", r.stdout);
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+
+    // Two GPU nodes in eu-west-1: that node group alone is updated, in place.
+    let more = [("CARBON_VAR_gpu_nodes", "2")];
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &more);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 1 changed, 0 destroyed.")
+            && r.stdout
+                .contains("# gpu[eu-west-1] will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    let inv = emu.inventory();
+    assert!(
+        inv["eks@eu-west-1"]
+            .to_string()
+            .contains("gpu g5.xlarge x2"),
+        "{inv}"
+    );
+    assert!(
+        inv["eks@us-east-1"]
+            .to_string()
+            .contains("gpu g5.xlarge x1"),
+        "{inv}"
+    );
+
+    let r = carbonc(
+        &d,
+        &emu,
+        &["destroy", "--auto-approve", "main.carbon"],
+        &more,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(inv["eks@eu-west-1"], serde_json::json!([]));
+    assert_eq!(inv["eks@us-east-1"], serde_json::json!([]));
+}

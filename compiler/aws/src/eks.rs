@@ -1,0 +1,669 @@
+//! EKS: clusters and managed node groups, each waited for until ACTIVE (and until gone on delete).
+//! A node group's id is `CLUSTER:NODEGROUP`, since every EKS call about it names both.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_eks::Client;
+use aws_sdk_eks::types::{
+    AmiTypes, CapacityTypes, ClusterStatus, EncryptionConfig, LogSetup, LogType, Logging,
+    NodegroupScalingConfig, NodegroupStatus, Provider as KmsProvider, Taint, TaintEffect,
+    UpdateLabelsPayload, UpdateTaintsPayload, VpcConfigRequest,
+};
+use carbonc_apply::{
+    CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
+};
+use carbonc_state::Val;
+
+use crate::attrs::{
+    all_tags, b, i, internal_tag, map, ref_arn, ref_ids, required, s, strings, with,
+};
+use crate::error::{classify, is_not_found};
+
+/// A cluster takes 10-15 minutes to create and a node group 3-5; deletes are similar.
+const CLUSTER_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+const NODEGROUP_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const POLL: Duration = Duration::from_secs(10);
+
+fn vanished(name: &str) -> ProviderError {
+    ProviderError::Permanent {
+        code: "ResourceNotFoundException".into(),
+        message: format!("{name} disappeared while carbonc waited for it"),
+    }
+}
+
+fn timeout(what: &str, limit: Duration, now: &str) -> ProviderError {
+    ProviderError::Permanent {
+        code: "Timeout".into(),
+        message: format!(
+            "{what} is still {now} after {} minutes",
+            limit.as_secs() / 60
+        ),
+    }
+}
+
+fn user_tags(tags: Option<&std::collections::HashMap<String, String>>) -> Val {
+    Val::Map(
+        tags.into_iter()
+            .flatten()
+            .filter(|(k, _)| !internal_tag(k))
+            .map(|(k, v)| (k.clone(), Val::Str(v.clone())))
+            .collect(),
+    )
+}
+
+fn has_tags(
+    tags: Option<&std::collections::HashMap<String, String>>,
+    address: &str,
+    lineage: &str,
+) -> bool {
+    tags.is_some_and(|t| {
+        t.get("carbon:address").map(String::as_str) == Some(address)
+            && t.get("carbon:lineage").map(String::as_str) == Some(lineage)
+    })
+}
+
+fn vpc_config(r: &carbonc_apply::Resolved, with_subnets: bool) -> VpcConfigRequest {
+    let a = &r.attrs;
+    let cidrs = strings(a, "public_access_cidrs");
+    let mut v = VpcConfigRequest::builder()
+        .endpoint_public_access(b(a, "endpoint_public_access").unwrap_or(false))
+        .endpoint_private_access(b(a, "endpoint_private_access").unwrap_or(true))
+        .set_public_access_cidrs((!cidrs.is_empty()).then_some(cidrs));
+    if with_subnets {
+        v = v
+            .set_subnet_ids(Some(ref_ids(r, "subnets")))
+            .set_security_group_ids(Some(ref_ids(r, "security_groups")));
+    }
+    v.build()
+}
+
+fn logging(a: &BTreeMap<String, Val>) -> Logging {
+    let types: Vec<LogType> = strings(a, "enabled_log_types")
+        .iter()
+        .map(|t| LogType::from(t.as_str()))
+        .collect();
+    Logging::builder()
+        .cluster_logging(
+            LogSetup::builder()
+                .set_types(Some(types))
+                .enabled(true)
+                .build(),
+        )
+        .build()
+}
+
+// ---- clusters ----------------------------------------------------------------------------------
+
+/// Waits for the cluster to be ACTIVE (`gone == false`) or deleted (`gone == true`); returns it.
+async fn wait_cluster(
+    c: &Client,
+    name: &str,
+    gone: bool,
+) -> Result<Option<aws_sdk_eks::types::Cluster>, ProviderError> {
+    let start = Instant::now();
+    loop {
+        let now = match c
+            .describe_cluster()
+            .name(name)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(o) => o.cluster().cloned(),
+            Err(e) if is_not_found(&e) => None,
+            Err(e) => return Err(e),
+        };
+        let status = now.as_ref().and_then(|k| k.status().cloned());
+        match (&status, gone) {
+            (None, true) => return Ok(None),
+            (Some(ClusterStatus::Active), false) => return Ok(now),
+            (Some(ClusterStatus::Failed), _) => {
+                return Err(ProviderError::Permanent {
+                    code: "ClusterFailed".into(),
+                    message: format!(
+                        "EKS cluster {name} is FAILED; see its health in the EKS console"
+                    ),
+                });
+            }
+            (None, false) => {
+                return Err(ProviderError::Permanent {
+                    code: "ResourceNotFoundException".into(),
+                    message: format!("EKS cluster {name} disappeared while waiting for it"),
+                });
+            }
+            _ => {}
+        }
+        if start.elapsed() > CLUSTER_TIMEOUT {
+            let now = status.map_or("gone".to_string(), |s| s.as_str().to_string());
+            return Err(timeout(
+                &format!("EKS cluster {name}"),
+                CLUSTER_TIMEOUT,
+                &now,
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn cluster_attrs(
+    a: &BTreeMap<String, Val>,
+    k: &aws_sdk_eks::types::Cluster,
+) -> BTreeMap<String, Val> {
+    let vpc = k.resources_vpc_config();
+    with(
+        a,
+        &[
+            ("arn", k.arn().map(str::to_string)),
+            ("endpoint", k.endpoint().map(str::to_string)),
+            (
+                "certificate_authority",
+                k.certificate_authority()
+                    .and_then(|c| c.data())
+                    .map(str::to_string),
+            ),
+            (
+                "oidc_issuer",
+                k.identity()
+                    .and_then(|i| i.oidc())
+                    .and_then(|o| o.issuer())
+                    .map(str::to_string),
+            ),
+            (
+                "cluster_security_group_id",
+                vpc.and_then(|v| v.cluster_security_group_id())
+                    .map(str::to_string),
+            ),
+        ],
+    )
+}
+
+pub async fn create_cluster(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let a = &r.attrs;
+    let name = required(a, "name")?;
+    let mut call = c
+        .create_cluster()
+        .name(&name)
+        .version(required(a, "version")?)
+        .role_arn(ref_arn(r, "role")?)
+        .resources_vpc_config(vpc_config(r, true))
+        .logging(logging(a))
+        .client_request_token(&req.token)
+        .set_tags(Some(all_tags(req).into_iter().collect()));
+    if r.target("secrets_kms_key").is_some() {
+        // `resources` is deprecated in the SDK, yet the API documents `["secrets"]` as the value
+        // that turns envelope encryption on, and older endpoints require it.
+        #[allow(deprecated)]
+        let config = EncryptionConfig::builder()
+            .resources("secrets")
+            .provider(
+                KmsProvider::builder()
+                    .key_arn(ref_arn(r, "secrets_kms_key")?)
+                    .build(),
+            )
+            .build();
+        call = call.encryption_config(config);
+    }
+    call.send().await.map_err(classify)?;
+    let cluster = wait_cluster(&c, &name, false)
+        .await?
+        .ok_or_else(|| vanished(&name))?;
+    Ok(Found {
+        id: name,
+        attrs: cluster_attrs(a, &cluster),
+    })
+}
+
+async fn read_cluster(c: &Client, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+    let k = match c
+        .describe_cluster()
+        .name(&req.id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => match o.cluster() {
+            Some(k) if k.status() != Some(&ClusterStatus::Deleting) => k.clone(),
+            _ => return Ok(None),
+        },
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut attrs = cluster_attrs(&req.attrs, &k);
+    if let Some(v) = k.version() {
+        attrs.insert("version".into(), Val::Str(v.to_string()));
+    }
+    if let Some(v) = k.resources_vpc_config() {
+        attrs.insert(
+            "endpoint_public_access".into(),
+            Val::Bool(v.endpoint_public_access()),
+        );
+        attrs.insert(
+            "endpoint_private_access".into(),
+            Val::Bool(v.endpoint_private_access()),
+        );
+        // AWS reports 0.0.0.0/0 for an unset allowlist: keep the program's empty list then.
+        let cidrs: Vec<Val> = v
+            .public_access_cidrs()
+            .iter()
+            .map(|c| Val::Str(c.clone()))
+            .collect();
+        if !(cidrs == [Val::Str("0.0.0.0/0".into())]
+            && matches!(req.attrs.get("public_access_cidrs"), Some(Val::List(l)) if l.is_empty()))
+        {
+            attrs.insert("public_access_cidrs".into(), Val::List(cidrs));
+        }
+    }
+    attrs.insert("tags".into(), user_tags(k.tags()));
+    Ok(Some(Found {
+        id: req.id.clone(),
+        attrs,
+    }))
+}
+
+async fn update_cluster(c: &Client, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let r = &req.resource;
+    let a = &r.attrs;
+    let changed = |k: &str| a.get(k) != req.before.get(k);
+    if changed("version") {
+        c.update_cluster_version()
+            .name(&req.id)
+            .version(required(a, "version")?)
+            .send()
+            .await
+            .map_err(classify)?;
+        wait_cluster(c, &req.id, false).await?;
+    }
+    if changed("endpoint_public_access")
+        || changed("endpoint_private_access")
+        || changed("public_access_cidrs")
+        || changed("security_groups")
+    {
+        c.update_cluster_config()
+            .name(&req.id)
+            .resources_vpc_config(vpc_config(r, false))
+            .send()
+            .await
+            .map_err(classify)?;
+        wait_cluster(c, &req.id, false).await?;
+    }
+    if changed("enabled_log_types") {
+        c.update_cluster_config()
+            .name(&req.id)
+            .logging(logging(a))
+            .send()
+            .await
+            .map_err(classify)?;
+        wait_cluster(c, &req.id, false).await?;
+    }
+    let k = wait_cluster(c, &req.id, false)
+        .await?
+        .ok_or_else(|| vanished(&req.id))?;
+    tag(c, k.arn(), &map(a, "tags")).await?;
+    Ok(Found {
+        id: req.id.clone(),
+        attrs: cluster_attrs(a, &k),
+    })
+}
+
+async fn tag(
+    c: &Client,
+    arn: Option<&str>,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), ProviderError> {
+    let Some(arn) = arn else { return Ok(()) };
+    if tags.is_empty() {
+        return Ok(());
+    }
+    c.tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(classify)
+}
+
+// ---- node groups -------------------------------------------------------------------------------
+
+fn split(id: &str) -> (&str, &str) {
+    id.split_once(':').unwrap_or((id, ""))
+}
+
+async fn wait_nodegroup(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+    gone: bool,
+) -> Result<Option<aws_sdk_eks::types::Nodegroup>, ProviderError> {
+    let start = Instant::now();
+    loop {
+        let now = match c
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(o) => o.nodegroup().cloned(),
+            Err(e) if is_not_found(&e) => None,
+            Err(e) => return Err(e),
+        };
+        let status = now.as_ref().and_then(|n| n.status().cloned());
+        match (&status, gone) {
+            (None, true) => return Ok(None),
+            (Some(NodegroupStatus::Active), false) => return Ok(now),
+            (Some(NodegroupStatus::CreateFailed | NodegroupStatus::Degraded), false) => {
+                return Err(ProviderError::Permanent {
+                    code: "NodegroupFailed".into(),
+                    message: format!(
+                        "EKS node group {cluster}/{name} is {}",
+                        status.as_ref().map_or("", |s| s.as_str())
+                    ),
+                });
+            }
+            (None, false) => {
+                return Err(ProviderError::Permanent {
+                    code: "ResourceNotFoundException".into(),
+                    message: format!(
+                        "EKS node group {cluster}/{name} disappeared while waiting for it"
+                    ),
+                });
+            }
+            _ => {}
+        }
+        if start.elapsed() > NODEGROUP_TIMEOUT {
+            let now = status.map_or("gone".to_string(), |s| s.as_str().to_string());
+            return Err(timeout(
+                &format!("EKS node group {cluster}/{name}"),
+                NODEGROUP_TIMEOUT,
+                &now,
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn scaling(a: &BTreeMap<String, Val>) -> NodegroupScalingConfig {
+    let m = match a.get("scaling") {
+        Some(Val::Map(m)) => m.clone(),
+        _ => BTreeMap::new(),
+    };
+    NodegroupScalingConfig::builder()
+        .set_min_size(i(&m, "min_size").map(|v| v as i32))
+        .set_max_size(i(&m, "max_size").map(|v| v as i32))
+        .set_desired_size(i(&m, "desired_size").map(|v| v as i32))
+        .build()
+}
+
+fn taints(a: &BTreeMap<String, Val>) -> Vec<Taint> {
+    let Some(Val::List(items)) = a.get("taints") else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|t| match t {
+            Val::Map(m) => Some(
+                Taint::builder()
+                    .set_key(s(m, "key"))
+                    .set_value(s(m, "value"))
+                    .set_effect(s(m, "effect").map(|e| TaintEffect::from(e.as_str())))
+                    .build(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+pub async fn create_nodegroup(
+    cfg: &SdkConfig,
+    req: &CreateRequest,
+) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let a = &r.attrs;
+    let cluster = crate::attrs::ref_id(r, "cluster")?;
+    let name = required(a, "name")?;
+    let labels = map(a, "labels");
+    let taints = taints(a);
+    c.create_nodegroup()
+        .cluster_name(&cluster)
+        .nodegroup_name(&name)
+        .node_role(ref_arn(r, "node_role")?)
+        .set_subnets(Some(ref_ids(r, "subnets")))
+        .set_instance_types(Some(strings(a, "instance_types")))
+        .set_ami_type(s(a, "ami_type").map(|t| AmiTypes::from(t.as_str())))
+        .set_capacity_type(s(a, "capacity_type").map(|t| CapacityTypes::from(t.as_str())))
+        .set_disk_size(i(a, "disk_size").map(|v| v as i32))
+        .scaling_config(scaling(a))
+        .set_labels((!labels.is_empty()).then(|| labels.into_iter().collect()))
+        .set_taints((!taints.is_empty()).then_some(taints))
+        .client_request_token(&req.token)
+        .set_tags(Some(all_tags(req).into_iter().collect()))
+        .send()
+        .await
+        .map_err(classify)?;
+    let ng = wait_nodegroup(&c, &cluster, &name, false)
+        .await?
+        .ok_or_else(|| vanished(&name))?;
+    Ok(Found {
+        id: format!("{cluster}:{name}"),
+        attrs: with(a, &[("arn", ng.nodegroup_arn().map(str::to_string))]),
+    })
+}
+
+async fn read_nodegroup(c: &Client, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+    let (cluster, name) = split(&req.id);
+    let ng = match c
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => match o.nodegroup() {
+            Some(n) if n.status() != Some(&NodegroupStatus::Deleting) => n.clone(),
+            _ => return Ok(None),
+        },
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut attrs = with(
+        &req.attrs,
+        &[("arn", ng.nodegroup_arn().map(str::to_string))],
+    );
+    if let Some(sc) = ng.scaling_config() {
+        let mut m = BTreeMap::new();
+        for (k, v) in [
+            ("min_size", sc.min_size()),
+            ("max_size", sc.max_size()),
+            ("desired_size", sc.desired_size()),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.to_string(), Val::Int(i64::from(v)));
+            }
+        }
+        attrs.insert("scaling".into(), Val::Map(m));
+    }
+    if !ng.instance_types().is_empty() {
+        attrs.insert(
+            "instance_types".into(),
+            Val::List(
+                ng.instance_types()
+                    .iter()
+                    .map(|t| Val::Str(t.clone()))
+                    .collect(),
+            ),
+        );
+    }
+    attrs.insert(
+        "labels".into(),
+        Val::Map(
+            ng.labels()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), Val::Str(v.clone())))
+                .collect(),
+        ),
+    );
+    attrs.insert("tags".into(), user_tags(ng.tags()));
+    Ok(Some(Found {
+        id: req.id.clone(),
+        attrs,
+    }))
+}
+
+async fn update_nodegroup(c: &Client, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let (cluster, name) = split(&req.id);
+    let a = &req.resource.attrs;
+    let changed = |k: &str| a.get(k) != req.before.get(k);
+    if changed("scaling") || changed("labels") || changed("taints") {
+        let old = map(&req.before, "labels");
+        let new = map(a, "labels");
+        let removed: Vec<String> = old
+            .keys()
+            .filter(|k| !new.contains_key(*k))
+            .cloned()
+            .collect();
+        let labels = UpdateLabelsPayload::builder()
+            .set_add_or_update_labels((!new.is_empty()).then(|| new.clone().into_iter().collect()))
+            .set_remove_labels((!removed.is_empty()).then_some(removed))
+            .build();
+        let taints = taints(a);
+        let old_taints = self::taints(&req.before);
+        let gone: Vec<Taint> = old_taints
+            .into_iter()
+            .filter(|t| !taints.contains(t))
+            .collect();
+        c.update_nodegroup_config()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .scaling_config(scaling(a))
+            .labels(labels)
+            .taints(
+                UpdateTaintsPayload::builder()
+                    .set_add_or_update_taints((!taints.is_empty()).then_some(taints))
+                    .set_remove_taints((!gone.is_empty()).then_some(gone))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    let ng = wait_nodegroup(c, cluster, name, false)
+        .await?
+        .ok_or_else(|| vanished(name))?;
+    tag(c, ng.nodegroup_arn(), &map(a, "tags")).await?;
+    Ok(Found {
+        id: req.id.clone(),
+        attrs: with(a, &[("arn", ng.nodegroup_arn().map(str::to_string))]),
+    })
+}
+
+// ---- dispatch ----------------------------------------------------------------------------------
+
+pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    if req.ty == "aws.eks.Cluster" {
+        read_cluster(&c, req).await
+    } else {
+        read_nodegroup(&c, req).await
+    }
+}
+
+pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    if req.resource.ty == "aws.eks.Cluster" {
+        update_cluster(&c, req).await
+    } else {
+        update_nodegroup(&c, req).await
+    }
+}
+
+pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
+    let c = Client::new(cfg);
+    let r = if req.ty == "aws.eks.Cluster" {
+        match c
+            .delete_cluster()
+            .name(&req.id)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(_) => wait_cluster(&c, &req.id, true).await.map(|_| ()),
+            Err(e) => Err(e),
+        }
+    } else {
+        let (cluster, name) = split(&req.id);
+        match c
+            .delete_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(_) => wait_nodegroup(&c, cluster, name, true).await.map(|_| ()),
+            Err(e) => Err(e),
+        }
+    };
+    match r {
+        Err(e) if !is_not_found(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Clusters (and their node groups) carrying this address and lineage in their tags.
+pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let clusters = c.list_clusters().send().await.map_err(classify)?;
+    for name in clusters.clusters() {
+        let Ok(o) = c.describe_cluster().name(name).send().await else {
+            continue;
+        };
+        let Some(k) = o.cluster() else { continue };
+        if req.ty == "aws.eks.Cluster" {
+            if has_tags(k.tags(), &req.address, &req.lineage) {
+                return Ok(Some(Found {
+                    id: name.clone(),
+                    attrs: cluster_attrs(&req.attrs, k),
+                }));
+            }
+            continue;
+        }
+        let groups = c
+            .list_nodegroups()
+            .cluster_name(name)
+            .send()
+            .await
+            .map_err(classify)?;
+        for ng in groups.nodegroups() {
+            let Ok(o) = c
+                .describe_nodegroup()
+                .cluster_name(name)
+                .nodegroup_name(ng)
+                .send()
+                .await
+            else {
+                continue;
+            };
+            if let Some(n) = o.nodegroup()
+                && has_tags(n.tags(), &req.address, &req.lineage)
+            {
+                return Ok(Some(Found {
+                    id: format!("{name}:{ng}"),
+                    attrs: with(
+                        &req.attrs,
+                        &[("arn", n.nodegroup_arn().map(str::to_string))],
+                    ),
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
