@@ -52,6 +52,20 @@ def main():
         out[f"secret@{region}"] = sorted(
             s["Name"] for s in sm.list_secrets()["SecretList"] if "carbon:lineage" in tagged(s.get("Tags"))
         )
+    r53 = boto3.client("route53", region_name="us-east-1", **kw)
+    records = []
+    for z in r53.list_hosted_zones()["HostedZones"]:
+        for rs in r53.list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"]:
+            if rs["Type"] in ("NS", "SOA"):
+                continue
+            records.append(
+                f'{rs["Name"]} {rs["Type"]} {rs.get("Region", "-")} ttl={rs.get("TTL")} '
+                f'checked={"HealthCheckId" in rs}'
+            )
+    out["route53"] = sorted(records)
+    out["health_checks"] = sorted(
+        h["HealthCheckConfig"].get("FullyQualifiedDomainName", "") for h in r53.list_health_checks()["HealthChecks"]
+    )
     iam = boto3.client("iam", region_name="us-east-1", **kw)
     roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("carbon-")]
     out["role"] = sorted(roles)

@@ -19,6 +19,7 @@ mod error;
 mod iam;
 mod kms;
 mod network;
+mod route53;
 mod secrets;
 
 use std::collections::BTreeMap;
@@ -117,6 +118,9 @@ impl Provider for AwsProvider {
             "aws.ec2.RouteTable" => network::create_route_table(&c, &req).await,
             "aws.eks.Cluster" => eks::create_cluster(&c, &req).await,
             "aws.eks.NodeGroup" => eks::create_nodegroup(&c, &req).await,
+            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
+                route53::create(&c, &req).await
+            }
             ty => Err(unsupported(ty)),
         }
     }
@@ -135,6 +139,9 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::read(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::read(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::read(&c, &req).await,
+            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
+                route53::read(&c, &req).await
+            }
             ty => Err(unsupported(ty)),
         }
     }
@@ -152,6 +159,9 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::update(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::update(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::update(&c, &req).await,
+            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
+                route53::update(&c, &req).await
+            }
             ty => Err(unsupported(ty)),
         }
     }
@@ -170,6 +180,9 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::delete(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::delete(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::delete(&c, &req).await,
+            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
+                route53::delete(&c, &req).await
+            }
             ty => Err(unsupported(ty)),
         }
     }
@@ -188,6 +201,9 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::find(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::find(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::find(&c, &req).await,
+            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
+                route53::find(&c, &req).await
+            }
             // Without tags to search by, an intent is dropped and the next apply creates again; the
             // idempotency token (where the API takes one) prevents a duplicate.
             _ => Ok(None),

@@ -1043,3 +1043,63 @@ fn eks_clusters_and_node_groups_in_two_regions() {
     assert_eq!(inv["eks@eu-west-1"], serde_json::json!([]));
     assert_eq!(inv["eks@us-east-1"], serde_json::json!([]));
 }
+
+/// Route 53 latency records with health checks, checked through the Route 53 API; a TTL change
+/// updates the records in place; destroy removes zone, records and checks.
+#[test]
+fn route53_latency_records_with_health_checks() {
+    let emu = Emulator::start();
+    let d = fixture("dns");
+    std::fs::copy(repo().join("tests/apply/dns.carbon"), d.join("main.carbon")).unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(
+        inv["route53"],
+        serde_json::json!([
+            "api.carbon-test.example. A eu-west-1 ttl=60 checked=True",
+            "api.carbon-test.example. A us-east-1 ttl=60 checked=True"
+        ]),
+        "{inv}"
+    );
+    assert_eq!(
+        inv["health_checks"],
+        serde_json::json!([
+            "api-eu-west-1.carbon-test.example",
+            "api-us-east-1.carbon-test.example"
+        ])
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &[("CARBON_VAR_ttl", "300")],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 2 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert!(emu.inventory()["route53"].to_string().contains("ttl=300"));
+
+    let r = carbonc(
+        &d,
+        &emu,
+        &["destroy", "--auto-approve", "main.carbon"],
+        &[("CARBON_VAR_ttl", "300")],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(inv["route53"], serde_json::json!([]), "{inv}");
+    assert_eq!(inv["health_checks"], serde_json::json!([]), "{inv}");
+}
