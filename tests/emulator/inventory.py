@@ -52,6 +52,19 @@ def main():
         out[f"secret@{region}"] = sorted(
             s["Name"] for s in sm.list_secrets()["SecretList"] if "carbon:lineage" in tagged(s.get("Tags"))
         )
+    rds = boto3.client("rds", region_name="us-east-1", **kw)
+    out["aurora_global"] = sorted(
+        f'{g["GlobalClusterIdentifier"]}: '
+        + ", ".join(sorted(f'{m["DBClusterArn"].split(":")[3]}{" writer" if m["IsWriter"] else ""}' for m in g["GlobalClusterMembers"]))
+        for g in rds.describe_global_clusters()["GlobalClusters"]
+    )
+    for region in regions:
+        rds = boto3.client("rds", region_name=region, **kw)
+        out[f"aurora@{region}"] = sorted(
+            f'{c["DBClusterIdentifier"]} kms={c.get("KmsKeyId", "").split(":")[3] if c.get("KmsKeyId") else "-"} '
+            f'instances={len(c.get("DBClusterMembers", []))}'
+            for c in rds.describe_db_clusters()["DBClusters"]
+        )
     r53 = boto3.client("route53", region_name="us-east-1", **kw)
     records = []
     for z in r53.list_hosted_zones()["HostedZones"]:

@@ -19,6 +19,7 @@ mod error;
 mod iam;
 mod kms;
 mod network;
+mod rds;
 mod route53;
 mod secrets;
 
@@ -118,6 +119,10 @@ impl Provider for AwsProvider {
             "aws.ec2.RouteTable" => network::create_route_table(&c, &req).await,
             "aws.eks.Cluster" => eks::create_cluster(&c, &req).await,
             "aws.eks.NodeGroup" => eks::create_nodegroup(&c, &req).await,
+            "aws.rds.GlobalCluster"
+            | "aws.rds.SubnetGroup"
+            | "aws.rds.Cluster"
+            | "aws.rds.ClusterInstance" => rds::create(&c, &req).await,
             "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
                 route53::create(&c, &req).await
             }
@@ -139,6 +144,10 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::read(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::read(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::read(&c, &req).await,
+            "aws.rds.GlobalCluster"
+            | "aws.rds.SubnetGroup"
+            | "aws.rds.Cluster"
+            | "aws.rds.ClusterInstance" => rds::read(&c, &req).await,
             "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
                 route53::read(&c, &req).await
             }
@@ -159,6 +168,10 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::update(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::update(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::update(&c, &req).await,
+            "aws.rds.GlobalCluster"
+            | "aws.rds.SubnetGroup"
+            | "aws.rds.Cluster"
+            | "aws.rds.ClusterInstance" => rds::update(&c, &req).await,
             "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
                 route53::update(&c, &req).await
             }
@@ -180,6 +193,10 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::delete(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::delete(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::delete(&c, &req).await,
+            "aws.rds.GlobalCluster"
+            | "aws.rds.SubnetGroup"
+            | "aws.rds.Cluster"
+            | "aws.rds.ClusterInstance" => rds::delete(&c, &req).await,
             "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
                 route53::delete(&c, &req).await
             }
@@ -201,6 +218,10 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::find(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::find(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::find(&c, &req).await,
+            "aws.rds.GlobalCluster"
+            | "aws.rds.SubnetGroup"
+            | "aws.rds.Cluster"
+            | "aws.rds.ClusterInstance" => rds::find(&c, &req).await,
             "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
                 route53::find(&c, &req).await
             }

@@ -1103,3 +1103,50 @@ fn route53_latency_records_with_health_checks() {
     assert_eq!(inv["route53"], serde_json::json!([]), "{inv}");
     assert_eq!(inv["health_checks"], serde_json::json!([]), "{inv}");
 }
+
+/// An Aurora global database across two regions, checked through the RDS API: one writer, one
+/// secondary, each encrypted with its own region's key; the secondary waits for the writer.
+#[test]
+fn aurora_global_database_in_two_regions() {
+    let emu = Emulator::start();
+    let d = fixture("aurora");
+    std::fs::copy(
+        repo().join("tests/apply/aurora.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let pw = [("CARBON_VAR_db_password", SECRET)];
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &pw);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(
+        inv["aurora_global"],
+        serde_json::json!(["carbon-test: eu-west-1, us-east-1 writer"]),
+        "{inv}"
+    );
+    assert_eq!(
+        inv["aurora@us-east-1"],
+        serde_json::json!(["carbon-test-use1 kms=us-east-1 instances=1"]),
+        "{inv}"
+    );
+    assert_eq!(
+        inv["aurora@eu-west-1"],
+        serde_json::json!(["carbon-test-euw1 kms=eu-west-1 instances=1"]),
+        "{inv}"
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &pw,
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+    let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
+    assert!(!state.contains(SECRET));
+
+    let r = carbonc(&d, &emu, &["destroy", "--auto-approve", "main.carbon"], &pw);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(inv["aurora_global"], serde_json::json!([]), "{inv}");
+    assert_eq!(inv["aurora@eu-west-1"], serde_json::json!([]), "{inv}");
+}
