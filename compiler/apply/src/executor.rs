@@ -280,9 +280,19 @@ pub async fn execute<P: Provider>(
                            on_event: &mut dyn FnMut(&Event)| {
         let mut frontier = vec![failed.to_string()];
         while let Some(f) = frontier.pop() {
+            // What waits for `f`: what depends on it, or, for deletions, what it depends on (a
+            // resource is deleted only after everything that uses it is gone).
             let dependents: Vec<String> = todo
                 .iter()
-                .filter(|a| changes[*a].depends_on.contains(&f))
+                .filter(|a| {
+                    if changes[*a].action == Action::Delete {
+                        changes.get(&f).is_some_and(|fc| {
+                            fc.action == Action::Delete && fc.depends_on.contains(*a)
+                        })
+                    } else {
+                        changes[*a].depends_on.contains(&f)
+                    }
+                })
                 .cloned()
                 .collect();
             for d in dependents {

@@ -366,3 +366,54 @@ fn tokens_are_stable_and_short() {
     assert_ne!(t, carbonc_apply::token("l", "db_key[us-east-1]", 4));
     assert!(t.len() <= 64);
 }
+
+/// A resource whose deletion failed is still there, so what it uses must stay too: the key of a
+/// secret that could not be deleted is not deleted.
+#[tokio::test]
+async fn a_failed_delete_keeps_what_it_uses() {
+    let mut provider = Arc::new(MemoryProvider::new(Duration::ZERO));
+    let create = plan(vec![
+        change("key", Action::Create, &[]),
+        change("secret", Action::Create, &["key"]),
+        change("other", Action::Create, &[]),
+    ]);
+    let (state, outcome, _, _) = run(&create, provider.clone(), &ExecOptions::default()).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    Arc::get_mut(&mut provider)
+        .expect("no other handle")
+        .broken
+        .insert("secret".into());
+    let delete = |a: &str, deps: &[&str]| ResourceChange {
+        before: state.resource(a).map(|r| r.attributes.clone()),
+        after: None,
+        ..change(a, Action::Delete, deps)
+    };
+    let destroy = plan(vec![
+        delete("key", &[]),
+        delete("secret", &["key"]),
+        delete("other", &[]),
+    ]);
+    let mut sink = Sink::default();
+    let (state, outcome) = execute(
+        &destroy,
+        state,
+        provider.clone(),
+        &mut sink,
+        &mut attrs_of,
+        &ExecOptions::default(),
+        &mut |_| {},
+    )
+    .await;
+    assert_eq!(outcome.done, ["other"]);
+    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    assert_eq!(
+        outcome
+            .skipped
+            .iter()
+            .map(|(a, _)| a.as_str())
+            .collect::<Vec<_>>(),
+        ["key"]
+    );
+    assert!(state.resource("key").is_some() && state.resource("secret").is_some());
+    assert_eq!(provider.resources().len(), 2);
+}
