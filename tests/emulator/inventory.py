@@ -52,6 +52,17 @@ def main():
         out[f"secret@{region}"] = sorted(
             s["Name"] for s in sm.list_secrets()["SecretList"] if "carbon:lineage" in tagged(s.get("Tags"))
         )
+    waf = boto3.client("wafv2", region_name="us-east-1", **kw)
+    out["waf_ip_sets"] = sorted(
+        f'{x["Name"]}: ' + ",".join(sorted(
+            waf.get_ip_set(Name=x["Name"], Id=x["Id"], Scope="CLOUDFRONT")["IPSet"]["Addresses"]))
+        for x in waf.list_ip_sets(Scope="CLOUDFRONT")["IPSets"]
+    )
+    out["waf_acls"] = sorted(
+        f'{x["Name"]}: ' + ",".join(r["Name"] for r in
+            waf.get_web_acl(Name=x["Name"], Id=x["Id"], Scope="CLOUDFRONT")["WebACL"]["Rules"])
+        for x in waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
+    )
     rds = boto3.client("rds", region_name="us-east-1", **kw)
     out["aurora_global"] = sorted(
         f'{g["GlobalClusterIdentifier"]}: '

@@ -22,6 +22,7 @@ mod network;
 mod rds;
 mod route53;
 mod secrets;
+mod waf;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -119,6 +120,7 @@ impl Provider for AwsProvider {
             "aws.ec2.RouteTable" => network::create_route_table(&c, &req).await,
             "aws.eks.Cluster" => eks::create_cluster(&c, &req).await,
             "aws.eks.NodeGroup" => eks::create_nodegroup(&c, &req).await,
+            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::create(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"
@@ -144,6 +146,9 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::read(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::read(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::read(&c, &req).await,
+            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" | "aws.acm.Certificate" => {
+                waf::read(&c, &req).await
+            }
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"
@@ -168,6 +173,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::update(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::update(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::update(&c, &req).await,
+            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::update(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"
@@ -193,6 +199,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::delete(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::delete(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::delete(&c, &req).await,
+            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::delete(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"
@@ -218,6 +225,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::find(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::find(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::find(&c, &req).await,
+            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::find(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"

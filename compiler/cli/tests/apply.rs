@@ -1150,3 +1150,97 @@ fn aurora_global_database_in_two_regions() {
     assert_eq!(inv["aurora_global"], serde_json::json!([]), "{inv}");
     assert_eq!(inv["aurora@eu-west-1"], serde_json::json!([]), "{inv}");
 }
+
+/// The edge's WAF allowlist and web ACL (CloudFront scope, so in us-east-1), and an ACM
+/// certificate looked up by ARN, checked through the WAF API; the allowlist is updated in place.
+#[test]
+fn waf_allowlist_and_web_acl_with_a_certificate_lookup() {
+    let emu = Emulator::start();
+    let d = fixture("edge");
+    std::fs::copy(
+        repo().join("tests/apply/edge.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let cert = emu.python(
+        "aws_call.py",
+        &[
+            "us-east-1",
+            "acm",
+            "request_certificate",
+            r#"{"DomainName": "www.carbon-test.example"}"#,
+        ],
+    );
+    let arn = cert["CertificateArn"].as_str().expect("an ARN").to_string();
+    let var = [("CARBON_VAR_certificate_arn", arn.as_str())];
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &var);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("www.carbon-test.example"), "{}", r.stdout);
+    let inv = emu.inventory();
+    assert_eq!(
+        inv["waf_ip_sets"],
+        serde_json::json!(["carbon-test-offices: 203.0.113.0/24"]),
+        "{inv}"
+    );
+    assert_eq!(
+        inv["waf_acls"],
+        serde_json::json!(["carbon-test-edge: allow-offices"]),
+        "{inv}"
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &var,
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+
+    let r = carbonc(
+        &d,
+        &emu,
+        &[
+            "apply",
+            "--auto-approve",
+            "--var",
+            "allowlist=[\"203.0.113.0/24\", \"198.51.100.0/24\"]",
+            "main.carbon",
+        ],
+        &var,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 1 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        emu.inventory()["waf_ip_sets"],
+        serde_json::json!(["carbon-test-offices: 198.51.100.0/24,203.0.113.0/24"])
+    );
+
+    // A certificate that does not exist is an error that names the lookup.
+    let missing = format!(
+        "{}certificate/00000000-0000-4000-8000-000000000000",
+        arn.split("certificate/").next().unwrap_or_default()
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &[("CARBON_VAR_certificate_arn", missing.as_str())],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("cert: FAILED"), "{}\n{}", r.stdout, r.stderr);
+
+    let r = carbonc(
+        &d,
+        &emu,
+        &["destroy", "--auto-approve", "main.carbon"],
+        &var,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(inv["waf_ip_sets"], serde_json::json!([]), "{inv}");
+    assert_eq!(inv["waf_acls"], serde_json::json!([]), "{inv}");
+}

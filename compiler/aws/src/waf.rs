@@ -1,0 +1,420 @@
+//! WAFv2 IP sets and web ACLs, and the ACM certificate lookup. WAF calls name a resource by name,
+//! scope and id, and every change carries the lock token of the last read, so an id here is
+//! `NAME|ID|SCOPE` and every update or delete reads the lock token first.
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use aws_sdk_wafv2::Client;
+use aws_sdk_wafv2::types::{
+    AllowAction, BlockAction, CountAction, DefaultAction, IpAddressVersion,
+    IpSetReferenceStatement, ManagedRuleGroupStatement, NoneAction, OverrideAction, Rule,
+    RuleAction, RuleGroupReferenceStatement, Scope, Statement, Tag, VisibilityConfig,
+};
+use carbonc_apply::{
+    CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, Resolved,
+    UpdateRequest,
+};
+use carbonc_state::Val;
+
+use crate::attrs::{all_tags, i, required, s, strings, with};
+use crate::error::{classify, is_not_found};
+
+fn invalid(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::Permanent {
+        code: "WAFInvalidParameterException".into(),
+        message: e.to_string(),
+    }
+}
+
+fn visibility(name: &str) -> Result<VisibilityConfig, ProviderError> {
+    VisibilityConfig::builder()
+        .sampled_requests_enabled(true)
+        .cloud_watch_metrics_enabled(true)
+        .metric_name(
+            name.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>(),
+        )
+        .build()
+        .map_err(invalid)
+}
+
+fn tags(t: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+    t.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(invalid))
+        .collect()
+}
+
+/// `NAME|ID|SCOPE` -> its parts.
+fn parts(id: &str) -> (String, String, Scope) {
+    let mut p = id.splitn(3, '|');
+    let name = p.next().unwrap_or_default().to_string();
+    let wid = p.next().unwrap_or_default().to_string();
+    (name, wid, Scope::from(p.next().unwrap_or("REGIONAL")))
+}
+
+fn action(a: &str) -> RuleAction {
+    match a {
+        "Block" => RuleAction::builder()
+            .block(BlockAction::builder().build())
+            .build(),
+        "Count" => RuleAction::builder()
+            .count(CountAction::builder().build())
+            .build(),
+        _ => RuleAction::builder()
+            .allow(AllowAction::builder().build())
+            .build(),
+    }
+}
+
+fn default_action(a: &str) -> DefaultAction {
+    match a {
+        "Block" => DefaultAction::builder()
+            .block(BlockAction::builder().build())
+            .build(),
+        _ => DefaultAction::builder()
+            .allow(AllowAction::builder().build())
+            .build(),
+    }
+}
+
+fn rules(r: &Resolved) -> Result<Vec<Rule>, ProviderError> {
+    let Some(Val::List(items)) = r.attrs.get("rules") else {
+        return Ok(Vec::new());
+    };
+    let arn_of = |v: Option<&Val>| match v {
+        Some(Val::Ref(addr)) => r.refs.get(addr).and_then(|t| s(&t.attributes, "arn")),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Val::Map(m) = item else { continue };
+        let name = required(m, "name")?;
+        let mut rule = Rule::builder()
+            .name(&name)
+            .priority(i(m, "priority").unwrap_or(0) as i32)
+            .visibility_config(visibility(&name)?);
+        let statement = if let Some(arn) = arn_of(m.get("ip_set")) {
+            rule = rule.action(action(&s(m, "action").unwrap_or_default()));
+            Statement::builder()
+                .ip_set_reference_statement(
+                    IpSetReferenceStatement::builder()
+                        .arn(arn)
+                        .build()
+                        .map_err(invalid)?,
+                )
+                .build()
+        } else if let Some(arn) = arn_of(m.get("rule_group")) {
+            rule = rule.override_action(
+                OverrideAction::builder()
+                    .none(NoneAction::builder().build())
+                    .build(),
+            );
+            Statement::builder()
+                .rule_group_reference_statement(
+                    RuleGroupReferenceStatement::builder()
+                        .arn(arn)
+                        .build()
+                        .map_err(invalid)?,
+                )
+                .build()
+        } else if let Some(group) = s(m, "managed_rule_group") {
+            rule = rule.override_action(
+                OverrideAction::builder()
+                    .none(NoneAction::builder().build())
+                    .build(),
+            );
+            Statement::builder()
+                .managed_rule_group_statement(
+                    ManagedRuleGroupStatement::builder()
+                        .vendor_name("AWS")
+                        .name(group)
+                        .build()
+                        .map_err(invalid)?,
+                )
+                .build()
+        } else {
+            return Err(invalid(format!(
+                "rule `{name}` of `{}` names no IP set, rule group or managed rule group that exists",
+                r.address
+            )));
+        };
+        out.push(rule.statement(statement).build().map_err(invalid)?);
+    }
+    Ok(out)
+}
+
+pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let a = &r.attrs;
+    let name = required(a, "name")?;
+    let scope = required(a, "scope")?;
+    let summary = if r.ty == "aws.wafv2.IpSet" {
+        c.create_ip_set()
+            .name(&name)
+            .scope(Scope::from(scope.as_str()))
+            .ip_address_version(IpAddressVersion::from(
+                s(a, "ip_address_version")
+                    .unwrap_or_else(|| "IPV4".into())
+                    .as_str(),
+            ))
+            .set_addresses(Some(strings(a, "addresses")))
+            .set_description(s(a, "description").filter(|d| !d.is_empty()))
+            .set_tags(Some(tags(&all_tags(req))?))
+            .send()
+            .await
+            .map_err(classify)?
+            .summary()
+            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
+    } else {
+        c.create_web_acl()
+            .name(&name)
+            .scope(Scope::from(scope.as_str()))
+            .default_action(default_action(&s(a, "default_action").unwrap_or_default()))
+            .set_rules(Some(rules(r)?))
+            .visibility_config(visibility(&name)?)
+            .set_description(s(a, "description").filter(|d| !d.is_empty()))
+            .set_tags(Some(tags(&all_tags(req))?))
+            .send()
+            .await
+            .map_err(classify)?
+            .summary()
+            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
+    };
+    let (wid, arn) = summary.unwrap_or_default();
+    let wid = wid.unwrap_or_default();
+    Ok(Found {
+        id: format!("{name}|{wid}|{scope}"),
+        attrs: with(a, &[("id", Some(wid.clone())), ("arn", arn)]),
+    })
+}
+
+/// The lock token of the IP set or web ACL, or `None` when it is gone.
+async fn lock_token(c: &Client, ty: &str, id: &str) -> Result<Option<String>, ProviderError> {
+    let (name, wid, scope) = parts(id);
+    let r = if ty == "aws.wafv2.IpSet" {
+        c.get_ip_set()
+            .name(name)
+            .id(wid)
+            .scope(scope)
+            .send()
+            .await
+            .map(|o| o.lock_token().map(str::to_string))
+            .map_err(classify)
+    } else {
+        c.get_web_acl()
+            .name(name)
+            .id(wid)
+            .scope(scope)
+            .send()
+            .await
+            .map(|o| o.lock_token().map(str::to_string))
+            .map_err(classify)
+    };
+    match r {
+        Ok(t) => Ok(t),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    if req.ty == "aws.acm.Certificate" {
+        return read_certificate(cfg, req).await;
+    }
+    let (name, wid, scope) = parts(&req.id);
+    let mut attrs = req.attrs.clone();
+    if req.ty == "aws.wafv2.IpSet" {
+        match c
+            .get_ip_set()
+            .name(name)
+            .id(wid)
+            .scope(scope)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(o) => {
+                if let Some(set) = o.ip_set() {
+                    let mut addresses: Vec<String> = set.addresses().to_vec();
+                    // AWS keeps its own order; the program's order is kept when the sets agree.
+                    let mut wanted = strings(&req.attrs, "addresses");
+                    wanted.sort();
+                    addresses.sort();
+                    if wanted != addresses {
+                        attrs.insert(
+                            "addresses".into(),
+                            Val::List(addresses.into_iter().map(Val::Str).collect()),
+                        );
+                    }
+                }
+            }
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    } else if lock_token(&c, &req.ty, &req.id).await?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Found {
+        id: req.id.clone(),
+        attrs,
+    }))
+}
+
+pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let a = &r.attrs;
+    let (name, wid, scope) = parts(&req.id);
+    let token = lock_token(&c, &r.ty, &req.id)
+        .await?
+        .ok_or_else(|| ProviderError::Permanent {
+            code: "WAFNonexistentItemException".into(),
+            message: format!("{} `{name}` no longer exists; refresh and plan again", r.ty),
+        })?;
+    if r.ty == "aws.wafv2.IpSet" {
+        c.update_ip_set()
+            .name(&name)
+            .id(&wid)
+            .scope(scope)
+            .lock_token(token)
+            .set_addresses(Some(strings(a, "addresses")))
+            .set_description(s(a, "description").filter(|d| !d.is_empty()))
+            .send()
+            .await
+            .map_err(classify)?;
+    } else {
+        c.update_web_acl()
+            .name(&name)
+            .id(&wid)
+            .scope(scope)
+            .lock_token(token)
+            .default_action(default_action(&s(a, "default_action").unwrap_or_default()))
+            .set_rules(Some(rules(r)?))
+            .visibility_config(visibility(&name)?)
+            .set_description(s(a, "description").filter(|d| !d.is_empty()))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    let mut attrs = a.clone();
+    for (k, v) in &req.before {
+        attrs.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Ok(Found {
+        id: req.id.clone(),
+        attrs,
+    })
+}
+
+pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
+    let c = Client::new(cfg);
+    let Some(token) = lock_token(&c, &req.ty, &req.id).await? else {
+        return Ok(());
+    };
+    let (name, wid, scope) = parts(&req.id);
+    let r = if req.ty == "aws.wafv2.IpSet" {
+        c.delete_ip_set()
+            .name(name)
+            .id(wid)
+            .scope(scope)
+            .lock_token(token)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    } else {
+        c.delete_web_acl()
+            .name(name)
+            .id(wid)
+            .scope(scope)
+            .lock_token(token)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    };
+    match r {
+        Err(e) if !is_not_found(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// By name: WAF names are unique per scope and region, so the one with the requested name is the one
+/// the interrupted create made (or one that would make the create fail anyway).
+pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let (Some(name), Some(scope)) = (s(&req.attrs, "name"), s(&req.attrs, "scope")) else {
+        return Ok(None);
+    };
+    let hit = if req.ty == "aws.wafv2.IpSet" {
+        c.list_ip_sets()
+            .scope(Scope::from(scope.as_str()))
+            .send()
+            .await
+            .map_err(classify)?
+            .ip_sets()
+            .iter()
+            .find(|x| x.name() == Some(name.as_str()))
+            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
+    } else {
+        c.list_web_acls()
+            .scope(Scope::from(scope.as_str()))
+            .send()
+            .await
+            .map_err(classify)?
+            .web_acls()
+            .iter()
+            .find(|x| x.name() == Some(name.as_str()))
+            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
+    };
+    Ok(hit.map(|(wid, arn)| Found {
+        id: format!("{name}|{}|{scope}", wid.clone().unwrap_or_default()),
+        attrs: with(&req.attrs, &[("id", wid), ("arn", arn)]),
+    }))
+}
+
+/// `aws.acm.Certificate` is a lookup: the certificate with the given ARN must exist.
+async fn read_certificate(
+    cfg: &SdkConfig,
+    req: &ReadRequest,
+) -> Result<Option<Found>, ProviderError> {
+    let c = aws_sdk_acm::Client::new(cfg);
+    let arn = s(&req.attrs, "arn").unwrap_or_else(|| req.id.clone());
+    let out = match c
+        .describe_certificate()
+        .certificate_arn(&arn)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => o,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(cert) = out.certificate() else {
+        return Ok(None);
+    };
+    let mut attrs = with(
+        &req.attrs,
+        &[
+            ("arn", Some(arn.clone())),
+            ("domain_name", cert.domain_name().map(str::to_string)),
+            ("status", cert.status().map(|s| s.as_str().to_string())),
+            ("not_after", cert.not_after().map(|t| t.to_string())),
+        ],
+    );
+    attrs.insert(
+        "subject_alternative_names".into(),
+        Val::List(
+            cert.subject_alternative_names()
+                .iter()
+                .map(|n| Val::Str(n.clone()))
+                .collect(),
+        ),
+    );
+    Ok(Some(Found { id: arn, attrs }))
+}
