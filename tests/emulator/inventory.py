@@ -63,6 +63,16 @@ def main():
             waf.get_web_acl(Name=x["Name"], Id=x["Id"], Scope="CLOUDFRONT")["WebACL"]["Rules"])
         for x in waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
     )
+    cf = boto3.client("cloudfront", region_name="us-east-1", **kw)
+    dists = []
+    for d in cf.list_distributions().get("DistributionList", {}).get("Items", []):
+        c = cf.get_distribution(Id=d["Id"])["Distribution"]["DistributionConfig"]
+        groups = [g["Id"] for g in c.get("OriginGroups", {}).get("Items", [])]
+        dists.append(
+            f'{c["Comment"]}: {c["Origins"]["Quantity"]} origins, groups {",".join(groups)}, '
+            f'target {c["DefaultCacheBehavior"]["TargetOriginId"]}, waf {"yes" if c.get("WebACLId") else "no"}'
+        )
+    out["cloudfront"] = sorted(dists)
     rds = boto3.client("rds", region_name="us-east-1", **kw)
     out["aurora_global"] = sorted(
         f'{g["GlobalClusterIdentifier"]}: '

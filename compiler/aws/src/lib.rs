@@ -13,6 +13,7 @@
 //! `carbonc_apply::Provider` and nothing else.
 
 mod attrs;
+mod cloudfront;
 mod ec2;
 mod eks;
 mod error;
@@ -120,6 +121,7 @@ impl Provider for AwsProvider {
             "aws.ec2.RouteTable" => network::create_route_table(&c, &req).await,
             "aws.eks.Cluster" => eks::create_cluster(&c, &req).await,
             "aws.eks.NodeGroup" => eks::create_nodegroup(&c, &req).await,
+            "aws.cloudfront.Distribution" => cloudfront::create(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::create(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
@@ -146,6 +148,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::read(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::read(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::read(&c, &req).await,
+            "aws.cloudfront.Distribution" => cloudfront::read(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" | "aws.acm.Certificate" => {
                 waf::read(&c, &req).await
             }
@@ -173,6 +176,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::update(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::update(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::update(&c, &req).await,
+            "aws.cloudfront.Distribution" => cloudfront::update(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::update(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
@@ -199,6 +203,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::delete(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::delete(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::delete(&c, &req).await,
+            "aws.cloudfront.Distribution" => cloudfront::delete(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::delete(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
@@ -225,6 +230,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::find(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::find(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::find(&c, &req).await,
+            "aws.cloudfront.Distribution" => cloudfront::find(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::find(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"

@@ -1154,7 +1154,7 @@ fn aurora_global_database_in_two_regions() {
 /// The edge's WAF allowlist and web ACL (CloudFront scope, so in us-east-1), and an ACM
 /// certificate looked up by ARN, checked through the WAF API; the allowlist is updated in place.
 #[test]
-fn waf_allowlist_and_web_acl_with_a_certificate_lookup() {
+fn cloudfront_failover_behind_waf_with_a_certificate_lookup() {
     let emu = Emulator::start();
     let d = fixture("edge");
     std::fs::copy(
@@ -1187,6 +1187,12 @@ fn waf_allowlist_and_web_acl_with_a_certificate_lookup() {
         serde_json::json!(["carbon-test-edge: allow-offices"]),
         "{inv}"
     );
+    assert_eq!(
+        inv["cloudfront"],
+        serde_json::json!(["carbon test: 2 origins, groups api, target api, waf yes"]),
+        "{inv}"
+    );
+    assert!(r.stdout.contains("cloudfront.net"), "{}", r.stdout);
     let r = carbonc(
         &d,
         &emu,
@@ -1231,7 +1237,12 @@ fn waf_allowlist_and_web_acl_with_a_certificate_lookup() {
         &[("CARBON_VAR_certificate_arn", missing.as_str())],
     );
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("cert: FAILED"), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("cert: FAILED"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
 
     let r = carbonc(
         &d,
@@ -1243,4 +1254,5 @@ fn waf_allowlist_and_web_acl_with_a_certificate_lookup() {
     let inv = emu.inventory();
     assert_eq!(inv["waf_ip_sets"], serde_json::json!([]), "{inv}");
     assert_eq!(inv["waf_acls"], serde_json::json!([]), "{inv}");
+    assert_eq!(inv["cloudfront"], serde_json::json!([]), "{inv}");
 }
