@@ -73,6 +73,18 @@ def main():
             f'target {c["DefaultCacheBehavior"]["TargetOriginId"]}, waf {"yes" if c.get("WebACLId") else "no"}'
         )
     out["cloudfront"] = sorted(dists)
+    ec = boto3.client("elasticache", region_name="us-east-1", **kw)
+    out["redis_global"] = sorted(
+        f'{g["GlobalReplicationGroupId"]}: '
+        + ", ".join(f'{m["ReplicationGroupId"]}@{m["ReplicationGroupRegion"]} {m["Role"]}' for m in g["Members"])
+        for g in ec.describe_global_replication_groups(ShowMemberInfo=True)["GlobalReplicationGroups"]
+    )
+    for region in regions:
+        ec = boto3.client("elasticache", region_name=region, **kw)
+        out[f"redis@{region}"] = sorted(g["ReplicationGroupId"] for g in ec.describe_replication_groups()["ReplicationGroups"])
+        out[f"cache_subnets@{region}"] = sorted(
+            g["CacheSubnetGroupName"] for g in ec.describe_cache_subnet_groups()["CacheSubnetGroups"] if g["CacheSubnetGroupName"] != "default"
+        )
     rds = boto3.client("rds", region_name="us-east-1", **kw)
     out["aurora_global"] = sorted(
         f'{g["GlobalClusterIdentifier"]}: '

@@ -16,6 +16,7 @@ mod attrs;
 mod cloudfront;
 mod ec2;
 mod eks;
+mod elasticache;
 mod error;
 mod iam;
 mod kms;
@@ -121,6 +122,13 @@ impl Provider for AwsProvider {
             "aws.ec2.RouteTable" => network::create_route_table(&c, &req).await,
             "aws.eks.Cluster" => eks::create_cluster(&c, &req).await,
             "aws.eks.NodeGroup" => eks::create_nodegroup(&c, &req).await,
+            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
+                elasticache::create(&c, &req).await
+            }
+            "aws.elasticache.GlobalReplicationGroup" => {
+                let region = elasticache::datastore_region(&req.resource);
+                elasticache::create(&self.config(region.as_deref()).await, &req).await
+            }
             "aws.cloudfront.Distribution" => cloudfront::create(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::create(&c, &req).await,
             "aws.rds.GlobalCluster"
@@ -148,6 +156,13 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::read(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::read(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::read(&c, &req).await,
+            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
+                elasticache::read(&c, &req).await
+            }
+            "aws.elasticache.GlobalReplicationGroup" => {
+                let region = elasticache::split(&req.id).1.map(str::to_string);
+                elasticache::read(&self.config(region.as_deref()).await, &req).await
+            }
             "aws.cloudfront.Distribution" => cloudfront::read(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" | "aws.acm.Certificate" => {
                 waf::read(&c, &req).await
@@ -176,6 +191,13 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::update(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::update(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::update(&c, &req).await,
+            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
+                elasticache::update(&c, &req).await
+            }
+            "aws.elasticache.GlobalReplicationGroup" => {
+                let region = elasticache::split(&req.id).1.map(str::to_string);
+                elasticache::update(&self.config(region.as_deref()).await, &req).await
+            }
             "aws.cloudfront.Distribution" => cloudfront::update(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::update(&c, &req).await,
             "aws.rds.GlobalCluster"
@@ -203,6 +225,13 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::delete(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::delete(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::delete(&c, &req).await,
+            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
+                elasticache::delete(&c, &req).await
+            }
+            "aws.elasticache.GlobalReplicationGroup" => {
+                let region = elasticache::split(&req.id).1.map(str::to_string);
+                elasticache::delete(&self.config(region.as_deref()).await, &req).await
+            }
             "aws.cloudfront.Distribution" => cloudfront::delete(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::delete(&c, &req).await,
             "aws.rds.GlobalCluster"
@@ -230,6 +259,10 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::find(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::find(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::find(&c, &req).await,
+            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
+                elasticache::find(&c, &req).await
+            }
+            "aws.elasticache.GlobalReplicationGroup" => elasticache::find(&c, &req).await,
             "aws.cloudfront.Distribution" => cloudfront::find(&c, &req).await,
             "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::find(&c, &req).await,
             "aws.rds.GlobalCluster"

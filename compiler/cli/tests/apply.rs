@@ -1256,3 +1256,58 @@ fn cloudfront_failover_behind_waf_with_a_certificate_lookup() {
     assert_eq!(inv["waf_acls"], serde_json::json!([]), "{inv}");
     assert_eq!(inv["cloudfront"], serde_json::json!([]), "{inv}");
 }
+
+/// A Redis Global Datastore across two regions (emulated by a plugin: moto has none), checked
+/// through the ElastiCache API; destroy takes the secondary out before deleting anything.
+#[test]
+fn redis_global_datastore_in_two_regions() {
+    let emu = Emulator::start();
+    let d = fixture("redis");
+    std::fs::copy(
+        repo().join("tests/apply/redis.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let token = [("CARBON_VAR_auth_token", SECRET)];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(
+        inv["redis_global"],
+        serde_json::json!([
+            "ldgnf-carbon-test: carbon-test-use1@us-east-1 PRIMARY, carbon-test-euw1@eu-west-1 SECONDARY"
+        ]),
+        "{inv}"
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+    let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
+    assert!(!state.contains(SECRET));
+
+    let r = carbonc(
+        &d,
+        &emu,
+        &["destroy", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    for k in [
+        "redis_global",
+        "redis@us-east-1",
+        "redis@eu-west-1",
+        "cache_subnets@eu-west-1",
+    ] {
+        assert_eq!(inv[k], serde_json::json!([]), "{k}: {inv}");
+    }
+}
