@@ -2,11 +2,31 @@
 or delete a resource behind carbonc's back (drift). Prints the response as JSON.
 
     python aws_call.py ENDPOINT REGION SERVICE OPERATION '{"Param": "value"}'
+
+A parameter `{"$zip": {"index.py": "..."}}` is sent as the bytes of that zip archive.
 """
+import io
 import json
 import sys
+import zipfile
 
 import boto3
+
+
+def blobs(value):
+    """`{"$zip": {"index.py": "..."}}` anywhere in the parameters becomes the bytes of that zip
+    archive (a Lambda function's code)."""
+    if isinstance(value, dict):
+        if set(value) == {"$zip"}:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as z:
+                for name, text in value["$zip"].items():
+                    z.writestr(name, text)
+            return buffer.getvalue()
+        return {k: blobs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [blobs(v) for v in value]
+    return value
 
 
 def main():
@@ -18,7 +38,7 @@ def main():
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    response = getattr(client, operation)(**json.loads(params))
+    response = getattr(client, operation)(**blobs(json.loads(params)))
     response.pop("ResponseMetadata", None)
     print(json.dumps(response, default=str))
 

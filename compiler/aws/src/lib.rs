@@ -122,6 +122,7 @@ impl Provider for AwsProvider {
             "aws.ec2.RouteTable" => network::create_route_table(&c, &req).await,
             "aws.eks.Cluster" => eks::create_cluster(&c, &req).await,
             "aws.eks.NodeGroup" => eks::create_nodegroup(&c, &req).await,
+            "aws.secretsmanager.Rotation" => secrets::rotation::create(&c, &req).await,
             "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
                 elasticache::create(&c, &req).await
             }
@@ -156,6 +157,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::read(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::read(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::read(&c, &req).await,
+            "aws.secretsmanager.Rotation" => secrets::rotation::read(&c, &req).await,
             "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
                 elasticache::read(&c, &req).await
             }
@@ -191,6 +193,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::update(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::update(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::update(&c, &req).await,
+            "aws.secretsmanager.Rotation" => secrets::rotation::update(&c, &req).await,
             "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
                 elasticache::update(&c, &req).await
             }
@@ -225,6 +228,7 @@ impl Provider for AwsProvider {
             "aws.secretsmanager.Secret" => secrets::delete(&c, &req).await,
             "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::delete(&c, &req).await,
             "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::delete(&c, &req).await,
+            "aws.secretsmanager.Rotation" => secrets::rotation::delete(&c, &req).await,
             "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
                 elasticache::delete(&c, &req).await
             }

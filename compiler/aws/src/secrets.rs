@@ -8,7 +8,7 @@ use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
 };
 
-use crate::attrs::{all_tags, i, ref_arn, required, s, with};
+use crate::attrs::{all_tags, b, i, ref_arn, required, s, with};
 use crate::error::{classify, is_not_found};
 
 pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
@@ -138,4 +138,114 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
         }
     }
     Ok(None)
+}
+
+// ---- rotation ----------------------------------------------------------------------------------
+
+/// `aws.secretsmanager.Rotation`: rotation configured on a secret (`RotateSecret`); its id is the
+/// secret's ARN. Removing it cancels rotation (`CancelRotateSecret`); the secret stays.
+pub mod rotation {
+    use super::*;
+    use aws_sdk_secretsmanager::types::RotationRulesType;
+    use b as bool_attr;
+
+    async fn rotate(
+        c: &Client,
+        secret: &str,
+        a: &std::collections::BTreeMap<String, carbonc_state::Val>,
+        immediately: bool,
+    ) -> Result<(), ProviderError> {
+        c.rotate_secret()
+            .secret_id(secret)
+            .rotation_lambda_arn(required(a, "rotation_lambda_arn")?)
+            .rotation_rules(
+                RotationRulesType::builder()
+                    .automatically_after_days(i(a, "automatically_after_days").unwrap_or(30))
+                    .build(),
+            )
+            .rotate_immediately(immediately)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
+        let c = Client::new(cfg);
+        let r = &req.resource;
+        let secret = ref_arn(r, "secret")?;
+        rotate(
+            &c,
+            &secret,
+            &r.attrs,
+            bool_attr(&r.attrs, "rotate_immediately").unwrap_or(true),
+        )
+        .await?;
+        Ok(Found {
+            id: secret,
+            attrs: r.attrs.clone(),
+        })
+    }
+
+    pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+        let c = Client::new(cfg);
+        let out = match c
+            .describe_secret()
+            .secret_id(&req.id)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(o) => o,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if out.deleted_date().is_some() || out.rotation_enabled() != Some(true) {
+            return Ok(None);
+        }
+        let mut attrs = req.attrs.clone();
+        if let Some(arn) = out.rotation_lambda_arn() {
+            attrs.insert(
+                "rotation_lambda_arn".into(),
+                carbonc_state::Val::Str(arn.to_string()),
+            );
+        }
+        if let Some(days) = out
+            .rotation_rules()
+            .and_then(|r| r.automatically_after_days())
+        {
+            attrs.insert(
+                "automatically_after_days".into(),
+                carbonc_state::Val::Int(days),
+            );
+        }
+        Ok(Some(Found {
+            id: req.id.clone(),
+            attrs,
+        }))
+    }
+
+    /// A new schedule or function, without rotating now.
+    pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
+        let c = Client::new(cfg);
+        rotate(&c, &req.id, &req.resource.attrs, false).await?;
+        Ok(Found {
+            id: req.id.clone(),
+            attrs: req.resource.attrs.clone(),
+        })
+    }
+
+    pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
+        let c = Client::new(cfg);
+        match c
+            .cancel_rotate_secret()
+            .secret_id(&req.id)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Err(e) if !is_not_found(&e) => Err(e),
+            _ => Ok(()),
+        }
+    }
 }

@@ -1311,3 +1311,145 @@ fn redis_global_datastore_in_two_regions() {
         assert_eq!(inv[k], serde_json::json!([]), "{k}: {inv}");
     }
 }
+
+/// Creates the Lambda function `carbon-rotate-db` that rotation calls (the emulator runs it
+/// without Docker); returns its ARN.
+fn rotation_lambda(emu: &Emulator) -> String {
+    emu.call(
+        "us-east-1",
+        "iam",
+        "create_role",
+        serde_json::json!({"RoleName": "carbon-rotator", "AssumeRolePolicyDocument": "{}"}),
+    );
+    let made = emu.python(
+        "aws_call.py",
+        &[
+            "us-east-1",
+            "lambda",
+            "create_function",
+            &serde_json::json!({
+                "FunctionName": "carbon-rotate-db",
+                "Runtime": "python3.12",
+                "Role": "arn:aws:iam::123456789012:role/carbon-rotator",
+                "Handler": "index.handler",
+                "Code": {"ZipFile": {"$zip": {"index.py": "def handler(event, context):\n    return {}\n"}}},
+            })
+            .to_string(),
+        ],
+    );
+    made["FunctionArn"]
+        .as_str()
+        .expect("a function ARN")
+        .to_string()
+}
+
+/// The whole multi-region footprint, `examples/global.carbon`, applied to the emulator and checked
+/// through the AWS APIs: EKS with GPU node groups in three regions, the Aurora global database with
+/// one writer and two secondaries on their own regions' keys, Route53 latency records with health
+/// checks, CloudFront with its origin group behind WAF, the Redis Global Datastore. A second plan
+/// has nothing to do.
+#[test]
+fn the_global_footprint_applies_and_converges() {
+    let emu = Emulator::start();
+    let d = fixture("global");
+    for f in [
+        "global.carbon",
+        "modules/eks.carbon",
+        "modules/aurora_global.carbon",
+    ] {
+        std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
+        std::fs::copy(repo().join("examples").join(f), d.join(f)).unwrap();
+    }
+    rotation_lambda(&emu);
+    let cert = emu.python(
+        "aws_call.py",
+        &[
+            "us-east-1",
+            "acm",
+            "request_certificate",
+            r#"{"DomainName": "www.example.com"}"#,
+        ],
+    );
+    let arn = cert["CertificateArn"].as_str().expect("an ARN").to_string();
+    let vars = [
+        ("CARBON_VAR_db_master_password", SECRET),
+        ("CARBON_VAR_acm_certificate_arn", arn.as_str()),
+    ];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "global.carbon"],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("Apply complete! Resources: 91 added"),
+        "{}",
+        r.stdout
+    );
+    let inv = emu.python(
+        "inventory.py",
+        &["us-east-1", "eu-west-1", "ap-southeast-1"],
+    );
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
+        let eks = inv[format!("eks@{region}")].to_string();
+        assert!(
+            eks.contains("-gpu g5.") && eks.contains("-general "),
+            "{region}: {eks}"
+        );
+    }
+    assert_eq!(
+        inv["aurora_global"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        inv["aurora_global"]
+    );
+    let global = inv["aurora_global"][0].as_str().unwrap_or_default();
+    assert!(
+        global.contains("us-east-1 writer")
+            && global.contains("eu-west-1")
+            && global.contains("ap-southeast-1"),
+        "{global}"
+    );
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
+        let clusters = inv[format!("aurora@{region}")].to_string();
+        assert!(
+            clusters.contains(&format!("kms={region}")),
+            "{region}: {clusters}"
+        );
+    }
+    let records = inv["route53"].to_string();
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
+        assert!(
+            records.contains(&format!("CNAME {region} ttl=60 checked=True")),
+            "{records}"
+        );
+    }
+    assert_eq!(inv["cloudfront"].as_array().map(Vec::len), Some(1), "{inv}");
+    assert!(
+        inv["cloudfront"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("waf yes"),
+        "{inv}"
+    );
+    assert_eq!(inv["waf_acls"].as_array().map(Vec::len), Some(1), "{inv}");
+    assert!(
+        inv["redis_global"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SECONDARY"),
+        "{inv}"
+    );
+
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "global.carbon"],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+    let state = std::fs::read_to_string(d.join(".carbon/global.state.json")).unwrap();
+    assert!(!state.contains(SECRET));
+    assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
+}
