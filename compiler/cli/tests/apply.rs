@@ -1453,3 +1453,61 @@ fn the_global_footprint_applies_and_converges() {
     assert!(!state.contains(SECRET));
     assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
 }
+
+/// Taking a region out of the program destroys exactly that region's resources; the other
+/// region's are untouched (same ids before and after).
+#[test]
+fn removing_a_region_destroys_exactly_its_resources() {
+    let emu = Emulator::start();
+    let d = fixture("region-out");
+    let token = [("CARBON_VAR_token", SECRET)];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let vpc = recorded_id(&d, "vpc[us-east-1]");
+    let key = recorded_id(&d, "key[us-east-1]");
+
+    let program = std::fs::read_to_string(d.join("main.carbon")).unwrap();
+    let without: String = program
+        .lines()
+        .filter(|l| !l.starts_with("region euw1"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(d.join("main.carbon"), without).unwrap();
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 0 changed, 8 destroyed."),
+        "{}",
+        r.stdout
+    );
+    for line in r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("Destruction complete"))
+    {
+        assert!(line.contains("[eu-west-1]"), "{line}");
+    }
+    let inv = emu.inventory();
+    for k in [
+        "any-vpc@eu-west-1",
+        "subnet@eu-west-1",
+        "kms@eu-west-1",
+        "secret@eu-west-1",
+    ] {
+        assert_eq!(inv[k], serde_json::json!([]), "{k}: {inv}");
+    }
+    assert_eq!(recorded_id(&d, "vpc[us-east-1]"), vpc);
+    assert_eq!(recorded_id(&d, "key[us-east-1]"), key);
+    assert_eq!(inv["any-vpc@us-east-1"], serde_json::json!(["10.0.0.0/16"]));
+}
