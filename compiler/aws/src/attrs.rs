@@ -128,3 +128,16 @@ pub fn ref_ids(r: &Resolved, field: &str) -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+/// The attributes after an update: the program's, plus whatever the state recorded that the
+/// program does not set (computed ones such as ids and ARNs).
+pub fn after_update(
+    attrs: &BTreeMap<String, Val>,
+    before: &BTreeMap<String, Val>,
+) -> BTreeMap<String, Val> {
+    let mut out = attrs.clone();
+    for (k, v) in before {
+        out.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    out
+}

@@ -397,17 +397,14 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             .map_err(classify)?;
         etag = deployed(&c, &req.id).await?.1;
     }
-    match c
-        .delete_distribution()
-        .id(&req.id)
-        .if_match(etag)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    crate::error::deleted(
+        c.delete_distribution()
+            .id(&req.id)
+            .if_match(etag)
+            .send()
+            .await
+            .map_err(classify),
+    )
 }
 
 /// By caller reference: the token the interrupted create sent.

@@ -334,12 +334,7 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             .await
             .map_err(classify)?;
     }
-    let mut attrs = a.clone();
-    for (k, v) in &req.before {
-        if !attrs.contains_key(k) {
-            attrs.insert(k.clone(), v.clone());
-        }
-    }
+    let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
         id: req.id.clone(),
         attrs,
@@ -404,10 +399,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             .map(|_| ())
             .map_err(classify),
     };
-    match r {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    crate::error::deleted(r)
 }
 
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {

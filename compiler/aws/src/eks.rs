@@ -612,10 +612,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             Err(e) => Err(e),
         }
     };
-    match r {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    crate::error::deleted(r)
 }
 
 /// Clusters (and their node groups) carrying this address and lineage in their tags.

@@ -3,7 +3,7 @@
 //! Datastore is managed through its primary's region, so its id is `ID|REGION`; a secondary leaves
 //! its Global Datastore before it is deleted.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_elasticache::Client;
@@ -33,44 +33,13 @@ pub fn split(id: &str) -> (&str, Option<&str>) {
     }
 }
 
-async fn wait<F, Fut>(what: &str, gone: bool, mut status: F) -> Result<(), ProviderError>
+/// Waits for `status` to say `available` (or, with `gone`, for nothing to be left).
+async fn wait<F, Fut>(what: &str, gone: bool, status: F) -> Result<(), ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Option<String>, ProviderError>>,
 {
-    let start = Instant::now();
-    let mut delay = Duration::from_secs(1);
-    loop {
-        let now = status().await?;
-        match (now.as_deref(), gone) {
-            (None, true) | (Some("available"), false) => return Ok(()),
-            (Some("create-failed"), _) => {
-                return Err(ProviderError::Permanent {
-                    code: "CreateFailed".into(),
-                    message: format!("{what} failed to create"),
-                });
-            }
-            (None, false) => {
-                return Err(ProviderError::Permanent {
-                    code: "NotFound".into(),
-                    message: format!("{what} disappeared while carbonc waited for it"),
-                });
-            }
-            _ => {}
-        }
-        if start.elapsed() > TIMEOUT {
-            return Err(ProviderError::Permanent {
-                code: "Timeout".into(),
-                message: format!(
-                    "{what} is still {} after {} minutes",
-                    now.as_deref().unwrap_or("gone"),
-                    TIMEOUT.as_secs() / 60
-                ),
-            });
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(POLL);
-    }
+    crate::poll::until_available(what, gone, &["create-failed"], (TIMEOUT, POLL), status).await
 }
 
 async fn group(
@@ -342,10 +311,7 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             .await?;
         }
     }
-    let mut attrs = a.clone();
-    for (k, v) in &req.before {
-        attrs.entry(k.clone()).or_insert_with(|| v.clone());
-    }
+    let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
         id: req.id.clone(),
         attrs,
@@ -419,10 +385,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             }
         }
     };
-    match r {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    crate::error::deleted(r)
 }
 
 /// By the name or id the program gives (unique per account and region).

@@ -80,3 +80,11 @@ pub fn is_not_found(e: &ProviderError) -> bool {
         _ => false,
     }
 }
+
+/// A delete's result: a resource that is already gone counts as deleted.
+pub fn deleted<T>(r: Result<T, ProviderError>) -> Result<(), ProviderError> {
+    match r {
+        Err(e) if !is_not_found(&e) => Err(e),
+        _ => Ok(()),
+    }
+}

@@ -291,14 +291,11 @@ pub async fn find_alias(
 
 pub async fn delete_alias(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
     let c = Client::new(cfg);
-    match c
-        .delete_alias()
-        .alias_name(&req.id)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    crate::error::deleted(
+        c.delete_alias()
+            .alias_name(&req.id)
+            .send()
+            .await
+            .map_err(classify),
+    )
 }

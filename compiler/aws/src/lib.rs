@@ -21,6 +21,7 @@ mod error;
 mod iam;
 mod kms;
 mod network;
+mod poll;
 mod rds;
 mod route53;
 mod secrets;

@@ -4,7 +4,7 @@
 //! joined; a cluster leaves its global cluster before it is deleted.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_rds::Client;
@@ -44,49 +44,20 @@ fn ours(t: &[Tag], address: &str, lineage: &str) -> bool {
     has("carbon:address", address) && has("carbon:lineage", lineage)
 }
 
-fn still(what: &str, status: &str) -> ProviderError {
-    ProviderError::Permanent {
-        code: "Timeout".into(),
-        message: format!(
-            "{what} is still {status} after {} minutes",
-            TIMEOUT.as_secs() / 60
-        ),
-    }
-}
-
-/// Polls `status` until it says `available` (or, with `gone`, until there is nothing).
-async fn wait<F, Fut>(what: &str, gone: bool, mut status: F) -> Result<(), ProviderError>
+/// Waits for `status` to say `available` (or, with `gone`, for nothing to be left).
+async fn wait<F, Fut>(what: &str, gone: bool, status: F) -> Result<(), ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Option<String>, ProviderError>>,
 {
-    let start = Instant::now();
-    // Quick first looks (a dependency that is nearly done), then every POLL.
-    let mut delay = Duration::from_secs(1);
-    loop {
-        let now = status().await?;
-        match (now.as_deref(), gone) {
-            (None, true) | (Some("available"), false) => return Ok(()),
-            (Some("failed" | "inaccessible-encryption-credentials"), _) => {
-                return Err(ProviderError::Permanent {
-                    code: "Failed".into(),
-                    message: format!("{what} is {}", now.unwrap_or_default()),
-                });
-            }
-            (None, false) => {
-                return Err(ProviderError::Permanent {
-                    code: "NotFound".into(),
-                    message: format!("{what} disappeared while carbonc waited for it"),
-                });
-            }
-            _ => {}
-        }
-        if start.elapsed() > TIMEOUT {
-            return Err(still(what, now.as_deref().unwrap_or("gone")));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(POLL);
-    }
+    crate::poll::until_available(
+        what,
+        gone,
+        &["failed", "inaccessible-encryption-credentials"],
+        (TIMEOUT, POLL),
+        status,
+    )
+    .await
 }
 
 async fn cluster(
@@ -477,10 +448,7 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             retag(&c, &req.before, a).await?;
         }
     }
-    let mut attrs = a.clone();
-    for (k, v) in &req.before {
-        attrs.entry(k.clone()).or_insert_with(|| v.clone());
-    }
+    let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
         id: req.id.clone(),
         attrs,
@@ -597,10 +565,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             Err(e) => Err(e),
         },
     };
-    match r {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    crate::error::deleted(r)
 }
 
 // ---- find --------------------------------------------------------------------------------------

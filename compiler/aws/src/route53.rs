@@ -407,10 +407,7 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
         }
         _ => return upsert_record(&c, &req.resource).await,
     }
-    let mut attrs = a.clone();
-    for (k, v) in &req.before {
-        attrs.entry(k.clone()).or_insert_with(|| v.clone());
-    }
+    let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
         id: req.id.clone(),
         attrs,
@@ -442,10 +439,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             None => Ok(()),
         },
     };
-    match r {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    crate::error::deleted(r)
 }
 
 /// Zones and health checks by their tags; a record set is simply written again (UPSERT).

@@ -100,10 +100,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
     } else {
         call.recovery_window_in_days(days.clamp(7, 30))
     };
-    match call.send().await.map_err(classify) {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    crate::error::deleted(call.send().await.map_err(classify))
 }
 
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
@@ -237,15 +234,12 @@ pub mod rotation {
 
     pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
         let c = Client::new(cfg);
-        match c
-            .cancel_rotate_secret()
-            .secret_id(&req.id)
-            .send()
-            .await
-            .map_err(classify)
-        {
-            Err(e) if !is_not_found(&e) => Err(e),
-            _ => Ok(()),
-        }
+        crate::error::deleted(
+            c.cancel_rotate_secret()
+                .secret_id(&req.id)
+                .send()
+                .await
+                .map_err(classify),
+        )
     }
 }

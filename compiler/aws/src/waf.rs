@@ -300,10 +300,7 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             .await
             .map_err(classify)?;
     }
-    let mut attrs = a.clone();
-    for (k, v) in &req.before {
-        attrs.entry(k.clone()).or_insert_with(|| v.clone());
-    }
+    let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
         id: req.id.clone(),
         attrs,
@@ -337,10 +334,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             .map(|_| ())
             .map_err(classify)
     };
-    match r {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    crate::error::deleted(r)
 }
 
 /// By name: WAF names are unique per scope and region, so the one with the requested name is the one
