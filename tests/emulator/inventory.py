@@ -40,6 +40,11 @@ def main():
                 g = eks.describe_nodegroup(clusterName=name, nodegroupName=ng)["nodegroup"]
                 groups.append(f'{name}/{ng} {",".join(g["instanceTypes"])} x{g["scalingConfig"]["desiredSize"]}')
         out[f"eks@{region}"] = sorted(groups)
+        out[f"eks_clusters@{region}"] = sorted(
+            f'{name} {c["version"]} {c["status"]}'
+            for name in eks.list_clusters()["clusters"]
+            for c in [eks.describe_cluster(name=name)["cluster"]]
+        )
         kms = boto3.client("kms", region_name=region, **kw)
         keys = []
         for k in kms.list_keys()["Keys"]:

@@ -37,6 +37,16 @@ def load_plugins(directory: pathlib.Path = PLUGIN_DIR) -> list[str]:
         if not callable(register):
             raise SystemExit(f"emulator plugin {path}: no register() function")
         register()
+        # Plugins patch moto internals of the version they were written for (`WRITTEN_FOR`).
+        written_for = getattr(module, "WRITTEN_FOR", None)
+        import moto
+
+        if written_for != moto.__version__:
+            print(
+                f"carbonc emulator: plugin {path.stem} was written for moto {written_for}, "
+                f"this is {moto.__version__}: check that the bug or gap is still there",
+                file=sys.stderr,
+            )
         loaded.append(path.stem)
     return loaded
 

@@ -162,6 +162,58 @@ check(
     == "secondary",
 )
 
+# plugins/eks_update_cluster_version.py: one minor version up, in place; skips and downgrades
+# are refused as on AWS.
+eks = client("eks")
+iam_role = "arn:aws:iam::123456789012:role/eks"
+eks.create_cluster(
+    name="smoke",
+    version="1.30",
+    roleArn=iam_role,
+    resourcesVpcConfig={"subnetIds": []},
+)
+code = error_code(lambda: eks.update_cluster_version(name="smoke", version="1.32"))
+check("an EKS version skip is InvalidParameterException", code == "InvalidParameterException", code)
+code = error_code(lambda: eks.update_cluster_version(name="smoke", version="1.29"))
+check("an EKS downgrade is InvalidParameterException", code == "InvalidParameterException", code)
+update = eks.update_cluster_version(name="smoke", version="1.31", clientRequestToken="t1")["update"]
+check("UpdateClusterVersion starts a VersionUpdate", update["type"] == "VersionUpdate" and update["status"] == "InProgress", update)
+again = eks.update_cluster_version(name="smoke", version="1.31", clientRequestToken="t1")["update"]
+check("the same client token returns the same update", again["id"] == update["id"], again)
+code = error_code(lambda: eks.update_cluster_version(name="smoke", version="1.31"))
+check("an update while UPDATING is ResourceInUseException", code == "ResourceInUseException", code)
+cluster = eks.describe_cluster(name="smoke")["cluster"]
+check("the next describe shows the new version, ACTIVE", (cluster["version"], cluster["status"]) == ("1.31", "ACTIVE"), cluster)
+done = eks.describe_update(name="smoke", updateId=update["id"])["update"]
+check("DescribeUpdate: Successful", done["status"] == "Successful", done)
+check("ListUpdates lists it", eks.list_updates(name="smoke")["updateIds"] == [update["id"]])
+code = error_code(lambda: eks.update_cluster_version(name="nope", version="1.31"))
+check("an unknown cluster is ResourceNotFoundException", code == "ResourceNotFoundException", code)
+
+# plugins/rds_automated_backup_names.py: a cluster deleted and created again under the same
+# identifier within a minute; manual snapshots keep AlreadyExists.
+rds = client("rds")
+
+
+def aurora(identifier):
+    return rds.create_db_cluster(
+        DBClusterIdentifier=identifier,
+        Engine="aurora-postgresql",
+        MasterUsername="admin",
+        MasterUserPassword="password123",
+    )["DBCluster"]
+
+
+aurora("smoke-db")
+rds.delete_db_cluster(DBClusterIdentifier="smoke-db", SkipFinalSnapshot=True)
+again = aurora("smoke-db")
+check("an RDS cluster can be created again at once under its identifier", again["DBClusterIdentifier"] == "smoke-db", again)
+rds.create_db_cluster_snapshot(DBClusterIdentifier="smoke-db", DBClusterSnapshotIdentifier="manual-1")
+code = error_code(
+    lambda: rds.create_db_cluster_snapshot(DBClusterIdentifier="smoke-db", DBClusterSnapshotIdentifier="manual-1")
+)
+check("a duplicate manual snapshot is still DBClusterSnapshotAlreadyExistsFault", code == "DBClusterSnapshotAlreadyExistsFault", code)
+
 # Reset clears the state.
 check("reset answers", post("/moto-api/reset") == 200)
 code = error_code(lambda: cf.get_distribution(Id=dist_id))

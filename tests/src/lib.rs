@@ -6,10 +6,14 @@ use carbonc_sema::{RootDatabase, check_program};
 
 /// The repository root (tests run with the package directory as working directory).
 pub fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
+    std::path::Path::new(
+        // At run time: a test binary built from another checkout (the shared target directory) still
+        // reads this one.
+        &std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .parent()
+    .expect("tests/ has a parent")
+    .to_path_buf()
 }
 
 /// Checks `path` (relative to the repository root) and returns its diagnostics and their rendering.

@@ -62,6 +62,11 @@ pub enum Event {
         address: String,
         id: String,
     },
+    /// The action is under way and waits for AWS (see [`crate::waiting`]).
+    Waiting {
+        address: String,
+        what: String,
+    },
     Failed {
         address: String,
         error: String,
@@ -150,6 +155,49 @@ where
             other => return other,
         }
     }
+}
+
+/// A create, retried where that is safe. A failed attempt may still have made the resource: a
+/// create of several calls that failed after the first (a security group whose rules were
+/// throttled), or an answer lost after AWS acted, on an API without client tokens. So every retry
+/// first looks for the resource by its tags and token, and when it is there brings it to the
+/// desired attributes with an update instead of making a second one.
+async fn create_once<P: Provider>(
+    provider: &P,
+    opts: &ExecOptions,
+    events: &tokio::sync::mpsc::UnboundedSender<Event>,
+    lineage: &str,
+    req: &CreateRequest,
+) -> Result<Found, ProviderError> {
+    let attempts = std::sync::atomic::AtomicU32::new(0);
+    let r = &req.resource;
+    with_retries(opts, &r.address, events, || async {
+        if attempts.fetch_add(1, Ordering::SeqCst) > 0 {
+            let find = FindRequest {
+                address: r.address.clone(),
+                ty: r.ty.clone(),
+                region: r.region.clone(),
+                lineage: lineage.to_string(),
+                token: req.token.clone(),
+                attrs: r.attrs.clone(),
+            };
+            match provider.find(find).await {
+                Ok(Some(found)) => {
+                    return provider
+                        .update(UpdateRequest {
+                            id: found.id,
+                            before: found.attrs,
+                            resource: r.clone(),
+                        })
+                        .await;
+                }
+                Ok(None) | Err(ProviderError::Unsupported { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        provider.create(req.clone()).await
+    })
+    .await
 }
 
 /// What a finished task reports.
@@ -408,7 +456,11 @@ pub async fn execute<P: Provider>(
                 let c_address = c.address.clone();
                 let c_ty = c.ty.clone();
                 let c_region = c.region.clone();
-                tasks.spawn(async move {
+                let reporter = crate::progress::Reporter {
+                    address: c_address.clone(),
+                    events: tx.clone(),
+                };
+                tasks.spawn(crate::progress::REPORTER.scope(reporter, async move {
                     let start = Instant::now();
                     let mut tags = BTreeMap::new();
                     tags.insert("carbon:address".to_string(), c_address.clone());
@@ -428,11 +480,10 @@ pub async fn execute<P: Provider>(
                     let result = match action {
                         Action::Create => {
                             let r = resolved.expect("resolved for creates");
-                            with_retries(&opts2, &c_address, &tx, || {
-                                provider.create(create(r.clone()))
-                            })
-                            .await
-                            .map(Done::Created)
+                            let req = create(r);
+                            create_once(&*provider, &opts2, &tx, &lineage, &req)
+                                .await
+                                .map(Done::Created)
                         }
                         Action::Update => {
                             let r = resolved.expect("resolved for updates");
@@ -515,7 +566,7 @@ pub async fn execute<P: Provider>(
                         Action::NoOp => unreachable!("no-ops are not scheduled"),
                     };
                     (c_address, action, start, result)
-                });
+                }));
             }
         }
         while let Ok(e) = rx.try_recv() {

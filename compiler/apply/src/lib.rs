@@ -17,10 +17,12 @@
 
 mod executor;
 pub mod memory;
+mod progress;
 mod provider;
 mod refresh;
 
 pub use executor::{Event, ExecOptions, Outcome, StateSink, adopt_intents, execute, token};
+pub use progress::waiting;
 pub use provider::{
     CreateRequest, DeleteRequest, FindRequest, Found, Provider, ProviderError, ReadRequest,
     Resolved, ResolvedAttrs, SecretString, UpdateRequest,

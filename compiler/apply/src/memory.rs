@@ -40,6 +40,8 @@ struct Inner {
     flaky: BTreeMap<String, u32>,
     /// Address -> how long its calls take, instead of `latency`.
     latencies: BTreeMap<String, Duration>,
+    /// Address -> how many more creates act and then lose their answer.
+    lost: BTreeMap<String, u32>,
 }
 
 pub struct MemoryProvider {
@@ -73,6 +75,16 @@ impl MemoryProvider {
             .lock()
             .expect("lock")
             .flaky
+            .insert(address.to_string(), n);
+    }
+
+    /// The next `n` creates of `address` make the resource, without a client token (as APIs
+    /// without one do), and then fail with a connection error: AWS acted, the answer was lost.
+    pub fn lose_answers(&self, address: &str, n: u32) {
+        self.inner
+            .lock()
+            .expect("lock")
+            .lost
             .insert(address.to_string(), n);
     }
 
@@ -134,6 +146,7 @@ impl MemoryProvider {
             .copied()
             .unwrap_or(self.latency);
         if !latency.is_zero() {
+            crate::waiting(format!("{op} to finish ({} ms)", latency.as_millis()));
             tokio::time::sleep(latency).await;
         }
         let mut g = self.inner.lock().expect("lock");
@@ -197,7 +210,19 @@ impl Provider for MemoryProvider {
                 token: req.token.clone(),
             };
             let f = MemoryProvider::found(&id, &s);
-            g.resources.insert(id, s);
+            g.resources.insert(id.clone(), s);
+            if let Some(n) = g.lost.get_mut(&address)
+                && *n > 0
+            {
+                *n -= 1;
+                if let Some(s) = g.resources.get_mut(&id) {
+                    s.token.clear();
+                }
+                return Err(ProviderError::Retryable {
+                    code: "ConnectionReset".into(),
+                    message: "the connection closed before the answer".into(),
+                });
+            }
             Ok(f)
         })
         .await

@@ -417,3 +417,57 @@ async fn a_failed_delete_keeps_what_it_uses() {
     assert!(state.resource("key").is_some() && state.resource("secret").is_some());
     assert_eq!(provider.resources().len(), 2);
 }
+
+#[tokio::test]
+async fn what_an_action_waits_for_reaches_the_caller_with_its_address() {
+    let p = plan(vec![
+        change("a", Action::Create, &[]),
+        change("b", Action::Create, &["a"]),
+    ]);
+    let provider = Arc::new(MemoryProvider::new(Duration::from_millis(5)));
+    let (_, outcome, _, events) = run(&p, provider, &ExecOptions::default()).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let waits: Vec<(String, String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Waiting { address, what } => Some((address.clone(), what.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            ("a".to_string(), "create to finish (5 ms)".to_string()),
+            ("b".to_string(), "create to finish (5 ms)".to_string())
+        ]
+    );
+    // Reported between the action's start and its end.
+    let pos = |f: &dyn Fn(&Event) -> bool| events.iter().position(f).unwrap();
+    let started = pos(&|e| matches!(e, Event::Started { address, .. } if address == "b"));
+    let waiting = pos(&|e| matches!(e, Event::Waiting { address, .. } if address == "b"));
+    let finished = pos(&|e| matches!(e, Event::Finished { address, .. } if address == "b"));
+    assert!(started < waiting && waiting < finished, "{events:?}");
+}
+
+#[tokio::test]
+async fn a_retried_create_whose_first_attempt_acted_makes_no_second_resource() {
+    // The first create makes the key and loses the answer (no client token on this API); the
+    // retry finds it by its tags and updates it instead of creating another.
+    let p = plan(vec![change("a", Action::Create, &[])]);
+    let provider = Arc::new(MemoryProvider::new(Duration::ZERO));
+    provider.lose_answers("a", 1);
+    let opts = ExecOptions {
+        backoff_base: Duration::from_millis(1),
+        ..ExecOptions::default()
+    };
+    let (state, outcome, _, _) = run(&p, provider.clone(), &opts).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let stored = provider.resources();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let ops: Vec<&str> = provider.calls().iter().map(|c| c.op).collect();
+    assert_eq!(ops, ["create", "find", "update"]);
+    assert_eq!(
+        state.resource("a").and_then(|r| r.id.clone()).as_deref(),
+        Some("mem-1")
+    );
+}

@@ -281,6 +281,10 @@ async fn deployed(
                 ),
             });
         }
+        carbonc_apply::waiting(format!(
+            "distribution Deployed (now {})",
+            out.distribution().map_or("unknown", |d| d.status())
+        ));
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(30));
     }

@@ -143,6 +143,11 @@ async fn wait_cluster(
                 &now,
             ));
         }
+        carbonc_apply::waiting(format!(
+            "cluster {} (now {})",
+            if gone { "deleted" } else { "ACTIVE" },
+            status.as_ref().map_or("gone", |s| s.as_str())
+        ));
         tokio::time::sleep(POLL).await;
     }
 }
@@ -384,6 +389,11 @@ async fn wait_nodegroup(
                 &now,
             ));
         }
+        carbonc_apply::waiting(format!(
+            "node group {} (now {})",
+            if gone { "deleted" } else { "ACTIVE" },
+            status.as_ref().map_or("gone", |s| s.as_str())
+        ));
         tokio::time::sleep(POLL).await;
     }
 }

@@ -158,6 +158,11 @@ async fn wait_nat(
                 ),
             });
         }
+        carbonc_apply::waiting(format!(
+            "NAT gateway {} (now {})",
+            want.as_ref().map_or("deleted", |w| w.as_str()),
+            now.as_ref().map_or("gone", |n| n.as_str())
+        ));
         tokio::time::sleep(POLL).await;
     }
 }

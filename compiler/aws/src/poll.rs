@@ -48,6 +48,11 @@ where
                 ),
             });
         }
+        carbonc_apply::waiting(format!(
+            "{what} to be {} (now {})",
+            if gone { "deleted" } else { "available" },
+            now.as_deref().unwrap_or("gone")
+        ));
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(poll);
     }

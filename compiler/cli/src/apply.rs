@@ -13,6 +13,7 @@ use carbonc_plan::{Action, Plan, ResourceChange, resolve_instance, resolve_outpu
 use carbonc_state::{LocalBackend, State, Val, new_lineage};
 
 use crate::plan::{PlanArgs, Planned, plan_with_hook};
+use crate::progress::Progress;
 use crate::report;
 
 /// The default parallelism: a multi-region footprint spreads its calls over regions and services,
@@ -39,17 +40,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a tokio runtime starts")
-}
-
-fn verb(a: Action) -> (&'static str, &'static str) {
-    match a {
-        Action::Create => ("Creating...", "Creation complete"),
-        Action::Update => ("Modifying...", "Modifications complete"),
-        Action::Replace => ("Replacing...", "Replacement complete"),
-        Action::Delete => ("Destroying...", "Destruction complete"),
-        Action::Read => ("Reading...", "Read complete"),
-        Action::NoOp => ("", ""),
-    }
 }
 
 fn confirm(what: &str, auto_approve: bool) -> bool {
@@ -126,37 +116,14 @@ fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcom
                     .collect(),
             ))
         };
-    let started: std::cell::RefCell<BTreeMap<String, Instant>> = Default::default();
-    let mut on_event = |e: &Event| {
-        let line = match e {
-            Event::Started { address, action } => {
-                started.borrow_mut().insert(address.clone(), Instant::now());
-                format!("{address}: {}", verb(*action).0)
-            }
-            Event::Retrying {
-                address,
-                attempt,
-                error,
-            } => format!(
-                "{address}: retrying (attempt {}) after {error}",
-                attempt + 1
-            ),
-            Event::Finished {
-                address,
-                action,
-                elapsed,
-            } => format!(
-                "{address}: {} after {}s",
-                verb(*action).1,
-                elapsed.as_secs()
-            ),
-            Event::Adopted { address, id } => format!("{address}: adopted [id={id}]"),
-            Event::Failed { address, error } => format!("{address}: FAILED: {error}"),
-            Event::Skipped { address, because } => format!("{address}: skipped ({because})"),
-        };
-        println!("{line}");
-    };
-    rt.block_on(execute(
+    let total = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .count();
+    let mut progress = Progress::new(total);
+    let mut on_event = |e: &Event| progress.event(e);
+    let done = rt.block_on(execute(
         plan,
         state,
         provider,
@@ -164,7 +131,9 @@ fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcom
         &mut resolve,
         &opts,
         &mut on_event,
-    ))
+    ));
+    progress.finish();
+    done
 }
 
 fn summary(outcome: &Outcome, plan: &Plan, what: &str) -> ExitCode {

@@ -6,6 +6,7 @@ mod check;
 mod force_unlock;
 mod graph;
 mod plan;
+mod progress;
 mod report;
 mod show;
 mod simulate;

@@ -29,10 +29,8 @@ listed (and its subnet group in use) forever; here the deletion completes at onc
 AWS a few minutes later.
 """
 
-import sys
 from typing import Any
 
-import moto
 from moto.core.responses import ActionResult, EmptyResult
 from moto.elasticache import models, responses
 from moto.elasticache.exceptions import (
@@ -177,12 +175,6 @@ def delete_cache_subnet_group(self: Any) -> EmptyResult:
 
 
 def register() -> None:
-    if moto.__version__ != WRITTEN_FOR:
-        print(
-            f"carbonc emulator: plugin {__name__} was written for moto {WRITTEN_FOR}, "
-            f"this is {moto.__version__}: check that these operations are still missing",
-            file=sys.stderr,
-        )
     cls = responses.ElastiCacheResponse
     original_create = models.ElastiCacheBackend.create_replication_group
     if getattr(original_create, "_carbonc_plugin", None) == __name__:

@@ -15,10 +15,8 @@ identifier (DBClusterNotFoundFault when it is not a member), removes it, and mak
 standalone (writer) cluster. Nothing else changes.
 """
 
-import sys
 from typing import Any
 
-import moto
 from moto.rds import models
 from moto.rds.exceptions import DBClusterNotFoundError, RDSClientError
 
@@ -46,10 +44,4 @@ def remove_from_global_cluster(self: Any, global_cluster_identifier: str, db_clu
 
 
 def register() -> None:
-    if moto.__version__ != WRITTEN_FOR:
-        print(
-            f"carbonc emulator: plugin {__name__} was written for moto {WRITTEN_FOR}, "
-            f"this is {moto.__version__}: check that the bug is still there",
-            file=sys.stderr,
-        )
     models.RDSBackend.remove_from_global_cluster = remove_from_global_cluster
