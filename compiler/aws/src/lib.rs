@@ -95,8 +95,31 @@ impl AwsProvider {
     /// a missing or wrong credential is one clear error instead of a failure per resource.
     pub async fn preflight(&self) -> Result<String, ProviderError> {
         let c = aws_sdk_sts::Client::new(&self.config(None).await);
-        let out = c.get_caller_identity().send().await.map_err(classify)?;
+        let out = c
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(classify)
+            .map_err(|e| match (&self.role_arn, e) {
+                (
+                    Some(role),
+                    ProviderError::Permanent { code, message }
+                    | ProviderError::Retryable { code, message },
+                ) => ProviderError::Permanent {
+                    code,
+                    message: format!(
+                        "{message} (acting as role {role}, the program's `provider_role_arn`: \
+                         check that the role exists and trusts your credentials)"
+                    ),
+                },
+                (_, e) => e,
+            })?;
         Ok(out.arn().unwrap_or("").to_string())
+    }
+
+    /// The role every call is made as (`provider_role_arn`), if any.
+    pub fn role_arn(&self) -> Option<&str> {
+        self.role_arn.as_deref()
     }
 }
 

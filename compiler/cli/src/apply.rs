@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -61,7 +62,7 @@ fn confirm(what: &str, auto_approve: bool) -> bool {
 
 /// Runs `plan` with the AWS provider, printing progress; returns the final state and outcome.
 fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcome) {
-    let provider = AwsProvider::new(None);
+    let provider = planned.provider.clone();
     let rt = runtime();
     let opts = ExecOptions {
         parallelism: parallelism.max(1),
@@ -81,7 +82,11 @@ fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcom
             std::process::exit(130);
         }
     });
-    if let Err(e) = rt.block_on(provider.preflight()) {
+    let identity = rt.block_on(provider.preflight());
+    if let (Ok(arn), Some(_)) = (&identity, provider.role_arn()) {
+        println!("Acting as {arn} (provider_role_arn)");
+    }
+    if let Err(e) = identity {
         eprintln!("error: cannot reach AWS: {e}");
         return (
             planned
@@ -195,7 +200,11 @@ fn show(v: &Val) -> String {
 }
 
 /// Adopts, before planning, what a crashed apply created but did not record.
-fn adopt_hook(state: &mut State, backend: &LocalBackend) -> Result<(), String> {
+fn adopt_hook(
+    state: &mut State,
+    backend: &LocalBackend,
+    provider: &Arc<AwsProvider>,
+) -> Result<(), String> {
     if !state
         .resources
         .iter()
@@ -203,7 +212,6 @@ fn adopt_hook(state: &mut State, backend: &LocalBackend) -> Result<(), String> {
     {
         return Ok(());
     }
-    let provider = AwsProvider::new(None);
     let (adopted, dropped) = runtime()
         .block_on(adopt_intents(
             state,
@@ -228,6 +236,7 @@ fn adopt_hook(state: &mut State, backend: &LocalBackend) -> Result<(), String> {
 pub fn refresh_state(
     state: &mut State,
     backend: &LocalBackend,
+    provider: &Arc<AwsProvider>,
     persist: bool,
 ) -> Result<(), String> {
     let recorded: Vec<(String, String)> = state
@@ -239,7 +248,6 @@ pub fn refresh_state(
     if recorded.is_empty() {
         return Ok(());
     }
-    let provider = AwsProvider::new(None);
     let rt = runtime();
     rt.block_on(provider.preflight()).map_err(|e| {
         format!("cannot reach AWS to refresh the state: {e}\n  (`--refresh=false` plans from the state as recorded)")
@@ -249,7 +257,7 @@ pub fn refresh_state(
     }
     let report = rt.block_on(carbonc_apply::refresh(
         state,
-        provider,
+        provider.clone(),
         &ExecOptions::default(),
         &mut |e| {
             if let Event::Retrying {
@@ -372,7 +380,7 @@ pub fn import(args: &PlanArgs, address: &str, id: &str) -> ExitCode {
         .filter(|(_, v)| v.is_known())
         .collect();
     attrs.insert("id".into(), Val::Str(id.to_string()));
-    let provider = AwsProvider::new(None);
+    let provider = planned.provider.clone();
     let rt = runtime();
     if let Err(e) = rt.block_on(provider.preflight()) {
         return fail(format!("cannot reach AWS: {e}"));

@@ -3,8 +3,10 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
+use carbonc_aws::AwsProvider;
 use carbonc_cli::load::load_program;
 use carbonc_plan::{Plan, PlanRequest, make_plan};
 use carbonc_sema::RootDatabase;
@@ -77,13 +79,18 @@ pub struct Planned {
     /// The state the plan was made against (after adopting intents, for `apply`).
     pub state: Option<carbonc_state::State>,
     pub key: carbonc_state::SecretKey,
+    /// The AWS provider, acting as the program's `provider_role_arn` when it has one.
+    pub provider: Arc<AwsProvider>,
     /// Held until the command ends.
     pub _lock: LockGuard,
 }
 
 /// A step that may change the state before planning (`apply` adopts what a crash left behind).
-pub type BeforePlan<'a> =
-    &'a mut dyn FnMut(&mut carbonc_state::State, &LocalBackend) -> Result<(), String>;
+pub type BeforePlan<'a> = &'a mut dyn FnMut(
+    &mut carbonc_state::State,
+    &LocalBackend,
+    &Arc<AwsProvider>,
+) -> Result<(), String>;
 
 /// Loads, locks, reads the state and plans. On failure, everything has been reported and the exit
 /// code is returned.
@@ -109,6 +116,11 @@ pub fn plan_with_hook(
         .map_err(|why| fail(format!("cannot read `{}`: {why}", args.file)))?;
     db.set_vars(vars);
     db.set_severities(carbonc_cli::load::config(&args.file).map_err(fail)?);
+    let provider = AwsProvider::new(
+        carbonc_sema::evaluate_program(&db, root)
+            .provider_role_arn
+            .clone(),
+    );
     let backend = LocalBackend::new(
         args.state
             .clone()
@@ -125,7 +137,7 @@ pub fn plan_with_hook(
     }
     let mut state = backend.read().map_err(|e| fail(e.to_string()))?;
     if let (Some(hook), Some(s)) = (before, state.as_mut()) {
-        hook(s, &backend).map_err(fail)?;
+        hook(s, &backend, &provider).map_err(fail)?;
     }
     // Read what exists now (drift becomes plan changes). `plan` keeps the refreshed state in
     // memory, as Terraform does; the commands that change things record it. `graph` does not read.
@@ -133,7 +145,7 @@ pub fn plan_with_hook(
         && operation != "graph"
         && let Some(s) = state.as_mut()
     {
-        crate::apply::refresh_state(s, &backend, operation != "plan").map_err(fail)?;
+        crate::apply::refresh_state(s, &backend, &provider, operation != "plan").map_err(fail)?;
     }
     let key = match backend
         .existing_secret_key()
@@ -161,6 +173,7 @@ pub fn plan_with_hook(
                 backend,
                 state,
                 key,
+                provider,
                 _lock: lock,
             })
         }

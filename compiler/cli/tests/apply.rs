@@ -444,6 +444,56 @@ fn missing_credentials_are_one_clear_error() {
     assert!(err.lines().count() < 10, "a short error, not a dump: {err}");
 }
 
+/// The program's `provider_role_arn` is assumed through STS for every call (the emulator's STS
+/// answers with the assumed-role identity); without base credentials the error names the role.
+#[test]
+fn provider_role_arn_is_assumed_for_every_call() {
+    let emu = Emulator::start();
+    let d = fixture("role");
+    std::fs::write(
+        d.join("main.carbon"),
+        "region use1 { code = \"us-east-1\", role = .primary }\n\
+         param provider_role_arn: String = \"arn:aws:iam::123456789012:role/carbonc-deployer\"\n\
+         resource aws.kms.Key key @ use1 { description = \"applied as the deployer role\" }\n",
+    )
+    .unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(
+            "Acting as arn:aws:sts::123456789012:assumed-role/carbonc-deployer/carbonc (provider_role_arn)"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(recorded(&d).0.get("aws.kms.Key"), Some(&1));
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carbonc"));
+    cmd.args(["destroy", "--auto-approve", "main.carbon"])
+        .current_dir(&d)
+        .env("AWS_ENDPOINT_URL", &emu.url)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("arn:aws:iam::123456789012:role/carbonc-deployer")
+            && err.contains("provider_role_arn"),
+        "{err}"
+    );
+    assert_eq!(
+        recorded(&d).0.get("aws.kms.Key"),
+        Some(&1),
+        "nothing was lost"
+    );
+}
+
 /// The resources the state records as created, by type (`aws.ec2.Vpc` -> 2), and how many intents.
 fn recorded(dir: &Path) -> (BTreeMap<String, usize>, usize) {
     let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();

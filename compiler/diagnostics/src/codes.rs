@@ -33,6 +33,7 @@ codes! {
     "E0116" => "A variable names no parameter of the root file.", "Remove it or fix the name.";
     "E0117" => "Resources depend on each other in a cycle.", "Break the cycle: one of the references must go, or read a value that is not computed.";
     "E0118" => "A plan would destroy a resource marked `prevent_destroy`.", "Remove `prevent_destroy` from its `lifecycle` if destroying it is intended, or undo the change that replaces it.";
+    "E0119" => "`provider_role_arn` is not an IAM role ARN.", "Give `arn:aws:iam::<12-digit account>:role/<name>`, or an empty string to act with your own credentials.";
     "E0201" => "Type mismatch.", "Give a value of the expected type.";
     "E0202" => "No such field or attribute on this value.", "Use one of the fields the type declares.";
     "E0203" => "This value cannot be indexed or iterated.", "Index lists, maps and resource families only; iterate lists and maps.";

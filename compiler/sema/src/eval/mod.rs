@@ -66,6 +66,20 @@ impl Instance {
     }
 }
 
+/// The root parameter that names the IAM role carbonc assumes (see `Program::provider_role_arn`).
+pub const PROVIDER_ROLE_PARAM: &str = "provider_role_arn";
+
+/// `arn:<partition>:iam::<12-digit account>:role/<path/name>`, as STS AssumeRole wants it.
+fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(),
+        ["arn", partition, "iam", "", account, resource]
+            if partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.ends_with('/')))
+}
+
 /// The evaluated program: what the plan will be computed from.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Program {
@@ -79,6 +93,9 @@ pub struct Program {
     pub missing_params: Vec<(String, String, Span)>,
     /// Given variables that name no parameter of the root file.
     pub unknown_vars: Vec<String>,
+    /// The IAM role carbonc assumes for every AWS call: the root file's `provider_role_arn`
+    /// parameter, when it declares one and its value is a non-empty string.
+    pub provider_role_arn: Option<String>,
 }
 
 impl Program {
@@ -254,6 +271,32 @@ impl<'a> Evaluator<'a> {
         }
         // Every given variable is checked against its parameter, used or not.
         if let Some(frame) = self.file_frames.get(&self.root).cloned() {
+            if let Some(n @ Name::Param { span, .. }) =
+                frame.names.get(PROVIDER_ROLE_PARAM).cloned()
+                && let Ok(v) = self.name_value(PROVIDER_ROLE_PARAM, n, &frame)
+                && let Some(arn) = v.as_str().filter(|s| !s.is_empty())
+            {
+                if is_role_arn(arn) {
+                    self.program.provider_role_arn = Some(arn.to_string());
+                } else {
+                    let shown = if v.is_secret() { "(sensitive)" } else { arn };
+                    self.program.diags.push(
+                        Diagnostic::error(
+                            "E0119",
+                            format!("`{PROVIDER_ROLE_PARAM}` is not an IAM role ARN: `{shown}`"),
+                            Label::new(
+                                &self.root,
+                                span,
+                                "carbonc assumes this role for every AWS call",
+                            ),
+                        )
+                        .with_help(
+                            "give the role's ARN, `arn:aws:iam::<12-digit account>:role/<name>`, \
+                             or an empty string to use your own credentials",
+                        ),
+                    );
+                }
+            }
             let given: Vec<String> = self.db.inputs().vars(self.db).keys().cloned().collect();
             for name in given {
                 if let Some(n @ Name::Param { .. }) = frame.names.get(&name).cloned() {
