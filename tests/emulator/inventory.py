@@ -26,6 +26,11 @@ def main():
         # untagged would show here.
         out[f"any-vpc@{region}"] = sorted(v["CidrBlock"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"])
         out[f"subnet@{region}"] = sorted(s["CidrBlock"] for s in ec2.describe_subnets(Filters=f)["Subnets"])
+        out[f"igw@{region}"] = sorted(g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=f)["InternetGateways"])
+        out[f"eip@{region}"] = sorted(a["AllocationId"] for a in ec2.describe_addresses(Filters=f)["Addresses"])
+        out[f"nat@{region}"] = sorted(
+            n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=f)["NatGateways"] if n["State"] not in ("deleted", "deleting")
+        )
         out[f"routes@{region}"] = sorted(
             f'{r.get("DestinationCidrBlock")}->{r.get("GatewayId", r.get("NatGatewayId", ""))[:4]} x{len([a for a in t.get("Associations", []) if a.get("SubnetId")])}'
             for t in ec2.describe_route_tables(Filters=f)["RouteTables"]
@@ -53,6 +58,9 @@ def main():
             if "carbon:lineage" in tags and meta["KeyState"] != "PendingDeletion":
                 keys.append(meta["Description"])
         out[f"kms@{region}"] = sorted(keys)
+        out[f"kms_alias@{region}"] = sorted(
+            a["AliasName"] for a in kms.list_aliases()["Aliases"] if not a["AliasName"].startswith("alias/aws/")
+        )
         sm = boto3.client("secretsmanager", region_name=region, **kw)
         out[f"secret@{region}"] = sorted(
             s["Name"] for s in sm.list_secrets()["SecretList"] if "carbon:lineage" in tagged(s.get("Tags"))
@@ -103,6 +111,8 @@ def main():
             f'instances={len(c.get("DBClusterMembers", []))}'
             for c in rds.describe_db_clusters()["DBClusters"]
         )
+        out[f"aurora_instances@{region}"] = sorted(i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"])
+        out[f"db_subnets@{region}"] = sorted(g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"])
     r53 = boto3.client("route53", region_name="us-east-1", **kw)
     records = []
     for z in r53.list_hosted_zones()["HostedZones"]:
@@ -114,6 +124,7 @@ def main():
                 f'checked={"HealthCheckId" in rs}'
             )
     out["route53"] = sorted(records)
+    out["zones"] = sorted(z["Name"] for z in r53.list_hosted_zones()["HostedZones"])
     out["health_checks"] = sorted(
         h["HealthCheckConfig"].get("FullyQualifiedDomainName", "") for h in r53.list_health_checks()["HealthChecks"]
     )

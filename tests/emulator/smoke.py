@@ -214,6 +214,24 @@ code = error_code(
 )
 check("a duplicate manual snapshot is still DBClusterSnapshotAlreadyExistsFault", code == "DBClusterSnapshotAlreadyExistsFault", code)
 
+# plugins/rds_global_cluster_members.py: ModifyGlobalCluster.
+rds.create_global_cluster(
+    GlobalClusterIdentifier="smoke-global", Engine="aurora-postgresql", EngineVersion="15.4", DeletionProtection=True
+)
+modified = rds.modify_global_cluster(GlobalClusterIdentifier="smoke-global", DeletionProtection=False)["GlobalCluster"]
+check("ModifyGlobalCluster switches deletion protection off", modified["DeletionProtection"] is False, modified)
+code = error_code(lambda: rds.modify_global_cluster(GlobalClusterIdentifier="smoke-global", EngineVersion="16.4"))
+check("a major upgrade without AllowMajorVersionUpgrade is refused", code == "InvalidParameterCombination", code)
+code = error_code(lambda: rds.modify_global_cluster(GlobalClusterIdentifier="smoke-global", EngineVersion="14.9"))
+check("a downgrade is refused", code == "InvalidParameterCombination", code)
+upgraded = rds.modify_global_cluster(
+    GlobalClusterIdentifier="smoke-global", EngineVersion="16.4", AllowMajorVersionUpgrade=True
+)["GlobalCluster"]
+check("a major upgrade with the flag", upgraded["EngineVersion"] == "16.4", upgraded)
+code = error_code(lambda: client("rds", "eu-west-1").modify_global_cluster(GlobalClusterIdentifier="nope"))
+check("an unknown global cluster is GlobalClusterNotFoundFault", code == "GlobalClusterNotFoundFault", code)
+rds.delete_global_cluster(GlobalClusterIdentifier="smoke-global")
+
 # Reset clears the state.
 check("reset answers", post("/moto-api/reset") == 200)
 code = error_code(lambda: cf.get_distribution(Id=dist_id))

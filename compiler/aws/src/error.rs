@@ -53,8 +53,15 @@ where
         },
         SdkError::ServiceError(s) => {
             let code = s.err().code().unwrap_or("Unknown").to_string();
-            let message = s.err().message().unwrap_or("").to_string();
             let status = s.raw().status().as_u16();
+            let message = match s.err().message() {
+                Some(m) if !m.is_empty() => m.to_string(),
+                // Not an AWS error document: an endpoint that lacks the operation, or a proxy.
+                _ => format!(
+                    "HTTP {status} without an AWS error message (does the endpoint implement \
+                     this operation?)"
+                ),
+            };
             if THROTTLING.contains(&code.as_str()) || status >= 500 {
                 ProviderError::Retryable { code, message }
             } else {

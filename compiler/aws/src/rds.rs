@@ -393,14 +393,17 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     let a = &r.attrs;
     match r.ty.as_str() {
         "aws.rds.GlobalCluster" => {
-            c.modify_global_cluster()
+            let mut call = c
+                .modify_global_cluster()
                 .global_cluster_identifier(&req.id)
-                .deletion_protection(b(a, "deletion_protection").unwrap_or(true))
-                .set_engine_version(s(a, "engine_version"))
-                .allow_major_version_upgrade(true)
-                .send()
-                .await
-                .map_err(classify)?;
+                .deletion_protection(b(a, "deletion_protection").unwrap_or(true));
+            // Only a change: AWS refuses an upgrade to the version the cluster already runs.
+            if a.get("engine_version") != req.before.get("engine_version") {
+                call = call
+                    .set_engine_version(s(a, "engine_version"))
+                    .allow_major_version_upgrade(true);
+            }
+            call.send().await.map_err(classify)?;
         }
         "aws.rds.SubnetGroup" => {
             c.modify_db_subnet_group()

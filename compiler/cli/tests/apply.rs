@@ -1506,6 +1506,21 @@ fn the_global_footprint_applies_and_converges() {
         "inventory.py",
         &["us-east-1", "eu-west-1", "ap-southeast-1"],
     );
+    // Every kind of thing the inventory lists exists in every region (so that its being empty
+    // after destroy means something).
+    let missing: Vec<&String> = inv
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| *v == &serde_json::json!([]))
+        .map(|(k, _)| k)
+        .collect();
+    // The one secret lives in us-east-1 (replicated by Secrets Manager, not declared per region).
+    assert_eq!(
+        missing,
+        ["secret@ap-southeast-1", "secret@eu-west-1"],
+        "not created"
+    );
     for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
         let eks = inv[format!("eks@{region}")].to_string();
         assert!(
@@ -1567,6 +1582,54 @@ fn the_global_footprint_applies_and_converges() {
     let state = std::fs::read_to_string(d.join(".carbon/global.state.json")).unwrap();
     assert!(!state.contains(SECRET));
     assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
+
+    // Destroy the whole footprint: deletion protection is switched off first (in place, on the
+    // global cluster and its three clusters), as on AWS; then nothing carbon-made is left.
+    let mut unprotected = vars.to_vec();
+    unprotected.push(("CARBON_VAR_db_deletion_protection", "false"));
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "global.carbon"],
+        &unprotected,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 0 added, 4 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["destroy", "--auto-approve", "global.carbon"],
+        &unprotected,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 91 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
+    let inv = emu.python(
+        "inventory.py",
+        &["us-east-1", "eu-west-1", "ap-southeast-1"],
+    );
+    let left: Vec<String> = inv
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, v)| {
+            // The rotation Lambda's role is the harness's (see `rotation_lambda`), not carbonc's.
+            *v != &serde_json::json!([])
+                && !(*k == "role" && *v == &serde_json::json!(["carbon-rotator"]))
+        })
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    assert!(left.is_empty(), "left after destroy: {left:#?}");
 }
 
 /// Taking a region out of the program destroys exactly that region's resources; the other
