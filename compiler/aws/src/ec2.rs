@@ -5,15 +5,14 @@ use std::collections::BTreeMap;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, Ipv6Range, ResourceType, Tag,
-    TagSpecification,
+    AttributeBooleanValue, DomainType, Filter, ResourceType, Tag, TagSpecification,
 };
 use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
 };
 use carbonc_state::Val;
 
-use crate::attrs::{all_tags, b, i, map, ref_id, required, s, strings, with};
+use crate::attrs::{all_tags, b, map, ref_id, required, with};
 use crate::error::{classify, is_not_found};
 
 pub(crate) fn spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
@@ -35,47 +34,6 @@ fn kind(ty: &str) -> ResourceType {
         "aws.ec2.SecurityGroup" => ResourceType::SecurityGroup,
         _ => ResourceType::ElasticIp,
     }
-}
-
-fn permissions(rules: Option<&Val>) -> Vec<IpPermission> {
-    let Some(Val::List(rules)) = rules else {
-        return Vec::new();
-    };
-    rules
-        .iter()
-        .filter_map(|r| match r {
-            Val::Map(m) => Some(
-                IpPermission::builder()
-                    .ip_protocol(s(m, "protocol").unwrap_or_else(|| "tcp".into()))
-                    .from_port(i(m, "from_port").unwrap_or(0) as i32)
-                    .to_port(i(m, "to_port").unwrap_or(0) as i32)
-                    .set_ip_ranges(Some(
-                        strings(m, "cidr_blocks")
-                            .into_iter()
-                            .map(|c| {
-                                IpRange::builder()
-                                    .cidr_ip(c)
-                                    .set_description(s(m, "description"))
-                                    .build()
-                            })
-                            .collect(),
-                    ))
-                    .set_ipv6_ranges(Some(
-                        strings(m, "ipv6_cidr_blocks")
-                            .into_iter()
-                            .map(|c| {
-                                Ipv6Range::builder()
-                                    .cidr_ipv6(c)
-                                    .set_description(s(m, "description"))
-                                    .build()
-                            })
-                            .collect(),
-                    ))
-                    .build(),
-            ),
-            _ => None,
-        })
-        .collect()
 }
 
 async fn dns(c: &Client, vpc: &str, a: &BTreeMap<String, Val>) -> Result<(), ProviderError> {
@@ -197,24 +155,8 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
                 .await
                 .map_err(classify)?;
             let id = out.group_id().unwrap_or_default().to_string();
-            let ingress = permissions(a.get("ingress"));
-            if !ingress.is_empty() {
-                c.authorize_security_group_ingress()
-                    .group_id(&id)
-                    .set_ip_permissions(Some(ingress))
-                    .send()
-                    .await
-                    .map_err(classify)?;
-            }
-            let egress = permissions(a.get("egress"));
-            if !egress.is_empty() {
-                c.authorize_security_group_egress()
-                    .group_id(&id)
-                    .set_ip_permissions(Some(egress))
-                    .send()
-                    .await
-                    .map_err(classify)?;
-            }
+            // AWS's default allow-all egress goes unless the program has it (the schema's default).
+            crate::security_group::sync(&c, &id, a).await?;
             Ok(Found {
                 id: id.clone(),
                 attrs: with(a, &[("id", Some(id))]),
@@ -294,6 +236,13 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
         return Ok(None);
     }
     let mut attrs = req.attrs.clone();
+    if req.ty == "aws.ec2.SecurityGroup"
+        && crate::security_group::read_into(&c, &req.id, &mut attrs)
+            .await?
+            .is_none()
+    {
+        return Ok(None);
+    }
     if req.ty == "aws.ec2.Vpc"
         && let Ok(o) = c.describe_vpcs().vpc_ids(&req.id).send().await
         && let Some(v) = o.vpcs().first()
@@ -320,6 +269,9 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     let a = &req.resource.attrs;
     if req.resource.ty == "aws.ec2.Vpc" {
         dns(&c, &req.id, a).await?;
+    }
+    if req.resource.ty == "aws.ec2.SecurityGroup" {
+        crate::security_group::sync(&c, &req.id, a).await?;
     }
     let tags = map(a, "tags");
     if !tags.is_empty() {
@@ -473,8 +425,11 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .and_then(|v| v.allocation_id())
             .map(str::to_string),
     };
-    Ok(id.map(|id| Found {
-        attrs: with(&req.attrs, &[("id", Some(id.clone()))]),
-        id,
-    }))
+    let Some(id) = id else { return Ok(None) };
+    let mut attrs = with(&req.attrs, &[("id", Some(id.clone()))]);
+    // What a half-finished create left: its rules as they are, so an update completes them.
+    if req.ty == "aws.ec2.SecurityGroup" {
+        crate::security_group::read_into(&c, &id, &mut attrs).await?;
+    }
+    Ok(Some(Found { attrs, id }))
 }

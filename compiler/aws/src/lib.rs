@@ -25,6 +25,7 @@ mod poll;
 mod rds;
 mod route53;
 mod secrets;
+mod security_group;
 mod waf;
 
 use std::collections::BTreeMap;

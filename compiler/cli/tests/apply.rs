@@ -53,11 +53,17 @@ impl Emulator {
     }
 
     /// One AWS API call through boto3, behind carbonc's back.
-    fn call(&self, region: &str, service: &str, operation: &str, params: serde_json::Value) {
+    fn call(
+        &self,
+        region: &str,
+        service: &str,
+        operation: &str,
+        params: serde_json::Value,
+    ) -> serde_json::Value {
         self.python(
             "aws_call.py",
             &[region, service, operation, &params.to_string()],
-        );
+        )
     }
 
     fn python(&self, script: &str, args: &[&str]) -> serde_json::Value {
@@ -339,6 +345,14 @@ fn changes_made_outside_carbonc_show_up_after_refresh() {
         "delete_subnet",
         serde_json::json!({"SubnetId": subnet}),
     );
+    // ... and SSH opened to the world on the eu-west-1 database's security group.
+    let sg = recorded_id(&d, "db[eu-west-1]");
+    emu.call(
+        "eu-west-1",
+        "ec2",
+        "authorize_security_group_ingress",
+        serde_json::json!({"GroupId": sg, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}),
+    );
 
     // Without refresh the state is believed; with it, both show up.
     let r = carbonc(
@@ -381,7 +395,17 @@ fn changes_made_outside_carbonc_show_up_after_refresh() {
     );
     assert!(
         r.stdout
-            .contains("Plan: 1 to add, 1 to change, 0 to destroy."),
+            .contains("# db[eu-west-1] will be updated in-place")
+            && r.stdout.lines().any(|l| {
+                let l = l.trim();
+                l.starts_with("- from_port") && l.ends_with("= 22")
+            }),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 1 to add, 2 to change, 0 to destroy."),
         "{}",
         r.stdout
     );
@@ -389,7 +413,7 @@ fn changes_made_outside_carbonc_show_up_after_refresh() {
     // `refresh` records it; apply puts things back; then nothing is left to do.
     let r = carbonc(&d, &emu, &["refresh", "main.carbon"], &token);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("2 resource(s) differ"), "{}", r.stdout);
+    assert!(r.stdout.contains("3 resource(s) differ"), "{}", r.stdout);
     let r = carbonc(
         &d,
         &emu,
@@ -405,6 +429,19 @@ fn changes_made_outside_carbonc_show_up_after_refresh() {
         emu.inventory()["subnet@us-east-1"],
         serde_json::json!(["10.0.1.0/24"])
     );
+    let group = emu.call(
+        "eu-west-1",
+        "ec2",
+        "describe_security_groups",
+        serde_json::json!({"GroupIds": [sg]}),
+    );
+    let ports: Vec<i64> = group["SecurityGroups"][0]["IpPermissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["FromPort"].as_i64())
+        .collect();
+    assert_eq!(ports, [5432], "SSH is closed again: {group}");
     let r = carbonc(
         &d,
         &emu,
