@@ -76,6 +76,14 @@ def main():
             waf.get_web_acl(Name=x["Name"], Id=x["Id"], Scope="CLOUDFRONT")["WebACL"]["Rules"])
         for x in waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
     )
+    out["waf_rule_groups"] = sorted(
+        f'{x["Name"]}: ' + ",".join(r["Name"] for r in
+            waf.get_rule_group(Name=x["Name"], Id=x["Id"], Scope="CLOUDFRONT")["RuleGroup"]["Rules"])
+        for x in waf.list_rule_groups(Scope="CLOUDFRONT")["RuleGroups"]
+    )
+    for region in regions:
+        regional = boto3.client("wafv2", region_name=region, **kw)
+        out[f"waf_regional_acls@{region}"] = sorted(x["Name"] for x in regional.list_web_acls(Scope="REGIONAL")["WebACLs"])
     cf = boto3.client("cloudfront", region_name="us-east-1", **kw)
     dists = []
     for d in cf.list_distributions().get("DistributionList", {}).get("Items", []):

@@ -156,7 +156,10 @@ impl Provider for AwsProvider {
                 elasticache::create(&self.config(region.as_deref()).await, &req).await
             }
             "aws.cloudfront.Distribution" => cloudfront::create(&c, &req).await,
-            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::create(&c, &req).await,
+            "aws.wafv2.IpSet"
+            | "aws.wafv2.WebAcl"
+            | "aws.wafv2.RuleGroup"
+            | "aws.wafv2.WebAclAssociation" => waf::create(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"
@@ -191,9 +194,11 @@ impl Provider for AwsProvider {
                 elasticache::read(&self.config(region.as_deref()).await, &req).await
             }
             "aws.cloudfront.Distribution" => cloudfront::read(&c, &req).await,
-            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" | "aws.acm.Certificate" => {
-                waf::read(&c, &req).await
-            }
+            "aws.wafv2.IpSet"
+            | "aws.wafv2.WebAcl"
+            | "aws.wafv2.RuleGroup"
+            | "aws.wafv2.WebAclAssociation"
+            | "aws.acm.Certificate" => waf::read(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"
@@ -227,7 +232,10 @@ impl Provider for AwsProvider {
                 elasticache::update(&self.config(region.as_deref()).await, &req).await
             }
             "aws.cloudfront.Distribution" => cloudfront::update(&c, &req).await,
-            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::update(&c, &req).await,
+            "aws.wafv2.IpSet"
+            | "aws.wafv2.WebAcl"
+            | "aws.wafv2.RuleGroup"
+            | "aws.wafv2.WebAclAssociation" => waf::update(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"
@@ -262,7 +270,10 @@ impl Provider for AwsProvider {
                 elasticache::delete(&self.config(region.as_deref()).await, &req).await
             }
             "aws.cloudfront.Distribution" => cloudfront::delete(&c, &req).await,
-            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::delete(&c, &req).await,
+            "aws.wafv2.IpSet"
+            | "aws.wafv2.WebAcl"
+            | "aws.wafv2.RuleGroup"
+            | "aws.wafv2.WebAclAssociation" => waf::delete(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"
@@ -293,7 +304,10 @@ impl Provider for AwsProvider {
             }
             "aws.elasticache.GlobalReplicationGroup" => elasticache::find(&c, &req).await,
             "aws.cloudfront.Distribution" => cloudfront::find(&c, &req).await,
-            "aws.wafv2.IpSet" | "aws.wafv2.WebAcl" => waf::find(&c, &req).await,
+            "aws.wafv2.IpSet"
+            | "aws.wafv2.WebAcl"
+            | "aws.wafv2.RuleGroup"
+            | "aws.wafv2.WebAclAssociation" => waf::find(&c, &req).await,
             "aws.rds.GlobalCluster"
             | "aws.rds.SubnetGroup"
             | "aws.rds.Cluster"

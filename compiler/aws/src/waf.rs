@@ -1,4 +1,4 @@
-//! WAFv2 IP sets and web ACLs, and the ACM certificate lookup. WAF calls name a resource by name,
+//! WAFv2 IP sets, rule groups, web ACLs and web ACL associations, and the ACM certificate lookup. WAF calls name a resource by name,
 //! scope and id, and every change carries the lock token of the last read, so an id here is
 //! `NAME|ID|SCOPE` and every update or delete reads the lock token first.
 
@@ -79,6 +79,20 @@ fn default_action(a: &str) -> DefaultAction {
     }
 }
 
+/// A rule that runs a rule group: `.count` overrides the group's actions to count; any other
+/// action keeps them.
+fn override_action(m: &BTreeMap<String, Val>) -> OverrideAction {
+    if s(m, "action").as_deref() == Some("Count") {
+        OverrideAction::builder()
+            .count(CountAction::builder().build())
+            .build()
+    } else {
+        OverrideAction::builder()
+            .none(NoneAction::builder().build())
+            .build()
+    }
+}
+
 fn rules(r: &Resolved) -> Result<Vec<Rule>, ProviderError> {
     let Some(Val::List(items)) = r.attrs.get("rules") else {
         return Ok(Vec::new());
@@ -106,11 +120,7 @@ fn rules(r: &Resolved) -> Result<Vec<Rule>, ProviderError> {
                 )
                 .build()
         } else if let Some(arn) = arn_of(m.get("rule_group")) {
-            rule = rule.override_action(
-                OverrideAction::builder()
-                    .none(NoneAction::builder().build())
-                    .build(),
-            );
+            rule = rule.override_action(override_action(m));
             Statement::builder()
                 .rule_group_reference_statement(
                     RuleGroupReferenceStatement::builder()
@@ -120,11 +130,7 @@ fn rules(r: &Resolved) -> Result<Vec<Rule>, ProviderError> {
                 )
                 .build()
         } else if let Some(group) = s(m, "managed_rule_group") {
-            rule = rule.override_action(
-                OverrideAction::builder()
-                    .none(NoneAction::builder().build())
-                    .build(),
-            );
+            rule = rule.override_action(override_action(m));
             Statement::builder()
                 .managed_rule_group_statement(
                     ManagedRuleGroupStatement::builder()
@@ -149,9 +155,26 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
     let c = Client::new(cfg);
     let r = &req.resource;
     let a = &r.attrs;
+    if r.ty == "aws.wafv2.WebAclAssociation" {
+        return associate(&c, r).await;
+    }
     let name = required(a, "name")?;
     let scope = required(a, "scope")?;
-    let summary = if r.ty == "aws.wafv2.IpSet" {
+    let summary = if r.ty == "aws.wafv2.RuleGroup" {
+        c.create_rule_group()
+            .name(&name)
+            .scope(Scope::from(scope.as_str()))
+            .capacity(i(a, "capacity").unwrap_or(0))
+            .set_rules(Some(rules(r)?))
+            .visibility_config(visibility(&name)?)
+            .set_description(s(a, "description").filter(|d| !d.is_empty()))
+            .set_tags(Some(tags(&all_tags(req))?))
+            .send()
+            .await
+            .map_err(classify)?
+            .summary()
+            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
+    } else if r.ty == "aws.wafv2.IpSet" {
         c.create_ip_set()
             .name(&name)
             .scope(Scope::from(scope.as_str()))
@@ -203,6 +226,15 @@ async fn lock_token(c: &Client, ty: &str, id: &str) -> Result<Option<String>, Pr
             .await
             .map(|o| o.lock_token().map(str::to_string))
             .map_err(classify)
+    } else if ty == "aws.wafv2.RuleGroup" {
+        c.get_rule_group()
+            .name(name)
+            .id(wid)
+            .scope(scope)
+            .send()
+            .await
+            .map(|o| o.lock_token().map(str::to_string))
+            .map_err(classify)
     } else {
         c.get_web_acl()
             .name(name)
@@ -224,6 +256,16 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
     let c = Client::new(cfg);
     if req.ty == "aws.acm.Certificate" {
         return read_certificate(cfg, req).await;
+    }
+    if req.ty == "aws.wafv2.WebAclAssociation" {
+        let (resource, acl) = association_parts(&req.id);
+        return Ok(associated_acl(&c, resource).await?.and_then(|now| {
+            // Attached to another web ACL now: this association is gone (and planned again).
+            (now == acl).then(|| Found {
+                id: req.id.clone(),
+                attrs: req.attrs.clone(),
+            })
+        }));
     }
     let (name, wid, scope) = parts(&req.id);
     let mut attrs = req.attrs.clone();
@@ -268,6 +310,13 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     let c = Client::new(cfg);
     let r = &req.resource;
     let a = &r.attrs;
+    if r.ty == "aws.wafv2.WebAclAssociation" {
+        // Both fields force a new association; nothing changes in place.
+        return Ok(Found {
+            id: req.id.clone(),
+            attrs: crate::attrs::after_update(a, &req.before),
+        });
+    }
     let (name, wid, scope) = parts(&req.id);
     let token = lock_token(&c, &r.ty, &req.id)
         .await?
@@ -282,6 +331,18 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             .scope(scope)
             .lock_token(token)
             .set_addresses(Some(strings(a, "addresses")))
+            .set_description(s(a, "description").filter(|d| !d.is_empty()))
+            .send()
+            .await
+            .map_err(classify)?;
+    } else if r.ty == "aws.wafv2.RuleGroup" {
+        c.update_rule_group()
+            .name(&name)
+            .id(&wid)
+            .scope(scope)
+            .lock_token(token)
+            .set_rules(Some(rules(r)?))
+            .visibility_config(visibility(&name)?)
             .set_description(s(a, "description").filter(|d| !d.is_empty()))
             .send()
             .await
@@ -309,12 +370,37 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
 
 pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
     let c = Client::new(cfg);
+    if req.ty == "aws.wafv2.WebAclAssociation" {
+        let (resource, acl) = association_parts(&req.id);
+        // Only our association: a resource since attached to another web ACL keeps it.
+        if associated_acl(&c, resource).await?.as_deref() == Some(acl) {
+            let r = c
+                .disassociate_web_acl()
+                .resource_arn(resource)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify);
+            return crate::error::deleted(r);
+        }
+        return Ok(());
+    }
     let Some(token) = lock_token(&c, &req.ty, &req.id).await? else {
         return Ok(());
     };
     let (name, wid, scope) = parts(&req.id);
     let r = if req.ty == "aws.wafv2.IpSet" {
         c.delete_ip_set()
+            .name(name)
+            .id(wid)
+            .scope(scope)
+            .lock_token(token)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    } else if req.ty == "aws.wafv2.RuleGroup" {
+        c.delete_rule_group()
             .name(name)
             .id(wid)
             .scope(scope)
@@ -341,10 +427,29 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
 /// the interrupted create made (or one that would make the create fail anyway).
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
     let c = Client::new(cfg);
+    if req.ty == "aws.wafv2.WebAclAssociation" {
+        let Some(resource) = s(&req.attrs, "resource_arn") else {
+            return Ok(None);
+        };
+        return Ok(associated_acl(&c, &resource).await?.map(|acl| Found {
+            id: format!("{resource}|{acl}"),
+            attrs: req.attrs.clone(),
+        }));
+    }
     let (Some(name), Some(scope)) = (s(&req.attrs, "name"), s(&req.attrs, "scope")) else {
         return Ok(None);
     };
-    let hit = if req.ty == "aws.wafv2.IpSet" {
+    let hit = if req.ty == "aws.wafv2.RuleGroup" {
+        c.list_rule_groups()
+            .scope(Scope::from(scope.as_str()))
+            .send()
+            .await
+            .map_err(classify)?
+            .rule_groups()
+            .iter()
+            .find(|x| x.name() == Some(name.as_str()))
+            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
+    } else if req.ty == "aws.wafv2.IpSet" {
         c.list_ip_sets()
             .scope(Scope::from(scope.as_str()))
             .send()
@@ -369,6 +474,45 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
         id: format!("{name}|{}|{scope}", wid.clone().unwrap_or_default()),
         attrs: with(&req.attrs, &[("id", wid), ("arn", arn)]),
     }))
+}
+
+// ---- web ACL associations: id `RESOURCE_ARN|WEB_ACL_ARN` ---------------------------------------
+
+fn association_parts(id: &str) -> (&str, &str) {
+    id.split_once('|').unwrap_or((id, ""))
+}
+
+/// The ARN of the web ACL attached to `resource`, if any.
+async fn associated_acl(c: &Client, resource: &str) -> Result<Option<String>, ProviderError> {
+    match c
+        .get_web_acl_for_resource()
+        .resource_arn(resource)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => Ok(o.web_acl().map(|w| w.arn().to_string())),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn associate(c: &Client, r: &Resolved) -> Result<Found, ProviderError> {
+    let resource = required(&r.attrs, "resource_arn")?;
+    let acl = r
+        .target("web_acl")
+        .and_then(|t| s(&t.attributes, "arn"))
+        .ok_or_else(|| invalid(format!("`{}`: its web ACL has no ARN yet", r.address)))?;
+    c.associate_web_acl()
+        .web_acl_arn(&acl)
+        .resource_arn(&resource)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(Found {
+        id: format!("{resource}|{acl}"),
+        attrs: r.attrs.clone(),
+    })
 }
 
 /// `aws.acm.Certificate` is a lookup: the certificate with the given ARN must exist.

@@ -1331,14 +1331,30 @@ fn cloudfront_failover_behind_waf_with_a_certificate_lookup() {
     let inv = emu.inventory();
     assert_eq!(
         inv["waf_ip_sets"],
-        serde_json::json!(["carbon-test-offices: 203.0.113.0/24"]),
+        serde_json::json!([
+            "carbon-test-abusers: 192.0.2.0/24",
+            "carbon-test-offices: 203.0.113.0/24"
+        ]),
         "{inv}"
     );
     assert_eq!(
         inv["waf_acls"],
-        serde_json::json!(["carbon-test-edge: allow-offices"]),
+        serde_json::json!(["carbon-test-edge: blocklist,allow-offices"]),
         "{inv}"
     );
+    assert_eq!(
+        inv["waf_rule_groups"],
+        serde_json::json!(["carbon-test-blocklist: block-abusers"]),
+        "{inv}"
+    );
+    let alb = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/carbon-test-api/50dc6c495c0c9188";
+    let attached = emu.call(
+        "eu-west-1",
+        "wafv2",
+        "get_web_acl_for_resource",
+        serde_json::json!({"ResourceArn": alb}),
+    );
+    assert_eq!(attached["WebACL"]["Name"], "carbon-test-api", "{attached}");
     assert_eq!(
         inv["cloudfront"],
         serde_json::json!(["carbon test: 2 origins, groups api, target api, waf yes"]),
@@ -1374,7 +1390,10 @@ fn cloudfront_failover_behind_waf_with_a_certificate_lookup() {
     );
     assert_eq!(
         emu.inventory()["waf_ip_sets"],
-        serde_json::json!(["carbon-test-offices: 198.51.100.0/24,203.0.113.0/24"])
+        serde_json::json!([
+            "carbon-test-abusers: 192.0.2.0/24",
+            "carbon-test-offices: 198.51.100.0/24,203.0.113.0/24"
+        ])
     );
 
     // A certificate that does not exist is an error that names the lookup.
@@ -1406,7 +1425,20 @@ fn cloudfront_failover_behind_waf_with_a_certificate_lookup() {
     let inv = emu.inventory();
     assert_eq!(inv["waf_ip_sets"], serde_json::json!([]), "{inv}");
     assert_eq!(inv["waf_acls"], serde_json::json!([]), "{inv}");
+    assert_eq!(inv["waf_rule_groups"], serde_json::json!([]), "{inv}");
+    assert_eq!(
+        inv["waf_regional_acls@eu-west-1"],
+        serde_json::json!([]),
+        "{inv}"
+    );
     assert_eq!(inv["cloudfront"], serde_json::json!([]), "{inv}");
+    let attached = emu.call(
+        "eu-west-1",
+        "wafv2",
+        "get_web_acl_for_resource",
+        serde_json::json!({"ResourceArn": alb}),
+    );
+    assert!(attached["WebACL"].is_null(), "{attached}");
 }
 
 /// A Redis Global Datastore across two regions (emulated by a plugin: moto has none), checked
@@ -1552,10 +1584,18 @@ fn the_global_footprint_applies_and_converges() {
         .filter(|(_, v)| *v == &serde_json::json!([]))
         .map(|(k, _)| k)
         .collect();
-    // The one secret lives in us-east-1 (replicated by Secrets Manager, not declared per region).
+    // The one secret lives in us-east-1 (replicated by Secrets Manager, not declared per region);
+    // the footprint's WAF is CloudFront's (no regional web ACLs, no rule groups).
     assert_eq!(
         missing,
-        ["secret@ap-southeast-1", "secret@eu-west-1"],
+        [
+            "secret@ap-southeast-1",
+            "secret@eu-west-1",
+            "waf_regional_acls@ap-southeast-1",
+            "waf_regional_acls@eu-west-1",
+            "waf_regional_acls@us-east-1",
+            "waf_rule_groups"
+        ],
         "not created"
     );
     for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
