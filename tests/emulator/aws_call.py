@@ -3,7 +3,8 @@ or delete a resource behind carbonc's back (drift). Prints the response as JSON.
 
     python aws_call.py ENDPOINT REGION SERVICE OPERATION '{"Param": "value"}'
 
-A parameter `{"$zip": {"index.py": "..."}}` is sent as the bytes of that zip archive.
+A parameter `{"$zip": {"index.py": "..."}}` is sent as the bytes of that zip archive; an S3
+object's `Body` comes back as text.
 """
 import io
 import json
@@ -40,6 +41,9 @@ def main():
     )
     response = getattr(client, operation)(**blobs(json.loads(params)))
     response.pop("ResponseMetadata", None)
+    # An S3 object's body, as text.
+    if hasattr(response.get("Body"), "read"):
+        response["Body"] = response["Body"].read().decode("utf-8", "replace")
     print(json.dumps(response, default=str))
 
 

@@ -232,6 +232,31 @@ code = error_code(lambda: client("rds", "eu-west-1").modify_global_cluster(Globa
 check("an unknown global cluster is GlobalClusterNotFoundFault", code == "GlobalClusterNotFoundFault", code)
 rds.delete_global_cluster(GlobalClusterIdentifier="smoke-global")
 
+# plugins/s3_bucket_versioning_root.py: AWS's root element, with and without a status.
+s3 = client("s3")
+s3.create_bucket(Bucket="smoke-versioning")
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+with opener.open(ENDPOINT + "/smoke-versioning?versioning") as r:
+    xml = r.read().decode()
+check("GetBucketVersioning answers <VersioningConfiguration> (never versioned)", "<VersioningConfiguration" in xml and "<Status>" not in xml, xml)
+s3.put_bucket_versioning(Bucket="smoke-versioning", VersioningConfiguration={"Status": "Enabled"})
+check("... and its Status once enabled", s3.get_bucket_versioning(Bucket="smoke-versioning").get("Status") == "Enabled")
+code = error_code(lambda: s3.get_bucket_versioning(Bucket="no-such-bucket"))
+check("an unknown bucket is NoSuchBucket", code == "NoSuchBucket", code)
+
+# plugins/kms_key_state.py: a disabled key neither encrypts nor decrypts.
+kms = client("kms")
+kid = kms.create_key(Description="smoke")["KeyMetadata"]["KeyId"]
+blob = kms.generate_data_key(KeyId=kid, KeySpec="AES_256")["CiphertextBlob"]
+check("an enabled key decrypts", len(kms.decrypt(CiphertextBlob=blob)["Plaintext"]) == 32)
+kms.disable_key(KeyId=kid)
+code = error_code(lambda: kms.decrypt(CiphertextBlob=blob))
+check("a disabled key does not decrypt (DisabledException)", code == "DisabledException", code)
+code = error_code(lambda: kms.generate_data_key(KeyId=kid, KeySpec="AES_256"))
+check("a disabled key makes no data key (DisabledException)", code == "DisabledException", code)
+kms.enable_key(KeyId=kid)
+check("enabled again, it decrypts", len(kms.decrypt(CiphertextBlob=blob)["Plaintext"]) == 32)
+
 # Reset clears the state.
 check("reset answers", post("/moto-api/reset") == 200)
 code = error_code(lambda: cf.get_distribution(Id=dist_id))

@@ -24,6 +24,7 @@ mod network;
 mod poll;
 mod rds;
 mod route53;
+mod s3_state;
 mod secrets;
 mod security_group;
 mod waf;
@@ -39,6 +40,7 @@ use carbonc_apply::{
 use tokio::sync::Mutex;
 
 pub use error::classify;
+pub use s3_state::{KmsDataKeys, S3Backend};
 
 /// The region of global services.
 pub const GLOBAL_REGION: &str = "us-east-1";

@@ -11,7 +11,7 @@ use std::time::Instant;
 use carbonc_apply::{Event, ExecOptions, Outcome, SecretString, StateSink, adopt_intents, execute};
 use carbonc_aws::AwsProvider;
 use carbonc_plan::{Action, Plan, ResourceChange, resolve_instance, resolve_outputs};
-use carbonc_state::{LocalBackend, State, Val, new_lineage};
+use carbonc_state::{State, StateBackend, Val, new_lineage};
 
 use crate::plan::{PlanArgs, Planned, plan_with_hook};
 use crate::progress::Progress;
@@ -27,7 +27,7 @@ use crate::report;
 pub const DEFAULT_PARALLELISM: usize = 32;
 
 struct FileSink<'a> {
-    backend: &'a LocalBackend,
+    backend: &'a dyn StateBackend,
 }
 
 impl StateSink for FileSink<'_> {
@@ -79,6 +79,7 @@ fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcom
         // the creates under way are intents the next run looks up.
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!("\nKilled: the next `carbonc apply` picks up what was under way");
+            carbonc_state::release_remote_locks();
             std::process::exit(130);
         }
     });
@@ -104,7 +105,7 @@ fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcom
         .clone()
         .unwrap_or_else(|| State::new(new_lineage()));
     let mut sink = FileSink {
-        backend: &planned.backend,
+        backend: planned.backend.as_ref(),
     };
     let db = &mut planned.db;
     let root = planned.root;
@@ -202,7 +203,7 @@ fn show(v: &Val) -> String {
 /// Adopts, before planning, what a crashed apply created but did not record.
 fn adopt_hook(
     state: &mut State,
-    backend: &LocalBackend,
+    backend: &dyn StateBackend,
     provider: &Arc<AwsProvider>,
 ) -> Result<(), String> {
     if !state
@@ -235,7 +236,7 @@ fn adopt_hook(
 /// plan shows the change back. `persist` records the refreshed state.
 pub fn refresh_state(
     state: &mut State,
-    backend: &LocalBackend,
+    backend: &dyn StateBackend,
     provider: &Arc<AwsProvider>,
     persist: bool,
 ) -> Result<(), String> {
@@ -318,7 +319,7 @@ pub fn refresh(args: &PlanArgs) -> ExitCode {
     println!(
         "Refreshed {} resource(s) in {}.",
         state.resources.len(),
-        planned.backend.path.display()
+        planned.backend.location()
     );
     if changes > 0 {
         println!(
@@ -368,7 +369,7 @@ pub fn import(args: &PlanArgs, address: &str, id: &str) -> ExitCode {
     if change.action != Action::Create {
         return fail(format!(
             "`{address}` is already in the state ({}); `carbonc state rm {address} {}` first to import another",
-            planned.backend.path.display(),
+            planned.backend.location(),
             args.file
         ));
     }
@@ -431,7 +432,7 @@ pub fn import(args: &PlanArgs, address: &str, id: &str) -> ExitCode {
     println!(
         "{address}: Import complete [id={}]\n\nImported 1 resource into {}. `carbonc plan {}` shows how it differs from the program.",
         found.id,
-        planned.backend.path.display(),
+        planned.backend.location(),
         args.file
     );
     ExitCode::SUCCESS
@@ -478,11 +479,12 @@ fn saved_plan(path: &str) -> Option<Result<Plan, String>> {
     if path.ends_with(".carbon") {
         return None;
     }
-    let text = carbonc_cli::load::read(path).ok()?;
-    if !text.trim_start().starts_with('{') {
+    let bytes = std::fs::read(path).ok()?;
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).into_owned();
+    if !head.trim_start().starts_with('{') {
         return None;
     }
-    Some(carbonc_plan::json::from_json(&text).map_err(|why| format!("{path}: {why}")))
+    Some(crate::backend::read_saved_plan(path))
 }
 
 /// `carbonc apply PLANFILE`: exactly the saved plan, with no question asked (it was reviewed),
@@ -494,10 +496,16 @@ fn apply_saved(args: &PlanArgs, planfile: &str, saved: Plan, parallelism: usize)
     };
     let program = PlanArgs {
         file: saved.root.clone(),
-        state: args
-            .state
-            .clone()
-            .or_else(|| saved.state.path.clone().map(std::path::PathBuf::from)),
+        // The state the plan was made against: a local file by its path; S3 through the root's
+        // carbon.toml.
+        state: args.state.clone().or_else(|| {
+            saved
+                .state
+                .path
+                .clone()
+                .filter(|p| !p.starts_with("s3://"))
+                .map(std::path::PathBuf::from)
+        }),
         refresh: false,
         ..args.clone()
     };
@@ -645,17 +653,19 @@ pub fn destroy(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitC
 
 /// `carbonc output [NAME] [--json]`.
 pub fn output(args: &PlanArgs, name: Option<&str>, json: bool) -> ExitCode {
-    let backend = LocalBackend::new(
-        args.state
-            .clone()
-            .unwrap_or_else(|| crate::plan::default_state_path(&args.file)),
-    );
+    let backend = match crate::backend::open(&args.file, args.state.as_deref()) {
+        Ok(b) => b,
+        Err(e) => {
+            report::error(e);
+            return ExitCode::from(1);
+        }
+    };
     let state = match backend.read() {
         Ok(Some(s)) => s,
         Ok(None) => {
             report::error(format!(
                 "{}: there is no state yet; run `carbonc apply {}` first",
-                backend.path.display(),
+                backend.location(),
                 args.file
             ));
             return ExitCode::from(1);
@@ -693,14 +703,13 @@ pub fn output(args: &PlanArgs, name: Option<&str>, json: bool) -> ExitCode {
 
 /// `carbonc state list|show ADDRESS|rm ADDRESS|mv FROM TO`.
 pub fn state_cmd(args: &PlanArgs, op: &str, address: Option<&str>, to: Option<&str>) -> ExitCode {
-    let backend = LocalBackend::new(
-        args.state
-            .clone()
-            .unwrap_or_else(|| crate::plan::default_state_path(&args.file)),
-    );
     let fail = |m: String| {
         report::error(m);
         ExitCode::from(1)
+    };
+    let backend = match crate::backend::open(&args.file, args.state.as_deref()) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
     };
     let _lock = if matches!(op, "rm" | "mv") {
         match backend.lock(&format!("state {op}"), args.lock_timeout) {
@@ -712,7 +721,7 @@ pub fn state_cmd(args: &PlanArgs, op: &str, address: Option<&str>, to: Option<&s
     };
     let mut state = match backend.read() {
         Ok(Some(s)) => s,
-        Ok(None) => return fail(format!("{}: there is no state", backend.path.display())),
+        Ok(None) => return fail(format!("{}: there is no state", backend.location())),
         Err(e) => return fail(e.to_string()),
     };
     match (op, address) {

@@ -78,9 +78,13 @@ pub fn config(root: &str) -> Result<BTreeMap<String, Option<Severity>>, String> 
     })?;
     let mut out = BTreeMap::new();
     for (key, value) in &table {
+        // `[backend]` is the CLI's (where state lives), read by its own parser.
+        if key == "backend" {
+            continue;
+        }
         if key != "severity" {
             return Err(format!(
-                "{shown}: unknown section `[{key}]` (carbon.toml has `[severity]`)"
+                "{shown}: unknown section `[{key}]` (carbon.toml has `[severity]` and `[backend]`)"
             ));
         }
         let Some(levels) = value.as_table() else {

@@ -2,6 +2,7 @@
 //! them into the salsa database of `carbonc-sema` and renders what the queries return.
 
 mod apply;
+mod backend;
 mod check;
 mod force_unlock;
 mod graph;
@@ -10,6 +11,7 @@ mod progress;
 mod report;
 mod show;
 mod simulate;
+mod state_move;
 mod vars;
 
 use std::path::PathBuf;
@@ -63,6 +65,33 @@ enum StateCommand {
     Mv {
         from: String,
         to: String,
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
+    /// Print the state, decrypted, as JSON.
+    Pull {
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
+    /// Write a state file into the backend (same lineage and a newer serial, or no state yet).
+    Push {
+        /// The state file to push (plain, or encrypted as configured).
+        source: PathBuf,
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
+    /// Copy the state between the local file and the S3 backend of carbon.toml, lineage and
+    /// serial kept.
+    Migrate {
+        /// Where to: `s3` (from the local file) or `local` (from S3).
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        args: plan::PlanArgs,
+    },
+    /// Re-encrypt the state as carbon.toml's [backend] says now (a new data key, KMS key or
+    /// passphrase; `CARBONC_STATE_PASSPHRASE_OLD` reads a passphrase-encrypted state).
+    Rekey {
         #[command(flatten)]
         args: plan::PlanArgs,
     },
@@ -236,6 +265,10 @@ fn main() -> ExitCode {
         Command::State(StateCommand::Mv { from, to, args }) => {
             apply::state_cmd(&args, "mv", Some(&from), Some(&to))
         }
+        Command::State(StateCommand::Pull { args }) => state_move::pull(&args),
+        Command::State(StateCommand::Push { source, args }) => state_move::push(&source, &args),
+        Command::State(StateCommand::Migrate { to, args }) => state_move::migrate(&to, &args),
+        Command::State(StateCommand::Rekey { args }) => state_move::rekey(&args),
         Command::Show {
             planfile,
             state,

@@ -10,7 +10,7 @@ use carbonc_aws::AwsProvider;
 use carbonc_cli::load::load_program;
 use carbonc_plan::{Plan, PlanRequest, make_plan};
 use carbonc_sema::RootDatabase;
-use carbonc_state::{LocalBackend, LockGuard};
+use carbonc_state::{LockGuard, StateBackend};
 use clap::Args;
 
 use crate::{MessageFormat, report};
@@ -75,7 +75,7 @@ pub struct Planned {
     pub plan: Plan,
     pub db: RootDatabase,
     pub root: carbonc_sema::SourceFile,
-    pub backend: LocalBackend,
+    pub backend: Arc<dyn StateBackend>,
     /// The state the plan was made against (after adopting intents, for `apply`).
     pub state: Option<carbonc_state::State>,
     pub key: carbonc_state::SecretKey,
@@ -88,7 +88,7 @@ pub struct Planned {
 /// A step that may change the state before planning (`apply` adopts what a crash left behind).
 pub type BeforePlan<'a> = &'a mut dyn FnMut(
     &mut carbonc_state::State,
-    &LocalBackend,
+    &dyn StateBackend,
     &Arc<AwsProvider>,
 ) -> Result<(), String>;
 
@@ -121,11 +121,10 @@ pub fn plan_with_hook(
             .provider_role_arn
             .clone(),
     );
-    let backend = LocalBackend::new(
-        args.state
-            .clone()
-            .unwrap_or_else(|| default_state_path(&args.file)),
-    );
+    let backend = crate::backend::open(&args.file, args.state.as_deref()).map_err(fail)?;
+    for w in backend.warnings() {
+        eprintln!("warning: {w}");
+    }
     let lock = backend
         .lock(operation, args.lock_timeout)
         .map_err(|e| fail(e.to_string()))?;
@@ -137,7 +136,7 @@ pub fn plan_with_hook(
     }
     let mut state = backend.read().map_err(|e| fail(e.to_string()))?;
     if let (Some(hook), Some(s)) = (before, state.as_mut()) {
-        hook(s, &backend, &provider).map_err(fail)?;
+        hook(s, backend.as_ref(), &provider).map_err(fail)?;
     }
     // Read what exists now (drift becomes plan changes). `plan` keeps the refreshed state in
     // memory, as Terraform does; the commands that change things record it. `graph` does not read.
@@ -145,7 +144,8 @@ pub fn plan_with_hook(
         && operation != "graph"
         && let Some(s) = state.as_mut()
     {
-        crate::apply::refresh_state(s, &backend, &provider, operation != "plan").map_err(fail)?;
+        crate::apply::refresh_state(s, backend.as_ref(), &provider, operation != "plan")
+            .map_err(fail)?;
     }
     let key = match backend
         .existing_secret_key()
@@ -164,8 +164,13 @@ pub fn plan_with_hook(
         },
     ) {
         Ok(mut plan) => {
-            let path = std::path::absolute(&backend.path).unwrap_or_else(|_| backend.path.clone());
-            plan.state.path = Some(path.to_string_lossy().into_owned());
+            let location = backend.location();
+            plan.state.path = Some(if location.starts_with("s3://") {
+                location
+            } else {
+                std::path::absolute(&location)
+                    .map_or(location, |p| p.to_string_lossy().into_owned())
+            });
             Ok(Planned {
                 plan,
                 db,
@@ -198,7 +203,15 @@ pub fn run(
     let plan = &planned.plan;
     // Save first: a plan that cannot be saved is an error before anything is shown.
     if let Some(path) = out
-        && let Err(e) = std::fs::write(path, carbonc_plan::json::to_json(plan))
+        && let Err(e) = planned
+            .backend
+            .codec()
+            .encode_labelled(
+                carbonc_plan::json::to_json(plan).as_bytes(),
+                &[("root", plan.root.as_str())],
+            )
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|bytes| std::fs::write(path, bytes))
     {
         report::error(format!("{}: cannot save the plan: {e}", path.display()));
         return ExitCode::from(1);

@@ -4,30 +4,24 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use carbonc_state::LocalBackend;
-
 use crate::report;
 
 pub fn run(planfile: &Path, state: Option<PathBuf>, json: bool, no_color: bool) -> ExitCode {
-    let text = match carbonc_cli::load::read(&planfile.to_string_lossy()) {
-        Ok(t) => t,
-        Err(why) => {
-            report::error(format!("cannot read `{}`: {why}", planfile.display()));
-            return ExitCode::from(1);
-        }
-    };
-    let plan = match carbonc_plan::json::from_json(&text) {
+    let plan = match crate::backend::read_saved_plan(&planfile.to_string_lossy()) {
         Ok(p) => p,
         Err(why) => {
-            report::error(format!("{}: {why}", planfile.display()));
+            report::error(why);
             return ExitCode::from(1);
         }
     };
-    // The state the plan names (an absolute path), unless told otherwise.
-    let path = state
-        .or_else(|| plan.state.path.clone().map(PathBuf::from))
-        .unwrap_or_else(|| crate::plan::default_state_path(&plan.root));
-    let backend = LocalBackend::new(path);
+    // The state the plan names (an absolute path or s3://...), unless told otherwise.
+    let backend = match crate::backend::of_plan(&plan, state.as_deref()) {
+        Ok(b) => b,
+        Err(e) => {
+            report::error(e);
+            return ExitCode::from(1);
+        }
+    };
     let current = match backend.read() {
         Ok(s) => s,
         Err(e) => {

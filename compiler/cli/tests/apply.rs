@@ -3,131 +3,11 @@
 //! through the AWS API (`tests/emulator/inventory.py`, boto3), not through carbonc's state.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(
-        // At run time: a test binary built from another checkout (the shared target directory) still
-        // reads this one.
-        &std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../..")
-    .canonicalize()
-    .expect("repo")
-}
-
-/// An emulator for one test, stopped when dropped.
-struct Emulator {
-    url: String,
-    env: BTreeMap<String, String>,
-}
-
-impl Emulator {
-    fn start() -> Emulator {
-        let out = Command::new(repo().join("scripts/emulator"))
-            .arg("start")
-            .output()
-            .expect("scripts/emulator runs");
-        assert!(
-            out.status.success(),
-            "the emulator did not start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let out = Command::new(repo().join("scripts/emulator"))
-            .args(["env", &url])
-            .output()
-            .expect("env");
-        let env = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.trim_matches(['\'', '"']).to_string()))
-            .collect();
-        Emulator { url, env }
-    }
-
-    fn inventory(&self) -> serde_json::Value {
-        self.python("inventory.py", &["us-east-1", "eu-west-1"])
-    }
-
-    /// One AWS API call through boto3, behind carbonc's back.
-    fn call(
-        &self,
-        region: &str,
-        service: &str,
-        operation: &str,
-        params: serde_json::Value,
-    ) -> serde_json::Value {
-        self.python(
-            "aws_call.py",
-            &[region, service, operation, &params.to_string()],
-        )
-    }
-
-    fn python(&self, script: &str, args: &[&str]) -> serde_json::Value {
-        let venv = std::env::var("CARBONC_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
-            });
-        let out = Command::new(venv.join("bin/python"))
-            .arg(repo().join("tests/emulator").join(script))
-            .arg(&self.url)
-            .args(args)
-            .output()
-            .expect("python runs");
-        assert!(
-            out.status.success(),
-            "{script}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("JSON")
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = Command::new(repo().join("scripts/emulator"))
-            .args(["stop", &self.url])
-            .output();
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn carbonc(dir: &Path, emu: &Emulator, args: &[&str], extra: &[(&str, &str)]) -> Run {
-    carbonc_with(dir, &emu.env, args, extra)
-}
-
-fn carbonc_with(
-    dir: &Path,
-    env: &BTreeMap<String, String>,
-    args: &[&str],
-    extra: &[(&str, &str)],
-) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carbonc"));
-    cmd.args(args).current_dir(dir).env_remove("AWS_PROFILE");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("carbonc runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-const SECRET: &str = "s3cr3t-t0ken-never-shown";
+mod common;
+use common::*;
 
 #[test]
 fn apply_converges_updates_in_place_and_destroys_everything() {
@@ -302,19 +182,6 @@ fn recorded_id(dir: &Path, address: &str) -> String {
         .and_then(|r| r["id"].as_str())
         .unwrap_or_else(|| panic!("no `{address}` in the state"))
         .to_string()
-}
-
-/// A fresh directory holding the apply fixture as `main.carbon`.
-fn fixture(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("carbonc-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    std::fs::copy(
-        repo().join("tests/apply/network.carbon"),
-        d.join("main.carbon"),
-    )
-    .unwrap();
-    d
 }
 
 #[test]
@@ -722,53 +589,6 @@ fn an_interrupted_apply_records_everything_it_created() {
 
 /// `tests/emulator/fault_proxy.py` in front of an emulator; stopped (and its fault counts read)
 /// by `finish`.
-struct FaultProxy {
-    child: std::process::Child,
-    env: BTreeMap<String, String>,
-}
-
-impl FaultProxy {
-    fn start(emu: &Emulator, args: &[&str]) -> FaultProxy {
-        use std::io::BufRead;
-        let venv = std::env::var("CARBONC_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
-            });
-        let mut child = Command::new(venv.join("bin/python"))
-            .arg(repo().join("tests/emulator/fault_proxy.py"))
-            .arg(&emu.url)
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("the proxy starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("the proxy prints its URL");
-        let mut env = emu.env.clone();
-        for (k, v) in env.iter_mut() {
-            if k.starts_with("AWS_ENDPOINT_URL") {
-                *v = line.trim().to_string();
-            }
-        }
-        FaultProxy { child, env }
-    }
-
-    /// Stops the proxy; returns how many faults of each kind it injected.
-    fn finish(mut self) -> serde_json::Value {
-        use std::io::Read;
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        let mut err = String::new();
-        let _ = self.child.stderr.take().unwrap().read_to_string(&mut err);
-        serde_json::from_str(err.lines().last().unwrap_or("{}")).unwrap_or_default()
-    }
-}
-
 /// Throttling in each protocol's format, 500/503s, connection resets and latency on a quarter of
 /// all calls: apply still converges, and so does the next plan (which reads everything again).
 #[test]

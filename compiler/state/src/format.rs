@@ -34,6 +34,13 @@ pub enum StateError {
     Invalid { path: PathBuf, message: String },
     /// The write would replace a state that is not the one it was based on.
     Conflict { path: PathBuf, message: String },
+    /// Encrypted, and it cannot be decrypted (no key, a wrong key, a damaged envelope).
+    Crypt {
+        path: PathBuf,
+        error: crate::crypt::CryptError,
+    },
+    /// A remote store failed (S3 unreachable, access denied).
+    Remote { path: PathBuf, message: String },
 }
 
 impl fmt::Display for StateError {
@@ -46,10 +53,14 @@ impl fmt::Display for StateError {
                 message,
             } => write!(
                 f,
-                "{}:{line}:{column}: the state file is damaged: {message}\n  carbonc did not change it. Restore it from `{}` \
-                 (the previous version) or from version control, then run the command again.",
+                "{}:{line}:{column}: the state file is damaged: {message}\n  carbonc did not change it. Restore it from {} \
+                 or from version control, then run the command again.",
                 path.display(),
-                backup_path(path).display()
+                if path.to_string_lossy().starts_with("s3://") {
+                    "the object's previous version (S3 bucket versioning)".to_string()
+                } else {
+                    format!("`{}` (the previous version)", backup_path(path).display())
+                }
             ),
             StateError::TooNew { path, version } => write!(
                 f,
@@ -63,9 +74,12 @@ impl fmt::Display for StateError {
                 action,
                 error,
             } => write!(f, "{}: cannot {action}: {error}", path.display()),
-            StateError::Conflict { path, message } | StateError::Invalid { path, message } => {
+            StateError::Conflict { path, message }
+            | StateError::Invalid { path, message }
+            | StateError::Remote { path, message } => {
                 write!(f, "{}: {message}", path.display())
             }
+            StateError::Crypt { path, error } => write!(f, "{}: {error}", path.display()),
         }
     }
 }

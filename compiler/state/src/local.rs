@@ -11,6 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::backend::StateBackend;
+use crate::crypt::Codec;
 use crate::format::{self, StateError, backup_path};
 use crate::lock::{self, LockError, LockGuard};
 use crate::model::State;
@@ -19,6 +21,8 @@ use crate::secret::SecretKey;
 #[derive(Clone, Debug)]
 pub struct LocalBackend {
     pub path: PathBuf,
+    /// How the file is encrypted (plain by default).
+    pub codec: Codec,
 }
 
 fn io<'p>(path: &'p Path, action: &'static str) -> impl FnOnce(std::io::Error) -> StateError + 'p {
@@ -70,7 +74,35 @@ fn replace_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StateE
 
 impl LocalBackend {
     pub fn new(path: impl Into<PathBuf>) -> LocalBackend {
-        LocalBackend { path: path.into() }
+        LocalBackend {
+            path: path.into(),
+            codec: Codec::Plain,
+        }
+    }
+
+    /// The same file, encrypted with `codec` (read either way).
+    pub fn with_codec(self, codec: Codec) -> LocalBackend {
+        LocalBackend { codec, ..self }
+    }
+
+    /// The plain text of the state file's bytes (decrypted when it is an envelope).
+    fn text(&self, bytes: &[u8]) -> Result<String, StateError> {
+        let plain = self
+            .codec
+            .decode(bytes)
+            .map_err(|error| StateError::Crypt {
+                path: self.path.clone(),
+                error,
+            })?;
+        String::from_utf8(plain).map_err(|e| StateError::Parse {
+            path: self.path.clone(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        })
     }
 
     pub fn lock_path(&self) -> PathBuf {
@@ -88,18 +120,7 @@ impl LocalBackend {
     /// The current state, or `None` when there is none yet.
     pub fn read(&self) -> Result<Option<State>, StateError> {
         match fs::read(&self.path) {
-            Ok(bytes) => {
-                let text = String::from_utf8(bytes).map_err(|e| StateError::Parse {
-                    path: self.path.clone(),
-                    line: 1,
-                    column: 1,
-                    message: format!(
-                        "not UTF-8 (invalid byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                })?;
-                format::parse(&self.path, &text).map(Some)
-            }
+            Ok(bytes) => format::parse(&self.path, &self.text(&bytes)?).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StateError::Io {
                 path: self.path.clone(),
@@ -115,8 +136,7 @@ impl LocalBackend {
         let previous = fs::read(&self.path);
         match &previous {
             Ok(bytes) => {
-                let text = String::from_utf8_lossy(bytes);
-                let old = format::parse(&self.path, &text)?;
+                let old = format::parse(&self.path, &self.text(bytes)?)?;
                 if old.lineage != state.lineage {
                     return Err(StateError::Conflict {
                         path: self.path.clone(),
@@ -147,7 +167,14 @@ impl LocalBackend {
                 });
             }
         }
-        replace_atomically(&self.path, format::to_text(state).as_bytes(), 0o600)
+        let bytes = self
+            .codec
+            .encode(format::to_text(state).as_bytes())
+            .map_err(|error| StateError::Crypt {
+                path: self.path.clone(),
+                error,
+            })?;
+        replace_atomically(&self.path, &bytes, 0o600)
     }
 
     /// Takes the exclusive lock, waiting up to `timeout` for another holder to release it.
@@ -194,6 +221,66 @@ impl LocalBackend {
             0o600,
         )?;
         Ok(key)
+    }
+}
+
+impl StateBackend for LocalBackend {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+    fn read(&self) -> Result<Option<State>, StateError> {
+        LocalBackend::read(self)
+    }
+    fn read_raw(&self) -> Result<Option<Vec<u8>>, StateError> {
+        match fs::read(&self.path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StateError::Io {
+                path: self.path.clone(),
+                action: "read",
+                error: e,
+            }),
+        }
+    }
+    fn write(&self, state: &State) -> Result<(), StateError> {
+        LocalBackend::write(self, state)
+    }
+    fn lock(&self, operation: &str, timeout: Duration) -> Result<LockGuard, LockError> {
+        LocalBackend::lock(self, operation, timeout)
+    }
+    fn force_unlock(&self, id: &str) -> Result<crate::LockInfo, LockError> {
+        LocalBackend::force_unlock(self, id)
+    }
+    fn existing_secret_key(&self) -> Result<Option<SecretKey>, StateError> {
+        LocalBackend::existing_secret_key(self)
+    }
+    fn secret_key(&self) -> Result<SecretKey, StateError> {
+        LocalBackend::secret_key(self)
+    }
+    fn replace_secret_key(&self, key: &SecretKey) -> Result<(), StateError> {
+        replace_atomically(
+            &self.key_path(),
+            format!("{}\n", key.to_hex()).as_bytes(),
+            0o600,
+        )
+    }
+    fn import_secret_key(&self, key: &SecretKey) -> Result<(), StateError> {
+        match self.existing_secret_key()? {
+            Some(k) if k.to_hex() == key.to_hex() => Ok(()),
+            Some(_) => Err(StateError::Conflict {
+                path: self.key_path(),
+                message: "a different key of secret hashes is already here; nothing was written"
+                    .into(),
+            }),
+            None => replace_atomically(
+                &self.key_path(),
+                format!("{}\n", key.to_hex()).as_bytes(),
+                0o600,
+            ),
+        }
+    }
+    fn codec(&self) -> &Codec {
+        &self.codec
     }
 }
 

@@ -92,12 +92,22 @@ impl fmt::Display for LockError {
                         writeln!(f, "  Holder:    {} (pid {}{alive})", i.who, i.pid)?;
                         writeln!(f, "  Operation: {}", i.operation)?;
                         writeln!(f, "  Since:     {}", i.created)?;
+                        let how = if path.to_string_lossy().starts_with("s3://") {
+                            format!(
+                                "`carbonc force-unlock {} FILE` (FILE: the root .carbon file)",
+                                i.id
+                            )
+                        } else {
+                            format!(
+                                "`carbonc force-unlock {} --state {}`",
+                                i.id,
+                                state_path(path).display()
+                            )
+                        };
                         write!(
                             f,
-                            "  Waited {:.1}s (--lock-timeout). If the holder is gone for good, run `carbonc force-unlock {} --state {}`.",
+                            "  Waited {:.1}s (--lock-timeout). If the holder is gone for good, run {how}.",
                             waited.as_secs_f64(),
-                            i.id,
-                            state_path(path).display()
                         )
                     }
                     None => write!(
@@ -125,17 +135,94 @@ impl fmt::Display for LockError {
 
 impl std::error::Error for LockError {}
 
+/// How a remote lock is released (deleting the S3 lock object).
+pub type Release = Box<dyn FnOnce() + Send>;
+
+type Shared = std::sync::Arc<std::sync::Mutex<Option<Release>>>;
+
+/// The remote locks this process holds, so an exit that skips destructors (a second Ctrl-C) can
+/// still release them: see [`release_remote_locks`].
+static HELD: std::sync::Mutex<Vec<Shared>> = std::sync::Mutex::new(Vec::new());
+
+fn run_release(r: &Shared) {
+    let f = r.lock().map(|mut g| g.take()).unwrap_or(None);
+    if let Some(f) = f {
+        f();
+    }
+}
+
+/// Releases every remote lock this process holds; for exit paths that do not unwind.
+pub fn release_remote_locks() {
+    let held = HELD
+        .lock()
+        .map(|mut h| std::mem::take(&mut *h))
+        .unwrap_or_default();
+    for r in &held {
+        run_release(r);
+    }
+}
+
 /// Holds the lock until dropped.
-#[derive(Debug)]
 pub struct LockGuard {
     path: PathBuf,
     pub info: LockInfo,
     /// The lock of a dead process that this one replaced, for the caller to mention.
     pub replaced: Option<LockInfo>,
+    /// For a remote lock: what releases it (instead of removing the lock file).
+    remote: Option<Shared>,
+}
+
+impl fmt::Debug for LockGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockGuard")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LockGuard {
+    /// A lock held in a remote store; `release` runs once, when the guard is dropped.
+    pub fn remote(location: impl Into<PathBuf>, info: LockInfo, release: Release) -> LockGuard {
+        let shared: Shared = std::sync::Arc::new(std::sync::Mutex::new(Some(release)));
+        if let Ok(mut h) = HELD.lock() {
+            h.push(shared.clone());
+        }
+        LockGuard {
+            path: location.into(),
+            info,
+            replaced: None,
+            remote: Some(shared),
+        }
+    }
+}
+
+/// Who takes a lock now: a new id, the user and host, this process, the time.
+pub fn new_info(operation: &str) -> LockInfo {
+    let host = hostname();
+    LockInfo {
+        id: crate::model::new_lineage(),
+        operation: operation.to_string(),
+        who: format!(
+            "{}@{host}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        ),
+        host,
+        pid: std::process::id(),
+        created: crate::time::rfc3339(SystemTime::now()),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    }
 }
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
+        if let Some(shared) = self.remote.take() {
+            if let Ok(mut h) = HELD.lock() {
+                h.retain(|x| !std::sync::Arc::ptr_eq(x, &shared));
+            }
+            run_release(&shared);
+            return;
+        }
         // Only remove our own lock (it may have been force-unlocked and taken by someone else).
         if read_info(&self.path).is_some_and(|i| i.id == self.info.id) {
             let _ = fs::remove_file(&self.path);
@@ -172,19 +259,8 @@ pub(crate) fn acquire(
             error,
         })?;
     }
-    let host = hostname();
-    let info = LockInfo {
-        id: crate::model::new_lineage(),
-        operation: operation.to_string(),
-        who: format!(
-            "{}@{host}",
-            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-        ),
-        host: host.clone(),
-        pid: std::process::id(),
-        created: crate::time::rfc3339(SystemTime::now()),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-    };
+    let info = new_info(operation);
+    let host = info.host.clone();
     let mut replaced = None;
     loop {
         match OpenOptions::new().write(true).create_new(true).open(path) {
@@ -203,6 +279,7 @@ pub(crate) fn acquire(
                     path: path.to_path_buf(),
                     info,
                     replaced,
+                    remote: None,
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
