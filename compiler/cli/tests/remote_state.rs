@@ -34,6 +34,18 @@ fn s3_toml(extra: &str) -> String {
 
 /// A directory with the program and a carbon.toml, and the bucket (versioned) in the emulator.
 fn team_dir(emu: &Emulator, name: &str, toml: &str) -> std::path::PathBuf {
+    let d = bucket_dir(emu, name, toml);
+    emu.call(
+        "us-east-1",
+        "s3",
+        "put_bucket_versioning",
+        serde_json::json!({ "Bucket": BUCKET, "VersioningConfiguration": { "Status": "Enabled" } }),
+    );
+    d
+}
+
+/// The same with a bucket that keeps no old versions.
+fn bucket_dir(emu: &Emulator, name: &str, toml: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("carbonc-s3-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
@@ -44,12 +56,6 @@ fn team_dir(emu: &Emulator, name: &str, toml: &str) -> std::path::PathBuf {
         "s3",
         "create_bucket",
         serde_json::json!({ "Bucket": BUCKET }),
-    );
-    emu.call(
-        "us-east-1",
-        "s3",
-        "put_bucket_versioning",
-        serde_json::json!({ "Bucket": BUCKET, "VersioningConfiguration": { "Status": "Enabled" } }),
     );
     d
 }
@@ -170,6 +176,10 @@ fn two_applies_at_once_one_runs_the_other_names_the_holder() {
         "{err}"
     );
     slow.finish();
+    for o in results {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("versioning"), "a versioned bucket: {err}");
+    }
     let state = state_object(&emu);
     assert_eq!(addresses(&state), ALL, "{state}");
     assert!(!lock_exists(&emu), "the lock is released");
@@ -430,7 +440,8 @@ fn kms_encrypted_state_hides_everything_and_a_refused_key_changes_nothing() {
 #[test]
 fn a_wrong_passphrase_changes_nothing_and_rekey_moves_to_a_new_one() {
     let emu = Emulator::start();
-    let d = team_dir(&emu, "pass", &s3_toml("encryption = \"passphrase\"\n"));
+    // A plain state first, in a bucket without versioning (which carbonc warns about).
+    let d = bucket_dir(&emu, "pass", &s3_toml(""));
     let first = [
         ("CARBON_VAR_token", SECRET),
         ("CARBONC_STATE_PASSPHRASE", "first passphrase"),
@@ -442,7 +453,37 @@ fn a_wrong_passphrase_changes_nothing_and_rekey_moves_to_a_new_one() {
         &first,
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("the S3 bucket `{BUCKET}` has versioning off")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        objects(&emu)
+            .iter()
+            .all(|(_, b)| !b.contains("carbonc_encryption"))
+    );
+    // Encryption switched on: the plain state is still read, and `rekey` encrypts it.
+    std::fs::write(
+        d.join("carbon.toml"),
+        s3_toml("encryption = \"passphrase\"\n"),
+    )
+    .unwrap();
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &first,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = carbonc(&d, &emu, &["state", "rekey", "main.carbon"], &first);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let before = objects(&emu);
+    assert_eq!(before.len(), 2);
+    for (k, body) in &before {
+        assert!(body.starts_with("{\"carbonc_encryption\""), "{k}: {body}");
+    }
     let wrong = [
         ("CARBON_VAR_token", SECRET),
         ("CARBONC_STATE_PASSPHRASE", "not it"),
@@ -557,5 +598,48 @@ fn migration_local_to_s3_and_back_keeps_the_plan() {
     assert_eq!(
         std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap(),
         local_state
+    );
+}
+
+/// Ctrl-C (SIGINT) mid-apply: the calls under way finish, the state is saved, and the lock object
+/// is deleted on the way out.
+#[test]
+fn ctrl_c_releases_the_s3_lock() {
+    let emu = Emulator::start();
+    let d = team_dir(&emu, "sigint", &s3_toml(""));
+    let slow = FaultProxy::start(&emu, &["--latency-ms", "300"]);
+    let child = spawn(
+        &d,
+        &slow.env,
+        &[
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+            "main.carbon",
+        ],
+    );
+    let start = Instant::now();
+    while !objects(&emu).iter().any(|(k, _)| k == KEY) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "carbonc wrote no state"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(lock_exists(&emu));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    slow.finish();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("Interrupted"), "{err}");
+    assert!(!lock_exists(&emu), "the lock is released on Ctrl-C");
+    let created = addresses(&state_object(&emu));
+    assert!(
+        !created.is_empty() && created.len() < ALL.len(),
+        "{created:?}"
     );
 }
