@@ -599,6 +599,41 @@ fn migration_local_to_s3_and_back_keeps_the_plan() {
         std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap(),
         local_state
     );
+
+    // `state push` into S3: refused for an older serial and for another lineage, taken for a
+    // newer serial of the same lineage.
+    std::fs::write(d.join("carbon.toml"), s3_toml("")).unwrap();
+    let mut state: serde_json::Value = serde_json::from_str(&local_state).unwrap();
+    let serial = state["serial"].as_u64().unwrap();
+    let push = |state: &serde_json::Value| {
+        std::fs::write(d.join("pushed.json"), serde_json::to_string(state).unwrap()).unwrap();
+        carbonc(
+            &d,
+            &emu,
+            &["state", "push", "pushed.json", "main.carbon"],
+            &[],
+        )
+    };
+    state["serial"] = serde_json::json!(serial - 1);
+    let r = push(&state);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("holds a newer state"), "{}", r.stderr);
+    state["serial"] = serde_json::json!(serial + 1);
+    state["lineage"] = serde_json::json!("00000000-0000-4000-8000-000000000000");
+    let r = push(&state);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("another lineage"), "{}", r.stderr);
+    assert_eq!(state_object(&emu)["serial"], serial, "nothing was written");
+    state["lineage"] =
+        serde_json::from_str::<serde_json::Value>(&local_state).unwrap()["lineage"].clone();
+    let r = push(&state);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(state_object(&emu)["serial"], serial + 1);
+    let r = carbonc(&d, &emu, &["state", "pull", "main.carbon"], &[]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["serial"],
+        serial + 1
+    );
 }
 
 /// Ctrl-C (SIGINT) mid-apply: the calls under way finish, the state is saved, and the lock object
