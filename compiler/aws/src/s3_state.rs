@@ -4,8 +4,9 @@
 //! - Reads remember the object's ETag. A write sends `If-Match: <that ETag>` (or `If-None-Match: *`
 //!   when there was no object), so a write based on a state someone else has since replaced is
 //!   refused by S3 (412) instead of overwriting their work.
-//! - The lock is the object `<key>.lock`, created with `If-None-Match: *`: exactly one of several
-//!   racing processes creates it. It holds who took it, when and for what; the guard deletes it on
+//! - The lock is the object `<key>.lock`, created with `If-None-Match: *` (or, with `lock =
+//!   "dynamodb"`, an item of a DynamoDB table put with `attribute_not_exists(LockID)`): exactly one
+//!   of several racing processes creates it. It holds who took it, when and for what; the guard deletes it on
 //!   drop (after checking it is still ours), and the CLI releases it on a second Ctrl-C too.
 //! - The key of secret hashes is the object `<key>.hashkey`, created once (also conditionally), so
 //!   everyone sharing the state computes the same hashes.
@@ -182,9 +183,153 @@ impl Objects {
     }
 }
 
+/// Where the lock lives: an S3 object beside the state (the default), or an item of a DynamoDB
+/// table (`lock = "dynamodb"`), keyed `LockID` = `bucket/key` as Terraform's S3 backend does.
+#[derive(Clone)]
+enum LockStore {
+    Object {
+        objects: Objects,
+        key: String,
+    },
+    Table {
+        client: aws_sdk_dynamodb::Client,
+        rt: Arc<Runtime>,
+        table: String,
+        lock_id: String,
+    },
+}
+
+impl LockStore {
+    fn location(&self) -> String {
+        match self {
+            LockStore::Object { objects, key } => format!("s3://{}/{key}", objects.bucket),
+            LockStore::Table { table, lock_id, .. } => format!("dynamodb://{table}/{lock_id}"),
+        }
+    }
+
+    /// Creates the lock if there is none: `Precondition` when someone holds it.
+    fn try_create(&self, info: &LockInfo) -> Answer<()> {
+        let body = serde_json::to_string_pretty(info).expect("lock info serialises");
+        match self {
+            LockStore::Object { objects, key } => match objects.put(key, body.into_bytes(), None) {
+                Answer::Ok(_) => Answer::Ok(()),
+                Answer::Missing => Answer::Missing,
+                Answer::Precondition => Answer::Precondition,
+                Answer::Failed(e) => Answer::Failed(e),
+            },
+            LockStore::Table {
+                client,
+                rt,
+                table,
+                lock_id,
+            } => {
+                use aws_sdk_dynamodb::types::AttributeValue;
+                let r = block_on(rt, async {
+                    client
+                        .put_item()
+                        .table_name(table)
+                        .item("LockID", AttributeValue::S(lock_id.clone()))
+                        .item("Info", AttributeValue::S(body))
+                        .condition_expression("attribute_not_exists(LockID)")
+                        .send()
+                        .await
+                });
+                match r {
+                    Ok(_) => Answer::Ok(()),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                    {
+                        Answer::Precondition
+                    }
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                    {
+                        Answer::Missing
+                    }
+                    Err(e) => Answer::Failed(classify(e)),
+                }
+            }
+        }
+    }
+
+    /// The lock as it is now, if any.
+    fn current(&self) -> Result<Option<LockInfo>, ProviderError> {
+        match self {
+            LockStore::Object { objects, key } => match objects.get(key) {
+                Answer::Ok((bytes, _)) => Ok(serde_json::from_slice(&bytes).ok()),
+                Answer::Missing | Answer::Precondition => Ok(None),
+                Answer::Failed(e) => Err(e),
+            },
+            LockStore::Table {
+                client,
+                rt,
+                table,
+                lock_id,
+            } => {
+                let out = block_on(rt, async {
+                    client
+                        .get_item()
+                        .table_name(table)
+                        .key(
+                            "LockID",
+                            aws_sdk_dynamodb::types::AttributeValue::S(lock_id.clone()),
+                        )
+                        .consistent_read(true)
+                        .send()
+                        .await
+                })
+                .map_err(classify)?;
+                Ok(out
+                    .item()
+                    .and_then(|i| i.get("Info"))
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|s| serde_json::from_str(s).ok()))
+            }
+        }
+    }
+
+    /// Removes the lock if it is still the one with `id`; whether it did.
+    fn remove_if(&self, id: &str) -> Result<bool, ProviderError> {
+        let Some(info) = self.current()? else {
+            return Ok(false);
+        };
+        if info.id != id {
+            return Ok(false);
+        }
+        match self {
+            LockStore::Object { objects, key } => objects.delete(key).map(|_| true),
+            LockStore::Table {
+                client,
+                rt,
+                table,
+                lock_id,
+            } => {
+                use aws_sdk_dynamodb::types::AttributeValue;
+                let body = serde_json::to_string_pretty(&info).expect("lock info serialises");
+                block_on(rt, async {
+                    client
+                        .delete_item()
+                        .table_name(table)
+                        .key("LockID", AttributeValue::S(lock_id.clone()))
+                        // Only that lock, should it have been replaced meanwhile.
+                        .condition_expression("Info = :info")
+                        .expression_attribute_values(":info", AttributeValue::S(body))
+                        .send()
+                        .await
+                })
+                .map(|_| true)
+                .map_err(classify)
+            }
+        }
+    }
+}
+
 /// The S3 backend: `s3://bucket/key`.
 pub struct S3Backend {
     objects: Objects,
+    locks: LockStore,
     key: String,
     codec: Codec,
     /// The state object's ETag as this process last read or wrote it; `None`: there was none.
@@ -194,7 +339,14 @@ pub struct S3Backend {
 impl S3Backend {
     /// Connects with the standard credential chain; endpoints follow `AWS_ENDPOINT_URL_S3` or
     /// `AWS_ENDPOINT_URL` (path-style addressing then, as emulators want).
-    pub fn new(bucket: &str, key: &str, region: &str, codec: Codec) -> Result<S3Backend, String> {
+    /// `lock_table`: lock in that DynamoDB table (in `region`) instead of an S3 object.
+    pub fn new(
+        bucket: &str,
+        key: &str,
+        region: &str,
+        codec: Codec,
+        lock_table: Option<&str>,
+    ) -> Result<S3Backend, String> {
         let rt = runtime()?;
         let config = block_on(&rt, sdk_config(region));
         let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
@@ -204,12 +356,26 @@ impl S3Backend {
                 .force_path_style(custom_endpoint)
                 .build(),
         );
-        Ok(S3Backend {
-            objects: Objects {
-                client,
+        let objects = Objects {
+            client,
+            rt: rt.clone(),
+            bucket: bucket.to_string(),
+        };
+        let locks = match lock_table {
+            Some(table) => LockStore::Table {
+                client: aws_sdk_dynamodb::Client::new(&config),
                 rt,
-                bucket: bucket.to_string(),
+                table: table.to_string(),
+                lock_id: format!("{bucket}/{key}"),
             },
+            None => LockStore::Object {
+                objects: objects.clone(),
+                key: format!("{key}.lock"),
+            },
+        };
+        Ok(S3Backend {
+            objects,
+            locks,
             key: key.to_string(),
             codec,
             etag: Mutex::new(None),
@@ -218,10 +384,6 @@ impl S3Backend {
 
     fn path(&self) -> PathBuf {
         PathBuf::from(self.location())
-    }
-
-    fn lock_key(&self) -> String {
-        format!("{}.lock", self.key)
     }
 
     fn remote_error(&self, e: ProviderError) -> StateError {
@@ -249,16 +411,8 @@ impl S3Backend {
 
     fn lock_error(&self, e: ProviderError) -> LockError {
         LockError::Io {
-            path: PathBuf::from(format!("s3://{}/{}", self.objects.bucket, self.lock_key())),
+            path: PathBuf::from(self.locks.location()),
             error: std::io::Error::other(e.to_string()),
-        }
-    }
-
-    fn lock_info(&self) -> Result<Option<LockInfo>, LockError> {
-        match self.objects.get(&self.lock_key()) {
-            Answer::Ok((bytes, _)) => Ok(serde_json::from_slice(&bytes).ok()),
-            Answer::Missing | Answer::Precondition => Ok(None),
-            Answer::Failed(e) => Err(self.lock_error(e)),
         }
     }
 }
@@ -351,21 +505,20 @@ impl StateBackend for S3Backend {
 
     fn lock(&self, operation: &str, timeout: Duration) -> Result<LockGuard, LockError> {
         let info = carbonc_state::new_info(operation);
-        let body = serde_json::to_vec_pretty(&info).expect("lock info serialises");
         let start = Instant::now();
         let mut delay = Duration::from_millis(200);
         loop {
-            match self.objects.put(&self.lock_key(), body.clone(), None) {
-                Answer::Ok(_) => break,
+            match self.locks.try_create(&info) {
+                Answer::Ok(()) => break,
                 Answer::Precondition => {
                     if start.elapsed() >= timeout {
                         return Err(LockError::Held {
-                            path: PathBuf::from(format!(
-                                "s3://{}/{}",
-                                self.objects.bucket,
-                                self.lock_key()
-                            )),
-                            info: self.lock_info()?.map(Box::new),
+                            path: PathBuf::from(self.locks.location()),
+                            info: self
+                                .locks
+                                .current()
+                                .map_err(|e| self.lock_error(e))?
+                                .map(Box::new),
                             waited: start.elapsed(),
                         });
                     }
@@ -374,53 +527,42 @@ impl StateBackend for S3Backend {
                 }
                 Answer::Missing => {
                     return Err(self.lock_error(ProviderError::Permanent {
-                        code: "NoSuchBucket".into(),
-                        message: format!("the bucket {} does not exist", self.objects.bucket),
+                        code: "NotFound".into(),
+                        message: format!(
+                            "{} does not exist (the bucket, or the DynamoDB lock table)",
+                            self.locks.location()
+                        ),
                     }));
                 }
                 Answer::Failed(e) => return Err(self.lock_error(e)),
             }
         }
-        let objects = self.objects.clone();
-        let key = self.lock_key();
+        let locks = self.locks.clone();
         let id = info.id.clone();
+        // Only our own lock: it may have been force-unlocked and taken by someone else.
         let release = move || {
-            // Only our own lock: it may have been force-unlocked and taken by someone else.
-            if let Answer::Ok((bytes, _)) = objects.get(&key)
-                && serde_json::from_slice::<LockInfo>(&bytes).is_ok_and(|i| i.id == id)
-            {
-                let _ = objects.delete(&key);
-            }
+            let _ = locks.remove_if(&id);
         };
         Ok(LockGuard::remote(
-            format!("s3://{}/{}", self.objects.bucket, self.lock_key()),
+            self.locks.location(),
             info,
             Box::new(release),
         ))
     }
 
     fn force_unlock(&self, id: &str) -> Result<LockInfo, LockError> {
-        let path = PathBuf::from(format!("s3://{}/{}", self.objects.bucket, self.lock_key()));
-        match self.objects.get(&self.lock_key()) {
-            Answer::Missing => Err(LockError::NotLocked { path }),
-            Answer::Ok((bytes, _)) => {
-                let info: Option<LockInfo> = serde_json::from_slice(&bytes).ok();
-                match info {
-                    Some(i) if i.id == id => {
-                        self.objects
-                            .delete(&self.lock_key())
-                            .map_err(|e| self.lock_error(e))?;
-                        Ok(i)
-                    }
-                    other => Err(LockError::WrongId {
-                        path,
-                        wanted: id.to_string(),
-                        info: other.map(Box::new),
-                    }),
-                }
+        let path = PathBuf::from(self.locks.location());
+        match self.locks.current().map_err(|e| self.lock_error(e))? {
+            None => Err(LockError::NotLocked { path }),
+            Some(i) if i.id == id => {
+                self.locks.remove_if(id).map_err(|e| self.lock_error(e))?;
+                Ok(i)
             }
-            Answer::Precondition => Err(LockError::NotLocked { path }),
-            Answer::Failed(e) => Err(self.lock_error(e)),
+            other => Err(LockError::WrongId {
+                path,
+                wanted: id.to_string(),
+                info: other.map(Box::new),
+            }),
         }
     }
 

@@ -8,6 +8,8 @@
 //! region = "us-east-1"
 //! encryption = "aws_kms"           # "none" (default), "aws_kms" or "passphrase"
 //! kms_key_id = "alias/carbon-state"
+//! lock = "s3"                      # "s3" (default: the object KEY.lock) or "dynamodb"
+//! dynamodb_table = "carbon-locks"  # for lock = "dynamodb": a table keyed by `LockID` (a string)
 //! ```
 //!
 //! `encryption = "passphrase"` takes the passphrase from `CARBONC_STATE_PASSPHRASE`. `--state PATH`
@@ -27,6 +29,8 @@ pub enum Place {
         bucket: String,
         key: String,
         region: String,
+        /// Lock in this DynamoDB table instead of an S3 object.
+        lock_table: Option<String>,
     },
 }
 
@@ -77,7 +81,7 @@ pub fn config(root: &str, state: Option<&Path>) -> Result<Config, String> {
     let b = b
         .as_table()
         .ok_or_else(|| format!("{shown}: `backend` is a table: [backend]"))?;
-    const KNOWN: [&str; 7] = [
+    const KNOWN: [&str; 9] = [
         "type",
         "bucket",
         "key",
@@ -85,6 +89,8 @@ pub fn config(root: &str, state: Option<&Path>) -> Result<Config, String> {
         "encryption",
         "kms_key_id",
         "kms_region",
+        "lock",
+        "dynamodb_table",
     ];
     if let Some(k) = b.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!(
@@ -105,6 +111,18 @@ pub fn config(root: &str, state: Option<&Path>) -> Result<Config, String> {
     let need = |k: &str, what: &str| -> Result<String, String> {
         text(k)?.ok_or_else(|| format!("{shown}: [backend] needs `{k}` ({what})"))
     };
+    let lock_table = match text("lock")?.as_deref() {
+        None | Some("s3") => None,
+        Some("dynamodb") => Some(need(
+            "dynamodb_table",
+            "the DynamoDB table of locks, keyed by the string `LockID`",
+        )?),
+        Some(other) => {
+            return Err(format!(
+                "{shown}: [backend] lock `{other}` is not known: \"s3\" or \"dynamodb\""
+            ));
+        }
+    };
     let s3 = match text("bucket")? {
         Some(bucket) => Some(Place::S3 {
             bucket,
@@ -113,6 +131,7 @@ pub fn config(root: &str, state: Option<&Path>) -> Result<Config, String> {
                 "the state object's key, e.g. \"global/global.state.json\"",
             )?,
             region: need("region", "the bucket's region, e.g. \"us-east-1\"")?,
+            lock_table,
         }),
         None => None,
     };
@@ -179,7 +198,14 @@ pub fn at(place: &Place, codec: Codec) -> Result<Arc<dyn StateBackend>, String> 
             bucket,
             key,
             region,
-        } => Arc::new(S3Backend::new(bucket, key, region, codec)?),
+            lock_table,
+        } => Arc::new(S3Backend::new(
+            bucket,
+            key,
+            region,
+            codec,
+            lock_table.as_deref(),
+        )?),
     })
 }
 

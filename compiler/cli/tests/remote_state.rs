@@ -678,3 +678,61 @@ fn ctrl_c_releases_the_s3_lock() {
         "{created:?}"
     );
 }
+
+/// `lock = "dynamodb"`: the lock is an item of a DynamoDB table (as with Terraform's
+/// `dynamodb_table`); of two applies at once one runs and the other names the holder, and the item
+/// is gone afterwards.
+#[test]
+fn a_dynamodb_lock_table_serialises_applies() {
+    let emu = Emulator::start();
+    let d = team_dir(
+        &emu,
+        "dynamo",
+        &s3_toml("lock = \"dynamodb\"\ndynamodb_table = \"carbon-locks\"\n"),
+    );
+    emu.call(
+        "us-east-1",
+        "dynamodb",
+        "create_table",
+        serde_json::json!({
+            "TableName": "carbon-locks",
+            "KeySchema": [{ "AttributeName": "LockID", "KeyType": "HASH" }],
+            "AttributeDefinitions": [{ "AttributeName": "LockID", "AttributeType": "S" }],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    );
+    let items = || {
+        emu.call(
+            "us-east-1",
+            "dynamodb",
+            "scan",
+            serde_json::json!({ "TableName": "carbon-locks" }),
+        )["Count"]
+            .as_u64()
+            .unwrap_or(99)
+    };
+    let slow = FaultProxy::start(&emu, &["--latency-ms", "150"]);
+    let args = [
+        "apply",
+        "--auto-approve",
+        "--lock-timeout",
+        "1s",
+        "main.carbon",
+    ];
+    let a = spawn(&d, &slow.env, &args);
+    let b = spawn(&d, &slow.env, &args);
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    slow.finish();
+    let results = [&a, &b];
+    assert_eq!(results.iter().filter(|o| o.status.success()).count(), 1);
+    let loser = results.iter().find(|o| !o.status.success()).unwrap();
+    let err = String::from_utf8_lossy(&loser.stderr);
+    assert!(
+        err.contains(&format!("dynamodb://carbon-locks/{BUCKET}/{KEY}"))
+            && err.contains("Operation: apply"),
+        "{err}"
+    );
+    assert_eq!(items(), 0, "the lock item is deleted");
+    assert!(!lock_exists(&emu), "no S3 lock object in this mode");
+    assert_eq!(addresses(&state_object(&emu)), ALL);
+}

@@ -92,7 +92,7 @@ impl fmt::Display for LockError {
                         writeln!(f, "  Holder:    {} (pid {}{alive})", i.who, i.pid)?;
                         writeln!(f, "  Operation: {}", i.operation)?;
                         writeln!(f, "  Since:     {}", i.created)?;
-                        let how = if path.to_string_lossy().starts_with("s3://") {
+                        let how = if path.to_string_lossy().contains("://") {
                             format!(
                                 "`carbonc force-unlock {} FILE` (FILE: the root .carbon file)",
                                 i.id
