@@ -144,14 +144,10 @@ fn lock_exists(emu: &Emulator) -> bool {
         .any(|(k, _)| k == &format!("{KEY}.lock"))
 }
 
-/// Two applies started at the same moment on the same S3 state: exactly one runs; the other waits
-/// for `--lock-timeout` and fails naming the holder. The state object then holds every resource,
-/// and the lock is gone.
-#[test]
-fn two_applies_at_once_one_runs_the_other_names_the_holder() {
-    let emu = Emulator::start();
-    let d = team_dir(&emu, "race", &s3_toml(""));
-    let slow = FaultProxy::start(&emu, &["--latency-ms", "150"]);
+/// Two `apply --lock-timeout 1s` started at the same moment through a slow endpoint: asserts that
+/// exactly one succeeds; returns the stderr of each (the loser's last).
+fn race(emu: &Emulator, d: &Path) -> (String, String) {
+    let slow = FaultProxy::start(emu, &["--latency-ms", "150"]);
     let args = [
         "apply",
         "--auto-approve",
@@ -159,14 +155,27 @@ fn two_applies_at_once_one_runs_the_other_names_the_holder() {
         "1s",
         "main.carbon",
     ];
-    let a = spawn(&d, &slow.env, &args);
-    let b = spawn(&d, &slow.env, &args);
+    let a = spawn(d, &slow.env, &args);
+    let b = spawn(d, &slow.env, &args);
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    let results = [&a, &b];
-    let winners = results.iter().filter(|o| o.status.success()).count();
+    slow.finish();
+    let winners = [&a, &b].iter().filter(|o| o.status.success()).count();
     assert_eq!(winners, 1, "exactly one apply runs");
-    let loser = results.iter().find(|o| !o.status.success()).unwrap();
-    let err = String::from_utf8_lossy(&loser.stderr);
+    let (won, lost) = if a.status.success() { (a, b) } else { (b, a) };
+    (
+        String::from_utf8_lossy(&won.stderr).into_owned(),
+        String::from_utf8_lossy(&lost.stderr).into_owned(),
+    )
+}
+
+/// Two applies started at the same moment on the same S3 state: exactly one runs; the other waits
+/// for `--lock-timeout` and fails naming the holder. The state object then holds every resource,
+/// and the lock is gone.
+#[test]
+fn two_applies_at_once_one_runs_the_other_names_the_holder() {
+    let emu = Emulator::start();
+    let d = team_dir(&emu, "race", &s3_toml(""));
+    let (won, err) = race(&emu, &d);
     assert!(
         err.contains("the state is locked by another carbonc")
             && err.contains(&format!("s3://{BUCKET}/{KEY}.lock"))
@@ -175,10 +184,8 @@ fn two_applies_at_once_one_runs_the_other_names_the_holder() {
             && err.contains("Waited 1."),
         "{err}"
     );
-    slow.finish();
-    for o in results {
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!err.contains("versioning"), "a versioned bucket: {err}");
+    for e in [&won, &err] {
+        assert!(!e.contains("versioning"), "a versioned bucket: {e}");
     }
     let state = state_object(&emu);
     assert_eq!(addresses(&state), ALL, "{state}");
@@ -711,22 +718,7 @@ fn a_dynamodb_lock_table_serialises_applies() {
             .as_u64()
             .unwrap_or(99)
     };
-    let slow = FaultProxy::start(&emu, &["--latency-ms", "150"]);
-    let args = [
-        "apply",
-        "--auto-approve",
-        "--lock-timeout",
-        "1s",
-        "main.carbon",
-    ];
-    let a = spawn(&d, &slow.env, &args);
-    let b = spawn(&d, &slow.env, &args);
-    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    slow.finish();
-    let results = [&a, &b];
-    assert_eq!(results.iter().filter(|o| o.status.success()).count(), 1);
-    let loser = results.iter().find(|o| !o.status.success()).unwrap();
-    let err = String::from_utf8_lossy(&loser.stderr);
+    let (_, err) = race(&emu, &d);
     assert!(
         err.contains(&format!("dynamodb://carbon-locks/{BUCKET}/{KEY}"))
             && err.contains("Operation: apply"),
