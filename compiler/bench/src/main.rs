@@ -11,6 +11,7 @@
 use std::time::Instant;
 
 mod executor;
+mod state;
 
 use carbonc_sema::{RootDatabase, check_program};
 
@@ -191,6 +192,11 @@ fn bench_plan(n: usize) {
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "state") {
+        let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1_000);
+        state::bench_state(n);
+        return;
+    }
     if args.first().is_some_and(|a| a == "executor") {
         let regions: Vec<usize> = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
         for r in if regions.is_empty() {

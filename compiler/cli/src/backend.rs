@@ -182,10 +182,10 @@ pub fn codec(encryption: &Encryption) -> Result<Codec, String> {
                     "the state is encrypted with a passphrase (carbon.toml): set {PASSPHRASE_VAR}"
                 ));
             }
-            Codec::Passphrase(Arc::new(p))
+            Codec::passphrase(p)
         }
         Encryption::Kms { key_id, region } => {
-            Codec::Kms(Arc::new(KmsDataKeys::new(key_id, region)?))
+            Codec::kms(Arc::new(KmsDataKeys::new(key_id, region)?))
         }
     })
 }

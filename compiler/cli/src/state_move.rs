@@ -5,7 +5,6 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use carbonc_state::{Codec, State, StateBackend};
 
@@ -211,7 +210,7 @@ fn old_codec(bytes: Option<&[u8]>, config: &backend::Config) -> Result<Codec, St
                     backend::PASSPHRASE_VAR
                 ));
             }
-            Ok(Codec::Passphrase(Arc::new(p)))
+            Ok(Codec::passphrase(p))
         }
         Some("aws_kms") => {
             let key_id = env["kms_key_id"].as_str().unwrap_or_default().to_string();

@@ -1,11 +1,11 @@
 //! Client-side encryption of state and saved plan files: AES-256-GCM under a data key, in a small
 //! JSON envelope that says how to get the key back.
 //!
-//! - `aws_kms`: the data key comes from KMS `GenerateDataKey`; the envelope holds it encrypted
-//!   (`CiphertextBlob`) and the key's id, and KMS `Decrypt` gives it back. The KMS calls belong to
+//! - `aws_kms`: the data key comes from KMS `GenerateDataKey` (once per process); the envelope
+//!   holds it encrypted (`CiphertextBlob`) and the key's id, and KMS `Decrypt` gives it back. The KMS calls belong to
 //!   the AWS provider crate, which implements [`DataKeys`]; this crate has no SDK.
 //! - `pbkdf2`: the data key is derived from a passphrase with PBKDF2-HMAC-SHA256 (600,000
-//!   iterations, a random 16-byte salt), for state kept on a laptop.
+//!   iterations, a random 16-byte salt per process), for state kept on a laptop.
 //!
 //! The envelope's header (method, key id or KDF parameters) is the AES-GCM associated data, so
 //! changing any of it makes decryption fail instead of decrypting with the wrong parameters. A file
@@ -43,8 +43,86 @@ pub enum Codec {
     /// Written as plain JSON (secret values are still only keyed hashes).
     #[default]
     Plain,
-    Passphrase(Arc<String>),
-    Kms(Arc<dyn DataKeys>),
+    Passphrase(Arc<PassphraseKeys>),
+    Kms(Arc<KmsKeys>),
+}
+
+/// A derived key: (salt, iterations, key).
+type Derived = (Vec<u8>, u32, [u8; 32]);
+/// A data key: (plain, wrapped by KMS, the KMS key's ARN).
+type DataKey = (Vec<u8>, Vec<u8>, String);
+
+/// Keys derived from a passphrase. Deriving one takes 600,000 PBKDF2 rounds, and `apply` writes the
+/// state after every action, so a process derives one key (one salt) for all its writes, each with
+/// its own nonce, and remembers the keys it derived to read.
+pub struct PassphraseKeys {
+    passphrase: String,
+    writing: std::sync::OnceLock<([u8; 16], [u8; 32])>,
+    read: std::sync::Mutex<Vec<Derived>>,
+}
+
+impl PassphraseKeys {
+    fn for_writing(&self) -> ([u8; 16], [u8; 32]) {
+        *self.writing.get_or_init(|| {
+            let salt = random::<16>();
+            (salt, derive(&self.passphrase, &salt, PBKDF2_ITERATIONS))
+        })
+    }
+
+    fn for_reading(&self, salt: &[u8], iterations: u32) -> [u8; 32] {
+        if let Some((s, i, k)) = self
+            .writing
+            .get()
+            .map(|(s, k)| (s.to_vec(), PBKDF2_ITERATIONS, *k))
+            && s == salt
+            && i == iterations
+        {
+            return k;
+        }
+        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, _, k)) = read.iter().find(|(s, i, _)| s == salt && *i == iterations) {
+            return *k;
+        }
+        let k = derive(&self.passphrase, salt, iterations);
+        read.push((salt.to_vec(), iterations, k));
+        k
+    }
+}
+
+/// Data keys from a [`DataKeys`] source. One data key per process encrypts all its writes (each
+/// with its own nonce: AES-GCM with random 96-bit nonces is safe far beyond any state's number of
+/// writes), so `apply` calls KMS once, not after every action; keys opened to read are remembered.
+pub struct KmsKeys {
+    source: Arc<dyn DataKeys>,
+    writing: std::sync::Mutex<Option<DataKey>>,
+    read: std::sync::Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+impl KmsKeys {
+    fn for_writing(&self) -> Result<DataKey, CryptError> {
+        let mut w = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = &*w {
+            return Ok(k.clone());
+        }
+        let k = self.source.generate().map_err(CryptError::KeySource)?;
+        *w = Some(k.clone());
+        Ok(k)
+    }
+
+    fn for_reading(&self, wrapped: &[u8], key_id: &str) -> Result<Vec<u8>, String> {
+        if let Some((plain, w, _)) = &*self.writing.lock().unwrap_or_else(|e| e.into_inner())
+            && w == wrapped
+        {
+            return Ok(plain.clone());
+        }
+        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, plain)) = read.iter().find(|(w, _)| w == wrapped) {
+            return Ok(plain.clone());
+        }
+        let plain = self.source.decrypt(wrapped, key_id)?;
+        read.push((wrapped.to_vec(), plain.clone()));
+        Ok(plain)
+    }
 }
 
 impl fmt::Debug for Codec {
@@ -52,7 +130,7 @@ impl fmt::Debug for Codec {
         match self {
             Codec::Plain => f.write_str("Plain"),
             Codec::Passphrase(_) => f.write_str("Passphrase(..)"),
-            Codec::Kms(k) => write!(f, "Kms({})", k.key_id()),
+            Codec::Kms(k) => write!(f, "Kms({})", k.source.key_id()),
         }
     }
 }
@@ -142,6 +220,24 @@ fn aad(header: &serde_json::Map<String, Value>) -> Vec<u8> {
 }
 
 impl Codec {
+    /// Encryption with keys derived from `passphrase`.
+    pub fn passphrase(passphrase: impl Into<String>) -> Codec {
+        Codec::Passphrase(Arc::new(PassphraseKeys {
+            passphrase: passphrase.into(),
+            writing: std::sync::OnceLock::new(),
+            read: std::sync::Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Encryption under data keys from `source` (AWS KMS).
+    pub fn kms(source: Arc<dyn DataKeys>) -> Codec {
+        Codec::Kms(Arc::new(KmsKeys {
+            source,
+            writing: std::sync::Mutex::new(None),
+            read: std::sync::Mutex::new(Vec::new()),
+        }))
+    }
+
     pub fn is_plain(&self) -> bool {
         matches!(self, Codec::Plain)
     }
@@ -151,7 +247,7 @@ impl Codec {
         match self {
             Codec::Plain => "none".into(),
             Codec::Passphrase(_) => "passphrase (PBKDF2-HMAC-SHA256, AES-256-GCM)".into(),
-            Codec::Kms(k) => format!("AWS KMS data key under {} (AES-256-GCM)", k.key_id()),
+            Codec::Kms(k) => format!("AWS KMS data key under {} (AES-256-GCM)", k.source.key_id()),
         }
     }
 
@@ -170,17 +266,17 @@ impl Codec {
         let (mut header, key) = match self {
             Codec::Plain => return Ok(plain.to_vec()),
             Codec::Passphrase(p) => {
-                let salt = random::<16>();
+                let (salt, key) = p.for_writing();
                 let header = json!({
                     "carbonc_encryption": ENVELOPE_VERSION,
                     "method": "pbkdf2",
                     "iterations": PBKDF2_ITERATIONS,
                     "salt": B64.encode(salt),
                 });
-                (header, derive(p, &salt, PBKDF2_ITERATIONS).to_vec())
+                (header, key.to_vec())
             }
             Codec::Kms(k) => {
-                let (key, wrapped, key_id) = k.generate().map_err(CryptError::KeySource)?;
+                let (key, wrapped, key_id) = k.for_writing()?;
                 let header = json!({
                     "carbonc_encryption": ENVELOPE_VERSION,
                     "method": "aws_kms",
@@ -243,10 +339,11 @@ impl Codec {
                     .and_then(Value::as_u64)
                     .filter(|n| (1..=10_000_000).contains(n))
                     .ok_or_else(|| CryptError::Malformed("bad `iterations`".into()))?;
-                derive(p, &bin(&env, "salt")?, iterations as u32).to_vec()
+                p.for_reading(&bin(&env, "salt")?, iterations as u32)
+                    .to_vec()
             }
             ("aws_kms", Codec::Kms(k)) => k
-                .decrypt(&bin(&env, "wrapped_key")?, &text(&env, "kms_key_id")?)
+                .for_reading(&bin(&env, "wrapped_key")?, &text(&env, "kms_key_id")?)
                 .map_err(|e| CryptError::WrongKey {
                     method: "aws_kms".into(),
                     detail: format!("KMS cannot decrypt its data key: {e}"),
@@ -287,7 +384,7 @@ mod tests {
     use super::*;
 
     fn pass(p: &str) -> Codec {
-        Codec::Passphrase(Arc::new(p.to_string()))
+        Codec::passphrase(p)
     }
 
     /// A stand-in key source: wraps data keys by XOR with a master key (the real one is KMS).
@@ -321,8 +418,13 @@ mod tests {
         let text = String::from_utf8_lossy(&sealed);
         assert!(!text.contains("10.0.0.0/16") && !text.contains("lineage"));
         assert_eq!(c.decode(&sealed).unwrap(), STATE);
-        // Each write has its own salt and nonce.
+        // Each write has its own nonce (one key per process); another process, another salt.
         assert_ne!(c.encode(STATE).unwrap(), sealed);
+        let other = pass("correct horse").encode(STATE).unwrap();
+        let salt = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap()["salt"].clone();
+        assert_eq!(salt(&c.encode(STATE).unwrap()), salt(&sealed));
+        assert_ne!(salt(&other), salt(&sealed));
+        assert_eq!(c.decode(&other).unwrap(), STATE);
     }
 
     #[test]
@@ -349,10 +451,10 @@ mod tests {
 
     #[test]
     fn kms_data_keys_round_trip_and_another_key_cannot_read() {
-        let c = Codec::Kms(Arc::new(Xor(7)));
+        let c = Codec::kms(Arc::new(Xor(7)));
         let sealed = c.encode(STATE).unwrap();
         assert_eq!(c.decode(&sealed).unwrap(), STATE);
-        let e = Codec::Kms(Arc::new(Xor(9))).decode(&sealed).unwrap_err();
+        let e = Codec::kms(Arc::new(Xor(9))).decode(&sealed).unwrap_err();
         assert!(e.to_string().contains("not allowed"), "{e}");
         let e = pass("p").decode(&sealed).unwrap_err();
         assert!(e.to_string().contains("aws_kms"), "{e}");
@@ -374,7 +476,7 @@ mod tests {
 
     #[test]
     fn plain_state_passes_through_every_codec() {
-        for c in [Codec::Plain, pass("p"), Codec::Kms(Arc::new(Xor(1)))] {
+        for c in [Codec::Plain, pass("p"), Codec::kms(Arc::new(Xor(1)))] {
             assert_eq!(c.decode(STATE).unwrap(), STATE);
         }
         assert!(!is_encrypted(STATE));
