@@ -4,6 +4,7 @@
 mod apply;
 mod backend;
 mod check;
+mod fmt;
 mod force_unlock;
 mod graph;
 mod plan;
@@ -99,6 +100,15 @@ enum StateCommand {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Rewrite `.carbon` files (or every one under a folder) in the canonical layout.
+    Fmt {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that are not formatted and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
     /// Parse and type-check programs and report every diagnostic.
     #[command(visible_alias = "validate")]
     Check {
@@ -231,6 +241,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Check {
             files,
             message_format,

@@ -7,6 +7,7 @@
 pub mod ast;
 mod depth;
 mod docs;
+pub mod format;
 pub mod lexer;
 mod parser;
 mod span;
