@@ -423,6 +423,21 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
                 "`--fail-service {s}`: write SERVICE@REGION, for example eks@us-east-1"
             ));
         };
+        // The services the program uses, as in its resource types (`aws.eks.Cluster` -> `eks`).
+        let used: std::collections::BTreeSet<&str> = p
+            .instances
+            .iter()
+            .filter_map(|i| i.ty.split('.').nth(1))
+            .collect();
+        if !used.contains(service) {
+            return fail(format!(
+                "`--fail-service {s}`: the program uses no service `{service}`; it uses {}",
+                used.iter()
+                    .map(|u| format!("`{u}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         match resolve_region(p, region) {
             Ok(code) => {
                 failure.services.insert((service.to_string(), code));

@@ -170,3 +170,67 @@ fn a_file_with_a_syntax_error_is_named_and_left_alone() {
         broken
     );
 }
+
+/// Thousands of random edits (characters deleted, inserted, lines joined or split) to the examples:
+/// the formatter never panics; what it formats is idempotent and keeps every token.
+#[test]
+fn random_edits_never_break_the_formatter() {
+    let sources: Vec<String> = ["global.carbon", "network.carbon", "modules/eks.carbon"]
+        .iter()
+        .map(|f| std::fs::read_to_string(repo().join("examples").join(f)).unwrap())
+        .collect();
+    let mut seed: u64 = 0x5eed_cafe_f00d_d00d;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    const PIECES: [&str; 12] = [
+        "{", "}", "[", "]", "(", ")", "\"", "${", "#", "\n", "  ", "= ",
+    ];
+    let (mut formatted, mut refused) = (0, 0);
+    for round in 0..3000 {
+        let mut text: Vec<char> = sources[round % sources.len()].chars().collect();
+        for _ in 0..1 + next(4) {
+            let at = next(text.len());
+            match next(3) {
+                0 => {
+                    let len = next(8).min(text.len() - at);
+                    text.drain(at..at + len);
+                }
+                1 => {
+                    for c in PIECES[next(PIECES.len())].chars().rev() {
+                        text.insert(at, c);
+                    }
+                }
+                _ => {
+                    if let Some(p) = text[at..].iter().position(|c| *c == '\n') {
+                        text.remove(at + p);
+                    }
+                }
+            }
+        }
+        let src: String = text.into_iter().collect();
+        match carbonc_syntax::format::format(&src) {
+            Ok(once) => {
+                formatted += 1;
+                assert_eq!(
+                    carbonc_syntax::format::format(&once).as_ref(),
+                    Ok(&once),
+                    "round {round}: not idempotent"
+                );
+                assert_eq!(
+                    carbonc_syntax::format::meaning(&once),
+                    carbonc_syntax::format::meaning(&src),
+                    "round {round}: a token changed"
+                );
+            }
+            Err(_) => refused += 1,
+        }
+    }
+    assert!(
+        formatted > 100 && refused > 100,
+        "{formatted} formatted, {refused} refused"
+    );
+}

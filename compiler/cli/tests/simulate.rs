@@ -125,4 +125,15 @@ fn scenarios_services_pictures_and_errors() {
     let (code, _, err) = carbonc(&["simulate", "examples/global.carbon", "--format", "svg"]);
     assert_eq!(code, 1);
     assert!(err.contains("--fail"), "{err}");
+    let (code, _, err) = carbonc(&[
+        "simulate",
+        "examples/global.carbon",
+        "--fail-service",
+        "lambda@us-east-1",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("the program uses no service `lambda`") && err.contains("`eks`"),
+        "{err}"
+    );
 }
