@@ -187,18 +187,38 @@ impl LocalBackend {
         lock::force_unlock(&self.lock_path(), id)
     }
 
+    /// Writes the key of secret hashes, encrypted like the state (plain for a plain state).
+    fn write_key(&self, key: &SecretKey) -> Result<(), StateError> {
+        let bytes = self
+            .codec
+            .encode(format!("{}\n", key.to_hex()).as_bytes())
+            .map_err(|error| StateError::Crypt {
+                path: self.key_path(),
+                error,
+            })?;
+        replace_atomically(&self.key_path(), &bytes, 0o600)
+    }
+
     /// The key of secret hashes, if there is one.
     pub fn existing_secret_key(&self) -> Result<Option<SecretKey>, StateError> {
         let path = self.key_path();
-        match fs::read_to_string(&path) {
-            Ok(text) => SecretKey::from_hex(&text)
-                .map(Some)
-                .ok_or_else(|| StateError::Invalid {
+        match fs::read(&path) {
+            Ok(bytes) => self
+                .codec
+                .decode(&bytes)
+                .map_err(|error| StateError::Crypt {
                     path: path.clone(),
-                    message:
-                        "the secret key file does not hold 64 hex digits; restore it from a backup \
-                          (without it, every secret in the state shows as changed once)"
-                            .into(),
+                    error,
+                })
+                .and_then(|plain| {
+                    SecretKey::from_hex(&String::from_utf8_lossy(&plain))
+                        .map(Some)
+                        .ok_or_else(|| StateError::Invalid {
+                            path: path.clone(),
+                            message: "the secret key file does not hold 64 hex digits; restore it from a backup \
+                                      (without it, every secret in the state shows as changed once)"
+                                .into(),
+                        })
                 }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StateError::Io {
@@ -215,11 +235,7 @@ impl LocalBackend {
             return Ok(k);
         }
         let key = SecretKey::generate();
-        replace_atomically(
-            &self.key_path(),
-            format!("{}\n", key.to_hex()).as_bytes(),
-            0o600,
-        )?;
+        self.write_key(&key)?;
         Ok(key)
     }
 }
@@ -258,11 +274,7 @@ impl StateBackend for LocalBackend {
         LocalBackend::secret_key(self)
     }
     fn replace_secret_key(&self, key: &SecretKey) -> Result<(), StateError> {
-        replace_atomically(
-            &self.key_path(),
-            format!("{}\n", key.to_hex()).as_bytes(),
-            0o600,
-        )
+        self.write_key(key)
     }
     fn import_secret_key(&self, key: &SecretKey) -> Result<(), StateError> {
         match self.existing_secret_key()? {
@@ -272,11 +284,7 @@ impl StateBackend for LocalBackend {
                 message: "a different key of secret hashes is already here; nothing was written"
                     .into(),
             }),
-            None => replace_atomically(
-                &self.key_path(),
-                format!("{}\n", key.to_hex()).as_bytes(),
-                0o600,
-            ),
+            None => self.write_key(key),
         }
     }
     fn codec(&self) -> &Codec {
@@ -293,6 +301,30 @@ mod tests {
         let d = std::env::temp_dir().join(format!("carbonc-state-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         d.join("s.state.json")
+    }
+
+    #[test]
+    fn an_encrypted_state_has_an_encrypted_key_file_and_a_plain_one_still_reads() {
+        let path = temp("crypt");
+        let plain = LocalBackend::new(&path);
+        let old = plain.secret_key().unwrap();
+        let sealed = LocalBackend::new(&path).with_codec(Codec::passphrase("p"));
+        // A plain key file (from before encryption) is read, and kept when re-encrypted.
+        assert_eq!(
+            sealed.existing_secret_key().unwrap().map(|k| k.to_hex()),
+            Some(old.to_hex())
+        );
+        sealed.replace_secret_key(&old).unwrap();
+        let bytes = fs::read(plain.key_path()).unwrap();
+        assert!(crate::crypt::is_encrypted(&bytes));
+        assert!(!String::from_utf8_lossy(&bytes).contains(&old.to_hex()));
+        assert_eq!(sealed.secret_key().unwrap().to_hex(), old.to_hex());
+        assert!(matches!(
+            LocalBackend::new(&path)
+                .with_codec(Codec::passphrase("wrong"))
+                .existing_secret_key(),
+            Err(StateError::Crypt { .. })
+        ));
     }
 
     #[test]
