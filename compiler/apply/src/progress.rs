@@ -17,7 +17,7 @@ tokio::task_local! {
     pub(crate) static REPORTER: Reporter;
 }
 
-/// Says what the current action waits for, for example `cluster ACTIVE (now CREATING)`. The CLI
+/// Says what the current action waits for, for example `EKS cluster carbon-us-east-1 to be available (now CREATING)`. The CLI
 /// shows it beside the resource's elapsed time.
 pub fn waiting(what: impl Into<String>) {
     let _ = REPORTER.try_with(|r| {

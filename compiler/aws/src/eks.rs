@@ -2,7 +2,7 @@
 //! A node group's id is `CLUSTER:NODEGROUP`, since every EKS call about it names both.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_eks::Client;
@@ -30,16 +30,6 @@ fn vanished(name: &str) -> ProviderError {
     ProviderError::Permanent {
         code: "ResourceNotFoundException".into(),
         message: format!("{name} disappeared while carbonc waited for it"),
-    }
-}
-
-fn timeout(what: &str, limit: Duration, now: &str) -> ProviderError {
-    ProviderError::Permanent {
-        code: "Timeout".into(),
-        message: format!(
-            "{what} is still {now} after {} minutes",
-            limit.as_secs() / 60
-        ),
     }
 }
 
@@ -96,59 +86,46 @@ fn logging(a: &BTreeMap<String, Val>) -> Logging {
 
 // ---- clusters ----------------------------------------------------------------------------------
 
+async fn describe_cluster(
+    c: &Client,
+    name: &str,
+) -> Result<Option<aws_sdk_eks::types::Cluster>, ProviderError> {
+    match c
+        .describe_cluster()
+        .name(name)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => Ok(o.cluster().cloned()),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Waits for the cluster to be ACTIVE (`gone == false`) or deleted (`gone == true`); returns it.
 async fn wait_cluster(
     c: &Client,
     name: &str,
     gone: bool,
 ) -> Result<Option<aws_sdk_eks::types::Cluster>, ProviderError> {
-    let start = Instant::now();
-    loop {
-        let now = match c
-            .describe_cluster()
-            .name(name)
-            .send()
-            .await
-            .map_err(classify)
-        {
-            Ok(o) => o.cluster().cloned(),
-            Err(e) if is_not_found(&e) => None,
-            Err(e) => return Err(e),
-        };
-        let status = now.as_ref().and_then(|k| k.status().cloned());
-        match (&status, gone) {
-            (None, true) => return Ok(None),
-            (Some(ClusterStatus::Active), false) => return Ok(now),
-            (Some(ClusterStatus::Failed), _) => {
-                return Err(ProviderError::Permanent {
-                    code: "ClusterFailed".into(),
-                    message: format!(
-                        "EKS cluster {name} is FAILED; see its health in the EKS console"
-                    ),
-                });
-            }
-            (None, false) => {
-                return Err(ProviderError::Permanent {
-                    code: "ResourceNotFoundException".into(),
-                    message: format!("EKS cluster {name} disappeared while waiting for it"),
-                });
-            }
-            _ => {}
-        }
-        if start.elapsed() > CLUSTER_TIMEOUT {
-            let now = status.map_or("gone".to_string(), |s| s.as_str().to_string());
-            return Err(timeout(
-                &format!("EKS cluster {name}"),
-                CLUSTER_TIMEOUT,
-                &now,
-            ));
-        }
-        carbonc_apply::waiting(format!(
-            "cluster {} (now {})",
-            if gone { "deleted" } else { "ACTIVE" },
-            status.as_ref().map_or("gone", |s| s.as_str())
-        ));
-        tokio::time::sleep(POLL).await;
+    crate::poll::until_available(
+        &format!("EKS cluster {name}"),
+        gone,
+        &["FAILED"],
+        (CLUSTER_TIMEOUT, POLL),
+        || async {
+            Ok(describe_cluster(c, name).await?.map(|k| match k.status() {
+                Some(ClusterStatus::Active) => "available".to_string(),
+                s => s.map_or("", |s| s.as_str()).to_string(),
+            }))
+        },
+    )
+    .await?;
+    if gone {
+        Ok(None)
+    } else {
+        describe_cluster(c, name).await
     }
 }
 
@@ -338,63 +315,57 @@ fn split(id: &str) -> (&str, &str) {
     id.split_once(':').unwrap_or((id, ""))
 }
 
+async fn describe_nodegroup(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<aws_sdk_eks::types::Nodegroup>, ProviderError> {
+    match c
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => Ok(o.nodegroup().cloned()),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Waits for the node group to be ACTIVE (`gone == false`) or deleted (`gone == true`); returns it.
 async fn wait_nodegroup(
     c: &Client,
     cluster: &str,
     name: &str,
     gone: bool,
 ) -> Result<Option<aws_sdk_eks::types::Nodegroup>, ProviderError> {
-    let start = Instant::now();
-    loop {
-        let now = match c
-            .describe_nodegroup()
-            .cluster_name(cluster)
-            .nodegroup_name(name)
-            .send()
-            .await
-            .map_err(classify)
-        {
-            Ok(o) => o.nodegroup().cloned(),
-            Err(e) if is_not_found(&e) => None,
-            Err(e) => return Err(e),
-        };
-        let status = now.as_ref().and_then(|n| n.status().cloned());
-        match (&status, gone) {
-            (None, true) => return Ok(None),
-            (Some(NodegroupStatus::Active), false) => return Ok(now),
-            (Some(NodegroupStatus::CreateFailed | NodegroupStatus::Degraded), false) => {
-                return Err(ProviderError::Permanent {
-                    code: "NodegroupFailed".into(),
-                    message: format!(
-                        "EKS node group {cluster}/{name} is {}",
-                        status.as_ref().map_or("", |s| s.as_str())
-                    ),
-                });
-            }
-            (None, false) => {
-                return Err(ProviderError::Permanent {
-                    code: "ResourceNotFoundException".into(),
-                    message: format!(
-                        "EKS node group {cluster}/{name} disappeared while waiting for it"
-                    ),
-                });
-            }
-            _ => {}
-        }
-        if start.elapsed() > NODEGROUP_TIMEOUT {
-            let now = status.map_or("gone".to_string(), |s| s.as_str().to_string());
-            return Err(timeout(
-                &format!("EKS node group {cluster}/{name}"),
-                NODEGROUP_TIMEOUT,
-                &now,
-            ));
-        }
-        carbonc_apply::waiting(format!(
-            "node group {} (now {})",
-            if gone { "deleted" } else { "ACTIVE" },
-            status.as_ref().map_or("gone", |s| s.as_str())
-        ));
-        tokio::time::sleep(POLL).await;
+    // A degraded group can still be deleted: only a create or update fails on it.
+    let failed: &[&str] = if gone {
+        &[]
+    } else {
+        &["CREATE_FAILED", "DEGRADED"]
+    };
+    crate::poll::until_available(
+        &format!("EKS node group {cluster}/{name}"),
+        gone,
+        failed,
+        (NODEGROUP_TIMEOUT, POLL),
+        || async {
+            Ok(describe_nodegroup(c, cluster, name)
+                .await?
+                .map(|n| match n.status() {
+                    Some(NodegroupStatus::Active) => "available".to_string(),
+                    s => s.map_or("", |s| s.as_str()).to_string(),
+                }))
+        },
+    )
+    .await?;
+    if gone {
+        Ok(None)
+    } else {
+        describe_nodegroup(c, cluster, name).await
     }
 }
 

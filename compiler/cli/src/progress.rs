@@ -1,7 +1,7 @@
 //! Progress of apply, destroy and refresh, one line per resource event.
 //!
 //! On a terminal: a spinner per action under way with its elapsed time and what it waits for
-//! (`waiting for cluster ACTIVE (now CREATING)`), finished actions printed above the spinners, and
+//! (`waiting for EKS cluster carbon-us-east-1 to be available (now CREATING)`), finished actions printed above the spinners, and
 //! an overall bar. Elsewhere (CI logs, pipes), plain lines in Terraform's style: `Creating...`,
 //! `Still creating... [40s elapsed]` whenever what it waits for changes or 10 s have passed, and
 //! `Creation complete after 52s`.

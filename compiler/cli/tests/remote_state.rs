@@ -138,6 +138,18 @@ fn spawn(
     cmd.spawn().expect("carbonc starts")
 }
 
+/// Waits (up to a minute) until carbonc has written the state object.
+fn wait_for_state(emu: &Emulator) {
+    let start = Instant::now();
+    while !objects(emu).iter().any(|(k, _)| k == KEY) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "carbonc wrote no state"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn lock_exists(emu: &Emulator) -> bool {
     objects(emu)
         .iter()
@@ -220,26 +232,16 @@ fn a_write_with_a_stale_etag_is_refused_and_overwrites_nothing() {
         ],
     );
     // Once carbonc has written the state (its first intent), someone else rewrites it.
-    let start = Instant::now();
-    let theirs = loop {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "carbonc wrote no state"
-        );
-        if objects(&emu).iter().any(|(k, _)| k == KEY) {
-            let mut s = state_object(&emu);
-            s["serial"] = serde_json::json!(s["serial"].as_u64().unwrap() + 100);
-            let text = serde_json::to_string_pretty(&s).unwrap();
-            emu.call(
-                "us-east-1",
-                "s3",
-                "put_object",
-                serde_json::json!({ "Bucket": BUCKET, "Key": KEY, "Body": text }),
-            );
-            break text;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    wait_for_state(&emu);
+    let mut s = state_object(&emu);
+    s["serial"] = serde_json::json!(s["serial"].as_u64().unwrap() + 100);
+    let theirs = serde_json::to_string_pretty(&s).unwrap();
+    emu.call(
+        "us-east-1",
+        "s3",
+        "put_object",
+        serde_json::json!({ "Bucket": BUCKET, "Key": KEY, "Body": theirs }),
+    );
     let out = child.wait_with_output().unwrap();
     slow.finish();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -279,14 +281,7 @@ fn a_lock_left_by_a_crash_is_removed_by_force_unlock() {
             "main.carbon",
         ],
     );
-    let start = Instant::now();
-    while !objects(&emu).iter().any(|(k, _)| k == KEY) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "carbonc wrote no state"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_state(&emu);
     let _ = Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status();
@@ -661,14 +656,7 @@ fn ctrl_c_releases_the_s3_lock() {
             "main.carbon",
         ],
     );
-    let start = Instant::now();
-    while !objects(&emu).iter().any(|(k, _)| k == KEY) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "carbonc wrote no state"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_state(&emu);
     assert!(lock_exists(&emu));
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
