@@ -22,15 +22,19 @@ mod value;
 
 use carbonc_diagnostics::Diagnostic;
 
+pub use builtins::{NAMES as BUILTIN_NAMES, signature as builtin_signature};
 /// The syntax layer, for callers that need the tree of a file (declared parameters, ...).
 pub use carbonc_syntax as syntax;
-pub use check::{Export, ModuleSig, check_file, file_exports};
+pub use check::compatible;
+pub use check::{
+    Export, FileIndex, ModuleSig, NameRef, Target, check_file, file_exports, file_index,
+};
 pub use db::{
     Db, ProgramInputs, RootDatabase, SourceFile, VarValue, Workspace, resolve_import_path,
 };
 pub use eval::{FieldVal, Instance, Program, RegionInfo, evaluate_program};
 pub use graph::{ResourceGraph, resource_graph, value_deps};
-pub use items::{catalog, file_imports, parse_file};
+pub use items::{LIFECYCLE_RECORD, catalog, file_imports, parse_file, region_names};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};
 pub use value::{Origin, Value};
 

@@ -119,6 +119,23 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
+    /// The item lists nested in this item: a module's or a loop's body, both branches of an `if`.
+    pub fn nested(&self) -> Vec<&[Item]> {
+        match self {
+            ItemKind::Module { items, .. } | ItemKind::For { items, .. } => vec![items],
+            ItemKind::If {
+                then_items,
+                else_items,
+                ..
+            } => {
+                let mut v: Vec<&[Item]> = vec![then_items];
+                v.extend(else_items.as_deref());
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The name this item declares, if any.
     pub fn name(&self) -> Option<&Name> {
         match self {

@@ -57,7 +57,7 @@ impl<'a> Checker<'a> {
                         t
                     }
                 };
-                self.push_local(&name.text, t);
+                self.push_local(name, t);
             }
         }
         for it in items {
@@ -72,14 +72,25 @@ impl<'a> Checker<'a> {
             ItemKind::Import { .. } if !top || depth > 0 => {
                 self.not_here(it.span, "`import` belongs at the top of a file")
             }
-            ItemKind::Import { .. } | ItemKind::Error => {}
+            ItemKind::Import { alias, .. } => self.note_decl(alias.span, Ty::Unknown),
+            ItemKind::Error => {}
             ItemKind::Region { name, fields } => {
                 if !top {
                     self.not_here(it.span, "regions are declared at the top level of a file");
                 }
+                self.note(
+                    name.span,
+                    Target::Region {
+                        name: name.text.clone(),
+                    },
+                    Ty::Region,
+                );
                 crate::regions::check_region_decl(self, name, fields);
             }
-            ItemKind::Param { ty, default, .. } => {
+            ItemKind::Param { ty, default, name } => {
+                let t = self.lower(ty, true);
+                self.note_decl(name.span, t);
+                self.note_type(ty);
                 if depth > 0 {
                     self.not_here(
                         it.span,
@@ -91,15 +102,18 @@ impl<'a> Checker<'a> {
                     self.check_expr(d, &t, "the parameter's type");
                 }
             }
-            ItemKind::Let { ty, value, .. } => match ty {
-                Some(te) => {
-                    let t = self.lower(te, false);
-                    self.check_expr(value, &t, "the declared type");
-                }
-                None => {
-                    self.infer(value, None);
-                }
-            },
+            ItemKind::Let { ty, value, name } => {
+                let t = match ty {
+                    Some(te) => {
+                        self.note_type(te);
+                        let t = self.lower(te, false);
+                        self.check_expr(value, &t, "the declared type");
+                        t
+                    }
+                    None => self.infer(value, None),
+                };
+                self.note_decl(name.span, t);
+            }
             ItemKind::Resource {
                 ty,
                 name,
@@ -130,6 +144,9 @@ impl<'a> Checker<'a> {
                     );
                 }
                 let declared = ty.as_ref().map(|te| self.lower(te, false));
+                if let Some(te) = ty {
+                    self.note_type(te);
+                }
                 let t = match &declared {
                     Some(d) => {
                         self.check_expr(value, d, "the declared type");
@@ -137,6 +154,7 @@ impl<'a> Checker<'a> {
                     }
                     None => self.infer(value, None),
                 };
+                self.note_decl(name.span, t.clone());
                 if top && t.contains_secret() {
                     let d = Diagnostic::error("E1001", "Secret value in an output", self.label(value.span, "this value is secret"))
                         .with_note("outputs are printed and stored in plain text")
@@ -145,8 +163,11 @@ impl<'a> Checker<'a> {
                 }
             }
             ItemKind::Module {
-                items, region_var, ..
+                items,
+                region_var,
+                name,
             } => {
+                self.note_decl(name.span, Ty::Unknown);
                 if !top {
                     self.not_here(it.span, "modules are declared at the top level of a file");
                     return;
@@ -160,7 +181,7 @@ impl<'a> Checker<'a> {
                 self.module_decls = Some(decls);
                 self.locals.push(BTreeMap::new());
                 if let Some(r) = region_var {
-                    self.push_local(&r.text, Ty::Region);
+                    self.push_local(r, Ty::Region);
                 }
                 self.check_items(items, 0);
                 self.locals.pop();
@@ -177,7 +198,7 @@ impl<'a> Checker<'a> {
                 }
                 let elem = self.elem_ty(&t, iter.span);
                 self.locals.push(BTreeMap::new());
-                self.push_local(&var.text, elem);
+                self.push_local(var, elem);
                 self.check_items(items, depth + 1);
                 self.locals.pop();
             }
@@ -193,21 +214,41 @@ impl<'a> Checker<'a> {
                 }
             }
             ItemKind::Fn {
-                params, ret, body, ..
+                params,
+                ret,
+                body,
+                name,
             } => {
+                self.note_decl(name.span, Ty::Unknown);
+                self.note_type(ret);
+                for p in params {
+                    self.note_type(&p.ty);
+                }
                 if !top {
                     self.not_here(it.span, "functions are declared at the top level of a file");
                 }
                 self.locals.push(BTreeMap::new());
                 for p in params {
                     let t = self.lower(&p.ty, false);
-                    self.push_local(&p.name.text, t);
+                    self.push_local(&p.name, t);
                 }
                 let r = self.lower(ret, false);
                 self.check_expr(body, &r, "the declared return type");
                 self.locals.pop();
             }
-            ItemKind::Enum { variants, .. } => {
+            ItemKind::Enum { variants, name } => {
+                self.note_decl(name.span, Ty::Unknown);
+                let id = self.user_type_id(&name.text);
+                for v in variants {
+                    self.note(
+                        v.name.span,
+                        Target::Variant {
+                            enum_id: id.clone(),
+                            name: v.name.text.clone(),
+                        },
+                        Ty::Enum(id.clone()),
+                    );
+                }
                 let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
                 for v in variants {
                     if let Some(prev) = seen.insert(&v.name.text, v.name.span) {
@@ -215,15 +256,39 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            ItemKind::Record { fields, .. } => {
+            ItemKind::Record { fields, name } => {
+                self.note_decl(name.span, Ty::Unknown);
+                let owner = self.user_type_id(&name.text);
                 for f in fields {
+                    self.note_type(&f.ty);
                     let t = self.lower(&f.ty, false);
+                    let target = Target::Field {
+                        owner: owner.clone(),
+                        name: f.name.text.clone(),
+                        file: self.path.clone(),
+                        span: f.span,
+                    };
+                    self.note(f.name.span, target, t.clone());
                     if let Some(d) = &f.default {
                         self.check_expr(d, &t, "the field's type");
                     }
                 }
             }
-            ItemKind::ResourceType { .. } => {
+            ItemKind::ResourceType { path, fields, .. } => {
+                self.note(
+                    path.span,
+                    Target::ResourceType { name: path.text() },
+                    Ty::Unknown,
+                );
+                if let Some(schema) = self.cat.resources.get(&path.text()) {
+                    for f in fields {
+                        if let Some(fs) = schema.field(&f.name.text) {
+                            let fs = fs.clone();
+                            self.note_field(f.name.span, &path.text(), &fs);
+                        }
+                        self.note_type(&f.ty);
+                    }
+                }
                 if carbonc_stdlib::prelude_namespace(&self.path).is_none() {
                     self.not_here(it.span, "resource types are declared in `stdlib/aws`");
                 }
@@ -277,6 +342,18 @@ impl<'a> Checker<'a> {
         placement: Option<&Expr>,
         body: &[ast::Assign],
     ) {
+        if self.cat.resources.contains_key(&ty.text()) {
+            self.note(
+                ty.span,
+                Target::ResourceType { name: ty.text() },
+                Ty::Unknown,
+            );
+            let own = Ty::Ref {
+                target: ty.text(),
+                placement: None,
+            };
+            self.note_decl(name.span, own);
+        }
         let Some(schema) = self.cat.resources.get(&ty.text()) else {
             let help = did_you_mean(&ty.text(), self.cat.resources.keys().map(String::as_str));
             self.err(
@@ -348,6 +425,9 @@ impl<'a> Checker<'a> {
         for a in body {
             if let Some(prev) = seen.insert(&a.name.text, a.name.span) {
                 self.duplicate(&a.name.text, a.name.span, prev);
+            }
+            if let Some(f) = fields.iter().find(|f| f.name == a.name.text) {
+                self.note_field(a.name.span, owner_ty, f);
             }
             match fields.iter().find(|f| f.name == a.name.text) {
                 None => {
@@ -427,6 +507,26 @@ impl<'a> Checker<'a> {
         placement: Option<&Expr>,
         args: &[ast::Assign],
     ) {
+        let location = self.module_location(module);
+        if let Some((file, m)) = &location
+            && self.index.is_some()
+        {
+            if let [alias, _] = module.segments.as_slice()
+                && let Some((_, at)) = self.lookup_decl_at(&alias.text)
+            {
+                self.note_local(alias.span, at, Ty::Unknown);
+            }
+            if let (Some(last), Some(at)) = (
+                module.segments.last(),
+                index::find_decl(self.db, file, &[m.as_str()]),
+            ) {
+                let target = Target::Decl {
+                    file: file.clone(),
+                    span: at,
+                };
+                self.note(last.span, target, Ty::Unknown);
+            }
+        }
         let Some(sig) = self.module_by_path(module) else {
             self.err(
                 "E0109",
@@ -462,21 +562,33 @@ impl<'a> Checker<'a> {
             (_, Some(p)) => self.check_expr(p, &Ty::Region, "a placement"),
             _ => {}
         }
+        self.note_decl(name.span, Ty::Module(sig.id.clone()));
         let fields: Vec<FieldSchema> = sig
             .params
             .iter()
-            .map(|(n, t, has_default)| FieldSchema {
-                name: n.clone(),
-                ty: t.clone(),
-                default: has_default.then(|| Expr {
-                    kind: ExprKind::None,
-                    span: Span::default(),
-                }),
-                computed: false,
-                forces_new: false,
-                doc: None,
-                file: String::new(),
-                span: Span::default(),
+            .map(|(n, t, has_default)| {
+                // Where the parameter is declared, for the editor (the signature has no spans).
+                let (file, span) = match (&location, self.index.is_some()) {
+                    (Some((file, m)), true) => (
+                        file.clone(),
+                        index::find_decl(self.db, file, &[m.as_str(), n.as_str()])
+                            .unwrap_or_default(),
+                    ),
+                    _ => (String::new(), Span::default()),
+                };
+                FieldSchema {
+                    name: n.clone(),
+                    ty: t.clone(),
+                    default: has_default.then(|| Expr {
+                        kind: ExprKind::None,
+                        span: Span::default(),
+                    }),
+                    computed: false,
+                    forces_new: false,
+                    doc: None,
+                    file,
+                    span,
+                }
             })
             .collect();
         self.check_fields(

@@ -73,6 +73,7 @@ impl<'a> Checker<'a> {
             ExprKind::Name(n) => self.name_ty(n),
             ExprKind::Variant(v) => match &expected_core {
                 Some(Ty::Enum(id)) => {
+                    self.note_variant(id, v);
                     self.check_variant(id, v);
                     Ty::Enum(id.clone())
                 }
@@ -226,7 +227,7 @@ impl<'a> Checker<'a> {
         // The elements of a secret collection are secrets.
         let elem = if t.is_secret() { elem.secret() } else { elem };
         self.locals.push(BTreeMap::new());
-        self.push_local(&var.text, elem);
+        self.push_local(var, elem);
         if let Some(c) = cond {
             self.check_expr(c, &Ty::Bool, "a condition");
         }
@@ -367,6 +368,14 @@ impl<'a> Checker<'a> {
                     let Some(exports) = self.import_exports(first) else {
                         return Ty::Unknown;
                     };
+                    if let Some((_, at)) = self.lookup_decl_at(first) {
+                        self.note_local(path[0].span, at, Ty::Unknown);
+                    }
+                    let t = match exports.get(&name.text) {
+                        Some(Export::Value(t)) => t.clone(),
+                        _ => Ty::Unknown,
+                    };
+                    self.note_imported(name.span, first, &name.text, t);
                     return match exports.get(&name.text) {
                         Some(Export::Value(t)) => t.clone(),
                         Some(_) => {
@@ -398,12 +407,21 @@ impl<'a> Checker<'a> {
                         .and_then(|x| x.get(&path[1].text))
                     {
                         let id = def.id.clone();
+                        if let Some((_, at)) = self.lookup_decl_at(first) {
+                            self.note_local(path[0].span, at, Ty::Unknown);
+                        }
+                        self.note_imported(path[1].span, first, &path[1].text, Ty::Unknown);
+                        self.note_variant(&id, name);
                         self.check_variant(&id, name);
                         return Ty::Enum(id);
                     }
                 }
                 (Some(Decl::Enum(_)), 1) => {
                     let id = self.user_type_id(first);
+                    if let Some((_, at)) = self.lookup_decl_at(first) {
+                        self.note_local(path[0].span, at, Ty::Unknown);
+                    }
+                    self.note_variant(&id, name);
                     self.check_variant(&id, name);
                     return Ty::Enum(id);
                 }
@@ -411,6 +429,7 @@ impl<'a> Checker<'a> {
                     let text: Vec<&str> = path.iter().map(|n| n.text.as_str()).collect();
                     let id = text.join(".");
                     if self.cat.enums.contains_key(&id) {
+                        self.note_variant(&id, name);
                         self.check_variant(&id, name);
                         return Ty::Enum(id);
                     }
@@ -443,8 +462,18 @@ impl<'a> Checker<'a> {
                 x => Ty::Optional(Box::new(x)),
             },
             Ty::Region => match name.text.as_str() {
-                "name" | "code" | "maintenance" => Ty::String,
-                "role" => Ty::Enum(crate::regions::ROLE_ENUM.into()),
+                "name" | "code" | "maintenance" | "role" => {
+                    let t = if name.text == "role" {
+                        Ty::Enum(crate::regions::ROLE_ENUM.into())
+                    } else {
+                        Ty::String
+                    };
+                    let target = Target::Builtin {
+                        name: format!("Region.{}", name.text),
+                    };
+                    self.note(name.span, target, t.clone());
+                    t
+                }
                 _ => missing(
                     self,
                     "Region".into(),
@@ -458,7 +487,11 @@ impl<'a> Checker<'a> {
             },
             Ty::Ref { target, .. } => match self.cat.resources.get(target) {
                 Some(s) => match s.field(&name.text) {
-                    Some(f) => f.ty.clone(),
+                    Some(f) => {
+                        let f = f.clone();
+                        self.note_field(name.span, target, &f);
+                        f.ty
+                    }
                     None => missing(
                         self,
                         target.clone(),
@@ -469,7 +502,10 @@ impl<'a> Checker<'a> {
             },
             Ty::Record(id) => match self.record_by_id(id) {
                 Some(fs) => match fs.iter().find(|f| f.name == name.text) {
-                    Some(f) => f.ty.clone(),
+                    Some(f) => {
+                        self.note_field(name.span, id, f);
+                        f.ty.clone()
+                    }
                     None => missing(
                         self,
                         crate::ty::short_name(id).to_string(),
@@ -489,7 +525,21 @@ impl<'a> Checker<'a> {
             Ty::Map(v) => (**v).clone(),
             Ty::Module(id) => match self.module_sig_by_id(id) {
                 Some(sig) => match sig.outputs.iter().find(|(n, _)| *n == name.text) {
-                    Some((_, t)) => t.clone(),
+                    Some((_, t)) => {
+                        if self.index.is_some()
+                            && let Some((file, m)) = id.rsplit_once("::")
+                            && let Some(at) = index::find_decl(self.db, file, &[m, &name.text])
+                        {
+                            let target = Target::Field {
+                                owner: id.clone(),
+                                name: name.text.clone(),
+                                file: file.to_string(),
+                                span: at,
+                            };
+                            self.note(name.span, target, t.clone());
+                        }
+                        t.clone()
+                    }
                     None => missing(
                         self,
                         format!("module {}", crate::ty::short_name(id)),
@@ -593,11 +643,18 @@ impl<'a> Checker<'a> {
     pub(super) fn infer_call(&mut self, whole: &Expr, callee: &Expr, args: &[ast::Arg]) -> Ty {
         // User functions: `f(...)` or `alias.f(...)`.
         let sig = match Self::as_path(callee).as_deref() {
-            Some([n]) if self.local(&n.text).is_none() => match self.lookup_decl(&n.text) {
-                Some(Decl::Fn(it)) => Some(self.fn_sig(it)),
+            Some([n]) if self.local(&n.text).is_none() => match self.lookup_decl_at(&n.text) {
+                Some((Decl::Fn(it), at)) => {
+                    self.note_local(n.span, at, Ty::Unknown);
+                    Some(self.fn_sig(it))
+                }
                 _ => None,
             },
             Some([a, n]) if matches!(self.lookup_decl(&a.text), Some(Decl::Import)) => {
+                if let Some((_, at)) = self.lookup_decl_at(&a.text) {
+                    self.note_local(a.span, at, Ty::Unknown);
+                }
+                self.note_imported(n.span, &a.text, &n.text, Ty::Unknown);
                 match self.import_exports(&a.text).and_then(|x| x.get(&n.text)) {
                     Some(Export::Fn(f)) => Some(f.clone()),
                     _ => None,
@@ -647,6 +704,13 @@ impl<'a> Checker<'a> {
             }
             return Ty::Unknown;
         }
+        self.note(
+            n.span,
+            Target::Builtin {
+                name: n.text.clone(),
+            },
+            Ty::Unknown,
+        );
         let tys: Vec<Ty> = args.iter().map(|a| self.infer(&a.value, None)).collect();
         match builtins::check(&n.text, &tys) {
             Ok(t) => t,
@@ -655,6 +719,18 @@ impl<'a> Checker<'a> {
                 self.err("E0108", whole.span, capital(&msg), "in this call", help);
                 Ty::Unknown
             }
+        }
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn note_variant(&mut self, id: &str, v: &ast::Name) {
+        if self.index.is_some() {
+            let target = Target::Variant {
+                enum_id: id.to_string(),
+                name: v.text.clone(),
+            };
+            self.note(v.span, target, Ty::Enum(id.to_string()));
         }
     }
 }

@@ -18,6 +18,9 @@ use crate::ty::{Catalog, EnumDef, FieldSchema, RecordDef, Ty};
 
 mod decls;
 mod expr;
+mod index;
+
+pub use index::{FileIndex, NameRef, Target, file_index};
 
 /// A module's interface, without spans, so that editing a module's body does not invalidate the
 /// files that use it.
@@ -93,12 +96,15 @@ pub(crate) struct Checker<'a> {
     file_decls: BTreeMap<String, (Decl<'a>, Span)>,
     /// Declarations of the module being checked, if any.
     module_decls: Option<BTreeMap<String, (Decl<'a>, Span)>>,
-    locals: Vec<BTreeMap<String, Ty>>,
+    /// Local scopes: name -> (type, span of the binding).
+    locals: Vec<BTreeMap<String, (Ty, Span)>>,
     let_types: RefCell<BTreeMap<(bool, String), Ty>>,
     let_visiting: RefCell<BTreeSet<(bool, String)>>,
     regions: BTreeSet<String>,
     quiet: bool,
     pub(crate) diags: Vec<Diagnostic>,
+    /// What each name stands for, when building the editor's index ([`file_index`]).
+    index: Option<Vec<NameRef>>,
 }
 
 fn collect<'a>(
@@ -178,6 +184,7 @@ impl<'a> Checker<'a> {
             regions: region_names(db).iter().map(|(n, _)| n.clone()).collect(),
             quiet,
             diags: Vec::new(),
+            index: None,
         };
         for (name, span, prev) in dups {
             ck.duplicate(&name, span, prev);
@@ -395,18 +402,23 @@ impl<'a> Checker<'a> {
     }
 
     fn lookup_decl(&self, name: &str) -> Option<Decl<'a>> {
+        self.lookup_decl_at(name).map(|(d, _)| d)
+    }
+
+    /// The declaration `name` stands for here, with the span of its name.
+    fn lookup_decl_at(&self, name: &str) -> Option<(Decl<'a>, Span)> {
         if let Some(m) = &self.module_decls
-            && let Some((d, _)) = m.get(name)
+            && let Some(found) = m.get(name)
         {
-            return Some(d.clone());
+            return Some(found.clone());
         }
-        let (d, _) = self.file_decls.get(name)?;
+        let (d, span) = self.file_decls.get(name)?;
         if self.module_decls.is_some()
             && matches!(d, Decl::Param(_) | Decl::Resource { .. } | Decl::Use { .. })
         {
             return None;
         }
-        Some(d.clone())
+        Some((d.clone(), *span))
     }
 
     fn decl_ty(&mut self, name: &str, d: &Decl<'a>, quiet: bool) -> Ty {
@@ -536,17 +548,22 @@ impl<'a> Checker<'a> {
     }
 
     fn local(&self, name: &str) -> Option<Ty> {
+        self.local_binding(name).map(|(t, _)| t)
+    }
+
+    fn local_binding(&self, name: &str) -> Option<(Ty, Span)> {
         self.locals.iter().rev().find_map(|s| s.get(name).cloned())
     }
 
-    fn push_local(&mut self, name: &str, ty: Ty) {
+    fn push_local(&mut self, name: &ast::Name, ty: Ty) {
         if self.locals.is_empty() {
             self.locals.push(BTreeMap::new());
         }
+        self.note_decl(name.span, ty.clone());
         self.locals
             .last_mut()
             .expect("a scope")
-            .insert(name.to_string(), ty);
+            .insert(name.text.clone(), (ty, name.span));
     }
 
     fn all_names(&self) -> Vec<String> {
@@ -561,10 +578,22 @@ impl<'a> Checker<'a> {
     }
 
     fn name_ty(&mut self, name: &ast::Name) -> Ty {
-        if let Some(t) = self.local(&name.text) {
+        if let Some((t, at)) = self.local_binding(&name.text) {
+            self.note_local(name.span, at, t.clone());
             return t;
         }
-        if let Some(d) = self.lookup_decl(&name.text) {
+        if let Some((d, at)) = self.lookup_decl_at(&name.text) {
+            if self.index.is_some() {
+                let t = match &d {
+                    Decl::Import
+                    | Decl::Module(_)
+                    | Decl::Fn(_)
+                    | Decl::Enum(_)
+                    | Decl::Record(_) => Ty::Unknown,
+                    d => self.decl_ty(&name.text, d, true),
+                };
+                self.note_local(name.span, at, t);
+            }
             return match d {
                 Decl::Import | Decl::Module(_) | Decl::Fn(_) | Decl::Enum(_) | Decl::Record(_) => {
                     self.err(
@@ -583,10 +612,25 @@ impl<'a> Checker<'a> {
             };
         }
         if self.regions.contains(&name.text) {
+            self.note(
+                name.span,
+                Target::Region {
+                    name: name.text.clone(),
+                },
+                Ty::Region,
+            );
             return Ty::Region;
         }
         if name.text == "regions" {
-            return Ty::List(Box::new(Ty::Region));
+            let t = Ty::List(Box::new(Ty::Region));
+            self.note(
+                name.span,
+                Target::Builtin {
+                    name: "regions".into(),
+                },
+                t.clone(),
+            );
+            return t;
         }
         let hidden = self.module_decls.is_some() && self.file_decls.contains_key(&name.text);
         let help = if hidden {

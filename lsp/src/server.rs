@@ -1,0 +1,775 @@
+//! The protocol handlers: each converts its parameters, asks `carbonc-ide` on a snapshot, and
+//! converts the answer. Diagnostics are published after every change, for every open file.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use carbonc_ide as ide;
+use carbonc_sema::syntax::Span;
+use carbonc_sema::{Db, RootDatabase, SourceFile};
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use crate::convert::{self, LineIndex};
+use crate::state::{self, State};
+
+pub struct Server {
+    client: Client,
+    state: Arc<State>,
+    folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
+    /// Bumped by every edit; a diagnostics run publishes only if no edit came after it.
+    generation: Arc<AtomicU64>,
+    /// The files whose diagnostics were last published, to clear those that drop out.
+    published: Arc<tokio::sync::Mutex<BTreeSet<String>>>,
+}
+
+impl Server {
+    pub fn new(client: Client, std_dir: std::path::PathBuf) -> Server {
+        Server {
+            client,
+            state: Arc::new(State::new(std_dir)),
+            folders: std::sync::Mutex::new(Vec::new()),
+            generation: Arc::new(AtomicU64::new(0)),
+            published: Arc::new(tokio::sync::Mutex::new(BTreeSet::new())),
+        }
+    }
+
+    fn path(&self, uri: &Uri) -> Option<String> {
+        self.state.paths.path(uri)
+    }
+
+    /// Runs `f` with the file at `uri` on a snapshot; `None` when the file is not known.
+    async fn on_file<T: Send + 'static>(
+        &self,
+        uri: &Uri,
+        f: impl FnOnce(&RootDatabase, SourceFile) -> Option<T> + Send + 'static,
+    ) -> Result<Option<T>> {
+        let Some(path) = self.path(uri) else {
+            return Ok(None);
+        };
+        let answer = self
+            .state
+            .read(move |db| db.file(&path).and_then(|file| f(db, file)))
+            .await;
+        match answer {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if let state::Failed::Panicked(m) = &e {
+                    self.client
+                        .log_message(
+                            MessageType::ERROR,
+                            format!("carbon-lsp: handler panicked: {m}"),
+                        )
+                        .await;
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Recomputes and publishes the diagnostics of every open file and of every file in the same
+    /// programs (the files that import them and those they import), unless another edit arrives
+    /// first (then the run is cancelled and the next one publishes).
+    fn publish_diagnostics(&self) {
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let counter = self.generation.clone();
+        let state = self.state.clone();
+        let client = self.client.clone();
+        let published = self.published.clone();
+        tokio::spawn(async move {
+            let open = state.open_paths();
+            let paths = state.paths.clone();
+            let result = state
+                .read(move |db| {
+                    let mut files: BTreeSet<String> = BTreeSet::new();
+                    for path in &open {
+                        let Some(f) = db.file(path) else { continue };
+                        files.insert(path.clone());
+                        for root in ide::roots_of(db, f) {
+                            for g in carbonc_sema::program_files(db, root) {
+                                let p = g.path(db);
+                                if !p.starts_with("std/") {
+                                    files.insert(p.clone());
+                                }
+                            }
+                        }
+                    }
+                    let mut out = Vec::new();
+                    for path in files {
+                        let Some(f) = db.file(&path) else { continue };
+                        let text = f.text(db);
+                        let index = LineIndex::new(text);
+                        let text_of = |p: &str| db.file(p).map(|f| f.text(db).clone());
+                        let diags: Vec<Diagnostic> = ide::diagnostics(db, f)
+                            .iter()
+                            .map(|d| convert::diagnostic(d, &index, &paths, &text_of))
+                            .collect();
+                        if let Some(uri) = paths.uri(&path) {
+                            out.push((path, uri, diags));
+                        }
+                    }
+                    out
+                })
+                .await;
+            let Ok(all) = result else {
+                return;
+            };
+            let mut published = published.lock().await;
+            if counter.load(Ordering::SeqCst) != generation {
+                return;
+            }
+            let now: BTreeSet<String> = all.iter().map(|(p, _, _)| p.clone()).collect();
+            for gone in published.difference(&now) {
+                if let Some(uri) = state.paths.uri(gone) {
+                    client.publish_diagnostics(uri, Vec::new(), None).await;
+                }
+            }
+            for (_, uri, diags) in all {
+                client.publish_diagnostics(uri, diags, None).await;
+            }
+            *published = now;
+        });
+    }
+
+    fn load_workspace(&self) {
+        let folders = self
+            .folders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut files = Vec::new();
+        for dir in &folders {
+            state::scan(dir, 5000, &mut files);
+        }
+        self.state.write(|db| {
+            for p in files {
+                let path = convert::normalize(&p);
+                if db.file(&path).is_some() {
+                    continue;
+                }
+                if let Ok(text) = state::read(&path) {
+                    let f = db.set_file(&path, text);
+                    state::load_imports(db, f);
+                }
+            }
+        });
+    }
+}
+
+fn range_of(db: &dyn Db, path: &str, span: Span) -> Option<Range> {
+    let f = db.workspace().files(db).get(path).copied()?;
+    Some(LineIndex::new(f.text(db)).range(span))
+}
+
+fn location(db: &dyn Db, paths: &convert::Paths, loc: &ide::Location) -> Option<Location> {
+    Some(Location {
+        uri: paths.uri(&loc.file)?,
+        range: range_of(db, &loc.file, loc.span)?,
+    })
+}
+
+fn workspace_edit(
+    db: &dyn Db,
+    paths: &convert::Paths,
+    edits: impl IntoIterator<Item = (String, Span, String)>,
+) -> WorkspaceEdit {
+    let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> = Default::default();
+    for (file, span, text) in edits {
+        let (Some(uri), Some(range)) = (paths.uri(&file), range_of(db, &file, span)) else {
+            continue;
+        };
+        changes.entry(uri).or_default().push(TextEdit {
+            range,
+            new_text: text,
+        });
+    }
+    WorkspaceEdit {
+        changes: Some(changes),
+        ..Default::default()
+    }
+}
+
+fn symbol_kind(k: ide::SymbolKind) -> SymbolKind {
+    use ide::SymbolKind as K;
+    match k {
+        K::Region => SymbolKind::NAMESPACE,
+        K::Param => SymbolKind::CONSTANT,
+        K::Let => SymbolKind::VARIABLE,
+        K::Resource => SymbolKind::OBJECT,
+        K::Instance => SymbolKind::MODULE,
+        K::Output => SymbolKind::PROPERTY,
+        K::Module => SymbolKind::MODULE,
+        K::Loop => SymbolKind::ARRAY,
+        K::Function => SymbolKind::FUNCTION,
+        K::Enum => SymbolKind::ENUM,
+        K::Variant => SymbolKind::ENUM_MEMBER,
+        K::Record => SymbolKind::STRUCT,
+        K::Field => SymbolKind::FIELD,
+        K::Import => SymbolKind::PACKAGE,
+        K::ResourceType => SymbolKind::CLASS,
+    }
+}
+
+#[allow(deprecated)]
+fn document_symbol(s: ide::Symbol, index: &LineIndex<'_>) -> DocumentSymbol {
+    DocumentSymbol {
+        name: s.name,
+        detail: s.detail,
+        kind: symbol_kind(s.kind),
+        tags: None,
+        deprecated: None,
+        range: index.range(s.span),
+        selection_range: index.range(s.name_span),
+        children: Some(
+            s.children
+                .into_iter()
+                .map(|c| document_symbol(c, index))
+                .collect(),
+        ),
+    }
+}
+
+fn completion_kind(k: ide::CompletionKind) -> CompletionItemKind {
+    use ide::CompletionKind as K;
+    match k {
+        K::Keyword => CompletionItemKind::KEYWORD,
+        K::Field => CompletionItemKind::FIELD,
+        K::Variant => CompletionItemKind::ENUM_MEMBER,
+        K::Region => CompletionItemKind::CONSTANT,
+        K::Resource => CompletionItemKind::REFERENCE,
+        K::Variable => CompletionItemKind::VARIABLE,
+        K::Module => CompletionItemKind::MODULE,
+        K::Function => CompletionItemKind::FUNCTION,
+        K::Type => CompletionItemKind::CLASS,
+        K::Value => CompletionItemKind::VALUE,
+    }
+}
+
+impl LanguageServer for Server {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let mut folders = Vec::new();
+        for f in params.workspace_folders.unwrap_or_default() {
+            if let Some(p) = f.uri.to_file_path() {
+                folders.push(p.into_owned());
+            }
+        }
+        #[allow(deprecated)]
+        if folders.is_empty()
+            && let Some(p) = params.root_uri.as_ref().and_then(|u| u.to_file_path())
+        {
+            folders.push(p.into_owned());
+        }
+        *self.folders.lock().unwrap_or_else(|e| e.into_inner()) = folders;
+        let legend = SemanticTokensLegend {
+            token_types: ide::TOKEN_TYPES
+                .iter()
+                .map(|t| SemanticTokenType::new(t))
+                .collect(),
+            token_modifiers: ide::TOKEN_MODIFIERS
+                .iter()
+                .map(|t| SemanticTokenModifier::new(t))
+                .collect(),
+        };
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "carbon-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                    TextDocumentSyncKind::FULL,
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_highlight_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![".".into(), "@".into(), " ".into(), "=".into()]),
+                    ..Default::default()
+                }),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                        ..Default::default()
+                    },
+                )),
+                inlay_hint_provider: Some(OneOf::Left(true)),
+                semantic_tokens_provider: Some(
+                    SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        SemanticTokensOptions {
+                            legend,
+                            full: Some(SemanticTokensFullOptions::Bool(true)),
+                            range: None,
+                            work_done_progress_options: Default::default(),
+                        },
+                    ),
+                ),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                document_range_formatting_provider: Some(OneOf::Left(true)),
+                ..Default::default()
+            },
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.load_workspace();
+        self.client
+            .log_message(MessageType::INFO, "carbon-lsp ready")
+            .await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let Some(path) = self.path(&params.text_document.uri) else {
+            return;
+        };
+        self.state
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                path.clone(),
+                state::Document {
+                    version: params.text_document.version,
+                },
+            );
+        if !path.starts_with("std/") {
+            self.state.set_text(&path, params.text_document.text);
+        }
+        self.publish_diagnostics();
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let Some(path) = self.path(&params.text_document.uri) else {
+            return;
+        };
+        if path.starts_with("std/") {
+            return;
+        }
+        // Full synchronisation: the last change holds the whole text. A stale version is dropped.
+        let Some(change) = params.content_changes.into_iter().last() else {
+            return;
+        };
+        {
+            let mut open = self.state.open.lock().unwrap_or_else(|e| e.into_inner());
+            let doc = open
+                .entry(path.clone())
+                .or_insert(state::Document { version: 0 });
+            if params.text_document.version < doc.version {
+                return;
+            }
+            doc.version = params.text_document.version;
+        }
+        self.state.set_text(&path, change.text);
+        self.publish_diagnostics();
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let Some(path) = self.path(&uri) else {
+            return;
+        };
+        self.state
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&path);
+        // Unsaved changes are gone: the file is what is on disk again.
+        if !path.starts_with("std/")
+            && let Ok(text) = state::read(&path)
+        {
+            self.state.set_text(&path, text);
+        }
+        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        self.publish_diagnostics();
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let p = params.text_document_position_params;
+        self.on_file(&p.text_document.uri, move |db, f| {
+            let index = LineIndex::new(f.text(db));
+            let h = ide::hover(db, f, index.offset(p.position))?;
+            Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: h.markdown,
+                }),
+                range: Some(index.range(h.span)),
+            })
+        })
+        .await
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let p = params.text_document_position_params;
+        let paths = self.state.paths.clone();
+        self.on_file(&p.text_document.uri, move |db, f| {
+            let offset = LineIndex::new(f.text(db)).offset(p.position);
+            let locs: Vec<Location> = ide::definition(db, f, offset)
+                .iter()
+                .filter_map(|l| location(db, &paths, l))
+                .collect();
+            (!locs.is_empty()).then_some(GotoDefinitionResponse::Array(locs))
+        })
+        .await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let p = params.text_document_position;
+        let include = params.context.include_declaration;
+        let paths = self.state.paths.clone();
+        self.on_file(&p.text_document.uri, move |db, f| {
+            let offset = LineIndex::new(f.text(db)).offset(p.position);
+            Some(
+                ide::references(db, f, offset, include)
+                    .iter()
+                    .filter_map(|l| location(db, &paths, l))
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn document_highlight(
+        &self,
+        params: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        let p = params.text_document_position_params;
+        self.on_file(&p.text_document.uri, move |db, f| {
+            let index = LineIndex::new(f.text(db));
+            Some(
+                ide::document_highlight(db, f, index.offset(p.position))
+                    .into_iter()
+                    .map(|h| DocumentHighlight {
+                        range: index.range(h.span),
+                        kind: Some(if h.write {
+                            DocumentHighlightKind::WRITE
+                        } else {
+                            DocumentHighlightKind::READ
+                        }),
+                    })
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        let answer = self
+            .on_file(&params.text_document.uri, move |db, f| {
+                let index = LineIndex::new(f.text(db));
+                Some(
+                    ide::prepare_rename(db, f, index.offset(params.position))
+                        .map(|(span, text)| (index.range(span), text)),
+                )
+            })
+            .await?;
+        match answer {
+            Some(Ok((range, placeholder))) => {
+                Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
+                    range,
+                    placeholder,
+                }))
+            }
+            Some(Err(why)) => Err(tower_lsp_server::jsonrpc::Error::invalid_params(why)),
+            None => Ok(None),
+        }
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let p = params.text_document_position;
+        let new_name = params.new_name;
+        let paths = self.state.paths.clone();
+        let answer = self
+            .on_file(&p.text_document.uri, move |db, f| {
+                let offset = LineIndex::new(f.text(db)).offset(p.position);
+                Some(
+                    ide::rename(db, f, offset, &new_name)
+                        .map(|edits| workspace_edit(db, &paths, edits)),
+                )
+            })
+            .await?;
+        match answer {
+            Some(Ok(edit)) => Ok(Some(edit)),
+            Some(Err(why)) => Err(tower_lsp_server::jsonrpc::Error::invalid_params(why)),
+            None => Ok(None),
+        }
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let p = params.text_document_position;
+        self.on_file(&p.text_document.uri, move |db, f| {
+            let index = LineIndex::new(f.text(db));
+            let items: Vec<CompletionItem> = ide::completions(db, f, index.offset(p.position))
+                .into_iter()
+                .map(|c| CompletionItem {
+                    label: c.label,
+                    kind: Some(completion_kind(c.kind)),
+                    detail: c.detail,
+                    documentation: c.doc.map(|d| {
+                        Documentation::MarkupContent(MarkupContent {
+                            kind: MarkupKind::Markdown,
+                            value: d,
+                        })
+                    }),
+                    sort_text: Some(format!("{}", c.rank)),
+                    text_edit: Some(CompletionTextEdit::Edit(TextEdit {
+                        range: index.range(c.replace),
+                        new_text: c.insert,
+                    })),
+                    ..Default::default()
+                })
+                .collect();
+            Some(CompletionResponse::Array(items))
+        })
+        .await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let paths = self.state.paths.clone();
+        let range = params.range;
+        self.on_file(&params.text_document.uri, move |db, f| {
+            let text = f.text(db);
+            let index = LineIndex::new(text);
+            let text_of = |p: &str| db.file(p).map(|f| f.text(db).clone());
+            let actions = ide::code_actions(db, f, index.span(range))
+                .into_iter()
+                .map(|a| {
+                    let edit = workspace_edit(
+                        db,
+                        &paths,
+                        a.edits.into_iter().map(|e| (e.file, e.span, e.text)),
+                    );
+                    CodeActionOrCommand::CodeAction(CodeAction {
+                        title: a.title,
+                        kind: Some(CodeActionKind::QUICKFIX),
+                        diagnostics: Some(vec![convert::diagnostic(
+                            &a.fixes, &index, &paths, &text_of,
+                        )]),
+                        edit: Some(edit),
+                        is_preferred: Some(a.preferred),
+                        ..Default::default()
+                    })
+                })
+                .collect();
+            Some(actions)
+        })
+        .await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let range = params.range;
+        self.on_file(&params.text_document.uri, move |db, f| {
+            let index = LineIndex::new(f.text(db));
+            Some(
+                ide::inlay_hints(db, f, index.span(range))
+                    .into_iter()
+                    .map(|h| InlayHint {
+                        position: index.position(h.offset),
+                        label: InlayHintLabel::String(h.label),
+                        kind: Some(match h.kind {
+                            ide::HintKind::Type => InlayHintKind::TYPE,
+                            ide::HintKind::Region => InlayHintKind::PARAMETER,
+                        }),
+                        text_edits: None,
+                        tooltip: None,
+                        padding_left: Some(h.kind == ide::HintKind::Region),
+                        padding_right: None,
+                        data: None,
+                    })
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        self.on_file(&params.text_document.uri, move |db, f| {
+            let text = f.text(db);
+            let index = LineIndex::new(text);
+            let mut data = Vec::new();
+            let (mut line, mut col) = (0u32, 0u32);
+            for t in ide::semantic_tokens(db, f) {
+                let (a, b) = (index.position(t.span.start), index.position(t.span.end));
+                // Tokens are single-line in the protocol.
+                if a.line != b.line || b.character <= a.character {
+                    continue;
+                }
+                let delta_line = a.line - line;
+                let delta_start = if delta_line == 0 {
+                    a.character - col
+                } else {
+                    a.character
+                };
+                data.push(SemanticToken {
+                    delta_line,
+                    delta_start,
+                    length: b.character - a.character,
+                    token_type: t.ty,
+                    token_modifiers_bitset: t.modifiers,
+                });
+                line = a.line;
+                col = a.character;
+            }
+            Some(SemanticTokensResult::Tokens(SemanticTokens {
+                result_id: None,
+                data,
+            }))
+        })
+        .await
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        self.on_file(&params.text_document.uri, move |db, f| {
+            let index = LineIndex::new(f.text(db));
+            Some(DocumentSymbolResponse::Nested(
+                ide::document_symbols(db, f)
+                    .into_iter()
+                    .map(|s| document_symbol(s, &index))
+                    .collect(),
+            ))
+        })
+        .await
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        let paths = self.state.paths.clone();
+        let answer = self
+            .state
+            .read(move |db| {
+                #[allow(deprecated)]
+                let symbols: Vec<SymbolInformation> =
+                    ide::workspace_symbols(db, &params.query, 500)
+                        .into_iter()
+                        .filter_map(|s| {
+                            Some(SymbolInformation {
+                                location: location(
+                                    db,
+                                    &paths,
+                                    &ide::Location {
+                                        file: s.file.clone(),
+                                        span: s.name_span,
+                                    },
+                                )?,
+                                name: s.name,
+                                kind: symbol_kind(s.kind),
+                                tags: None,
+                                deprecated: None,
+                                container_name: s.detail,
+                            })
+                        })
+                        .collect();
+                symbols
+            })
+            .await
+            .map_err(tower_lsp_server::jsonrpc::Error::from)?;
+        Ok(Some(WorkspaceSymbolResponse::Flat(answer)))
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        self.on_file(&params.text_document.uri, move |db, f| {
+            let index = LineIndex::new(f.text(db));
+            Some(
+                ide::folding_ranges(db, f)
+                    .into_iter()
+                    .map(|r| {
+                        let range = index.range(r.span);
+                        FoldingRange {
+                            start_line: range.start.line,
+                            start_character: None,
+                            end_line: range.end.line,
+                            end_character: None,
+                            kind: Some(if r.comment {
+                                FoldingRangeKind::Comment
+                            } else {
+                                FoldingRangeKind::Region
+                            }),
+                            collapsed_text: None,
+                        }
+                    })
+                    .filter(|r| r.end_line > r.start_line)
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        self.format(&params.text_document.uri, None).await
+    }
+
+    async fn range_formatting(
+        &self,
+        params: DocumentRangeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        self.format(&params.text_document.uri, Some(params.range))
+            .await
+    }
+}
+
+impl Server {
+    async fn format(&self, uri: &Uri, range: Option<Range>) -> Result<Option<Vec<TextEdit>>> {
+        let answer = self
+            .on_file(uri, move |db, f| {
+                let text = f.text(db);
+                let index = LineIndex::new(text);
+                Some(
+                    ide::format_edits(text, range.map(|r| index.span(r))).map(|edits| {
+                        edits
+                            .into_iter()
+                            .map(|(span, new_text)| TextEdit {
+                                range: index.range(span),
+                                new_text,
+                            })
+                            .collect::<Vec<_>>()
+                    }),
+                )
+            })
+            .await?;
+        match answer {
+            Some(Ok(edits)) => Ok(Some(edits)),
+            Some(Err(e)) => {
+                // A file that does not parse is left as it is; say why.
+                self.client
+                    .show_message(
+                        MessageType::WARNING,
+                        format!(
+                            "carbon: not formatted: line {}, column {}: {}",
+                            e.line, e.column, e.message
+                        ),
+                    )
+                    .await;
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+}

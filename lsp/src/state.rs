@@ -1,0 +1,205 @@
+//! The server's state: one salsa database, the open documents, and how a request gets a snapshot.
+//!
+//! Requests run on a snapshot (a clone of the database sharing its storage) in a blocking thread.
+//! An edit writes the database, which cancels every snapshot still computing; such a request is
+//! answered with `ContentModified` so the editor asks again. A panic in a handler is caught,
+//! logged, and answered with an internal error: the server keeps running.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use carbonc_sema::{RootDatabase, SourceFile, imported_paths};
+use tower_lsp_server::jsonrpc;
+
+use crate::convert::Paths;
+
+pub struct Document {
+    pub version: i32,
+}
+
+pub struct State {
+    pub db: Mutex<RootDatabase>,
+    pub open: Mutex<BTreeMap<String, Document>>,
+    pub paths: Paths,
+}
+
+/// Why a request produced no answer.
+pub enum Failed {
+    /// An edit arrived while it ran.
+    Cancelled,
+    /// The handler panicked; the message is logged.
+    Panicked(String),
+}
+
+impl From<Failed> for jsonrpc::Error {
+    fn from(f: Failed) -> jsonrpc::Error {
+        match f {
+            Failed::Cancelled => jsonrpc::Error {
+                code: jsonrpc::ErrorCode::ServerError(-32801),
+                message: "content modified".into(),
+                data: None,
+            },
+            Failed::Panicked(m) => jsonrpc::Error {
+                code: jsonrpc::ErrorCode::InternalError,
+                message: format!("internal error: {m}").into(),
+                data: None,
+            },
+        }
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a handler panicked".into())
+}
+
+impl State {
+    pub fn new(std_dir: PathBuf) -> State {
+        State {
+            db: Mutex::new(RootDatabase::default()),
+            open: Mutex::new(BTreeMap::new()),
+            paths: Paths { std_dir },
+        }
+    }
+
+    pub fn snapshot(&self) -> RootDatabase {
+        self.db.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Runs `f` on a snapshot in a blocking thread, catching cancellation and panics.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&RootDatabase) -> T + Send + 'static,
+    ) -> Result<T, Failed> {
+        let snap = self.snapshot();
+        let joined = tokio::task::spawn_blocking(move || {
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                salsa::Cancelled::catch(AssertUnwindSafe(|| f(&snap)))
+            }))
+        })
+        .await;
+        match joined {
+            Ok(Ok(Ok(v))) => Ok(v),
+            Ok(Ok(Err(_cancelled))) => Err(Failed::Cancelled),
+            Ok(Err(p)) => Err(Failed::Panicked(panic_message(&*p))),
+            Err(e) => Err(Failed::Panicked(e.to_string())),
+        }
+    }
+
+    /// Writes the database (an edit). Snapshots still computing are cancelled first.
+    pub fn write<T>(&self, f: impl FnOnce(&mut RootDatabase) -> T) -> T {
+        let mut db = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut db)
+    }
+
+    /// Sets `path`'s text and brings in the files it imports that are not loaded yet.
+    pub fn set_text(&self, path: &str, text: String) {
+        self.write(|db| {
+            let f = db.set_file(path, text);
+            load_imports(db, f);
+        });
+    }
+
+    pub fn is_open(&self, path: &str) -> bool {
+        self.open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(path)
+    }
+
+    pub fn open_paths(&self) -> Vec<String> {
+        self.open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    pub fn file(&self, db: &RootDatabase, path: &str) -> Option<SourceFile> {
+        db.file(path)
+    }
+}
+
+/// Loads every file `root` imports, directly or not, from disk; an unreadable one is recorded so
+/// the checker reports it at the import.
+pub fn load_imports(db: &mut RootDatabase, root: SourceFile) {
+    let mut todo = vec![root];
+    let mut seen = BTreeSet::new();
+    while let Some(f) = todo.pop() {
+        for path in imported_paths(db, f) {
+            if path.starts_with("std/") || !seen.insert(path.clone()) || db.file(&path).is_some() {
+                continue;
+            }
+            match read(&path) {
+                Ok(text) => todo.push(db.set_file(&path, text)),
+                Err(why) => db.set_unreadable(&path, why),
+            }
+        }
+    }
+}
+
+pub fn read(path: &str) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Every `.carbon` file under `dir`, skipping dependency and build folders; at most `limit`.
+pub fn scan(dir: &Path, limit: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if out.len() >= limit {
+            return;
+        }
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if p.is_dir() {
+            if !name.starts_with('.') && !matches!(name, "node_modules" | "target") {
+                scan(&p, limit, out);
+            }
+        } else if name.ends_with(".carbon") {
+            out.push(p);
+        }
+    }
+}
+
+/// Writes the embedded standard library under `dir`, read-only, so that go to definition can
+/// open it. Files already there with the same text are left alone.
+pub fn write_stdlib(dir: &Path) -> std::io::Result<()> {
+    for (path, text) in carbonc_stdlib::FILES {
+        let target = dir.join(path);
+        if std::fs::read_to_string(&target).is_ok_and(|t| t == *text) {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if target.exists() {
+            let mut perms = std::fs::metadata(&target)?.permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&target, perms)?;
+        }
+        std::fs::write(&target, text)?;
+        let mut perms = std::fs::metadata(&target)?.permissions();
+        perms.set_readonly(true);
+        std::fs::set_permissions(&target, perms)?;
+    }
+    Ok(())
+}
