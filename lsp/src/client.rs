@@ -192,6 +192,26 @@ impl Client {
         }
     }
 
+    /// Waits for the complete diagnostics of version `version` of `uri` (the server first
+    /// publishes a quick, unversioned set after an edit, then the complete one with the version).
+    pub fn settled_diagnostics(&mut self, uri: &str, version: i64) -> Result<Vec<Value>, String> {
+        loop {
+            let deadline = Instant::now() + self.timeout;
+            if let Some(i) = self.notifications.iter().position(|n| {
+                is_diagnostics_for(n, uri) && n["params"]["version"].as_i64() == Some(version)
+            }) {
+                let n = self.notifications.remove(i);
+                self.notifications.retain(|n| !is_diagnostics_for(n, uri));
+                return Ok(n["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default());
+            }
+            let msg = self.recv(deadline)?;
+            self.stash(msg);
+        }
+    }
+
     pub fn open(&mut self, uri: &str, text: &str) {
         self.notify(
             "textDocument/didOpen",

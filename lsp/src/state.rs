@@ -203,3 +203,51 @@ pub fn write_stdlib(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn state() -> State {
+        State::new(std::env::temp_dir().join("carbon-lsp-state-test"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_handler_is_caught_and_the_server_still_answers() {
+        let s = state();
+        s.set_text("/w/a.carbon", "let x = 1\n".into());
+        let r: Result<(), Failed> = s.read(|_| panic!("boom in a handler")).await;
+        assert!(matches!(r, Err(Failed::Panicked(m)) if m.contains("boom in a handler")));
+        let after = s.read(|db| db.file("/w/a.carbon").is_some()).await;
+        assert!(matches!(after, Ok(true)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_edit_cancels_a_request_still_running() {
+        let s = Arc::new(state());
+        s.set_text("/w/a.carbon", "let x = 1\n".into());
+        let (started, wait) = std::sync::mpsc::channel();
+        let reader = s.clone();
+        let running = tokio::spawn(async move {
+            reader
+                .read(move |db| {
+                    let f = db.file("/w/a.carbon").expect("loaded");
+                    let _ = started.send(());
+                    // A request that would never end, but asks the database as it goes.
+                    loop {
+                        carbonc_sema::check_program(db, f);
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                })
+                .await
+        });
+        tokio::task::spawn_blocking(move || wait.recv().expect("the request started"))
+            .await
+            .unwrap();
+        s.set_text("/w/a.carbon", "let x = 2\n".into());
+        let r: Result<(), Failed> = running.await.unwrap();
+        assert!(matches!(r, Err(Failed::Cancelled)));
+    }
+}

@@ -379,7 +379,7 @@ fn run_case(path: &Path) -> String {
                 run.client.change(&u, 2, &text);
                 let after = run
                     .client
-                    .next_diagnostics(&u)
+                    .settled_diagnostics(&u, 2)
                     .expect("diagnostics after the fix");
                 out.push_str(&format!(
                     "--- after `{}`\n{text}--- diagnostics\n",

@@ -1,4 +1,4 @@
-//! `carbonc-bench [check|plan] [N...]`: generates synthetic workspaces of N resources spread over
+//! `carbonc-bench [check|plan|lsp|state|executor] [N...]`: generates synthetic workspaces of N resources spread over
 //! several files and four regions, then measures
 //! - `check`: a cold check (fresh database: parse, resolve, type-check, evaluate, placement and
 //!   domain rules) and the process's peak memory;
@@ -10,7 +10,11 @@
 
 use std::time::Instant;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod executor;
+mod lsp;
 mod state;
 
 use carbonc_sema::{RootDatabase, check_program};
@@ -24,7 +28,7 @@ const REGIONS: [(&str, &str, &str); 4] = [
 
 /// One root file with the regions, importing `files` unit files; each unit declares, per region,
 /// a KMS key, a VPC and subnets that reference them, so that every reference is placement-checked.
-fn generate(n_resources: usize, files: usize) -> Vec<(String, String)> {
+pub(crate) fn generate(n_resources: usize, files: usize) -> Vec<(String, String)> {
     generate_with(n_resources, files, |_| false)
 }
 
@@ -79,7 +83,7 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn load(files: &[(String, String)]) -> (RootDatabase, carbonc_sema::SourceFile) {
+pub(crate) fn load(files: &[(String, String)]) -> (RootDatabase, carbonc_sema::SourceFile) {
     let mut db = RootDatabase::default();
     let mut root = None;
     for (path, text) in files {
@@ -195,6 +199,18 @@ fn main() {
     if args.first().is_some_and(|a| a == "state") {
         let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1_000);
         state::bench_state(n);
+        return;
+    }
+    if args.first().is_some_and(|a| a == "recheck") {
+        let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+        lsp::bench_recheck(n);
+        return;
+    }
+    if args.first().is_some_and(|a| a == "lsp") {
+        let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+        let per_file = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100);
+        let edits = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(200);
+        lsp::bench_lsp(n, per_file, edits);
         return;
     }
     if args.first().is_some_and(|a| a == "executor") {

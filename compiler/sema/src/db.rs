@@ -150,6 +150,12 @@ impl RootDatabase {
         ws.set_unreadable(self).to(bad);
     }
 
+    /// Frees the results that the last revision replaced. Salsa defers this to the next write;
+    /// the language server calls it when idle, so that the next edit does not pay for it.
+    pub fn collect_garbage(&mut self) {
+        salsa::Database::trigger_lru_eviction(self);
+    }
+
     pub fn file(&self, path: &str) -> Option<SourceFile> {
         self.workspace().files(self).get(path).copied()
     }
