@@ -111,7 +111,9 @@ fn space(prev: &Atom, next: &Atom, src: &str) -> bool {
     }
     match (prev.kind, next.kind) {
         (Kind::Op(o), _) | (_, Kind::Op(o)) if WIDE.contains(&o) => return true,
-        (_, Kind::Op("," | ":" | "?" | ".")) => return false,
+        (_, Kind::Op("," | ":" | "?")) => return false,
+        // `a.b`, `x[r].arn`: a field; after `{`, `,` or an operator it is a variant (`{ .primary }`).
+        (Kind::Word | Kind::Close, Kind::Op(".")) => return false,
         (Kind::Op("," | ":"), Kind::Close) => return false,
         (Kind::Op("," | ":"), _) => return true,
         (Kind::Open, Kind::Close) => return prev.text == "{" && had_space(prev, next, src),
@@ -243,6 +245,13 @@ mod tests {
     fn generics_and_comparisons_keep_the_authors_spacing() {
         let src = "param m: Map<String, List<Int>> = {}\nlet c = 1 < 2\n";
         assert_eq!(fmt(src), src);
+    }
+
+    #[test]
+    fn a_variant_after_a_brace_or_comma_keeps_its_space_and_a_field_has_none() {
+        let src =
+            "let r = if x { .primary } else { .secondary }\nlet l = [.a, .b]\nlet f = k[r].arn\n";
+        assert_eq!(format(src).unwrap(), src);
     }
 
     #[test]
