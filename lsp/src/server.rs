@@ -247,6 +247,26 @@ impl Server {
         });
     }
 
+    /// `carbon.toml` beside `path`, as `carbonc check` reads it beside the root file: its
+    /// severity overrides apply to what the editor shows. A broken one is reported, not applied.
+    async fn load_config(&self, path: &str) {
+        let dir = std::path::Path::new(path)
+            .parent()
+            .unwrap_or(std::path::Path::new("/"));
+        let toml = dir.join("carbon.toml");
+        let Ok(text) = std::fs::read_to_string(&toml) else {
+            return;
+        };
+        match carbonc_sema::severities_from_toml(&text, &toml.display().to_string()) {
+            Ok(levels) => self.state.write(|db| db.set_severities(levels)),
+            Err(e) => {
+                self.client
+                    .show_message(MessageType::WARNING, format!("carbon: {e}"))
+                    .await
+            }
+        }
+    }
+
     fn load_workspace(&self) {
         let folders = self
             .folders
@@ -462,6 +482,7 @@ impl LanguageServer for Server {
             );
         if !path.starts_with("std/") {
             self.state.set_text(&path, params.text_document.text);
+            self.load_config(&path).await;
         }
         self.publish_diagnostics();
     }
@@ -511,6 +532,29 @@ impl LanguageServer for Server {
         }
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
         self.publish_diagnostics();
+    }
+
+    /// Files changed on disk (a checkout, another editor): those not open are read again.
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let mut changed = false;
+        for event in params.changes {
+            if event.typ == FileChangeType::DELETED {
+                continue;
+            }
+            let Some(path) = self.path(&event.uri) else {
+                continue;
+            };
+            if path.starts_with("std/") || self.state.is_open(&path) || !path.ends_with(".carbon") {
+                continue;
+            }
+            if let Ok(text) = state::read(&path) {
+                self.state.set_text(&path, text);
+                changed = true;
+            }
+        }
+        if changed {
+            self.publish_diagnostics();
+        }
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

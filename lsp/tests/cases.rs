@@ -249,7 +249,11 @@ fn run_case(path: &Path) -> String {
         "diagnostics" => {
             // Every file of the program gets its diagnostics, not only the open one.
             let mut out = format!("--- {}\n{}", run.name, run.diagnostics(&first));
-            for (f, _) in case.files.iter().filter(|(f, _)| *f != run.name) {
+            for (f, _) in case
+                .files
+                .iter()
+                .filter(|(f, _)| *f != run.name && f.ends_with(".carbon"))
+            {
                 let u = uri(&run.dir.join(f));
                 let d = run
                     .client

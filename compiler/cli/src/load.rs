@@ -70,51 +70,5 @@ pub fn config(root: &str) -> Result<BTreeMap<String, Option<Severity>>, String> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
         Err(e) => return Err(format!("{shown}: cannot read: {e}")),
     };
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        let line = e.span().map_or(1, |s| {
-            text[..s.start.min(text.len())].matches('\n').count() + 1
-        });
-        format!("{shown}:{line}: {}", e.message())
-    })?;
-    let mut out = BTreeMap::new();
-    for (key, value) in &table {
-        // `[backend]` is the CLI's (where state lives), read by its own parser.
-        if key == "backend" {
-            continue;
-        }
-        if key != "severity" {
-            return Err(format!(
-                "{shown}: unknown section `[{key}]` (carbon.toml has `[severity]` and `[backend]`)"
-            ));
-        }
-        let Some(levels) = value.as_table() else {
-            return Err(format!(
-                "{shown}: `severity` is a table of `CODE = \"error\" | \"warning\" | \"off\"`"
-            ));
-        };
-        for (code, level) in levels {
-            if carbonc_diagnostics::code_info(code).is_none() {
-                return Err(format!(
-                    "{shown}: `{code}` is not a diagnostic code (see docs/diagnostics.md)"
-                ));
-            }
-            if !carbonc_sema::configurable(code) {
-                return Err(format!(
-                    "{shown}: `{code}` cannot be reconfigured: only policies (P...) and domain rules (E0301 and up) can"
-                ));
-            }
-            let level = match level.as_str() {
-                Some("error") => Some(Severity::Error),
-                Some("warning") => Some(Severity::Warning),
-                Some("off") => None,
-                _ => {
-                    return Err(format!(
-                        "{shown}: `{code}` must be \"error\", \"warning\" or \"off\""
-                    ));
-                }
-            };
-            out.insert(code.clone(), level);
-        }
-    }
-    Ok(out)
+    carbonc_sema::severities_from_toml(&text, &shown)
 }

@@ -37,6 +37,7 @@ pub fn code_actions(db: &dyn Db, file: SourceFile, range: Span) -> Vec<Action> {
         }
         let action = match d.code {
             "E0301" | "E0302" => same_region(db, file, &d),
+            "E0307" => place_in_us_east_1(db, file, &d),
             "E0105" => add_missing(db, file, &d),
             "E0104" => remove_field(db, file, &d),
             _ => None,
@@ -88,6 +89,35 @@ fn same_region(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Action> 
         title: format!("Use `{insert}` ({detail}), in the same region"),
         fixes: d.clone(),
         edits: vec![edit(db, file, span, insert)],
+        preferred: true,
+    })
+}
+
+/// A CLOUDFRONT-scope WAF resource placed in a named region moves to the us-east-1 region (a
+/// placement by a loop variable has no obvious fix).
+fn place_in_us_east_1(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Action> {
+    let path = file.path(db);
+    let it = d
+        .secondary
+        .iter()
+        .filter(|l| &l.file == path)
+        .find_map(|l| named_item(db, file, l.span))?;
+    let ItemKind::Resource {
+        placement: Some(p), ..
+    } = &it.kind
+    else {
+        return None;
+    };
+    let regions = carbonc_sema::region_names(db);
+    let written = text(file.text(db), p.span);
+    if !regions.iter().any(|(n, _)| n == written) {
+        return None;
+    }
+    let (name, _) = regions.iter().find(|(_, c)| c == "us-east-1")?;
+    Some(Action {
+        title: format!("Place it in `{name}` (us-east-1), where CLOUDFRONT scope exists"),
+        fixes: d.clone(),
+        edits: vec![edit(db, file, p.span, name.clone())],
         preferred: true,
     })
 }

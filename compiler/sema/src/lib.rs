@@ -9,6 +9,7 @@ mod builtins;
 mod callargs;
 mod check;
 mod cidr;
+mod config;
 mod db;
 mod eval;
 mod graph;
@@ -29,6 +30,7 @@ pub use check::compatible;
 pub use check::{
     Export, FileIndex, ModuleSig, NameRef, Target, check_file, file_exports, file_index,
 };
+pub use config::severities_from_toml;
 pub use db::{
     Db, ProgramInputs, RootDatabase, SourceFile, VarValue, Workspace, resolve_import_path,
 };
