@@ -98,7 +98,7 @@ fn decl(db: &dyn Db, here: SourceFile, path: &str, span: Span, ty: &Ty, md: &mut
         }
         ItemKind::Use { module, name, .. } => {
             code(md, &format!("use {} as {}", module.text(), name.text));
-            placements(db, here, path, span, md);
+            module_placements(db, here, &name.text, md);
         }
         ItemKind::Param { name, ty: te, .. } => {
             let mut line = format!("param {}: {}", name.text, text(src, te.span));
@@ -145,6 +145,40 @@ fn placements(db: &dyn Db, here: SourceFile, path: &str, span: Span, md: &mut St
         codes.join("**, **"),
         if count == 1 { "" } else { "s" }
     );
+}
+
+/// Where the resources of a module's instances are placed: those whose address is the instance's
+/// (`api[eu-west-1].cluster` for `use ... as api` in a loop).
+fn module_placements(db: &dyn Db, here: SourceFile, name: &str, md: &mut String) {
+    let program = program_of(db, here);
+    let mut instances: Vec<&str> = Vec::new();
+    let mut codes: Vec<&str> = Vec::new();
+    for inst in &program.instances {
+        let Some(rest) = inst.address.strip_prefix(name) else {
+            continue;
+        };
+        let instance = match rest.find("].") {
+            Some(i) if rest.starts_with('[') => &inst.address[..name.len() + i + 1],
+            _ if rest.starts_with('.') => name,
+            _ => continue,
+        };
+        if !instances.contains(&instance) {
+            instances.push(instance);
+        }
+        let code = program.region_code(inst.region);
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    if !instances.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nplaced in **{}** ({} instance{})",
+            codes.join("**, **"),
+            instances.len(),
+            if instances.len() == 1 { "" } else { "s" }
+        );
+    }
 }
 
 fn field(
