@@ -534,20 +534,21 @@ impl LanguageServer for Server {
         self.publish_diagnostics();
     }
 
-    /// Files changed on disk (a checkout, another editor): those not open are read again.
+    /// Files changed on disk (a checkout, another editor): those not open are read again, and
+    /// deleted ones are forgotten.
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let mut changed = false;
         for event in params.changes {
-            if event.typ == FileChangeType::DELETED {
-                continue;
-            }
             let Some(path) = self.path(&event.uri) else {
                 continue;
             };
             if path.starts_with("std/") || self.state.is_open(&path) || !path.ends_with(".carbon") {
                 continue;
             }
-            if let Ok(text) = state::read(&path) {
+            if event.typ == FileChangeType::DELETED {
+                self.state.write(|db| db.remove_file(&path));
+                changed = true;
+            } else if let Ok(text) = state::read(&path) {
                 self.state.set_text(&path, text);
                 changed = true;
             }

@@ -414,3 +414,47 @@ fn diagnostics_are_those_of_carbonc_check() {
     assert!(c.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A file changed or deleted on disk (a checkout, another editor) is read again or forgotten, and
+/// the open files that import it are checked again.
+#[test]
+fn files_changed_on_disk_are_followed() {
+    let dir = std::env::temp_dir().join(format!("carbon-lsp-watch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let main = dir.join("main.carbon");
+    let names = dir.join("names.carbon");
+    let text = "import \"names.carbon\" as names\nlet x = names.prefix\n";
+    std::fs::write(&main, text).unwrap();
+    std::fs::write(&names, "let prefix = \"a\"\n").unwrap();
+    let mut c = start(&dir);
+    let u = uri(&main);
+    c.open(&u, text);
+    assert!(c.wait_diagnostics(&u).unwrap().is_empty());
+    let watched = |c: &mut Client, kind: u8| {
+        c.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({ "changes": [{ "uri": uri(&names), "type": kind }] }),
+        );
+    };
+    // Changed: `prefix` is gone, the importer's use of it is an error.
+    std::fs::write(&names, "let other = \"a\"\n").unwrap();
+    watched(&mut c, 2);
+    let d = c.next_diagnostics(&u).unwrap();
+    assert!(d.iter().any(|d| d["code"] == "E0101"), "{d:?}");
+    // Deleted: the import itself is reported, also after an edit of the importer.
+    std::fs::remove_file(&names).unwrap();
+    watched(&mut c, 3);
+    let d = c.next_diagnostics(&u).unwrap();
+    assert!(d.iter().any(|d| d["code"] == "E1101"), "{d:?}");
+    let edited = format!("{text}let y = 1\n");
+    c.change(&u, 2, &edited);
+    let d = c.settled_diagnostics(&u, 2).unwrap();
+    assert!(d.iter().any(|d| d["code"] == "E1101"), "{d:?}");
+    // Created again: clean.
+    std::fs::write(&names, "let prefix = \"a\"\n").unwrap();
+    watched(&mut c, 1);
+    assert!(c.next_diagnostics(&u).unwrap().is_empty());
+    assert!(c.shutdown());
+    let _ = std::fs::remove_dir_all(&dir);
+}

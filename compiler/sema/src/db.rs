@@ -128,6 +128,12 @@ impl RootDatabase {
     pub fn set_file(&mut self, path: &str, text: String) -> SourceFile {
         use salsa::Setter;
         let ws = self.workspace();
+        // Readable now (a file created again after it was reported missing).
+        if ws.unreadable(self).contains_key(path) {
+            let mut bad = ws.unreadable(self).clone();
+            bad.remove(path);
+            ws.set_unreadable(self).to(bad);
+        }
         if let Some(f) = ws.files(self).get(path).copied() {
             if f.text(self) != &text {
                 f.set_text(self).to(text);
@@ -139,6 +145,17 @@ impl RootDatabase {
         files.insert(path.to_string(), f);
         ws.set_files(self).to(files);
         f
+    }
+
+    /// Forgets a file that no longer exists: importers then report it as missing.
+    pub fn remove_file(&mut self, path: &str) {
+        use salsa::Setter;
+        let ws = self.workspace();
+        if ws.files(self).contains_key(path) {
+            let mut files = ws.files(self).clone();
+            files.remove(path);
+            ws.set_files(self).to(files);
+        }
     }
 
     /// Records that `path` could not be read, with a one-line reason.
@@ -208,7 +225,21 @@ pub fn resolve_import_path(from: &str, import: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::resolve_import_path;
+    use super::{RootDatabase, resolve_import_path};
+
+    #[test]
+    fn a_removed_file_is_reported_missing_by_its_importer() {
+        let mut db = RootDatabase::default();
+        let root = db.set_file("a.carbon", "import \"b.carbon\" as b\nlet x = b.y\n".into());
+        db.set_file("b.carbon", "let y = 1\n".into());
+        assert!(crate::check_program(&db, root).is_empty());
+        db.remove_file("b.carbon");
+        let codes: Vec<&str> = crate::check_program(&db, root)
+            .iter()
+            .map(|d| d.code)
+            .collect();
+        assert!(codes.contains(&"E1101"), "{codes:?}");
+    }
 
     #[test]
     fn import_paths() {
