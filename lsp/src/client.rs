@@ -212,6 +212,41 @@ impl Client {
         }
     }
 
+    /// Waits for diagnostics of `uri` that satisfy `ok` (earlier publishes, such as one after the
+    /// workspace was loaded, are skipped); gives the last ones seen if none do in time.
+    pub fn diagnostics_until(
+        &mut self,
+        uri: &str,
+        ok: impl Fn(&[Value]) -> bool,
+    ) -> Result<Vec<Value>, String> {
+        let deadline = Instant::now() + self.timeout;
+        let mut last = Vec::new();
+        while Instant::now() < deadline {
+            let saved = self.timeout;
+            self.timeout = deadline.saturating_duration_since(Instant::now());
+            let got = self.wait_diagnostics(uri);
+            self.timeout = saved;
+            match got {
+                Ok(d) if ok(&d) => return Ok(d),
+                Ok(d) => last = d,
+                Err(_) => break,
+            }
+        }
+        Err(format!(
+            "no diagnostics as expected in time; the last: {last:?}"
+        ))
+    }
+
+    /// Reads what the server sends until it is quiet for `quiet`, and forgets the diagnostics
+    /// published so far: what comes next answers what is sent next.
+    pub fn quiesce(&mut self, quiet: Duration) {
+        while let Ok(msg) = self.rx.recv_timeout(quiet) {
+            self.stash(msg);
+        }
+        self.notifications
+            .retain(|n| n["method"] != "textDocument/publishDiagnostics");
+    }
+
     pub fn open(&mut self, uri: &str, text: &str) {
         self.notify(
             "textDocument/didOpen",

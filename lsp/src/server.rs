@@ -16,12 +16,29 @@ use crate::convert::{self, LineIndex};
 use crate::state::{self, State};
 
 pub struct Server {
+    shared: Shared,
+    folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
+    /// Set once the workspace folders are loaded (by the background scan).
+    loaded_tx: std::sync::Mutex<Option<tokio::sync::watch::Sender<bool>>>,
+    loaded: tokio::sync::watch::Receiver<bool>,
+}
+
+/// What background work (diagnostics runs, the workspace scan) shares with the handlers.
+#[derive(Clone)]
+pub struct Shared {
     client: Client,
     state: Arc<State>,
-    folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
     /// Bumped by every edit; a diagnostics run publishes only if no edit came after it.
     generation: Arc<AtomicU64>,
     published: Arc<std::sync::Mutex<Published>>,
+}
+
+impl std::ops::Deref for Server {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 /// What the last complete diagnostics run published.
@@ -39,17 +56,29 @@ struct Published {
 
 impl Server {
     pub fn new(client: Client, std_dir: std::path::PathBuf) -> Server {
+        let (loaded_tx, loaded) = tokio::sync::watch::channel(false);
         Server {
-            client,
-            state: Arc::new(State::new(std_dir)),
+            loaded_tx: std::sync::Mutex::new(Some(loaded_tx)),
+            loaded,
+            shared: Shared {
+                client,
+                state: Arc::new(State::new(std_dir)),
+                generation: Arc::new(AtomicU64::new(0)),
+                published: Arc::new(std::sync::Mutex::new(Published::default())),
+            },
             folders: std::sync::Mutex::new(Vec::new()),
-            generation: Arc::new(AtomicU64::new(0)),
-            published: Arc::new(std::sync::Mutex::new(Published::default())),
         }
     }
 
     fn path(&self, uri: &Uri) -> Option<String> {
         self.state.paths.path(uri)
+    }
+
+    /// Waits until the workspace folders are loaded: references, rename and workspace symbols
+    /// need every file, not only the open ones and their imports.
+    async fn workspace_loaded(&self) {
+        let mut rx = self.loaded.clone();
+        let _ = rx.wait_for(|done| *done).await;
     }
 
     /// Runs `f` with the file at `uri` on a snapshot; `None` when the file is not known.
@@ -81,6 +110,77 @@ impl Server {
         }
     }
 
+    /// `carbon.toml` beside `path`, as `carbonc check` reads it beside the root file: its
+    /// severity overrides apply to what the editor shows. A broken one is reported, not applied.
+    async fn load_config(&self, path: &str) {
+        let dir = std::path::Path::new(path)
+            .parent()
+            .unwrap_or(std::path::Path::new("/"));
+        let toml = dir.join("carbon.toml");
+        let Ok(text) = std::fs::read_to_string(&toml) else {
+            return;
+        };
+        match carbonc_sema::severities_from_toml(&text, &toml.display().to_string()) {
+            Ok(levels) => self.state.write(|db| db.set_severities(levels)),
+            Err(e) => {
+                self.client
+                    .show_message(MessageType::WARNING, format!("carbon: {e}"))
+                    .await
+            }
+        }
+    }
+
+    /// Loads the `.carbon` files of the workspace folders (for references, rename and workspace
+    /// symbols across files) in the background: the server answers meanwhile, and a file the
+    /// editor opened first keeps the editor's text.
+    fn load_workspace(&self) {
+        let folders = self
+            .folders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let shared = self.shared.clone();
+        let state = self.state.clone();
+        let loaded = self
+            .loaded_tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        tokio::spawn(async move {
+            let read = tokio::task::spawn_blocking(move || {
+                let mut budget = state::ScanBudget::default();
+                let mut files = Vec::new();
+                for dir in &folders {
+                    state::scan(dir, &mut budget, &mut files);
+                }
+                files
+                    .into_iter()
+                    .filter_map(|p| {
+                        let path = convert::normalize(&p);
+                        state::read(&path).ok().map(|text| (path, text))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_default();
+            state.write(|db| {
+                for (path, text) in read {
+                    if db.file(&path).is_none() {
+                        let f = db.set_file(&path, text);
+                        state::load_imports(db, f);
+                    }
+                }
+            });
+            if let Some(tx) = loaded {
+                let _ = tx.send(true);
+            }
+            // The programs of the open files may have gained importers.
+            shared.publish_diagnostics();
+        });
+    }
+}
+
+impl Shared {
     /// Recomputes and publishes the diagnostics of every open file and of every file in the same
     /// programs (the files that import them and those they import), unless another edit arrives
     /// first (then the run is cancelled and the next one publishes).
@@ -244,50 +344,6 @@ impl Server {
                 })
             })
             .await;
-        });
-    }
-
-    /// `carbon.toml` beside `path`, as `carbonc check` reads it beside the root file: its
-    /// severity overrides apply to what the editor shows. A broken one is reported, not applied.
-    async fn load_config(&self, path: &str) {
-        let dir = std::path::Path::new(path)
-            .parent()
-            .unwrap_or(std::path::Path::new("/"));
-        let toml = dir.join("carbon.toml");
-        let Ok(text) = std::fs::read_to_string(&toml) else {
-            return;
-        };
-        match carbonc_sema::severities_from_toml(&text, &toml.display().to_string()) {
-            Ok(levels) => self.state.write(|db| db.set_severities(levels)),
-            Err(e) => {
-                self.client
-                    .show_message(MessageType::WARNING, format!("carbon: {e}"))
-                    .await
-            }
-        }
-    }
-
-    fn load_workspace(&self) {
-        let folders = self
-            .folders
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let mut files = Vec::new();
-        for dir in &folders {
-            state::scan(dir, 5000, &mut files);
-        }
-        self.state.write(|db| {
-            for p in files {
-                let path = convert::normalize(&p);
-                if db.file(&path).is_some() {
-                    continue;
-                }
-                if let Ok(text) = state::read(&path) {
-                    let f = db.set_file(&path, text);
-                    state::load_imports(db, f);
-                }
-            }
         });
     }
 }
@@ -592,6 +648,7 @@ impl LanguageServer for Server {
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        self.workspace_loaded().await;
         let p = params.text_document_position;
         let include = params.context.include_declaration;
         let paths = self.state.paths.clone();
@@ -657,6 +714,7 @@ impl LanguageServer for Server {
     }
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        self.workspace_loaded().await;
         let p = params.text_document_position;
         let new_name = params.new_name;
         let paths = self.state.paths.clone();
@@ -822,6 +880,7 @@ impl LanguageServer for Server {
         &self,
         params: WorkspaceSymbolParams,
     ) -> Result<Option<WorkspaceSymbolResponse>> {
+        self.workspace_loaded().await;
         let paths = self.state.paths.clone();
         let answer = self
             .state

@@ -157,21 +157,47 @@ pub fn read(path: &str) -> Result<String, String> {
     })
 }
 
-/// Every `.carbon` file under `dir`, skipping dependency and build folders; at most `limit`.
-pub fn scan(dir: &Path, limit: usize, out: &mut Vec<PathBuf>) {
+/// How much of a workspace folder the server walks: an editor opened on a home directory or `/`
+/// must not make it read the whole disk.
+pub struct ScanBudget {
+    pub files: usize,
+    pub entries: usize,
+    pub depth: usize,
+}
+
+impl Default for ScanBudget {
+    fn default() -> ScanBudget {
+        ScanBudget {
+            files: 5_000,
+            entries: 100_000,
+            depth: 12,
+        }
+    }
+}
+
+/// The `.carbon` files under `dir`, skipping hidden, dependency and build folders, within `budget`.
+pub fn scan(dir: &Path, budget: &mut ScanBudget, out: &mut Vec<PathBuf>) {
+    if budget.depth == 0 {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
-        if out.len() >= limit {
+        if out.len() >= budget.files || budget.entries == 0 {
             return;
         }
+        budget.entries -= 1;
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.is_dir() {
+        // `symlink_metadata`: a link to a directory is not followed (no cycles).
+        let is_dir = std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir());
+        if is_dir {
             if !name.starts_with('.') && !matches!(name, "node_modules" | "target") {
-                scan(&p, limit, out);
+                budget.depth -= 1;
+                scan(&p, budget, out);
+                budget.depth += 1;
             }
         } else if name.ends_with(".carbon") {
             out.push(p);

@@ -440,13 +440,12 @@ fn files_changed_on_disk_are_followed() {
     // Changed: `prefix` is gone, the importer's use of it is an error.
     std::fs::write(&names, "let other = \"a\"\n").unwrap();
     watched(&mut c, 2);
-    let d = c.next_diagnostics(&u).unwrap();
-    assert!(d.iter().any(|d| d["code"] == "E0101"), "{d:?}");
+    let has = |code: &'static str| move |d: &[Value]| d.iter().any(|x| x["code"] == code);
+    c.diagnostics_until(&u, has("E0101")).unwrap();
     // Deleted: the import itself is reported, also after an edit of the importer.
     std::fs::remove_file(&names).unwrap();
     watched(&mut c, 3);
-    let d = c.next_diagnostics(&u).unwrap();
-    assert!(d.iter().any(|d| d["code"] == "E1101"), "{d:?}");
+    c.diagnostics_until(&u, has("E1101")).unwrap();
     let edited = format!("{text}let y = 1\n");
     c.change(&u, 2, &edited);
     let d = c.settled_diagnostics(&u, 2).unwrap();
@@ -454,7 +453,7 @@ fn files_changed_on_disk_are_followed() {
     // Created again: clean.
     std::fs::write(&names, "let prefix = \"a\"\n").unwrap();
     watched(&mut c, 1);
-    assert!(c.next_diagnostics(&u).unwrap().is_empty());
+    c.diagnostics_until(&u, |d| d.is_empty()).unwrap();
     assert!(c.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }
