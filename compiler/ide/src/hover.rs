@@ -99,6 +99,30 @@ fn decl(db: &dyn Db, here: SourceFile, path: &str, span: Span, ty: &Ty, md: &mut
         ItemKind::Use { module, name, .. } => {
             code(md, &format!("use {} as {}", module.text(), name.text));
             module_placements(db, here, &name.text, md);
+            doc(md, it.doc.as_deref());
+            // The module's own documentation, from the file that declares it.
+            let (file, m) = match module.segments.as_slice() {
+                [one] => (Some(f), one.text.as_str()),
+                [alias, m] => (
+                    carbonc_sema::file_imports(db, f)
+                        .iter()
+                        .find(|i| i.alias == alias.text)
+                        .and_then(|i| file_named(db, &i.path)),
+                    m.text.as_str(),
+                ),
+                _ => (None, ""),
+            };
+            let module_doc = file.and_then(|mf| {
+                parse_file(db, mf).items.iter().find_map(|x| match &x.kind {
+                    ItemKind::Module { name, .. } if name.text == m => x.doc.clone(),
+                    _ => None,
+                })
+            });
+            if let Some(d) = module_doc {
+                let _ = write!(md, "\n---\nmodule `{}`\n", module.text());
+                doc(md, Some(&d));
+            }
+            return;
         }
         ItemKind::Param { name, ty: te, .. } => {
             let mut line = format!("param {}: {}", name.text, text(src, te.span));
