@@ -134,8 +134,6 @@ fn add_missing(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Action> 
         ItemKind::Resource { ty, body, .. } => (body, Owner::Resource(ty.text())),
         ItemKind::Use { module, args, .. } => {
             let cx = completion::context(db, file, it.span.start as usize);
-            let header = text(src, module.span);
-            let _ = header;
             let params = completion::module_params(&cx, &module.text())?;
             (args, Owner::Module(params))
         }
