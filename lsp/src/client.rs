@@ -174,34 +174,32 @@ impl Client {
 
     /// The first `publishDiagnostics` for `uri` among the stashed notifications, or the next one.
     pub fn wait_diagnostics(&mut self, uri: &str) -> Result<Vec<Value>, String> {
+        self.take_diagnostics(uri, |_| true)
+    }
+
+    /// Waits for the complete diagnostics of version `version` of `uri` (the server first
+    /// publishes a quick, unversioned set after an edit, then the complete one with the version);
+    /// the publishes for `uri` before it are dropped.
+    pub fn settled_diagnostics(&mut self, uri: &str, version: i64) -> Result<Vec<Value>, String> {
+        let d = self.take_diagnostics(uri, |n| n["params"]["version"].as_i64() == Some(version))?;
+        self.notifications.retain(|n| !is_diagnostics_for(n, uri));
+        Ok(d)
+    }
+
+    /// The diagnostics of the first publish for `uri` that `which` accepts, stashed or next.
+    fn take_diagnostics(
+        &mut self,
+        uri: &str,
+        which: impl Fn(&Value) -> bool,
+    ) -> Result<Vec<Value>, String> {
         let deadline = Instant::now() + self.timeout;
         loop {
             if let Some(i) = self
                 .notifications
                 .iter()
-                .position(|n| is_diagnostics_for(n, uri))
+                .position(|n| is_diagnostics_for(n, uri) && which(n))
             {
                 let n = self.notifications.remove(i);
-                return Ok(n["params"]["diagnostics"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default());
-            }
-            let msg = self.recv(deadline)?;
-            self.stash(msg);
-        }
-    }
-
-    /// Waits for the complete diagnostics of version `version` of `uri` (the server first
-    /// publishes a quick, unversioned set after an edit, then the complete one with the version).
-    pub fn settled_diagnostics(&mut self, uri: &str, version: i64) -> Result<Vec<Value>, String> {
-        loop {
-            let deadline = Instant::now() + self.timeout;
-            if let Some(i) = self.notifications.iter().position(|n| {
-                is_diagnostics_for(n, uri) && n["params"]["version"].as_i64() == Some(version)
-            }) {
-                let n = self.notifications.remove(i);
-                self.notifications.retain(|n| !is_diagnostics_for(n, uri));
                 return Ok(n["params"]["diagnostics"]
                     .as_array()
                     .cloned()

@@ -270,13 +270,17 @@ impl Shared {
                         .iter()
                         .map(|d| convert::diagnostic(d, &index, &paths, &text_of))
                         .collect();
-                    let file_level = ide::file_level(db, f);
-                    let program_level: Vec<carbonc_diagnostics::Diagnostic> = full
-                        .into_iter()
-                        .filter(|d| !file_level.contains(d))
-                        .collect();
+                    // Only an open file is edited, so only its rule diagnostics are carried.
+                    let carried = open.contains(&path).then(|| {
+                        let file_level = ide::file_level(db, f);
+                        let program_level: Vec<carbonc_diagnostics::Diagnostic> = full
+                            .into_iter()
+                            .filter(|d| !file_level.contains(d))
+                            .collect();
+                        (text.clone(), program_level)
+                    });
                     if let Some(uri) = paths.uri(&path) {
-                        out.push((path, uri, diags, (text.clone(), program_level)));
+                        out.push((path, uri, diags, carried));
                     }
                 }
                 out
@@ -304,10 +308,13 @@ impl Shared {
                 }
                 let mut publish = Vec::new();
                 for (path, uri, diags, carried) in all {
+                    match carried {
+                        Some(c) => published.program_level.insert(path.clone(), c),
+                        None => published.program_level.remove(&path),
+                    };
                     let version = versions.get(&path).copied();
                     if version.is_none() {
                         if published.sent.get(&path) == Some(&diags) {
-                            published.program_level.insert(path, carried);
                             continue;
                         }
                         published.sent.insert(path.clone(), diags.clone());
@@ -315,7 +322,6 @@ impl Shared {
                         published.sent.remove(&path);
                     }
                     publish.push((version, uri, diags));
-                    published.program_level.insert(path, carried);
                 }
                 published.files = now;
                 (gone, publish)

@@ -12,13 +12,8 @@ use std::path::{Path, PathBuf};
 use carbon_lsp::client::{Client, uri};
 use serde_json::{Value, json};
 
-fn repo() -> PathBuf {
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    Path::new(&manifest)
-        .parent()
-        .expect("lsp/ is in the repository")
-        .to_path_buf()
-}
+mod common;
+use common::repo;
 
 struct Case {
     files: Vec<(String, String)>,
@@ -226,9 +221,7 @@ fn run_case(path: &Path) -> String {
     for (f, text) in &case.files {
         std::fs::write(dir.join(f), text).unwrap();
     }
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_carbon-lsp"));
-    let client = Client::start_with(&bin, &dir, &[("XDG_CACHE_HOME", cache.to_str().unwrap())])
-        .expect("the server starts");
+    let client = common::start(&dir);
     let target = case.cursor.map_or(0, |(i, _)| i);
     let target_name = case.files[target].0.clone();
     let mut run = Run {

@@ -6,17 +6,8 @@ use std::path::{Path, PathBuf};
 use carbon_lsp::client::{Client, uri};
 use serde_json::{Value, json};
 
-fn repo() -> PathBuf {
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    Path::new(&manifest)
-        .parent()
-        .expect("lsp/ is in the repository")
-        .to_path_buf()
-}
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_carbon-lsp"))
-}
+mod common;
+use common::{repo, start};
 
 /// A copy of the examples in a temporary folder, with the server's cache inside it.
 fn workspace(name: &str) -> PathBuf {
@@ -36,11 +27,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&p, to.join(e.file_name())).unwrap();
         }
     }
-}
-
-fn start(dir: &Path) -> Client {
-    let cache = dir.join(".cache");
-    Client::start_with(&bin(), dir, &[("XDG_CACHE_HOME", cache.to_str().unwrap())]).unwrap()
 }
 
 /// xorshift64*: the same sequence on every run, so a failure can be replayed.

@@ -218,7 +218,8 @@ pub(crate) fn body_owner(cx: &Cx<'_>, pos: usize) -> Option<Owner> {
         ["region", ..] => Some(Owner::Region),
         [.., field, "="] => {
             // A record literal assigned to a field: the field's type says which record.
-            let outer = body_owner_before(cx, header_start(cx.src, pos)?)?;
+            let (brace, _) = open_brace_header(cx.src, pos)?;
+            let outer = body_owner(cx, brace)?;
             match field_ty(cx, &outer, field)?.core().clone() {
                 Ty::Record(id) => Some(Owner::Record(id)),
                 Ty::Optional(t) => match *t {
@@ -230,14 +231,6 @@ pub(crate) fn body_owner(cx: &Cx<'_>, pos: usize) -> Option<Owner> {
         }
         _ => None,
     }
-}
-
-fn header_start(src: &str, pos: usize) -> Option<usize> {
-    open_brace_header(src, pos).map(|(b, _)| b)
-}
-
-fn body_owner_before(cx: &Cx<'_>, brace: usize) -> Option<Owner> {
-    body_owner(cx, brace)
 }
 
 pub(crate) fn module_params(cx: &Cx<'_>, module: &str) -> Option<Vec<(String, Ty)>> {

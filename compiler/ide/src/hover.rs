@@ -159,7 +159,6 @@ fn placements(db: &dyn Db, here: SourceFile, path: &str, span: Span, md: &mut St
             }
         }
     }
-    // A module instance places the resources inside it: count those by address prefix.
     if count == 0 {
         return;
     }

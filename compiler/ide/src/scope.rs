@@ -69,15 +69,9 @@ fn declared<'a>(items: &'a [Item], loops: &[&'a str], top: bool, out: &mut Vec<V
                     declared(e, loops, false, out);
                 }
             }
-            _ if !top => {}
-            ItemKind::Param { name, .. }
-            | ItemKind::Let { name, .. }
-            | ItemKind::Module { name, .. }
-            | ItemKind::Fn { name, .. }
-            | ItemKind::Enum { name, .. }
-            | ItemKind::Record { name, .. }
-            | ItemKind::Region { name, .. } => out.push(visible(name, None)),
-            ItemKind::Import { alias, .. } => out.push(visible(alias, None)),
+            // Outputs are not names a program can refer to.
+            ItemKind::Output { .. } => {}
+            k if top => out.extend(k.name().map(|n| visible(n, None))),
             _ => {}
         }
     }
