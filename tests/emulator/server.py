@@ -8,6 +8,9 @@ Each `plugins/*.py` (in name order; names starting with `_` are skipped) is a mo
 operation that moto lacks. The server runs in this same process (werkzeug, threaded), so the
 patches apply to every request. A plugin that fails to load stops the server: a silently
 unpatched emulator would make tests pass or fail for the wrong reason.
+
+In front of moto sits `validator.py`: every request is checked against botocore's model of its
+operation and refused as AWS would refuse it (see that module).
 """
 
 import importlib.util
@@ -51,11 +54,26 @@ def load_plugins(directory: pathlib.Path = PLUGIN_DIR) -> list[str]:
     return loaded
 
 
+def install_validator() -> None:
+    """Puts validator.py in front of moto's request dispatcher."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    import validator
+
+    dispatch = DomainDispatcherApplication.__call__
+
+    def __call__(self, environ, start_response):
+        return validator.wsgi_middleware(lambda e, s: dispatch(self, e, s))(environ, start_response)
+
+    DomainDispatcherApplication.__call__ = __call__
+
+
 def main(argv: list[str] | None = None) -> None:
     import moto
     from moto.server import main as moto_main
 
     plugins = load_plugins()
+    install_validator()
     if not sys.stderr.isatty():
         # werkzeug colours its request log even in a file; the log is read as plain text.
         import werkzeug.serving

@@ -9,12 +9,23 @@ when a check failed.
 """
 
 import json
+import os
+import pathlib
 import sys
+import time
 import urllib.request
 import uuid
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.dont_write_bytecode = True
+import aws_delays  # noqa: E402
+
+# The emulator's phase lengths, as the server computes them (same environment variable).
+DELAY = {k: v * aws_delays.scale() for k, v in aws_delays.BASE.items()}
 
 ENDPOINT = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:5000"
 passed = failed = 0
@@ -166,6 +177,29 @@ check(
 # are refused as on AWS.
 eks = client("eks")
 iam_role = "arn:aws:iam::123456789012:role/eks"
+# plugins/eks_role_policies.py: the role must exist, trust EKS and carry the managed policy, as
+# IAM has propagated them.
+code = error_code(lambda: eks.create_cluster(name="smoke", version="1.30", roleArn=iam_role, resourcesVpcConfig={"subnetIds": []}))
+check("EKS refuses a role that does not exist", code == "InvalidParameterException", code)
+iam = client("iam")
+iam.create_role(
+    RoleName="eks",
+    AssumeRolePolicyDocument=json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    ),
+)
+time.sleep(DELAY["iam_propagation"] + 0.2)
+try:
+    eks.create_cluster(name="smoke", version="1.30", roleArn=iam_role, resourcesVpcConfig={"subnetIds": []})
+    message = ""
+except ClientError as e:
+    message = e.response["Error"]["Message"]
+check("EKS refuses a role without AmazonEKSClusterPolicy", "AmazonEKSClusterPolicy" in message, message)
+iam.attach_role_policy(RoleName="eks", PolicyArn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
+if DELAY["iam_propagation"] > 0:
+    code = error_code(lambda: eks.create_cluster(name="smoke", version="1.30", roleArn=iam_role, resourcesVpcConfig={"subnetIds": []}))
+    check("EKS does not see a policy attached a moment ago", code == "InvalidParameterException", code)
+time.sleep(DELAY["iam_propagation"] + 0.2)
 eks.create_cluster(
     name="smoke",
     version="1.30",
@@ -256,6 +290,138 @@ code = error_code(lambda: kms.generate_data_key(KeyId=kid, KeySpec="AES_256"))
 check("a disabled key makes no data key (DisabledException)", code == "DisabledException", code)
 kms.enable_key(KeyId=kid)
 check("enabled again, it decrypts", len(kms.decrypt(CiphertextBlob=blob)["Plaintext"]) == 32)
+
+# validator.py: requests that break AWS's service model are refused before moto sees them.
+strict = boto3.client(
+    "iam",
+    region_name="us-east-1",
+    endpoint_url=ENDPOINT,
+    aws_access_key_id="testing",
+    aws_secret_access_key="testing",
+    config=Config(parameter_validation=False, retries={"max_attempts": 1}),
+)
+try:
+    strict.create_role(RoleName="smoke-tag", AssumeRolePolicyDocument="{}", Tags=[{"Key": "carbon:address", "Value": "role[us-east-1]"}])
+    err = {}
+except ClientError as e:
+    err = e.response["Error"]
+check("a tag value with [ is refused by IAM (ValidationError)", err.get("Code") == "ValidationError" and "tags.1.member.value" in err.get("Message", ""), err)
+code = error_code(lambda: rds.add_tags_to_resource(ResourceName="arn:aws:rds:us-east-1:123456789012:cluster:x", Tags=[{"Key": "a", "Value": "x[1]"}]))
+check("a tag value with [ is refused by RDS (InvalidParameterValue)", code == "InvalidParameterValue", code)
+with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(ENDPOINT + "/carbonc-api/validation") as r:
+    ledger = json.load(r)
+check("the validator counts what it checked", ledger["validated"].get("iam", 0) > 0 and len(ledger["violations"]) >= 2, ledger["validated"])
+
+# plugins/rds_global_cluster_members.py: removal from a global cluster is asynchronous; the
+# primary's last instance and a member cluster cannot be deleted meanwhile.
+rds_eu = client("rds", "eu-west-1")
+rds.create_global_cluster(GlobalClusterIdentifier="smoke-async", Engine="aurora-postgresql", EngineVersion="16.4")
+rds.create_db_cluster(
+    DBClusterIdentifier="smoke-primary", Engine="aurora-postgresql", EngineVersion="16.4",
+    MasterUsername="admin", MasterUserPassword="password123", GlobalClusterIdentifier="smoke-async",
+)
+secondary = dict(DBClusterIdentifier="smoke-secondary", Engine="aurora-postgresql", EngineVersion="16.4", GlobalClusterIdentifier="smoke-async")
+code = error_code(lambda: rds_eu.create_db_cluster(**secondary))
+check("a secondary before the primary has a writer instance is InvalidDBClusterStateFault", code == "InvalidDBClusterStateFault", code)
+rds.create_db_instance(DBInstanceIdentifier="smoke-primary-1", DBClusterIdentifier="smoke-primary", Engine="aurora-postgresql", DBInstanceClass="db.r6g.large")
+arn = rds_eu.create_db_cluster(**secondary)["DBCluster"]["DBClusterArn"]
+code = error_code(lambda: rds.delete_db_instance(DBInstanceIdentifier="smoke-primary-1", SkipFinalSnapshot=True))
+check("the last instance of the master cluster cannot go while a secondary exists", code == "InvalidDBClusterStateFault", code)
+code = error_code(lambda: rds_eu.delete_db_cluster(DBClusterIdentifier="smoke-secondary", SkipFinalSnapshot=True))
+check("a member cluster cannot be deleted", code == "InvalidDBClusterStateFault", code)
+rds_eu.remove_from_global_cluster(GlobalClusterIdentifier="smoke-async", DbClusterIdentifier=arn)
+if DELAY["aurora_promotion"] > 0:
+    status = rds_eu.describe_db_clusters(DBClusterIdentifier="smoke-secondary")["DBClusters"][0]["Status"]
+    check("a removed secondary is promoting", status == "promoting", status)
+    members = rds.describe_global_clusters(GlobalClusterIdentifier="smoke-async")["GlobalClusters"][0]["GlobalClusterMembers"]
+    check("and still listed as a member", len(members) == 2, members)
+    code = error_code(lambda: rds_eu.delete_db_cluster(DBClusterIdentifier="smoke-secondary", SkipFinalSnapshot=True))
+    check("a promoting cluster cannot be deleted", code == "InvalidDBClusterStateFault", code)
+time.sleep(DELAY["aurora_promotion"] + 0.2)
+status = rds_eu.describe_db_clusters(DBClusterIdentifier="smoke-secondary")["DBClusters"][0]["Status"]
+check("after the promotion it is available", status == "available", status)
+rds_eu.delete_db_cluster(DBClusterIdentifier="smoke-secondary", SkipFinalSnapshot=True)
+rds.delete_db_instance(DBInstanceIdentifier="smoke-primary-1", SkipFinalSnapshot=True)
+
+# plugins/elasticache_global_datastore.py: creating -> primary-only -> modifying -> available.
+ec = client("elasticache")
+ec_eu = client("elasticache", "eu-west-1")
+ec.create_replication_group(ReplicationGroupId="smoke-p", ReplicationGroupDescription="p", Engine="redis", CacheNodeType="cache.r7g.large")
+code = error_code(lambda: ec.create_replication_group(ReplicationGroupId="smoke-s", ReplicationGroupDescription="s", Engine="redis", CacheNodeType="cache.r7g.large", NumNodeGroups=2))
+check("two shards without cluster mode are InvalidParameterCombination", code == "InvalidParameterCombination", code)
+gid = ec.create_global_replication_group(GlobalReplicationGroupIdSuffix="smoke", PrimaryReplicationGroupId="smoke-p")["GlobalReplicationGroup"]["GlobalReplicationGroupId"]
+
+
+def datastore_status():
+    return ec.describe_global_replication_groups(GlobalReplicationGroupId=gid)["GlobalReplicationGroups"][0]["Status"]
+
+
+if DELAY["datastore_creating"] > 0:
+    check("a new Global Datastore is creating", datastore_status() == "creating", datastore_status())
+    code = error_code(lambda: ec_eu.create_replication_group(ReplicationGroupId="smoke-s", ReplicationGroupDescription="s", GlobalReplicationGroupId=gid))
+    check("no secondary while it is creating", code == "InvalidGlobalReplicationGroupState", code)
+time.sleep(DELAY["datastore_creating"] + 0.2)
+check("with only its primary it is primary-only", datastore_status() == "primary-only", datastore_status())
+code = error_code(lambda: ec_eu.create_replication_group(ReplicationGroupId="smoke-s", ReplicationGroupDescription="s", GlobalReplicationGroupId=gid, CacheNodeType="cache.r7g.large"))
+check("a secondary may not set its node type", code == "InvalidParameterCombination", code)
+ec_eu.create_replication_group(ReplicationGroupId="smoke-s", ReplicationGroupDescription="s", GlobalReplicationGroupId=gid)
+if DELAY["datastore_modifying"] > 0:
+    check("adding a secondary makes it modifying", datastore_status() == "modifying", datastore_status())
+time.sleep(DELAY["datastore_modifying"] + 0.2)
+check("then available", datastore_status() == "available", datastore_status())
+ec_eu.disassociate_global_replication_group(GlobalReplicationGroupId=gid, ReplicationGroupId="smoke-s", ReplicationGroupRegion="eu-west-1")
+if DELAY["datastore_modifying"] > 0:
+    code = error_code(lambda: ec_eu.delete_replication_group(ReplicationGroupId="smoke-s"))
+    check("a disassociating secondary cannot be deleted yet", code == "InvalidReplicationGroupState", code)
+    code = error_code(lambda: ec.delete_global_replication_group(GlobalReplicationGroupId=gid, RetainPrimaryReplicationGroup=True))
+    check("nor the Global Datastore", code == "InvalidGlobalReplicationGroupState", code)
+time.sleep(2 * DELAY["datastore_modifying"] + 0.3)
+ec_eu.delete_replication_group(ReplicationGroupId="smoke-s")
+ec.delete_global_replication_group(GlobalReplicationGroupId=gid, RetainPrimaryReplicationGroup=True)
+time.sleep(DELAY["datastore_modifying"] + 0.2)
+ec.delete_replication_group(ReplicationGroupId="smoke-p")
+check("after the phases everything can be deleted", True)
+
+# plugins/ec2_network_dependencies.py: NAT without an internet gateway fails; ENIs linger.
+ec2 = client("ec2")
+vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]
+check("a NAT gateway without an internet gateway fails with Gateway.NotAttached", (nat["State"], nat.get("FailureCode")) == ("failed", "Gateway.NotAttached"), nat)
+igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+code = error_code(lambda: ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc))
+check("the IGW cannot be detached while the NAT maps a public address", code == "DependencyViolation", code)
+ec2.delete_nat_gateway(NatGatewayId=nat)
+if DELAY["eni_release"] > 0:
+    code = error_code(lambda: ec2.delete_subnet(SubnetId=subnet))
+    check("a subnet whose NAT ENI is being released is DependencyViolation", code == "DependencyViolation", code)
+time.sleep(DELAY["eni_release"] + 0.2)
+state = ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]["State"]
+check("the NAT gateway ends deleted", state == "deleted", state)
+ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+ec2.delete_subnet(SubnetId=subnet)
+check("then the IGW detaches and the subnet goes", True)
+
+# plugins/wafv2_eventual_consistency.py: a new IP set cannot be referenced at once.
+waf = client("wafv2")
+ip_set = waf.create_ip_set(Name="smoke", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=["10.0.0.0/8"])["Summary"]["ARN"]
+acl = dict(
+    Name="smoke-eventual", Scope="REGIONAL", DefaultAction={"Block": {}},
+    VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "smoke"},
+    Rules=[{
+        "Name": "allow", "Priority": 0, "Action": {"Allow": {}},
+        "Statement": {"IPSetReferenceStatement": {"ARN": ip_set}},
+        "VisibilityConfig": {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "allow"},
+    }],
+)
+if DELAY["waf_propagation"] > 0:
+    code = error_code(lambda: waf.create_web_acl(**acl))
+    check("a web ACL on a new IP set is WAFUnavailableEntityException", code == "WAFUnavailableEntityException", code)
+time.sleep(DELAY["waf_propagation"] + 0.2)
+check("a moment later it is accepted", "Summary" in waf.create_web_acl(**acl))
 
 # Reset clears the state.
 check("reset answers", post("/moto-api/reset") == 200)

@@ -24,12 +24,40 @@ validation:
 Members and their regions are computed from the replication groups of every region, so a
 deleted replication group leaves its Global Datastore as AWS's does.
 
+Asynchronous, as on AWS (phases last `aws_delays.BASE` seconds times
+`CARBONC_EMULATOR_DELAY_SCALE`), with AWS's status names (model elasticache:
+GlobalReplicationGroup.Status; TF internal/service/elasticache/wait.go, whose waiters treat
+`creating` and `modifying` as pending and `available` or `primary-only` as done):
+- a new Global Datastore is `creating`, then `primary-only` while it has no secondary, and
+  `available` once it has one;
+- every membership change (a secondary added, a secondary disassociated) makes it `modifying`;
+  while it is `creating` or `modifying`, adding or disassociating a member, and deleting it, are
+  refused with InvalidGlobalReplicationGroupState (TF retries these on that fault,
+  replication_group.go `DisassociateReplicationGroup`, global_replication_group.go);
+- a disassociated secondary stays a member (`disassociating`) until the phase ends, and so
+  cannot be deleted yet (InvalidReplicationGroupState, TF `deleteReplicationGroup` retries it);
+  afterwards it, and the primary left by a deleted Global Datastore, are `modifying` for a
+  phase, during which DeleteReplicationGroup is refused the same way;
+- a secondary may not set what it inherits from the Global Datastore: node type, engine and its
+  version, parameter group, shard count, encryption settings (InvalidParameterCombination
+  "Cannot use the given parameters when creating new replication group in an existing global
+  replication group", hashicorp/terraform-provider-aws#24854; TF's aws_elasticache_replication_group
+  sends none of them when global_replication_group_id is set);
+- more than one shard (NumNodeGroups > 1) needs cluster mode: `ClusterMode=enabled` or a
+  `*.cluster.on` parameter group (model elasticache: CreateReplicationGroup.CacheParameterGroupName,
+  "To create a Valkey or Redis OSS (cluster mode enabled) replication group, use
+  CacheParameterGroupName=default.redis6.x.cluster.on"); the datastore reports ClusterEnabled
+  from its primary.
+
 Also a bug: `DeleteReplicationGroup` marks the group `deleting` and never removes it, so it stays
 listed (and its subnet group in use) forever; here the deletion completes at once, as it does in
 AWS a few minutes later.
 """
 
+import time
 from typing import Any
+
+import aws_delays
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.elasticache import models, responses
@@ -57,6 +85,54 @@ def _store(account: str) -> dict[str, dict[str, Any]]:
     return _GLOBALS.setdefault(account, {})
 
 
+# (account, region, replication group id) -> monotonic time its `modifying` phase ends
+_RG_BUSY: dict[tuple[str, str, str], float] = {}
+
+
+def _settle(account: str) -> None:
+    """Ends every phase that is over: disassociations complete, datastores settle."""
+    now = time.monotonic()
+    for gid, g in _store(account).items():
+        for (region, rg_id), at in list(g["leaving"].items()):
+            if now >= at:
+                del g["leaving"][(region, rg_id)]
+                rg = models.elasticache_backends[account][region].replication_groups.get(rg_id)
+                if rg is not None and getattr(rg, "global_replication_group_id", "") == gid:
+                    rg.global_replication_group_id = ""
+                    rg.global_replication_group_member_role = None
+                    # Its own `modifying` phase began when the disassociation ended.
+                    _RG_BUSY[(account, region, rg_id)] = at + aws_delays.BASE["datastore_modifying"] * aws_delays.scale()
+        if g["busy"] and now >= g["busy"][1]:
+            g["busy"] = None
+    for key, at in list(_RG_BUSY.items()):
+        if now >= at:
+            del _RG_BUSY[key]
+    for region, backend in models.elasticache_backends[account].items():
+        for rg in backend.replication_groups.values():
+            busy = (account, region, rg.replication_group_id) in _RG_BUSY
+            if busy and rg.status == "available":
+                rg.status = "modifying"
+            elif not busy and rg.status == "modifying":
+                rg.status = "available"
+
+
+def _status(account: str, gid: str) -> str:
+    g = _store(account)[gid]
+    if g["busy"]:
+        return g["busy"][0]
+    secondaries = [m for m in _members(account, gid) if (m[0], m[1].replication_group_id) != g["primary"]]
+    return "available" if secondaries else "primary-only"
+
+
+def _require_settled(account: str, gid: str, what: str) -> None:
+    status = _status(account, gid)
+    if status not in ("available", "primary-only"):
+        raise _Fault(
+            "InvalidGlobalReplicationGroupState",
+            f"Global Datastore {gid} is {status}; {what} is possible once it is available.",
+        )
+
+
 def _members(account: str, gid: str) -> list[tuple[str, Any]]:
     """(region, replication group) of every member, the primary first."""
     g = _store(account)[gid]
@@ -77,7 +153,7 @@ def _describe(account: str, gid: str) -> dict[str, Any]:
     return {
         "GlobalReplicationGroupId": gid,
         "GlobalReplicationGroupDescription": g["description"],
-        "Status": "available",
+        "Status": _status(account, gid),
         "CacheNodeType": getattr(primary_rg, "cache_node_type", None),
         "Engine": "redis",
         "EngineVersion": getattr(primary_rg, "engine_version", None),
@@ -87,11 +163,11 @@ def _describe(account: str, gid: str) -> dict[str, Any]:
                 "ReplicationGroupRegion": region,
                 "Role": "PRIMARY" if (region, rg.replication_group_id) == g["primary"] else "SECONDARY",
                 "AutomaticFailover": "enabled",
-                "Status": "associated",
+                "Status": "disassociating" if (region, rg.replication_group_id) in g["leaving"] else "associated",
             }
             for region, rg in members
         ],
-        "ClusterEnabled": False,
+        "ClusterEnabled": bool(getattr(primary_rg, "cluster_enabled", False)),
         "ARN": f"arn:aws:elasticache::{account}:globalreplicationgroup:{gid}",
     }
 
@@ -110,7 +186,12 @@ def create_global_replication_group(self: Any) -> ActionResult:
     store = _store(self.current_account)
     if gid in store:
         raise _Fault("GlobalReplicationGroupAlreadyExistsFault", f"Global Datastore {gid} already exists.")
-    store[gid] = {"description": description, "primary": (self.region, primary)}
+    store[gid] = {
+        "description": description,
+        "primary": (self.region, primary),
+        "busy": ("creating", aws_delays.deadline("datastore_creating")),
+        "leaving": {},
+    }
     rg.global_replication_group_id = gid
     rg.global_replication_group_member_role = "PRIMARY"
     return ActionResult({"GlobalReplicationGroup": _describe(self.current_account, gid)})
@@ -119,6 +200,7 @@ def create_global_replication_group(self: Any) -> ActionResult:
 def describe_global_replication_groups(self: Any) -> ActionResult:
     gid = self._get_param("GlobalReplicationGroupId")
     store = _store(self.current_account)
+    _settle(self.current_account)
     if gid and gid not in store:
         raise _Fault("GlobalReplicationGroupNotFoundFault", f"Global Datastore {gid} not found.")
     ids = [gid] if gid else sorted(store)
@@ -134,10 +216,12 @@ def disassociate_global_replication_group(self: Any) -> ActionResult:
         raise _Fault("GlobalReplicationGroupNotFoundFault", f"Global Datastore {gid} not found.")
     if store[gid]["primary"] == (region, rg_id):
         raise InvalidParameterValueException("The primary replication group cannot be disassociated; delete the Global Datastore instead.")
+    _settle(self.current_account)
     for r, rg in _members(self.current_account, gid):
         if (r, rg.replication_group_id) == (region, rg_id):
-            rg.global_replication_group_id = ""
-            rg.global_replication_group_member_role = None
+            _require_settled(self.current_account, gid, "disassociating a member")
+            store[gid]["leaving"][(region, rg_id)] = aws_delays.deadline("datastore_modifying")
+            store[gid]["busy"] = ("modifying", aws_delays.deadline("datastore_modifying"))
             return ActionResult({"GlobalReplicationGroup": _describe(self.current_account, gid)})
     raise ReplicationGroupNotFound(rg_id)
 
@@ -150,13 +234,16 @@ def delete_global_replication_group(self: Any) -> ActionResult:
         raise _Fault("GlobalReplicationGroupNotFoundFault", f"Global Datastore {gid} not found.")
     if not retain:
         raise InvalidParameterValueException("RetainPrimaryReplicationGroup must be true.")
+    _settle(self.current_account)
+    _require_settled(self.current_account, gid, "deleting it")
     members = _members(self.current_account, gid)
     if any((r, rg.replication_group_id) != store[gid]["primary"] for r, rg in members):
         raise _Fault("InvalidGlobalReplicationGroupState", f"Global Datastore {gid} still has secondary members; disassociate them first.")
     described = _describe(self.current_account, gid)
-    for _, rg in members:
+    for region, rg in members:
         rg.global_replication_group_id = ""
         rg.global_replication_group_member_role = None
+        _RG_BUSY[(self.current_account, region, rg.replication_group_id)] = aws_delays.deadline("datastore_modifying")
     del store[gid]
     described["Status"] = "deleting"
     return ActionResult({"GlobalReplicationGroup": described})
@@ -188,14 +275,35 @@ def register() -> None:
                 raise _Fault("GlobalReplicationGroupNotFoundFault", f"Global Datastore {gid} not found.")
             if store[gid]["primary"][0] == self.region_name:
                 raise InvalidParameterValueException("A secondary must be in another region than the primary.")
-        return original_create(self, *args, **kwargs)
+            _settle(self.account_id)
+            _require_settled(self.account_id, gid, "adding a secondary")
+        elif (kwargs.get("num_node_groups") or 1) > 1:
+            cluster_mode = (kwargs.get("cluster_mode") or "").lower()
+            group = kwargs.get("cache_parameter_group_name") or ""
+            if cluster_mode not in ("enabled", "compatible") and not group.endswith(".cluster.on"):
+                raise _Fault(
+                    "InvalidParameterCombination",
+                    "Cluster mode must be enabled (ClusterMode=enabled, or a cluster-enabled parameter "
+                    "group such as default.redis7.cluster.on) to create more than one node group.",
+                )
+            kwargs["cluster_mode"] = "enabled"
+        result = original_create(self, *args, **kwargs)
+        if gid:
+            _store(self.account_id)[gid]["busy"] = ("modifying", aws_delays.deadline("datastore_modifying"))
+        return result
 
     create_replication_group._carbonc_plugin = __name__  # type: ignore[attr-defined]
     models.ElastiCacheBackend.create_replication_group = create_replication_group
     original_delete = models.ElastiCacheBackend.delete_replication_group
 
     def delete_replication_group(self: Any, replication_group_id: str, retain_primary_cluster: Any) -> Any:
+        _settle(self.account_id)
         rg = self.replication_groups.get(replication_group_id)
+        if rg is not None and rg.status != "available":
+            raise _Fault(
+                "InvalidReplicationGroupState",
+                f"Replication group {replication_group_id} is {rg.status}, not available.",
+            )
         if rg is not None and getattr(rg, "global_replication_group_id", ""):
             raise _Fault(
                 "InvalidReplicationGroupState",
@@ -207,6 +315,39 @@ def register() -> None:
         return result
 
     models.ElastiCacheBackend.delete_replication_group = delete_replication_group
+    original_describe = models.ElastiCacheBackend.describe_replication_groups
+
+    def describe_replication_groups(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _settle(self.account_id)
+        return original_describe(self, *args, **kwargs)
+
+    models.ElastiCacheBackend.describe_replication_groups = describe_replication_groups
+    original_response_create = cls.create_replication_group
+
+    def create_replication_group_response(self: Any) -> Any:
+        if self._get_param("GlobalReplicationGroupId"):
+            inherited = [
+                p
+                for p in (
+                    "CacheNodeType",
+                    "Engine",
+                    "EngineVersion",
+                    "CacheParameterGroupName",
+                    "NumNodeGroups",
+                    "AtRestEncryptionEnabled",
+                    "TransitEncryptionEnabled",
+                )
+                if self._get_param(p) is not None
+            ]
+            if inherited:
+                raise _Fault(
+                    "InvalidParameterCombination",
+                    "Cannot use the given parameters when creating new replication group in an existing "
+                    f"global replication group: {', '.join(inherited)}",
+                )
+        return original_response_create(self)
+
+    cls.create_replication_group = create_replication_group_response
     cls.create_global_replication_group = create_global_replication_group
     cls.describe_global_replication_groups = describe_global_replication_groups
     cls.disassociate_global_replication_group = disassociate_global_replication_group

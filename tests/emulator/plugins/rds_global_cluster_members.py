@@ -21,10 +21,34 @@ reference: the global cluster is found in any region (GlobalClusterNotFoundFault
 with InvalidParameterCombination when it is lower, or a new major version without
 `AllowMajorVersionUpgrade`; `NewGlobalClusterIdentifier` renames it
 (GlobalClusterAlreadyExistsFault when taken). It answers the GlobalCluster.
+
+Asynchronous removal, as on AWS (the phase lasts `aws_delays.BASE["aurora_promotion"]` seconds
+times `CARBONC_EMULATOR_DELAY_SCALE`): after RemoveFromGlobalCluster the cluster is `promoting`
+and still listed among the global cluster's members until the phase ends (TF waits for this,
+internal/service/rds/cluster.go `resourceClusterDelete` -> `waitDBClusterAvailable` after
+`RemoveFromGlobalCluster`; hashicorp/terraform-provider-aws#40333). And AWS's refusals that moto
+lacks:
+- DeleteDBCluster of a cluster that is not `available`: InvalidDBClusterStateFault ("Can't create
+  a snapshot because the database cluster ... isn't currently in the available state" when a
+  final snapshot is asked for), and of a cluster that is still a member of a global cluster:
+  InvalidDBClusterStateFault ("This cluster is a part of a global cluster, please remove it from
+  globalcluster first"; a primary with other members: InvalidGlobalClusterStateFault, "Unable to
+  delete cluster that is a primary member of global cluster while there are other global cluster
+  members", hashicorp/terraform-provider-aws#26236);
+- DeleteDBInstance of the last instance of a global cluster's primary while secondaries exist:
+  InvalidDBClusterStateFault "Cannot delete the last instance of the master cluster. Delete the
+  replica cluster before deleting the last master cluster instance." (rebuy-de/aws-nuke#570,
+  hashicorp/terraform-provider-aws#29147);
+- CreateDBCluster of a secondary while the primary cluster has no instance (no writer):
+  InvalidDBClusterStateFault "Source cluster ... is in a state which is not valid for physical
+  replication" (hashicorp/terraform-provider-aws#28546);
+- DeleteGlobalCluster while members remain (also those still leaving): InvalidGlobalClusterStateFault.
 """
 
+import time
 from typing import Any
 
+import aws_delays
 from moto.core.responses import ActionResult
 from moto.rds import models, responses
 from moto.rds.exceptions import (
@@ -41,16 +65,46 @@ class GlobalClusterNotFoundFault(RDSClientError):
         super().__init__("GlobalClusterNotFoundFault", f"Global cluster {identifier} not found.")
 
 
+# (account, cluster ARN) -> (global cluster, cluster, monotonic time the promotion ends)
+_LEAVING: dict[tuple[str, str], tuple[Any, Any, float]] = {}
+
+
+def _settle(account_id: str) -> None:
+    """Completes every removal whose promotion is over."""
+    now = time.monotonic()
+    for key, (global_cluster, member, at) in list(_LEAVING.items()):
+        if key[0] != account_id or now < at:
+            continue
+        del _LEAVING[key]
+        if member in global_cluster.members:
+            global_cluster.members.remove(member)
+        member.is_writer = True
+        member.global_cluster_identifier = None
+        if member._status == "promoting":
+            member.status = "available"
+
+
+def _global_of(account_id: str, cluster: Any) -> Any:
+    """The global cluster (any region) that lists `cluster` as a member, or None."""
+    for backend in models.rds_backends[account_id].values():
+        for g in backend.global_clusters.values():
+            if cluster in g.members:
+                return g
+    return None
+
+
 def remove_from_global_cluster(self: Any, global_cluster_identifier: str, db_cluster_identifier: str) -> Any:
+    _settle(self.account_id)
     for backend in models.rds_backends[self.account_id].values():
         global_cluster = backend.global_clusters.get(global_cluster_identifier)
         if global_cluster is None:
             continue
         for member in list(global_cluster.members):
             if db_cluster_identifier in (member.db_cluster_arn, member.db_cluster_identifier):
-                global_cluster.members.remove(member)
-                member.is_writer = True
-                member.global_cluster_identifier = None
+                key = (self.account_id, member.db_cluster_arn)
+                if key not in _LEAVING:
+                    member.status = "promoting"
+                    _LEAVING[key] = (global_cluster, member, aws_delays.deadline("aurora_promotion"))
                 return global_cluster
         raise DBClusterNotFoundError(db_cluster_identifier)
     raise GlobalClusterNotFoundFault(global_cluster_identifier)
@@ -102,6 +156,104 @@ def modify_global_cluster(self: Any) -> ActionResult:
     return ActionResult({"GlobalCluster": global_cluster})
 
 
+def _wrap(name: str, before: Any) -> None:
+    """Runs `before(backend, *args, **kwargs)` ahead of RDSBackend.<name>."""
+    original = getattr(models.RDSBackend, name)
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        before(self, *args, **kwargs)
+        return original(self, *args, **kwargs)
+
+    setattr(models.RDSBackend, name, wrapper)
+
+
+def _before_delete_cluster(self: Any, cluster_identifier: str, snapshot_name: str | None = None, *_: Any) -> None:
+    _settle(self.account_id)
+    cluster = self.clusters.get(cluster_identifier)
+    if cluster is None:
+        return
+    g = _global_of(self.account_id, cluster)
+    if g is not None and (self.account_id, cluster.db_cluster_arn) not in _LEAVING:
+        if cluster.is_writer and len(g.members) > 1:
+            raise RDSClientError(
+                "InvalidGlobalClusterStateFault",
+                "Unable to delete cluster that is a primary member of global cluster while there are "
+                "other global cluster members",
+            )
+        raise RDSClientError(
+            "InvalidDBClusterStateFault",
+            "This cluster is a part of a global cluster, please remove it from globalcluster first",
+        )
+    status = cluster._status
+    if status not in ("available", "stopped", "failed", "creating"):
+        if snapshot_name:
+            raise RDSClientError(
+                "InvalidDBClusterStateFault",
+                f"Can't create a snapshot because the database cluster {cluster_identifier} isn't "
+                "currently in the available state.",
+            )
+        raise RDSClientError(
+            "InvalidDBClusterStateFault",
+            f"DB cluster {cluster_identifier} is {status}, not available.",
+        )
+
+
+def _before_delete_instance(self: Any, db_instance_identifier: str, *_: Any, **__: Any) -> None:
+    _settle(self.account_id)
+    instance = self.databases.get(db_instance_identifier)
+    cluster_id = getattr(instance, "db_cluster_identifier", None)
+    cluster = self.clusters.get(cluster_id) if cluster_id else None
+    if cluster is None:
+        return
+    g = _global_of(self.account_id, cluster)
+    others = [
+        d
+        for d in self.databases.values()
+        if d is not instance and getattr(d, "db_cluster_identifier", None) == cluster_id
+    ]
+    if g is not None and cluster.is_writer and len(g.members) > 1 and not others:
+        raise RDSClientError(
+            "InvalidDBClusterStateFault",
+            "Cannot delete the last instance of the master cluster. Delete the replica cluster "
+            "before deleting the last master cluster instance.",
+        )
+
+
+def _before_create_cluster(self: Any, kwargs: dict[str, Any], *_: Any) -> None:
+    gid = kwargs.get("global_cluster_identifier")
+    if not gid:
+        return
+    _settle(self.account_id)
+    for backend in models.rds_backends[self.account_id].values():
+        g = backend.global_clusters.get(gid)
+        if g is None:
+            continue
+        for member in g.members:
+            if not member.is_writer:
+                continue
+            owner = models.rds_backends[self.account_id][member.region]
+            writers = [
+                d
+                for d in owner.databases.values()
+                if getattr(d, "db_cluster_identifier", None) == member.db_cluster_identifier
+            ]
+            if not writers:
+                raise RDSClientError(
+                    "InvalidDBClusterStateFault",
+                    f"Source cluster: {member.db_cluster_arn} is in a state which is not valid for "
+                    "physical replication.",
+                )
+
+
+def _before_settle(self: Any, *_: Any, **__: Any) -> None:
+    _settle(self.account_id)
+
+
 def register() -> None:
     models.RDSBackend.remove_from_global_cluster = remove_from_global_cluster
+    _wrap("delete_db_cluster", _before_delete_cluster)
+    _wrap("delete_db_instance", _before_delete_instance)
+    _wrap("create_db_cluster", _before_create_cluster)
+    for name in ("describe_db_clusters", "describe_global_clusters", "delete_global_cluster"):
+        _wrap(name, _before_settle)
     responses.RDSResponse.modify_global_cluster = modify_global_cluster
