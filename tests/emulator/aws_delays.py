@@ -21,6 +21,11 @@ BASE = {
     "iam_propagation": 2.0,  # an attached managed policy reaches EKS
     "waf_propagation": 1.5,  # a new IP set can be referenced by a web ACL
     "eni_release": 3.0,  # ENIs of EKS, RDS, ElastiCache, NAT linger in their subnets
+    "eks_update": 2.0,  # an EKS cluster or node group update runs
+    "rds_pending": 0.5,  # a modification is only listed in PendingModifiedValues
+    "rds_modify": 2.5,  # a modification (engine version, instance class) runs to its end
+    "datastore_modify": 3.0,  # ModifyGlobalReplicationGroup runs
+    "route53_change": 1.0,  # a record change propagates to Route 53's DNS servers (PENDING)
 }
 
 

@@ -15,8 +15,22 @@ another kind; the SIGKILL tests cover losing a response.)
 `--fail SERVICE@REGION` makes every call to that service in that region fail permanently with
 HTTP 403 UnauthorizedOperation (EC2) / AccessDeniedException (JSON protocols) / AccessDenied.
 
+Explicit control instead of timing, for tests that must interfere with a running apply at a
+known point:
+
+- `--hold "METHOD PATH-REGEX N"` holds the N-th request whose method and path (with its query)
+  match, before forwarding it, until the test releases it. `GET /__proxy/held` answers
+  `{"held": K, "seen": {...}}` (how many requests wait now, and how many matched each rule so far),
+  `POST /__proxy/release` lets every held request go on. So "after the first state write and
+  before the next" is a fact the test waits for, not a latency it hopes is long enough.
+- `--lose "SERVICE:ACTION N"` forwards the N-th call of that operation (the `Action` parameter or
+  the `X-Amz-Target` operation), so AWS acts, and then cuts the connection without answering:
+  the response is lost, as when a network drops after AWS did the work. For the APIs without a
+  client token (VPC, subnet, KMS key, security group) this is the case that can leave an orphan.
+
     python fault_proxy.py UPSTREAM [--seed N] [--throttle P] [--error P] [--reset P]
                           [--latency-ms MS] [--fail SERVICE@REGION]...
+                          [--hold "METHOD REGEX N"]... [--lose "SERVICE:ACTION N"]...
 
 Prints `http://127.0.0.1:PORT` on stdout once it listens, then a count of injected faults per
 kind on stderr when it is stopped (SIGTERM).
@@ -46,10 +60,23 @@ def main():
     ap.add_argument("--reset", type=float, default=0.0)
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--fail", action="append", default=[])
+    ap.add_argument("--hold", action="append", default=[])
+    ap.add_argument("--lose", action="append", default=[])
     args = ap.parse_args()
+    holds = []
+    for rule in args.hold:
+        method, pattern, nth = rule.rsplit(" ", 2) if rule.count(" ") >= 2 else (rule, ".*", "1")
+        holds.append({"rule": rule, "method": method.upper(), "re": re.compile(pattern), "nth": int(nth), "seen": 0})
+    loses = []
+    for rule in args.lose:
+        op, nth = rule.split(" ", 1)
+        service, action = op.split(":", 1)
+        loses.append({"rule": rule, "service": service, "action": action, "nth": int(nth), "seen": 0})
+    released = threading.Event()
+    held = [0]
     rng = random.Random(args.seed)
     lock = threading.Lock()
-    counts = {"forwarded": 0, "throttle": 0, "error": 0, "reset": 0, "failed": 0}
+    counts = {"forwarded": 0, "throttle": 0, "error": 0, "reset": 0, "failed": 0, "held": 0, "lost": 0}
     upstream = args.upstream.rstrip("/")
 
     def draw():
@@ -89,9 +116,51 @@ def main():
                     "text/xml",
                 )
 
+        def _control(self):
+            if self.path.startswith("/__proxy/release"):
+                released.set()
+            with lock:
+                state = {"held": held[0], "seen": {h["rule"]: h["seen"] for h in holds + loses}}
+            return self._reply(200, json.dumps(state), "application/json")
+
+        def _should_hold(self):
+            with lock:
+                for h in holds:
+                    if h["method"] == self.command and h["re"].search(self.path):
+                        h["seen"] += 1
+                        if h["seen"] == h["nth"]:
+                            return True
+            return False
+
+        def _should_lose(self, service, body):
+            action = ""
+            target = self.headers.get("X-Amz-Target", "")
+            if target:
+                action = target.rsplit(".", 1)[-1]
+            else:
+                m = re.search(r"(?:^|&)Action=([A-Za-z0-9]+)", body.decode("utf-8", "replace") + "&" + self.path.partition("?")[2])
+                action = m.group(1) if m else ""
+            with lock:
+                for r in loses:
+                    if r["service"] == service and r["action"] == action:
+                        r["seen"] += 1
+                        if r["seen"] == r["nth"]:
+                            counts["lost"] += 1
+                            return True
+            return False
+
         def _handle(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if self.path.startswith("/__proxy/"):
+                return self._control()
+            if holds and self._should_hold():
+                with lock:
+                    held[0] += 1
+                    counts["held"] += 1
+                released.wait()
+                with lock:
+                    held[0] -= 1
             m = SCOPE.search(self.headers.get("Authorization", ""))
             region, service = (m.group(1), m.group(2)) if m else ("", "")
             json_protocol = "X-Amz-Target" in self.headers
@@ -138,6 +207,12 @@ def main():
                 status, data, rh = e.code, e.read(), e.headers
             with lock:
                 counts["forwarded"] += 1
+            if loses and self._should_lose(service, body):
+                # AWS acted; the answer never arrives.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                self.close_connection = True
+                self.connection.close()
+                return
             self.send_response(status)
             for k, v in rh.items():
                 if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):

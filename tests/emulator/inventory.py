@@ -38,6 +38,11 @@ def main():
             if r.get("GatewayId") != "local"
         )
         out[f"sg@{region}"] = sorted(g["GroupName"] for g in ec2.describe_security_groups(Filters=f)["SecurityGroups"])
+        out[f"launch_template@{region}"] = sorted(
+            t["LaunchTemplateName"]
+            for t in ec2.describe_launch_templates()["LaunchTemplates"]
+            if "carbon:lineage" in tagged(t.get("Tags", []))
+        )
         eks = boto3.client("eks", region_name=region, **kw)
         groups = []
         for name in eks.list_clusters()["clusters"]:

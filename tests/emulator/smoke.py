@@ -215,12 +215,21 @@ check("UpdateClusterVersion starts a VersionUpdate", update["type"] == "VersionU
 again = eks.update_cluster_version(name="smoke", version="1.31", clientRequestToken="t1")["update"]
 check("the same client token returns the same update", again["id"] == update["id"], again)
 code = error_code(lambda: eks.update_cluster_version(name="smoke", version="1.31"))
-check("an update while UPDATING is ResourceInUseException", code == "ResourceInUseException", code)
+check("an update while one is under way is ResourceInUseException", code == "ResourceInUseException", code)
+if DELAY["eks_update"] > 0:
+    cluster = eks.describe_cluster(name="smoke")["cluster"]
+    check("while it runs the version is the old one", cluster["version"] == "1.30", cluster)
+    running = eks.describe_update(name="smoke", updateId=update["id"])["update"]
+    check("DescribeUpdate: InProgress", running["status"] == "InProgress", running)
+time.sleep(DELAY["eks_update"] + 0.2)
 cluster = eks.describe_cluster(name="smoke")["cluster"]
-check("the next describe shows the new version, ACTIVE", (cluster["version"], cluster["status"]) == ("1.31", "ACTIVE"), cluster)
+check("then the new version, ACTIVE", (cluster["version"], cluster["status"]) == ("1.31", "ACTIVE"), cluster)
 done = eks.describe_update(name="smoke", updateId=update["id"])["update"]
 check("DescribeUpdate: Successful", done["status"] == "Successful", done)
-check("ListUpdates lists it", eks.list_updates(name="smoke")["updateIds"] == [update["id"]])
+config = eks.update_cluster_config(name="smoke", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]})
+check("UpdateClusterConfig answers an Update", config["update"]["type"] == "LoggingUpdate", config)
+time.sleep(DELAY["eks_update"] + 0.2)
+check("ListUpdates lists both, oldest first", eks.list_updates(name="smoke")["updateIds"][0] == update["id"])
 code = error_code(lambda: eks.update_cluster_version(name="nope", version="1.31"))
 check("an unknown cluster is ResourceNotFoundException", code == "ResourceNotFoundException", code)
 
@@ -343,6 +352,22 @@ check("after the promotion it is available", status == "available", status)
 rds_eu.delete_db_cluster(DBClusterIdentifier="smoke-secondary", SkipFinalSnapshot=True)
 rds.delete_db_instance(DBInstanceIdentifier="smoke-primary-1", SkipFinalSnapshot=True)
 
+# plugins/rds_modifications.py: a modification is pending, then runs, then is done.
+rds.create_db_cluster(DBClusterIdentifier="smoke-modify", Engine="aurora-postgresql", EngineVersion="16.8", MasterUsername="admin", MasterUserPassword="password123")
+rds.describe_db_clusters(DBClusterIdentifier="smoke-modify")
+rds.modify_db_cluster(DBClusterIdentifier="smoke-modify", EngineVersion="16.9", ApplyImmediately=True)
+if DELAY["rds_modify"] > 0:
+    c = rds.describe_db_clusters(DBClusterIdentifier="smoke-modify")["DBClusters"][0]
+    check("a modified cluster lists the change as pending", c.get("PendingModifiedValues", {}).get("EngineVersion") == "16.9" and c["EngineVersion"] == "16.8", c)
+    code = error_code(lambda: rds.modify_db_cluster(DBClusterIdentifier="smoke-modify", EngineVersion="16.10", ApplyImmediately=True))
+    check("a second modification meanwhile is InvalidDBClusterStateFault", code == "InvalidDBClusterStateFault", code)
+time.sleep(DELAY["rds_modify"] + 0.2)
+c = rds.describe_db_clusters(DBClusterIdentifier="smoke-modify")["DBClusters"][0]
+check("then it runs the new version, nothing pending", (c["Status"], c["EngineVersion"], c.get("PendingModifiedValues")) == ("available", "16.9", None), c)
+rds.delete_db_cluster(DBClusterIdentifier="smoke-modify", SkipFinalSnapshot=True)
+code = error_code(lambda: rds.modify_global_cluster(GlobalClusterIdentifier="smoke-async", EngineVersion="16.9"))
+check("a minor version through ModifyGlobalCluster is InvalidParameterValue", code == "InvalidParameterValue", code)
+
 # plugins/elasticache_global_datastore.py: creating -> primary-only -> modifying -> available.
 ec = client("elasticache")
 ec_eu = client("elasticache", "eu-west-1")
@@ -369,6 +394,14 @@ if DELAY["datastore_modifying"] > 0:
     check("adding a secondary makes it modifying", datastore_status() == "modifying", datastore_status())
 time.sleep(DELAY["datastore_modifying"] + 0.2)
 check("then available", datastore_status() == "available", datastore_status())
+code = error_code(lambda: ec_eu.modify_replication_group(ReplicationGroupId="smoke-s", CacheNodeType="cache.r7g.xlarge", ApplyImmediately=True))
+check("a member's node type cannot change by itself", code == "InvalidParameterValue", code)
+ec.modify_global_replication_group(GlobalReplicationGroupId=gid, CacheNodeType="cache.r7g.xlarge", ApplyImmediately=True)
+if DELAY["datastore_modify"] > 0:
+    check("ModifyGlobalReplicationGroup makes it modifying", datastore_status() == "modifying", datastore_status())
+time.sleep(DELAY["datastore_modify"] + 0.2)
+nodes = ec_eu.describe_replication_groups(ReplicationGroupId="smoke-s")["ReplicationGroups"][0]["CacheNodeType"]
+check("then every member has the new node type", nodes == "cache.r7g.xlarge", nodes)
 ec_eu.disassociate_global_replication_group(GlobalReplicationGroupId=gid, ReplicationGroupId="smoke-s", ReplicationGroupRegion="eu-west-1")
 if DELAY["datastore_modifying"] > 0:
     code = error_code(lambda: ec_eu.delete_replication_group(ReplicationGroupId="smoke-s"))

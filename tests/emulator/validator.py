@@ -25,7 +25,9 @@ Some constraints are enforced by AWS but only documented, not modelled; `DOCUMEN
 
 Counts of validated requests per service and every violation are kept in memory and served at
 `GET /carbonc-api/validation` (`POST /carbonc-api/validation/reset` clears them), so that a test
-can show how many requests went through and that none was refused for a reason of its own.
+can show how many requests went through and that none was refused for a reason of its own. The
+decoded input of every mutating request is kept too and served at `GET /carbonc-api/requests`:
+the field-coverage test looks there for every value a program sets.
 
 Setting `CARBONC_EMULATOR_VALIDATE=0` turns the layer off (to compare with plain moto).
 """
@@ -159,7 +161,8 @@ class Models:
                         and m.serialization.get("location") in ("header", "querystring")
                     ]
                     weight = literal + 10 * len(keys) + 10 * len(headers)
-                    index.append((op, regex.compile(pattern + "/?"), keys + headers, weight))
+                    # A trailing slash is optional on the wire (Route 53's `.../rrset/`).
+                    index.append((op, regex.compile(pattern.rstrip("/") + "/?"), keys + headers, weight))
                 self._rest_index[name] = index
             return self._rest_index[name]
 
@@ -381,7 +384,7 @@ def decode_rest(model, op, req: Request) -> dict:
             pattern += "(.+)" if part.endswith("+}") else "([^/]+)"
         else:
             pattern += regex.escape(part)
-    m = regex.fullmatch(pattern + "/?", req.path)
+    m = regex.fullmatch(pattern.rstrip("/") + "/?", req.path)
     values = dict(zip(labels, m.groups())) if m else {}
     body_members = {}
     for name, member in shape.members.items():
@@ -601,6 +604,8 @@ class Ledger:
         self.operations: dict[str, int] = {}
         self.unmatched: dict[str, int] = {}
         self.violations: list[dict[str, str]] = []
+        # Every decoded request of a mutating operation, for the field-coverage test.
+        self.requests: list[dict[str, Any]] = []
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -642,6 +647,8 @@ def validate(req: Request):
         LEDGER.validated[model.service_name] = LEDGER.validated.get(model.service_name, 0) + 1
         key = f"{model.service_name}.{op.name}"
         LEDGER.operations[key] = LEDGER.operations.get(key, 0) + 1
+        if RECORD and value is not None and not op.name.startswith(("Describe", "Get", "List")):
+            LEDGER.requests.append({"service": model.service_name, "operation": op.name, "input": _plain(value)})
     if not errors:
         return None
     # AWS reports a documented rule on its own and model constraints together.
@@ -661,6 +668,23 @@ def validate(req: Request):
     return error_response(model, code, message)
 
 
+# Recording requests costs memory; on unless CARBONC_EMULATOR_RECORD=0.
+RECORD = os.environ.get("CARBONC_EMULATOR_RECORD", "1") != "0"
+
+
+def _plain(value):
+    """A decoded request as JSON-ready data (bytes as text, the missing marker dropped)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not _MISSING}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
 def enabled() -> bool:
     return os.environ.get("CARBONC_EMULATOR_VALIDATE", "1") != "0"
 
@@ -670,6 +694,11 @@ def wsgi_middleware(app):
 
     def middleware(environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path.startswith("/carbonc-api/requests"):
+            with LEDGER.lock:
+                body = json.dumps(LEDGER.requests).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         if path.startswith("/carbonc-api/validation"):
             if environ.get("REQUEST_METHOD") == "POST" and path.endswith("/reset"):
                 with LEDGER.lock:

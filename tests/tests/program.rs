@@ -140,3 +140,63 @@ fn language_features_expand_as_documented() {
         Some("only for the large tier: large")
     );
 }
+
+/// The orderings AWS needs beyond references (`compiler/sema/src/ordering.rs`), on the footprint:
+/// EKS waits for its roles' policy attachments, an Aurora secondary for the primary's instances,
+/// a NAT gateway for its VPC's internet gateway.
+#[test]
+fn aws_orderings_are_edges_of_the_graph() {
+    std::env::set_current_dir(carbonc_tests::repo_root()).expect("repo root");
+    let mut db = RootDatabase::default();
+    let root = load_program(&mut db, "examples/global.carbon").expect("loads");
+    let p = evaluate_program(&db, root).clone();
+    let g = carbonc_sema::resource_graph(&db, root);
+    let idx = |addr: &str| {
+        p.instances
+            .iter()
+            .position(|i| i.address == addr)
+            .unwrap_or_else(|| panic!("no {addr}"))
+    };
+    let waits = |who: &str, on: &str| g.deps[idx(who)].contains(&idx(on));
+    for policy in ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy"] {
+        let attachment = p
+            .instances
+            .iter()
+            .find(|i| {
+                i.ty == "aws.iam.RolePolicyAttachment"
+                    && i.get("policy_arn")
+                        .map(|v| format!("{v:?}"))
+                        .unwrap_or_default()
+                        .contains(policy)
+            })
+            .expect("an attachment")
+            .address
+            .clone();
+        assert!(waits("api[eu-west-1].general", &attachment), "{attachment}");
+        assert!(
+            !waits("api[eu-west-1].main", &attachment),
+            "the cluster's role is another"
+        );
+    }
+    assert!(waits("api[eu-west-1].main", "eks_cluster_policy"));
+    assert!(waits(
+        "db_secondary[eu-west-1].cluster",
+        "db_primary[us-east-1].instance[0]"
+    ));
+    assert!(waits(
+        "db_secondary[ap-southeast-1].cluster",
+        "db_primary[us-east-1].cluster"
+    ));
+    assert!(!waits(
+        "db_primary[us-east-1].cluster",
+        "db_secondary[eu-west-1].cluster"
+    ));
+    let nat = p
+        .instances
+        .iter()
+        .find(|i| i.ty == "aws.ec2.NatGateway" && i.address.starts_with("nat[eu-west-1"))
+        .expect("a NAT gateway")
+        .address
+        .clone();
+    assert!(waits(&nat, "igw[eu-west-1]"), "{nat}");
+}

@@ -463,7 +463,10 @@ pub async fn execute<P: Provider>(
                 tasks.spawn(crate::progress::REPORTER.scope(reporter, async move {
                     let start = Instant::now();
                     let mut tags = BTreeMap::new();
-                    tags.insert("carbon:address".to_string(), c_address.clone());
+                    tags.insert(
+                        "carbon:address".to_string(),
+                        crate::provider::address_tag(&c_address),
+                    );
                     tags.insert("carbon:lineage".to_string(), lineage.clone());
                     let delete_req = |p: &ResourceState| DeleteRequest {
                         address: c_address.clone(),

@@ -25,6 +25,6 @@ pub use executor::{Event, ExecOptions, Outcome, StateSink, adopt_intents, execut
 pub use progress::waiting;
 pub use provider::{
     CreateRequest, DeleteRequest, FindRequest, Found, Provider, ProviderError, ReadRequest,
-    Resolved, ResolvedAttrs, SecretString, UpdateRequest,
+    Resolved, ResolvedAttrs, SecretString, UpdateRequest, address_tag,
 };
 pub use refresh::{Refreshed, refresh};

@@ -265,7 +265,8 @@ impl Provider for MemoryProvider {
             Ok(g.resources
                 .iter()
                 .find(|(_, s)| {
-                    s.tags.get("carbon:address") == Some(&req.address)
+                    s.tags.get("carbon:address")
+                        == Some(&crate::provider::address_tag(&req.address))
                         && s.tags.get("carbon:lineage") == Some(&req.lineage)
                 })
                 .map(|(id, s)| MemoryProvider::found(id, s)))

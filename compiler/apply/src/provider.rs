@@ -56,11 +56,35 @@ impl Resolved {
     }
 }
 
+/// The value of the `carbon:address` tag for an address.
+///
+/// Addresses contain `[`, `]` and `,` (`db[us-east-1].cluster`), which RDS, ElastiCache, Route 53,
+/// IAM, WAFv2 and CloudFront refuse in tag values: they allow only letters, digits, whitespace
+/// and `_ . : / = + - @` (botocore's models: iam `tagValueType`, wafv2 `TagValue`; the RDS,
+/// ElastiCache and Route 53 documentation). So every other character, and `=` itself, is
+/// written as `=XX` per UTF-8 byte (quoted-printable style): injective, readable
+/// (`db=5Bus-east-1=5D.cluster`), and within every service's pattern.
+pub fn address_tag(address: &str) -> String {
+    let mut out = String::with_capacity(address.len() + 8);
+    for ch in address.chars() {
+        if ch.is_ascii_alphanumeric() || matches!(ch, ' ' | '_' | '.' | ':' | '/' | '+' | '-' | '@')
+        {
+            out.push(ch);
+        } else {
+            let mut buf = [0u8; 4];
+            for byte in ch.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("={byte:02X}"));
+            }
+        }
+    }
+    out
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CreateRequest {
     pub resource: Resolved,
-    /// Tags every created resource carries where the API takes tags: `carbon:address`,
-    /// `carbon:lineage`.
+    /// Tags every created resource carries where the API takes tags: `carbon:address` (encoded
+    /// by [`address_tag`]), `carbon:lineage`.
     pub tags: BTreeMap<String, String>,
     /// Idempotency token (stable for one lineage and address), for APIs that take one.
     pub token: String,

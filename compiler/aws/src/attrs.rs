@@ -141,3 +141,22 @@ pub fn after_update(
     }
     out
 }
+
+/// How the user's tags change in an update: the tags to set (new or changed values) and the keys
+/// to remove. Carbon's own `carbon:*` tags are in neither map, so they are never touched.
+pub fn tag_changes(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let set = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let removed = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .cloned()
+        .collect();
+    (set, removed)
+}

@@ -178,7 +178,18 @@ fn config(r: &Resolved, caller_reference: &str) -> Result<DistributionConfig, Pr
     .ok_or_else(|| invalid(format!("the certificate of `{}` was not found", r.address)))?;
     let aliases = strings(a, "aliases");
     let web_acl = match a.get("web_acl") {
-        Some(Val::Ref(addr)) => r.refs.get(addr).and_then(|t| s(&t.attributes, "arn")),
+        Some(Val::Ref(addr)) => Some(
+            r.refs
+                .get(addr)
+                .and_then(|t| s(&t.attributes, "arn"))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "`web_acl` of `{}` refers to `{addr}`, which has no ARN yet; a distribution is \
+                         never created without its web ACL",
+                        r.address
+                    ))
+                })?,
+        ),
         _ => None,
     };
     DistributionConfig::builder()

@@ -56,7 +56,8 @@ async fn dns(c: &Client, vpc: &str, a: &BTreeMap<String, Val>) -> Result<(), Pro
 }
 
 pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
-    let c = Client::new(cfg);
+    // None of these creates takes a client token: one attempt each (see `single_attempt`).
+    let c = Client::new(&crate::single_attempt(cfg));
     let r = &req.resource;
     let a = &r.attrs;
     let tags = spec(kind(&r.ty), &all_tags(req));
@@ -74,9 +75,14 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
                 .and_then(|v| v.vpc_id())
                 .unwrap_or_default()
                 .to_string();
+            let owner = out
+                .vpc()
+                .and_then(|v| v.owner_id())
+                .unwrap_or_default()
+                .to_string();
             dns(&c, &id, a).await?;
             let arn = format!(
-                "arn:aws:ec2:{}::vpc/{id}",
+                "arn:aws:ec2:{}:{owner}:vpc/{id}",
                 r.region.clone().unwrap_or_default()
             );
             Ok(Found {
@@ -264,6 +270,42 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
     }))
 }
 
+/// The user's tags of an EC2 resource after an update: changed ones set (CreateTags), removed
+/// ones taken off (DeleteTags); carbon's own `carbon:*` tags are never in either map.
+pub async fn retag(
+    c: &Client,
+    id: &str,
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Result<(), ProviderError> {
+    let (set, removed) = crate::attrs::tag_changes(before, after);
+    let set: Vec<Tag> = set
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    let removed: Vec<Tag> = removed
+        .iter()
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    if !set.is_empty() {
+        c.create_tags()
+            .resources(id)
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    if !removed.is_empty() {
+        c.delete_tags()
+            .resources(id)
+            .set_tags(Some(removed))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    Ok(())
+}
+
 pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
     let c = Client::new(cfg);
     let a = &req.resource.attrs;
@@ -273,19 +315,7 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     if req.resource.ty == "aws.ec2.SecurityGroup" {
         crate::security_group::sync(&c, &req.id, a).await?;
     }
-    let tags = map(a, "tags");
-    if !tags.is_empty() {
-        c.create_tags()
-            .resources(&req.id)
-            .set_tags(Some(
-                tags.iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(classify)?;
-    }
+    retag(&c, &req.id, &map(&req.before, "tags"), &map(a, "tags")).await?;
     let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
         id: req.id.clone(),
@@ -293,40 +323,82 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     })
 }
 
+/// What EC2 answers while network interfaces of deleted EKS clusters, RDS instances, ElastiCache
+/// groups or NAT gateways still hold a subnet, security group or VPC, or while a NAT gateway
+/// being deleted still maps its public address (TF retries these for the delete timeout:
+/// internal/service/ec2/vpc_subnet.go, vpc_security_group.go, vpc.go, vpc_internet_gateway.go).
+const RELEASING: [crate::retry::Transient; 1] =
+    [crate::retry::transient("DependencyViolation", "")];
+/// Terraform's default delete timeout for subnets, security groups and VPCs.
+const RELEASE_BUDGET: std::time::Duration = std::time::Duration::from_secs(20 * 60);
+
+async fn released<F, Fut>(what: &str, call: F) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), ProviderError>>,
+{
+    crate::retry::while_settling(what, &RELEASING, RELEASE_BUDGET, call).await
+}
+
 pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
     let c = Client::new(cfg);
+    let what = format!("deleting {} {}", req.ty, req.id);
     let r = match req.ty.as_str() {
-        "aws.ec2.Vpc" => c
-            .delete_vpc()
-            .vpc_id(&req.id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify),
-        "aws.ec2.Subnet" => c
-            .delete_subnet()
-            .subnet_id(&req.id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify),
-        "aws.ec2.InternetGateway" => {
-            if let Some(Val::Ref(_)) = req.attrs.get("vpc")
-                && let Ok(o) = c
-                    .describe_internet_gateways()
-                    .internet_gateway_ids(&req.id)
+        "aws.ec2.Vpc" => {
+            released(&what, || async {
+                c.delete_vpc()
+                    .vpc_id(&req.id)
                     .send()
                     .await
+                    .map(|_| ())
+                    .map_err(classify)
+            })
+            .await
+        }
+        "aws.ec2.Subnet" => {
+            released(&what, || async {
+                c.delete_subnet()
+                    .subnet_id(&req.id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(classify)
+            })
+            .await
+        }
+        "aws.ec2.InternetGateway" => {
+            let attached: Vec<String> = match c
+                .describe_internet_gateways()
+                .internet_gateway_ids(&req.id)
+                .send()
+                .await
+                .map_err(classify)
             {
-                for att in o.internet_gateways().iter().flat_map(|g| g.attachments()) {
-                    if let Some(vpc) = att.vpc_id() {
-                        let _ = c
-                            .detach_internet_gateway()
-                            .internet_gateway_id(&req.id)
-                            .vpc_id(vpc)
-                            .send()
-                            .await;
+                Ok(o) => o
+                    .internet_gateways()
+                    .iter()
+                    .flat_map(|g| g.attachments())
+                    .filter_map(|a| a.vpc_id().map(str::to_string))
+                    .collect(),
+                Err(e) if is_not_found(&e) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            for vpc in attached {
+                let detached = released(&what, || async {
+                    c.detach_internet_gateway()
+                        .internet_gateway_id(&req.id)
+                        .vpc_id(&vpc)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(classify)
+                })
+                .await;
+                match detached {
+                    Err(ProviderError::Permanent { code, .. }) if code == "Gateway.NotAttached" => {
                     }
+                    Err(e) if !is_not_found(&e) => return Err(e),
+                    _ => {}
                 }
             }
             c.delete_internet_gateway()
@@ -336,13 +408,17 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
                 .map(|_| ())
                 .map_err(classify)
         }
-        "aws.ec2.SecurityGroup" => c
-            .delete_security_group()
-            .group_id(&req.id)
-            .send()
+        "aws.ec2.SecurityGroup" => {
+            released(&what, || async {
+                c.delete_security_group()
+                    .group_id(&req.id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(classify)
+            })
             .await
-            .map(|_| ())
-            .map_err(classify),
+        }
         _ => c
             .release_address()
             .allocation_id(&req.id)
@@ -364,9 +440,10 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .values(&req.lineage)
             .build(),
     ];
+    let address = carbonc_apply::address_tag(&req.address);
     let ours = |tags: &[Tag]| {
         tags.iter()
-            .any(|t| t.key() == Some("carbon:address") && t.value() == Some(req.address.as_str()))
+            .any(|t| t.key() == Some("carbon:address") && t.value() == Some(address.as_str()))
     };
     let id: Option<String> = match req.ty.as_str() {
         "aws.ec2.Vpc" => c

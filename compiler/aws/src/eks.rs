@@ -1,7 +1,7 @@
 //! EKS: clusters and managed node groups, each waited for until ACTIVE (and until gone on delete).
 //! A node group's id is `CLUSTER:NODEGROUP`, since every EKS call about it names both.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -49,39 +49,161 @@ fn has_tags(
     lineage: &str,
 ) -> bool {
     tags.is_some_and(|t| {
-        t.get("carbon:address").map(String::as_str) == Some(address)
+        t.get("carbon:address") == Some(&carbonc_apply::address_tag(address))
             && t.get("carbon:lineage").map(String::as_str) == Some(lineage)
     })
 }
 
-fn vpc_config(r: &carbonc_apply::Resolved, with_subnets: bool) -> VpcConfigRequest {
+/// The VPC configuration: on create everything; on update the endpoint settings and the
+/// security groups (UpdateClusterConfig takes them; the subnets cannot change in place).
+fn vpc_config(r: &carbonc_apply::Resolved, create: bool) -> VpcConfigRequest {
     let a = &r.attrs;
     let cidrs = strings(a, "public_access_cidrs");
     let mut v = VpcConfigRequest::builder()
         .endpoint_public_access(b(a, "endpoint_public_access").unwrap_or(false))
         .endpoint_private_access(b(a, "endpoint_private_access").unwrap_or(true))
-        .set_public_access_cidrs((!cidrs.is_empty()).then_some(cidrs));
-    if with_subnets {
-        v = v
-            .set_subnet_ids(Some(ref_ids(r, "subnets")))
-            .set_security_group_ids(Some(ref_ids(r, "security_groups")));
+        .set_public_access_cidrs((!cidrs.is_empty()).then_some(cidrs))
+        .set_security_group_ids(Some(ref_ids(r, "security_groups")));
+    if create {
+        v = v.set_subnet_ids(Some(ref_ids(r, "subnets")));
     }
     v.build()
 }
 
-fn logging(a: &BTreeMap<String, Val>) -> Logging {
-    let types: Vec<LogType> = strings(a, "enabled_log_types")
+/// Every log type EKS knows (model eks: LogType).
+const LOG_TYPES: [&str; 5] = [
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
+
+/// The logging setup: the listed types enabled and every other type disabled, since EKS keeps a
+/// type it is not told about as it was (TF's `expandLogging` sends both sets). A set that would
+/// be empty is left out.
+fn logging(a: &BTreeMap<String, Val>) -> Option<Logging> {
+    let on = strings(a, "enabled_log_types");
+    let off: Vec<LogType> = LOG_TYPES
         .iter()
-        .map(|t| LogType::from(t.as_str()))
+        .filter(|t| !on.iter().any(|o| o == *t))
+        .map(|t| LogType::from(*t))
         .collect();
-    Logging::builder()
-        .cluster_logging(
+    let on: Vec<LogType> = on.iter().map(|t| LogType::from(t.as_str())).collect();
+    let mut setups = Vec::new();
+    if !on.is_empty() {
+        setups.push(
             LogSetup::builder()
-                .set_types(Some(types))
+                .set_types(Some(on))
                 .enabled(true)
                 .build(),
-        )
-        .build()
+        );
+    }
+    if !off.is_empty() {
+        setups.push(
+            LogSetup::builder()
+                .set_types(Some(off))
+                .enabled(false)
+                .build(),
+        );
+    }
+    Some(Logging::builder().set_cluster_logging(Some(setups)).build())
+}
+
+/// Waits for an update (`UpdateClusterVersion`, `UpdateClusterConfig`, `UpdateNodegroupVersion`,
+/// `UpdateNodegroupConfig`) to end, by its id: the cluster's status says nothing reliable (it
+/// moves to UPDATING "eventually", and a failed update also ends ACTIVE; model eks:
+/// UpdateClusterVersion). `Failed` or `Cancelled` is an error naming AWS's reasons.
+async fn wait_update(
+    c: &Client,
+    cluster: &str,
+    nodegroup: Option<&str>,
+    update: Option<&aws_sdk_eks::types::Update>,
+) -> Result<(), ProviderError> {
+    let Some(id) = update.and_then(|u| u.id()) else {
+        return Ok(());
+    };
+    let what = match nodegroup {
+        Some(ng) => format!("EKS node group {cluster}/{ng} update {id}"),
+        None => format!("EKS cluster {cluster} update {id}"),
+    };
+    let errors = std::sync::Mutex::new(String::new());
+    let r = crate::poll::until_available(
+        &what,
+        false,
+        &["Failed", "Cancelled"],
+        (CLUSTER_TIMEOUT, POLL),
+        || async {
+            let u = c
+                .describe_update()
+                .name(cluster)
+                .set_nodegroup_name(nodegroup.map(str::to_string))
+                .update_id(id)
+                .send()
+                .await
+                .map_err(classify)?;
+            let u = u.update();
+            let why: Vec<String> = u
+                .map(|u| u.errors())
+                .unwrap_or_default()
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e.error_code().map_or("Unknown", |c| c.as_str()),
+                        e.error_message().unwrap_or("")
+                    )
+                })
+                .collect();
+            *errors.lock().unwrap() = why.join("; ");
+            Ok(u.and_then(|u| u.status()).map(|s| match s.as_str() {
+                "Successful" => "available".to_string(),
+                s => s.to_string(),
+            }))
+        },
+    )
+    .await;
+    r.map_err(|e| match e {
+        ProviderError::Permanent { code, message } => {
+            let why = errors.lock().unwrap().clone();
+            ProviderError::Permanent {
+                code,
+                message: if why.is_empty() {
+                    message
+                } else {
+                    format!("{message}: {why}")
+                },
+            }
+        }
+        e => e,
+    })
+}
+
+/// EKS moves one minor version per UpdateClusterVersion, and only while every managed node group
+/// is at the cluster's version; a larger step is refused here, before any call, with what to do.
+fn one_minor_step(cluster: &str, from: &str, to: &str) -> Result<(), ProviderError> {
+    let minor = |v: &str| -> Option<(u32, u32)> {
+        let (a, b) = v.split_once('.')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    };
+    match (minor(from), minor(to)) {
+        (Some(f), Some(t)) if t == (f.0, f.1 + 1) => Ok(()),
+        (Some(f), Some(t)) if t > f => Err(ProviderError::Permanent {
+            code: "InvalidConfiguration".into(),
+            message: format!(
+                "EKS cluster {cluster} is at {from}; EKS upgrades one minor version at a time: set \
+                 `version` to {}.{} (and its node groups with it), apply, then go on to {to}",
+                f.0,
+                f.1 + 1
+            ),
+        }),
+        _ => Err(ProviderError::Permanent {
+            code: "InvalidConfiguration".into(),
+            message: format!(
+                "EKS cluster {cluster} is at {from} and cannot move to {to}: EKS does not downgrade"
+            ),
+        }),
+    }
 }
 
 // ---- clusters ----------------------------------------------------------------------------------
@@ -161,6 +283,23 @@ fn cluster_attrs(
     )
 }
 
+/// What EKS answers while IAM has not propagated a new role or policy attachment to it (the
+/// messages Terraform's provider retries: internal/service/eks/cluster.go `resourceClusterCreate`,
+/// node_group.go). The client request token makes each retry safe.
+const IAM_PROPAGATION: [crate::retry::Transient; 3] = [
+    crate::retry::transient("InvalidParameterException", "does not exist"),
+    crate::retry::transient(
+        "InvalidParameterException",
+        "doesn't have the Amazon EKS Managed Policies associated with it",
+    ),
+    crate::retry::transient(
+        "InvalidParameterException",
+        "Role could not be assumed because the trusted entity is not correct",
+    ),
+];
+/// Terraform waits 2 minutes for IAM propagation (`propagationTimeout`).
+const IAM_BUDGET: Duration = Duration::from_secs(120);
+
 pub async fn create_cluster(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
     let c = Client::new(cfg);
     let r = &req.resource;
@@ -172,7 +311,7 @@ pub async fn create_cluster(cfg: &SdkConfig, req: &CreateRequest) -> Result<Foun
         .version(required(a, "version")?)
         .role_arn(ref_arn(r, "role")?)
         .resources_vpc_config(vpc_config(r, true))
-        .logging(logging(a))
+        .set_logging(logging(a))
         .client_request_token(&req.token)
         .set_tags(Some(all_tags(req).into_iter().collect()));
     if r.target("secrets_kms_key").is_some() {
@@ -189,7 +328,13 @@ pub async fn create_cluster(cfg: &SdkConfig, req: &CreateRequest) -> Result<Foun
             .build();
         call = call.encryption_config(config);
     }
-    call.send().await.map_err(classify)?;
+    crate::retry::while_settling(
+        &format!("creating EKS cluster {name}"),
+        &IAM_PROPAGATION,
+        IAM_BUDGET,
+        || async { call.clone().send().await.map_err(classify) },
+    )
+    .await?;
     let cluster = wait_cluster(&c, &name, false)
         .await?
         .ok_or_else(|| vanished(&name))?;
@@ -250,63 +395,82 @@ async fn update_cluster(c: &Client, req: &UpdateRequest) -> Result<Found, Provid
     let r = &req.resource;
     let a = &r.attrs;
     let changed = |k: &str| a.get(k) != req.before.get(k);
+    // One update at a time, each followed to its end by its id (AWS refuses a second update
+    // while one runs, and "Only one type of update can be allowed" per call).
     if changed("version") {
-        c.update_cluster_version()
+        let to = required(a, "version")?;
+        let from = s(&req.before, "version").unwrap_or_default();
+        one_minor_step(&req.id, &from, &to)?;
+        let out = c
+            .update_cluster_version()
             .name(&req.id)
-            .version(required(a, "version")?)
+            .version(&to)
             .send()
             .await
             .map_err(classify)?;
-        wait_cluster(c, &req.id, false).await?;
+        wait_update(c, &req.id, None, out.update()).await?;
     }
     if changed("endpoint_public_access")
         || changed("endpoint_private_access")
         || changed("public_access_cidrs")
         || changed("security_groups")
     {
-        c.update_cluster_config()
+        let out = c
+            .update_cluster_config()
             .name(&req.id)
             .resources_vpc_config(vpc_config(r, false))
             .send()
             .await
             .map_err(classify)?;
-        wait_cluster(c, &req.id, false).await?;
+        wait_update(c, &req.id, None, out.update()).await?;
     }
     if changed("enabled_log_types") {
-        c.update_cluster_config()
+        let out = c
+            .update_cluster_config()
             .name(&req.id)
-            .logging(logging(a))
+            .set_logging(logging(a))
             .send()
             .await
             .map_err(classify)?;
-        wait_cluster(c, &req.id, false).await?;
+        wait_update(c, &req.id, None, out.update()).await?;
     }
     let k = wait_cluster(c, &req.id, false)
         .await?
         .ok_or_else(|| vanished(&req.id))?;
-    tag(c, k.arn(), &map(a, "tags")).await?;
+    tag(c, k.arn(), &map(&req.before, "tags"), &map(a, "tags")).await?;
     Ok(Found {
         id: req.id.clone(),
         attrs: cluster_attrs(a, &k),
     })
 }
 
+/// The user's tags after an update: changed ones set, removed ones taken off (never carbon's own).
 async fn tag(
     c: &Client,
     arn: Option<&str>,
+    before: &BTreeMap<String, String>,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), ProviderError> {
     let Some(arn) = arn else { return Ok(()) };
-    if tags.is_empty() {
-        return Ok(());
+    let (set, removed) = crate::attrs::tag_changes(before, tags);
+    let set: HashMap<String, String> = set.into_iter().collect();
+    if !set.is_empty() {
+        c.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(classify)?;
     }
-    c.tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(tags.clone().into_iter().collect()))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(classify)
+    if !removed.is_empty() {
+        c.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    Ok(())
 }
 
 // ---- node groups -------------------------------------------------------------------------------
@@ -343,7 +507,7 @@ async fn wait_nodegroup(
 ) -> Result<Option<aws_sdk_eks::types::Nodegroup>, ProviderError> {
     // A degraded group can still be deleted: only a create or update fails on it.
     let failed: &[&str] = if gone {
-        &[]
+        &["DELETE_FAILED"]
     } else {
         &["CREATE_FAILED", "DEGRADED"]
     };
@@ -400,6 +564,105 @@ fn taints(a: &BTreeMap<String, Val>) -> Vec<Taint> {
         .collect()
 }
 
+/// The launch template of a node group's nodes, named after the group: an encrypted gp3 root
+/// volume of `disk_size` GiB. EKS creates nodes with unencrypted root volumes unless the account
+/// encrypts EBS by default, and `disk_encrypted` (checked by policy P0102) can only be honoured
+/// through a launch template (model eks: CreateNodegroup.diskSize, "If you specify launchTemplate,
+/// then don't specify diskSize"). Made again after a crash, it is found by name.
+async fn launch_template(
+    cfg: &SdkConfig,
+    req: &CreateRequest,
+    cluster: &str,
+    name: &str,
+) -> Result<String, ProviderError> {
+    use aws_sdk_ec2::types::{
+        LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+        RequestLaunchTemplateData, ResourceType, Tag, TagSpecification, VolumeType,
+    };
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    let template = launch_template_name(cluster, name);
+    let size = i(&req.resource.attrs, "disk_size").unwrap_or(50) as i32;
+    let data = RequestLaunchTemplateData::builder()
+        .block_device_mappings(
+            LaunchTemplateBlockDeviceMappingRequest::builder()
+                .device_name("/dev/xvda")
+                .ebs(
+                    LaunchTemplateEbsBlockDeviceRequest::builder()
+                        .encrypted(true)
+                        .volume_size(size)
+                        .volume_type(VolumeType::Gp3)
+                        .delete_on_termination(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let tags = all_tags(req)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    match ec2
+        .create_launch_template()
+        .launch_template_name(&template)
+        .launch_template_data(data)
+        .client_token(&req.token)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::LaunchTemplate)
+                .set_tags(Some(tags))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(out) => Ok(out
+            .launch_template()
+            .and_then(|t| t.launch_template_id())
+            .unwrap_or_default()
+            .to_string()),
+        Err(ProviderError::Permanent { code, .. }) if code.contains("AlreadyExists") => {
+            let out = ec2
+                .describe_launch_templates()
+                .launch_template_names(&template)
+                .send()
+                .await
+                .map_err(classify)?;
+            Ok(out
+                .launch_templates()
+                .first()
+                .and_then(|t| t.launch_template_id())
+                .unwrap_or_default()
+                .to_string())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn launch_template_name(cluster: &str, name: &str) -> String {
+    format!("carbon-{cluster}-{name}")
+}
+
+/// The node group's launch template, once the group is gone.
+async fn delete_launch_template(
+    cfg: &SdkConfig,
+    cluster: &str,
+    name: &str,
+) -> Result<(), ProviderError> {
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    let r = ec2
+        .delete_launch_template()
+        .launch_template_name(launch_template_name(cluster, name))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(classify);
+    match r {
+        Err(ProviderError::Permanent { code, .. }) if code.contains("NotFound") => Ok(()),
+        r => r,
+    }
+}
+
 pub async fn create_nodegroup(
     cfg: &SdkConfig,
     req: &CreateRequest,
@@ -411,23 +674,45 @@ pub async fn create_nodegroup(
     let name = required(a, "name")?;
     let labels = map(a, "labels");
     let taints = taints(a);
-    c.create_nodegroup()
+    let encrypted = b(a, "disk_encrypted").unwrap_or(true);
+    let template = if encrypted {
+        Some(launch_template(cfg, req, &cluster, &name).await?)
+    } else {
+        None
+    };
+    let call = c
+        .create_nodegroup()
         .cluster_name(&cluster)
         .nodegroup_name(&name)
         .node_role(ref_arn(r, "node_role")?)
+        .set_version(s(a, "version"))
         .set_subnets(Some(ref_ids(r, "subnets")))
         .set_instance_types(Some(strings(a, "instance_types")))
         .set_ami_type(s(a, "ami_type").map(|t| AmiTypes::from(t.as_str())))
         .set_capacity_type(s(a, "capacity_type").map(|t| CapacityTypes::from(t.as_str())))
-        .set_disk_size(i(a, "disk_size").map(|v| v as i32))
+        // With a launch template the disk is its block device (and diskSize is refused).
+        .set_disk_size(
+            i(a, "disk_size")
+                .map(|v| v as i32)
+                .filter(|_| template.is_none()),
+        )
+        .set_launch_template(template.map(|id| {
+            aws_sdk_eks::types::LaunchTemplateSpecification::builder()
+                .id(id)
+                .build()
+        }))
         .scaling_config(scaling(a))
         .set_labels((!labels.is_empty()).then(|| labels.into_iter().collect()))
         .set_taints((!taints.is_empty()).then_some(taints))
         .client_request_token(&req.token)
-        .set_tags(Some(all_tags(req).into_iter().collect()))
-        .send()
-        .await
-        .map_err(classify)?;
+        .set_tags(Some(all_tags(req).into_iter().collect()));
+    crate::retry::while_settling(
+        &format!("creating EKS node group {name}"),
+        &IAM_PROPAGATION,
+        IAM_BUDGET,
+        || async { call.clone().send().await.map_err(classify) },
+    )
+    .await?;
     let ng = wait_nodegroup(&c, &cluster, &name, false)
         .await?
         .ok_or_else(|| vanished(&name))?;
@@ -458,6 +743,12 @@ async fn read_nodegroup(c: &Client, req: &ReadRequest) -> Result<Option<Found>, 
         &req.attrs,
         &[("arn", ng.nodegroup_arn().map(str::to_string))],
     );
+    // The version only where the program sets it: unset, it follows the cluster's.
+    if req.attrs.contains_key("version")
+        && let Some(v) = ng.version()
+    {
+        attrs.insert("version".into(), Val::Str(v.to_string()));
+    }
     if let Some(sc) = ng.scaling_config() {
         let mut m = BTreeMap::new();
         for (k, v) in [
@@ -503,6 +794,19 @@ async fn update_nodegroup(c: &Client, req: &UpdateRequest) -> Result<Found, Prov
     let (cluster, name) = split(&req.id);
     let a = &req.resource.attrs;
     let changed = |k: &str| a.get(k) != req.before.get(k);
+    // A version update cannot be combined with any other node group update: it goes first, on
+    // its own (the cluster, which the group depends on, has been upgraded before it).
+    if changed("version") {
+        let out = c
+            .update_nodegroup_version()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .set_version(s(a, "version"))
+            .send()
+            .await
+            .map_err(classify)?;
+        wait_update(c, cluster, Some(name), out.update()).await?;
+    }
     if changed("scaling") || changed("labels") || changed("taints") {
         let old = map(&req.before, "labels");
         let new = map(a, "labels");
@@ -521,7 +825,8 @@ async fn update_nodegroup(c: &Client, req: &UpdateRequest) -> Result<Found, Prov
             .into_iter()
             .filter(|t| !taints.contains(t))
             .collect();
-        c.update_nodegroup_config()
+        let out = c
+            .update_nodegroup_config()
             .cluster_name(cluster)
             .nodegroup_name(name)
             .scaling_config(scaling(a))
@@ -535,11 +840,18 @@ async fn update_nodegroup(c: &Client, req: &UpdateRequest) -> Result<Found, Prov
             .send()
             .await
             .map_err(classify)?;
+        wait_update(c, cluster, Some(name), out.update()).await?;
     }
     let ng = wait_nodegroup(c, cluster, name, false)
         .await?
         .ok_or_else(|| vanished(name))?;
-    tag(c, ng.nodegroup_arn(), &map(a, "tags")).await?;
+    tag(
+        c,
+        ng.nodegroup_arn(),
+        &map(&req.before, "tags"),
+        &map(a, "tags"),
+    )
+    .await?;
     Ok(Found {
         id: req.id.clone(),
         attrs: with(a, &[("arn", ng.nodegroup_arn().map(str::to_string))]),
@@ -581,7 +893,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
         }
     } else {
         let (cluster, name) = split(&req.id);
-        match c
+        let r = match c
             .delete_nodegroup()
             .cluster_name(cluster)
             .nodegroup_name(name)
@@ -590,6 +902,10 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             .map_err(classify)
         {
             Ok(_) => wait_nodegroup(&c, cluster, name, true).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match crate::error::deleted(r) {
+            Ok(()) => delete_launch_template(cfg, cluster, name).await,
             Err(e) => Err(e),
         }
     };

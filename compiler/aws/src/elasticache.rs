@@ -33,6 +33,38 @@ pub fn split(id: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// A Global Datastore's status as a wait sees it: `primary-only` (a datastore without
+/// secondaries, which never reports `available`) is as settled as `available` (TF
+/// internal/service/elasticache/wait.go `waitGlobalReplicationGroupAvailable` targets both).
+fn settled(status: Option<&str>) -> Option<String> {
+    status.map(|s| match s {
+        "primary-only" => "available".to_string(),
+        s => s.to_string(),
+    })
+}
+
+/// Waits until the Global Datastore `gid` is settled: `available` or `primary-only`, not
+/// `creating` or `modifying` (every membership change makes it `modifying` for a while).
+async fn wait_datastore(c: &Client, gid: &str) -> Result<(), ProviderError> {
+    wait(&format!("Global Datastore {gid}"), false, || async {
+        Ok(settled(
+            datastore(c, gid).await?.as_ref().and_then(|g| g.status()),
+        ))
+    })
+    .await
+}
+
+/// What ElastiCache answers while a Global Datastore or a replication group is in a transition
+/// (`creating`, `modifying`, a member `disassociating`); TF retries these (replication_group.go
+/// `DisassociateReplicationGroup`, `deleteReplicationGroup`; global_replication_group.go).
+const IN_TRANSITION: [crate::retry::Transient; 2] = [
+    crate::retry::transient("InvalidGlobalReplicationGroupState", ""),
+    crate::retry::transient("InvalidReplicationGroupState", ""),
+];
+/// Terraform retries these for 10 minutes (`replicationGroupDeleteRetryTimeout`); membership
+/// changes take 5-20 minutes on AWS.
+const TRANSITION_BUDGET: Duration = Duration::from_secs(30 * 60);
+
 /// Waits for `status` to say `available` (or, with `gone`, for nothing to be left).
 async fn wait<F, Fut>(what: &str, gone: bool, status: F) -> Result<(), ProviderError>
 where
@@ -95,7 +127,10 @@ fn group_attrs(
             ("arn", g.arn().map(str::to_string)),
             (
                 "primary_endpoint",
-                ng.and_then(|n| n.primary_endpoint())
+                // In cluster mode the group's address is its configuration endpoint; node groups
+                // have no primary endpoint then (as TF's read does).
+                g.configuration_endpoint()
+                    .or_else(|| ng.and_then(|n| n.primary_endpoint()))
                     .and_then(|e| e.address())
                     .map(str::to_string),
             ),
@@ -149,12 +184,7 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
                 .unwrap_or_default()
                 .to_string();
             let arn = g.and_then(|g| g.arn()).map(str::to_string);
-            wait(&format!("Global Datastore {gid}"), false, || async {
-                Ok(datastore(&c, &gid)
-                    .await?
-                    .and_then(|g| g.status().map(str::to_string)))
-            })
-            .await?;
+            wait_datastore(&c, &gid).await?;
             let region = datastore_region(r).unwrap_or_else(|| crate::GLOBAL_REGION.to_string());
             Ok(Found {
                 id: format!("{gid}|{region}"),
@@ -175,15 +205,22 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
                 .set_security_group_ids(Some(ref_ids(r, "security_groups")))
                 .set_preferred_maintenance_window(s(a, "preferred_maintenance_window"))
                 .set_tags(Some(tags(req)));
-            // A secondary inherits engine, node type, shards and encryption from its Global Datastore.
+            // A secondary inherits engine, node type, shards and encryption from its Global
+            // Datastore, and may not set them (InvalidParameterCombination).
+            let shards = i(a, "num_node_groups").unwrap_or(1);
             if global.is_none() {
+                // More than one shard is cluster mode, which the engine's default parameter group
+                // does not have (model elasticache: CreateReplicationGroup.CacheParameterGroupName).
+                if shards > 1 && s(a, "parameter_group_name").is_none() {
+                    call = call.cluster_mode(aws_sdk_elasticache::types::ClusterMode::Enabled);
+                }
                 call = call
                     .engine("redis")
                     .cache_node_type(required(a, "node_type")?)
                     .engine_version(required(a, "engine_version")?)
                     .port(i(a, "port").unwrap_or(6379) as i32)
                     .set_cache_parameter_group_name(s(a, "parameter_group_name"))
-                    .num_node_groups(i(a, "num_node_groups").unwrap_or(1) as i32)
+                    .num_node_groups(shards as i32)
                     .replicas_per_node_group(i(a, "replicas_per_node_group").unwrap_or(1) as i32)
                     .at_rest_encryption_enabled(b(a, "at_rest_encryption_enabled").unwrap_or(true))
                     .transit_encryption_enabled(b(a, "transit_encryption_enabled").unwrap_or(true));
@@ -194,16 +231,33 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
             if r.target("kms_key").is_some() {
                 call = call.kms_key_id(ref_arn(r, "kms_key")?);
             }
-            call = call
-                .automatic_failover_enabled(b(a, "automatic_failover_enabled").unwrap_or(true))
-                .multi_az_enabled(b(a, "multi_az_enabled").unwrap_or(true));
-            call.send().await.map_err(classify)?;
+            if global.is_none() {
+                // A secondary takes its failover settings from the datastore (TF does not send
+                // them for a secondary either).
+                call = call
+                    .automatic_failover_enabled(b(a, "automatic_failover_enabled").unwrap_or(true))
+                    .multi_az_enabled(b(a, "multi_az_enabled").unwrap_or(true));
+            }
+            // A secondary can join only while its datastore is settled; two secondaries of one
+            // datastore therefore take turns.
+            crate::retry::while_settling(
+                &format!("creating replication group {id}"),
+                &IN_TRANSITION,
+                TRANSITION_BUDGET,
+                || async { call.clone().send().await.map_err(classify) },
+            )
+            .await?;
             wait(&format!("replication group {id}"), false, || async {
                 Ok(group(&c, &id)
                     .await?
                     .and_then(|g| g.status().map(str::to_string)))
             })
             .await?;
+            // "The replication group can be in the 'available' state, but the global
+            // replication group can still be in the 'modifying' state" (TF replication_group.go).
+            if let Some(gid) = &global {
+                wait_datastore(&c, gid).await?;
+            }
             let g = group(&c, &id)
                 .await?
                 .ok_or_else(|| ProviderError::Permanent {
@@ -259,12 +313,155 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             if let Some(d) = g.description() {
                 attrs.insert("description".into(), Val::Str(d.to_string()));
             }
+            if let Some(t) = g.cache_node_type() {
+                attrs.insert("node_type".into(), Val::Str(t.to_string()));
+            }
         }
     }
     Ok(Some(Found {
         id: req.id.clone(),
         attrs,
     }))
+}
+
+/// A replication group's update, sending only what changed (TF does the same). Node type and
+/// engine version are shared by every member of a Global Datastore and change through
+/// ModifyGlobalReplicationGroup, sent once, by the primary's update; a member answers
+/// ModifyReplicationGroup with them "Cluster [..] is part of a global cluster [..]. Request
+/// rejected." (hashicorp/terraform-provider-aws#19929). A secondary's update, which runs after
+/// the primary's and the datastore's, waits for the datastore to settle.
+async fn update_group(c: &Client, req: &UpdateRequest) -> Result<(), ProviderError> {
+    let r = &req.resource;
+    let a = &r.attrs;
+    let changed = |k: &str| a.get(k) != req.before.get(k);
+    let g = group(c, &req.id).await?;
+    let info = g.as_ref().and_then(|g| g.global_replication_group_info());
+    let gid = info
+        .and_then(|i| i.global_replication_group_id())
+        .map(str::to_string);
+    let primary = info.and_then(|i| i.global_replication_group_member_role()) == Some("PRIMARY");
+    if changed("num_node_groups") || changed("replicas_per_node_group") {
+        return Err(ProviderError::Unsupported {
+            what: format!(
+                "changing the shards or replicas of replication group {} in place (carbonc does not \
+                 call ModifyReplicationGroupShardConfiguration or the replica-count APIs yet); \
+                 replace it, or change them in the console",
+                req.id
+            ),
+        });
+    }
+    let shared_change = changed("node_type") || changed("engine_version");
+    if let Some(gid) = &gid {
+        if primary && shared_change {
+            wait_datastore(c, gid).await?;
+            let call = c
+                .modify_global_replication_group()
+                .global_replication_group_id(gid)
+                .apply_immediately(true)
+                .set_cache_node_type(s(a, "node_type").filter(|_| changed("node_type")))
+                .set_engine_version(s(a, "engine_version").filter(|_| changed("engine_version")));
+            crate::retry::while_settling(
+                &format!("modifying Global Datastore {gid}"),
+                &IN_TRANSITION,
+                TRANSITION_BUDGET,
+                || async { call.clone().send().await.map_err(classify) },
+            )
+            .await?;
+        }
+        wait_datastore(c, gid).await?;
+    }
+    let mut call = c
+        .modify_replication_group()
+        .replication_group_id(&req.id)
+        .apply_immediately(true);
+    let mut any = false;
+    if changed("description") {
+        call = call.set_replication_group_description(s(a, "description"));
+        any = true;
+    }
+    if changed("security_groups") {
+        call = call.set_security_group_ids(Some(ref_ids(r, "security_groups")));
+        any = true;
+    }
+    if changed("preferred_maintenance_window") {
+        call = call.set_preferred_maintenance_window(s(a, "preferred_maintenance_window"));
+        any = true;
+    }
+    if gid.is_none() {
+        if changed("node_type") {
+            call = call.set_cache_node_type(s(a, "node_type"));
+            any = true;
+        }
+        if changed("engine_version") {
+            call = call.set_engine_version(s(a, "engine_version"));
+            any = true;
+        }
+        if changed("parameter_group_name") {
+            call = call.set_cache_parameter_group_name(s(a, "parameter_group_name"));
+            any = true;
+        }
+        if changed("automatic_failover_enabled") {
+            call = call.set_automatic_failover_enabled(b(a, "automatic_failover_enabled"));
+            any = true;
+        }
+        if changed("multi_az_enabled") {
+            call = call.set_multi_az_enabled(b(a, "multi_az_enabled"));
+            any = true;
+        }
+    }
+    if any {
+        crate::retry::while_settling(
+            &format!("modifying replication group {}", req.id),
+            &IN_TRANSITION,
+            TRANSITION_BUDGET,
+            || async { call.clone().send().await.map_err(classify) },
+        )
+        .await?;
+    }
+    wait(&format!("replication group {}", req.id), false, || async {
+        Ok(group(c, &req.id)
+            .await?
+            .and_then(|g| g.status().map(str::to_string)))
+    })
+    .await?;
+    retag(c, g.as_ref().and_then(|g| g.arn()), &req.before, a).await
+}
+
+/// The user's tags after an update: added or changed ones set, removed ones taken off (carbon's
+/// own `carbon:*` tags are never removed).
+async fn retag(
+    c: &Client,
+    arn: Option<&str>,
+    before: &std::collections::BTreeMap<String, Val>,
+    a: &std::collections::BTreeMap<String, Val>,
+) -> Result<(), ProviderError> {
+    let Some(arn) = arn else { return Ok(()) };
+    let (old, new) = (
+        crate::attrs::map(before, "tags"),
+        crate::attrs::map(a, "tags"),
+    );
+    let (set, removed) = crate::attrs::tag_changes(&old, &new);
+    let set: Vec<Tag> = set
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    if !set.is_empty() {
+        c.add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    if !removed.is_empty() {
+        c.remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    Ok(())
 }
 
 pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
@@ -291,25 +488,7 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
                 .await
                 .map_err(classify)?;
         }
-        _ => {
-            c.modify_replication_group()
-                .replication_group_id(&req.id)
-                .apply_immediately(true)
-                .set_replication_group_description(s(a, "description"))
-                .set_security_group_ids(Some(ref_ids(r, "security_groups")))
-                .set_preferred_maintenance_window(s(a, "preferred_maintenance_window"))
-                .automatic_failover_enabled(b(a, "automatic_failover_enabled").unwrap_or(true))
-                .multi_az_enabled(b(a, "multi_az_enabled").unwrap_or(true))
-                .send()
-                .await
-                .map_err(classify)?;
-            wait(&format!("replication group {}", req.id), false, || async {
-                Ok(group(&c, &req.id)
-                    .await?
-                    .and_then(|g| g.status().map(str::to_string)))
-            })
-            .await?;
-        }
+        _ => update_group(&c, req).await?,
     }
     let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
@@ -330,13 +509,20 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             .map_err(classify),
         "aws.elasticache.GlobalReplicationGroup" => {
             let (gid, _) = split(&req.id);
-            match c
-                .delete_global_replication_group()
-                .global_replication_group_id(gid)
-                .retain_primary_replication_group(true)
-                .send()
-                .await
-                .map_err(classify)
+            match crate::retry::while_settling(
+                &format!("deleting Global Datastore {gid}"),
+                &IN_TRANSITION,
+                TRANSITION_BUDGET,
+                || async {
+                    c.delete_global_replication_group()
+                        .global_replication_group_id(gid)
+                        .retain_primary_replication_group(true)
+                        .send()
+                        .await
+                        .map_err(classify)
+                },
+            )
+            .await
             {
                 Ok(_) => {
                     wait(&format!("Global Datastore {gid}"), true, || async {
@@ -357,20 +543,76 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
                 && let (Some(gid), Some(region)) =
                     (info.global_replication_group_id(), req.region.as_deref())
             {
-                c.disassociate_global_replication_group()
-                    .global_replication_group_id(gid)
-                    .replication_group_id(&req.id)
-                    .replication_group_region(region)
-                    .send()
-                    .await
-                    .map_err(classify)?;
+                let member = |g: Option<aws_sdk_elasticache::types::GlobalReplicationGroup>| {
+                    g.is_some_and(|g| {
+                        g.members()
+                            .iter()
+                            .any(|m| m.replication_group_id() == Some(req.id.as_str()))
+                    })
+                };
+                let left = crate::retry::while_settling(
+                    &format!("disassociating replication group {}", req.id),
+                    &IN_TRANSITION,
+                    TRANSITION_BUDGET,
+                    || async {
+                        c.disassociate_global_replication_group()
+                            .global_replication_group_id(gid)
+                            .replication_group_id(&req.id)
+                            .replication_group_region(region)
+                            .send()
+                            .await
+                            .map_err(classify)
+                    },
+                )
+                .await;
+                // Refused because it has already left (a destroy interrupted after the
+                // disassociation began): nothing more to do here.
+                if let Err(e) = left
+                    && member(datastore(&c, gid).await?)
+                {
+                    return Err(e);
+                }
+                // Disassociation is asynchronous: the member is `disassociating` until it is
+                // gone from the datastore (TF `WaitGlobalReplicationGroupMemberDetached`).
+                wait(
+                    &format!(
+                        "replication group {} to leave Global Datastore {gid}",
+                        req.id
+                    ),
+                    false,
+                    || async {
+                        let member = datastore(&c, gid).await?.is_some_and(|g| {
+                            g.members()
+                                .iter()
+                                .any(|m| m.replication_group_id() == Some(req.id.as_str()))
+                        });
+                        Ok(Some(
+                            if member {
+                                "disassociating"
+                            } else {
+                                "available"
+                            }
+                            .to_string(),
+                        ))
+                    },
+                )
+                .await?;
             }
-            match c
-                .delete_replication_group()
-                .replication_group_id(&req.id)
-                .send()
-                .await
-                .map_err(classify)
+            // A group that just left a datastore (or whose datastore was just deleted) is
+            // `modifying` for a while; AWS refuses to delete it until it is `available`.
+            match crate::retry::while_settling(
+                &format!("deleting replication group {}", req.id),
+                &IN_TRANSITION,
+                TRANSITION_BUDGET,
+                || async {
+                    c.delete_replication_group()
+                        .replication_group_id(&req.id)
+                        .send()
+                        .await
+                        .map_err(classify)
+                },
+            )
+            .await
             {
                 Ok(_) => {
                     wait(&format!("replication group {}", req.id), true, || async {
@@ -388,11 +630,60 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
     crate::error::deleted(r)
 }
 
+/// A Global Datastore made by a create whose answer was lost (or whose carbonc was killed): AWS
+/// names it `PREFIX-SUFFIX` with a prefix of its own, and the suffix is the program's `id_suffix`,
+/// unique in the account. Without this, the create would run again and fail (its primary is
+/// already a member of a datastore).
+async fn find_datastore(
+    cfg: &SdkConfig,
+    req: &FindRequest,
+) -> Result<Option<Found>, ProviderError> {
+    let Some(suffix) = s(&req.attrs, "id_suffix") else {
+        return Ok(None);
+    };
+    let c = Client::new(cfg);
+    let mut pages = c
+        .describe_global_replication_groups()
+        .show_member_info(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(classify)?;
+        for g in page.global_replication_groups() {
+            let Some(gid) = g.global_replication_group_id() else {
+                continue;
+            };
+            if !gid.ends_with(&format!("-{suffix}")) || g.status() == Some("deleting") {
+                continue;
+            }
+            let region = g
+                .members()
+                .iter()
+                .find(|m| m.role() == Some("PRIMARY"))
+                .and_then(|m| m.replication_group_region())
+                .unwrap_or(crate::GLOBAL_REGION);
+            return Ok(Some(Found {
+                id: format!("{gid}|{region}"),
+                attrs: with(
+                    &req.attrs,
+                    &[
+                        ("id", Some(gid.to_string())),
+                        ("arn", g.arn().map(str::to_string)),
+                    ],
+                ),
+            }));
+        }
+    }
+    Ok(None)
+}
+
 /// By the name or id the program gives (unique per account and region).
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
+    if req.ty == "aws.elasticache.GlobalReplicationGroup" {
+        return find_datastore(cfg, req).await;
+    }
     let id = match req.ty.as_str() {
         "aws.elasticache.SubnetGroup" => s(&req.attrs, "name"),
-        "aws.elasticache.GlobalReplicationGroup" => None,
         _ => s(&req.attrs, "id"),
     };
     let Some(id) = id else { return Ok(None) };

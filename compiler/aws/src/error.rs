@@ -83,6 +83,7 @@ pub fn is_not_found(e: &ProviderError) -> bool {
                 || code.starts_with("NoSuch")
                 || code.ends_with(".NotFound")
                 || code == "ResourceNotFoundException"
+                || code == "WAFNonexistentItemException"
         }
         _ => false,
     }

@@ -7,7 +7,7 @@ use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
 };
 
-use crate::attrs::{all_tags, i, required, s, with};
+use crate::attrs::{all_tags, i, map, required, s, with};
 use crate::error::{classify, is_not_found};
 
 fn role_name_of(r: &carbonc_apply::Resolved, field: &str) -> Result<String, ProviderError> {
@@ -51,6 +51,7 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
         .assume_role_policy_document(required(a, "assume_role_policy")?)
         .path(s(a, "path").unwrap_or_else(|| "/".into()))
         .max_session_duration(i(a, "max_session_duration").unwrap_or(3600) as i32)
+        .set_permissions_boundary(s(a, "permissions_boundary"))
         .set_tags(Some(tags));
     if let Some(d) = s(a, "description") {
         call = call.description(d);
@@ -169,6 +170,48 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
         call = call.description(d);
     }
     call.send().await.map_err(classify)?;
+    if s(a, "permissions_boundary") != s(&req.before, "permissions_boundary") {
+        match s(a, "permissions_boundary") {
+            Some(arn) => c
+                .put_role_permissions_boundary()
+                .role_name(&req.id)
+                .permissions_boundary(arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)?,
+            None => c
+                .delete_role_permissions_boundary()
+                .role_name(&req.id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)?,
+        }
+    }
+    // The user's tags: changed ones set, removed ones taken off (carbon's own stay).
+    let (old, new) = (map(&req.before, "tags"), map(a, "tags"));
+    let (set, removed) = crate::attrs::tag_changes(&old, &new);
+    let set: Vec<Tag> = set
+        .iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect();
+    if !set.is_empty() {
+        c.tag_role()
+            .role_name(&req.id)
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    if !removed.is_empty() {
+        c.untag_role()
+            .role_name(&req.id)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
     Ok(Found {
         id: req.id.clone(),
         attrs: with(
@@ -219,7 +262,8 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
         Err(e) => return Err(e),
     };
     let has = |k: &str, v: &str| tags.tags().iter().any(|t| t.key() == k && t.value() == v);
-    if !(has("carbon:address", &req.address) && has("carbon:lineage", &req.lineage)) {
+    let address = carbonc_apply::address_tag(&req.address);
+    if !(has("carbon:address", &address) && has("carbon:lineage", &req.lineage)) {
         return Ok(None);
     }
     let read = ReadRequest {

@@ -51,7 +51,8 @@ async fn set_rotation(
 }
 
 pub async fn create_key(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
-    let c = Client::new(cfg);
+    // CreateKey takes no client token: one attempt (see `single_attempt`).
+    let c = Client::new(&crate::single_attempt(cfg));
     let a = &req.resource.attrs;
     let mut call = c
         .create_key()
@@ -151,12 +152,26 @@ pub async fn update_key(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, P
             .map_err(classify)?;
     }
     set_rotation(&c, &req.id, a).await?;
-    let mut t: Vec<Tag> = tags(&crate::attrs::map(a, "tags"))?;
+    // The user's tags: changed ones set, removed ones taken off (carbon's own stay).
+    let (old, new) = (
+        crate::attrs::map(&req.before, "tags"),
+        crate::attrs::map(a, "tags"),
+    );
+    let (changed, removed) = crate::attrs::tag_changes(&old, &new);
+    let mut t: Vec<Tag> = tags(&changed)?;
     t.retain(|x| !crate::attrs::internal_tag(x.tag_key()));
     if !t.is_empty() {
         c.tag_resource()
             .key_id(&req.id)
             .set_tags(Some(t))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    if !removed.is_empty() {
+        c.untag_resource()
+            .key_id(&req.id)
+            .set_tag_keys(Some(removed))
             .send()
             .await
             .map_err(classify)?;
@@ -209,7 +224,9 @@ pub async fn find_key(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found
                     .iter()
                     .any(|x| x.tag_key() == key && x.tag_value() == value)
             };
-            if has("carbon:address", &req.address) && has("carbon:lineage", &req.lineage) {
+            if has("carbon:address", &carbonc_apply::address_tag(&req.address))
+                && has("carbon:lineage", &req.lineage)
+            {
                 let read = ReadRequest {
                     address: req.address.clone(),
                     ty: req.ty.clone(),
@@ -244,6 +261,22 @@ pub async fn create_alias(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found,
         .map_err(classify)?;
     Ok(Found {
         id: name.clone(),
+        attrs: req.resource.attrs.clone(),
+    })
+}
+
+/// An alias moved to another key (a replaced one): `UpdateAlias`, in place.
+pub async fn update_alias(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let key = ref_id(&req.resource, "target_key")?;
+    c.update_alias()
+        .alias_name(&req.id)
+        .target_key_id(&key)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(Found {
+        id: req.id.clone(),
         attrs: req.resource.attrs.clone(),
     })
 }

@@ -23,6 +23,7 @@ mod kms;
 mod network;
 mod poll;
 mod rds;
+mod retry;
 mod route53;
 mod s3_state;
 mod secrets;
@@ -126,6 +127,17 @@ impl AwsProvider {
     }
 }
 
+/// The configuration for a create whose API takes no client token (CreateVpc, CreateSubnet,
+/// CreateSecurityGroup, CreateInternetGateway, AllocateAddress, KMS CreateKey): without the SDK's
+/// own retries. When an answer is lost after AWS acted, the SDK would send the call again and
+/// make a second resource; with one attempt, the error reaches the engine, whose retry first
+/// looks for the resource by its `carbon:address` and `carbon:lineage` tags and adopts it.
+pub(crate) fn single_attempt(cfg: &SdkConfig) -> SdkConfig {
+    cfg.to_builder()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build()
+}
+
 fn unsupported(ty: &str) -> ProviderError {
     ProviderError::Unsupported {
         what: format!("{ty} (the AWS provider does not implement this resource type yet)"),
@@ -216,6 +228,7 @@ impl Provider for AwsProvider {
         let c = self.config(req.resource.region.as_deref()).await;
         match req.resource.ty.as_str() {
             "aws.kms.Key" => kms::update_key(&c, &req).await,
+            "aws.kms.Alias" => kms::update_alias(&c, &req).await,
             "aws.ec2.Vpc"
             | "aws.ec2.Subnet"
             | "aws.ec2.InternetGateway"

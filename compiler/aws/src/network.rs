@@ -75,8 +75,9 @@ fn subnet_ids(r: &Resolved, attrs: &BTreeMap<String, Val>) -> BTreeSet<String> {
 }
 
 fn ours(tags: &[Tag], address: &str) -> bool {
+    let value = carbonc_apply::address_tag(address);
     tags.iter()
-        .any(|t| t.key() == Some("carbon:address") && t.value() == Some(address))
+        .any(|t| t.key() == Some("carbon:address") && t.value() == Some(value.as_str()))
 }
 
 fn user_tags(tags: &[Tag]) -> Val {
@@ -86,27 +87,6 @@ fn user_tags(tags: &[Tag]) -> Val {
             .filter_map(|t| Some((t.key()?.to_string(), Val::Str(t.value()?.to_string()))))
             .collect(),
     )
-}
-
-async fn set_tags(
-    c: &Client,
-    id: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<(), ProviderError> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    c.create_tags()
-        .resources(id)
-        .set_tags(Some(
-            tags.iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect(),
-        ))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(classify)
 }
 
 // ---- NAT gateways ------------------------------------------------------------------------------
@@ -336,7 +316,13 @@ pub async fn update_route_table(
     for subnet in subnets.difference(&associated) {
         associate(&c, &req.id, subnet).await?;
     }
-    set_tags(&c, &req.id, &map(&r.attrs, "tags")).await?;
+    crate::ec2::retag(
+        &c,
+        &req.id,
+        &map(&req.before, "tags"),
+        &map(&r.attrs, "tags"),
+    )
+    .await?;
     Ok(Found {
         id: req.id.clone(),
         attrs: with(&r.attrs, &[("id", Some(req.id.clone()))]),
@@ -390,7 +376,13 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     }
     // A NAT gateway's subnet and address force a new one: only its tags change in place.
     let c = Client::new(cfg);
-    set_tags(&c, &req.id, &map(&req.resource.attrs, "tags")).await?;
+    crate::ec2::retag(
+        &c,
+        &req.id,
+        &map(&req.before, "tags"),
+        &map(&req.resource.attrs, "tags"),
+    )
+    .await?;
     Ok(Found {
         id: req.id.clone(),
         attrs: with(&req.resource.attrs, &[("id", Some(req.id.clone()))]),

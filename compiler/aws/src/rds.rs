@@ -41,7 +41,7 @@ fn user_tags(t: &[Tag]) -> Val {
 
 fn ours(t: &[Tag], address: &str, lineage: &str) -> bool {
     let has = |k: &str, v: &str| t.iter().any(|x| x.key() == Some(k) && x.value() == Some(v));
-    has("carbon:address", address) && has("carbon:lineage", lineage)
+    has("carbon:address", &carbonc_apply::address_tag(address)) && has("carbon:lineage", lineage)
 }
 
 /// Waits for `status` to say `available` (or, with `gone`, for nothing to be left).
@@ -53,7 +53,18 @@ where
     crate::poll::until_available(
         what,
         gone,
-        &["failed", "inaccessible-encryption-credentials"],
+        // AWS's states from which no wait recovers (model rds: DBCluster.Status, DBInstance
+        // .DBInstanceStatus): failing at once names them instead of spinning to the timeout.
+        &[
+            "failed",
+            "inaccessible-encryption-credentials",
+            "incompatible-network",
+            "incompatible-option-group",
+            "incompatible-parameters",
+            "incompatible-restore",
+            "restore-error",
+            "storage-full",
+        ],
         (TIMEOUT, POLL),
         status,
     )
@@ -114,6 +125,163 @@ async fn global(
         Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The answers of a cluster that is still settling after RemoveFromGlobalCluster.
+const CLUSTER_SETTLING: [crate::retry::Transient; 3] = [
+    crate::retry::transient("InvalidDBClusterStateFault", ""),
+    crate::retry::transient("InvalidGlobalClusterStateFault", ""),
+    crate::retry::transient(
+        "InvalidParameterCombination",
+        "is a part of a global cluster",
+    ),
+];
+/// How long those answers are retried (Terraform: the delete timeout, 2 h by default; the wait
+/// for the promotion itself is `wait_left_global`).
+const SETTLE_BUDGET: Duration = Duration::from_secs(10 * 60);
+
+/// RemoveFromGlobalCluster is asynchronous: the cluster is `promoting` and still listed as a
+/// member for minutes. Waits until the global cluster no longer lists it and it is `available`
+/// (TF `waitDBClusterAvailable` after the removal).
+async fn wait_left_global(c: &Client, gid: &str, id: &str, arn: &str) -> Result<(), ProviderError> {
+    wait(
+        &format!("Aurora cluster {id} to leave global cluster {gid}"),
+        false,
+        || async {
+            let member = global(c, gid).await?.is_some_and(|g| {
+                g.global_cluster_members()
+                    .iter()
+                    .any(|m| m.db_cluster_arn() == Some(arn))
+            });
+            let status = cluster(c, id)
+                .await?
+                .and_then(|k| k.status().map(str::to_string));
+            Ok(match (member, status) {
+                (false, status) => status,
+                (true, Some(status)) => Some(format!("{status}, still a member")),
+                (true, None) => Some("still a member".into()),
+            })
+        },
+    )
+    .await
+}
+
+/// Whether a `PendingModifiedValues` structure lists anything.
+fn pending<T: std::fmt::Debug>(p: Option<&T>) -> bool {
+    p.is_some_and(|p| format!("{p:?}").contains("Some("))
+}
+
+/// Waits for a modification to be done: `available` with nothing left in `PendingModifiedValues`.
+/// Right after ModifyDBCluster the cluster still says `available`, with the change pending; a wait
+/// for `available` alone would end before the change began (TF `waitDBClusterUpdated` treats
+/// pending values as not done).
+async fn wait_modified(c: &Client, id: &str) -> Result<(), ProviderError> {
+    wait(&format!("Aurora cluster {id}"), false, || async {
+        Ok(cluster(c, id).await?.map(|k| {
+            let status = k.status().unwrap_or("").to_string();
+            if status == "available" && pending(k.pending_modified_values()) {
+                "available, modifications pending".to_string()
+            } else {
+                status
+            }
+        }))
+    })
+    .await
+}
+
+async fn wait_instance_modified(c: &Client, id: &str) -> Result<(), ProviderError> {
+    wait(&format!("DB instance {id}"), false, || async {
+        Ok(instance(c, id).await?.map(|k| {
+            let status = k.db_instance_status().unwrap_or("").to_string();
+            if status == "available" && pending(k.pending_modified_values()) {
+                "available, modifications pending".to_string()
+            } else {
+                status
+            }
+        }))
+    })
+    .await
+}
+
+/// Brings every member of a global database to `version`. A minor version: each member by
+/// ModifyDBCluster in its own region, the secondaries first and the primary last, each waited for
+/// (AWS refuses the primary while a secondary runs an older version). A major version: the
+/// global cluster already started it; this waits until every member runs it.
+async fn upgrade_members(
+    cfg: &SdkConfig,
+    c: &Client,
+    gid: &str,
+    version: &str,
+    minor: bool,
+) -> Result<(), ProviderError> {
+    let Some(g) = global(c, gid).await? else {
+        return Ok(());
+    };
+    let mut members: Vec<(bool, String)> = g
+        .global_cluster_members()
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m.is_writer().unwrap_or(false),
+                m.db_cluster_arn()?.to_string(),
+            ))
+        })
+        .collect();
+    members.sort(); // secondaries (false) before the writer (true)
+    for (_, arn) in members {
+        // arn:aws:rds:REGION:ACCOUNT:cluster:ID
+        let parts: Vec<&str> = arn.split(':').collect();
+        let (Some(region), Some(id)) = (parts.get(3), parts.get(6)) else {
+            continue;
+        };
+        let mc = Client::new(
+            &cfg.to_builder()
+                .region(aws_config::Region::new(region.to_string()))
+                .build(),
+        );
+        let current = cluster(&mc, id)
+            .await?
+            .and_then(|k| k.engine_version().map(str::to_string));
+        if minor && current.as_deref() != Some(version) {
+            crate::retry::while_settling(
+                &format!("upgrading Aurora cluster {id} to {version}"),
+                &[crate::retry::transient("InvalidDBClusterStateFault", "")],
+                SETTLE_BUDGET,
+                || async {
+                    mc.modify_db_cluster()
+                        .db_cluster_identifier(*id)
+                        .engine_version(version)
+                        .apply_immediately(true)
+                        .send()
+                        .await
+                        .map_err(classify)
+                },
+            )
+            .await?;
+        }
+        wait(
+            &format!("Aurora cluster {id} to run {version}"),
+            false,
+            || async {
+                Ok(cluster(&mc, id).await?.map(|k| {
+                    let status = k.status().unwrap_or("").to_string();
+                    match k.engine_version() {
+                        Some(v)
+                            if v == version
+                                && status == "available"
+                                && !pending(k.pending_modified_values()) =>
+                        {
+                            status
+                        }
+                        Some(v) if status == "available" => format!("available at {v}"),
+                        _ => status,
+                    }
+                }))
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn wait_cluster(c: &Client, id: &str, gone: bool) -> Result<(), ProviderError> {
@@ -393,17 +561,23 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     let a = &r.attrs;
     match r.ty.as_str() {
         "aws.rds.GlobalCluster" => {
+            let to = s(a, "engine_version").unwrap_or_default();
+            let from = s(&req.before, "engine_version").unwrap_or_default();
+            let major = |v: &str| v.split('.').next().unwrap_or("").to_string();
             let mut call = c
                 .modify_global_cluster()
                 .global_cluster_identifier(&req.id)
                 .deletion_protection(b(a, "deletion_protection").unwrap_or(true));
-            // Only a change: AWS refuses an upgrade to the version the cluster already runs.
-            if a.get("engine_version") != req.before.get("engine_version") {
-                call = call
-                    .set_engine_version(s(a, "engine_version"))
-                    .allow_major_version_upgrade(true);
+            // A major version goes through the global cluster, which upgrades every member; a
+            // minor one member by member, secondaries first (ModifyGlobalCluster "only supports
+            // Major Version Upgrades"; TF internal/service/rds/global_cluster.go).
+            if to != from && major(&to) != major(&from) {
+                call = call.engine_version(&to).allow_major_version_upgrade(true);
             }
             call.send().await.map_err(classify)?;
+            if to != from {
+                upgrade_members(cfg, &c, &req.id, &to, major(&to) == major(&from)).await?;
+            }
         }
         "aws.rds.SubnetGroup" => {
             c.modify_db_subnet_group()
@@ -424,7 +598,11 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
                 .set_preferred_backup_window(s(a, "preferred_backup_window"))
                 .set_preferred_maintenance_window(s(a, "preferred_maintenance_window"))
                 .deletion_protection(b(a, "deletion_protection").unwrap_or(true));
-            if a.get("engine_version") != req.before.get("engine_version") {
+            // A member of a global database is upgraded by its global cluster's update, which
+            // runs before this one (the cluster depends on it); a standalone cluster here.
+            if a.get("engine_version") != req.before.get("engine_version")
+                && r.target("global_cluster").is_none()
+            {
                 call = call.set_engine_version(s(a, "engine_version"));
             }
             if a.get("master_password") != req.before.get("master_password")
@@ -432,8 +610,14 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             {
                 call = call.master_user_password(pw.expose());
             }
-            call.send().await.map_err(classify)?;
-            wait_cluster(&c, &req.id, false).await?;
+            crate::retry::while_settling(
+                &format!("modifying Aurora cluster {}", req.id),
+                &[crate::retry::transient("InvalidDBClusterStateFault", "")],
+                SETTLE_BUDGET,
+                || async { call.clone().send().await.map_err(classify) },
+            )
+            .await?;
+            wait_modified(&c, &req.id).await?;
             retag(&c, &req.before, a).await?;
         }
         _ => {
@@ -447,7 +631,7 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
                 .send()
                 .await
                 .map_err(classify)?;
-            wait_instance(&c, &req.id, false).await?;
+            wait_instance_modified(&c, &req.id).await?;
             retag(&c, &req.before, a).await?;
         }
     }
@@ -458,26 +642,34 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     })
 }
 
-/// Tags by ARN (kept in the state's `arn`).
+/// Tags by ARN (kept in the state's `arn`): changed ones set, removed ones taken off.
 async fn retag(
     c: &Client,
     before: &BTreeMap<String, Val>,
     a: &BTreeMap<String, Val>,
 ) -> Result<(), ProviderError> {
-    let t = map(a, "tags");
     let Some(arn) = s(before, "arn") else {
         return Ok(());
     };
-    if t.is_empty() {
-        return Ok(());
+    let (old, new) = (map(before, "tags"), map(a, "tags"));
+    let (set, removed) = crate::attrs::tag_changes(&old, &new);
+    if !set.is_empty() {
+        c.add_tags_to_resource()
+            .resource_name(&arn)
+            .set_tags(Some(tags(&set)))
+            .send()
+            .await
+            .map_err(classify)?;
     }
-    c.add_tags_to_resource()
-        .resource_name(arn)
-        .set_tags(Some(tags(&t)))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(classify)
+    if !removed.is_empty() {
+        c.remove_tags_from_resource()
+            .resource_name(&arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    Ok(())
 }
 
 // ---- delete ------------------------------------------------------------------------------------
@@ -501,12 +693,25 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
                     }
                 }
             }
-            c.delete_global_cluster()
-                .global_cluster_identifier(&req.id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(classify)
+            // Members that left a moment ago are still listed while they promote: "is not
+            // empty" until then (TF internal/service/rds/global_cluster.go retries it).
+            crate::retry::while_settling(
+                &format!("deleting global cluster {}", req.id),
+                &[crate::retry::transient(
+                    "InvalidGlobalClusterStateFault",
+                    "",
+                )],
+                SETTLE_BUDGET,
+                || async {
+                    c.delete_global_cluster()
+                        .global_cluster_identifier(&req.id)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(classify)
+                },
+            )
+            .await
         }
         "aws.rds.SubnetGroup" => c
             .delete_db_subnet_group()
@@ -536,6 +741,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
                                 .send()
                                 .await
                                 .map_err(classify)?;
+                            wait_left_global(&c, gid, &req.id, arn).await?;
                         }
                     }
                 }
@@ -546,12 +752,27 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
                 .db_cluster_identifier(&req.id)
                 .skip_final_snapshot(skip);
             if !skip {
+                // A name of its own per destroy: a second destroy of a cluster made again under
+                // the same identifier would otherwise hit DBClusterSnapshotAlreadyExistsFault.
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or_default();
                 call = call.final_db_snapshot_identifier(
                     s(a, "final_snapshot_identifier")
-                        .unwrap_or_else(|| format!("{}-final", req.id)),
+                        .unwrap_or_else(|| format!("{}-final-{stamp}", req.id)),
                 );
             }
-            match call.send().await.map_err(classify) {
+            // Right after leaving a global database AWS may still refuse the delete for a while
+            // (TF internal/service/rds/cluster.go `resourceClusterDelete` retries both faults).
+            match crate::retry::while_settling(
+                &format!("deleting Aurora cluster {}", req.id),
+                &CLUSTER_SETTLING,
+                SETTLE_BUDGET,
+                || async { call.clone().send().await.map_err(classify) },
+            )
+            .await
+            {
                 Ok(_) => wait_cluster(&c, &req.id, true).await,
                 Err(e) => Err(e),
             }

@@ -30,23 +30,28 @@ fn health_check_id(raw: &str) -> String {
     raw.trim_start_matches("/healthcheck/").to_string()
 }
 
+/// The user's tags after an update: changed ones added, removed ones taken off, in one
+/// ChangeTagsForResource (never carbon's own `carbon:*` tags, which are in neither map).
 async fn set_tags(
     c: &Client,
     kind: TagResourceType,
     id: &str,
+    before: &BTreeMap<String, String>,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), ProviderError> {
-    if tags.is_empty() {
+    let (add, remove) = crate::attrs::tag_changes(before, tags);
+    let add: Vec<Tag> = add
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    if add.is_empty() && remove.is_empty() {
         return Ok(());
     }
     c.change_tags_for_resource()
         .resource_type(kind)
         .resource_id(id)
-        .set_add_tags(Some(
-            tags.iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect(),
-        ))
+        .set_add_tags((!add.is_empty()).then_some(add))
+        .set_remove_tag_keys((!remove.is_empty()).then_some(remove))
         .send()
         .await
         .map(|_| ())
@@ -84,7 +89,7 @@ fn user_tags(tags: &BTreeMap<String, String>) -> Val {
 }
 
 fn ours(tags: &BTreeMap<String, String>, address: &str, lineage: &str) -> bool {
-    tags.get("carbon:address").map(String::as_str) == Some(address)
+    tags.get("carbon:address") == Some(&carbonc_apply::address_tag(address))
         && tags.get("carbon:lineage").map(String::as_str) == Some(lineage)
 }
 
@@ -105,7 +110,14 @@ async fn create_zone(c: &Client, req: &CreateRequest) -> Result<Found, ProviderE
         .await
         .map_err(classify)?;
     let id = zone_id(out.hosted_zone().map(|z| z.id()).unwrap_or_default());
-    set_tags(c, TagResourceType::Hostedzone, &id, &all_tags(req)).await?;
+    set_tags(
+        c,
+        TagResourceType::Hostedzone,
+        &id,
+        &BTreeMap::new(),
+        &all_tags(req),
+    )
+    .await?;
     let ns: Vec<Val> = out
         .delegation_set()
         .map(|d| d.name_servers())
@@ -143,7 +155,14 @@ async fn create_check(c: &Client, req: &CreateRequest) -> Result<Found, Provider
         .await
         .map_err(classify)?;
     let id = health_check_id(out.health_check().map(|h| h.id()).unwrap_or_default());
-    set_tags(c, TagResourceType::Healthcheck, &id, &all_tags(req)).await?;
+    set_tags(
+        c,
+        TagResourceType::Healthcheck,
+        &id,
+        &BTreeMap::new(),
+        &all_tags(req),
+    )
+    .await?;
     Ok(Found {
         id: id.clone(),
         attrs: with(a, &[("id", Some(id))]),
@@ -208,13 +227,21 @@ fn build_error(e: impl std::fmt::Display) -> ProviderError {
     }
 }
 
+/// One record change, followed until Route 53 reports it INSYNC (propagated to its DNS servers;
+/// TF `waitChangeInsync`).
 async fn change(
     c: &Client,
     zone: &str,
     action: ChangeAction,
     set: ResourceRecordSet,
 ) -> Result<(), ProviderError> {
-    c.change_resource_record_sets()
+    let what = format!(
+        "Route 53 change of {} {}",
+        set.name(),
+        set.r#type().as_str()
+    );
+    let out = c
+        .change_resource_record_sets()
         .hosted_zone_id(zone)
         .change_batch(
             ChangeBatch::builder()
@@ -230,8 +257,27 @@ async fn change(
         )
         .send()
         .await
-        .map(|_| ())
-        .map_err(classify)
+        .map_err(classify)?;
+    let Some(id) = out.change_info().map(|i| i.id().to_string()) else {
+        return Ok(());
+    };
+    crate::poll::until_available(
+        &what,
+        false,
+        &[],
+        (
+            std::time::Duration::from_secs(30 * 60),
+            std::time::Duration::from_secs(10),
+        ),
+        || async {
+            let info = c.get_change().id(&id).send().await.map_err(classify)?;
+            Ok(info.change_info().map(|i| match i.status().as_str() {
+                "INSYNC" => "available".to_string(),
+                s => s.to_string(),
+            }))
+        },
+    )
+    .await
 }
 
 fn record_id(zone: &str, set: &ResourceRecordSet) -> String {
@@ -243,11 +289,45 @@ fn record_id(zone: &str, set: &ResourceRecordSet) -> String {
     )
 }
 
-async fn upsert_record(c: &Client, r: &Resolved) -> Result<Found, ProviderError> {
+/// On create, a record of this name, type and set identifier that is already there is left alone
+/// unless it is exactly the one this create writes (what an interrupted apply made: records carry
+/// no tags to adopt them by): a record carbonc does not own is never overwritten, as UPSERT
+/// would. The write itself is CREATE for a new record, UPSERT for an update.
+async fn write_record(
+    c: &Client,
+    r: &Resolved,
+    action: ChangeAction,
+) -> Result<Found, ProviderError> {
     let (zone, set) = record_set(r)?;
     let id = record_id(&zone, &set);
     let fqdn = set.name().trim_end_matches('.').to_string();
-    change(c, &zone, ChangeAction::Upsert, set).await?;
+    let mut action = action;
+    if action == ChangeAction::Create
+        && let Some(existing) = find_record(c, &id).await?
+    {
+        let same = existing.resource_records() == set.resource_records()
+            && existing.ttl() == set.ttl()
+            && existing
+                .alias_target()
+                .map(|a| a.dns_name().trim_end_matches('.'))
+                == set
+                    .alias_target()
+                    .map(|a| a.dns_name().trim_end_matches('.'));
+        if !same {
+            return Err(ProviderError::Permanent {
+                code: "RecordExists".into(),
+                message: format!(
+                    "a {} record {} already exists in zone {zone} with other values, and carbonc did \
+                     not create it; remove it, or `carbonc import` it as `{}`",
+                    set.r#type().as_str(),
+                    fqdn,
+                    r.address
+                ),
+            });
+        }
+        action = ChangeAction::Upsert;
+    }
+    change(c, &zone, action, set).await?;
     Ok(Found {
         id,
         attrs: with(&r.attrs, &[("fqdn", Some(fqdn))]),
@@ -294,7 +374,7 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
     match req.resource.ty.as_str() {
         "aws.route53.Zone" => create_zone(&c, req).await,
         "aws.route53.HealthCheck" => create_check(&c, req).await,
-        _ => upsert_record(&c, &req.resource).await,
+        _ => write_record(&c, &req.resource, ChangeAction::Create).await,
     }
 }
 
@@ -390,7 +470,14 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
                 .send()
                 .await
                 .map_err(classify)?;
-            set_tags(&c, TagResourceType::Hostedzone, &req.id, &map(a, "tags")).await?;
+            set_tags(
+                &c,
+                TagResourceType::Hostedzone,
+                &req.id,
+                &map(&req.before, "tags"),
+                &map(a, "tags"),
+            )
+            .await?;
         }
         "aws.route53.HealthCheck" => {
             c.update_health_check()
@@ -403,9 +490,16 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
                 .send()
                 .await
                 .map_err(classify)?;
-            set_tags(&c, TagResourceType::Healthcheck, &req.id, &map(a, "tags")).await?;
+            set_tags(
+                &c,
+                TagResourceType::Healthcheck,
+                &req.id,
+                &map(&req.before, "tags"),
+                &map(a, "tags"),
+            )
+            .await?;
         }
-        _ => return upsert_record(&c, &req.resource).await,
+        _ => return write_record(&c, &req.resource, ChangeAction::Upsert).await,
     }
     let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {

@@ -3,12 +3,20 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, ReplicaRegionType, Tag};
 use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
 };
 
-use crate::attrs::{all_tags, b, i, ref_arn, required, s, with};
+use crate::attrs::{all_tags, b, i, ref_arn, required, s, strings, with};
+
+/// Replicas in these regions, each encrypted with its region's `aws/secretsmanager` key.
+fn replicas(regions: &[String]) -> Vec<ReplicaRegionType> {
+    regions
+        .iter()
+        .map(|r| ReplicaRegionType::builder().region(r).build())
+        .collect()
+}
 use crate::error::{classify, is_not_found};
 
 pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
@@ -32,12 +40,92 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
     if let Some(value) = r.secrets.get("secret_string") {
         call = call.secret_string(value.expose());
     }
-    let out = call.send().await.map_err(classify)?;
-    let arn = out.arn().unwrap_or_default().to_string();
+    let regions = strings(a, "replica_regions");
+    if !regions.is_empty() {
+        call = call.set_add_replica_regions(Some(replicas(&regions)));
+    }
+    let arn = match call.send().await.map_err(classify) {
+        Ok(out) => out.arn().unwrap_or_default().to_string(),
+        Err(ProviderError::Permanent { code, message }) if code == "ResourceExistsException" => {
+            restore_own(&c, req)
+                .await?
+                .ok_or(ProviderError::Permanent { code, message })?
+        }
+        Err(e) => return Err(e),
+    };
     Ok(Found {
         id: arn.clone(),
         attrs: with(a, &[("arn", Some(arn.clone())), ("id", Some(arn))]),
     })
+}
+
+/// A secret of this name that carbonc itself deleted (same `carbon:address`, any lineage) is
+/// still there, scheduled for deletion, for its recovery window (7-30 days), and AWS refuses a new
+/// secret of that name meanwhile (ResourceExistsException): applying a destroyed footprint again
+/// would fail for a month. Such a secret is restored and brought to the program's value, key,
+/// description and replicas. Anyone else's secret of that name is left alone and the error stands.
+async fn restore_own(c: &Client, req: &CreateRequest) -> Result<Option<String>, ProviderError> {
+    let a = &req.resource.attrs;
+    let name = required(a, "name")?;
+    let Ok(o) = c.describe_secret().secret_id(&name).send().await else {
+        return Ok(None);
+    };
+    let address = carbonc_apply::address_tag(&req.resource.address);
+    let ours = o
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("carbon:address") && t.value() == Some(address.as_str()));
+    if o.deleted_date().is_none() || !ours {
+        return Ok(None);
+    }
+    let arn = o.arn().unwrap_or_default().to_string();
+    carbonc_apply::waiting(format!(
+        "secret {name}: restoring it from its scheduled deletion (an earlier destroy)"
+    ));
+    c.restore_secret()
+        .secret_id(&arn)
+        .send()
+        .await
+        .map_err(classify)?;
+    let mut update = c
+        .update_secret()
+        .secret_id(&arn)
+        .description(s(a, "description").unwrap_or_default());
+    if req.resource.target("kms_key").is_some() {
+        update = update.kms_key_id(ref_arn(&req.resource, "kms_key")?);
+    }
+    if let Some(value) = req.resource.secrets.get("secret_string") {
+        update = update.secret_string(value.expose());
+    }
+    update.send().await.map_err(classify)?;
+    let tags: Vec<Tag> = all_tags(req)
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    c.tag_resource()
+        .secret_id(&arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(classify)?;
+    let have: Vec<String> = o
+        .replication_status()
+        .iter()
+        .filter_map(|r| r.region().map(str::to_string))
+        .collect();
+    let want: Vec<String> = strings(a, "replica_regions")
+        .into_iter()
+        .filter(|r| !have.contains(r))
+        .collect();
+    if !want.is_empty() {
+        c.replicate_secret_to_regions()
+            .secret_id(&arn)
+            .set_add_replica_regions(Some(replicas(&want)))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    Ok(Some(arn))
 }
 
 pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
@@ -55,6 +143,20 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             attrs.insert(
                 "description".into(),
                 carbonc_state::Val::Str(o.description().unwrap_or("").to_string()),
+            );
+            let mut regions: Vec<String> = o
+                .replication_status()
+                .iter()
+                .filter_map(|r| r.region().map(str::to_string))
+                .collect();
+            // In the program's order, so that an unchanged list reads back equal.
+            let configured = strings(&req.attrs, "replica_regions");
+            regions.sort_by_key(|r| configured.iter().position(|c| c == r).unwrap_or(usize::MAX));
+            attrs.insert(
+                "replica_regions".into(),
+                carbonc_state::Val::List(
+                    regions.into_iter().map(carbonc_state::Val::Str).collect(),
+                ),
             );
             Ok(Some(Found {
                 id: req.id.clone(),
@@ -82,6 +184,28 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
         call = call.secret_string(value.expose());
     }
     call.send().await.map_err(classify)?;
+    let (old, new) = (
+        strings(&req.before, "replica_regions"),
+        strings(&r.attrs, "replica_regions"),
+    );
+    let added: Vec<String> = new.iter().filter(|r| !old.contains(r)).cloned().collect();
+    let removed: Vec<String> = old.iter().filter(|r| !new.contains(r)).cloned().collect();
+    if !added.is_empty() {
+        c.replicate_secret_to_regions()
+            .secret_id(&req.id)
+            .set_add_replica_regions(Some(replicas(&added)))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    if !removed.is_empty() {
+        c.remove_regions_from_replication()
+            .secret_id(&req.id)
+            .set_remove_replica_regions(Some(removed))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
     Ok(Found {
         id: req.id.clone(),
         attrs: with(
@@ -93,6 +217,23 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
 
 pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
     let c = Client::new(cfg);
+    // A secret with replicas cannot be deleted ("You can't delete secret ... that still has
+    // replica regions"; DeleteSecret): the replicas go first.
+    if let Ok(o) = c.describe_secret().secret_id(&req.id).send().await {
+        let regions: Vec<String> = o
+            .replication_status()
+            .iter()
+            .filter_map(|r| r.region().map(str::to_string))
+            .collect();
+        if !regions.is_empty() {
+            c.remove_regions_from_replication()
+                .secret_id(&req.id)
+                .set_remove_replica_regions(Some(regions))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+    }
     let days = i(&req.attrs, "recovery_window_in_days").unwrap_or(30);
     let call = c.delete_secret().secret_id(&req.id);
     let call = if days == 0 {
@@ -124,7 +265,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
         };
         // A secret scheduled for deletion (an earlier destroy) is not the one being created.
         if sec.deleted_date().is_none()
-            && has("carbon:address", &req.address)
+            && has("carbon:address", &carbonc_apply::address_tag(&req.address))
             && has("carbon:lineage", &req.lineage)
         {
             let arn = sec.arn().unwrap_or_default().to_string();

@@ -192,19 +192,24 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
             .summary()
             .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
     } else {
-        c.create_web_acl()
+        let call = c
+            .create_web_acl()
             .name(&name)
             .scope(Scope::from(scope.as_str()))
             .default_action(default_action(&s(a, "default_action").unwrap_or_default()))
             .set_rules(Some(rules(r)?))
             .visibility_config(visibility(&name)?)
             .set_description(s(a, "description").filter(|d| !d.is_empty()))
-            .set_tags(Some(tags(&all_tags(req))?))
-            .send()
-            .await
-            .map_err(classify)?
-            .summary()
-            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
+            .set_tags(Some(tags(&all_tags(req))?));
+        crate::retry::while_settling(
+            &format!("creating web ACL {name}"),
+            &WAF_SETTLING,
+            WAF_BUDGET,
+            || async { call.clone().send().await.map_err(classify) },
+        )
+        .await?
+        .summary()
+        .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
     };
     let (wid, arn) = summary.unwrap_or_default();
     let wid = wid.unwrap_or_default();
@@ -213,6 +218,15 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
         attrs: with(a, &[("id", Some(wid.clone())), ("arn", arn)]),
     })
 }
+
+/// What WAF answers while a resource referenced by the call was created or detached a moment
+/// ago (TF internal/service/wafv2/web_acl.go retries WAFUnavailableEntityException on create and
+/// update, WAFAssociatedItemException on delete, for 5 minutes).
+const WAF_SETTLING: [crate::retry::Transient; 2] = [
+    crate::retry::transient("WAFUnavailableEntityException", ""),
+    crate::retry::transient("WAFAssociatedItemException", ""),
+];
+const WAF_BUDGET: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// The lock token of the IP set or web ACL, or `None` when it is gone.
 async fn lock_token(c: &Client, ty: &str, id: &str) -> Result<Option<String>, ProviderError> {
@@ -348,7 +362,8 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             .await
             .map_err(classify)?;
     } else {
-        c.update_web_acl()
+        let call = c
+            .update_web_acl()
             .name(&name)
             .id(&wid)
             .scope(scope)
@@ -356,10 +371,14 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             .default_action(default_action(&s(a, "default_action").unwrap_or_default()))
             .set_rules(Some(rules(r)?))
             .visibility_config(visibility(&name)?)
-            .set_description(s(a, "description").filter(|d| !d.is_empty()))
-            .send()
-            .await
-            .map_err(classify)?;
+            .set_description(s(a, "description").filter(|d| !d.is_empty()));
+        crate::retry::while_settling(
+            &format!("updating web ACL {name}"),
+            &WAF_SETTLING,
+            WAF_BUDGET,
+            || async { call.clone().send().await.map_err(classify) },
+        )
+        .await?;
     }
     let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
@@ -410,15 +429,23 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             .map(|_| ())
             .map_err(classify)
     } else {
-        c.delete_web_acl()
-            .name(name)
-            .id(wid)
-            .scope(scope)
-            .lock_token(token)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        crate::retry::while_settling(
+            &format!("deleting web ACL {name}"),
+            &WAF_SETTLING,
+            WAF_BUDGET,
+            || async {
+                c.delete_web_acl()
+                    .name(&name)
+                    .id(&wid)
+                    .scope(scope.clone())
+                    .lock_token(&token)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(classify)
+            },
+        )
+        .await
     };
     crate::error::deleted(r)
 }

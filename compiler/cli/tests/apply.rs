@@ -558,6 +558,70 @@ fn applies_killed_at_many_points_converge_without_duplicates() {
     assert!(kills >= 20, "only {kills} applies were killed mid-run");
 }
 
+/// An answer lost after AWS acted, for each create of the fixture whose API takes no client token
+/// (VPC, subnet, security group, KMS key): the fault proxy forwards the call, AWS makes the
+/// resource, and the connection is cut before the answer. carbonc must neither lose the resource
+/// (an orphan) nor make a second one: it finds it by its tags and records it.
+#[test]
+fn a_create_whose_answer_is_lost_is_adopted_not_made_twice() {
+    let emu = Emulator::start();
+    let token = [("CARBON_VAR_token", SECRET)];
+    for op in [
+        "ec2:CreateVpc",
+        "ec2:CreateSubnet",
+        "ec2:CreateSecurityGroup",
+        "kms:CreateKey",
+    ] {
+        let d = fixture(&format!("lost-{}", op.replace(':', "-")));
+        let rule = format!("{op} 1");
+        let proxy = FaultProxy::start(&emu, &["--lose", &rule]);
+        let r = carbonc_with(
+            &d,
+            &proxy.env,
+            &["apply", "--auto-approve", "main.carbon"],
+            &token,
+        );
+        let counts = proxy.finish();
+        assert_eq!(counts["lost"], 1, "{op}: the answer was not dropped");
+        assert_eq!(r.code, 0, "{op}:\n{}\n{}", r.stdout, r.stderr);
+        let inv = emu.inventory();
+        let (by_type, intents) = recorded(&d);
+        assert_eq!(intents, 0, "{op}");
+        assert_eq!(
+            existing(&inv).values().sum::<usize>(),
+            11,
+            "{op}: a duplicate or an orphan: {inv}"
+        );
+        for (ty, n) in existing(&inv) {
+            assert_eq!(
+                by_type.get(&ty).copied().unwrap_or(0),
+                n,
+                "{op}: {ty}: {inv}"
+            );
+        }
+        let r = carbonc(
+            &d,
+            &emu,
+            &["plan", "--detailed-exitcode", "main.carbon"],
+            &token,
+        );
+        assert_eq!(r.code, 0, "{op}: not converged\n{}", r.stdout);
+        let r = carbonc(
+            &d,
+            &emu,
+            &["destroy", "--auto-approve", "main.carbon"],
+            &token,
+        );
+        assert_eq!(r.code, 0, "{op}:\n{}\n{}", r.stdout, r.stderr);
+        assert_eq!(
+            existing(&emu.inventory()).values().sum::<usize>(),
+            0,
+            "{op}"
+        );
+    }
+    emu.assert_valid_requests();
+}
+
 /// Ctrl-C mid-apply: in-flight calls finish, nothing new starts, and the state lists everything
 /// that was created.
 #[test]
@@ -943,65 +1007,78 @@ fn eks_clusters_and_node_groups_in_two_regions() {
         "{inv}"
     );
 
-    // Kubernetes 1.32 in eu-west-1: that cluster alone is upgraded in place
-    // (UpdateClusterVersion, then a wait for ACTIVE).
-    let upgrade = [
-        ("CARBON_VAR_gpu_nodes", "2"),
-        ("CARBON_VAR_euw1_version", "1.32"),
-    ];
-    let r = carbonc(
-        &d,
-        &emu,
-        &["apply", "--auto-approve", "main.carbon"],
-        &upgrade,
-    );
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .contains("Resources: 0 added, 1 changed, 0 destroyed.")
-            && r.stdout
-                .contains("# api[eu-west-1] will be updated in-place"),
-        "{}",
-        r.stdout
-    );
-    let inv = emu.inventory();
-    assert_eq!(
-        inv["eks_clusters@eu-west-1"],
-        serde_json::json!(["carbon-eu-west-1 1.32 ACTIVE"])
-    );
-    assert_eq!(
-        inv["eks_clusters@us-east-1"],
-        serde_json::json!(["carbon-us-east-1 1.31 ACTIVE"])
-    );
-    let r = carbonc(
-        &d,
-        &emu,
-        &["plan", "--detailed-exitcode", "main.carbon"],
-        &upgrade,
-    );
-    assert_eq!(
-        r.code, 0,
-        "the plan after the upgrade has changes:\n{}",
-        r.stdout
-    );
-    // Skipping a minor version is refused by EKS; the error names the resource and says why,
-    // and the cluster stays as it was.
+    // Kubernetes one minor up in eu-west-1, twice: the cluster (UpdateClusterVersion) and then its
+    // node groups (UpdateNodegroupVersion), each followed by DescribeUpdate. The second upgrade is
+    // the one EKS refuses unless the node groups were upgraded with the first.
+    let mut upgrade = Vec::new();
+    for version in ["1.36", "1.37"] {
+        upgrade = vec![
+            ("CARBON_VAR_gpu_nodes", "2"),
+            ("CARBON_VAR_euw1_version", version),
+        ];
+        let r = carbonc(
+            &d,
+            &emu,
+            &["apply", "--auto-approve", "main.carbon"],
+            &upgrade,
+        );
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout
+                .contains("Resources: 0 added, 3 changed, 0 destroyed.")
+                && r.stdout
+                    .contains("# api[eu-west-1] will be updated in-place")
+                && r.stdout
+                    .contains("# general[eu-west-1] will be updated in-place"),
+            "{}",
+            r.stdout
+        );
+        let inv = emu.inventory();
+        assert_eq!(
+            inv["eks_clusters@eu-west-1"],
+            serde_json::json!([format!("carbon-eu-west-1 {version} ACTIVE")])
+        );
+        assert_eq!(
+            inv["eks_clusters@us-east-1"],
+            serde_json::json!(["carbon-us-east-1 1.35 ACTIVE"])
+        );
+        let groups = emu.call(
+            "eu-west-1",
+            "eks",
+            "describe_nodegroup",
+            serde_json::json!({ "clusterName": "carbon-eu-west-1", "nodegroupName": "gpu" }),
+        );
+        assert_eq!(groups["nodegroup"]["version"], version, "{groups}");
+        let r = carbonc(
+            &d,
+            &emu,
+            &["plan", "--detailed-exitcode", "main.carbon"],
+            &upgrade,
+        );
+        assert_eq!(
+            r.code, 0,
+            "the plan after the upgrade has changes:\n{}",
+            r.stdout
+        );
+    }
+    // Skipping a minor version is refused before any call; the error names the resource and
+    // says what to do, and the cluster stays as it was.
     let skip = [
         ("CARBON_VAR_gpu_nodes", "2"),
-        ("CARBON_VAR_euw1_version", "1.34"),
+        ("CARBON_VAR_euw1_version", "1.39"),
     ];
     let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &skip);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("api[eu-west-1]")
             && r.stderr
-                .contains("Unsupported Kubernetes minor version update from 1.32 to 1.34"),
+                .contains("EKS upgrades one minor version at a time: set `version` to 1.38"),
         "{}",
         r.stderr
     );
     assert_eq!(
         emu.inventory()["eks_clusters@eu-west-1"],
-        serde_json::json!(["carbon-eu-west-1 1.32 ACTIVE"])
+        serde_json::json!(["carbon-eu-west-1 1.37 ACTIVE"])
     );
 
     let r = carbonc(
@@ -1014,6 +1091,50 @@ fn eks_clusters_and_node_groups_in_two_regions() {
     let inv = emu.inventory();
     assert_eq!(inv["eks@eu-west-1"], serde_json::json!([]));
     assert_eq!(inv["eks@us-east-1"], serde_json::json!([]));
+}
+
+/// An EKS update that AWS runs and then reports Failed (the cluster ends ACTIVE all the same):
+/// carbonc follows the update by its id, names AWS's reasons, and does not record the new
+/// version, so the next plan still shows the change.
+#[test]
+fn a_failed_eks_update_is_an_error_and_the_change_stays_planned() {
+    let emu = Emulator::start_with(&[("CARBONC_EMULATOR_FAIL_EKS_UPDATES", "carbon-eu-west-1")]);
+    let d = fixture("eks-failed-update");
+    std::fs::copy(repo().join("tests/apply/eks.carbon"), d.join("main.carbon")).unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let upgrade = [("CARBON_VAR_euw1_version", "1.36")];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &upgrade,
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("api[eu-west-1]")
+            && r.stderr.contains("update")
+            && r.stderr.contains("is Failed")
+            && r.stderr.contains("Unknown: the emulator fails updates"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        emu.inventory()["eks_clusters@eu-west-1"],
+        serde_json::json!(["carbon-eu-west-1 1.35 ACTIVE"])
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &upgrade,
+    );
+    assert_eq!(
+        r.code, 2,
+        "the failed change is still planned:\n{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\"1.35\" -> \"1.36\""), "{}", r.stdout);
 }
 
 /// Route 53 latency records with health checks, checked through the Route 53 API; a TTL change
@@ -1352,6 +1473,13 @@ fn rotation_lambda(emu: &Emulator) -> String {
 /// one writer and two secondaries on their own regions' keys, Route53 latency records with health
 /// checks, CloudFront with its origin group behind WAF, the Redis Global Datastore. A second plan
 /// has nothing to do.
+/// Rewrites `file` of the footprint copied into `d`: `from` (which must be there) becomes `to`.
+fn edit(d: &Path, file: &str, from: &str, to: &str) {
+    let text = std::fs::read_to_string(d.join(file)).unwrap();
+    assert!(text.contains(from), "{file} no longer contains {from:?}");
+    std::fs::write(d.join(file), text.replacen(from, to, 1)).unwrap();
+}
+
 #[test]
 fn the_global_footprint_applies_and_converges() {
     let emu = Emulator::start();
@@ -1364,6 +1492,13 @@ fn the_global_footprint_applies_and_converges() {
         std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
         std::fs::copy(repo().join("examples").join(f), d.join(f)).unwrap();
     }
+    // First without the secret's ap-southeast-1 replica: the update below adds it.
+    edit(
+        &d,
+        "global.carbon",
+        "replica_regions = [euw1, apse1]",
+        "replica_regions = [euw1]",
+    );
     rotation_lambda(&emu);
     let cert = emu.python(
         "aws_call.py",
@@ -1404,13 +1539,12 @@ fn the_global_footprint_applies_and_converges() {
         .filter(|(_, v)| *v == &serde_json::json!([]))
         .map(|(k, _)| k)
         .collect();
-    // The one secret lives in us-east-1 (replicated by Secrets Manager, not declared per region);
-    // the footprint's WAF is CloudFront's (no regional web ACLs, no rule groups).
+    // The one secret lives in us-east-1, replicated to eu-west-1 by Secrets Manager (not declared
+    // per region); the footprint's WAF is CloudFront's (no regional web ACLs, no rule groups).
     assert_eq!(
         missing,
         [
             "secret@ap-southeast-1",
-            "secret@eu-west-1",
             "waf_regional_acls@ap-southeast-1",
             "waf_regional_acls@eu-west-1",
             "waf_regional_acls@us-east-1",
@@ -1480,6 +1614,120 @@ fn the_global_footprint_applies_and_converges() {
     assert!(!state.contains(SECRET));
     assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
 
+    // The state of the first apply, for the field-coverage check at the end.
+    let first_state: serde_json::Value = serde_json::from_str(&state).unwrap();
+
+    // Day-two changes, each of which AWS runs asynchronously: Kubernetes one minor version up
+    // (control planes, then node groups), an Aurora minor version (secondaries first), the Redis
+    // node type (through the Global Datastore), a tag removed everywhere, a secret replica added.
+    edit(
+        &d,
+        "modules/eks.carbon",
+        "param version: String = \"1.35\"",
+        "param version: String = \"1.36\"",
+    );
+    edit(
+        &d,
+        "global.carbon",
+        "let db_engine_version = \"16.8\"",
+        "let db_engine_version = \"16.9\"",
+    );
+    edit(
+        &d,
+        "global.carbon",
+        "node_type = \"cache.r7g.large\"",
+        "node_type = \"cache.r7g.xlarge\"",
+    );
+    edit(
+        &d,
+        "global.carbon",
+        "let tags = { owner = \"platform\", ",
+        "let tags = { ",
+    );
+    edit(
+        &d,
+        "global.carbon",
+        "replica_regions = [euw1]",
+        "replica_regions = [euw1, apse1]",
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "global.carbon"],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("Apply complete! Resources: 0 added,")
+            && r.stdout.contains(" changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let inv = emu.python(
+        "inventory.py",
+        &["us-east-1", "eu-west-1", "ap-southeast-1"],
+    );
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
+        let cluster = emu.call(
+            region,
+            "eks",
+            "describe_cluster",
+            serde_json::json!({ "name": format!("carbon-{region}") }),
+        );
+        assert_eq!(cluster["cluster"]["version"], "1.36", "{cluster}");
+        for group in ["general", "gpu"] {
+            let ng = emu.call(
+                region,
+                "eks",
+                "describe_nodegroup",
+                serde_json::json!({ "clusterName": format!("carbon-{region}"), "nodegroupName": format!("carbon-{region}-{group}") }),
+            );
+            assert_eq!(ng["nodegroup"]["version"], "1.36", "{ng}");
+        }
+        let clusters = emu.call(region, "rds", "describe_db_clusters", serde_json::json!({}));
+        assert!(
+            clusters["DBClusters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["EngineVersion"] == "16.9"),
+            "{region}: {clusters}"
+        );
+        let groups = emu.call(
+            region,
+            "elasticache",
+            "describe_replication_groups",
+            serde_json::json!({}),
+        );
+        let nodes = groups["ReplicationGroups"][0]["CacheNodeType"].clone();
+        assert_eq!(nodes, "cache.r7g.xlarge", "{region}: {groups}");
+    }
+    assert!(
+        inv["secret@ap-southeast-1"] != serde_json::json!([]),
+        "the new replica: {inv}"
+    );
+    let role = emu.call(
+        "us-east-1",
+        "iam",
+        "list_role_tags",
+        serde_json::json!({ "RoleName": "carbon-eks-cluster" }),
+    );
+    assert!(
+        !role.to_string().contains("\"owner\""),
+        "the removed tag is gone: {role}"
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "global.carbon"],
+        &vars,
+    );
+    assert_eq!(
+        r.code, 0,
+        "the plan after the update has changes:\n{}",
+        r.stdout
+    );
+
     // Destroy the whole footprint: deletion protection is switched off first (in place, on the
     // global cluster and its three clusters), as on AWS; then nothing carbon-made is left.
     let mut unprotected = vars.to_vec();
@@ -1527,6 +1775,174 @@ fn the_global_footprint_applies_and_converges() {
         .map(|(k, v)| format!("{k}: {v}"))
         .collect();
     assert!(left.is_empty(), "left after destroy: {left:#?}");
+    // Apply, update and destroy of the whole footprint: not one request that AWS's service
+    // models refuse.
+    emu.assert_valid_requests();
+    // Every field the footprint sets reaches AWS in some request of the apply, the update or the
+    // destroy, or is listed as not sent, with the reason.
+    let cov = common::coverage::check(&first_state, &emu.requests());
+    let listed = common::coverage::not_sent();
+    let unexplained: Vec<String> = cov
+        .missing
+        .iter()
+        .filter(|(k, _)| !listed.contains_key(*k))
+        .map(|(k, v)| format!("{k}: {v} was sent in no request"))
+        .collect();
+    let stale: Vec<&String> = listed.keys().filter(|k| cov.covered.contains(*k)).collect();
+    eprintln!(
+        "field coverage: {} fields set with a checkable value reach a request; {} listed as not \
+         sent; {} set only to booleans or empty values",
+        cov.covered.len(),
+        cov.missing.len(),
+        cov.unchecked.len()
+    );
+    assert!(unexplained.is_empty(), "{unexplained:#?}");
+    assert!(stale.is_empty(), "listed as not sent, but sent: {stale:?}");
+}
+
+/// Runs `carbonc ARGS` and kills it (SIGKILL) when `at` says so of a progress line (given the line
+/// and how many progress lines came before). Returns whether it was killed before it finished.
+fn kill_when(
+    dir: &Path,
+    emu: &Emulator,
+    args: &[&str],
+    vars: &[(&str, &str)],
+    at: &dyn Fn(&str, usize) -> bool,
+) -> bool {
+    use std::io::BufRead;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carbonc"));
+    cmd.args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in emu
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(vars.iter().copied())
+    {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("carbonc starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut seen = 0;
+    let mut killed = false;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let progress = line.contains("...") || line.contains(" complete after ");
+        if progress && at(&line, seen) {
+            killed = Command::new("kill")
+                .args(["-KILL", &child.id().to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            break;
+        }
+        if progress {
+            seen += 1;
+        }
+    }
+    let _ = child.wait();
+    killed
+}
+
+/// How many of each kind of thing the inventory lists: ids differ from run to run, counts do not.
+fn shape(inv: &serde_json::Value) -> BTreeMap<String, usize> {
+    inv.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_array().map_or(0, Vec::len)))
+        .collect()
+}
+
+/// kill -9 of applies and destroys of the whole footprint, at points spread over each run and at
+/// the starts of AWS's asynchronous phases (a Global Datastore membership change, a CloudFront
+/// deployment, an Aurora cluster promoting after leaving its global database, a datastore
+/// disassociation): the next run converges, with exactly the resources of a clean apply (nothing
+/// twice, nothing orphaned) and, after destroy, nothing. `CARBONC_KILL_ROUNDS` rounds of two kill
+/// points each (default 2; `scripts/test-kill-campaign` runs 25: 50 kill points).
+#[test]
+fn the_footprint_killed_at_many_points_converges_without_duplicates_or_orphans() {
+    let emu = Emulator::start();
+    let d = fixture("global-kill");
+    for f in [
+        "global.carbon",
+        "modules/eks.carbon",
+        "modules/aurora_global.carbon",
+    ] {
+        std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
+        std::fs::copy(repo().join("examples").join(f), d.join(f)).unwrap();
+    }
+    rotation_lambda(&emu);
+    let cert = emu.call(
+        "us-east-1",
+        "acm",
+        "request_certificate",
+        serde_json::json!({ "DomainName": "www.example.com" }),
+    );
+    let arn = cert["CertificateArn"].as_str().expect("an ARN").to_string();
+    let vars = [
+        ("CARBON_VAR_db_master_password", SECRET),
+        ("CARBON_VAR_acm_certificate_arn", arn.as_str()),
+        ("CARBON_VAR_db_deletion_protection", "false"),
+    ];
+    let regions = ["us-east-1", "eu-west-1", "ap-southeast-1"];
+    let apply = ["apply", "--auto-approve", "global.carbon"];
+    let destroy = ["destroy", "--auto-approve", "global.carbon"];
+    // The shape of a clean apply, and of an empty account.
+    let r = carbonc(&d, &emu, &apply, &vars);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let full = shape(&emu.python("inventory.py", &regions));
+    let r = carbonc(&d, &emu, &destroy, &vars);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let empty = shape(&emu.python("inventory.py", &regions));
+    let rounds: usize = std::env::var("CARBONC_KILL_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2);
+    // Named points first (the asynchronous phases), then points spread by progress count.
+    let apply_at = ["cache[eu-west-1]: Creating...", "cdn: Creating..."];
+    let destroy_at = [
+        "db_secondary[eu-west-1].cluster: Destroying...",
+        "cache[ap-southeast-1]: Destroying...",
+    ];
+    let mut kills = 0;
+    for round in 0..rounds {
+        let at_apply = |line: &str, seen: usize| match apply_at.get(round) {
+            Some(p) => line.contains(p),
+            None => seen >= 7 + (round * 37) % 170,
+        };
+        if kill_when(&d, &emu, &apply, &vars, &at_apply) {
+            kills += 1;
+        }
+        let r = carbonc(&d, &emu, &apply, &vars);
+        assert_eq!(r.code, 0, "round {round}: {}\n{}", r.stdout, r.stderr);
+        let now = shape(&emu.python("inventory.py", &regions));
+        assert_eq!(now, full, "round {round}: not the clean apply's resources");
+        let r = carbonc(
+            &d,
+            &emu,
+            &["plan", "--detailed-exitcode", "global.carbon"],
+            &vars,
+        );
+        assert_eq!(r.code, 0, "round {round}: not converged\n{}", r.stdout);
+        let at_destroy = |line: &str, seen: usize| match destroy_at.get(round) {
+            Some(p) => line.contains(p),
+            None => seen >= 11 + (round * 41) % 170,
+        };
+        if kill_when(&d, &emu, &destroy, &vars, &at_destroy) {
+            kills += 1;
+        }
+        let r = carbonc(&d, &emu, &destroy, &vars);
+        assert_eq!(r.code, 0, "round {round}: {}\n{}", r.stdout, r.stderr);
+        let now = shape(&emu.python("inventory.py", &regions));
+        assert_eq!(now, empty, "round {round}: left after destroy");
+    }
+    eprintln!("{kills} kill points over {rounds} rounds");
+    assert!(
+        kills >= rounds * 3 / 2,
+        "only {kills} runs were killed mid-way"
+    );
+    emu.assert_valid_requests();
 }
 
 /// Taking a region out of the program destroys exactly that region's resources; the other

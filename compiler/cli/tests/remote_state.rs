@@ -138,18 +138,6 @@ fn spawn(
     cmd.spawn().expect("carbonc starts")
 }
 
-/// Waits (up to a minute) until carbonc has written the state object.
-fn wait_for_state(emu: &Emulator) {
-    let start = Instant::now();
-    while !objects(emu).iter().any(|(k, _)| k == KEY) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "carbonc wrote no state"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn lock_exists(emu: &Emulator) -> bool {
     objects(emu)
         .iter()
@@ -159,7 +147,10 @@ fn lock_exists(emu: &Emulator) -> bool {
 /// Two `apply --lock-timeout 1s` started at the same moment through a slow endpoint: asserts that
 /// exactly one succeeds; returns the stderr of each (the loser's last).
 fn race(emu: &Emulator, d: &Path) -> (String, String) {
-    let slow = FaultProxy::start(emu, &["--latency-ms", "150"]);
+    // The lock holder's first state write is held until the other apply has given up, so the
+    // two overlap whatever the speed of the machine (only a lock holder writes the state).
+    let hold = format!("PUT ^/{BUCKET}/{KEY}(\\?|$) 1");
+    let slow = FaultProxy::start(emu, &["--hold", &hold]);
     let args = [
         "apply",
         "--auto-approve",
@@ -167,8 +158,20 @@ fn race(emu: &Emulator, d: &Path) -> (String, String) {
         "1s",
         "main.carbon",
     ];
-    let a = spawn(d, &slow.env, &args);
-    let b = spawn(d, &slow.env, &args);
+    let mut a = spawn(d, &slow.env, &args);
+    let mut b = spawn(d, &slow.env, &args);
+    slow.wait_held(Duration::from_secs(120));
+    // The other one waits for the lock for 1 s, then exits; only then does the holder go on.
+    let start = Instant::now();
+    let loser_done = |c: &mut std::process::Child| c.try_wait().unwrap().is_some();
+    while !loser_done(&mut a) && !loser_done(&mut b) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "neither apply gave up"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    slow.release();
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     slow.finish();
     let winners = [&a, &b].iter().filter(|o| o.status.success()).count();
@@ -218,8 +221,10 @@ fn two_applies_at_once_one_runs_the_other_names_the_holder() {
 fn a_write_with_a_stale_etag_is_refused_and_overwrites_nothing() {
     let emu = Emulator::start();
     let d = team_dir(&emu, "etag", &s3_toml(""));
-    // One action at a time through a slow endpoint: the apply takes seconds.
-    let slow = FaultProxy::start(&emu, &["--latency-ms", "300"]);
+    // The proxy holds carbonc's second write of the state object: the first (its first intent)
+    // has landed, the next has not, whatever the speed of the machine.
+    let hold = format!("PUT ^/{BUCKET}/{KEY}(\\?|$) 2");
+    let slow = FaultProxy::start(&emu, &["--hold", &hold]);
     let child = spawn(
         &d,
         &slow.env,
@@ -231,8 +236,8 @@ fn a_write_with_a_stale_etag_is_refused_and_overwrites_nothing() {
             "main.carbon",
         ],
     );
-    // Once carbonc has written the state (its first intent), someone else rewrites it.
-    wait_for_state(&emu);
+    slow.wait_held(Duration::from_secs(120));
+    // Between those two writes, someone else rewrites the state.
     let mut s = state_object(&emu);
     s["serial"] = serde_json::json!(s["serial"].as_u64().unwrap() + 100);
     let theirs = serde_json::to_string_pretty(&s).unwrap();
@@ -242,6 +247,7 @@ fn a_write_with_a_stale_etag_is_refused_and_overwrites_nothing() {
         "put_object",
         serde_json::json!({ "Bucket": BUCKET, "Key": KEY, "Body": theirs }),
     );
+    slow.release();
     let out = child.wait_with_output().unwrap();
     slow.finish();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -269,7 +275,9 @@ fn a_write_with_a_stale_etag_is_refused_and_overwrites_nothing() {
 fn a_lock_left_by_a_crash_is_removed_by_force_unlock() {
     let emu = Emulator::start();
     let d = team_dir(&emu, "crash", &s3_toml(""));
-    let slow = FaultProxy::start(&emu, &["--latency-ms", "300"]);
+    // Killed while its second state write is held: the lock is taken, one action is recorded.
+    let hold = format!("PUT ^/{BUCKET}/{KEY}(\\?|$) 2");
+    let slow = FaultProxy::start(&emu, &["--hold", &hold]);
     let mut child = spawn(
         &d,
         &slow.env,
@@ -281,7 +289,7 @@ fn a_lock_left_by_a_crash_is_removed_by_force_unlock() {
             "main.carbon",
         ],
     );
-    wait_for_state(&emu);
+    slow.wait_held(Duration::from_secs(120));
     let _ = Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status();
@@ -644,7 +652,9 @@ fn migration_local_to_s3_and_back_keeps_the_plan() {
 fn ctrl_c_releases_the_s3_lock() {
     let emu = Emulator::start();
     let d = team_dir(&emu, "sigint", &s3_toml(""));
-    let slow = FaultProxy::start(&emu, &["--latency-ms", "300"]);
+    // Held at its second state write: one action is recorded, the others have not started.
+    let hold = format!("PUT ^/{BUCKET}/{KEY}(\\?|$) 2");
+    let slow = FaultProxy::start(&emu, &["--hold", &hold]);
     let child = spawn(
         &d,
         &slow.env,
@@ -656,11 +666,12 @@ fn ctrl_c_releases_the_s3_lock() {
             "main.carbon",
         ],
     );
-    wait_for_state(&emu);
+    slow.wait_held(Duration::from_secs(120));
     assert!(lock_exists(&emu));
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
+    slow.release();
     let out = child.wait_with_output().unwrap();
     slow.finish();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -38,30 +38,6 @@ pub fn value_deps(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Orderings AWS requires that no reference expresses. A secondary cluster of an Aurora global
-/// database can only join once the primary cluster is a member (CreateDBCluster of a secondary
-/// fails before that), and the primary can only leave after the secondaries: so a secondary
-/// depends on the primary of its global cluster, which also puts it first on destroy.
-fn ordering_deps(p: &Program, inst: &crate::eval::Instance) -> Vec<String> {
-    if inst.ty != "aws.rds.Cluster"
-        || inst.get("global_role").and_then(Value::variant) != Some("secondary")
-    {
-        return Vec::new();
-    }
-    let Some(global) = inst.get("global_cluster") else {
-        return Vec::new();
-    };
-    p.instances
-        .iter()
-        .filter(|o| {
-            o.ty == "aws.rds.Cluster"
-                && o.get("global_role").and_then(Value::variant) == Some("primary")
-                && o.get("global_cluster") == Some(global)
-        })
-        .map(|o| o.address.clone())
-        .collect()
-}
-
 pub fn build(p: &Program) -> ResourceGraph {
     let index: BTreeMap<&str, usize> = p
         .instances
@@ -69,6 +45,7 @@ pub fn build(p: &Program) -> ResourceGraph {
         .enumerate()
         .map(|(i, x)| (x.address.as_str(), i))
         .collect();
+    let orderings = crate::ordering::Orderings::new(p);
     let deps: Vec<Vec<usize>> = p
         .instances
         .iter()
@@ -78,7 +55,8 @@ pub fn build(p: &Program) -> ResourceGraph {
                 .values()
                 .filter(|f| f.explicit)
                 .for_each(|f| value_deps(&f.value, &mut addrs));
-            addrs.extend(ordering_deps(p, inst));
+            let extra = orderings.deps(inst, &addrs);
+            addrs.extend(extra);
             let mut d: Vec<usize> = addrs
                 .iter()
                 .filter_map(|a| index.get(a.as_str()).copied())

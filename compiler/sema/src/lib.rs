@@ -14,6 +14,7 @@ mod db;
 mod eval;
 mod graph;
 mod items;
+mod ordering;
 mod regions;
 mod rules;
 pub mod simulate;

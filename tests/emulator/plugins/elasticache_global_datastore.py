@@ -38,8 +38,9 @@ GlobalReplicationGroup.Status; TF internal/service/elasticache/wait.go, whose wa
   cannot be deleted yet (InvalidReplicationGroupState, TF `deleteReplicationGroup` retries it);
   afterwards it, and the primary left by a deleted Global Datastore, are `modifying` for a
   phase, during which DeleteReplicationGroup is refused the same way;
-- a secondary may not set what it inherits from the Global Datastore: node type, engine and its
-  version, parameter group, shard count, encryption settings (InvalidParameterCombination
+- a secondary inherits node type, engine version and cluster mode from the primary, and may not
+  set what it inherits: node type, engine and its version, parameter group, shard count,
+  encryption settings (InvalidParameterCombination
   "Cannot use the given parameters when creating new replication group in an existing global
   replication group", hashicorp/terraform-provider-aws#24854; TF's aws_elasticache_replication_group
   sends none of them when global_replication_group_id is set);
@@ -48,6 +49,16 @@ GlobalReplicationGroup.Status; TF internal/service/elasticache/wait.go, whose wa
   "To create a Valkey or Redis OSS (cluster mode enabled) replication group, use
   CacheParameterGroupName=default.redis6.x.cluster.on"); the datastore reports ClusterEnabled
   from its primary.
+
+Updates (moto lacks ModifyGlobalReplicationGroup, and its ModifyReplicationGroup ignores
+EngineVersion and accepts anything on a member):
+- ModifyGlobalReplicationGroup (ApplyImmediately required): CacheNodeType, EngineVersion,
+  description; refused with InvalidGlobalReplicationGroupState unless the datastore is settled;
+  makes it `modifying` for `aws_delays.BASE["datastore_modify"]` seconds, after which every member
+  has the new node type and version (model elasticache: ModifyGlobalReplicationGroup);
+- ModifyReplicationGroup of a member with CacheNodeType, EngineVersion or CacheParameterGroupName:
+  InvalidParameterValue "Cluster [ID] is part of a global cluster [GID]. Request rejected."
+  (hashicorp/terraform-provider-aws#19929, #27875); of a standalone group, EngineVersion is applied.
 
 Also a bug: `DeleteReplicationGroup` marks the group `deleting` and never removes it, so it stays
 listed (and its subnet group in use) forever; here the deletion completes at once, as it does in
@@ -102,6 +113,10 @@ def _settle(account: str) -> None:
                     rg.global_replication_group_member_role = None
                     # Its own `modifying` phase began when the disassociation ended.
                     _RG_BUSY[(account, region, rg_id)] = at + aws_delays.BASE["datastore_modifying"] * aws_delays.scale()
+        for item in list(g.get("apply", [])):
+            if now >= item[0]:
+                g["apply"].remove(item)
+                item[1]()
         if g["busy"] and now >= g["busy"][1]:
             g["busy"] = None
     for key, at in list(_RG_BUSY.items()):
@@ -249,6 +264,35 @@ def delete_global_replication_group(self: Any) -> ActionResult:
     return ActionResult({"GlobalReplicationGroup": described})
 
 
+def modify_global_replication_group(self: Any) -> ActionResult:
+    gid = self._get_param("GlobalReplicationGroupId")
+    store = _store(self.current_account)
+    if gid not in store:
+        raise _Fault("GlobalReplicationGroupNotFoundFault", f"Global Datastore {gid} not found.")
+    if self._get_param("ApplyImmediately") is None:
+        raise InvalidParameterValueException("ApplyImmediately is required.")
+    _settle(self.current_account)
+    _require_settled(self.current_account, gid, "modifying it")
+    node_type = self._get_param("CacheNodeType")
+    version = self._get_param("EngineVersion")
+    description = self._get_param("GlobalReplicationGroupDescription")
+    if description is not None:
+        store[gid]["description"] = description
+    at = aws_delays.deadline("datastore_modify")
+    store[gid]["busy"] = ("modifying", at)
+    members = _members(self.current_account, gid)
+
+    def apply() -> None:
+        for _, rg in members:
+            if node_type:
+                rg.cache_node_type = node_type
+            if version:
+                rg.engine_version = version
+
+    store[gid].setdefault("apply", []).append((at, apply))
+    return ActionResult({"GlobalReplicationGroup": _describe(self.current_account, gid)})
+
+
 def delete_cache_subnet_group(self: Any) -> EmptyResult:
     name = self._get_param("CacheSubnetGroupName")
     backend = self.elasticache_backend
@@ -289,7 +333,16 @@ def register() -> None:
             kwargs["cluster_mode"] = "enabled"
         result = original_create(self, *args, **kwargs)
         if gid:
-            _store(self.account_id)[gid]["busy"] = ("modifying", aws_delays.deadline("datastore_modifying"))
+            store = _store(self.account_id)
+            store[gid]["busy"] = ("modifying", aws_delays.deadline("datastore_modifying"))
+            # A secondary inherits node type, engine version and cluster mode from the primary
+            # (moto gave it its own defaults).
+            region, primary_id = store[gid]["primary"]
+            primary = models.elasticache_backends[self.account_id][region].replication_groups.get(primary_id)
+            if primary is not None:
+                for attr in ("cache_node_type", "engine_version", "cluster_mode", "cluster_enabled"):
+                    if hasattr(primary, attr):
+                        setattr(result, attr, getattr(primary, attr))
         return result
 
     create_replication_group._carbonc_plugin = __name__  # type: ignore[attr-defined]
@@ -348,6 +401,24 @@ def register() -> None:
         return original_response_create(self)
 
     cls.create_replication_group = create_replication_group_response
+    cls.modify_global_replication_group = modify_global_replication_group
+    original_modify = cls.modify_replication_group
+
+    def modify_replication_group_response(self: Any) -> Any:
+        _settle(self.current_account)
+        rg_id = self._get_param("ReplicationGroupId")
+        rg = self.elasticache_backend.replication_groups.get(rg_id)
+        gid = getattr(rg, "global_replication_group_id", "") if rg is not None else ""
+        shared = [p for p in ("CacheNodeType", "EngineVersion", "CacheParameterGroupName") if self._get_param(p) is not None]
+        if gid and shared:
+            raise InvalidParameterValueException(f"Cluster [{rg_id}] is part of a global cluster [{gid}]. Request rejected.")
+        result = original_modify(self)
+        version = self._get_param("EngineVersion")
+        if rg is not None and version:
+            rg.engine_version = version
+        return result
+
+    cls.modify_replication_group = modify_replication_group_response
     cls.create_global_replication_group = create_global_replication_group
     cls.describe_global_replication_groups = describe_global_replication_groups
     cls.disassociate_global_replication_group = disassociate_global_replication_group

@@ -19,7 +19,8 @@ cannot be switched off before a destroy, nor the engine upgraded. Added, after A
 reference: the global cluster is found in any region (GlobalClusterNotFoundFault otherwise);
 `DeletionProtection` is set; `EngineVersion` moves the global cluster and its members, refused
 with InvalidParameterCombination when it is lower, or a new major version without
-`AllowMajorVersionUpgrade`; `NewGlobalClusterIdentifier` renames it
+`AllowMajorVersionUpgrade`, and with InvalidParameterValue when it is a minor upgrade (which
+goes member by member, see `rds_modifications.py`); `NewGlobalClusterIdentifier` renames it
 (GlobalClusterAlreadyExistsFault when taken). It answers the GlobalCluster.
 
 Asynchronous removal, as on AWS (the phase lasts `aws_delays.BASE["aurora_promotion"]` seconds
@@ -135,6 +136,15 @@ def modify_global_cluster(self: Any) -> ActionResult:
         if new[:1] != old[:1] and str(params.get("AllowMajorVersionUpgrade")).lower() != "true":
             raise InvalidParameterCombination(
                 "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version."
+            )
+        if new[:1] == old[:1]:
+            # Minor upgrades of a global database go member by member, secondaries first (TF
+            # internal/service/rds/global_cluster.go `globalClusterUpgradeMinorEngineVersion`).
+            raise RDSClientError(
+                "InvalidParameterValue",
+                f"The target engine version {new_version} is a minor version upgrade: ModifyGlobalCluster "
+                "only supports Major Version Upgrades. Upgrade each member cluster with ModifyDBCluster, "
+                "secondaries first.",
             )
     new_id = params.get("NewGlobalClusterIdentifier")
     if new_id and new_id != global_cluster.global_cluster_identifier:

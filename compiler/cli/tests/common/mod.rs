@@ -2,6 +2,8 @@
 //! `scripts/emulator`, stopped when dropped), and carbonc run against it.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod coverage;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,8 +27,15 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start() -> Emulator {
+        Emulator::start_with(&[])
+    }
+
+    /// An emulator whose server sees these environment variables (the plugins' switches, such as
+    /// `CARBONC_EMULATOR_FAIL_EKS_UPDATES`).
+    pub fn start_with(vars: &[(&str, &str)]) -> Emulator {
         let out = Command::new(repo().join("scripts/emulator"))
             .arg("start")
+            .envs(vars.iter().copied())
             .output()
             .expect("scripts/emulator runs");
         assert!(
@@ -46,6 +55,31 @@ impl Emulator {
             .map(|(k, v)| (k.to_string(), v.trim_matches(['\'', '"']).to_string()))
             .collect();
         Emulator { url, env }
+    }
+
+    /// What the emulator's request validator saw (`/carbonc-api/validation`): requests checked
+    /// against AWS's service models, per service and operation, and every violation it refused.
+    pub fn validation(&self) -> serde_json::Value {
+        http_json(&self.url, "GET", "/carbonc-api/validation")
+    }
+
+    /// Asserts that no request broke AWS's service models, and prints how many were checked.
+    pub fn assert_valid_requests(&self) {
+        let v = self.validation();
+        eprintln!(
+            "requests validated against AWS's service models: {}",
+            v["validated"]
+        );
+        assert_eq!(
+            v["violations"],
+            serde_json::json!([]),
+            "requests AWS would refuse: {v:#}"
+        );
+    }
+
+    /// The decoded input of every mutating request the emulator answered.
+    pub fn requests(&self) -> serde_json::Value {
+        http_json(&self.url, "GET", "/carbonc-api/requests")
     }
 
     pub fn inventory(&self) -> serde_json::Value {
@@ -146,6 +180,7 @@ pub fn fixture(name: &str) -> PathBuf {
 /// points the SDK at it.
 pub struct FaultProxy {
     child: std::process::Child,
+    pub url: String,
     pub env: BTreeMap<String, String>,
 }
 
@@ -175,7 +210,38 @@ impl FaultProxy {
                 *v = line.trim().to_string();
             }
         }
-        FaultProxy { child, env }
+        FaultProxy {
+            child,
+            url: line.trim().to_string(),
+            env,
+        }
+    }
+
+    /// One request to the proxy's own control endpoint (`/__proxy/...`); its JSON answer.
+    fn control(&self, method: &str, path: &str) -> serde_json::Value {
+        http_json(&self.url, method, path)
+    }
+
+    /// Waits until a request matched by a `--hold` rule is held (the apply has reached that
+    /// point, however fast or slow the machine is), for at most `limit`.
+    pub fn wait_held(&self, limit: std::time::Duration) {
+        let start = std::time::Instant::now();
+        while self.control("GET", "/__proxy/held")["held"]
+            .as_u64()
+            .unwrap_or(0)
+            == 0
+        {
+            assert!(
+                start.elapsed() < limit,
+                "no request reached the hold point in {limit:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Lets every held request go on.
+    pub fn release(&self) {
+        self.control("POST", "/__proxy/release");
     }
 
     /// Stops the proxy; returns how many faults of each kind it injected.
@@ -189,4 +255,20 @@ impl FaultProxy {
         let _ = self.child.stderr.take().unwrap().read_to_string(&mut err);
         serde_json::from_str(err.lines().last().unwrap_or("{}")).unwrap_or_default()
     }
+}
+
+/// One plain HTTP/1.1 request without a body to `base` (`http://127.0.0.1:PORT`); its JSON answer.
+fn http_json(base: &str, method: &str, path: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).expect("the server listens");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("{}");
+    serde_json::from_str(body).unwrap_or_default()
 }
