@@ -643,6 +643,37 @@ fn launch_template_name(cluster: &str, name: &str) -> String {
     format!("carbon-{cluster}-{name}")
 }
 
+/// Deletes the launch template of a node group that is gone, if carbon made it for `address`.
+async fn orphaned_launch_template(
+    cfg: &SdkConfig,
+    cluster: &str,
+    name: &str,
+    address: &str,
+) -> Result<(), ProviderError> {
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    let out = match ec2
+        .describe_launch_templates()
+        .launch_template_names(launch_template_name(cluster, name))
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => o,
+        Err(e) if is_not_found(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let tag = carbonc_apply::address_tag(address);
+    let ours = out.launch_templates().iter().any(|t| {
+        t.tags()
+            .iter()
+            .any(|x| x.key() == Some("carbon:address") && x.value() == Some(tag.as_str()))
+    });
+    if ours {
+        delete_launch_template(cfg, cluster, name).await?;
+    }
+    Ok(())
+}
+
 /// The node group's launch template, once the group is gone.
 async fn delete_launch_template(
     cfg: &SdkConfig,
@@ -722,7 +753,11 @@ pub async fn create_nodegroup(
     })
 }
 
-async fn read_nodegroup(c: &Client, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+async fn read_nodegroup(
+    cfg: &SdkConfig,
+    c: &Client,
+    req: &ReadRequest,
+) -> Result<Option<Found>, ProviderError> {
     let (cluster, name) = split(&req.id);
     let ng = match c
         .describe_nodegroup()
@@ -733,11 +768,19 @@ async fn read_nodegroup(c: &Client, req: &ReadRequest) -> Result<Option<Found>, 
         .map_err(classify)
     {
         Ok(o) => match o.nodegroup() {
-            Some(n) if n.status() != Some(&NodegroupStatus::Deleting) => n.clone(),
-            _ => return Ok(None),
+            Some(n) if n.status() != Some(&NodegroupStatus::Deleting) => Some(n.clone()),
+            _ => None,
         },
-        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) if is_not_found(&e) => None,
         Err(e) => return Err(e),
+    };
+    let Some(ng) = ng else {
+        // Gone (or going): its launch template goes with it. A destroy killed between the two
+        // deletes would otherwise leave the template behind, since the next run drops a node
+        // group it reads as gone without calling delete. Only a template carbon made for this
+        // very address is deleted.
+        orphaned_launch_template(cfg, cluster, name, &req.address).await?;
+        return Ok(None);
     };
     let mut attrs = with(
         &req.attrs,
@@ -865,7 +908,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
     if req.ty == "aws.eks.Cluster" {
         read_cluster(&c, req).await
     } else {
-        read_nodegroup(&c, req).await
+        read_nodegroup(cfg, &c, req).await
     }
 }
 
@@ -915,8 +958,12 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
 /// Clusters (and their node groups) carrying this address and lineage in their tags.
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
     let c = Client::new(cfg);
-    let clusters = c.list_clusters().send().await.map_err(classify)?;
-    for name in clusters.clusters() {
+    let mut clusters = Vec::new();
+    let mut pages = c.list_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        clusters.extend(page.map_err(classify)?.clusters().iter().cloned());
+    }
+    for name in &clusters {
         let Ok(o) = c.describe_cluster().name(name).send().await else {
             continue;
         };
@@ -930,13 +977,16 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             }
             continue;
         }
-        let groups = c
+        let mut groups = Vec::new();
+        let mut pages = c
             .list_nodegroups()
             .cluster_name(name)
-            .send()
-            .await
-            .map_err(classify)?;
-        for ng in groups.nodegroups() {
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            groups.extend(page.map_err(classify)?.nodegroups().iter().cloned());
+        }
+        for ng in &groups {
             let Ok(o) = c
                 .describe_nodegroup()
                 .cluster_name(name)

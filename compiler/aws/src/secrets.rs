@@ -246,7 +246,8 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
 
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
     let c = Client::new(cfg);
-    let out = c
+    let mut secrets = Vec::new();
+    let mut pages = c
         .list_secrets()
         .filters(
             Filter::builder()
@@ -254,10 +255,12 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
                 .values("carbon:address")
                 .build(),
         )
-        .send()
-        .await
-        .map_err(classify)?;
-    for sec in out.secret_list() {
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        secrets.extend(page.map_err(classify)?.secret_list().iter().cloned());
+    }
+    for sec in &secrets {
         let has = |k: &str, v: &str| {
             sec.tags()
                 .iter()

@@ -161,19 +161,24 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
     let name = required(a, "name")?;
     let scope = required(a, "scope")?;
     let summary = if r.ty == "aws.wafv2.RuleGroup" {
-        c.create_rule_group()
+        let call = c
+            .create_rule_group()
             .name(&name)
             .scope(Scope::from(scope.as_str()))
             .capacity(i(a, "capacity").unwrap_or(0))
             .set_rules(Some(rules(r)?))
             .visibility_config(visibility(&name)?)
             .set_description(s(a, "description").filter(|d| !d.is_empty()))
-            .set_tags(Some(tags(&all_tags(req))?))
-            .send()
-            .await
-            .map_err(classify)?
-            .summary()
-            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
+            .set_tags(Some(tags(&all_tags(req))?));
+        crate::retry::while_settling(
+            &format!("creating rule group {name}"),
+            &WAF_SETTLING,
+            WAF_BUDGET,
+            || async { call.clone().send().await.map_err(classify) },
+        )
+        .await?
+        .summary()
+        .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
     } else if r.ty == "aws.wafv2.IpSet" {
         c.create_ip_set()
             .name(&name)
@@ -350,17 +355,22 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             .await
             .map_err(classify)?;
     } else if r.ty == "aws.wafv2.RuleGroup" {
-        c.update_rule_group()
+        let call = c
+            .update_rule_group()
             .name(&name)
             .id(&wid)
             .scope(scope)
             .lock_token(token)
             .set_rules(Some(rules(r)?))
             .visibility_config(visibility(&name)?)
-            .set_description(s(a, "description").filter(|d| !d.is_empty()))
-            .send()
-            .await
-            .map_err(classify)?;
+            .set_description(s(a, "description").filter(|d| !d.is_empty()));
+        crate::retry::while_settling(
+            &format!("updating rule group {name}"),
+            &WAF_SETTLING,
+            WAF_BUDGET,
+            || async { call.clone().send().await.map_err(classify) },
+        )
+        .await?;
     } else {
         let call = c
             .update_web_acl()
@@ -530,12 +540,20 @@ async fn associate(c: &Client, r: &Resolved) -> Result<Found, ProviderError> {
         .target("web_acl")
         .and_then(|t| s(&t.attributes, "arn"))
         .ok_or_else(|| invalid(format!("`{}`: its web ACL has no ARN yet", r.address)))?;
-    c.associate_web_acl()
-        .web_acl_arn(&acl)
-        .resource_arn(&resource)
-        .send()
-        .await
-        .map_err(classify)?;
+    crate::retry::while_settling(
+        &format!("associating web ACL {acl}"),
+        &WAF_SETTLING,
+        WAF_BUDGET,
+        || async {
+            c.associate_web_acl()
+                .web_acl_arn(&acl)
+                .resource_arn(&resource)
+                .send()
+                .await
+                .map_err(classify)
+        },
+    )
+    .await?;
     Ok(Found {
         id: format!("{resource}|{acl}"),
         attrs: r.attrs.clone(),

@@ -168,6 +168,7 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
     for out in [&r.stdout, &r.stderr] {
         assert!(!out.contains(SECRET));
     }
+    emu.assert_valid_requests();
 }
 
 /// The id recorded in the state for `address`.
@@ -1091,6 +1092,7 @@ fn eks_clusters_and_node_groups_in_two_regions() {
     let inv = emu.inventory();
     assert_eq!(inv["eks@eu-west-1"], serde_json::json!([]));
     assert_eq!(inv["eks@us-east-1"], serde_json::json!([]));
+    emu.assert_valid_requests();
 }
 
 /// An EKS update that AWS runs and then reports Failed (the cluster ends ACTIVE all the same):
@@ -1195,6 +1197,7 @@ fn route53_latency_records_with_health_checks() {
     let inv = emu.inventory();
     assert_eq!(inv["route53"], serde_json::json!([]), "{inv}");
     assert_eq!(inv["health_checks"], serde_json::json!([]), "{inv}");
+    emu.assert_valid_requests();
 }
 
 /// An Aurora global database across two regions, checked through the RDS API: one writer, one
@@ -1242,6 +1245,7 @@ fn aurora_global_database_in_two_regions() {
     let inv = emu.inventory();
     assert_eq!(inv["aurora_global"], serde_json::json!([]), "{inv}");
     assert_eq!(inv["aurora@eu-west-1"], serde_json::json!([]), "{inv}");
+    emu.assert_valid_requests();
 }
 
 /// The edge's WAF allowlist and web ACL (CloudFront scope, so in us-east-1), and an ACM
@@ -1380,6 +1384,7 @@ fn cloudfront_failover_behind_waf_with_a_certificate_lookup() {
         serde_json::json!({"ResourceArn": alb}),
     );
     assert!(attached["WebACL"].is_null(), "{attached}");
+    emu.assert_valid_requests();
 }
 
 /// A Redis Global Datastore across two regions (emulated by a plugin: moto has none), checked
@@ -1435,6 +1440,7 @@ fn redis_global_datastore_in_two_regions() {
     ] {
         assert_eq!(inv[k], serde_json::json!([]), "{k}: {inv}");
     }
+    emu.assert_valid_requests();
 }
 
 /// Creates the Lambda function `carbon-rotate-db` that rotation calls (the emulator runs it
@@ -2001,4 +2007,5 @@ fn removing_a_region_destroys_exactly_its_resources() {
     assert_eq!(recorded_id(&d, "vpc[us-east-1]"), vpc);
     assert_eq!(recorded_id(&d, "key[us-east-1]"), key);
     assert_eq!(inv["any-vpc@us-east-1"], serde_json::json!(["10.0.0.0/16"]));
+    emu.assert_valid_requests();
 }
