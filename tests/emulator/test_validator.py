@@ -220,6 +220,22 @@ class Protocols(unittest.TestCase):
         )
         self.assertIn(b"Tags can only contain", body)
 
+    def test_rest_xml_trailing_slash_is_optional(self):
+        # Route 53's ChangeResourceRecordSets URI ends in `/rrset/`; SDKs send it with or without.
+        req = wire(
+            "route53",
+            "ChangeResourceRecordSets",
+            {
+                "HostedZoneId": "Z123",
+                "ChangeBatch": {"Changes": [{"Action": "CREATE", "ResourceRecordSet": {"Name": "a.example.com", "Type": "A", "TTL": 60}}]},
+            },
+        )
+        req.path = req.path.rstrip("/")
+        model = validator.models().for_signing_name("route53")
+        op = validator.find_operation(model, req)
+        self.assertEqual(op.name, "ChangeResourceRecordSets")
+        self.assertEqual(validator.decode(model, op, req)["ChangeBatch"]["Changes"][0]["ResourceRecordSet"]["TTL"], 60)
+
     def test_rest_xml_cloudfront_payload(self):
         _, _, body = self.refused(
             "cloudfront",

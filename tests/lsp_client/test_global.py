@@ -18,9 +18,15 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 GLOBAL = REPO / "examples" / "global.carbon"
 URI = GLOBAL.as_uri()
 
-# Zero-based positions in examples/global.carbon.
-KEY_LINE = 85  # `    resource aws.kms.Key data_key @ r {`
-MISTAKE_LINE = 156  # `        secrets_key = data_key[r]`
+
+def _line_of(text: str) -> int:
+    """The zero-based line of examples/global.carbon that holds `text` (so edits elsewhere in the
+    example do not move the checks)."""
+    return next(i for i, line in enumerate(GLOBAL.read_text().split("\n")) if text in line)
+
+
+KEY_LINE = _line_of("resource aws.kms.Key data_key @ r {")
+MISTAKE_LINE = _line_of("secrets_key = data_key[r]")
 TIMEOUT = 30  # seconds to wait for diagnostics
 
 

@@ -62,6 +62,13 @@ where
                      this operation?)"
                 ),
             };
+            // The operation AWS answered, from the SDK's error type
+            // (`aws_sdk_rds::operation::delete_db_cluster::DeleteDBClusterError`), so that an error
+            // names the call as well as the resource and region the engine adds.
+            let message = match operation::<E>() {
+                Some(op) => format!("{message} ({op})"),
+                None => message,
+            };
             if THROTTLING.contains(&code.as_str()) || status >= 500 {
                 ProviderError::Retryable { code, message }
             } else {
@@ -73,6 +80,15 @@ where
             message: short(&full),
         },
     }
+}
+
+/// The AWS operation of an SDK error type: `DeleteDBClusterError` -> `DeleteDBCluster`.
+fn operation<E>() -> Option<&'static str> {
+    std::any::type_name::<E>()
+        .rsplit("::")
+        .next()?
+        .strip_suffix("Error")
+        .filter(|op| !op.is_empty())
 }
 
 /// Whether an error says the resource does not exist (reads answer `None`, deletes succeed).
@@ -94,5 +110,17 @@ pub fn deleted<T>(r: Result<T, ProviderError>) -> Result<(), ProviderError> {
     match r {
         Err(e) if !is_not_found(&e) => Err(e),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_operation_comes_from_the_error_type() {
+        assert_eq!(
+            super::operation::<aws_sdk_rds::operation::delete_db_cluster::DeleteDBClusterError>(),
+            Some("DeleteDBCluster")
+        );
+        assert_eq!(super::operation::<std::io::Error>(), None);
     }
 }

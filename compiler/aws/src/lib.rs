@@ -5,9 +5,11 @@
 //! follow `AWS_ENDPOINT_URL` (and per-service variants), which is how the tests point it at the
 //! emulator. Global services (IAM, Route53, CloudFront) go through us-east-1.
 //!
-//! Every resource type is one module with `create`, `read`, `update`, `delete` and `find` (crash
-//! adoption by the `carbon:address`/`carbon:lineage` tags). Types not implemented yet answer
-//! `ProviderError::Unsupported`, so `carbonc apply` names them instead of failing obscurely.
+//! Every resource type is one entry of `registry.rs` (its service, the region its calls go to, and
+//! its `create`, `read`, `update`, `delete` and `find`, the last adopting by the
+//! `carbon:address`/`carbon:lineage` tags), with its functions in one module per service. Types
+//! not implemented yet answer `ProviderError::Unsupported`, so `carbonc apply` names them instead
+//! of failing obscurely.
 //!
 //! Architecture invariant: only this crate sees `aws-sdk-*`; it speaks to the engine through
 //! `carbonc_apply::Provider` and nothing else.
@@ -23,6 +25,7 @@ mod kms;
 mod network;
 mod poll;
 mod rds;
+mod registry;
 mod retry;
 mod route53;
 mod s3_state;
@@ -144,195 +147,84 @@ fn unsupported(ty: &str) -> ProviderError {
     }
 }
 
+impl AwsProvider {
+    /// The entry of a type, or the error that names it as not implemented.
+    fn kind(ty: &str) -> Result<&'static registry::Kind, ProviderError> {
+        registry::kind(ty).ok_or_else(|| unsupported(ty))
+    }
+
+    /// The SDK configuration of the region a call about `ty` goes to. `region` is the
+    /// resource's; `id` its provider id (a Global Datastore's holds its primary's region);
+    /// `resource` the resolved resource on create.
+    async fn endpoint(
+        &self,
+        kind: &registry::Kind,
+        region: Option<&str>,
+        id: Option<&str>,
+        resource: Option<&carbonc_apply::Resolved>,
+    ) -> SdkConfig {
+        match kind.endpoint {
+            registry::Endpoint::Own => self.config(region).await,
+            registry::Endpoint::DatastorePrimary => {
+                let primary = match (resource, id) {
+                    (Some(r), _) => elasticache::datastore_region(r),
+                    (None, Some(id)) => elasticache::split(id).1.map(str::to_string),
+                    (None, None) => region.map(str::to_string),
+                };
+                self.config(primary.as_deref()).await
+            }
+        }
+    }
+}
+
 impl Provider for AwsProvider {
     async fn create(&self, req: CreateRequest) -> Result<Found, ProviderError> {
-        let c = self.config(req.resource.region.as_deref()).await;
-        match req.resource.ty.as_str() {
-            "aws.kms.Key" => kms::create_key(&c, &req).await,
-            "aws.kms.Alias" => kms::create_alias(&c, &req).await,
-            "aws.ec2.Vpc"
-            | "aws.ec2.Subnet"
-            | "aws.ec2.InternetGateway"
-            | "aws.ec2.SecurityGroup"
-            | "aws.ec2.Eip" => ec2::create(&c, &req).await,
-            "aws.iam.Role" | "aws.iam.RolePolicyAttachment" => iam::create(&c, &req).await,
-            "aws.secretsmanager.Secret" => secrets::create(&c, &req).await,
-            "aws.ec2.NatGateway" => network::create_nat(&c, &req).await,
-            "aws.ec2.RouteTable" => network::create_route_table(&c, &req).await,
-            "aws.eks.Cluster" => eks::create_cluster(&c, &req).await,
-            "aws.eks.NodeGroup" => eks::create_nodegroup(&c, &req).await,
-            "aws.secretsmanager.Rotation" => secrets::rotation::create(&c, &req).await,
-            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
-                elasticache::create(&c, &req).await
-            }
-            "aws.elasticache.GlobalReplicationGroup" => {
-                let region = elasticache::datastore_region(&req.resource);
-                elasticache::create(&self.config(region.as_deref()).await, &req).await
-            }
-            "aws.cloudfront.Distribution" => cloudfront::create(&c, &req).await,
-            "aws.wafv2.IpSet"
-            | "aws.wafv2.WebAcl"
-            | "aws.wafv2.RuleGroup"
-            | "aws.wafv2.WebAclAssociation" => waf::create(&c, &req).await,
-            "aws.rds.GlobalCluster"
-            | "aws.rds.SubnetGroup"
-            | "aws.rds.Cluster"
-            | "aws.rds.ClusterInstance" => rds::create(&c, &req).await,
-            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
-                route53::create(&c, &req).await
-            }
-            ty => Err(unsupported(ty)),
-        }
+        let kind = Self::kind(&req.resource.ty)?;
+        let create = kind.create.ok_or_else(|| unsupported(&req.resource.ty))?;
+        let c = self
+            .endpoint(
+                kind,
+                req.resource.region.as_deref(),
+                None,
+                Some(&req.resource),
+            )
+            .await;
+        create(&c, &req).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Found>, ProviderError> {
-        let c = self.config(req.region.as_deref()).await;
-        match req.ty.as_str() {
-            "aws.kms.Key" => kms::read_key(&c, &req).await,
-            "aws.kms.Alias" => kms::read_alias(&c, &req).await,
-            "aws.ec2.Vpc"
-            | "aws.ec2.Subnet"
-            | "aws.ec2.InternetGateway"
-            | "aws.ec2.SecurityGroup"
-            | "aws.ec2.Eip" => ec2::read(&c, &req).await,
-            "aws.iam.Role" | "aws.iam.RolePolicyAttachment" => iam::read(&c, &req).await,
-            "aws.secretsmanager.Secret" => secrets::read(&c, &req).await,
-            "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::read(&c, &req).await,
-            "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::read(&c, &req).await,
-            "aws.secretsmanager.Rotation" => secrets::rotation::read(&c, &req).await,
-            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
-                elasticache::read(&c, &req).await
-            }
-            "aws.elasticache.GlobalReplicationGroup" => {
-                let region = elasticache::split(&req.id).1.map(str::to_string);
-                elasticache::read(&self.config(region.as_deref()).await, &req).await
-            }
-            "aws.cloudfront.Distribution" => cloudfront::read(&c, &req).await,
-            "aws.wafv2.IpSet"
-            | "aws.wafv2.WebAcl"
-            | "aws.wafv2.RuleGroup"
-            | "aws.wafv2.WebAclAssociation"
-            | "aws.acm.Certificate" => waf::read(&c, &req).await,
-            "aws.rds.GlobalCluster"
-            | "aws.rds.SubnetGroup"
-            | "aws.rds.Cluster"
-            | "aws.rds.ClusterInstance" => rds::read(&c, &req).await,
-            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
-                route53::read(&c, &req).await
-            }
-            ty => Err(unsupported(ty)),
-        }
+        let kind = Self::kind(&req.ty)?;
+        let c = self
+            .endpoint(kind, req.region.as_deref(), Some(&req.id), None)
+            .await;
+        (kind.read)(&c, &req).await
     }
 
     async fn update(&self, req: UpdateRequest) -> Result<Found, ProviderError> {
-        let c = self.config(req.resource.region.as_deref()).await;
-        match req.resource.ty.as_str() {
-            "aws.kms.Key" => kms::update_key(&c, &req).await,
-            "aws.kms.Alias" => kms::update_alias(&c, &req).await,
-            "aws.ec2.Vpc"
-            | "aws.ec2.Subnet"
-            | "aws.ec2.InternetGateway"
-            | "aws.ec2.SecurityGroup"
-            | "aws.ec2.Eip" => ec2::update(&c, &req).await,
-            "aws.iam.Role" => iam::update(&c, &req).await,
-            "aws.secretsmanager.Secret" => secrets::update(&c, &req).await,
-            "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::update(&c, &req).await,
-            "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::update(&c, &req).await,
-            "aws.secretsmanager.Rotation" => secrets::rotation::update(&c, &req).await,
-            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
-                elasticache::update(&c, &req).await
-            }
-            "aws.elasticache.GlobalReplicationGroup" => {
-                let region = elasticache::split(&req.id).1.map(str::to_string);
-                elasticache::update(&self.config(region.as_deref()).await, &req).await
-            }
-            "aws.cloudfront.Distribution" => cloudfront::update(&c, &req).await,
-            "aws.wafv2.IpSet"
-            | "aws.wafv2.WebAcl"
-            | "aws.wafv2.RuleGroup"
-            | "aws.wafv2.WebAclAssociation" => waf::update(&c, &req).await,
-            "aws.rds.GlobalCluster"
-            | "aws.rds.SubnetGroup"
-            | "aws.rds.Cluster"
-            | "aws.rds.ClusterInstance" => rds::update(&c, &req).await,
-            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
-                route53::update(&c, &req).await
-            }
-            ty => Err(unsupported(ty)),
-        }
+        let kind = Self::kind(&req.resource.ty)?;
+        let update = kind.update.ok_or_else(|| unsupported(&req.resource.ty))?;
+        let c = self
+            .endpoint(kind, req.resource.region.as_deref(), Some(&req.id), None)
+            .await;
+        update(&c, &req).await
     }
 
     async fn delete(&self, req: DeleteRequest) -> Result<(), ProviderError> {
-        let c = self.config(req.region.as_deref()).await;
-        match req.ty.as_str() {
-            "aws.kms.Key" => kms::delete_key(&c, &req).await,
-            "aws.kms.Alias" => kms::delete_alias(&c, &req).await,
-            "aws.ec2.Vpc"
-            | "aws.ec2.Subnet"
-            | "aws.ec2.InternetGateway"
-            | "aws.ec2.SecurityGroup"
-            | "aws.ec2.Eip" => ec2::delete(&c, &req).await,
-            "aws.iam.Role" | "aws.iam.RolePolicyAttachment" => iam::delete(&c, &req).await,
-            "aws.secretsmanager.Secret" => secrets::delete(&c, &req).await,
-            "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::delete(&c, &req).await,
-            "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::delete(&c, &req).await,
-            "aws.secretsmanager.Rotation" => secrets::rotation::delete(&c, &req).await,
-            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
-                elasticache::delete(&c, &req).await
-            }
-            "aws.elasticache.GlobalReplicationGroup" => {
-                let region = elasticache::split(&req.id).1.map(str::to_string);
-                elasticache::delete(&self.config(region.as_deref()).await, &req).await
-            }
-            "aws.cloudfront.Distribution" => cloudfront::delete(&c, &req).await,
-            "aws.wafv2.IpSet"
-            | "aws.wafv2.WebAcl"
-            | "aws.wafv2.RuleGroup"
-            | "aws.wafv2.WebAclAssociation" => waf::delete(&c, &req).await,
-            "aws.rds.GlobalCluster"
-            | "aws.rds.SubnetGroup"
-            | "aws.rds.Cluster"
-            | "aws.rds.ClusterInstance" => rds::delete(&c, &req).await,
-            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
-                route53::delete(&c, &req).await
-            }
-            ty => Err(unsupported(ty)),
-        }
+        let kind = Self::kind(&req.ty)?;
+        let delete = kind.delete.ok_or_else(|| unsupported(&req.ty))?;
+        let c = self
+            .endpoint(kind, req.region.as_deref(), Some(&req.id), None)
+            .await;
+        delete(&c, &req).await
     }
 
     async fn find(&self, req: FindRequest) -> Result<Option<Found>, ProviderError> {
+        // Without a way to search (no tags), an intent is dropped and the next apply creates
+        // again; the idempotency token (where the API takes one) prevents a duplicate.
+        let Some(find) = registry::kind(&req.ty).and_then(|k| k.find) else {
+            return Ok(None);
+        };
         let c = self.config(req.region.as_deref()).await;
-        match req.ty.as_str() {
-            "aws.kms.Key" => kms::find_key(&c, &req).await,
-            "aws.kms.Alias" => kms::find_alias(&c, &req).await,
-            "aws.ec2.Vpc"
-            | "aws.ec2.Subnet"
-            | "aws.ec2.InternetGateway"
-            | "aws.ec2.SecurityGroup"
-            | "aws.ec2.Eip" => ec2::find(&c, &req).await,
-            "aws.iam.Role" => iam::find(&c, &req).await,
-            "aws.secretsmanager.Secret" => secrets::find(&c, &req).await,
-            "aws.ec2.NatGateway" | "aws.ec2.RouteTable" => network::find(&c, &req).await,
-            "aws.eks.Cluster" | "aws.eks.NodeGroup" => eks::find(&c, &req).await,
-            "aws.elasticache.SubnetGroup" | "aws.elasticache.ReplicationGroup" => {
-                elasticache::find(&c, &req).await
-            }
-            "aws.elasticache.GlobalReplicationGroup" => elasticache::find(&c, &req).await,
-            "aws.cloudfront.Distribution" => cloudfront::find(&c, &req).await,
-            "aws.wafv2.IpSet"
-            | "aws.wafv2.WebAcl"
-            | "aws.wafv2.RuleGroup"
-            | "aws.wafv2.WebAclAssociation" => waf::find(&c, &req).await,
-            "aws.rds.GlobalCluster"
-            | "aws.rds.SubnetGroup"
-            | "aws.rds.Cluster"
-            | "aws.rds.ClusterInstance" => rds::find(&c, &req).await,
-            "aws.route53.Zone" | "aws.route53.HealthCheck" | "aws.route53.Record" => {
-                route53::find(&c, &req).await
-            }
-            // Without tags to search by, an intent is dropped and the next apply creates again; the
-            // idempotency token (where the API takes one) prevents a duplicate.
-            _ => Ok(None),
-        }
+        find(&c, &req).await
     }
 }

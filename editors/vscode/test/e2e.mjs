@@ -40,9 +40,12 @@ const carboncBin = [process.env.CARBONC, path.join(targetDir, 'debug/carbonc')]
   .find((p) => p && fs.existsSync(p));
 
 // The line and columns of examples/global.carbon that the checks use (1-based).
-const KEY_LINE = 86; //       `    resource aws.kms.Key data_key @ r {`
+// Found by their text, so that edits elsewhere in the example do not move the checks.
+const globalLines = fs.readFileSync(path.join(repo, 'examples/global.carbon'), 'utf8').split('\n');
+const lineOf = (text) => globalLines.findIndex((l) => l.includes(text)) + 1;
+const KEY_LINE = lineOf('resource aws.kms.Key data_key @ r {'); // `    resource aws.kms.Key data_key @ r {`
 const KEY_NAME_COLUMN = 26; // `data_key` on that line
-const MISTAKE_LINE = 157; //  `        secrets_key = data_key[r]`
+const MISTAKE_LINE = lineOf('secrets_key = data_key[r]'); // `        secrets_key = data_key[r]`
 
 class CheckFailed extends Error {}
 
