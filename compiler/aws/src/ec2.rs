@@ -306,6 +306,48 @@ pub async fn retag(
     Ok(())
 }
 
+/// The VPCs an internet gateway is attached to.
+async fn gateway_vpcs(c: &Client, id: &str) -> Result<Vec<String>, ProviderError> {
+    Ok(c.describe_internet_gateways()
+        .internet_gateway_ids(id)
+        .send()
+        .await
+        .map_err(classify)?
+        .internet_gateways()
+        .iter()
+        .flat_map(|g| g.attachments())
+        .filter_map(|a| a.vpc_id().map(str::to_string))
+        .collect())
+}
+
+/// Brings an internet gateway to be attached to `vpc` (and nothing else): an update of its `vpc`,
+/// or a gateway adopted after a create interrupted between CreateInternetGateway and
+/// AttachInternetGateway.
+async fn attach_gateway(c: &Client, id: &str, vpc: &str) -> Result<(), ProviderError> {
+    let attached = gateway_vpcs(c, id).await?;
+    for other in attached.iter().filter(|v| *v != vpc) {
+        released(&format!("detaching internet gateway {id}"), || async {
+            c.detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(other)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)
+        })
+        .await?;
+    }
+    if !attached.iter().any(|v| v == vpc) {
+        c.attach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc)
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    Ok(())
+}
+
 pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
     let c = Client::new(cfg);
     let a = &req.resource.attrs;
@@ -314,6 +356,9 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     }
     if req.resource.ty == "aws.ec2.SecurityGroup" {
         crate::security_group::sync(&c, &req.id, a).await?;
+    }
+    if req.resource.ty == "aws.ec2.InternetGateway" {
+        attach_gateway(&c, &req.id, &crate::attrs::ref_id(&req.resource, "vpc")?).await?;
     }
     retag(&c, &req.id, &map(&req.before, "tags"), &map(a, "tags")).await?;
     let attrs = crate::attrs::after_update(a, &req.before);
@@ -507,6 +552,12 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
     // What a half-finished create left: its rules as they are, so an update completes them.
     if req.ty == "aws.ec2.SecurityGroup" {
         crate::security_group::read_into(&c, &id, &mut attrs).await?;
+    }
+    // A gateway created but not attached yet (CreateInternetGateway and AttachInternetGateway are
+    // two calls): without its `vpc` the plan attaches it, before anything that needs it (a NAT
+    // gateway fails with Gateway.NotAttached in a VPC without one).
+    if req.ty == "aws.ec2.InternetGateway" && gateway_vpcs(&c, &id).await?.is_empty() {
+        attrs.remove("vpc");
     }
     Ok(Some(Found { attrs, id }))
 }
