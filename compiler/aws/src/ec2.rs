@@ -559,5 +559,10 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
     if req.ty == "aws.ec2.InternetGateway" && gateway_vpcs(&c, &id).await?.is_empty() {
         attrs.remove("vpc");
     }
+    // A VPC's DNS attributes are set by calls after CreateVpc: left out, the plan sets them again.
+    if req.ty == "aws.ec2.Vpc" {
+        attrs.remove("enable_dns_support");
+        attrs.remove("enable_dns_hostnames");
+    }
     Ok(Some(Found { attrs, id }))
 }

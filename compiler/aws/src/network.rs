@@ -460,9 +460,17 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .and_then(|t| t.route_table_id())
             .map(str::to_string)
     };
-    Ok(id.map(|id| Found {
-        attrs: with(&req.attrs, &[("id", Some(id.clone()))]),
-        id,
+    Ok(id.map(|id| {
+        let mut attrs = with(&req.attrs, &[("id", Some(id.clone()))]);
+        // A route table is made by several calls (CreateRouteTable, then CreateRoute and
+        // AssociateRouteTable for each): one found after an interrupted create may lack some. Its
+        // routes and associations are left out of what is recorded, so the plan updates them,
+        // and the update syncs them with what AWS has (a no-op when the create had finished).
+        if req.ty == "aws.ec2.RouteTable" {
+            attrs.remove("routes");
+            attrs.remove("subnets");
+        }
+        Found { attrs, id }
     }))
 }
 

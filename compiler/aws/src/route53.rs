@@ -539,37 +539,55 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
 /// Zones and health checks by their tags; a record set is simply written again (UPSERT).
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
     let c = Client::new(cfg);
-    let (kind, ids): (TagResourceType, Vec<String>) = match req.ty.as_str() {
-        "aws.route53.Zone" => (
-            TagResourceType::Hostedzone,
-            c.list_hosted_zones()
-                .send()
-                .await
-                .map_err(classify)?
-                .hosted_zones()
-                .iter()
-                .map(|z| zone_id(z.id()))
-                .collect(),
-        ),
-        "aws.route53.HealthCheck" => (
-            TagResourceType::Healthcheck,
-            c.list_health_checks()
-                .send()
-                .await
-                .map_err(classify)?
-                .health_checks()
-                .iter()
-                .map(|h| health_check_id(h.id()))
-                .collect(),
-        ),
+    // (id, caller reference) of every zone or health check.
+    let (kind, ids): (TagResourceType, Vec<(String, String)>) = match req.ty.as_str() {
+        "aws.route53.Zone" => {
+            let mut ids = Vec::new();
+            let mut pages = c.list_hosted_zones().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                ids.extend(
+                    page.map_err(classify)?
+                        .hosted_zones()
+                        .iter()
+                        .map(|z| (zone_id(z.id()), z.caller_reference().to_string())),
+                );
+            }
+            (TagResourceType::Hostedzone, ids)
+        }
+        "aws.route53.HealthCheck" => {
+            let mut ids = Vec::new();
+            let mut pages = c.list_health_checks().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                ids.extend(
+                    page.map_err(classify)?
+                        .health_checks()
+                        .iter()
+                        .map(|h| (health_check_id(h.id()), h.caller_reference().to_string())),
+                );
+            }
+            (TagResourceType::Healthcheck, ids)
+        }
         _ => return Ok(None),
     };
-    for id in ids {
-        if ours(
+    for (id, caller_reference) in ids {
+        let tagged = ours(
             &tags_of(&c, kind.clone(), &id).await?,
             &req.address,
             &req.lineage,
-        ) {
+        );
+        // Made by this create (its token is the caller reference) but not tagged yet: the create
+        // was interrupted between the create call and ChangeTagsForResource. Finish it.
+        let made_here = !tagged && caller_reference == req.token;
+        if made_here {
+            let mut tags = map(&req.attrs, "tags");
+            tags.insert(
+                "carbon:address".into(),
+                carbonc_apply::address_tag(&req.address),
+            );
+            tags.insert("carbon:lineage".into(), req.lineage.clone());
+            set_tags(&c, kind.clone(), &id, &BTreeMap::new(), &tags).await?;
+        }
+        if tagged || made_here {
             let field = if req.ty == "aws.route53.Zone" {
                 "zone_id"
             } else {

@@ -1942,6 +1942,7 @@ fn the_footprint_killed_at_many_points_converges_without_duplicates_or_orphans()
         assert_eq!(r.code, 0, "round {round}: {}\n{}", r.stdout, r.stderr);
         let now = shape(&emu.python("inventory.py", &regions));
         assert_eq!(now, empty, "round {round}: left after destroy");
+        eprintln!("round {round}: converged after its kills ({kills} kill points so far)");
     }
     eprintln!("{kills} kill points over {rounds} rounds");
     assert!(
