@@ -1865,7 +1865,7 @@ fn shape(inv: &serde_json::Value) -> BTreeMap<String, usize> {
 /// deployment, an Aurora cluster promoting after leaving its global database, a datastore
 /// disassociation): the next run converges, with exactly the resources of a clean apply (nothing
 /// twice, nothing orphaned) and, after destroy, nothing. `CARBONC_KILL_ROUNDS` rounds of two kill
-/// points each (default 2; `scripts/test-kill-campaign` runs 25: 50 kill points).
+/// points each (default 2; `scripts/test-kill-campaign` runs 26: about 50 kill points).
 #[test]
 fn the_footprint_killed_at_many_points_converges_without_duplicates_or_orphans() {
     let emu = Emulator::start();
