@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use carbonc_plan::{Action, Plan, ReplaceOrder, ResourceChange};
-use carbonc_state::{ResourceState, ResourceStatus, State, Val};
+use carbonc_state::{ResourceState, ResourceStatus, State, Val, deposed_address, deposed_base};
 use tokio::task::JoinSet;
 
 use crate::provider::{
@@ -168,6 +168,7 @@ async fn create_once<P: Provider>(
     events: &tokio::sync::mpsc::UnboundedSender<Event>,
     lineage: &str,
     req: &CreateRequest,
+    exclude: &[String],
 ) -> Result<Found, ProviderError> {
     let attempts = std::sync::atomic::AtomicU32::new(0);
     let r = &req.resource;
@@ -180,6 +181,7 @@ async fn create_once<P: Provider>(
                 lineage: lineage.to_string(),
                 token: req.token.clone(),
                 attrs: r.attrs.clone(),
+                exclude: exclude.to_vec(),
             };
             match provider.find(find).await {
                 Ok(Some(found)) => {
@@ -200,6 +202,13 @@ async fn create_once<P: Provider>(
     .await
 }
 
+/// A task's request to the executor to record state before it goes on, answered with whether
+/// the state was saved.
+struct Checkpoint {
+    address: String,
+    ack: tokio::sync::oneshot::Sender<bool>,
+}
+
 /// What a finished task reports.
 enum Done {
     Created(Found),
@@ -209,36 +218,47 @@ enum Done {
     Read(Found),
 }
 
-/// The addresses that must finish before `c` may start, among the actions to run.
-fn blockers(c: &ResourceChange, plan: &Plan, todo: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    if c.action == Action::Delete {
-        // Delete dependents first: whatever (still to be deleted or replaced) depends on `c`.
-        for other in &plan.resource_changes {
-            if todo.contains(&other.address)
-                && other.address != c.address
-                && other.depends_on.contains(&c.address)
-                && matches!(other.action, Action::Delete)
-            {
-                out.insert(other.address.clone());
-            }
-        }
-    } else {
-        out.extend(c.depends_on.iter().filter(|d| todo.contains(*d)).cloned());
+/// Whether `c` must wait for `other` (both actions of one run).
+fn waits_for(c: &ResourceChange, other: &ResourceChange) -> bool {
+    if c.address == other.address {
+        return false;
     }
-    out
+    if c.action != Action::Delete {
+        return c.depends_on.contains(&other.address);
+    }
+    // A deposed object (the old half of a create-before-destroy replacement) goes last: after its
+    // successor exists and everything that used it has moved to the successor.
+    if let Some(base) = deposed_base(&c.address)
+        && (other.address == base
+            || (other.action != Action::Delete && other.depends_on.iter().any(|d| d == base)))
+    {
+        return true;
+    }
+    // Delete dependents first: whatever (still to be deleted) depends on `c`.
+    other.action == Action::Delete && other.depends_on.contains(&c.address)
+}
+
+/// The addresses that must finish before `c` may start, among the actions to run.
+fn blockers(
+    c: &ResourceChange,
+    changes: &BTreeMap<String, &ResourceChange>,
+    todo: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    todo.iter()
+        .filter(|o| changes.get(*o).is_some_and(|o| waits_for(c, o)))
+        .cloned()
+        .collect()
 }
 
 /// For every action, the length of the longest chain of actions that wait for it (itself
 /// included): the executor's priority.
 fn chain_lengths(
-    plan: &Plan,
     changes: &BTreeMap<String, &ResourceChange>,
     todo: &BTreeSet<String>,
 ) -> BTreeMap<String, usize> {
     let mut waiting: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (address, c) in changes {
-        for b in blockers(c, plan, todo) {
+        for b in blockers(c, changes, todo) {
             if let Some((b, _)) = changes.get_key_value(&b) {
                 waiting
                     .entry(b.as_str())
@@ -294,13 +314,41 @@ pub async fn execute<P: Provider>(
     on_event: &mut dyn FnMut(&Event),
 ) -> (State, Outcome) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    // A replacement deleting first asks here, between its delete and its create, for the intent
+    // of the create to be recorded.
+    let (checkpoint_tx, mut checkpoints) = tokio::sync::mpsc::unbounded_channel::<Checkpoint>();
     let mut outcome = Outcome::default();
+    // The deletion of each create-before-destroy replacement's old object, as an action of its
+    // own at the deposed address (see `waits_for` for when it runs).
+    let deposals: Vec<ResourceChange> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| {
+            c.action == Action::Replace
+                && c.replace_order == Some(ReplaceOrder::CreateBeforeDestroy)
+        })
+        .filter_map(|c| {
+            let prior = state.resource(&c.address)?;
+            Some(ResourceChange {
+                address: deposed_address(&c.address, prior.id.as_deref()?),
+                action: Action::Delete,
+                replace_order: None,
+                replace_reasons: Vec::new(),
+                before: Some(prior.attributes.clone()),
+                after: None,
+                depends_on: prior.dependencies.clone(),
+                ..c.clone()
+            })
+        })
+        .collect();
     let changes: BTreeMap<String, &ResourceChange> = plan
         .resource_changes
         .iter()
+        .chain(&deposals)
         .filter(|c| c.action != Action::NoOp)
         .map(|c| (c.address.clone(), c))
         .collect();
+    let mut intents_pending: BTreeMap<String, ResourceState> = BTreeMap::new();
     // Intents that this plan does not create again are history: nothing was found for them (see
     // `adopt_intents`) and the program no longer has them.
     state.resources.retain(|r| {
@@ -310,7 +358,7 @@ pub async fn execute<P: Provider>(
                 .is_some_and(|c| c.action == Action::Create)
     });
     let mut todo: BTreeSet<String> = changes.keys().cloned().collect();
-    let rank = chain_lengths(plan, &changes, &todo);
+    let rank = chain_lengths(&changes, &todo);
     let mut running: BTreeSet<String> = BTreeSet::new();
     let mut tasks: JoinSet<(String, Action, Instant, Result<Done, ProviderError>)> = JoinSet::new();
     let save = |state: &mut State, sink: &mut dyn StateSink, outcome: &mut Outcome| {
@@ -332,15 +380,7 @@ pub async fn execute<P: Provider>(
             // resource is deleted only after everything that uses it is gone).
             let dependents: Vec<String> = todo
                 .iter()
-                .filter(|a| {
-                    if changes[*a].action == Action::Delete {
-                        changes.get(&f).is_some_and(|fc| {
-                            fc.action == Action::Delete && fc.depends_on.contains(*a)
-                        })
-                    } else {
-                        changes[*a].depends_on.contains(&f)
-                    }
-                })
+                .filter(|a| changes.get(&f).is_some_and(|fc| waits_for(changes[*a], fc)))
                 .cloned()
                 .collect();
             for d in dependents {
@@ -362,7 +402,7 @@ pub async fn execute<P: Provider>(
                 .iter()
                 .filter(|a| {
                     !running.contains(*a)
-                        && blockers(changes[*a], plan, &todo)
+                        && blockers(changes[*a], &changes, &todo)
                             .iter()
                             .all(|b| !todo.contains(b) || b == *a)
                 })
@@ -416,32 +456,53 @@ pub async fn execute<P: Provider>(
                     }
                     _ => token(&state.lineage, &address, state.serial),
                 };
-                if matches!(c.action, Action::Create)
-                    || (c.action == Action::Replace
-                        && c.replace_order == Some(ReplaceOrder::CreateBeforeDestroy))
-                {
-                    // Intent first: a crash after the create call but before the result is recorded
-                    // leaves a record that the next run resolves by looking the resource up.
-                    if c.action == Action::Create {
+                // Intent first: a crash after the create call but before the result is recorded
+                // leaves a record that the next run resolves by looking the resource up.
+                let intent = ResourceState {
+                    address: address.clone(),
+                    ty: c.ty.clone(),
+                    region: c.region.clone(),
+                    id: None,
+                    status: ResourceStatus::Intent,
+                    attributes: resolved
+                        .as_ref()
+                        .map(|r| r.attrs.clone())
+                        .unwrap_or_default(),
+                    dependencies: c.depends_on.clone(),
+                    token: Some(tok.clone()),
+                };
+                match (c.action, c.replace_order) {
+                    (Action::Create, _) => {
                         state.resources.retain(|r| r.address != address);
-                        state.resources.push(ResourceState {
-                            address: address.clone(),
-                            ty: c.ty.clone(),
-                            region: c.region.clone(),
-                            id: None,
-                            status: ResourceStatus::Intent,
-                            attributes: resolved
-                                .as_ref()
-                                .map(|r| r.attrs.clone())
-                                .unwrap_or_default(),
-                            dependencies: c.depends_on.clone(),
-                            token: Some(tok.clone()),
-                        });
+                        state.resources.push(intent);
                         if !save(&mut state, sink, &mut outcome) {
                             return (state, outcome);
                         }
                     }
+                    // Create before destroy: the old object becomes deposed, in the same write as
+                    // the new one's intent, so a crash at any point leaves both findable.
+                    (Action::Replace, Some(ReplaceOrder::CreateBeforeDestroy)) => {
+                        for r in state.resources.iter_mut() {
+                            if r.address == address
+                                && let Some(id) = &r.id
+                            {
+                                r.address = deposed_address(&address, id);
+                            }
+                        }
+                        state.resources.push(intent);
+                        if !save(&mut state, sink, &mut outcome) {
+                            return (state, outcome);
+                        }
+                    }
+                    // Delete before create: the intent replaces the old object once it is gone
+                    // (a `Checkpoint` from the task).
+                    (Action::Replace, _) => {
+                        intents_pending.insert(address.clone(), intent);
+                    }
+                    _ => {}
                 }
+                // Objects with this address's tags that are not the one a create looks for.
+                let exclude = state.deposed_ids(&address);
                 on_event(&Event::Started {
                     address: address.clone(),
                     action: c.action,
@@ -453,6 +514,7 @@ pub async fn execute<P: Provider>(
                 let action = c.action;
                 let order = c.replace_order;
                 let lineage = state.lineage.clone();
+                let checkpoint_tx = checkpoint_tx.clone();
                 let c_address = c.address.clone();
                 let c_ty = c.ty.clone();
                 let c_region = c.region.clone();
@@ -484,7 +546,7 @@ pub async fn execute<P: Provider>(
                         Action::Create => {
                             let r = resolved.expect("resolved for creates");
                             let req = create(r);
-                            create_once(&*provider, &opts2, &tx, &lineage, &req)
+                            create_once(&*provider, &opts2, &tx, &lineage, &req, &exclude)
                                 .await
                                 .map(Done::Created)
                         }
@@ -504,42 +566,53 @@ pub async fn execute<P: Provider>(
                         Action::Replace => {
                             let r = resolved.expect("resolved for replacements");
                             let p = prior.expect("a replacement has a prior state");
+                            let req = create(r);
                             if order == Some(ReplaceOrder::CreateBeforeDestroy) {
-                                match with_retries(&opts2, &c_address, &tx, || {
-                                    provider.create(create(r.clone()))
-                                })
-                                .await
-                                {
-                                    Ok(found) => with_retries(&opts2, &c_address, &tx, || {
-                                        provider.delete(delete_req(&p))
-                                    })
+                                // The old object is deleted later, as its own action.
+                                create_once(&*provider, &opts2, &tx, &lineage, &req, &exclude)
                                     .await
-                                    .map(|_| Done::Replaced(found)),
-                                    Err(e) => Err(e),
-                                }
+                                    .map(Done::Replaced)
                             } else {
                                 match with_retries(&opts2, &c_address, &tx, || {
                                     provider.delete(delete_req(&p))
                                 })
                                 .await
                                 {
-                                    Ok(()) => with_retries(&opts2, &c_address, &tx, || {
-                                        provider.create(create(r.clone()))
-                                    })
-                                    .await
-                                    .map(Done::Replaced),
+                                    Ok(()) => {
+                                        let (ack, recorded) = tokio::sync::oneshot::channel();
+                                        let asked = checkpoint_tx.send(Checkpoint {
+                                            address: c_address.clone(),
+                                            ack,
+                                        });
+                                        if asked.is_ok() && recorded.await == Ok(true) {
+                                            create_once(
+                                                &*provider, &opts2, &tx, &lineage, &req, &exclude,
+                                            )
+                                            .await
+                                            .map(Done::Replaced)
+                                        } else {
+                                            Err(ProviderError::Permanent {
+                                                code: "StateNotSaved".into(),
+                                                message: "the state could not be saved after \
+                                                          the old object was deleted, so the \
+                                                          new one was not created"
+                                                    .into(),
+                                            })
+                                        }
+                                    }
                                     Err(e) => Err(e),
                                 }
                             }
                         }
-                        Action::Delete => {
-                            let p = prior.expect("a deletion has a prior state");
-                            with_retries(&opts2, &c_address, &tx, || {
+                        Action::Delete => match prior {
+                            Some(p) => with_retries(&opts2, &c_address, &tx, || {
                                 provider.delete(delete_req(&p))
                             })
                             .await
-                            .map(|_| Done::Deleted)
-                        }
+                            .map(|_| Done::Deleted),
+                            // Nothing recorded (a deposed object whose replacement put it back).
+                            None => Ok(Done::Deleted),
+                        },
                         Action::Read => {
                             let r = resolved.expect("resolved for reads");
                             let id = match r.attrs.get("arn") {
@@ -583,6 +656,15 @@ pub async fn execute<P: Provider>(
             tokio::select! {
                 j = tasks.join_next() => break j,
                 Some(e) = rx.recv() => on_event(&e),
+                Some(cp) = checkpoints.recv() => {
+                    // The old object is gone: the new one's intent takes its place.
+                    state.resources.retain(|r| r.address != cp.address);
+                    if let Some(intent) = intents_pending.remove(&cp.address) {
+                        state.resources.push(intent);
+                    }
+                    let saved = save(&mut state, sink, &mut outcome);
+                    let _ = cp.ack.send(saved);
+                }
             }
         };
         let Some(joined) = joined else { break };
@@ -629,11 +711,22 @@ pub async fn execute<P: Provider>(
                 outcome.done.push(address);
             }
             Err(e) => {
-                // A create that failed leaves no resource: drop its intent.
-                if action == Action::Create {
+                // A create that failed leaves no resource: drop its intent. A create-before-destroy
+                // replacement's old object stays where it was.
+                if matches!(action, Action::Create | Action::Replace) {
                     state
                         .resources
                         .retain(|r| r.address != address || r.status != ResourceStatus::Intent);
+                    if state.resource(&address).is_none() {
+                        for r in state.resources.iter_mut() {
+                            if deposed_base(&r.address) == Some(address.as_str())
+                                && changes.contains_key(&r.address)
+                            {
+                                r.address = address.clone();
+                                break;
+                            }
+                        }
+                    }
                     if !save(&mut state, sink, &mut outcome) {
                         return (state, outcome);
                     }
@@ -700,6 +793,7 @@ async fn find_intents<P: Provider>(
                 .clone()
                 .unwrap_or_else(|| token(&state.lineage, &r.address, 0)),
             attrs: r.attributes.clone(),
+            exclude: state.deposed_ids(&r.address),
         };
         let Some(f) = provider.find(req).await? else {
             dropped.push(r.address);

@@ -264,9 +264,10 @@ impl Provider for MemoryProvider {
         self.call("find", &req.address, |g| {
             Ok(g.resources
                 .iter()
-                .find(|(_, s)| {
-                    s.tags.get("carbon:address")
-                        == Some(&crate::provider::address_tag(&req.address))
+                .find(|(id, s)| {
+                    !req.exclude.contains(id)
+                        && s.tags.get("carbon:address")
+                            == Some(&crate::provider::address_tag(&req.address))
                         && s.tags.get("carbon:lineage") == Some(&req.lineage)
                 })
                 .map(|(id, s)| MemoryProvider::found(id, s)))

@@ -125,6 +125,9 @@ pub struct FindRequest {
     pub lineage: String,
     pub token: String,
     pub attrs: BTreeMap<String, Val>,
+    /// Ids that are not the object sought although they carry its address tags: the deposed
+    /// predecessors of a create-before-destroy replacement (`carbonc_state::deposed_address`).
+    pub exclude: Vec<String>,
 }
 
 /// A resource as the provider sees it: its id and every attribute (configured and computed).

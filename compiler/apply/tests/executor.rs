@@ -474,3 +474,216 @@ async fn a_retried_create_whose_first_attempt_acted_makes_no_second_resource() {
         Some("mem-1")
     );
 }
+
+/// Plants `address` in `provider` as an earlier run made it, and returns its state record.
+fn existing(
+    provider: &MemoryProvider,
+    address: &str,
+    deps: &[&str],
+) -> carbonc_state::ResourceState {
+    let req = carbonc_apply::CreateRequest {
+        resource: carbonc_apply::Resolved {
+            address: address.into(),
+            ty: "aws.kms.Key".into(),
+            region: Some("us-east-1".into()),
+            attrs: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            refs: BTreeMap::new(),
+        },
+        tags: BTreeMap::from([
+            (
+                "carbon:address".to_string(),
+                carbonc_apply::address_tag(address),
+            ),
+            ("carbon:lineage".to_string(), "lineage-1".to_string()),
+        ]),
+        token: format!("planted-{address}"),
+    };
+    let id = provider.plant(&req);
+    carbonc_state::ResourceState {
+        address: address.into(),
+        ty: "aws.kms.Key".into(),
+        region: Some("us-east-1".into()),
+        id: Some(id),
+        status: ResourceStatus::Created,
+        attributes: BTreeMap::new(),
+        dependencies: deps.iter().map(|d| d.to_string()).collect(),
+        token: None,
+    }
+}
+
+/// `x` replaced create-before-destroy, and `y`, which uses it, updated to the new one.
+fn replace_x_used_by_y(
+    provider: &MemoryProvider,
+    order: carbonc_plan::ReplaceOrder,
+) -> (Plan, State) {
+    let mut state = State::new("lineage-1".into());
+    state.resources.push(existing(provider, "x", &[]));
+    state.resources.push(existing(provider, "y", &["x"]));
+    let mut x = change("x", Action::Replace, &[]);
+    x.replace_order = Some(order);
+    x.before = Some(BTreeMap::new());
+    let mut y = change("y", Action::Update, &["x"]);
+    y.before = Some(BTreeMap::new());
+    (plan(vec![x, y]), state)
+}
+
+async fn run_from(
+    p: &Plan,
+    state: State,
+    provider: Arc<MemoryProvider>,
+) -> (State, carbonc_apply::Outcome, Sink) {
+    let mut sink = Sink::default();
+    let opts = ExecOptions {
+        backoff_base: Duration::from_millis(1),
+        ..ExecOptions::default()
+    };
+    let (state, outcome) = execute(
+        p,
+        state,
+        provider,
+        &mut sink,
+        &mut attrs_of,
+        &opts,
+        &mut |_| {},
+    )
+    .await;
+    (state, outcome, sink)
+}
+
+#[tokio::test]
+async fn create_before_destroy_records_an_intent_and_deletes_the_old_object_after_its_users() {
+    let provider = Arc::new(MemoryProvider::new(Duration::ZERO));
+    let (p, state) =
+        replace_x_used_by_y(&provider, carbonc_plan::ReplaceOrder::CreateBeforeDestroy);
+    let old = state.resource("x").and_then(|r| r.id.clone()).unwrap();
+    let deposed = carbonc_state::deposed_address("x", &old);
+    let (state, outcome, sink) = run_from(&p, state, provider.clone()).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    // The first write, before any call: the new object's intent, and the old one deposed.
+    let first = &sink.saves[0];
+    assert_eq!(
+        first.resource("x").map(|r| r.status),
+        Some(ResourceStatus::Intent)
+    );
+    assert_eq!(
+        first.resource(&deposed).and_then(|r| r.id.clone()),
+        Some(old.clone())
+    );
+    // Create, move the user over, then delete the old object.
+    let calls: Vec<(&str, String)> = provider
+        .calls()
+        .iter()
+        .map(|c| (c.op, c.address.clone()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("create", "x".to_string()),
+            ("update", "y".to_string()),
+            ("delete", deposed.clone()),
+        ]
+    );
+    let new = state.resource("x").and_then(|r| r.id.clone()).unwrap();
+    assert_ne!(new, old);
+    assert!(state.resource(&deposed).is_none(), "{state:?}");
+    assert_eq!(provider.resources().len(), 2);
+}
+
+#[tokio::test]
+async fn a_lost_create_before_destroy_answer_adopts_the_new_object_not_the_old() {
+    // The create acts and its answer is lost; the retry looks for `x` by its tags, which the old
+    // object carries too. Adopting the old one would have it deleted as deposed.
+    let provider = Arc::new(MemoryProvider::new(Duration::ZERO));
+    provider.lose_answers("x", 1);
+    let (p, state) =
+        replace_x_used_by_y(&provider, carbonc_plan::ReplaceOrder::CreateBeforeDestroy);
+    let old = state.resource("x").and_then(|r| r.id.clone()).unwrap();
+    let (state, outcome, _) = run_from(&p, state, provider.clone()).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let new = state.resource("x").and_then(|r| r.id.clone()).unwrap();
+    assert_ne!(new, old);
+    let stored = provider.resources();
+    assert_eq!(stored.len(), 2, "one x and one y: {stored:?}");
+    assert!(stored.iter().any(|s| s.address == "x"));
+}
+
+#[tokio::test]
+async fn a_failed_create_before_destroy_keeps_the_old_object_in_place() {
+    let mut provider = MemoryProvider::new(Duration::ZERO);
+    provider.broken.insert("x".into());
+    let provider = Arc::new(provider);
+    let (p, state) =
+        replace_x_used_by_y(&provider, carbonc_plan::ReplaceOrder::CreateBeforeDestroy);
+    let old = state.resource("x").cloned().unwrap();
+    let (state, outcome, _) = run_from(&p, state, provider.clone()).await;
+    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    // Its user and the deletion of the old object wait for it, so neither ran.
+    assert_eq!(outcome.skipped.len(), 2, "{outcome:?}");
+    assert_eq!(state.resource("x"), Some(&old));
+    assert_eq!(state.resources.len(), 2, "{state:?}");
+    assert_eq!(provider.resources().len(), 2);
+}
+
+#[tokio::test]
+async fn delete_before_create_records_the_intent_between_its_calls() {
+    let provider = Arc::new(MemoryProvider::new(Duration::ZERO));
+    let (p, state) = replace_x_used_by_y(&provider, carbonc_plan::ReplaceOrder::DeleteBeforeCreate);
+    let old = state.resource("x").and_then(|r| r.id.clone()).unwrap();
+    let (state, outcome, sink) = run_from(&p, state, provider.clone()).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    // A write after the delete and before the create: the old object gone, the intent in its place
+    // (a crash after the create call is then resolved by finding the new object).
+    let between: Vec<&State> = sink
+        .saves
+        .iter()
+        .filter(|s| {
+            s.resources
+                .iter()
+                .filter(|r| r.address.starts_with('x'))
+                .map(|r| r.status)
+                .collect::<Vec<_>>()
+                == [ResourceStatus::Intent]
+        })
+        .collect();
+    assert_eq!(between.len(), 1, "{:?}", sink.saves);
+    let ops: Vec<&str> = provider.calls().iter().map(|c| c.op).collect();
+    assert_eq!(ops, ["delete", "create", "update"]);
+    assert_ne!(state.resource("x").and_then(|r| r.id.clone()).unwrap(), old);
+    assert_eq!(provider.resources().len(), 2);
+}
+
+#[tokio::test]
+async fn a_deposed_object_left_by_a_crash_is_deleted_after_its_successor_exists() {
+    // A crash after the deposed write: `x` is an intent nobody found (planned as a create) and the
+    // old object waits at its deposed address (planned as a deletion, as the program has no such
+    // address).
+    let provider = Arc::new(MemoryProvider::new(Duration::ZERO));
+    let mut state = State::new("lineage-1".into());
+    let mut old = existing(&provider, "x", &[]);
+    let deposed = carbonc_state::deposed_address("x", old.id.as_deref().unwrap());
+    old.address = deposed.clone();
+    state.resources.push(old);
+    let mut gone = change(&deposed, Action::Delete, &[]);
+    gone.after = None;
+    let p = plan(vec![gone, change("x", Action::Create, &[])]);
+    let (state, outcome, _) = run_from(&p, state, provider.clone()).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let calls: Vec<(&str, String)> = provider
+        .calls()
+        .iter()
+        .map(|c| (c.op, c.address.clone()))
+        .collect();
+    assert_eq!(
+        calls,
+        [("create", "x".to_string()), ("delete", deposed.clone())]
+    );
+    assert_eq!(
+        state
+            .resources
+            .iter()
+            .map(|r| r.address.as_str())
+            .collect::<Vec<_>>(),
+        ["x"]
+    );
+}

@@ -490,6 +490,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
         tags.iter()
             .any(|t| t.key() == Some("carbon:address") && t.value() == Some(address.as_str()))
     };
+    let excluded = |id: Option<&str>| id.is_some_and(|id| req.exclude.iter().any(|x| x == id));
     let id: Option<String> = match req.ty.as_str() {
         "aws.ec2.Vpc" => c
             .describe_vpcs()
@@ -499,7 +500,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .map_err(classify)?
             .vpcs()
             .iter()
-            .find(|v| ours(v.tags()))
+            .find(|v| ours(v.tags()) && !excluded(v.vpc_id()))
             .and_then(|v| v.vpc_id())
             .map(str::to_string),
         "aws.ec2.Subnet" => c
@@ -510,7 +511,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .map_err(classify)?
             .subnets()
             .iter()
-            .find(|v| ours(v.tags()))
+            .find(|v| ours(v.tags()) && !excluded(v.subnet_id()))
             .and_then(|v| v.subnet_id())
             .map(str::to_string),
         "aws.ec2.InternetGateway" => c
@@ -521,7 +522,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .map_err(classify)?
             .internet_gateways()
             .iter()
-            .find(|v| ours(v.tags()))
+            .find(|v| ours(v.tags()) && !excluded(v.internet_gateway_id()))
             .and_then(|v| v.internet_gateway_id())
             .map(str::to_string),
         "aws.ec2.SecurityGroup" => c
@@ -532,7 +533,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .map_err(classify)?
             .security_groups()
             .iter()
-            .find(|v| ours(v.tags()))
+            .find(|v| ours(v.tags()) && !excluded(v.group_id()))
             .and_then(|v| v.group_id())
             .map(str::to_string),
         _ => c
@@ -543,7 +544,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .map_err(classify)?
             .addresses()
             .iter()
-            .find(|v| ours(v.tags()))
+            .find(|v| ours(v.tags()) && !excluded(v.allocation_id()))
             .and_then(|v| v.allocation_id())
             .map(str::to_string),
     };

@@ -216,6 +216,13 @@ pub async fn find_key(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found
         let page = page.map_err(classify)?;
         for k in page.keys() {
             let Some(id) = k.key_id() else { continue };
+            if req
+                .exclude
+                .iter()
+                .any(|x| x == id || Some(x.as_str()) == k.key_arn())
+            {
+                continue;
+            }
             let Ok(t) = c.list_resource_tags().key_id(id).send().await else {
                 continue;
             };

@@ -225,6 +225,10 @@ impl Provider for AwsProvider {
             return Ok(None);
         };
         let c = self.config(req.region.as_deref()).await;
-        find(&c, &req).await
+        // Each find skips `exclude` where it matches by tags; this is the guard for the rest.
+        // Adopting a deposed object as its successor would have it deleted as deposed.
+        Ok(find(&c, &req)
+            .await?
+            .filter(|f| !req.exclude.contains(&f.id)))
     }
 }

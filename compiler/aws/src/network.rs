@@ -431,6 +431,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
         .name("tag:carbon:lineage")
         .values(&req.lineage)
         .build();
+    let excluded = |id: Option<&str>| id.is_some_and(|id| req.exclude.iter().any(|x| x == id));
     let id = if req.ty == "aws.ec2.NatGateway" {
         c.describe_nat_gateways()
             .filter(lineage)
@@ -445,7 +446,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
                     Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
                 )
             })
-            .find(|g| ours(g.tags(), &req.address))
+            .find(|g| ours(g.tags(), &req.address) && !excluded(g.nat_gateway_id()))
             .and_then(|g| g.nat_gateway_id())
             .map(str::to_string)
     } else {
@@ -456,7 +457,7 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             .map_err(classify)?
             .route_tables()
             .iter()
-            .find(|t| ours(t.tags(), &req.address))
+            .find(|t| ours(t.tags(), &req.address) && !excluded(t.route_table_id()))
             .and_then(|t| t.route_table_id())
             .map(str::to_string)
     };

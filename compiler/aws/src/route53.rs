@@ -570,6 +570,9 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
         _ => return Ok(None),
     };
     for (id, caller_reference) in ids {
+        if req.exclude.contains(&id) {
+            continue;
+        }
         let tagged = ours(
             &tags_of(&c, kind.clone(), &id).await?,
             &req.address,

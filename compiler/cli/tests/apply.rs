@@ -1187,11 +1187,77 @@ fn route53_latency_records_with_health_checks() {
     );
     assert!(emu.inventory()["route53"].to_string().contains("ttl=300"));
 
+    // A forces-new change of a create-before-destroy type: new health checks first, then the
+    // records moved to them, then the old ones deleted (as deposed objects).
+    let before = emu.requests().as_array().unwrap().len();
+    let vars = [("CARBON_VAR_ttl", "300"), ("CARBON_VAR_interval", "10")];
+    let r = carbonc(&d, &emu, &["plan", "main.carbon"], &vars);
+    assert!(
+        r.stdout
+            .contains("must be replaced (the new one is created first"),
+        "{}",
+        r.stdout
+    );
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &vars);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Resources: 2 added, 2 changed, 2 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let ops: Vec<String> = emu.requests().as_array().unwrap()[before..]
+        .iter()
+        .map(|q| q["operation"].as_str().unwrap_or("").to_string())
+        .filter(|o| {
+            [
+                "CreateHealthCheck",
+                "ChangeResourceRecordSets",
+                "DeleteHealthCheck",
+            ]
+            .contains(&o.as_str())
+        })
+        .collect();
+    let last = |op: &str| ops.iter().rposition(|o| o == op).unwrap();
+    let first = |op: &str| ops.iter().position(|o| o == op).unwrap();
+    assert!(
+        last("CreateHealthCheck") < first("ChangeResourceRecordSets")
+            && last("ChangeResourceRecordSets") < first("DeleteHealthCheck"),
+        "{ops:?}"
+    );
+    assert_eq!(ops.iter().filter(|o| *o == "DeleteHealthCheck").count(), 2);
+    let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
+    assert!(!state.contains("deposed"), "{state}");
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &vars,
+    );
+    assert_eq!(
+        r.code, 0,
+        "the plan after the replacement has changes:\n{}",
+        r.stdout
+    );
+    let checks = emu.call(
+        "us-east-1",
+        "route53",
+        "list_health_checks",
+        serde_json::json!({}),
+    );
+    let intervals: Vec<i64> = checks["HealthChecks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["HealthCheckConfig"]["RequestInterval"].as_i64().unwrap())
+        .collect();
+    assert_eq!(intervals, [10, 10], "{checks}");
+
     let r = carbonc(
         &d,
         &emu,
         &["destroy", "--auto-approve", "main.carbon"],
-        &[("CARBON_VAR_ttl", "300")],
+        &vars,
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let inv = emu.inventory();

@@ -223,6 +223,9 @@ fn header(c: &ResourceChange, st: Style) -> String {
             }
         }
         Action::Delete if st.destroying => format!("# {addr} will be destroyed"),
+        Action::Delete if carbonc_state::deposed_base(&c.address).is_some() => {
+            format!("# {addr} will be destroyed (an object replaced earlier, not deleted yet)")
+        }
         Action::Delete => {
             format!("# {addr} will be destroyed (it is no longer in the configuration)")
         }

@@ -28,6 +28,8 @@ pub use crypt::{Codec, CryptError, DataKeys};
 pub use format::{CURRENT_FORMAT_VERSION, StateError};
 pub use local::LocalBackend;
 pub use lock::{LockError, LockGuard, LockInfo, Release, new_info, release_remote_locks};
-pub use model::{ResourceState, ResourceStatus, State, Val, new_lineage};
+pub use model::{
+    ResourceState, ResourceStatus, State, Val, deposed_address, deposed_base, new_lineage,
+};
 pub use secret::SecretKey;
 pub use time::rfc3339;

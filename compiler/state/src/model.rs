@@ -182,6 +182,30 @@ impl State {
     pub fn resource(&self, address: &str) -> Option<&ResourceState> {
         self.resources.iter().find(|r| r.address == address)
     }
+
+    /// The ids of the deposed objects of `address` (see [`deposed_address`]).
+    pub fn deposed_ids(&self, address: &str) -> Vec<String> {
+        self.resources
+            .iter()
+            .filter(|r| deposed_base(&r.address) == Some(address))
+            .filter_map(|r| r.id.clone())
+            .collect()
+    }
+}
+
+/// Where a replaced object waits for its deletion: a create-before-destroy replacement records
+/// the new object at `address` and keeps the old one, still to be deleted, as
+/// `ADDRESS (deposed ID)` (Terraform's "deposed object"). No program declares such an address, so
+/// a deposed object left by a crash or a failed delete is planned for deletion like any resource
+/// the program no longer has.
+pub fn deposed_address(address: &str, id: &str) -> String {
+    format!("{address} (deposed {id})")
+}
+
+/// The address a deposed object was replaced at, for an address made by [`deposed_address`].
+pub fn deposed_base(address: &str) -> Option<&str> {
+    let (base, rest) = address.split_once(" (deposed ")?;
+    rest.ends_with(')').then_some(base)
 }
 
 /// A fresh random lineage (a version 4 UUID).
