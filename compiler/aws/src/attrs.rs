@@ -160,3 +160,24 @@ pub fn tag_changes(
         .collect();
     (set, removed)
 }
+
+/// Records what a read found: `v` at `k`, when AWS reported it.
+pub fn put(attrs: &mut BTreeMap<String, Val>, k: &str, v: Option<Val>) {
+    if let Some(v) = v {
+        attrs.insert(k.to_string(), v);
+    }
+}
+
+/// As [`put`], for an optional field that AWS fills in when the program leaves it unset (a
+/// maintenance window, an availability zone): recorded only where the program set it, so an
+/// unset field does not read as drift.
+pub fn put_if_set(attrs: &mut BTreeMap<String, Val>, k: &str, v: Option<Val>) {
+    if attrs.get(k).is_some_and(|x| *x != Val::Null) {
+        put(attrs, k, v);
+    }
+}
+
+/// A string as a value.
+pub fn text(v: Option<&str>) -> Option<Val> {
+    v.map(|v| Val::Str(v.to_string()))
+}

@@ -350,6 +350,47 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
     if let Some(cfg) = d.distribution_config() {
         attrs.insert("comment".into(), Val::Str(cfg.comment().to_string()));
         attrs.insert("enabled".into(), Val::Bool(cfg.enabled()));
+        attrs.insert(
+            "aliases".into(),
+            Val::List(
+                cfg.aliases()
+                    .map(|a| a.items())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| Val::Str(a.clone()))
+                    .collect(),
+            ),
+        );
+        attrs.insert(
+            "default_root_object".into(),
+            Val::Str(cfg.default_root_object().unwrap_or("").to_string()),
+        );
+        if let Some(v) = cfg.http_version() {
+            attrs.insert("http_version".into(), Val::Str(v.as_str().to_string()));
+        }
+        if let Some(v) = cfg.price_class() {
+            attrs.insert("price_class".into(), Val::Str(v.as_str().to_string()));
+        }
+    }
+    {
+        let tags = c
+            .list_tags_for_resource()
+            .resource(d.arn())
+            .send()
+            .await
+            .map_err(classify)?;
+        attrs.insert(
+            "tags".into(),
+            Val::Map(
+                tags.tags()
+                    .map(|t| t.items())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|t| !crate::attrs::internal_tag(t.key()))
+                    .filter_map(|t| Some((t.key().to_string(), Val::Str(t.value()?.to_string()))))
+                    .collect(),
+            ),
+        );
     }
     Ok(Some(Found {
         id: req.id.clone(),

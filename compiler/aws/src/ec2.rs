@@ -6,6 +6,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, Filter, ResourceType, Tag, TagSpecification,
+    VpcAttributeName,
 };
 use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
@@ -14,6 +15,7 @@ use carbonc_state::Val;
 
 use crate::attrs::{all_tags, b, map, ref_id, required, with};
 use crate::error::{classify, is_not_found};
+use crate::network::user_tags;
 
 pub(crate) fn spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
     TagSpecification::builder()
@@ -242,27 +244,93 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
         return Ok(None);
     }
     let mut attrs = req.attrs.clone();
-    if req.ty == "aws.ec2.SecurityGroup"
-        && crate::security_group::read_into(&c, &req.id, &mut attrs)
-            .await?
-            .is_none()
-    {
-        return Ok(None);
-    }
-    if req.ty == "aws.ec2.Vpc"
-        && let Ok(o) = c.describe_vpcs().vpc_ids(&req.id).send().await
-        && let Some(v) = o.vpcs().first()
-    {
-        if let Some(cidr) = v.cidr_block() {
-            attrs.insert("cidr_block".into(), Val::Str(cidr.to_string()));
+    let mut set = |k: &str, v: Option<Val>| {
+        if let Some(v) = v {
+            attrs.insert(k.to_string(), v);
         }
-        let tags: BTreeMap<String, Val> = v
-            .tags()
-            .iter()
-            .filter(|t| !crate::attrs::internal_tag(t.key().unwrap_or("")))
-            .filter_map(|t| Some((t.key()?.to_string(), Val::Str(t.value()?.to_string()))))
-            .collect();
-        attrs.insert("tags".into(), Val::Map(tags));
+    };
+    let text = |v: Option<&str>| v.map(|v| Val::Str(v.to_string()));
+    match req.ty.as_str() {
+        "aws.ec2.Vpc" => {
+            let o = c
+                .describe_vpcs()
+                .vpc_ids(&req.id)
+                .send()
+                .await
+                .map_err(classify)?;
+            let Some(v) = o.vpcs().first() else {
+                return Ok(None);
+            };
+            set("cidr_block", text(v.cidr_block()));
+            set("tags", Some(user_tags(v.tags())));
+            for (field, name) in [
+                ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames),
+                ("enable_dns_support", VpcAttributeName::EnableDnsSupport),
+            ] {
+                let o = c
+                    .describe_vpc_attribute()
+                    .vpc_id(&req.id)
+                    .attribute(name)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                let value = o
+                    .enable_dns_hostnames()
+                    .or(o.enable_dns_support())
+                    .and_then(|a| a.value());
+                set(field, value.map(Val::Bool));
+            }
+        }
+        "aws.ec2.Subnet" => {
+            let o = c
+                .describe_subnets()
+                .subnet_ids(&req.id)
+                .send()
+                .await
+                .map_err(classify)?;
+            let Some(v) = o.subnets().first() else {
+                return Ok(None);
+            };
+            set("cidr_block", text(v.cidr_block()));
+            set("availability_zone", text(v.availability_zone()));
+            set(
+                "map_public_ip_on_launch",
+                v.map_public_ip_on_launch().map(Val::Bool),
+            );
+            set("tags", Some(user_tags(v.tags())));
+        }
+        "aws.ec2.InternetGateway" => {
+            let o = c
+                .describe_internet_gateways()
+                .internet_gateway_ids(&req.id)
+                .send()
+                .await
+                .map_err(classify)?;
+            let Some(v) = o.internet_gateways().first() else {
+                return Ok(None);
+            };
+            set("tags", Some(user_tags(v.tags())));
+        }
+        "aws.ec2.SecurityGroup" => {
+            if crate::security_group::read_into(&c, &req.id, &mut attrs)
+                .await?
+                .is_none()
+            {
+                return Ok(None);
+            }
+        }
+        _ => {
+            let o = c
+                .describe_addresses()
+                .allocation_ids(&req.id)
+                .send()
+                .await
+                .map_err(classify)?;
+            let Some(v) = o.addresses().first() else {
+                return Ok(None);
+            };
+            set("tags", Some(user_tags(v.tags())));
+        }
     }
     Ok(Some(Found {
         id: req.id.clone(),

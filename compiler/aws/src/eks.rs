@@ -17,7 +17,7 @@ use carbonc_apply::{
 use carbonc_state::Val;
 
 use crate::attrs::{
-    all_tags, b, i, internal_tag, map, ref_arn, ref_ids, required, s, strings, with,
+    all_tags, b, i, internal_tag, map, put, ref_arn, ref_ids, required, s, strings, text, with,
 };
 use crate::error::{classify, is_not_found};
 
@@ -385,6 +385,35 @@ async fn read_cluster(c: &Client, req: &ReadRequest) -> Result<Option<Found>, Pr
         }
     }
     attrs.insert("tags".into(), user_tags(k.tags()));
+    put(&mut attrs, "name", text(k.name()));
+    let mut logs: Vec<Val> = k
+        .logging()
+        .map(|l| l.cluster_logging())
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.enabled() == Some(true))
+        .flat_map(|s| s.types())
+        .map(|t| Val::Str(t.as_str().to_string()))
+        .collect();
+    logs.sort_by_key(|v| match v {
+        Val::Str(s) => s.clone(),
+        _ => String::new(),
+    });
+    let ordered = |v: &Val| match v {
+        Val::List(items) => {
+            let mut items = items.clone();
+            items.sort_by_key(|v| match v {
+                Val::Str(s) => s.clone(),
+                _ => String::new(),
+            });
+            items
+        }
+        _ => Vec::new(),
+    };
+    // The program's order when it names the same types.
+    if req.attrs.get("enabled_log_types").map(ordered) != Some(logs.clone()) {
+        attrs.insert("enabled_log_types".into(), Val::List(logs));
+    }
     Ok(Some(Found {
         id: req.id.clone(),
         attrs,
@@ -827,6 +856,75 @@ async fn read_nodegroup(
         ),
     );
     attrs.insert("tags".into(), user_tags(ng.tags()));
+    put(&mut attrs, "name", text(ng.nodegroup_name()));
+    put(
+        &mut attrs,
+        "ami_type",
+        text(ng.ami_type().map(|t| t.as_str())),
+    );
+    put(
+        &mut attrs,
+        "capacity_type",
+        text(ng.capacity_type().map(|t| t.as_str())),
+    );
+    attrs.insert(
+        "taints".into(),
+        Val::List(
+            ng.taints()
+                .iter()
+                .map(|t| {
+                    let mut m = BTreeMap::new();
+                    put(&mut m, "key", text(t.key()));
+                    put(&mut m, "value", text(t.value()));
+                    put(&mut m, "effect", text(t.effect().map(|e| e.as_str())));
+                    Val::Map(m)
+                })
+                .collect(),
+        ),
+    );
+    // The disk: the launch template's root volume when there is one (an encrypted disk), the
+    // node group's own `diskSize` otherwise.
+    match ng.launch_template().and_then(|t| t.id()) {
+        Some(id) => {
+            let ec2 = aws_sdk_ec2::Client::new(cfg);
+            let version = ng
+                .launch_template()
+                .and_then(|t| t.version())
+                .unwrap_or("$Default");
+            let out = ec2
+                .describe_launch_template_versions()
+                .launch_template_id(id)
+                .versions(version)
+                .send()
+                .await
+                .map_err(classify)?;
+            let ebs = out
+                .launch_template_versions()
+                .first()
+                .and_then(|v| v.launch_template_data())
+                .and_then(|d| d.block_device_mappings().first())
+                .and_then(|m| m.ebs());
+            put(
+                &mut attrs,
+                "disk_encrypted",
+                ebs.and_then(|e| e.encrypted()).map(Val::Bool),
+            );
+            put(
+                &mut attrs,
+                "disk_size",
+                ebs.and_then(|e| e.volume_size())
+                    .map(|v| Val::Int(v.into())),
+            );
+        }
+        None => {
+            attrs.insert("disk_encrypted".into(), Val::Bool(false));
+            put(
+                &mut attrs,
+                "disk_size",
+                ng.disk_size().map(|v| Val::Int(v.into())),
+            );
+        }
+    }
     Ok(Some(Found {
         id: req.id.clone(),
         attrs,

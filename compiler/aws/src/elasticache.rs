@@ -14,7 +14,9 @@ use carbonc_apply::{
 };
 use carbonc_state::Val;
 
-use crate::attrs::{all_tags, b, i, ref_arn, ref_id, ref_ids, required, s, with};
+use crate::attrs::{
+    all_tags, b, i, put, put_if_set, ref_arn, ref_id, ref_ids, required, s, text, with,
+};
 use crate::error::{classify, is_not_found};
 
 const TIMEOUT: Duration = Duration::from_secs(60 * 60);
@@ -26,6 +28,57 @@ pub fn datastore_region(r: &Resolved) -> Option<String> {
 }
 
 /// `ID|REGION` -> (id, region).
+/// A replication group's own settings (a Global Datastore secondary inherits them instead).
+fn read_own_settings(
+    attrs: &mut std::collections::BTreeMap<String, Val>,
+    g: &aws_sdk_elasticache::types::ReplicationGroup,
+) {
+    put(
+        attrs,
+        "at_rest_encryption_enabled",
+        g.at_rest_encryption_enabled().map(Val::Bool),
+    );
+    put(
+        attrs,
+        "transit_encryption_enabled",
+        g.transit_encryption_enabled().map(Val::Bool),
+    );
+    let enabled = |s: Option<&str>| s.map(|s| Val::Bool(s == "enabled" || s == "enabling"));
+    put(
+        attrs,
+        "automatic_failover_enabled",
+        enabled(g.automatic_failover().map(|s| s.as_str())),
+    );
+    put(
+        attrs,
+        "multi_az_enabled",
+        enabled(g.multi_az().map(|s| s.as_str())),
+    );
+    let groups = g.node_groups();
+    if !groups.is_empty() {
+        attrs.insert("num_node_groups".into(), Val::Int(groups.len() as i64));
+        let replicas = groups[0].node_group_members().len().saturating_sub(1);
+        attrs.insert("replicas_per_node_group".into(), Val::Int(replicas as i64));
+    }
+}
+
+/// The user's tags of an ElastiCache resource, by its ARN (`ListTagsForResource`).
+async fn tags_of(c: &Client, arn: &str) -> Result<Val, ProviderError> {
+    let o = c
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(Val::Map(
+        o.tag_list()
+            .iter()
+            .filter(|t| !crate::attrs::internal_tag(t.key().unwrap_or("")))
+            .filter_map(|t| Some((t.key()?.to_string(), Val::Str(t.value()?.to_string()))))
+            .collect(),
+    ))
+}
+
 pub fn split(id: &str) -> (&str, Option<&str>) {
     match id.split_once('|') {
         Some((gid, region)) => (gid, Some(region)),
@@ -277,17 +330,28 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
     let mut attrs = req.attrs.clone();
     match req.ty.as_str() {
         "aws.elasticache.SubnetGroup" => {
-            match c
+            let group = match c
                 .describe_cache_subnet_groups()
                 .cache_subnet_group_name(&req.id)
                 .send()
                 .await
                 .map_err(classify)
             {
-                Ok(o) if !o.cache_subnet_groups().is_empty() => {}
-                Ok(_) => return Ok(None),
+                Ok(o) => match o.cache_subnet_groups().first() {
+                    Some(g) => g.clone(),
+                    None => return Ok(None),
+                },
                 Err(e) if is_not_found(&e) => return Ok(None),
                 Err(e) => return Err(e),
+            };
+            put(&mut attrs, "name", text(group.cache_subnet_group_name()));
+            put(
+                &mut attrs,
+                "description",
+                text(group.cache_subnet_group_description()),
+            );
+            if let Some(arn) = group.arn() {
+                attrs.insert("tags".into(), tags_of(&c, arn).await?);
             }
         }
         "aws.elasticache.GlobalReplicationGroup" => {
@@ -301,6 +365,13 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             if let Some(d) = g.global_replication_group_description() {
                 attrs.insert("description".into(), Val::Str(d.to_string()));
             }
+            // AWS names a datastore `PREFIX-SUFFIX`, the prefix its own (CreateGlobalReplicationGroup:
+            // "a prefix is automatically applied").
+            put(
+                &mut attrs,
+                "id_suffix",
+                text(gid.split_once('-').map(|(_, suffix)| suffix)),
+            );
         }
         _ => {
             let Some(g) = group(&c, &req.id).await? else {
@@ -315,6 +386,67 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             }
             if let Some(t) = g.cache_node_type() {
                 attrs.insert("node_type".into(), Val::Str(t.to_string()));
+            }
+            put(&mut attrs, "id", text(g.replication_group_id()));
+            // A Global Datastore secondary takes its encryption, failover and shape from the
+            // primary (CreateReplicationGroup with GlobalReplicationGroupId: they "are inherited
+            // from the primary"); they are read, and drift shows, on the primary.
+            let secondary = g
+                .global_replication_group_info()
+                .and_then(|i| i.global_replication_group_member_role())
+                == Some("SECONDARY");
+            if !secondary {
+                read_own_settings(&mut attrs, &g);
+            }
+            if let Some(arn) = g.arn() {
+                attrs.insert("tags".into(), tags_of(&c, arn).await?);
+            }
+            let groups = g.node_groups();
+            put(
+                &mut attrs,
+                "port",
+                groups
+                    .first()
+                    .and_then(|n| n.primary_endpoint())
+                    .or(g.configuration_endpoint())
+                    .and_then(|e| e.port())
+                    .map(|p| Val::Int(p.into())),
+            );
+            // Engine version, parameter group and maintenance window are each member's.
+            if let Some(member) = g.member_clusters().first() {
+                let o = match c
+                    .describe_cache_clusters()
+                    .cache_cluster_id(member)
+                    .send()
+                    .await
+                    .map_err(classify)
+                {
+                    Ok(o) => Some(o),
+                    // A member being replaced, or one the emulator does not keep.
+                    Err(e) if is_not_found(&e) => None,
+                    Err(e) => return Err(e),
+                };
+                if let Some(k) = o.as_ref().and_then(|o| o.cache_clusters().first()) {
+                    // "7.1" as the program says it, when AWS reports "7.1.0".
+                    if let Some(v) = k.engine_version()
+                        && !s(&attrs, "engine_version").is_some_and(|p| v.starts_with(&p))
+                    {
+                        attrs.insert("engine_version".into(), Val::Str(v.to_string()));
+                    }
+                    put_if_set(
+                        &mut attrs,
+                        "parameter_group_name",
+                        text(
+                            k.cache_parameter_group()
+                                .and_then(|p| p.cache_parameter_group_name()),
+                        ),
+                    );
+                    put_if_set(
+                        &mut attrs,
+                        "preferred_maintenance_window",
+                        text(k.preferred_maintenance_window()),
+                    );
+                }
             }
         }
     }

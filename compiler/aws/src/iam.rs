@@ -93,7 +93,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 .any(|p| p.policy_arn() == Some(policy))
                 .then(|| Found {
                     id: req.id.clone(),
-                    attrs: req.attrs.clone(),
+                    attrs: crate::attrs::with(&req.attrs, &[("policy_arn", Some(policy.into()))]),
                 })),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(e),
@@ -112,6 +112,34 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 attrs.insert(
                     "arn".into(),
                     carbonc_state::Val::Str(role.arn().to_string()),
+                );
+                let text = |v: &str| carbonc_state::Val::Str(v.to_string());
+                attrs.insert("name".into(), text(role.role_name()));
+                attrs.insert("path".into(), text(role.path()));
+                if let Some(d) = role.description() {
+                    attrs.insert("description".into(), text(d));
+                }
+                if let Some(n) = role.max_session_duration() {
+                    attrs.insert(
+                        "max_session_duration".into(),
+                        carbonc_state::Val::Int(n.into()),
+                    );
+                }
+                if let Some(b) = role
+                    .permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn())
+                {
+                    attrs.insert("permissions_boundary".into(), text(b));
+                }
+                attrs.insert(
+                    "tags".into(),
+                    carbonc_state::Val::Map(
+                        role.tags()
+                            .iter()
+                            .filter(|t| !crate::attrs::internal_tag(t.key()))
+                            .map(|t| (t.key().to_string(), text(t.value())))
+                            .collect(),
+                    ),
                 );
                 if let Some(doc) = role.assume_role_policy_document() {
                     // IAM returns the policy URL-encoded.

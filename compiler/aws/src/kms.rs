@@ -124,6 +124,15 @@ pub async fn read_key(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found
             carbonc_state::Val::Str(spec.as_str().to_string()),
         );
     }
+    if let Some(usage) = meta.key_usage() {
+        attrs.insert(
+            "key_usage".into(),
+            carbonc_state::Val::Str(usage.as_str().to_string()),
+        );
+    }
+    if let Some(multi) = meta.multi_region() {
+        attrs.insert("multi_region".into(), carbonc_state::Val::Bool(multi));
+    }
     if meta
         .key_spec()
         .is_none_or(|k| *k == KeySpec::SymmetricDefault)
@@ -133,7 +142,30 @@ pub async fn read_key(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found
             "enable_key_rotation".into(),
             carbonc_state::Val::Bool(r.key_rotation_enabled()),
         );
+        if let Some(days) = r.rotation_period_in_days() {
+            attrs.insert(
+                "rotation_period_in_days".into(),
+                carbonc_state::Val::Int(days.into()),
+            );
+        }
     }
+    let mut tags = std::collections::BTreeMap::new();
+    let mut pages = c
+        .list_resource_tags()
+        .key_id(&req.id)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for t in page.map_err(classify)?.tags() {
+            if !crate::attrs::internal_tag(t.tag_key()) {
+                tags.insert(
+                    t.tag_key().to_string(),
+                    carbonc_state::Val::Str(t.tag_value().to_string()),
+                );
+            }
+        }
+    }
+    attrs.insert("tags".into(), carbonc_state::Val::Map(tags));
     Ok(Some(Found {
         id: req.id.clone(),
         attrs,
@@ -301,9 +333,11 @@ pub async fn read_alias(
             .iter()
             .any(|a| a.alias_name() == Some(req.id.as_str()))
         {
+            let mut attrs = req.attrs.clone();
+            attrs.insert("name".into(), carbonc_state::Val::Str(req.id.clone()));
             return Ok(Some(Found {
                 id: req.id.clone(),
-                attrs: req.attrs.clone(),
+                attrs,
             }));
         }
     }

@@ -80,7 +80,8 @@ fn ours(tags: &[Tag], address: &str) -> bool {
         .any(|t| t.key() == Some("carbon:address") && t.value() == Some(value.as_str()))
 }
 
-fn user_tags(tags: &[Tag]) -> Val {
+/// The user's tags of an EC2 resource (carbon's own left out).
+pub(crate) fn user_tags(tags: &[Tag]) -> Val {
     Val::Map(
         tags.iter()
             .filter(|t| !internal_tag(t.key().unwrap_or("")))

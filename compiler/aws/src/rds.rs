@@ -16,7 +16,8 @@ use carbonc_apply::{
 use carbonc_state::Val;
 
 use crate::attrs::{
-    all_tags, b, i, internal_tag, map, ref_arn, ref_id, ref_ids, required, s, with,
+    all_tags, b, i, internal_tag, map, put, put_if_set, ref_arn, ref_id, ref_ids, required, s,
+    text, with,
 };
 use crate::error::{classify, is_not_found};
 
@@ -37,6 +38,17 @@ fn user_tags(t: &[Tag]) -> Val {
             .filter_map(|t| Some((t.key()?.to_string(), Val::Str(t.value()?.to_string()))))
             .collect(),
     )
+}
+
+/// The user's tags of an RDS resource, by its ARN (`ListTagsForResource`).
+async fn tags_of(c: &Client, arn: &str) -> Result<Val, ProviderError> {
+    let o = c
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(user_tags(o.tag_list()))
 }
 
 fn ours(t: &[Tag], address: &str, lineage: &str) -> bool {
@@ -500,19 +512,42 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             if let Some(d) = g.deletion_protection() {
                 attrs.insert("deletion_protection".into(), Val::Bool(d));
             }
+            put(
+                &mut attrs,
+                "identifier",
+                text(g.global_cluster_identifier()),
+            );
+            put(&mut attrs, "engine", text(g.engine()));
+            put(
+                &mut attrs,
+                "storage_encrypted",
+                g.storage_encrypted().map(Val::Bool),
+            );
+            attrs.insert("tags".into(), user_tags(g.tag_list()));
         }
         "aws.rds.SubnetGroup" => {
-            match c
+            let group = match c
                 .describe_db_subnet_groups()
                 .db_subnet_group_name(&req.id)
                 .send()
                 .await
                 .map_err(classify)
             {
-                Ok(o) if !o.db_subnet_groups().is_empty() => {}
-                Ok(_) => return Ok(None),
+                Ok(o) => match o.db_subnet_groups().first() {
+                    Some(g) => g.clone(),
+                    None => return Ok(None),
+                },
                 Err(e) if is_not_found(&e) => return Ok(None),
                 Err(e) => return Err(e),
+            };
+            put(&mut attrs, "name", text(group.db_subnet_group_name()));
+            put(
+                &mut attrs,
+                "description",
+                text(group.db_subnet_group_description()),
+            );
+            if let Some(arn) = group.db_subnet_group_arn() {
+                attrs.insert("tags".into(), tags_of(&c, arn).await?);
             }
         }
         "aws.rds.Cluster" => {
@@ -533,6 +568,43 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 attrs.insert("deletion_protection".into(), Val::Bool(d));
             }
             attrs.insert("tags".into(), user_tags(k.tag_list()));
+            put(&mut attrs, "identifier", text(k.db_cluster_identifier()));
+            put(&mut attrs, "engine", text(k.engine()));
+            put(
+                &mut attrs,
+                "storage_encrypted",
+                k.storage_encrypted().map(Val::Bool),
+            );
+            attrs.insert(
+                "manage_master_user_password".into(),
+                Val::Bool(k.master_user_secret().is_some()),
+            );
+            put_if_set(&mut attrs, "master_username", text(k.master_username()));
+            put_if_set(&mut attrs, "database_name", text(k.database_name()));
+            for (field, v) in [
+                ("preferred_backup_window", k.preferred_backup_window()),
+                (
+                    "preferred_maintenance_window",
+                    k.preferred_maintenance_window(),
+                ),
+            ] {
+                put_if_set(&mut attrs, field, text(v));
+            }
+            // Writer or secondary: what the global cluster says of this member.
+            if let Some(gid) = k.global_cluster_identifier()
+                && let Some(g) = global(&c, gid).await?
+                && let Some(m) = g
+                    .global_cluster_members()
+                    .iter()
+                    .find(|m| m.db_cluster_arn() == k.db_cluster_arn())
+            {
+                let role = if m.is_writer().unwrap_or(false) {
+                    "primary"
+                } else {
+                    "secondary"
+                };
+                put_if_set(&mut attrs, "global_role", Some(Val::Str(role.into())));
+            }
         }
         _ => {
             let Some(k) = instance(&c, &req.id).await? else {
@@ -545,6 +617,24 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 attrs.insert("instance_class".into(), Val::Str(v.to_string()));
             }
             attrs.insert("tags".into(), user_tags(k.tag_list()));
+            put(&mut attrs, "identifier", text(k.db_instance_identifier()));
+            put(&mut attrs, "engine", text(k.engine()));
+            put(
+                &mut attrs,
+                "publicly_accessible",
+                k.publicly_accessible().map(Val::Bool),
+            );
+            put(
+                &mut attrs,
+                "performance_insights_enabled",
+                k.performance_insights_enabled().map(Val::Bool),
+            );
+            put_if_set(&mut attrs, "availability_zone", text(k.availability_zone()));
+            put_if_set(
+                &mut attrs,
+                "preferred_maintenance_window",
+                text(k.preferred_maintenance_window()),
+            );
         }
     }
     Ok(Some(Found {

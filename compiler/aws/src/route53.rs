@@ -19,7 +19,7 @@ use carbonc_apply::{
 };
 use carbonc_state::Val;
 
-use crate::attrs::{all_tags, b, i, internal_tag, map, required, s, strings, with};
+use crate::attrs::{all_tags, b, i, internal_tag, map, put, required, s, strings, text, with};
 use crate::error::{classify, is_not_found};
 
 fn zone_id(raw: &str) -> String {
@@ -401,6 +401,9 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             {
                 attrs.insert("comment".into(), Val::Str(comment.to_string()));
             }
+            if let Some(z) = out.hosted_zone() {
+                attrs.insert("name".into(), Val::Str(undotted(z.name())));
+            }
             let tags = tags_of(&c, TagResourceType::Hostedzone, &req.id).await?;
             attrs.insert("tags".into(), user_tags(&tags));
         }
@@ -429,6 +432,13 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 if let Some(p) = cfg.failure_threshold() {
                     attrs.insert("failure_threshold".into(), Val::Int(i64::from(p)));
                 }
+                attrs.insert("type".into(), Val::Str(cfg.r#type().as_str().to_string()));
+                if let Some(p) = cfg.request_interval() {
+                    attrs.insert("request_interval".into(), Val::Int(i64::from(p)));
+                }
+                if let Some(p) = cfg.search_string() {
+                    attrs.insert("search_string".into(), Val::Str(p.to_string()));
+                }
             }
             let tags = tags_of(&c, TagResourceType::Healthcheck, &req.id).await?;
             attrs.insert("tags".into(), user_tags(&tags));
@@ -440,16 +450,41 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             if let Some(ttl) = set.ttl() {
                 attrs.insert("ttl".into(), Val::Int(ttl));
             }
-            if !set.resource_records().is_empty() {
-                attrs.insert(
-                    "records".into(),
-                    Val::List(
-                        set.resource_records()
-                            .iter()
-                            .map(|r| Val::Str(r.value().to_string()))
-                            .collect(),
-                    ),
+            attrs.insert(
+                "records".into(),
+                Val::List(
+                    set.resource_records()
+                        .iter()
+                        .map(|r| Val::Str(r.value().to_string()))
+                        .collect(),
+                ),
+            );
+            attrs.insert("name".into(), Val::Str(undotted(set.name())));
+            attrs.insert("type".into(), Val::Str(set.r#type().as_str().to_string()));
+            put(&mut attrs, "set_identifier", text(set.set_identifier()));
+            put(
+                &mut attrs,
+                "latency_region",
+                text(set.region().map(|r| r.as_str())),
+            );
+            put(
+                &mut attrs,
+                "failover",
+                text(set.failover().map(|f| f.as_str())),
+            );
+            put(&mut attrs, "weight", set.weight().map(Val::Int));
+            if let Some(alias) = set.alias_target() {
+                let mut m = BTreeMap::new();
+                m.insert("dns_name".into(), Val::Str(undotted(alias.dns_name())));
+                m.insert(
+                    "zone_id".into(),
+                    Val::Str(alias.hosted_zone_id().to_string()),
                 );
+                m.insert(
+                    "evaluate_target_health".into(),
+                    Val::Bool(alias.evaluate_target_health()),
+                );
+                attrs.insert("alias".into(), Val::Map(m));
             }
         }
     }
@@ -457,6 +492,11 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
         id: req.id.clone(),
         attrs,
     }))
+}
+
+/// A DNS name as programs write it: Route 53 answers with the root's dot (`example.com.`).
+fn undotted(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_string()
 }
 
 pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {

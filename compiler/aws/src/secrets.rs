@@ -158,6 +158,24 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                     regions.into_iter().map(carbonc_state::Val::Str).collect(),
                 ),
             );
+            if let Some(name) = o.name() {
+                attrs.insert("name".into(), carbonc_state::Val::Str(name.to_string()));
+            }
+            attrs.insert(
+                "tags".into(),
+                carbonc_state::Val::Map(
+                    o.tags()
+                        .iter()
+                        .filter(|t| !crate::attrs::internal_tag(t.key().unwrap_or("")))
+                        .filter_map(|t| {
+                            Some((
+                                t.key()?.to_string(),
+                                carbonc_state::Val::Str(t.value()?.to_string()),
+                            ))
+                        })
+                        .collect(),
+                ),
+            );
             Ok(Some(Found {
                 id: req.id.clone(),
                 attrs,

@@ -242,6 +242,12 @@ pub async fn read_into(
     let Some(g) = describe(c, id).await? else {
         return Ok(None);
     };
+    for (key, v) in [("name", g.group_name()), ("description", g.description())] {
+        if let Some(v) = v {
+            attrs.insert(key.into(), Val::Str(v.to_string()));
+        }
+    }
+    attrs.insert("tags".into(), crate::network::user_tags(g.tags()));
     for (key, perms) in [
         ("ingress", g.ip_permissions()),
         ("egress", g.ip_permissions_egress()),

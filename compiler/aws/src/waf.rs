@@ -17,7 +17,7 @@ use carbonc_apply::{
 };
 use carbonc_state::Val;
 
-use crate::attrs::{all_tags, i, required, s, strings, with};
+use crate::attrs::{all_tags, i, put, required, s, strings, text, with};
 use crate::error::{classify, is_not_found};
 
 fn invalid(e: impl std::fmt::Display) -> ProviderError {
@@ -291,15 +291,24 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
     if req.ty == "aws.wafv2.IpSet" {
         match c
             .get_ip_set()
-            .name(name)
-            .id(wid)
-            .scope(scope)
+            .name(&name)
+            .id(&wid)
+            .scope(scope.clone())
             .send()
             .await
             .map_err(classify)
         {
             Ok(o) => {
                 if let Some(set) = o.ip_set() {
+                    attrs.insert(
+                        "description".into(),
+                        Val::Str(set.description().unwrap_or("").to_string()),
+                    );
+                    attrs.insert(
+                        "ip_address_version".into(),
+                        Val::Str(set.ip_address_version().as_str().to_string()),
+                    );
+                    attrs.insert("tags".into(), tags_of(&c, set.arn()).await?);
                     let mut addresses: Vec<String> = set.addresses().to_vec();
                     // AWS keeps its own order; the program's order is kept when the sets agree.
                     let mut wanted = strings(&req.attrs, "addresses");
@@ -316,13 +325,85 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             Err(e) if is_not_found(&e) => return Ok(None),
             Err(e) => return Err(e),
         }
-    } else if lock_token(&c, &req.ty, &req.id).await?.is_none() {
-        return Ok(None);
+    } else if req.ty == "aws.wafv2.RuleGroup" {
+        match c
+            .get_rule_group()
+            .name(&name)
+            .id(&wid)
+            .scope(scope.clone())
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(o) => {
+                if let Some(g) = o.rule_group() {
+                    attrs.insert(
+                        "description".into(),
+                        Val::Str(g.description().unwrap_or("").to_string()),
+                    );
+                    attrs.insert("capacity".into(), Val::Int(g.capacity()));
+                    attrs.insert("tags".into(), tags_of(&c, g.arn()).await?);
+                }
+            }
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    } else {
+        match c
+            .get_web_acl()
+            .name(&name)
+            .id(&wid)
+            .scope(scope.clone())
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(o) => {
+                if let Some(acl) = o.web_acl() {
+                    attrs.insert(
+                        "description".into(),
+                        Val::Str(acl.description().unwrap_or("").to_string()),
+                    );
+                    let action = acl.default_action().map(|d| {
+                        if d.block().is_some() {
+                            "Block"
+                        } else {
+                            "Allow"
+                        }
+                    });
+                    put(&mut attrs, "default_action", text(action));
+                    attrs.insert("tags".into(), tags_of(&c, acl.arn()).await?);
+                }
+            }
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        }
     }
+    attrs.insert("name".into(), Val::Str(name.clone()));
+    attrs.insert("scope".into(), Val::Str(scope.as_str().to_string()));
     Ok(Some(Found {
         id: req.id.clone(),
         attrs,
     }))
+}
+
+/// The user's tags of a WAF resource, by its ARN (`ListTagsForResource`).
+async fn tags_of(c: &Client, arn: &str) -> Result<Val, ProviderError> {
+    let o = c
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(Val::Map(
+        o.tag_info_for_resource()
+            .map(|t| t.tag_list())
+            .unwrap_or_default()
+            .iter()
+            .filter(|t| !crate::attrs::internal_tag(t.key()))
+            .map(|t| (t.key().to_string(), Val::Str(t.value().to_string())))
+            .collect(),
+    ))
 }
 
 pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {

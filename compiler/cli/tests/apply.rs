@@ -1689,6 +1689,26 @@ fn the_global_footprint_applies_and_converges() {
     // The state of the first apply, for the field-coverage check at the end.
     let first_state: serde_json::Value = serde_json::from_str(&state).unwrap();
 
+    // Every field the footprint sets is read back from AWS (so a change outside carbonc shows
+    // as drift), or is listed as not read, with the reason.
+    let rb = common::readback::check(&emu, &first_state);
+    let listed = common::readback::not_read();
+    let unexplained: Vec<String> = rb
+        .unread
+        .iter()
+        .filter(|(k, _)| !listed.contains_key(*k))
+        .map(|(k, at)| format!("{k}: not read back from AWS (at {at})"))
+        .collect();
+    let stale: Vec<&String> = listed.keys().filter(|k| rb.read.contains(*k)).collect();
+    eprintln!(
+        "read-back: {} fields set by the footprint are read back from AWS; {} listed as not read",
+        rb.read.len(),
+        rb.unread.len()
+    );
+    assert!(rb.errors.is_empty(), "{:#?}", rb.errors);
+    assert!(unexplained.is_empty(), "{unexplained:#?}");
+    assert!(stale.is_empty(), "listed as not read, but read: {stale:?}");
+
     // Day-two changes, each of which AWS runs asynchronously: Kubernetes one minor version up
     // (control planes, then node groups), an Aurora minor version (secondaries first), the Redis
     // node type (through the Global Datastore), a tag removed everywhere, a secret replica added.

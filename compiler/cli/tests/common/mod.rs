@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod coverage;
+pub mod readback;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
