@@ -805,15 +805,19 @@ fn an_imported_resource_is_managed_not_created_again() {
         r.stderr
     );
 
+    // Managed from now on: read back as AWS has it, so the plan turns on the DNS hostnames the
+    // program asks for (CreateVpc leaves them off) instead of creating another VPC.
     let r = carbonc(&d, &emu, &["plan", "main.carbon"], &token);
     assert!(
-        !r.stdout.contains("# vpc[us-east-1] will be"),
+        r.stdout
+            .contains("# vpc[us-east-1] will be updated in-place")
+            && r.stdout.contains("enable_dns_hostnames = false -> true"),
         "{}",
         r.stdout
     );
     assert!(
         r.stdout
-            .contains("Plan: 17 to add, 0 to change, 0 to destroy."),
+            .contains("Plan: 17 to add, 1 to change, 0 to destroy."),
         "{}",
         r.stdout
     );
