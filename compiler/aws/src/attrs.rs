@@ -94,6 +94,17 @@ pub fn internal_tag(key: &str) -> bool {
     matches!(key, "carbon:address" | "carbon:lineage")
 }
 
+/// The user's tags of a resource, as AWS lists them (key, value), without carbon's own.
+pub fn user_tags<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Val {
+    Val::Map(
+        pairs
+            .into_iter()
+            .filter(|(k, _)| !internal_tag(k))
+            .map(|(k, v)| (k.to_string(), Val::Str(v.to_string())))
+            .collect(),
+    )
+}
+
 /// The user's tags plus carbon's own (`carbon:address`, `carbon:lineage`).
 pub fn all_tags(req: &CreateRequest) -> BTreeMap<String, String> {
     let mut t = map(&req.resource.attrs, "tags");

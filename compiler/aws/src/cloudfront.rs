@@ -381,14 +381,12 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             .map_err(classify)?;
         attrs.insert(
             "tags".into(),
-            Val::Map(
+            crate::attrs::user_tags(
                 tags.tags()
                     .map(|t| t.items())
                     .unwrap_or_default()
                     .iter()
-                    .filter(|t| !crate::attrs::internal_tag(t.key()))
-                    .filter_map(|t| Some((t.key().to_string(), Val::Str(t.value()?.to_string()))))
-                    .collect(),
+                    .filter_map(|t| Some((t.key(), t.value()?))),
             ),
         );
     }

@@ -16,9 +16,7 @@ use carbonc_apply::{
 };
 use carbonc_state::Val;
 
-use crate::attrs::{
-    all_tags, b, i, internal_tag, map, put, ref_arn, ref_ids, required, s, strings, text, with,
-};
+use crate::attrs::{all_tags, b, i, map, put, ref_arn, ref_ids, required, s, strings, text, with};
 use crate::error::{classify, is_not_found};
 
 /// A cluster takes 10-15 minutes to create and a node group 3-5; deletes are similar.
@@ -34,12 +32,10 @@ fn vanished(name: &str) -> ProviderError {
 }
 
 fn user_tags(tags: Option<&std::collections::HashMap<String, String>>) -> Val {
-    Val::Map(
+    crate::attrs::user_tags(
         tags.into_iter()
             .flatten()
-            .filter(|(k, _)| !internal_tag(k))
-            .map(|(k, v)| (k.clone(), Val::Str(v.clone())))
-            .collect(),
+            .map(|(k, v)| (k.as_str(), v.as_str())),
     )
 }
 

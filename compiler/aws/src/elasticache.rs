@@ -17,7 +17,7 @@ use carbonc_state::Val;
 use crate::attrs::{
     all_tags, b, i, put, put_if_set, ref_arn, ref_id, ref_ids, required, s, text, with,
 };
-use crate::error::{classify, is_not_found};
+use crate::error::{classify, found, is_not_found};
 
 const TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const POLL: Duration = Duration::from_secs(15);
@@ -70,12 +70,10 @@ async fn tags_of(c: &Client, arn: &str) -> Result<Val, ProviderError> {
         .send()
         .await
         .map_err(classify)?;
-    Ok(Val::Map(
+    Ok(crate::attrs::user_tags(
         o.tag_list()
             .iter()
-            .filter(|t| !crate::attrs::internal_tag(t.key().unwrap_or("")))
-            .filter_map(|t| Some((t.key()?.to_string(), Val::Str(t.value()?.to_string()))))
-            .collect(),
+            .filter_map(|t| Some((t.key()?, t.value()?))),
     ))
 }
 
@@ -330,19 +328,15 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
     let mut attrs = req.attrs.clone();
     match req.ty.as_str() {
         "aws.elasticache.SubnetGroup" => {
-            let group = match c
-                .describe_cache_subnet_groups()
-                .cache_subnet_group_name(&req.id)
-                .send()
-                .await
-                .map_err(classify)
-            {
-                Ok(o) => match o.cache_subnet_groups().first() {
-                    Some(g) => g.clone(),
-                    None => return Ok(None),
-                },
-                Err(e) if is_not_found(&e) => return Ok(None),
-                Err(e) => return Err(e),
+            let out = found(
+                c.describe_cache_subnet_groups()
+                    .cache_subnet_group_name(&req.id)
+                    .send()
+                    .await
+                    .map_err(classify),
+            )?;
+            let Some(group) = out.as_ref().and_then(|o| o.cache_subnet_groups().first()) else {
+                return Ok(None);
             };
             put(&mut attrs, "name", text(group.cache_subnet_group_name()));
             put(
@@ -414,18 +408,14 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             );
             // Engine version, parameter group and maintenance window are each member's.
             if let Some(member) = g.member_clusters().first() {
-                let o = match c
-                    .describe_cache_clusters()
-                    .cache_cluster_id(member)
-                    .send()
-                    .await
-                    .map_err(classify)
-                {
-                    Ok(o) => Some(o),
-                    // A member being replaced, or one the emulator does not keep.
-                    Err(e) if is_not_found(&e) => None,
-                    Err(e) => return Err(e),
-                };
+                // None: a member being replaced, or one the emulator does not keep.
+                let o = found(
+                    c.describe_cache_clusters()
+                        .cache_cluster_id(member)
+                        .send()
+                        .await
+                        .map_err(classify),
+                )?;
                 if let Some(k) = o.as_ref().and_then(|o| o.cache_clusters().first()) {
                     // "7.1" as the program says it, when AWS reports "7.1.0".
                     if let Some(v) = k.engine_version()

@@ -105,6 +105,15 @@ pub fn is_not_found(e: &ProviderError) -> bool {
     }
 }
 
+/// A read's result: a resource that is not there is `None`.
+pub fn found<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// A delete's result: a resource that is already gone counts as deleted.
 pub fn deleted<T>(r: Result<T, ProviderError>) -> Result<(), ProviderError> {
     match r {

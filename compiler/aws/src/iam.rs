@@ -133,13 +133,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 }
                 attrs.insert(
                     "tags".into(),
-                    carbonc_state::Val::Map(
-                        role.tags()
-                            .iter()
-                            .filter(|t| !crate::attrs::internal_tag(t.key()))
-                            .map(|t| (t.key().to_string(), text(t.value())))
-                            .collect(),
-                    ),
+                    crate::attrs::user_tags(role.tags().iter().map(|t| (t.key(), t.value()))),
                 );
                 if let Some(doc) = role.assume_role_policy_document() {
                     // IAM returns the policy URL-encoded.

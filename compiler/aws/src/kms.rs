@@ -149,23 +149,19 @@ pub async fn read_key(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found
             );
         }
     }
-    let mut tags = std::collections::BTreeMap::new();
+    let mut tags = Vec::new();
     let mut pages = c
         .list_resource_tags()
         .key_id(&req.id)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        for t in page.map_err(classify)?.tags() {
-            if !crate::attrs::internal_tag(t.tag_key()) {
-                tags.insert(
-                    t.tag_key().to_string(),
-                    carbonc_state::Val::Str(t.tag_value().to_string()),
-                );
-            }
-        }
+        tags.extend(page.map_err(classify)?.tags().iter().cloned());
     }
-    attrs.insert("tags".into(), carbonc_state::Val::Map(tags));
+    attrs.insert(
+        "tags".into(),
+        crate::attrs::user_tags(tags.iter().map(|t| (t.tag_key(), t.tag_value()))),
+    );
     Ok(Some(Found {
         id: req.id.clone(),
         attrs,

@@ -12,7 +12,7 @@ use carbonc_apply::{
 };
 use carbonc_state::Val;
 
-use crate::attrs::{all_tags, internal_tag, map, ref_id, with};
+use crate::attrs::{all_tags, map, ref_id, with};
 use crate::ec2::spec;
 use crate::error::{classify, is_not_found};
 
@@ -82,12 +82,7 @@ fn ours(tags: &[Tag], address: &str) -> bool {
 
 /// The user's tags of an EC2 resource (carbon's own left out).
 pub(crate) fn user_tags(tags: &[Tag]) -> Val {
-    Val::Map(
-        tags.iter()
-            .filter(|t| !internal_tag(t.key().unwrap_or("")))
-            .filter_map(|t| Some((t.key()?.to_string(), Val::Str(t.value()?.to_string()))))
-            .collect(),
-    )
+    crate::attrs::user_tags(tags.iter().filter_map(|t| Some((t.key()?, t.value()?))))
 }
 
 // ---- NAT gateways ------------------------------------------------------------------------------

@@ -16,10 +16,9 @@ use carbonc_apply::{
 use carbonc_state::Val;
 
 use crate::attrs::{
-    all_tags, b, i, internal_tag, map, put, put_if_set, ref_arn, ref_id, ref_ids, required, s,
-    text, with,
+    all_tags, b, i, map, put, put_if_set, ref_arn, ref_id, ref_ids, required, s, text, with,
 };
-use crate::error::{classify, is_not_found};
+use crate::error::{classify, found, is_not_found};
 
 /// Aurora clusters take 10-20 minutes and instances 10-15; a global secondary can take longer.
 const TIMEOUT: Duration = Duration::from_secs(60 * 60);
@@ -32,12 +31,7 @@ fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
 }
 
 fn user_tags(t: &[Tag]) -> Val {
-    Val::Map(
-        t.iter()
-            .filter(|t| !internal_tag(t.key().unwrap_or("")))
-            .filter_map(|t| Some((t.key()?.to_string(), Val::Str(t.value()?.to_string()))))
-            .collect(),
-    )
+    crate::attrs::user_tags(t.iter().filter_map(|t| Some((t.key()?, t.value()?))))
 }
 
 /// The user's tags of an RDS resource, by its ARN (`ListTagsForResource`).
@@ -526,19 +520,15 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             attrs.insert("tags".into(), user_tags(g.tag_list()));
         }
         "aws.rds.SubnetGroup" => {
-            let group = match c
-                .describe_db_subnet_groups()
-                .db_subnet_group_name(&req.id)
-                .send()
-                .await
-                .map_err(classify)
-            {
-                Ok(o) => match o.db_subnet_groups().first() {
-                    Some(g) => g.clone(),
-                    None => return Ok(None),
-                },
-                Err(e) if is_not_found(&e) => return Ok(None),
-                Err(e) => return Err(e),
+            let out = found(
+                c.describe_db_subnet_groups()
+                    .db_subnet_group_name(&req.id)
+                    .send()
+                    .await
+                    .map_err(classify),
+            )?;
+            let Some(group) = out.as_ref().and_then(|o| o.db_subnet_groups().first()) else {
+                return Ok(None);
             };
             put(&mut attrs, "name", text(group.db_subnet_group_name()));
             put(

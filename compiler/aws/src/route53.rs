@@ -19,7 +19,7 @@ use carbonc_apply::{
 };
 use carbonc_state::Val;
 
-use crate::attrs::{all_tags, b, i, internal_tag, map, put, required, s, strings, text, with};
+use crate::attrs::{all_tags, b, i, map, put, required, s, strings, text, with};
 use crate::error::{classify, is_not_found};
 
 fn zone_id(raw: &str) -> String {
@@ -80,12 +80,7 @@ async fn tags_of(
 }
 
 fn user_tags(tags: &BTreeMap<String, String>) -> Val {
-    Val::Map(
-        tags.iter()
-            .filter(|(k, _)| !internal_tag(k))
-            .map(|(k, v)| (k.clone(), Val::Str(v.clone())))
-            .collect(),
-    )
+    crate::attrs::user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 fn ours(tags: &BTreeMap<String, String>, address: &str, lineage: &str) -> bool {

@@ -163,17 +163,8 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             }
             attrs.insert(
                 "tags".into(),
-                carbonc_state::Val::Map(
-                    o.tags()
-                        .iter()
-                        .filter(|t| !crate::attrs::internal_tag(t.key().unwrap_or("")))
-                        .filter_map(|t| {
-                            Some((
-                                t.key()?.to_string(),
-                                carbonc_state::Val::Str(t.value()?.to_string()),
-                            ))
-                        })
-                        .collect(),
+                crate::attrs::user_tags(
+                    o.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))),
                 ),
             );
             Ok(Some(Found {

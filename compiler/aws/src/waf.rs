@@ -395,14 +395,12 @@ async fn tags_of(c: &Client, arn: &str) -> Result<Val, ProviderError> {
         .send()
         .await
         .map_err(classify)?;
-    Ok(Val::Map(
+    Ok(crate::attrs::user_tags(
         o.tag_info_for_resource()
             .map(|t| t.tag_list())
             .unwrap_or_default()
             .iter()
-            .filter(|t| !crate::attrs::internal_tag(t.key()))
-            .map(|t| (t.key().to_string(), Val::Str(t.value().to_string())))
-            .collect(),
+            .map(|t| (t.key(), t.value())),
     ))
 }
 

@@ -50,8 +50,13 @@ pub fn settable_fields() -> BTreeMap<String, BTreeSet<String>> {
 
 /// The fields listed as not sent, with their reasons: `type.field  reason`.
 pub fn not_sent() -> BTreeMap<String, String> {
-    let text =
-        std::fs::read_to_string(super::repo().join("tests/apply/field_coverage.txt")).unwrap();
+    listed("tests/apply/field_coverage.txt")
+}
+
+/// A listing of fields with reasons (`type.field  reason` lines, `#` comments), by its path in
+/// the repository.
+pub fn listed(path: &str) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(super::repo().join(path)).unwrap();
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .filter_map(|l| {

@@ -116,13 +116,5 @@ pub fn check(emu: &super::Emulator, state: &serde_json::Value) -> ReadBack {
 
 /// The fields listed as not read back, with their reasons: `type.field  reason`.
 pub fn not_read() -> BTreeMap<String, String> {
-    let text =
-        std::fs::read_to_string(super::repo().join("tests/apply/field_readback.txt")).unwrap();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
-            let (k, reason) = l.split_once(char::is_whitespace)?;
-            Some((k.to_string(), reason.trim().to_string()))
-        })
-        .collect()
+    super::coverage::listed("tests/apply/field_readback.txt")
 }
