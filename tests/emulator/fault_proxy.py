@@ -18,8 +18,9 @@ HTTP 403 UnauthorizedOperation (EC2) / AccessDeniedException (JSON protocols) / 
 Explicit control instead of timing, for tests that must interfere with a running apply at a
 known point:
 
-- `--hold "METHOD PATH-REGEX N"` holds the N-th request whose method and path (with its query)
-  match, before forwarding it, until the test releases it. `GET /__proxy/held` answers
+- `--hold "METHOD REGEX N"` holds the N-th request whose method matches and whose path (with its
+  query) or `X-Amz-Target` header (JSON protocols, where the path is `/`) the regex finds, before
+  forwarding it, until the test releases it. `GET /__proxy/held` answers
   `{"held": K, "seen": {...}}` (how many requests wait now, and how many matched each rule so far),
   `POST /__proxy/release` lets every held request go on. So "after the first state write and
   before the next" is a fact the test waits for, not a latency it hopes is long enough.
@@ -126,7 +127,8 @@ def main():
         def _should_hold(self):
             with lock:
                 for h in holds:
-                    if h["method"] == self.command and h["re"].search(self.path):
+                    target = self.headers.get("X-Amz-Target", "")
+                    if h["method"] == self.command and (h["re"].search(self.path) or h["re"].search(target)):
                         h["seen"] += 1
                         if h["seen"] == h["nth"]:
                             return True

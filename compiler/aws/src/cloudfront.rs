@@ -464,11 +464,13 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
 /// By caller reference: the token the interrupted create sent.
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
     let c = Client::new(cfg);
-    let list = c.list_distributions().send().await.map_err(classify)?;
-    let ids: Vec<String> = list
-        .distribution_list()
-        .map(|l| l.items().iter().map(|d| d.id().to_string()).collect())
-        .unwrap_or_default();
+    let mut ids: Vec<String> = Vec::new();
+    let mut pages = c.list_distributions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        if let Some(l) = page.map_err(classify)?.distribution_list() {
+            ids.extend(l.items().iter().map(|d| d.id().to_string()));
+        }
+    }
     for id in ids {
         let Ok(out) = c.get_distribution().id(&id).send().await else {
             continue;

@@ -804,12 +804,12 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             if let Some(k) = cluster(&c, &req.id).await? {
                 // Leave the global database first; AWS refuses to delete a member.
                 if let Some(arn) = k.db_cluster_arn() {
-                    let globals = c
-                        .describe_global_clusters()
-                        .send()
-                        .await
-                        .map_err(classify)?;
-                    for g in globals.global_clusters() {
+                    let mut globals = Vec::new();
+                    let mut pages = c.describe_global_clusters().into_paginator().send();
+                    while let Some(page) = pages.next().await {
+                        globals.extend(page.map_err(classify)?.global_clusters().iter().cloned());
+                    }
+                    for g in &globals {
                         let member = g
                             .global_cluster_members()
                             .iter()

@@ -231,6 +231,39 @@ const WAF_SETTLING: [crate::retry::Transient; 2] = [
     crate::retry::transient("WAFUnavailableEntityException", ""),
     crate::retry::transient("WAFAssociatedItemException", ""),
 ];
+
+/// What WAF answers to an update or delete sent with a lock token that another change has made
+/// stale since it was read ("Get the resource again, make any changes you need to make to the new
+/// copy, and retry your operation": WAFv2 API reference, WAFOptimisticLockException), and the
+/// answers of `WAF_SETTLING`.
+const WAF_WRITE: [crate::retry::Transient; 3] = [
+    crate::retry::transient("WAFOptimisticLockException", ""),
+    WAF_SETTLING[0],
+    WAF_SETTLING[1],
+];
+
+/// Sends `call` with the resource's lock token as it is now, read again before every attempt, so
+/// that a change made meanwhile by someone else (WAFOptimisticLockException) is retried with a
+/// fresh token. `None` when the resource is gone.
+async fn with_lock_token<T, F, Fut>(
+    c: &Client,
+    ty: &str,
+    id: &str,
+    what: &str,
+    call: F,
+) -> Result<Option<T>, ProviderError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    crate::retry::while_settling(what, &WAF_WRITE, WAF_BUDGET, || async {
+        match lock_token(c, ty, id).await? {
+            Some(token) => call(token).await.map(Some),
+            None => Ok(None),
+        }
+    })
+    .await
+}
 const WAF_BUDGET: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// The lock token of the IP set or web ACL, or `None` when it is gone.
@@ -389,18 +422,9 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
 
 /// The user's tags of a WAF resource, by its ARN (`ListTagsForResource`).
 async fn tags_of(c: &Client, arn: &str) -> Result<Val, ProviderError> {
-    let o = c
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(classify)?;
+    let tags = raw_tags(c, arn).await?;
     Ok(crate::attrs::user_tags(
-        o.tag_info_for_resource()
-            .map(|t| t.tag_list())
-            .unwrap_or_default()
-            .iter()
-            .map(|t| (t.key(), t.value())),
+        tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
     ))
 }
 
@@ -416,58 +440,64 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
         });
     }
     let (name, wid, scope) = parts(&req.id);
-    let token = lock_token(&c, &r.ty, &req.id)
-        .await?
-        .ok_or_else(|| ProviderError::Permanent {
+    let what = format!("updating {} {name}", r.ty);
+    let (c, name, wid, scope) = (&c, &name, &wid, &scope);
+    let done = if r.ty == "aws.wafv2.IpSet" {
+        with_lock_token(c, &r.ty, &req.id, &what, move |token| async move {
+            c.update_ip_set()
+                .name(name)
+                .id(wid)
+                .scope(scope.clone())
+                .lock_token(token)
+                .set_addresses(Some(strings(a, "addresses")))
+                .set_description(s(a, "description").filter(|d| !d.is_empty()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)
+        })
+        .await
+    } else if r.ty == "aws.wafv2.RuleGroup" {
+        let (rules, visibility) = (&rules(r)?, &visibility(name)?);
+        with_lock_token(c, &r.ty, &req.id, &what, move |token| async move {
+            c.update_rule_group()
+                .name(name)
+                .id(wid)
+                .scope(scope.clone())
+                .lock_token(token)
+                .set_rules(Some(rules.clone()))
+                .visibility_config(visibility.clone())
+                .set_description(s(a, "description").filter(|d| !d.is_empty()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)
+        })
+        .await
+    } else {
+        let (rules, visibility) = (&rules(r)?, &visibility(name)?);
+        with_lock_token(c, &r.ty, &req.id, &what, move |token| async move {
+            c.update_web_acl()
+                .name(name)
+                .id(wid)
+                .scope(scope.clone())
+                .lock_token(token)
+                .default_action(default_action(&s(a, "default_action").unwrap_or_default()))
+                .set_rules(Some(rules.clone()))
+                .visibility_config(visibility.clone())
+                .set_description(s(a, "description").filter(|d| !d.is_empty()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)
+        })
+        .await
+    };
+    if done?.is_none() {
+        return Err(ProviderError::Permanent {
             code: "WAFNonexistentItemException".into(),
             message: format!("{} `{name}` no longer exists; refresh and plan again", r.ty),
-        })?;
-    if r.ty == "aws.wafv2.IpSet" {
-        c.update_ip_set()
-            .name(&name)
-            .id(&wid)
-            .scope(scope)
-            .lock_token(token)
-            .set_addresses(Some(strings(a, "addresses")))
-            .set_description(s(a, "description").filter(|d| !d.is_empty()))
-            .send()
-            .await
-            .map_err(classify)?;
-    } else if r.ty == "aws.wafv2.RuleGroup" {
-        let call = c
-            .update_rule_group()
-            .name(&name)
-            .id(&wid)
-            .scope(scope)
-            .lock_token(token)
-            .set_rules(Some(rules(r)?))
-            .visibility_config(visibility(&name)?)
-            .set_description(s(a, "description").filter(|d| !d.is_empty()));
-        crate::retry::while_settling(
-            &format!("updating rule group {name}"),
-            &WAF_SETTLING,
-            WAF_BUDGET,
-            || async { call.clone().send().await.map_err(classify) },
-        )
-        .await?;
-    } else {
-        let call = c
-            .update_web_acl()
-            .name(&name)
-            .id(&wid)
-            .scope(scope)
-            .lock_token(token)
-            .default_action(default_action(&s(a, "default_action").unwrap_or_default()))
-            .set_rules(Some(rules(r)?))
-            .visibility_config(visibility(&name)?)
-            .set_description(s(a, "description").filter(|d| !d.is_empty()));
-        crate::retry::while_settling(
-            &format!("updating web ACL {name}"),
-            &WAF_SETTLING,
-            WAF_BUDGET,
-            || async { call.clone().send().await.map_err(classify) },
-        )
-        .await?;
+        });
     }
     let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
@@ -493,49 +523,43 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
         }
         return Ok(());
     }
-    let Some(token) = lock_token(&c, &req.ty, &req.id).await? else {
-        return Ok(());
-    };
     let (name, wid, scope) = parts(&req.id);
-    let r = if req.ty == "aws.wafv2.IpSet" {
-        c.delete_ip_set()
-            .name(name)
-            .id(wid)
-            .scope(scope)
-            .lock_token(token)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
-    } else if req.ty == "aws.wafv2.RuleGroup" {
-        c.delete_rule_group()
-            .name(name)
-            .id(wid)
-            .scope(scope)
-            .lock_token(token)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
-    } else {
-        crate::retry::while_settling(
-            &format!("deleting web ACL {name}"),
-            &WAF_SETTLING,
-            WAF_BUDGET,
-            || async {
-                c.delete_web_acl()
-                    .name(&name)
-                    .id(&wid)
-                    .scope(scope.clone())
-                    .lock_token(&token)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(classify)
-            },
-        )
-        .await
-    };
+    let what = format!("deleting {} {name}", req.ty);
+    let (c, name, wid, scope) = (&c, &name, &wid, &scope);
+    let r = with_lock_token(c, &req.ty, &req.id, &what, move |token| async move {
+        if req.ty == "aws.wafv2.IpSet" {
+            c.delete_ip_set()
+                .name(name)
+                .id(wid)
+                .scope(scope.clone())
+                .lock_token(token)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)
+        } else if req.ty == "aws.wafv2.RuleGroup" {
+            c.delete_rule_group()
+                .name(name)
+                .id(wid)
+                .scope(scope.clone())
+                .lock_token(token)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)
+        } else {
+            c.delete_web_acl()
+                .name(name)
+                .id(wid)
+                .scope(scope.clone())
+                .lock_token(token)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify)
+        }
+    })
+    .await;
     crate::error::deleted(r)
 }
 
@@ -555,41 +579,102 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
     let (Some(name), Some(scope)) = (s(&req.attrs, "name"), s(&req.attrs, "scope")) else {
         return Ok(None);
     };
-    let hit = if req.ty == "aws.wafv2.RuleGroup" {
-        c.list_rule_groups()
-            .scope(Scope::from(scope.as_str()))
-            .send()
-            .await
-            .map_err(classify)?
-            .rule_groups()
-            .iter()
-            .find(|x| x.name() == Some(name.as_str()))
-            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
-    } else if req.ty == "aws.wafv2.IpSet" {
-        c.list_ip_sets()
-            .scope(Scope::from(scope.as_str()))
-            .send()
-            .await
-            .map_err(classify)?
-            .ip_sets()
-            .iter()
-            .find(|x| x.name() == Some(name.as_str()))
-            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
-    } else {
-        c.list_web_acls()
-            .scope(Scope::from(scope.as_str()))
-            .send()
-            .await
-            .map_err(classify)?
-            .web_acls()
-            .iter()
-            .find(|x| x.name() == Some(name.as_str()))
-            .map(|x| (x.id().map(str::to_string), x.arn().map(str::to_string)))
-    };
-    Ok(hit.map(|(wid, arn)| Found {
-        id: format!("{name}|{}|{scope}", wid.clone().unwrap_or_default()),
-        attrs: with(&req.attrs, &[("id", wid), ("arn", arn)]),
-    }))
+    // Every page (List* return at most 100 and a NextMarker), then only one carbon made for this
+    // address: a same-named resource of someone else's is not adopted.
+    let scope_of = || Scope::from(scope.as_str());
+    let mut marker: Option<String> = None;
+    loop {
+        // (name, id, ARN) of each summary on this page, and the next page's marker.
+        let (page, next): (Vec<(&str, &str, &str)>, Option<String>);
+        let (groups, sets, acls);
+        if req.ty == "aws.wafv2.RuleGroup" {
+            groups = c
+                .list_rule_groups()
+                .scope(scope_of())
+                .set_next_marker(marker.clone())
+                .send()
+                .await
+                .map_err(classify)?;
+            next = groups.next_marker().map(str::to_string);
+            page = summaries(
+                groups
+                    .rule_groups()
+                    .iter()
+                    .map(|x| (x.name(), x.id(), x.arn())),
+            );
+        } else if req.ty == "aws.wafv2.IpSet" {
+            sets = c
+                .list_ip_sets()
+                .scope(scope_of())
+                .set_next_marker(marker.clone())
+                .send()
+                .await
+                .map_err(classify)?;
+            next = sets.next_marker().map(str::to_string);
+            page = summaries(sets.ip_sets().iter().map(|x| (x.name(), x.id(), x.arn())));
+        } else {
+            acls = c
+                .list_web_acls()
+                .scope(scope_of())
+                .set_next_marker(marker.clone())
+                .send()
+                .await
+                .map_err(classify)?;
+            next = acls.next_marker().map(str::to_string);
+            page = summaries(acls.web_acls().iter().map(|x| (x.name(), x.id(), x.arn())));
+        }
+        for (n, wid, arn) in &page {
+            if *n == name && ours(&c, arn, req).await? {
+                return Ok(Some(Found {
+                    id: format!("{name}|{wid}|{scope}"),
+                    attrs: with(
+                        &req.attrs,
+                        &[
+                            ("id", Some(wid.to_string())),
+                            ("arn", Some(arn.to_string())),
+                        ],
+                    ),
+                }));
+            }
+        }
+        match next {
+            Some(m) if !page.is_empty() => marker = Some(m),
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// The (name, id, ARN) of WAF list summaries that have all three.
+fn summaries<'a>(
+    items: impl Iterator<Item = (Option<&'a str>, Option<&'a str>, Option<&'a str>)>,
+) -> Vec<(&'a str, &'a str, &'a str)> {
+    items.filter_map(|(n, i, a)| Some((n?, i?, a?))).collect()
+}
+
+/// Whether the WAF resource at `arn` carries this address's and lineage's tags.
+async fn ours(c: &Client, arn: &str, req: &FindRequest) -> Result<bool, ProviderError> {
+    let tags = raw_tags(c, arn).await?;
+    let has = |k: &str, v: &str| tags.iter().any(|(tk, tv)| tk == k && tv == v);
+    Ok(
+        has("carbon:address", &carbonc_apply::address_tag(&req.address))
+            && has("carbon:lineage", &req.lineage),
+    )
+}
+
+/// Every tag of a WAF resource, carbon's own included (`ListTagsForResource`).
+async fn raw_tags(c: &Client, arn: &str) -> Result<Vec<(String, String)>, ProviderError> {
+    let o = c
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(o.tag_info_for_resource()
+        .map(|t| t.tag_list())
+        .unwrap_or_default()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
 }
 
 // ---- web ACL associations: id `RESOURCE_ARN|WEB_ACL_ARN` ---------------------------------------

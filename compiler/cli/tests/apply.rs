@@ -2100,3 +2100,66 @@ fn removing_a_region_destroys_exactly_its_resources() {
     assert_eq!(inv["any-vpc@us-east-1"], serde_json::json!(["10.0.0.0/16"]));
     emu.assert_valid_requests();
 }
+
+/// WAF writes carry the lock token of a read: a change made by someone else between carbonc's read
+/// and its write makes AWS answer WAFOptimisticLockException ("Get the resource again ... and
+/// retry"). The proxy holds carbonc's UpdateIPSet while boto3 updates the set; carbonc's write then
+/// fails with the stale token, and it reads the token again and succeeds.
+#[test]
+fn a_waf_write_racing_another_writer_is_retried_with_a_fresh_lock_token() {
+    let emu = Emulator::start();
+    let d = fixture("waf");
+    std::fs::copy(repo().join("tests/apply/waf.carbon"), d.join("main.carbon")).unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    edit(
+        &d,
+        "main.carbon",
+        "\"203.0.113.0/24\"",
+        "\"198.51.100.0/24\"",
+    );
+
+    let proxy = FaultProxy::start(&emu, &["--hold", "POST UpdateIPSet$ 1"]);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carbonc"));
+    cmd.args(["apply", "--auto-approve", "main.carbon"])
+        .current_dir(&d)
+        .env_remove("AWS_PROFILE")
+        .envs(&proxy.env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("carbonc starts");
+    proxy.wait_held(std::time::Duration::from_secs(120));
+    // Another writer, straight to the emulator: the set changes, and so does its lock token.
+    let sets = emu.call(
+        "us-east-1",
+        "wafv2",
+        "list_ip_sets",
+        serde_json::json!({"Scope": "REGIONAL"}),
+    );
+    let id = sets["IPSets"][0]["Id"].as_str().unwrap().to_string();
+    let key = serde_json::json!({"Name": "carbon-test-offices", "Scope": "REGIONAL", "Id": id});
+    let got = emu.call("us-east-1", "wafv2", "get_ip_set", key.clone());
+    let mut update = key.clone();
+    update["Addresses"] = serde_json::json!(["192.0.2.0/24"]);
+    update["LockToken"] = got["LockToken"].clone();
+    emu.call("us-east-1", "wafv2", "update_ip_set", update);
+    proxy.release();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("WAFOptimisticLockException"),
+        "the retry is shown: {stdout}\n{stderr}"
+    );
+    let got = emu.call("us-east-1", "wafv2", "get_ip_set", key);
+    assert_eq!(
+        got["IPSet"]["Addresses"],
+        serde_json::json!(["198.51.100.0/24"]),
+        "{got}"
+    );
+    proxy.finish();
+    emu.assert_valid_requests();
+}
