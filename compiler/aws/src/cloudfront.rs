@@ -12,7 +12,7 @@ use aws_sdk_cloudfront::types::{
     DistributionConfig, DistributionConfigWithTags, HttpVersion, Method, MinimumProtocolVersion,
     Origin, OriginGroup, OriginGroupFailoverCriteria, OriginGroupMember, OriginGroupMembers,
     OriginGroups, OriginProtocolPolicy, Origins, PriceClass, SslSupportMethod, StatusCodes, Tag,
-    Tags, ViewerCertificate, ViewerProtocolPolicy,
+    TagKeys, Tags, ViewerCertificate, ViewerProtocolPolicy,
 };
 use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, Resolved,
@@ -416,6 +416,30 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
         .await
         .map_err(classify)?;
     let (d, _) = deployed(&c, &req.id).await?;
+    let (set, gone) = crate::attrs::tag_changes(
+        &crate::attrs::map(&req.before, "tags"),
+        &crate::attrs::map(&req.resource.attrs, "tags"),
+    );
+    if !set.is_empty() {
+        let items = set
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(invalid))
+            .collect::<Result<Vec<_>, _>>()?;
+        c.tag_resource()
+            .resource(d.arn())
+            .tags(Tags::builder().set_items(Some(items)).build())
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    if !gone.is_empty() {
+        c.untag_resource()
+            .resource(d.arn())
+            .tag_keys(TagKeys::builder().set_items(Some(gone)).build())
+            .send()
+            .await
+            .map_err(classify)?;
+    }
     Ok(Found {
         id: req.id.clone(),
         attrs: computed(&req.resource.attrs, &d),

@@ -592,13 +592,20 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     let a = &r.attrs;
     match r.ty.as_str() {
         "aws.elasticache.SubnetGroup" => {
-            c.modify_cache_subnet_group()
-                .cache_subnet_group_name(&req.id)
-                .set_cache_subnet_group_description(s(a, "description"))
-                .set_subnet_ids(Some(ref_ids(r, "subnets")))
-                .send()
-                .await
-                .map_err(classify)?;
+            // Only what changed (TF: `d.HasChanges("subnet_ids", "description")`).
+            if ["description", "subnets"]
+                .iter()
+                .any(|k| a.get(*k) != req.before.get(*k))
+            {
+                c.modify_cache_subnet_group()
+                    .cache_subnet_group_name(&req.id)
+                    .set_cache_subnet_group_description(s(a, "description"))
+                    .set_subnet_ids(Some(ref_ids(r, "subnets")))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            }
+            retag(&c, s(&req.before, "arn").as_deref(), &req.before, a).await?;
         }
         "aws.elasticache.GlobalReplicationGroup" => {
             let (gid, _) = split(&req.id);

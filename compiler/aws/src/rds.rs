@@ -517,7 +517,6 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 "storage_encrypted",
                 g.storage_encrypted().map(Val::Bool),
             );
-            attrs.insert("tags".into(), user_tags(g.tag_list()));
         }
         "aws.rds.SubnetGroup" => {
             let out = found(
@@ -660,13 +659,20 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             }
         }
         "aws.rds.SubnetGroup" => {
-            c.modify_db_subnet_group()
-                .db_subnet_group_name(&req.id)
-                .set_db_subnet_group_description(s(a, "description"))
-                .set_subnet_ids(Some(ref_ids(r, "subnets")))
-                .send()
-                .await
-                .map_err(classify)?;
+            // Only what changed (TF: `d.HasChanges("description", "subnet_ids")`).
+            if ["description", "subnets"]
+                .iter()
+                .any(|k| a.get(*k) != req.before.get(*k))
+            {
+                c.modify_db_subnet_group()
+                    .db_subnet_group_name(&req.id)
+                    .set_db_subnet_group_description(s(a, "description"))
+                    .set_subnet_ids(Some(ref_ids(r, "subnets")))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            }
+            retag(&c, &req.before, a).await?;
         }
         "aws.rds.Cluster" => {
             let mut call = c

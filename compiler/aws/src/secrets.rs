@@ -8,7 +8,7 @@ use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
 };
 
-use crate::attrs::{all_tags, b, i, ref_arn, required, s, strings, with};
+use crate::attrs::{all_tags, b, i, map, ref_arn, required, s, strings, with};
 
 /// Replicas in these regions, each encrypted with its region's `aws/secretsmanager` key.
 fn replicas(regions: &[String]) -> Vec<ReplicaRegionType> {
@@ -211,6 +211,27 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
         c.remove_regions_from_replication()
             .secret_id(&req.id)
             .set_remove_replica_regions(Some(removed))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    let (set, gone) = crate::attrs::tag_changes(&map(&req.before, "tags"), &map(&r.attrs, "tags"));
+    if !set.is_empty() {
+        c.tag_resource()
+            .secret_id(&req.id)
+            .set_tags(Some(
+                set.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    if !gone.is_empty() {
+        c.untag_resource()
+            .secret_id(&req.id)
+            .set_tag_keys(Some(gone))
             .send()
             .await
             .map_err(classify)?;

@@ -499,6 +499,28 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             message: format!("{} `{name}` no longer exists; refresh and plan again", r.ty),
         });
     }
+    if let Some(arn) = s(&req.before, "arn") {
+        let (set, gone) = crate::attrs::tag_changes(
+            &crate::attrs::map(&req.before, "tags"),
+            &crate::attrs::map(a, "tags"),
+        );
+        if !set.is_empty() {
+            c.tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(tags(&set)?))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        if !gone.is_empty() {
+            c.untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(gone))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+    }
     let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {
         id: req.id.clone(),

@@ -1812,6 +1812,48 @@ fn the_global_footprint_applies_and_converges() {
         !role.to_string().contains("\"owner\""),
         "the removed tag is gone: {role}"
     );
+    // Also where the update path is each service's own tagging API (Secrets Manager TagResource,
+    // WAF UntagResource, RDS and ElastiCache RemoveTagsFromResource on subnet groups).
+    let secret = emu.call(
+        "us-east-1",
+        "secretsmanager",
+        "describe_secret",
+        serde_json::json!({ "SecretId": "carbon/db/master" }),
+    );
+    let acls = emu.call(
+        "us-east-1",
+        "wafv2",
+        "list_web_acls",
+        serde_json::json!({ "Scope": "CLOUDFRONT" }),
+    );
+    let acl_tags = emu.call(
+        "us-east-1",
+        "wafv2",
+        "list_tags_for_resource",
+        serde_json::json!({ "ResourceARN": acls["WebACLs"][0]["ARN"] }),
+    );
+    let groups = emu.call(
+        "eu-west-1",
+        "rds",
+        "describe_db_subnet_groups",
+        serde_json::json!({}),
+    );
+    let group_tags = emu.call(
+        "eu-west-1",
+        "rds",
+        "list_tags_for_resource",
+        serde_json::json!({ "ResourceName": groups["DBSubnetGroups"][0]["DBSubnetGroupArn"] }),
+    );
+    for tags in [
+        &secret["Tags"],
+        &acl_tags["TagInfoForResource"],
+        &group_tags["TagList"],
+    ] {
+        assert!(
+            tags.to_string().contains("carbon:footprint") && !tags.to_string().contains("owner"),
+            "the removed tag is gone, the kept one stays: {tags}"
+        );
+    }
     let r = carbonc(
         &d,
         &emu,
