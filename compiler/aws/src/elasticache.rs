@@ -823,5 +823,41 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
         id,
         attrs: req.attrs.clone(),
     };
-    read(cfg, &request).await
+    let Some(found) = read(cfg, &request).await? else {
+        return Ok(None);
+    };
+    // Only one carbon made for this address: a same-named group of someone else's is left alone
+    // (the create then fails with ...AlreadyExists, naming it).
+    let c = Client::new(cfg);
+    let arn = match s(&found.attrs, "arn") {
+        Some(arn) => Some(arn),
+        None if req.ty == "aws.elasticache.SubnetGroup" => c
+            .describe_cache_subnet_groups()
+            .cache_subnet_group_name(&found.id)
+            .send()
+            .await
+            .map_err(classify)?
+            .cache_subnet_groups()
+            .first()
+            .and_then(|g| g.arn())
+            .map(str::to_string),
+        None => None,
+    };
+    let Some(arn) = arn else { return Ok(None) };
+    let tags = c
+        .list_tags_for_resource()
+        .resource_name(&arn)
+        .send()
+        .await
+        .map_err(classify)?;
+    let has = |k: &str, v: &str| {
+        tags.tag_list()
+            .iter()
+            .any(|t| t.key() == Some(k) && t.value() == Some(v))
+    };
+    Ok(
+        (has("carbon:address", &carbonc_apply::address_tag(&req.address))
+            && has("carbon:lineage", &req.lineage))
+        .then_some(found),
+    )
 }

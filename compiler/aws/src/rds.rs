@@ -895,17 +895,30 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             let Some(name) = s(a, "name") else {
                 return Ok(None);
             };
-            match c
-                .describe_db_subnet_groups()
-                .db_subnet_group_name(&name)
-                .send()
-                .await
-                .map_err(classify)
+            let out = found(
+                c.describe_db_subnet_groups()
+                    .db_subnet_group_name(&name)
+                    .send()
+                    .await
+                    .map_err(classify),
+            )?;
+            // Only one carbon made for this address: a same-named group of someone else's is
+            // left alone (the create then fails with DBSubnetGroupAlreadyExists, naming it).
+            match out
+                .as_ref()
+                .and_then(|o| o.db_subnet_groups().first())
+                .and_then(|g| g.db_subnet_group_arn())
             {
-                Ok(o) if !o.db_subnet_groups().is_empty() => Some(name),
-                Ok(_) => None,
-                Err(e) if is_not_found(&e) => None,
-                Err(e) => return Err(e),
+                Some(arn) => {
+                    let tags = c
+                        .list_tags_for_resource()
+                        .resource_name(arn)
+                        .send()
+                        .await
+                        .map_err(classify)?;
+                    ours(tags.tag_list(), &req.address, &req.lineage).then_some(name)
+                }
+                None => None,
             }
         }
         "aws.rds.Cluster" => {
