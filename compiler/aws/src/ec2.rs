@@ -428,6 +428,20 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
     if req.resource.ty == "aws.ec2.InternetGateway" {
         attach_gateway(&c, &req.id, &crate::attrs::ref_id(&req.resource, "vpc")?).await?;
     }
+    if req.resource.ty == "aws.ec2.Subnet"
+        && a.get("map_public_ip_on_launch") != req.before.get("map_public_ip_on_launch")
+    {
+        c.modify_subnet_attribute()
+            .subnet_id(&req.id)
+            .map_public_ip_on_launch(
+                AttributeBooleanValue::builder()
+                    .value(b(a, "map_public_ip_on_launch").unwrap_or(false))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+    }
     retag(&c, &req.id, &map(&req.before, "tags"), &map(a, "tags")).await?;
     let attrs = crate::attrs::after_update(a, &req.before);
     Ok(Found {

@@ -213,6 +213,14 @@ fn changes_made_outside_carbonc_show_up_after_refresh() {
         "delete_subnet",
         serde_json::json!({"SubnetId": subnet}),
     );
+    // ... a private subnet made to give its instances public addresses ...
+    let private = recorded_id(&d, "subnet[eu-west-1]");
+    emu.call(
+        "eu-west-1",
+        "ec2",
+        "modify_subnet_attribute",
+        serde_json::json!({"SubnetId": private, "MapPublicIpOnLaunch": {"Value": true}}),
+    );
     // ... and SSH opened to the world on the eu-west-1 database's security group.
     let sg = recorded_id(&d, "db[eu-west-1]");
     emu.call(
@@ -273,7 +281,14 @@ fn changes_made_outside_carbonc_show_up_after_refresh() {
     );
     assert!(
         r.stdout
-            .contains("Plan: 1 to add, 2 to change, 0 to destroy."),
+            .contains("# subnet[eu-west-1] will be updated in-place")
+            && r.stdout.contains("map_public_ip_on_launch = true -> false"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 1 to add, 3 to change, 0 to destroy."),
         "{}",
         r.stdout
     );
@@ -281,7 +296,7 @@ fn changes_made_outside_carbonc_show_up_after_refresh() {
     // `refresh` records it; apply puts things back; then nothing is left to do.
     let r = carbonc(&d, &emu, &["refresh", "main.carbon"], &token);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("3 resource(s) differ"), "{}", r.stdout);
+    assert!(r.stdout.contains("4 resource(s) differ"), "{}", r.stdout);
     let r = carbonc(
         &d,
         &emu,
@@ -310,6 +325,17 @@ fn changes_made_outside_carbonc_show_up_after_refresh() {
         .filter_map(|p| p["FromPort"].as_i64())
         .collect();
     assert_eq!(ports, [5432], "SSH is closed again: {group}");
+    let subnets = emu.call(
+        "eu-west-1",
+        "ec2",
+        "describe_subnets",
+        serde_json::json!({"SubnetIds": [private]}),
+    );
+    assert_eq!(
+        subnets["Subnets"][0]["MapPublicIpOnLaunch"],
+        serde_json::json!(false),
+        "{subnets}"
+    );
     let r = carbonc(
         &d,
         &emu,
