@@ -371,6 +371,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
         if let Some(v) = cfg.price_class() {
             attrs.insert("price_class".into(), Val::Str(v.as_str().to_string()));
         }
+        read_routing(cfg, &req.attrs, &mut attrs);
     }
     {
         let tags = c
@@ -394,6 +395,115 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
         id: req.id.clone(),
         attrs,
     }))
+}
+
+/// Origins, origin groups and the default cache behaviour as AWS has them, in the program's
+/// shape. An origin's `region` is carbon's own (the placement checks'), kept from `prior` by the
+/// origin's id; a method list in another order but with the same methods keeps the program's
+/// order; the optional policy ids are recorded where the program sets them.
+fn read_routing(
+    cfg: &DistributionConfig,
+    prior: &BTreeMap<String, Val>,
+    attrs: &mut BTreeMap<String, Val>,
+) {
+    let text = |v: &str| Val::Str(v.to_string());
+    let prior_origins = maps(prior, "origins");
+    let origins = cfg
+        .origins()
+        .map(|o| o.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|o| {
+            let mut m = BTreeMap::new();
+            m.insert("id".to_string(), text(o.id()));
+            m.insert("domain_name".to_string(), text(o.domain_name()));
+            m.insert(
+                "origin_path".to_string(),
+                text(o.origin_path().unwrap_or("")),
+            );
+            if let Some(c) = o.custom_origin_config() {
+                m.insert("https_port".to_string(), Val::Int(c.https_port().into()));
+                m.insert(
+                    "protocol_policy".to_string(),
+                    text(c.origin_protocol_policy().as_str()),
+                );
+            }
+            if let Some(region) = prior_origins
+                .iter()
+                .find(|p| s(p, "id").as_deref() == Some(o.id()))
+                .and_then(|p| p.get("region"))
+            {
+                m.insert("region".to_string(), region.clone());
+            }
+            Val::Map(m)
+        })
+        .collect();
+    attrs.insert("origins".into(), Val::List(origins));
+    let groups = cfg
+        .origin_groups()
+        .map(|g| g.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|g| {
+            let mut m = BTreeMap::new();
+            m.insert("id".to_string(), text(g.id()));
+            let members = g.members().map(|m| m.items()).unwrap_or_default();
+            m.insert(
+                "members".to_string(),
+                Val::List(members.iter().map(|x| text(x.origin_id())).collect()),
+            );
+            let codes = g
+                .failover_criteria()
+                .and_then(|f| f.status_codes())
+                .map(|c| c.items())
+                .unwrap_or_default();
+            m.insert(
+                "failover_status_codes".to_string(),
+                Val::List(codes.iter().map(|c| Val::Int((*c).into())).collect()),
+            );
+            Val::Map(m)
+        })
+        .collect();
+    attrs.insert("origin_groups".into(), Val::List(groups));
+    if let Some(d) = cfg.default_cache_behavior() {
+        let before = record(prior, "default_cache_behavior");
+        let mut m = BTreeMap::new();
+        m.insert("target_origin_id".to_string(), text(d.target_origin_id()));
+        m.insert(
+            "viewer_protocol_policy".to_string(),
+            text(d.viewer_protocol_policy().as_str()),
+        );
+        let mut methods: Vec<String> = d
+            .allowed_methods()
+            .map(|a| a.items())
+            .unwrap_or_default()
+            .iter()
+            .map(|x| x.as_str().to_string())
+            .collect();
+        if let Some(wanted) = before.map(|b| strings(b, "allowed_methods")) {
+            let (mut x, mut y) = (wanted.clone(), methods.clone());
+            x.sort();
+            y.sort();
+            if x == y {
+                methods = wanted;
+            }
+        }
+        m.insert(
+            "allowed_methods".to_string(),
+            Val::List(methods.into_iter().map(Val::Str).collect()),
+        );
+        for (k, v) in [
+            ("cache_policy_id", d.cache_policy_id()),
+            ("origin_request_policy_id", d.origin_request_policy_id()),
+        ] {
+            if before.is_some_and(|b| b.contains_key(k))
+                && let Some(v) = v
+            {
+                m.insert(k.to_string(), text(v));
+            }
+        }
+        attrs.insert("default_cache_behavior".into(), Val::Map(m));
+    }
 }
 
 pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
