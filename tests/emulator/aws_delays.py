@@ -24,7 +24,8 @@ BASE = {
     "eks_update": 2.0,  # an EKS cluster or node group update runs
     "rds_pending": 0.5,  # a modification is only listed in PendingModifiedValues
     "rds_modify": 2.5,  # a modification (engine version, instance class) runs to its end
-    "datastore_modify": 3.0,  # ModifyGlobalReplicationGroup runs
+    "datastore_modify": 3.0,  # ModifyGlobalReplicationGroup, a datastore's shard count change
+    "elasticache_modify": 2.0,  # a replication group's shards, replicas or AUTH token change
     "route53_change": 1.0,  # a record change propagates to Route 53's DNS servers (PENDING)
 }
 

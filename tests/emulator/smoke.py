@@ -415,6 +415,64 @@ time.sleep(DELAY["datastore_modifying"] + 0.2)
 ec.delete_replication_group(ReplicationGroupId="smoke-p")
 check("after the phases everything can be deleted", True)
 
+# plugins/elasticache_global_datastore.py: shards, replicas and AUTH tokens change asynchronously.
+code = error_code(lambda: ec.increase_node_groups_in_global_replication_group(GlobalReplicationGroupId="ldgnf-none", NodeGroupCount=2, ApplyImmediately=True))
+check("shards of an unknown Global Datastore are GlobalReplicationGroupNotFoundFault", code == "GlobalReplicationGroupNotFoundFault", code)
+
+
+def group(rg_id):
+    return ec.describe_replication_groups(ReplicationGroupId=rg_id)["ReplicationGroups"][0]
+
+
+def after_change():
+    time.sleep(DELAY["elasticache_modify"] + 0.2)
+
+
+ec.create_replication_group(
+    ReplicationGroupId="smoke-shape", ReplicationGroupDescription="s", Engine="redis", CacheNodeType="cache.r7g.large",
+    NumNodeGroups=2, ReplicasPerNodeGroup=1, ClusterMode="enabled", TransitEncryptionEnabled=True, AuthToken="a" * 16,
+)
+code = error_code(lambda: ec.modify_replication_group_shard_configuration(ReplicationGroupId="smoke-shape", NodeGroupCount=1, ApplyImmediately=True))
+check("fewer shards without naming which is InvalidParameterValue", code == "InvalidParameterValue", code)
+ec.modify_replication_group_shard_configuration(ReplicationGroupId="smoke-shape", NodeGroupCount=3, ApplyImmediately=True)
+if DELAY["elasticache_modify"] > 0:
+    check("resharding makes the group modifying", group("smoke-shape")["Status"] == "modifying", group("smoke-shape")["Status"])
+    code = error_code(lambda: ec.increase_replica_count(ReplicationGroupId="smoke-shape", NewReplicaCount=2, ApplyImmediately=True))
+    check("another change meanwhile is InvalidReplicationGroupState", code == "InvalidReplicationGroupState", code)
+after_change()
+shards = [g["NodeGroupId"] for g in group("smoke-shape")["NodeGroups"]]
+check("then it has three shards", shards == ["0001", "0002", "0003"], shards)
+ec.increase_replica_count(ReplicationGroupId="smoke-shape", NewReplicaCount=2, ApplyImmediately=True)
+after_change()
+sizes = [len(g["NodeGroupMembers"]) for g in group("smoke-shape")["NodeGroups"]]
+check("IncreaseReplicaCount gives every shard its replicas", sizes == [3, 3, 3], sizes)
+code = error_code(lambda: ec.decrease_replica_count(ReplicationGroupId="smoke-shape", NewReplicaCount=2, ApplyImmediately=True))
+check("the count it already has is NoOperationFault", code == "NoOperationFault", code)
+ec.modify_replication_group_shard_configuration(ReplicationGroupId="smoke-shape", NodeGroupCount=2, NodeGroupsToRemove=["0002"], ApplyImmediately=True)
+after_change()
+shards = [g["NodeGroupId"] for g in group("smoke-shape")["NodeGroups"]]
+check("NodeGroupsToRemove takes those shards away", shards == ["0001", "0003"], shards)
+code = error_code(lambda: ec.modify_replication_group(ReplicationGroupId="smoke-shape", AuthToken="b" * 16, ApplyImmediately=True))
+check("a new AUTH token without its update strategy is InvalidParameterCombination", code == "InvalidParameterCombination", code)
+code = error_code(lambda: ec.modify_replication_group(ReplicationGroupId="smoke-shape", AuthToken="b" * 16, AuthTokenUpdateStrategy="SET", ApplyImmediately=True))
+check("SET before any ROTATE is InvalidParameterCombination", code == "InvalidParameterCombination", code)
+token_date = group("smoke-shape")["AuthTokenLastModifiedDate"]
+ec.modify_replication_group(ReplicationGroupId="smoke-shape", AuthToken="b" * 16, AuthTokenUpdateStrategy="ROTATE", ApplyImmediately=True)
+after_change()
+check("ROTATE changes the token", group("smoke-shape")["AuthTokenLastModifiedDate"] > token_date, group("smoke-shape"))
+ec.delete_replication_group(ReplicationGroupId="smoke-shape")
+ec.create_replication_group(
+    ReplicationGroupId="smoke-plain", ReplicationGroupDescription="s", Engine="redis", CacheNodeType="cache.r7g.large",
+    ReplicasPerNodeGroup=1, AutomaticFailoverEnabled=True, MultiAZEnabled=True,
+)
+code = error_code(lambda: ec.modify_replication_group_shard_configuration(ReplicationGroupId="smoke-plain", NodeGroupCount=2, ApplyImmediately=True))
+check("shards of a cluster-mode-disabled group cannot change", code == "InvalidParameterValue", code)
+code = error_code(lambda: ec.decrease_replica_count(ReplicationGroupId="smoke-plain", NewReplicaCount=0, ApplyImmediately=True))
+check("Multi-AZ keeps at least one replica", code == "InvalidParameterValue", code)
+code = error_code(lambda: ec.modify_replication_group(ReplicationGroupId="smoke-plain", AuthToken="b" * 16, AuthTokenUpdateStrategy="ROTATE", ApplyImmediately=True))
+check("an AUTH token without transit encryption is InvalidParameterCombination", code == "InvalidParameterCombination", code)
+ec.delete_replication_group(ReplicationGroupId="smoke-plain")
+
 # plugins/ec2_network_dependencies.py: NAT without an internet gateway fails; ENIs linger.
 ec2 = client("ec2")
 vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]

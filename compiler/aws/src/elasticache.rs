@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_elasticache::Client;
-use aws_sdk_elasticache::types::Tag;
+use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, Tag};
 use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, Resolved,
     UpdateRequest,
@@ -54,6 +54,14 @@ fn read_own_settings(
         "multi_az_enabled",
         enabled(g.multi_az().map(|s| s.as_str())),
     );
+}
+
+/// A replication group's shape: its shards, and the replicas of its first shard. A Global
+/// Datastore member has the datastore's shards and its own replicas.
+fn read_shape(
+    attrs: &mut std::collections::BTreeMap<String, Val>,
+    g: &aws_sdk_elasticache::types::ReplicationGroup,
+) {
     let groups = g.node_groups();
     if !groups.is_empty() {
         attrs.insert("num_node_groups".into(), Val::Int(groups.len() as i64));
@@ -112,6 +120,18 @@ const IN_TRANSITION: [crate::retry::Transient; 2] = [
     crate::retry::transient("InvalidGlobalReplicationGroupState", ""),
     crate::retry::transient("InvalidReplicationGroupState", ""),
 ];
+/// Sends a fluent ElastiCache call, again while the group or its datastore is in a transition
+/// (`IN_TRANSITION`, for `TRANSITION_BUDGET`).
+macro_rules! send_settling {
+    ($what:expr, $call:expr) => {{
+        let call = $call;
+        crate::retry::while_settling(&$what, &IN_TRANSITION, TRANSITION_BUDGET, || async {
+            call.clone().send().await.map_err(classify)
+        })
+        .await
+    }};
+}
+
 /// Terraform retries these for 10 minutes (`replicationGroupDeleteRetryTimeout`); membership
 /// changes take 5-20 minutes on AWS.
 const TRANSITION_BUDGET: Duration = Duration::from_secs(30 * 60);
@@ -282,6 +302,11 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
             if r.target("kms_key").is_some() {
                 call = call.kms_key_id(ref_arn(r, "kms_key")?);
             }
+            if global.is_some() {
+                // Its replicas per shard are a secondary's own (TF sends them for a secondary).
+                call = call
+                    .replicas_per_node_group(i(a, "replicas_per_node_group").unwrap_or(1) as i32);
+            }
             if global.is_none() {
                 // A secondary takes its failover settings from the datastore (TF does not send
                 // them for a secondary either).
@@ -291,13 +316,7 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
             }
             // A secondary can join only while its datastore is settled; two secondaries of one
             // datastore therefore take turns.
-            crate::retry::while_settling(
-                &format!("creating replication group {id}"),
-                &IN_TRANSITION,
-                TRANSITION_BUDGET,
-                || async { call.clone().send().await.map_err(classify) },
-            )
-            .await?;
+            send_settling!(format!("creating replication group {id}"), call)?;
             wait(&format!("replication group {id}"), false, || async {
                 Ok(group(&c, &id)
                     .await?
@@ -392,6 +411,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             if !secondary {
                 read_own_settings(&mut attrs, &g);
             }
+            read_shape(&mut attrs, &g);
             if let Some(arn) = g.arn() {
                 attrs.insert("tags".into(), tags_of(&c, arn).await?);
             }
@@ -462,16 +482,10 @@ async fn update_group(c: &Client, req: &UpdateRequest) -> Result<(), ProviderErr
         .and_then(|i| i.global_replication_group_id())
         .map(str::to_string);
     let primary = info.and_then(|i| i.global_replication_group_member_role()) == Some("PRIMARY");
-    if changed("num_node_groups") || changed("replicas_per_node_group") {
-        return Err(ProviderError::Unsupported {
-            what: format!(
-                "changing the shards or replicas of replication group {} in place (carbonc does not \
-                 call ModifyReplicationGroupShardConfiguration or the replica-count APIs yet); \
-                 replace it, or change them in the console",
-                req.id
-            ),
-        });
-    }
+    let shards = i(a, "num_node_groups").filter(|_| changed("num_node_groups"));
+    let replicas = i(a, "replicas_per_node_group").filter(|_| changed("replicas_per_node_group"));
+    let fewer_replicas = replicas
+        .is_some_and(|n| i(&req.before, "replicas_per_node_group").is_some_and(|old| n < old));
     let shared_change = changed("node_type") || changed("engine_version");
     if let Some(gid) = &gid {
         if primary && shared_change {
@@ -482,15 +496,20 @@ async fn update_group(c: &Client, req: &UpdateRequest) -> Result<(), ProviderErr
                 .apply_immediately(true)
                 .set_cache_node_type(s(a, "node_type").filter(|_| changed("node_type")))
                 .set_engine_version(s(a, "engine_version").filter(|_| changed("engine_version")));
-            crate::retry::while_settling(
-                &format!("modifying Global Datastore {gid}"),
-                &IN_TRANSITION,
-                TRANSITION_BUDGET,
-                || async { call.clone().send().await.map_err(classify) },
-            )
-            .await?;
+            send_settling!(format!("modifying Global Datastore {gid}"), call)?;
+        }
+        if let Some(to) = shards.filter(|_| primary) {
+            wait_datastore(c, gid).await?;
+            reshard_datastore(c, gid, to).await?;
         }
         wait_datastore(c, gid).await?;
+    } else if let (Some(to), Some(g)) = (shards, &g) {
+        reshard(c, g, to).await?;
+    }
+    // More replicas before the settings that may need them (automatic failover, Multi-AZ), fewer
+    // after the settings that needed them are off.
+    if let Some(to) = replicas.filter(|_| !fewer_replicas) {
+        set_replicas(c, &req.id, to, true).await?;
     }
     let mut call = c
         .modify_replication_group()
@@ -531,22 +550,131 @@ async fn update_group(c: &Client, req: &UpdateRequest) -> Result<(), ProviderErr
             any = true;
         }
     }
-    if any {
-        crate::retry::while_settling(
-            &format!("modifying replication group {}", req.id),
-            &IN_TRANSITION,
-            TRANSITION_BUDGET,
-            || async { call.clone().send().await.map_err(classify) },
-        )
-        .await?;
+    // A new AUTH token is added next to the old one, which stays valid until the clients have
+    // moved (ROTATE; TF's `auth_token_update_strategy` default).
+    if changed("auth_token")
+        && let Some(token) = r.secrets.get("auth_token")
+    {
+        call = call
+            .auth_token(token.expose())
+            .auth_token_update_strategy(AuthTokenUpdateStrategyType::Rotate);
+        any = true;
     }
-    wait(&format!("replication group {}", req.id), false, || async {
-        Ok(group(c, &req.id)
+    if any {
+        send_settling!(format!("modifying replication group {}", req.id), call)?;
+    }
+    wait_group(c, &req.id).await?;
+    if let Some(to) = replicas.filter(|_| fewer_replicas) {
+        set_replicas(c, &req.id, to, false).await?;
+    }
+    retag(c, g.as_ref().and_then(|g| g.arn()), &req.before, a).await
+}
+
+/// Waits for a replication group to be `available` again after a change.
+async fn wait_group(c: &Client, id: &str) -> Result<(), ProviderError> {
+    wait(&format!("replication group {id}"), false, || async {
+        Ok(group(c, id)
             .await?
             .and_then(|g| g.status().map(str::to_string)))
     })
-    .await?;
-    retag(c, g.as_ref().and_then(|g| g.arn()), &req.before, a).await
+    .await
+}
+
+/// The highest-numbered of `ids` beyond the first `keep`: the shards a smaller count removes
+/// (TF removes from the end too, replication_group.go `modifyReplicationGroupShardConfiguration`).
+fn beyond(mut ids: Vec<String>, keep: i64) -> Vec<String> {
+    ids.sort();
+    ids.split_off((keep.max(0) as usize).min(ids.len()))
+}
+
+/// A standalone group's shard count (ModifyReplicationGroupShardConfiguration, cluster mode only).
+async fn reshard(
+    c: &Client,
+    g: &aws_sdk_elasticache::types::ReplicationGroup,
+    to: i64,
+) -> Result<(), ProviderError> {
+    let id = g.replication_group_id().unwrap_or_default();
+    if g.cluster_enabled() != Some(true) {
+        return Err(ProviderError::Unsupported {
+            what: format!(
+                "changing the shard count of replication group {id}, which has cluster mode \
+                 disabled: shards exist only in cluster mode (ModifyReplicationGroupShardConfiguration); \
+                 replace the group with a cluster-mode parameter group, or keep one shard"
+            ),
+        });
+    }
+    let current: Vec<String> = g
+        .node_groups()
+        .iter()
+        .filter_map(|n| n.node_group_id().map(str::to_string))
+        .collect();
+    let remove = beyond(current, to);
+    let call = c
+        .modify_replication_group_shard_configuration()
+        .replication_group_id(id)
+        .node_group_count(to as i32)
+        .apply_immediately(true)
+        .set_node_groups_to_remove(Some(remove).filter(|r| !r.is_empty()));
+    send_settling!(format!("resharding replication group {id}"), call)?;
+    wait_group(c, id).await
+}
+
+/// A Global Datastore's shard count, changed once for every member
+/// (Increase/DecreaseNodeGroupsInGlobalReplicationGroup; a member refuses its own resharding).
+async fn reshard_datastore(c: &Client, gid: &str, to: i64) -> Result<(), ProviderError> {
+    let current: Vec<String> = datastore(c, gid)
+        .await?
+        .map(|d| {
+            d.global_node_groups()
+                .iter()
+                .filter_map(|n| n.global_node_group_id().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let what = format!("changing the shards of Global Datastore {gid}");
+    if to as usize > current.len() {
+        send_settling!(
+            what,
+            c.increase_node_groups_in_global_replication_group()
+                .global_replication_group_id(gid)
+                .node_group_count(to as i32)
+                .apply_immediately(true)
+        )?;
+    } else {
+        send_settling!(
+            what,
+            c.decrease_node_groups_in_global_replication_group()
+                .global_replication_group_id(gid)
+                .node_group_count(to as i32)
+                .set_global_node_groups_to_remove(Some(beyond(current, to)))
+                .apply_immediately(true)
+        )?;
+    }
+    wait_datastore(c, gid).await
+}
+
+/// Replicas per shard (IncreaseReplicaCount / DecreaseReplicaCount; each member of a Global
+/// Datastore has its own).
+async fn set_replicas(c: &Client, id: &str, to: i64, more: bool) -> Result<(), ProviderError> {
+    let what = format!("changing the replicas of replication group {id}");
+    if more {
+        send_settling!(
+            what,
+            c.increase_replica_count()
+                .replication_group_id(id)
+                .new_replica_count(to as i32)
+                .apply_immediately(true)
+        )?;
+    } else {
+        send_settling!(
+            what,
+            c.decrease_replica_count()
+                .replication_group_id(id)
+                .new_replica_count(to as i32)
+                .apply_immediately(true)
+        )?;
+    }
+    wait_group(c, id).await
 }
 
 /// The user's tags after an update: added or changed ones set, removed ones taken off (carbon's

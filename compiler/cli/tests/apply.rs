@@ -1520,6 +1520,100 @@ fn redis_global_datastore_in_two_regions() {
     let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
     assert!(!state.contains(SECRET));
 
+    // Day two: a third shard for every member, a second replica in eu-west-1, a new AUTH token;
+    // then back to two shards and one replica.
+    let shape = |region: &str, id: &str| -> Vec<usize> {
+        let g = emu.call(
+            region,
+            "elasticache",
+            "describe_replication_groups",
+            serde_json::json!({"ReplicationGroupId": id}),
+        );
+        g["ReplicationGroups"][0]["NodeGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["NodeGroupMembers"].as_array().unwrap().len())
+            .collect()
+    };
+    let new_token = "an-even-longer-auth-token-0002";
+    let rotated = [("CARBON_VAR_auth_token", new_token)];
+    for (shards, replicas, ops) in [
+        (
+            "3",
+            "2",
+            [
+                "IncreaseNodeGroupsInGlobalReplicationGroup",
+                "IncreaseReplicaCount",
+            ],
+        ),
+        (
+            "2",
+            "1",
+            [
+                "DecreaseNodeGroupsInGlobalReplicationGroup",
+                "DecreaseReplicaCount",
+            ],
+        ),
+    ] {
+        let text = std::fs::read_to_string(repo().join("tests/apply/redis.carbon")).unwrap();
+        let text = text
+            .replace(
+                "num_node_groups = 2",
+                &format!("num_node_groups = {shards}"),
+            )
+            .replace(
+                "replicas_per_node_group = 1",
+                &format!("replicas_per_node_group = {replicas}"),
+            );
+        std::fs::write(d.join("main.carbon"), text).unwrap();
+        let before = emu.requests().as_array().unwrap().len();
+        let r = carbonc(
+            &d,
+            &emu,
+            &["apply", "--auto-approve", "main.carbon"],
+            &rotated,
+        );
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+        let requests = emu.requests();
+        let sent: Vec<&serde_json::Value> = requests.as_array().unwrap()[before..].iter().collect();
+        for op in ops {
+            let n = sent.iter().filter(|q| q["operation"] == op).count();
+            assert_eq!(n, 1, "{op} sent {n} times: {sent:#?}");
+        }
+        let n: usize = shards.parse().unwrap();
+        let per_shard: usize = replicas.parse::<usize>().unwrap() + 1;
+        assert_eq!(shape("us-east-1", "carbon-test-use1"), vec![2; n]);
+        assert_eq!(shape("eu-west-1", "carbon-test-euw1"), vec![per_shard; n]);
+        let r = carbonc(
+            &d,
+            &emu,
+            &["plan", "--detailed-exitcode", "main.carbon"],
+            &rotated,
+        );
+        assert_eq!(
+            r.code, 0,
+            "the plan after the update has changes:\n{}",
+            r.stdout
+        );
+    }
+    // The token changed once, on the primary, and the old one stays valid until clients move.
+    let requests = emu.requests();
+    let tokens: Vec<&serde_json::Value> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| {
+            q["operation"] == "ModifyReplicationGroup" && q["input"]["AuthToken"].is_string()
+        })
+        .collect();
+    assert_eq!(tokens.len(), 1, "{tokens:#?}");
+    assert_eq!(tokens[0]["input"]["ReplicationGroupId"], "carbon-test-use1");
+    assert_eq!(tokens[0]["input"]["AuthTokenUpdateStrategy"], "ROTATE");
+    let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
+    assert!(!state.contains(new_token));
+    let token = rotated;
+
     let r = carbonc(
         &d,
         &emu,
