@@ -396,6 +396,8 @@ time.sleep(DELAY["datastore_modifying"] + 0.2)
 check("then available", datastore_status() == "available", datastore_status())
 code = error_code(lambda: ec_eu.modify_replication_group(ReplicationGroupId="smoke-s", CacheNodeType="cache.r7g.xlarge", ApplyImmediately=True))
 check("a member's node type cannot change by itself", code == "InvalidParameterValue", code)
+code = error_code(lambda: ec_eu.modify_replication_group(ReplicationGroupId="smoke-s", AutomaticFailoverEnabled=False, ApplyImmediately=True))
+check("nor its automatic failover, the datastore's", code == "InvalidParameterValue", code)
 ec.modify_global_replication_group(GlobalReplicationGroupId=gid, CacheNodeType="cache.r7g.xlarge", ApplyImmediately=True)
 if DELAY["datastore_modify"] > 0:
     check("ModifyGlobalReplicationGroup makes it modifying", datastore_status() == "modifying", datastore_status())

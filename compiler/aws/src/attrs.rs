@@ -188,7 +188,56 @@ pub fn put_if_set(attrs: &mut BTreeMap<String, Val>, k: &str, v: Option<Val>) {
     }
 }
 
+/// A JSON policy document `reported` by AWS, for a field the program set: recorded as the program
+/// wrote it when both mean the same document, since AWS reformats what it stores (KMS pretty-prints
+/// key policies, IAM may reorder); TF suppresses the same differences
+/// (`verify.SuppressEquivalentPolicyDiffs`).
+pub fn put_policy(attrs: &mut BTreeMap<String, Val>, k: &str, reported: Option<&str>) {
+    let Some(reported) = reported else { return };
+    let same = match attrs.get(k) {
+        Some(Val::Str(written)) => same_json(written, reported),
+        _ => return,
+    };
+    if !same {
+        attrs.insert(k.into(), Val::Str(reported.to_string()));
+    }
+}
+
+/// Whether two JSON texts hold the same value (object keys in any order); texts that are not
+/// JSON compare as text.
+fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// A string as a value.
 pub fn text(v: Option<&str>) -> Option<Val> {
     v.map(|v| Val::Str(v.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_reformatted_by_aws_keeps_the_programs_text() {
+        let written =
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*"}]}"#;
+        let pretty = "{\n  \"Statement\" : [ {\n    \"Action\" : \"kms:*\",\n    \"Effect\" : \"Allow\"\n  } ],\n  \"Version\" : \"2012-10-17\"\n}";
+        let mut attrs = BTreeMap::from([("policy".to_string(), Val::Str(written.into()))]);
+        put_policy(&mut attrs, "policy", Some(pretty));
+        assert_eq!(attrs["policy"], Val::Str(written.into()));
+        let changed = pretty.replace("Allow", "Deny");
+        put_policy(&mut attrs, "policy", Some(&changed));
+        assert_eq!(attrs["policy"], Val::Str(changed));
+        // A field the program leaves unset stays unset.
+        let mut unset = BTreeMap::new();
+        put_policy(&mut unset, "policy", Some(pretty));
+        assert!(unset.is_empty());
+    }
 }

@@ -486,7 +486,15 @@ async fn update_group(c: &Client, req: &UpdateRequest) -> Result<(), ProviderErr
     let replicas = i(a, "replicas_per_node_group").filter(|_| changed("replicas_per_node_group"));
     let fewer_replicas = replicas
         .is_some_and(|n| i(&req.before, "replicas_per_node_group").is_some_and(|old| n < old));
-    let shared_change = changed("node_type") || changed("engine_version");
+    // Settings of the whole datastore: a member refuses them in ModifyReplicationGroup
+    // (hashicorp/terraform-provider-aws#19929; automatic failover: #47644).
+    let shared = [
+        "node_type",
+        "engine_version",
+        "parameter_group_name",
+        "automatic_failover_enabled",
+    ];
+    let shared_change = shared.iter().any(|k| changed(k));
     if let Some(gid) = &gid {
         if primary && shared_change {
             wait_datastore(c, gid).await?;
@@ -495,7 +503,14 @@ async fn update_group(c: &Client, req: &UpdateRequest) -> Result<(), ProviderErr
                 .global_replication_group_id(gid)
                 .apply_immediately(true)
                 .set_cache_node_type(s(a, "node_type").filter(|_| changed("node_type")))
-                .set_engine_version(s(a, "engine_version").filter(|_| changed("engine_version")));
+                .set_engine_version(s(a, "engine_version").filter(|_| changed("engine_version")))
+                .set_cache_parameter_group_name(
+                    s(a, "parameter_group_name").filter(|_| changed("parameter_group_name")),
+                )
+                .set_automatic_failover_enabled(
+                    b(a, "automatic_failover_enabled")
+                        .filter(|_| changed("automatic_failover_enabled")),
+                );
             send_settling!(format!("modifying Global Datastore {gid}"), call)?;
         }
         if let Some(to) = shards.filter(|_| primary) {
@@ -545,10 +560,11 @@ async fn update_group(c: &Client, req: &UpdateRequest) -> Result<(), ProviderErr
             call = call.set_automatic_failover_enabled(b(a, "automatic_failover_enabled"));
             any = true;
         }
-        if changed("multi_az_enabled") {
-            call = call.set_multi_az_enabled(b(a, "multi_az_enabled"));
-            any = true;
-        }
+    }
+    // Multi-AZ places one region's nodes: each member's own.
+    if changed("multi_az_enabled") {
+        call = call.set_multi_az_enabled(b(a, "multi_az_enabled"));
+        any = true;
     }
     // A new AUTH token is added next to the old one, which stays valid until the clients have
     // moved (ROTATE; TF's `auth_token_update_strategy` default).

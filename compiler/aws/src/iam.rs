@@ -138,10 +138,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 if let Some(doc) = role.assume_role_policy_document() {
                     // IAM returns the policy URL-encoded.
                     let decoded = percent_decode(doc);
-                    attrs.insert(
-                        "assume_role_policy".into(),
-                        carbonc_state::Val::Str(decoded),
-                    );
+                    crate::attrs::put_policy(&mut attrs, "assume_role_policy", Some(&decoded));
                 }
             }
             Ok(Some(Found {

@@ -149,6 +149,17 @@ pub async fn read_key(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found
             );
         }
     }
+    // The key policy, where the program sets one (AWS gives every key a default policy).
+    if s(&attrs, "policy").is_some() {
+        let p = c
+            .get_key_policy()
+            .key_id(&req.id)
+            .policy_name("default")
+            .send()
+            .await
+            .map_err(classify)?;
+        crate::attrs::put_policy(&mut attrs, "policy", p.policy());
+    }
     let mut tags = Vec::new();
     let mut pages = c
         .list_resource_tags()
@@ -175,6 +186,19 @@ pub async fn update_key(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, P
         c.update_key_description()
             .key_id(&req.id)
             .description(s(a, "description").unwrap_or_default())
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    // A key always has a policy: a new one replaces it; removing `policy` from the program
+    // leaves AWS's as it is (TF's `policy` is optional and computed the same way).
+    if s(a, "policy") != s(&req.before, "policy")
+        && let Some(policy) = s(a, "policy")
+    {
+        c.put_key_policy()
+            .key_id(&req.id)
+            .policy_name("default")
+            .policy(policy)
             .send()
             .await
             .map_err(classify)?;

@@ -691,8 +691,28 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             {
                 call = call.set_engine_version(s(a, "engine_version"));
             }
-            if a.get("master_password") != req.before.get("master_password")
-                && let Some(pw) = r.secrets.get("master_password")
+            // RDS keeping the password in Secrets Manager, or the program's own: turning
+            // management on sends no password, turning it off must send one
+            // (model rds: ModifyDBCluster.ManageMasterUserPassword).
+            let managed = b(a, "manage_master_user_password") == Some(true);
+            let password = r.secrets.get("master_password");
+            if a.get("manage_master_user_password") != req.before.get("manage_master_user_password")
+            {
+                call = call.manage_master_user_password(managed);
+                if !managed {
+                    let pw = password.ok_or_else(|| ProviderError::Permanent {
+                        code: "InvalidParameterCombination".into(),
+                        message: format!(
+                            "Aurora cluster {}: turning off manage_master_user_password needs a \
+                             master_password for RDS to use instead",
+                            req.id
+                        ),
+                    })?;
+                    call = call.master_user_password(pw.expose());
+                }
+            } else if !managed
+                && a.get("master_password") != req.before.get("master_password")
+                && let Some(pw) = password
             {
                 call = call.master_user_password(pw.expose());
             }

@@ -345,6 +345,141 @@ fn changes_made_outside_carbonc_show_up_after_refresh() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
 
+/// A KMS key policy the program sets is sent on update (PutKeyPolicy) and read back: the same
+/// document reformatted is no drift, another one is, and apply puts the program's back.
+#[test]
+fn a_key_policy_is_applied_and_its_drift_put_back() {
+    let emu = Emulator::start();
+    let d = fixture("key-policy");
+    let token = [("CARBON_VAR_token", SECRET)];
+    let account = emu.call(
+        "us-east-1",
+        "sts",
+        "get_caller_identity",
+        serde_json::json!({}),
+    )["Account"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let policy = |sid: &str| {
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+                "Action": "kms:*",
+                "Resource": "*",
+            }],
+        })
+    };
+    let in_carbon = |p: &serde_json::Value| p.to_string().replace('"', "\\\"");
+    let platform = "tags = { team = \"platform\" }";
+    edit(
+        &d,
+        "main.carbon",
+        platform,
+        &format!(
+            "{platform}\n        policy = \"{}\"",
+            in_carbon(&policy("v1"))
+        ),
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let key = recorded_id(&d, "key[eu-west-1]");
+    let aws_policy = || -> serde_json::Value {
+        let p = emu.call(
+            "eu-west-1",
+            "kms",
+            "get_key_policy",
+            serde_json::json!({"KeyId": key, "PolicyName": "default"}),
+        );
+        serde_json::from_str(p["Policy"].as_str().unwrap()).unwrap()
+    };
+    assert_eq!(aws_policy(), policy("v1"));
+
+    // A new policy is one PutKeyPolicy per key.
+    edit(
+        &d,
+        "main.carbon",
+        &in_carbon(&policy("v1")),
+        &in_carbon(&policy("v2")),
+    );
+    let before = emu.requests().as_array().unwrap().len();
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let requests = emu.requests();
+    let puts = requests.as_array().unwrap()[before..]
+        .iter()
+        .filter(|q| q["operation"] == "PutKeyPolicy")
+        .count();
+    assert_eq!(puts, 2);
+    assert_eq!(aws_policy(), policy("v2"));
+
+    // Behind carbonc's back: the same document pretty-printed is no drift; another one is.
+    let put_by_hand = |p: String| {
+        emu.call(
+            "eu-west-1",
+            "kms",
+            "put_key_policy",
+            serde_json::json!({"KeyId": key, "PolicyName": "default", "Policy": p}),
+        );
+    };
+    put_by_hand(serde_json::to_string_pretty(&policy("v2")).unwrap());
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(
+        r.code, 0,
+        "a reformatted policy reads as drift:\n{}",
+        r.stdout
+    );
+    put_by_hand(policy("by-hand").to_string());
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("# key[eu-west-1] will be updated in-place")
+            && r.stdout.contains("by-hand"),
+        "{}",
+        r.stdout
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(aws_policy(), policy("v2"));
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    emu.assert_valid_requests();
+}
+
 #[test]
 fn missing_credentials_are_one_clear_error() {
     let emu = Emulator::start();
@@ -1344,6 +1479,88 @@ fn aurora_global_database_in_two_regions() {
     emu.assert_valid_requests();
 }
 
+/// An Aurora cluster outside a global database hands its master password to RDS (Secrets
+/// Manager) and takes it back: each direction is one ModifyDBCluster that AWS accepts (no
+/// password with management on, a password with it off).
+#[test]
+fn an_aurora_cluster_hands_its_master_password_to_rds_and_back() {
+    let emu = Emulator::start();
+    let d = fixture("aurora-standalone");
+    std::fs::copy(
+        repo().join("tests/apply/aurora_standalone.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let secret_of = || {
+        let c = emu.call(
+            "us-east-1",
+            "rds",
+            "describe_db_clusters",
+            serde_json::json!({"DBClusterIdentifier": "carbon-standalone"}),
+        );
+        c["DBClusters"][0]["MasterUserSecret"]["SecretArn"].clone()
+    };
+    for (managed, expect_password) in [
+        ("false", None),
+        ("true", Some(false)),
+        ("false", Some(true)),
+    ] {
+        let vars = [
+            ("CARBON_VAR_db_password", SECRET),
+            ("CARBON_VAR_managed", managed),
+        ];
+        let before = emu.requests().as_array().unwrap().len();
+        let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &vars);
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+        assert_eq!(
+            secret_of().is_string(),
+            managed == "true",
+            "managed = {managed}"
+        );
+        if let Some(with_password) = expect_password {
+            let requests = emu.requests();
+            let modify: Vec<&serde_json::Value> = requests.as_array().unwrap()[before..]
+                .iter()
+                .filter(|q| q["operation"] == "ModifyDBCluster")
+                .collect();
+            assert_eq!(modify.len(), 1, "{modify:#?}");
+            let input = &modify[0]["input"];
+            assert_eq!(
+                input["ManageMasterUserPassword"],
+                managed == "true",
+                "{input}"
+            );
+            assert_eq!(
+                input["MasterUserPassword"].is_string(),
+                with_password,
+                "{input}"
+            );
+        }
+        let r = carbonc(
+            &d,
+            &emu,
+            &["plan", "--detailed-exitcode", "main.carbon"],
+            &vars,
+        );
+        assert_eq!(
+            r.code, 0,
+            "the plan after the apply has changes:\n{}",
+            r.stdout
+        );
+    }
+    let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
+    assert!(!state.contains(SECRET));
+    let vars = [("CARBON_VAR_db_password", SECRET)];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["destroy", "--auto-approve", "main.carbon"],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    emu.assert_valid_requests();
+}
+
 /// The edge's WAF allowlist and web ACL (CloudFront scope, so in us-east-1), and an ACM
 /// certificate looked up by ARN, checked through the WAF API; the allowlist is updated in place.
 #[test]
@@ -1520,8 +1737,8 @@ fn redis_global_datastore_in_two_regions() {
     let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
     assert!(!state.contains(SECRET));
 
-    // Day two: a third shard for every member, a second replica in eu-west-1, a new AUTH token;
-    // then back to two shards and one replica.
+    // Day two: a third shard for every member, a second replica in eu-west-1, a new AUTH token,
+    // a cluster-mode parameter group for the datastore; then back to two shards and one replica.
     let shape = |region: &str, id: &str| -> Vec<usize> {
         let g = emu.call(
             region,
@@ -1558,6 +1775,10 @@ fn redis_global_datastore_in_two_regions() {
     ] {
         let text = std::fs::read_to_string(repo().join("tests/apply/redis.carbon")).unwrap();
         let text = text
+            .replace(
+                "num_node_groups = 2\n    auth_token",
+                "num_node_groups = 2\n    parameter_group_name = \"default.redis7.cluster.on\"\n    auth_token",
+            )
             .replace(
                 "num_node_groups = 2",
                 &format!("num_node_groups = {shards}"),
@@ -1610,6 +1831,15 @@ fn redis_global_datastore_in_two_regions() {
     assert_eq!(tokens.len(), 1, "{tokens:#?}");
     assert_eq!(tokens[0]["input"]["ReplicationGroupId"], "carbon-test-use1");
     assert_eq!(tokens[0]["input"]["AuthTokenUpdateStrategy"], "ROTATE");
+    // The parameter group is the datastore's: sent once, through ModifyGlobalReplicationGroup.
+    let groups: Vec<&serde_json::Value> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q["input"]["CacheParameterGroupName"].is_string())
+        .collect();
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    assert_eq!(groups[0]["operation"], "ModifyGlobalReplicationGroup");
     let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
     assert!(!state.contains(new_token));
     let token = rotated;

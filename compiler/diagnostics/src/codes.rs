@@ -54,6 +54,7 @@ codes! {
     "E0405" => "Aurora global members differ in engine or engine version.", "Use the global cluster's engine and engine version in every member.";
     "E0406" => "An Aurora global database has more than 10 secondary regions.", "Remove secondaries: AWS allows at most 10.";
     "E0407" => "An Aurora global database instance class is not memory-optimized.", "Use a `db.r*` or `db.x*` instance class.";
+    "E0408" => "RDS cannot manage the master password of an Aurora global database member.", "Set `master_password` from a `Secret` parameter, rotated with `aws.secretsmanager.Rotation`.";
     "E0501" => "An ElastiCache Global Datastore has more than 2 secondary regions.", "Remove secondaries: AWS allows at most 2.";
     "E0502" => "ElastiCache Global Datastore members differ in node type, engine version or shard count.", "Use the primary's node type, engine version and number of shards in every member.";
     "E0503" => "ElastiCache Global Datastore members differ in at-rest encryption.", "Use the primary's at-rest encryption setting; it is fixed at creation.";

@@ -54,12 +54,13 @@ GlobalReplicationGroup.Status; TF internal/service/elasticache/wait.go, whose wa
 Updates (moto lacks ModifyGlobalReplicationGroup, and its ModifyReplicationGroup ignores
 EngineVersion and accepts anything on a member):
 - ModifyGlobalReplicationGroup (ApplyImmediately required): CacheNodeType, EngineVersion,
-  description; refused with InvalidGlobalReplicationGroupState unless the datastore is settled;
+  CacheParameterGroupName, AutomaticFailoverEnabled, description; refused with InvalidGlobalReplicationGroupState unless the datastore is settled;
   makes it `modifying` for `aws_delays.BASE["datastore_modify"]` seconds, after which every member
   has the new node type and version (model elasticache: ModifyGlobalReplicationGroup);
-- ModifyReplicationGroup of a member with CacheNodeType, EngineVersion or CacheParameterGroupName:
-  InvalidParameterValue "Cluster [ID] is part of a global cluster [GID]. Request rejected."
-  (hashicorp/terraform-provider-aws#19929, #27875); of a standalone group, EngineVersion is applied.
+- ModifyReplicationGroup of a member with CacheNodeType, EngineVersion, CacheParameterGroupName
+  or AutomaticFailoverEnabled: InvalidParameterValue "Cluster [ID] is part of a global cluster
+  [GID]. Request rejected." (hashicorp/terraform-provider-aws#19929, #27875; automatic failover
+  "is controlled by" the Global Datastore, #47644); of a standalone group, EngineVersion is applied.
 
 Shape and AUTH token changes (moto lacks every shape API, and its ModifyReplicationGroup ignores
 AuthToken). Each makes the group (or, for the global variants, the datastore) `modifying` for a
@@ -314,6 +315,8 @@ def modify_global_replication_group(self: Any) -> ActionResult:
     _require_settled(self.current_account, gid, "modifying it")
     node_type = self._get_param("CacheNodeType")
     version = self._get_param("EngineVersion")
+    parameter_group = self._get_param("CacheParameterGroupName")
+    failover = self._get_bool_param("AutomaticFailoverEnabled")
     description = self._get_param("GlobalReplicationGroupDescription")
     if description is not None:
         store[gid]["description"] = description
@@ -327,6 +330,10 @@ def modify_global_replication_group(self: Any) -> ActionResult:
                 rg.cache_node_type = node_type
             if version:
                 rg.engine_version = version
+            if parameter_group:
+                rg.cache_parameter_group_name = parameter_group
+            if failover is not None:
+                rg.automatic_failover = "enabled" if failover else "disabled"
 
     store[gid].setdefault("apply", []).append((at, apply))
     return ActionResult({"GlobalReplicationGroup": _describe(self.current_account, gid)})
@@ -679,7 +686,11 @@ def register() -> None:
         rg_id = self._get_param("ReplicationGroupId")
         rg = self.elasticache_backend.replication_groups.get(rg_id)
         gid = getattr(rg, "global_replication_group_id", "") if rg is not None else ""
-        shared = [p for p in ("CacheNodeType", "EngineVersion", "CacheParameterGroupName") if self._get_param(p) is not None]
+        shared = [
+            p
+            for p in ("CacheNodeType", "EngineVersion", "CacheParameterGroupName", "AutomaticFailoverEnabled")
+            if self._get_param(p) is not None
+        ]
         if gid and shared:
             raise InvalidParameterValueException(f"Cluster [{rg_id}] is part of a global cluster [{gid}]. Request rejected.")
         if rg is not None and rg.status != "available":

@@ -43,6 +43,10 @@ lacks:
 - CreateDBCluster of a secondary while the primary cluster has no instance (no writer):
   InvalidDBClusterStateFault "Source cluster ... is in a state which is not valid for physical
   replication" (hashicorp/terraform-provider-aws#28546);
+- CreateDBCluster joining a global database with ManageMasterUserPassword=true:
+  InvalidParameterCombination (Aurora User Guide, "Password management with Amazon Aurora and AWS
+  Secrets Manager", Limitations: not supported for "DB clusters that are part of an Aurora global
+  database");
 - DeleteGlobalCluster while members remain (also those still leaving): InvalidGlobalClusterStateFault.
 """
 
@@ -233,6 +237,13 @@ def _before_create_cluster(self: Any, kwargs: dict[str, Any], *_: Any) -> None:
     gid = kwargs.get("global_cluster_identifier")
     if not gid:
         return
+    if kwargs.get("manage_master_user_password"):
+        # Aurora User Guide, "Password management with Amazon Aurora and AWS Secrets Manager",
+        # Limitations: not supported for "DB clusters that are part of an Aurora global database".
+        raise RDSClientError(
+            "InvalidParameterCombination",
+            "ManageMasterUserPassword is not supported for a DB cluster in an Aurora global database.",
+        )
     _settle(self.account_id)
     for backend in models.rds_backends[self.account_id].values():
         g = backend.global_clusters.get(gid)

@@ -19,6 +19,14 @@ polls with a delay and treats `available` with pending modified values as not do
   (InvalidParameterCombination; TF internal/service/rds/global_cluster.go
   `globalClusterUpgradeMinorEngineVersion` upgrades "global replicas first"); a major version
   is refused on a member (it goes through ModifyGlobalCluster, which upgrades every member).
+
+Master password management (moto accepts any combination): ManageMasterUserPassword=true with a
+MasterUserPassword, and turning management off without one, are InvalidParameterCombination
+(model rds: ModifyDBCluster.ManageMasterUserPassword, "you can't specify MasterUserPassword" /
+"you must specify MasterUserPassword"); turning it on for a member of a global database is
+refused too ("Managing master user passwords with Secrets Manager isn't supported for ... DB
+clusters that are part of an Aurora global database", Aurora User Guide, "Password management
+with Amazon Aurora and AWS Secrets Manager", Limitations).
 """
 
 import time
@@ -85,6 +93,24 @@ def register() -> None:
         cid = kwargs["db_cluster_identifier"]
         cluster = self.clusters.get(cid)
         version = kwargs.get("engine_version")
+        manage = kwargs.get("manage_master_user_password")
+        if cluster is not None and manage is not None:
+            if manage and kwargs.get("master_user_password"):
+                raise RDSClientError(
+                    "InvalidParameterCombination",
+                    "You can't specify MasterUserPassword when ManageMasterUserPassword is turned on.",
+                )
+            if not manage and getattr(cluster, "manage_master_user_password", False) and not kwargs.get("master_user_password"):
+                raise RDSClientError(
+                    "InvalidParameterCombination",
+                    "To stop managing the master user password with Secrets Manager, specify MasterUserPassword.",
+                )
+            if manage and _global_of(self.account_id, cluster) is not None:
+                raise RDSClientError(
+                    "InvalidParameterCombination",
+                    f"DB cluster {cid} is part of an Aurora global database, whose master user password "
+                    "cannot be managed with Secrets Manager.",
+                )
         if cluster is not None and (self.account_id, self.region_name, "cluster", cid) in _CHANGES:
             raise RDSClientError(
                 "InvalidDBClusterStateFault",

@@ -1,4 +1,4 @@
-//! Aurora Global Database rules (E0401-E0407).
+//! Aurora Global Database rules (E0401-E0408).
 
 use std::collections::BTreeMap;
 
@@ -81,6 +81,34 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                             .with_help("make this member `global_role = .secondary`; a global database has one writer region"),
                     );
                 }
+            }
+        }
+        // E0408: RDS cannot manage the master password of a global database member ("Managing
+        // master user passwords with Secrets Manager isn't supported for ... DB clusters that
+        // are part of an Aurora global database", Aurora User Guide, rds-secrets-manager).
+        for c in ms {
+            if c.get("manage_master_user_password")
+                .and_then(Value::as_bool)
+                == Some(true)
+            {
+                out.push(
+                    Diagnostic::error(
+                        "E0408",
+                        "RDS cannot manage the master password of a global database member",
+                        label(
+                            c,
+                            "manage_master_user_password",
+                            format!("{} asks RDS to keep its password in Secrets Manager", describe(p, c)),
+                        ),
+                    )
+                    .with_label(label(
+                        c,
+                        "global_cluster",
+                        format!("it is a member of `{}`", g.address),
+                    ))
+                    .with_note("AWS refuses ManageMasterUserPassword for clusters in an Aurora global database")
+                    .with_help("remove `manage_master_user_password` and set `master_password` from a `Secret` parameter (rotate it with `aws.secretsmanager.Rotation`)"),
+                );
             }
         }
         let secondaries: Vec<&&Instance> = ms
