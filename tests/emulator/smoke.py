@@ -475,6 +475,30 @@ code = error_code(lambda: ec.modify_replication_group(ReplicationGroupId="smoke-
 check("an AUTH token without transit encryption is InvalidParameterCombination", code == "InvalidParameterCombination", code)
 ec.delete_replication_group(ReplicationGroupId="smoke-plain")
 
+# plugins/duplicate_names.py: a taken name is refused, as on AWS.
+rds_dup = client("rds")
+ec2_dup = client("ec2")
+dup_vpc = ec2_dup.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+dup_subnets = [
+    ec2_dup.create_subnet(VpcId=dup_vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
+    for i, az in enumerate("ab")
+]
+for name, create, expected in [
+    ("a DB subnet group", lambda: rds_dup.create_db_subnet_group(DBSubnetGroupName="smoke-dup", DBSubnetGroupDescription="d", SubnetIds=dup_subnets), "DBSubnetGroupAlreadyExists"),
+    ("a DB cluster", lambda: rds_dup.create_db_cluster(DBClusterIdentifier="smoke-dup", Engine="aurora-postgresql", MasterUsername="u", MasterUserPassword="password123"), "DBClusterAlreadyExistsFault"),
+    ("a global cluster", lambda: rds_dup.create_global_cluster(GlobalClusterIdentifier="smoke-dup", Engine="aurora-postgresql"), "GlobalClusterAlreadyExistsFault"),
+    ("a WAF IP set", lambda: client("wafv2").create_ip_set(Name="smoke-dup", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=[]), "WAFDuplicateItemException"),
+    ("a WAF web ACL", lambda: client("wafv2").create_web_acl(Name="smoke-dup", Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}), "WAFDuplicateItemException"),
+]:
+    create()
+    code = error_code(create)
+    check(f"{name} under a taken name is {expected}", code == expected, code)
+code = error_code(lambda: client("rds", "eu-west-1").create_global_cluster(GlobalClusterIdentifier="smoke-dup", Engine="aurora-postgresql"))
+check("a global cluster's name is taken in every region", code == "GlobalClusterAlreadyExistsFault", code)
+rds_dup.delete_db_cluster(DBClusterIdentifier="smoke-dup", SkipFinalSnapshot=True)
+rds_dup.delete_global_cluster(GlobalClusterIdentifier="smoke-dup")
+rds_dup.delete_db_subnet_group(DBSubnetGroupName="smoke-dup")
+
 # plugins/ec2_network_dependencies.py: NAT without an internet gateway fails; ENIs linger.
 ec2 = client("ec2")
 vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]

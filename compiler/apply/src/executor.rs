@@ -172,32 +172,56 @@ async fn create_once<P: Provider>(
 ) -> Result<Found, ProviderError> {
     let attempts = std::sync::atomic::AtomicU32::new(0);
     let r = &req.resource;
-    with_retries(opts, &r.address, events, || async {
-        if attempts.fetch_add(1, Ordering::SeqCst) > 0 {
-            let find = FindRequest {
-                address: r.address.clone(),
-                ty: r.ty.clone(),
-                region: r.region.clone(),
-                lineage: lineage.to_string(),
-                token: req.token.clone(),
-                attrs: r.attrs.clone(),
-                exclude: exclude.to_vec(),
-            };
-            match provider.find(find).await {
-                Ok(Some(found)) => {
-                    return provider
-                        .update(UpdateRequest {
-                            id: found.id,
-                            before: found.attrs,
-                            resource: r.clone(),
-                        })
-                        .await;
-                }
-                Ok(None) | Err(ProviderError::Unsupported { .. }) => {}
-                Err(e) => return Err(e),
-            }
+    // What an earlier attempt made, found by its tags or token (not a deposed predecessor), and
+    // brought to the desired attributes.
+    let adopt = || async {
+        let find = FindRequest {
+            address: r.address.clone(),
+            ty: r.ty.clone(),
+            region: r.region.clone(),
+            lineage: lineage.to_string(),
+            token: req.token.clone(),
+            attrs: r.attrs.clone(),
+            exclude: exclude.to_vec(),
+        };
+        match provider.find(find).await {
+            Ok(Some(found)) => provider
+                .update(UpdateRequest {
+                    id: found.id,
+                    before: found.attrs,
+                    resource: r.clone(),
+                })
+                .await
+                .map(Some),
+            Ok(None) | Err(ProviderError::Unsupported { .. }) => Ok(None),
+            Err(e) => Err(e),
         }
-        provider.create(req.clone()).await
+    };
+    with_retries(opts, &r.address, events, || async {
+        if attempts.fetch_add(1, Ordering::SeqCst) > 0
+            && let Some(found) = adopt().await?
+        {
+            return Ok(found);
+        }
+        match provider.create(req.clone()).await {
+            // The name is taken. By this create's own earlier call, whose answer was lost and
+            // which the SDK sent again: adopt it. By anything else: leave it alone, and say so.
+            Err(e) if provider.name_taken(&e) => match adopt().await? {
+                Some(found) => Ok(found),
+                None => Err(match e {
+                    ProviderError::Permanent { code, message } => ProviderError::Permanent {
+                        code,
+                        message: format!(
+                            "{message} (it does not carry this address's carbon tags, so carbonc \
+                             leaves it alone: give this resource another name, or bring the \
+                             existing one under carbonc with `carbonc import`)"
+                        ),
+                    },
+                    e => e,
+                }),
+            },
+            other => other,
+        }
     })
     .await
 }

@@ -184,4 +184,11 @@ pub trait Provider: Send + Sync + 'static {
         &self,
         req: FindRequest,
     ) -> impl Future<Output = Result<Option<Found>, ProviderError>> + Send;
+    /// Whether a create failed because the name it asked for is taken (AWS's "already exists"):
+    /// by what an earlier attempt of the same create made (its answer lost, the call sent again),
+    /// or by a resource that is not this program's. The executor then looks for the resource by
+    /// its tags, and adopts it only if they are this address's.
+    fn name_taken(&self, _error: &ProviderError) -> bool {
+        false
+    }
 }

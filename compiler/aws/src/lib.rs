@@ -248,4 +248,19 @@ impl Provider for AwsProvider {
             .await?
             .filter(|f| !req.exclude.contains(&f.id)))
     }
+
+    /// AWS's answers for a name that is taken: `DBSubnetGroupAlreadyExists`,
+    /// `DBClusterAlreadyExistsFault`, `ReplicationGroupAlreadyExists`, `EntityAlreadyExists` (IAM),
+    /// `AlreadyExistsException` (KMS aliases), `InvalidGroup.Duplicate` (EC2 security groups),
+    /// `WAFDuplicateItemException`, `ResourceExistsException` (Secrets Manager), and EKS's
+    /// `ResourceInUseException` when it says the name exists.
+    fn name_taken(&self, error: &ProviderError) -> bool {
+        let ProviderError::Permanent { code, message } = error else {
+            return false;
+        };
+        code.contains("AlreadyExists")
+            || code.contains("Duplicate")
+            || code == "ResourceExistsException"
+            || (code == "ResourceInUseException" && message.contains("already exists"))
+    }
 }

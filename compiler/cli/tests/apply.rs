@@ -784,6 +784,137 @@ fn a_create_whose_answer_is_lost_is_adopted_not_made_twice() {
     emu.assert_valid_requests();
 }
 
+/// A same-named resource of someone else's is never adopted. The create hears "already exists"
+/// (the first answer lost, the SDK sending the call again), looks for the group by this address's
+/// carbon tags, and finds none on the existing one: it is left alone, and the create fails with
+/// AWS's "already exists", naming the resource; nothing that needs it is made. The same answer
+/// about carbonc's own group, made by the call whose answer was lost, adopts it.
+#[test]
+fn a_same_named_resource_of_someone_elses_is_not_adopted() {
+    let emu = Emulator::start();
+    let d = fixture("foreign-subnet-group");
+    std::fs::copy(
+        repo().join("tests/apply/aurora_standalone.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    // Someone else's subnet group, named as the program names its own.
+    let vpc = emu.call(
+        "us-east-1",
+        "ec2",
+        "create_vpc",
+        serde_json::json!({"CidrBlock": "10.90.0.0/16"}),
+    )["Vpc"]["VpcId"]
+        .clone();
+    let subnets: Vec<serde_json::Value> = ["a", "b"]
+        .iter()
+        .enumerate()
+        .map(|(i, az)| {
+            emu.call(
+                "us-east-1",
+                "ec2",
+                "create_subnet",
+                serde_json::json!({"VpcId": vpc, "CidrBlock": format!("10.90.{i}.0/24"), "AvailabilityZone": format!("us-east-1{az}")}),
+            )["Subnet"]["SubnetId"]
+                .clone()
+        })
+        .collect();
+    let foreign = emu.call(
+        "us-east-1",
+        "rds",
+        "create_db_subnet_group",
+        serde_json::json!({
+            "DBSubnetGroupName": "carbon-standalone",
+            "DBSubnetGroupDescription": "not carbon's",
+            "SubnetIds": subnets,
+            "Tags": [{"Key": "owner", "Value": "someone-else"}],
+        }),
+    )["DBSubnetGroup"]["DBSubnetGroupArn"]
+        .clone();
+
+    let proxy = FaultProxy::start(&emu, &["--lose", "rds:CreateDBSubnetGroup 1"]);
+    let r = carbonc_with(
+        &d,
+        &proxy.env,
+        &["apply", "--auto-approve", "main.carbon"],
+        &[("CARBON_VAR_db_password", SECRET)],
+    );
+    let counts = proxy.finish();
+    assert_eq!(counts["lost"], 1, "the answer was not dropped");
+    assert_ne!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        out.contains("subnets") && out.contains("DBSubnetGroupAlreadyExists"),
+        "{out}"
+    );
+    let tags = emu.call(
+        "us-east-1",
+        "rds",
+        "list_tags_for_resource",
+        serde_json::json!({"ResourceName": foreign}),
+    );
+    assert_eq!(
+        tags["TagList"],
+        serde_json::json!([{"Key": "owner", "Value": "someone-else"}]),
+        "the foreign group was taken over"
+    );
+    let state = std::fs::read_to_string(d.join(".carbon/main.state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    let recorded: Vec<&serde_json::Value> = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["address"] == "subnets" || r["address"] == "db")
+        .filter(|r| r["id"].is_string())
+        .collect();
+    assert!(recorded.is_empty(), "adopted: {recorded:#?}");
+    let clusters = emu.call(
+        "us-east-1",
+        "rds",
+        "describe_db_clusters",
+        serde_json::json!({}),
+    );
+    assert_eq!(clusters["DBClusters"], serde_json::json!([]), "{clusters}");
+
+    // With the foreign group gone, carbonc's own create loses its answer: the SDK sends it again
+    // and hears "already exists" about carbonc's own group, which carries this address's tags
+    // and is adopted, in the same run.
+    emu.call(
+        "us-east-1",
+        "rds",
+        "delete_db_subnet_group",
+        serde_json::json!({"DBSubnetGroupName": "carbon-standalone"}),
+    );
+    let proxy = FaultProxy::start(&emu, &["--lose", "rds:CreateDBSubnetGroup 1"]);
+    let r = carbonc_with(
+        &d,
+        &proxy.env,
+        &["apply", "--auto-approve", "main.carbon"],
+        &[("CARBON_VAR_db_password", SECRET)],
+    );
+    let counts = proxy.finish();
+    assert_eq!(counts["lost"], 1, "the answer was not dropped");
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let groups = emu.call(
+        "us-east-1",
+        "rds",
+        "describe_db_subnet_groups",
+        serde_json::json!({"DBSubnetGroupName": "carbon-standalone"}),
+    );
+    assert_eq!(
+        groups["DBSubnetGroups"][0]["DBSubnetGroupDescription"],
+        "Managed by carbonc"
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &[("CARBON_VAR_db_password", SECRET)],
+    );
+    assert_eq!(r.code, 0, "not converged:\n{}", r.stdout);
+    emu.assert_valid_requests();
+}
+
 /// Ctrl-C mid-apply: in-flight calls finish, nothing new starts, and the state lists everything
 /// that was created.
 #[test]
