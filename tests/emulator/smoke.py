@@ -499,6 +499,21 @@ rds_dup.delete_db_cluster(DBClusterIdentifier="smoke-dup", SkipFinalSnapshot=Tru
 rds_dup.delete_global_cluster(GlobalClusterIdentifier="smoke-dup")
 rds_dup.delete_db_subnet_group(DBSubnetGroupName="smoke-dup")
 
+# plugins/rds_global_cluster_tags.py: global clusters keep tags; the tag APIs take their ARN.
+rds_tags = client("rds", "eu-west-1")
+arn = rds_tags.create_global_cluster(GlobalClusterIdentifier="smoke-tags", Engine="aurora-postgresql", Tags=[{"Key": "team", "Value": "db"}])["GlobalCluster"]["GlobalClusterArn"]
+listed = [
+    g.get("TagList")
+    for g in client("rds").describe_global_clusters()["GlobalClusters"]
+    if g["GlobalClusterIdentifier"] == "smoke-tags"
+][0]
+check("CreateGlobalCluster keeps its tags", listed == [{"Key": "team", "Value": "db"}], listed)
+rds_tags.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "env", "Value": "test"}])
+rds_tags.remove_tags_from_resource(ResourceName=arn, TagKeys=["team"])
+listed = client("rds", "ap-southeast-1").list_tags_for_resource(ResourceName=arn)["TagList"]
+check("the tag APIs take the regionless ARN in any region", listed == [{"Key": "env", "Value": "test"}], listed)
+client("rds").delete_global_cluster(GlobalClusterIdentifier="smoke-tags")
+
 # plugins/ec2_network_dependencies.py: NAT without an internet gateway fails; ENIs linger.
 ec2 = client("ec2")
 vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]

@@ -517,6 +517,15 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 "storage_encrypted",
                 g.storage_encrypted().map(Val::Bool),
             );
+            // Reported inline (`TagList`), as for no other RDS resource.
+            attrs.insert(
+                "tags".into(),
+                crate::attrs::user_tags(
+                    g.tag_list()
+                        .iter()
+                        .filter_map(|t| Some((t.key()?, t.value()?))),
+                ),
+            );
         }
         "aws.rds.SubnetGroup" => {
             let out = found(
@@ -657,6 +666,8 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
             if to != from {
                 upgrade_members(cfg, &c, &req.id, &to, major(&to) == major(&from)).await?;
             }
+            // By its regionless ARN, as for any RDS resource (hashicorp/terraform-provider-aws#40470).
+            retag(&c, &req.before, a).await?;
         }
         "aws.rds.SubnetGroup" => {
             // Only what changed (TF: `d.HasChanges("description", "subnet_ids")`).
@@ -909,7 +920,12 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
             let Some(id) = s(a, "identifier") else {
                 return Ok(None);
             };
-            global(&c, &id).await?.map(|_| id)
+            // Adopted only with this address's tags: an identifier is unique in the account,
+            // and someone else's global cluster of that name is not ours.
+            global(&c, &id)
+                .await?
+                .filter(|g| ours(g.tag_list(), &req.address, &req.lineage))
+                .map(|_| id)
         }
         "aws.rds.SubnetGroup" => {
             let Some(name) = s(a, "name") else {

@@ -2294,7 +2294,8 @@ fn the_global_footprint_applies_and_converges() {
         "the removed tag is gone: {role}"
     );
     // Also where the update path is each service's own tagging API (Secrets Manager TagResource,
-    // WAF UntagResource, RDS and ElastiCache RemoveTagsFromResource on subnet groups).
+    // WAF UntagResource, RDS and ElastiCache RemoveTagsFromResource on subnet groups and on the
+    // Aurora global cluster's regionless ARN).
     let secret = emu.call(
         "us-east-1",
         "secretsmanager",
@@ -2325,10 +2326,17 @@ fn the_global_footprint_applies_and_converges() {
         "list_tags_for_resource",
         serde_json::json!({ "ResourceName": groups["DBSubnetGroups"][0]["DBSubnetGroupArn"] }),
     );
+    let global_tags = emu.call(
+        "us-east-1",
+        "rds",
+        "describe_global_clusters",
+        serde_json::json!({ "GlobalClusterIdentifier": "carbon-global" }),
+    );
     for tags in [
         &secret["Tags"],
         &acl_tags["TagInfoForResource"],
         &group_tags["TagList"],
+        &global_tags["GlobalClusters"][0]["TagList"],
     ] {
         assert!(
             tags.to_string().contains("carbon:footprint") && !tags.to_string().contains("owner"),
