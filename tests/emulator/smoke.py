@@ -514,6 +514,24 @@ listed = client("rds", "ap-southeast-1").list_tags_for_resource(ResourceName=arn
 check("the tag APIs take the regionless ARN in any region", listed == [{"Key": "env", "Value": "test"}], listed)
 client("rds").delete_global_cluster(GlobalClusterIdentifier="smoke-tags")
 
+# plugins/elasticache_member_clusters.py: a replication group's members are cache clusters.
+ec.create_replication_group(
+    ReplicationGroupId="smoke-members", ReplicationGroupDescription="m", Engine="redis", CacheNodeType="cache.r7g.large",
+    EngineVersion="7.1", ReplicasPerNodeGroup=1, PreferredMaintenanceWindow="sun:05:00-sun:06:00",
+)
+first = group("smoke-members")["MemberClusters"][0]
+member = ec.describe_cache_clusters(CacheClusterId=first)["CacheClusters"][0]
+check(
+    "DescribeCacheClusters describes a member",
+    (member["ReplicationGroupId"], member["EngineVersion"], member["CacheParameterGroup"]["CacheParameterGroupName"])
+    == ("smoke-members", "7.1", "default.redis7"),
+    member,
+)
+ec.modify_replication_group(ReplicationGroupId="smoke-members", PreferredMaintenanceWindow="tue:02:00-tue:03:00", ApplyImmediately=True)
+member = ec.describe_cache_clusters(CacheClusterId=first)["CacheClusters"][0]
+check("ModifyReplicationGroup changes the members' window", member["PreferredMaintenanceWindow"] == "tue:02:00-tue:03:00", member)
+ec.delete_replication_group(ReplicationGroupId="smoke-members")
+
 # plugins/ec2_network_dependencies.py: NAT without an internet gateway fails; ENIs linger.
 ec2 = client("ec2")
 vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
