@@ -532,6 +532,20 @@ member = ec.describe_cache_clusters(CacheClusterId=first)["CacheClusters"][0]
 check("ModifyReplicationGroup changes the members' window", member["PreferredMaintenanceWindow"] == "tue:02:00-tue:03:00", member)
 ec.delete_replication_group(ReplicationGroupId="smoke-members")
 
+# plugins/kms_rotation_period.py and rds_performance_insights.py: settings AWS reports back.
+kms_period = client("kms")
+rotated = kms_period.create_key()["KeyMetadata"]["KeyId"]
+kms_period.enable_key_rotation(KeyId=rotated, RotationPeriodInDays=180)
+status = kms_period.get_key_rotation_status(KeyId=rotated)
+check("GetKeyRotationStatus reports the rotation period", status.get("RotationPeriodInDays") == 180, status)
+rds_pi = client("rds")
+rds_pi.create_db_cluster(DBClusterIdentifier="smoke-pi", Engine="aurora-postgresql", MasterUsername="u", MasterUserPassword="password123")
+rds_pi.create_db_instance(DBInstanceIdentifier="smoke-pi-0", DBClusterIdentifier="smoke-pi", Engine="aurora-postgresql", DBInstanceClass="db.r7g.large", EnablePerformanceInsights=True)
+pi = rds_pi.describe_db_instances(DBInstanceIdentifier="smoke-pi-0")["DBInstances"][0].get("PerformanceInsightsEnabled")
+check("DescribeDBInstances reports PerformanceInsightsEnabled", pi is True, pi)
+rds_pi.delete_db_instance(DBInstanceIdentifier="smoke-pi-0")
+rds_pi.delete_db_cluster(DBClusterIdentifier="smoke-pi", SkipFinalSnapshot=True)
+
 # plugins/ec2_network_dependencies.py: NAT without an internet gateway fails; ENIs linger.
 ec2 = client("ec2")
 vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
