@@ -206,7 +206,7 @@ async fn create_once<P: Provider>(
         match provider.create(req.clone()).await {
             // The name is taken. By this create's own earlier call, whose answer was lost and
             // which the SDK sent again: adopt it. By anything else: leave it alone, and say so.
-            Err(e) if provider.name_taken(&e) => match adopt().await? {
+            Err(e) if provider.name_taken(&r.ty, &e) => match adopt().await? {
                 Some(found) => Ok(found),
                 None => Err(match e {
                     ProviderError::Permanent { code, message } => ProviderError::Permanent {

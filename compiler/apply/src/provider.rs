@@ -187,8 +187,9 @@ pub trait Provider: Send + Sync + 'static {
     /// Whether a create failed because the name it asked for is taken (AWS's "already exists"):
     /// by what an earlier attempt of the same create made (its answer lost, the call sent again),
     /// or by a resource that is not this program's. The executor then looks for the resource by
-    /// its tags, and adopts it only if they are this address's.
-    fn name_taken(&self, _error: &ProviderError) -> bool {
+    /// its tags, and adopts it only if they are this address's. A provider answers `false` for a
+    /// type whose `find` cannot tell its own resource from another of the same name.
+    fn name_taken(&self, _ty: &str, _error: &ProviderError) -> bool {
         false
     }
 }

@@ -253,14 +253,68 @@ impl Provider for AwsProvider {
     /// `DBClusterAlreadyExistsFault`, `ReplicationGroupAlreadyExists`, `EntityAlreadyExists` (IAM),
     /// `AlreadyExistsException` (KMS aliases), `InvalidGroup.Duplicate` (EC2 security groups),
     /// `WAFDuplicateItemException`, `ResourceExistsException` (Secrets Manager), and EKS's
-    /// `ResourceInUseException` when it says the name exists.
-    fn name_taken(&self, error: &ProviderError) -> bool {
+    /// `ResourceInUseException` when it says the name exists. Not for the types whose `find`
+    /// matches a name without tags to prove whose it is (KMS aliases take no tags; a web ACL
+    /// association is whatever ACL is attached): someone else's would be taken over.
+    fn name_taken(&self, ty: &str, error: &ProviderError) -> bool {
         let ProviderError::Permanent { code, message } = error else {
             return false;
         };
+        if matches!(ty, "aws.kms.Alias" | "aws.wafv2.WebAclAssociation") {
+            return false;
+        }
         code.contains("AlreadyExists")
             || code.contains("Duplicate")
             || code == "ResourceExistsException"
             || (code == "ResourceInUseException" && message.contains("already exists"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn permanent(code: &str, message: &str) -> ProviderError {
+        ProviderError::Permanent {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn a_taken_name_is_adopted_only_where_find_proves_whose_it_is() {
+        let p = AwsProvider::new(None);
+        let exists = permanent("DBSubnetGroupAlreadyExists", "already exists");
+        assert!(p.name_taken("aws.rds.SubnetGroup", &exists));
+        assert!(p.name_taken(
+            "aws.ec2.SecurityGroup",
+            &permanent("InvalidGroup.Duplicate", "exists")
+        ));
+        assert!(p.name_taken(
+            "aws.eks.Cluster",
+            &permanent(
+                "ResourceInUseException",
+                "Cluster already exists with name: x"
+            )
+        ));
+        assert!(!p.name_taken(
+            "aws.eks.Cluster",
+            &permanent("ResourceInUseException", "Cluster has node groups attached")
+        ));
+        // A KMS alias takes no tags, and an association is whatever is attached: never adopted.
+        assert!(!p.name_taken(
+            "aws.kms.Alias",
+            &permanent("AlreadyExistsException", "exists")
+        ));
+        assert!(!p.name_taken(
+            "aws.wafv2.WebAclAssociation",
+            &permanent("WAFDuplicateItemException", "exists")
+        ));
+        // Throttling is the retry path's, not this one's.
+        let throttled = ProviderError::Retryable {
+            code: "Throttling".into(),
+            message: "Rate exceeded".into(),
+        };
+        assert!(!p.name_taken("aws.rds.SubnetGroup", &throttled));
     }
 }
