@@ -263,6 +263,17 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             };
             set("cidr_block", text(v.cidr_block()));
             set("tags", Some(user_tags(v.tags())));
+            // As made on create (also for an imported VPC, which was never created here).
+            set(
+                "arn",
+                v.owner_id().map(|owner| {
+                    Val::Str(format!(
+                        "arn:aws:ec2:{}:{owner}:vpc/{}",
+                        req.region.as_deref().unwrap_or_default(),
+                        req.id
+                    ))
+                }),
+            );
             for (field, name) in [
                 ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames),
                 ("enable_dns_support", VpcAttributeName::EnableDnsSupport),

@@ -318,9 +318,22 @@ pub async fn create_alias(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found,
         .send()
         .await
         .map_err(classify)?;
+    // CreateAlias answers nothing; the ARN is listed with the key's aliases.
+    let listed = c
+        .list_aliases()
+        .key_id(&key)
+        .send()
+        .await
+        .map_err(classify)?;
+    let arn = listed
+        .aliases()
+        .iter()
+        .find(|a| a.alias_name() == Some(name.as_str()))
+        .and_then(|a| a.alias_arn())
+        .map(str::to_string);
     Ok(Found {
         id: name.clone(),
-        attrs: req.resource.attrs.clone(),
+        attrs: with(&req.resource.attrs, &[("arn", arn)]),
     })
 }
 
@@ -336,7 +349,7 @@ pub async fn update_alias(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found,
         .map_err(classify)?;
     Ok(Found {
         id: req.id.clone(),
-        attrs: req.resource.attrs.clone(),
+        attrs: crate::attrs::after_update(&req.resource.attrs, &req.before),
     })
 }
 
@@ -347,14 +360,15 @@ pub async fn read_alias(
     let c = Client::new(cfg);
     let mut pages = c.list_aliases().into_paginator().send();
     while let Some(page) = pages.next().await {
-        if page
+        if let Some(alias) = page
             .map_err(classify)?
             .aliases()
             .iter()
-            .any(|a| a.alias_name() == Some(req.id.as_str()))
+            .find(|a| a.alias_name() == Some(req.id.as_str()))
         {
             let mut attrs = req.attrs.clone();
             attrs.insert("name".into(), carbonc_state::Val::Str(req.id.clone()));
+            crate::attrs::put(&mut attrs, "arn", crate::attrs::text(alias.alias_arn()));
             return Ok(Some(Found {
                 id: req.id.clone(),
                 attrs,

@@ -171,6 +171,20 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
     emu.assert_valid_requests();
 }
 
+/// An attribute recorded in the state for `address` ("" when there is none).
+fn attribute(dir: &Path, address: &str, name: &str) -> String {
+    let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&text).unwrap();
+    state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == address)
+        .and_then(|r| r["attributes"][name].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The id recorded in the state for `address`.
 fn recorded_id(dir: &Path, address: &str) -> String {
     let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();
@@ -392,6 +406,11 @@ fn a_key_policy_is_applied_and_its_drift_put_back() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let key = recorded_id(&d, "key[eu-west-1]");
+    assert!(
+        attribute(&d, "alias[eu-west-1]", "arn").starts_with("arn:aws:kms:eu-west-1:")
+            && attribute(&d, "alias[eu-west-1]", "arn").ends_with(":alias/carbon-data"),
+        "the alias's ARN is recorded"
+    );
     let aws_policy = || -> serde_json::Value {
         let p = emu.call(
             "eu-west-1",
@@ -1059,6 +1078,11 @@ fn an_imported_resource_is_managed_not_created_again() {
             .contains(&format!("vpc[us-east-1]: Import complete [id={vpc}]")),
         "{}",
         r.stdout
+    );
+    // Its computed attributes are read, as a create would have recorded them.
+    assert_eq!(
+        attribute(&d, "vpc[us-east-1]", "arn"),
+        format!("arn:aws:ec2:us-east-1:123456789012:vpc/{vpc}")
     );
     // Once only; an address the program lacks and an id AWS lacks are clear errors.
     let r = carbonc(
