@@ -403,11 +403,18 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
         if let Some(t) = route_table(&c, &req.id).await? {
             for a in t.associations().iter().filter(|a| a.main() != Some(true)) {
                 if let Some(assoc) = a.route_table_association_id() {
-                    let _ = c
+                    // Gone already is fine; anything else (a throttle) goes to the engine's retry,
+                    // rather than to a DeleteRouteTable that would fail on the association.
+                    match c
                         .disassociate_route_table()
                         .association_id(assoc)
                         .send()
-                        .await;
+                        .await
+                        .map_err(classify)
+                    {
+                        Err(e) if !is_not_found(&e) => return Err(e),
+                        _ => {}
+                    }
                 }
             }
         }
