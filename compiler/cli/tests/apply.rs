@@ -2107,6 +2107,31 @@ fn the_global_footprint_applies_and_converges() {
         "{}",
         r.stdout
     );
+    // The rotated master-user secret is the JSON document AWS's RDS rotation functions read,
+    // pointing at the global database's writer endpoint (review finding m12). As sent: the
+    // emulator's rotation, whose function does nothing, leaves no current value to read.
+    let requests = emu.requests();
+    let created = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["operation"] == "CreateSecret" && q["input"]["Name"] == "carbon/db/master")
+        .expect("the secret was created");
+    let doc: serde_json::Value =
+        serde_json::from_str(created["input"]["SecretString"].as_str().unwrap()).unwrap();
+    let global = emu.call(
+        "us-east-1",
+        "rds",
+        "describe_global_clusters",
+        serde_json::json!({ "GlobalClusterIdentifier": "carbon-global" }),
+    );
+    assert_eq!(doc["engine"], "postgres", "{doc}");
+    assert_eq!(doc["username"], "carbon_admin");
+    assert_eq!(doc["password"], SECRET);
+    assert_eq!(
+        doc["host"], global["GlobalClusters"][0]["Endpoint"],
+        "{global}"
+    );
     let inv = emu.python(
         "inventory.py",
         &["us-east-1", "eu-west-1", "ap-southeast-1"],

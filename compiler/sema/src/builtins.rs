@@ -23,6 +23,7 @@ pub const NAMES: &[&str] = &[
     "index_of",
     "reveal",
     "to_string",
+    "json",
 ];
 
 /// One-line signature, for help texts and hover.
@@ -47,13 +48,17 @@ pub fn signature(name: &str) -> Option<&'static str> {
         "index_of" => "index_of(list: List<T>, value: T) -> Int",
         "reveal" => "reveal(secret: Secret<T>) -> T",
         "to_string" => "to_string(x: Int | Bool | String | enum | Region) -> String",
+        "json" => "json(x: T) -> String",
         _ => return None,
     })
 }
 
 /// The result type of a call, or a message saying what is wrong with the arguments.
 pub fn check(name: &str, args: &[Ty]) -> Result<Ty, String> {
-    let secret = args.iter().any(Ty::is_secret) && name != "reveal";
+    // `json` encodes a whole value: a secret anywhere in it makes the text secret.
+    let secret = name != "reveal"
+        && (args.iter().any(Ty::is_secret)
+            || (name == "json" && args.iter().any(Ty::contains_secret)));
     let plain: Vec<Ty> = args.iter().map(|t| as_map(strip_secret(t))).collect();
     let arity = |n: usize| -> Result<(), String> {
         if args.len() == n {
@@ -197,6 +202,10 @@ pub fn check(name: &str, args: &[Ty]) -> Result<Ty, String> {
                 t => return Err(format!("`reveal` takes a `Secret<T>`, found `{t}`")),
             }
         }
+        "json" => {
+            arity(1)?;
+            Ty::String
+        }
         "to_string" => {
             arity(1)?;
             match &plain[0] {
@@ -339,8 +348,74 @@ pub fn eval(name: &str, args: &[Value]) -> Result<Value, String> {
             v => v.clone(),
         },
         "to_string" => V::Str(args[0].display_plain()?),
+        "json" => {
+            let mut out = String::new();
+            json(&args[0], &mut out)?;
+            V::Str(out)
+        }
         _ => return Err(format!("unknown function `{name}`")),
     })
+}
+
+/// `v` as compact JSON: records and maps as objects (keys in order), lists as arrays, enum values
+/// as their AWS value, regions as their code, `none` as null; a secret's value as itself (the
+/// caller marks the text secret).
+fn json(v: &Value, out: &mut String) -> Result<(), String> {
+    use std::fmt::Write as _;
+    match v {
+        Value::Str(s) => json_string(s, out),
+        Value::Int(n) => write!(out, "{n}").expect("a String takes writes"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::None => out.push_str("null"),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json(item, out)?;
+            }
+            out.push(']');
+        }
+        Value::Map(m) | Value::Record(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_string(k, out);
+                out.push(':');
+                json(item, out)?;
+            }
+            out.push('}');
+        }
+        Value::Enum { wire, .. } => json_string(wire, out),
+        Value::Region { code, .. } => json_string(code, out),
+        Value::Secret(inner) => json(inner, out)?,
+        Value::Ref { addr } | Value::Module { addr } => {
+            return Err(format!(
+                "`json` cannot encode `{addr}` itself; encode its attributes (`{addr}.arn`, ...)"
+            ));
+        }
+        other => return Err(format!("`json` cannot encode {other:?}")),
+    }
+    Ok(())
+}
+
+fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn format_values(fmt: &str, args: &[Value]) -> Result<String, String> {
@@ -370,4 +445,58 @@ fn format_values(fmt: &str, args: &[Value]) -> Result<String, String> {
         return Err("`format` has more arguments than `%` verbs".into());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn json_encodes_a_record_for_an_rds_rotation_secret() {
+        let record = Value::Record(BTreeMap::from([
+            ("engine".to_string(), Value::Str("postgres".into())),
+            ("port".to_string(), Value::Int(5432)),
+            (
+                "password".to_string(),
+                Value::Secret(Box::new(Value::Str("p\"w\\d\n".into()))),
+            ),
+            ("replica".to_string(), Value::None),
+            ("ha".to_string(), Value::Bool(true)),
+            (
+                "regions".to_string(),
+                Value::List(vec![Value::Region {
+                    idx: 0,
+                    code: "us-east-1".into(),
+                }]),
+            ),
+        ]));
+        assert_eq!(
+            eval("json", &[record]).unwrap(),
+            Value::Str(
+                r#"{"engine":"postgres","ha":true,"password":"p\"w\\d\n","port":5432,"regions":["us-east-1"],"replica":null}"#
+                    .into()
+            )
+        );
+        let err = eval("json", &[Value::Ref { addr: "db".into() }]).unwrap_err();
+        assert!(err.contains("encode its attributes"), "{err}");
+    }
+
+    #[test]
+    fn json_of_anything_holding_a_secret_is_a_secret() {
+        let record = Ty::AnonRecord(vec![
+            ("host".into(), Ty::String),
+            ("password".into(), Ty::Secret(Box::new(Ty::String))),
+        ]);
+        assert_eq!(
+            check("json", &[record]).unwrap(),
+            Ty::Secret(Box::new(Ty::String))
+        );
+        assert_eq!(
+            check("json", &[Ty::List(Box::new(Ty::Int))]).unwrap(),
+            Ty::String
+        );
+        assert!(check("json", &[]).is_err());
+    }
 }

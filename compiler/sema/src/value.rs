@@ -71,6 +71,16 @@ impl Value {
         matches!(self, Value::Secret(_))
     }
 
+    /// Whether a secret is anywhere in this value (in a list, map or record too).
+    pub fn contains_secret(&self) -> bool {
+        match self {
+            Value::Secret(_) => true,
+            Value::List(items) => items.iter().any(Value::contains_secret),
+            Value::Map(m) | Value::Record(m) => m.values().any(Value::contains_secret),
+            _ => false,
+        }
+    }
+
     /// Removes a `Secret` wrapper.
     pub fn reveal(&self) -> &Value {
         match self {

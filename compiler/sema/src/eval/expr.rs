@@ -635,7 +635,9 @@ impl<'a> Evaluator<'a> {
             if let Some(u) = Value::merge_unknowns(unknowns) {
                 return Ok(u);
             }
-            let secret = name != "reveal" && vals.iter().any(Value::is_secret);
+            let secret = name != "reveal"
+                && (vals.iter().any(Value::is_secret)
+                    || (name == "json" && vals.iter().any(Value::contains_secret)));
             let plain: Vec<Value> = if name == "reveal" {
                 vals
             } else {
