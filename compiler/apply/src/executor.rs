@@ -445,7 +445,20 @@ pub async fn execute<P: Provider>(
                     c.action,
                     Action::Create | Action::Update | Action::Replace | Action::Read
                 ) {
-                    match resolve(c, &state) {
+                    // A value still unknown at apply time (a dependency recorded without the
+                    // attribute it is read from) cannot be sent, nor recorded: the state holds
+                    // only known values.
+                    let resolved = resolve(c, &state).and_then(|(attrs, secrets)| {
+                        match attrs.iter().find(|(_, v)| !v.is_known()) {
+                            Some((field, _)) => Err(format!(
+                                "`{field}` is not known: it is computed from a resource whose \
+                                 recorded attributes lack it; run `carbonc refresh` to read them \
+                                 from the cloud, then apply again"
+                            )),
+                            None => Ok((attrs, secrets)),
+                        }
+                    });
+                    match resolved {
                         Ok((attrs, secrets)) => Some(Resolved {
                             secrets,
                             address: c.address.clone(),

@@ -187,6 +187,45 @@ async fn a_failure_stops_its_dependents_only() {
     );
 }
 
+/// A value still unknown at apply time (its source recorded without it) is never sent nor
+/// written to the state, whose file may hold only known values: the action fails, naming the
+/// field, and stops its dependents.
+#[tokio::test]
+async fn an_attribute_still_unknown_at_apply_time_fails_the_action_and_records_nothing() {
+    let mut unknown = change("secret", Action::Create, &["db"]);
+    unknown.after = Some(BTreeMap::from([
+        ("name".to_string(), Val::Str("db/master".into())),
+        ("secret_string".to_string(), Val::Sensitive(None)),
+    ]));
+    let p = plan(vec![
+        change("db", Action::Create, &[]),
+        unknown,
+        change("rotation", Action::Create, &["secret"]),
+    ]);
+    let provider = Arc::new(MemoryProvider::new(Duration::ZERO));
+    let (state, outcome, sink, _) = run(&p, provider.clone(), &ExecOptions::default()).await;
+    assert_eq!(outcome.done, ["db"]);
+    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    assert!(
+        outcome.failed[0].1.contains("`secret_string` is not known")
+            && outcome.failed[0].1.contains("carbonc refresh"),
+        "{:?}",
+        outcome.failed
+    );
+    assert_eq!(outcome.skipped.len(), 1);
+    assert!(provider.calls().iter().all(|c| c.address == "db"));
+    for saved in &sink.saves {
+        assert!(
+            saved
+                .resources
+                .iter()
+                .all(|r| r.attributes.values().all(Val::is_known)),
+            "an unknown value was written to the state"
+        );
+    }
+    assert!(state.resource("secret").is_none());
+}
+
 #[tokio::test]
 async fn throttling_is_retried() {
     let p = plan(vec![change("a", Action::Create, &[])]);

@@ -309,6 +309,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 v.map_public_ip_on_launch().map(Val::Bool),
             );
             set("tags", Some(user_tags(v.tags())));
+            set("arn", text(v.subnet_arn()));
         }
         "aws.ec2.InternetGateway" => {
             let o = c
@@ -341,8 +342,12 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 return Ok(None);
             };
             set("tags", Some(user_tags(v.tags())));
+            set("public_ip", text(v.public_ip()));
         }
     }
+    // Every EC2 type's `id` is its resource id (filled in here for a resource adopted from its
+    // intent, which records none).
+    attrs.insert("id".into(), Val::Str(req.id.clone()));
     Ok(Some(Found {
         id: req.id.clone(),
         attrs,

@@ -366,6 +366,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             if let Some(arn) = group.arn() {
                 attrs.insert("tags".into(), tags_of(&c, arn).await?);
             }
+            put(&mut attrs, "arn", text(group.arn()));
         }
         "aws.elasticache.GlobalReplicationGroup" => {
             let (gid, _) = split(&req.id);
@@ -385,6 +386,8 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 "id_suffix",
                 text(gid.split_once('-').map(|(_, suffix)| suffix)),
             );
+            put(&mut attrs, "id", text(Some(gid)));
+            put(&mut attrs, "arn", text(g.arn()));
         }
         _ => {
             let Some(g) = group(&c, &req.id).await? else {

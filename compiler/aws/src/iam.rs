@@ -114,6 +114,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                     carbonc_state::Val::Str(role.arn().to_string()),
                 );
                 let text = |v: &str| carbonc_state::Val::Str(v.to_string());
+                attrs.insert("id".into(), text(role.role_id()));
                 attrs.insert("name".into(), text(role.role_name()));
                 attrs.insert("path".into(), text(role.path()));
                 if let Some(d) = role.description() {

@@ -118,6 +118,12 @@ pub async fn read_key(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found
         "description".into(),
         carbonc_state::Val::Str(meta.description().unwrap_or("").to_string()),
     );
+    crate::attrs::put(
+        &mut attrs,
+        "key_id",
+        crate::attrs::text(Some(meta.key_id())),
+    );
+    crate::attrs::put(&mut attrs, "arn", crate::attrs::text(meta.arn()));
     if let Some(spec) = meta.key_spec() {
         attrs.insert(
             "key_spec".into(),

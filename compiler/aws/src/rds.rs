@@ -517,6 +517,8 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 "storage_encrypted",
                 g.storage_encrypted().map(Val::Bool),
             );
+            put(&mut attrs, "arn", text(g.global_cluster_arn()));
+            put(&mut attrs, "endpoint", text(g.endpoint()));
             // Reported inline (`TagList`), as for no other RDS resource.
             attrs.insert(
                 "tags".into(),
@@ -547,6 +549,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             if let Some(arn) = group.db_subnet_group_arn() {
                 attrs.insert("tags".into(), tags_of(&c, arn).await?);
             }
+            put(&mut attrs, "arn", text(group.db_subnet_group_arn()));
         }
         "aws.rds.Cluster" => {
             let Some(k) = cluster(&c, &req.id).await? else {
@@ -632,6 +635,12 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 &mut attrs,
                 "preferred_maintenance_window",
                 text(k.preferred_maintenance_window()),
+            );
+            put(&mut attrs, "arn", text(k.db_instance_arn()));
+            put(
+                &mut attrs,
+                "endpoint",
+                text(k.endpoint().and_then(|e| e.address())),
             );
         }
     }

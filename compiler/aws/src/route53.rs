@@ -399,6 +399,18 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             if let Some(z) = out.hosted_zone() {
                 attrs.insert("name".into(), Val::Str(undotted(z.name())));
             }
+            attrs.insert("zone_id".into(), Val::Str(req.id.clone()));
+            attrs.insert(
+                "name_servers".into(),
+                Val::List(
+                    out.delegation_set()
+                        .map(|d| d.name_servers())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|n| Val::Str(n.clone()))
+                        .collect(),
+                ),
+            );
             let tags = tags_of(&c, TagResourceType::Hostedzone, &req.id).await?;
             attrs.insert("tags".into(), user_tags(&tags));
         }
@@ -437,6 +449,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             }
             let tags = tags_of(&c, TagResourceType::Healthcheck, &req.id).await?;
             attrs.insert("tags".into(), user_tags(&tags));
+            attrs.insert("id".into(), Val::Str(req.id.clone()));
         }
         _ => {
             let Some(set) = find_record(&c, &req.id).await? else {
@@ -455,6 +468,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 ),
             );
             attrs.insert("name".into(), Val::Str(undotted(set.name())));
+            attrs.insert("fqdn".into(), Val::Str(undotted(set.name())));
             attrs.insert("type".into(), Val::Str(set.r#type().as_str().to_string()));
             put(&mut attrs, "set_identifier", text(set.set_identifier()));
             put(

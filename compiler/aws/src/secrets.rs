@@ -144,6 +144,10 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 "description".into(),
                 carbonc_state::Val::Str(o.description().unwrap_or("").to_string()),
             );
+            if let Some(arn) = o.arn() {
+                attrs.insert("arn".into(), carbonc_state::Val::Str(arn.to_string()));
+                attrs.insert("id".into(), carbonc_state::Val::Str(arn.to_string()));
+            }
             let mut regions: Vec<String> = o
                 .replication_status()
                 .iter()

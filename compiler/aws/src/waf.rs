@@ -342,6 +342,8 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                         Val::Str(set.ip_address_version().as_str().to_string()),
                     );
                     attrs.insert("tags".into(), tags_of(&c, set.arn()).await?);
+                    attrs.insert("arn".into(), Val::Str(set.arn().to_string()));
+                    attrs.insert("id".into(), Val::Str(set.id().to_string()));
                     let mut addresses: Vec<String> = set.addresses().to_vec();
                     // AWS keeps its own order; the program's order is kept when the sets agree.
                     let mut wanted = strings(&req.attrs, "addresses");
@@ -376,6 +378,8 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                     );
                     attrs.insert("capacity".into(), Val::Int(g.capacity()));
                     attrs.insert("tags".into(), tags_of(&c, g.arn()).await?);
+                    attrs.insert("arn".into(), Val::Str(g.arn().to_string()));
+                    attrs.insert("id".into(), Val::Str(g.id().to_string()));
                 }
             }
             Err(e) if is_not_found(&e) => return Ok(None),
@@ -406,6 +410,8 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                     });
                     put(&mut attrs, "default_action", text(action));
                     attrs.insert("tags".into(), tags_of(&c, acl.arn()).await?);
+                    attrs.insert("arn".into(), Val::Str(acl.arn().to_string()));
+                    attrs.insert("id".into(), Val::Str(acl.id().to_string()));
                 }
             }
             Err(e) if is_not_found(&e) => return Ok(None),

@@ -2240,6 +2240,13 @@ fn the_global_footprint_applies_and_converges() {
         rb.unread.len()
     );
     assert!(rb.errors.is_empty(), "{:#?}", rb.errors);
+    // And a read from the program's attributes alone, as when a crash left only an intent and
+    // the resource is adopted, fills in every computed attribute its dependents read.
+    assert!(
+        rb.computed_missing.is_empty(),
+        "computed attributes a read does not fill in: {:#?}",
+        rb.computed_missing
+    );
     assert!(unexplained.is_empty(), "{unexplained:#?}");
     assert!(stale.is_empty(), "listed as not read, but read: {stale:?}");
 

@@ -13,6 +13,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Settable fields per resource type, from the stdlib schemas.
 pub fn settable_fields() -> BTreeMap<String, BTreeSet<String>> {
+    schema_fields(false)
+}
+
+/// Computed fields per resource type (those marked `computed`), from the stdlib schemas.
+pub fn computed_fields() -> BTreeMap<String, BTreeSet<String>> {
+    schema_fields(true)
+}
+
+fn schema_fields(computed: bool) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let dir = super::repo().join("stdlib/aws");
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -38,10 +47,12 @@ pub fn settable_fields() -> BTreeMap<String, BTreeSet<String>> {
                 && name
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                && !rest.trim_end().ends_with("computed")
-                && !rest.contains(" computed ")
             {
-                out.entry(ty.clone()).or_default().insert(name.to_string());
+                let is_computed =
+                    rest.trim_end().ends_with("computed") || rest.contains(" computed ");
+                if is_computed == computed {
+                    out.entry(ty.clone()).or_default().insert(name.to_string());
+                }
             }
         }
     }

@@ -10,6 +10,10 @@
 //! carbonc cannot read back (AWS does not return it) is listed, with the reason, in
 //! `tests/apply/field_readback.txt`. References and secrets are left as they are: a reference is
 //! recorded by address, and a secret only as a keyed hash.
+//!
+//! The same read is given no computed attributes (ids, ARNs, endpoints), as when a crash left only
+//! an intent and the next run adopts the resource: it must fill every one of them in, or the
+//! resources that read them would be resolved against values the state does not hold.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,6 +30,9 @@ pub struct ReadBack {
     /// Resources whose poisoned read failed or found nothing, with the error: the read uses a
     /// settable field to find the resource.
     pub errors: Vec<String>,
+    /// (type.field) -> the resource whose read, given no computed attributes (as after a crash,
+    /// when a resource is adopted from its intent), did not fill in that computed attribute.
+    pub computed_missing: BTreeMap<String, String>,
 }
 
 fn poison(v: &Val) -> Option<Val> {
@@ -59,6 +66,7 @@ fn opaque(v: &Val) -> bool {
 pub fn check(emu: &super::Emulator, state: &serde_json::Value) -> ReadBack {
     let state: State = serde_json::from_value(state.clone()).expect("a state");
     let fields = super::coverage::settable_fields();
+    let computed = super::coverage::computed_fields();
     let provider = carbonc_aws::AwsProvider::with_endpoint(
         &emu.url,
         &emu.env["AWS_ACCESS_KEY_ID"],
@@ -73,6 +81,13 @@ pub fn check(emu: &super::Emulator, state: &serde_json::Value) -> ReadBack {
         let Some(id) = r.id.clone() else { continue };
         let mut attrs = r.attributes.clone();
         let mut poisoned: BTreeMap<&str, Val> = BTreeMap::new();
+        // A read gets no computed attributes, as after adoption: it must fill them in.
+        let mut removed: Vec<&str> = Vec::new();
+        for f in computed.get(&r.ty).into_iter().flatten() {
+            if attrs.remove(f).is_some_and(|v| v != Val::Null) {
+                removed.push(f);
+            }
+        }
         for f in fields.get(&r.ty).into_iter().flatten() {
             let Some(v) = r.attributes.get(f) else {
                 continue;
@@ -94,6 +109,12 @@ pub fn check(emu: &super::Emulator, state: &serde_json::Value) -> ReadBack {
         };
         match rt.block_on(provider.read(req)) {
             Ok(Some(found)) => {
+                for f in removed {
+                    if found.attrs.get(f).is_none_or(|v| *v == Val::Null) {
+                        out.computed_missing
+                            .insert(format!("{}.{f}", r.ty), r.address.clone());
+                    }
+                }
                 for (f, p) in poisoned {
                     let key = format!("{}.{f}", r.ty);
                     if found.attrs.get(f) == Some(&p) {
