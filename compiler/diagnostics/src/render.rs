@@ -1,5 +1,7 @@
 //! Renderers: ariadne for people, JSON for tools, GitHub Actions annotations for CI.
 
+use std::collections::HashMap;
+
 use ariadne::{Color, Config, IndexType, Report, ReportKind};
 use serde_json::json;
 
@@ -36,26 +38,27 @@ pub fn render_human<'a>(
     color: bool,
 ) -> String {
     let mut out = Vec::new();
+    // Every file's text is split into lines once for all the diagnostics: once per diagnostic made
+    // printing N diagnostics of one file O(N x file size), quadratic in a program's size.
+    let mut lens: HashMap<String, usize> = HashMap::new();
+    let mut files: Vec<(String, String)> = Vec::new();
+    for d in diags {
+        for f in std::iter::once(&d.primary.file).chain(d.secondary.iter().map(|l| &l.file)) {
+            if !lens.contains_key(f) {
+                let text = source(f).unwrap_or("").to_string();
+                lens.insert(f.clone(), text.len());
+                files.push((f.clone(), text));
+            }
+        }
+    }
+    let mut cache = ariadne::sources(files);
     for d in diags {
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,
         };
-        let mut files: Vec<(String, String)> = Vec::new();
-        let mut add = |f: &str| {
-            if !files.iter().any(|(n, _)| n == f) {
-                files.push((f.to_string(), source(f).unwrap_or("").to_string()));
-            }
-        };
-        add(&d.primary.file);
-        for l in &d.secondary {
-            add(&l.file);
-        }
         let clamp = |file: &str, span: crate::Span| {
-            let len = files
-                .iter()
-                .find(|(n, _)| n == file)
-                .map_or(0, |(_, t)| t.len());
+            let len = lens.get(file).copied().unwrap_or(0);
             (span.start as usize).min(len)..(span.end as usize).min(len)
         };
         let primary_color = if d.severity == Severity::Error {
@@ -100,18 +103,22 @@ pub fn render_human<'a>(
         if let Some(h) = &d.help {
             report = report.with_help(h);
         }
-        let _ = report.finish().write(ariadne::sources(files), &mut out);
+        let _ = report.finish().write(&mut cache, &mut out);
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
 fn position<'a>(
     source: &dyn Fn(&str) -> Option<&'a str>,
+    indexes: &mut HashMap<String, LineIndex>,
     file: &str,
     span: crate::Span,
 ) -> serde_json::Value {
     let text = source(file).unwrap_or("");
-    let idx = LineIndex::new(text);
+    // One index per file for all the diagnostics (building it is linear in the file's size).
+    let idx = indexes
+        .entry(file.to_string())
+        .or_insert_with(|| LineIndex::new(text));
     let (line, column) = idx.line_col(text, span.start);
     let (end_line, end_column) = idx.line_col(text, span.end);
     json!({ "file": file, "line": line, "column": column, "end_line": end_line, "end_column": end_column,
@@ -121,20 +128,21 @@ fn position<'a>(
 /// One JSON object per line per diagnostic (the `--message-format json` format, see `docs/diagnostics.md`).
 pub fn render_json<'a>(diags: &[Diagnostic], source: &dyn Fn(&str) -> Option<&'a str>) -> String {
     let mut out = String::new();
+    let mut indexes = HashMap::new();
     for d in diags {
         let mut labels = vec![{
-            let mut v = position(source, &d.primary.file, d.primary.span);
+            let mut v = position(source, &mut indexes, &d.primary.file, d.primary.span);
             v["message"] = json!(d.primary.message);
             v["primary"] = json!(true);
             v
         }];
         for l in &d.secondary {
-            let mut v = position(source, &l.file, l.span);
+            let mut v = position(source, &mut indexes, &l.file, l.span);
             v["message"] = json!(l.message);
             v["primary"] = json!(false);
             labels.push(v);
         }
-        let mut obj = position(source, &d.primary.file, d.primary.span);
+        let mut obj = position(source, &mut indexes, &d.primary.file, d.primary.span);
         obj["code"] = json!(d.code);
         obj["severity"] = json!(match d.severity {
             Severity::Error => "error",
@@ -163,15 +171,16 @@ fn escape_prop(s: &str) -> String {
 /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
 pub fn render_github<'a>(diags: &[Diagnostic], source: &dyn Fn(&str) -> Option<&'a str>) -> String {
     let mut out = String::new();
+    let mut indexes = HashMap::new();
     for d in diags {
-        let p = position(source, &d.primary.file, d.primary.span);
+        let p = position(source, &mut indexes, &d.primary.file, d.primary.span);
         let cmd = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
         let mut msg = format!("{}: {}", d.primary.message, d.title);
         for l in &d.secondary {
-            let lp = position(source, &l.file, l.span);
+            let lp = position(source, &mut indexes, &l.file, l.span);
             msg.push_str(&format!("\n{}:{}: {}", l.file, lp["line"], l.message));
         }
         if let Some(h) = &d.help {

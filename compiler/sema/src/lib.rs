@@ -116,13 +116,19 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
 /// Evaluation and rule diagnostics come once per instance; a mistake on a line inside a loop or a
 /// module would repeat for every iteration. Keep the first and say how many more there are.
 fn merge_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    // Indexed by (code, file, span), so that thousands of distinct diagnostics merge in linear
+    // time.
     let mut out: Vec<(Diagnostic, usize)> = Vec::new();
+    let mut seen: std::collections::HashMap<(&'static str, String, carbonc_syntax::Span), usize> =
+        std::collections::HashMap::new();
     for d in diags {
-        match out.iter_mut().find(|(k, _)| {
-            k.code == d.code && k.primary.file == d.primary.file && k.primary.span == d.primary.span
-        }) {
-            Some((_, n)) => *n += 1,
-            None => out.push((d, 0)),
+        let key = (d.code, d.primary.file.clone(), d.primary.span);
+        match seen.get(&key) {
+            Some(&i) => out[i].1 += 1,
+            None => {
+                seen.insert(key, out.len());
+                out.push((d, 0));
+            }
         }
     }
     out.into_iter()

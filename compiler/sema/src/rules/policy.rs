@@ -205,9 +205,15 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         }
     }
     // P0107: secrets that never rotate.
+    // The rotated secrets, once (not a scan of every rotation per secret).
+    let rotated: std::collections::HashSet<&str> = of_type(p, "aws.secretsmanager.Rotation")
+        .filter_map(|r| match r.get("secret").map(Value::reveal) {
+            Some(Value::Ref { addr }) => Some(addr.as_str()),
+            _ => None,
+        })
+        .collect();
     for s in of_type(p, "aws.secretsmanager.Secret") {
-        let rotated = of_type(p, "aws.secretsmanager.Rotation").any(|r| matches!(r.get("secret").map(Value::reveal), Some(Value::Ref { addr }) if *addr == s.address));
-        if !rotated {
+        if !rotated.contains(s.address.as_str()) {
             out.push(warning(
                 Diagnostic::error(
                     "P0107",
