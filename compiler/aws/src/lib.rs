@@ -254,13 +254,13 @@ impl Provider for AwsProvider {
     /// `AlreadyExistsException` (KMS aliases), `InvalidGroup.Duplicate` (EC2 security groups),
     /// `WAFDuplicateItemException`, `ResourceExistsException` (Secrets Manager), and EKS's
     /// `ResourceInUseException` when it says the name exists. Not for the types whose `find`
-    /// matches a name without tags to prove whose it is (KMS aliases take no tags; a web ACL
-    /// association is whatever ACL is attached): someone else's would be taken over.
+    /// cannot prove whose a resource is (`registry::find_proves_owner`): someone else's would be
+    /// taken over.
     fn name_taken(&self, ty: &str, error: &ProviderError) -> bool {
         let ProviderError::Permanent { code, message } = error else {
             return false;
         };
-        if matches!(ty, "aws.kms.Alias" | "aws.wafv2.WebAclAssociation") {
+        if !registry::find_proves_owner(ty) {
             return false;
         }
         code.contains("AlreadyExists")
@@ -273,13 +273,7 @@ impl Provider for AwsProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn permanent(code: &str, message: &str) -> ProviderError {
-        ProviderError::Permanent {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
+    use crate::retry::tests::permanent;
 
     #[test]
     fn a_taken_name_is_adopted_only_where_find_proves_whose_it_is() {

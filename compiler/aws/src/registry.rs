@@ -189,6 +189,13 @@ pub(crate) fn kind(ty: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.ty == ty)
 }
 
+/// Whether the type's `find` proves the resource is this address's (by its carbon tags or the
+/// intent's token), rather than matching a name anything could have: a KMS alias takes no tags,
+/// and a web ACL association is whatever ACL is attached.
+pub(crate) fn find_proves_owner(ty: &str) -> bool {
+    !matches!(ty, "aws.kms.Alias" | "aws.wafv2.WebAclAssociation")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

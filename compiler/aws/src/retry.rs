@@ -80,10 +80,10 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn permanent(code: &str, message: &str) -> ProviderError {
+    pub(crate) fn permanent(code: &str, message: &str) -> ProviderError {
         ProviderError::Permanent {
             code: code.into(),
             message: message.into(),
