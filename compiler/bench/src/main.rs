@@ -1,21 +1,24 @@
 //! `carbonc-bench [check|plan|lsp|state|executor] [N...]`: generates synthetic workspaces of N resources spread over
 //! several files and four regions, then measures
 //! - `check`: a cold check (fresh database: parse, resolve, type-check, evaluate, placement and
-//!   domain rules) and the process's peak memory;
+//!   domain rules) and its peak memory, for every workload of `workload.rs` (stacks of every
+//!   resource family with references backward, forward and far across the program, in one file
+//!   and in many; the keys-and-secrets shape), each row in its own process; with 10k and 100k
+//!   among the sizes, the time ratio of each workload (10 is linear);
 //! - `plan`: a cold plan of the program against a state of the same N resources in which 1% of
 //!   the resources drifted (their configuration changed), including lowering and diffing.
 //!
-//! Run in release: `cargo run --release -p carbonc-bench -- check 1000 10000` and
+//! Run in release: `cargo run --release -p carbonc-bench -- check 1000 10000 100000` and
 //! `cargo run --release -p carbonc-bench -- plan 10000`.
 
 use std::time::Instant;
 
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The system allocator, as `carbonc` itself uses: the figures are a user's.
 
 mod executor;
 mod lsp;
 mod state;
+mod workload;
 
 use carbonc_sema::{RootDatabase, check_program};
 
@@ -129,24 +132,131 @@ fn applied(plan: &carbonc_plan::Plan) -> carbonc_state::State {
     state
 }
 
-fn bench_check(n: usize) {
-    let files = generate(n, (n / 1000).max(1));
-    let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
-    let mut best = f64::MAX;
-    let mut n_diags = 0;
-    for _ in 0..3 {
-        let start = Instant::now();
-        let (db, root) = load(&files);
-        n_diags = check_program(&db, root).len();
-        best = best.min(start.elapsed().as_secs_f64());
+/// One row of `check`, measured in its own process so that its peak RSS is its own: prints
+/// `seconds peak_kib instances diagnostics`.
+fn check_row(n: usize, files: usize, shape: &str) {
+    let ws = match workload::Refs::parse(shape) {
+        Some(refs) => workload::stacks(n, files, refs),
+        None => workload::keys_and_secrets(n),
+    };
+    if std::env::var_os("CARBONC_BENCH_PHASES").is_some() {
+        phases(&ws);
+        return;
     }
+    let runs = if n >= 50_000 { 1 } else { 3 };
+    let mut best = f64::MAX;
+    let mut diags = 0;
+    let mut instances = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let (db, root) = load(&ws);
+        diags = check_program(&db, root).len();
+        best = best.min(start.elapsed().as_secs_f64());
+        instances = carbonc_sema::evaluate_program(&db, root).instances.len();
+    }
+    println!("{best} {} {instances} {diags}", peak_rss_kib().unwrap_or(0));
+}
+
+/// Where a cold check's time and memory go, query by query (each timed after the ones it reads;
+/// `CARBONC_BENCH_PHASES=1 carbonc-bench check-row N FILES SHAPE`).
+fn phases(ws: &[(String, String)]) {
+    let mut at = Instant::now();
+    let (db, root) = load(ws);
+    let files = carbonc_sema::program_files(&db, root);
+    let mut lap = |name: &str| {
+        let rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_string();
+                line.split_whitespace().nth(1)?.parse::<f64>().ok()
+            })
+            .unwrap_or(0.0);
+        eprintln!(
+            "  {name:<18} {:>8.3} s   RSS {:>6.0} MiB",
+            at.elapsed().as_secs_f64(),
+            rss / 1024.0
+        );
+        at = Instant::now();
+    };
+    lap("load");
+    carbonc_sema::catalog(&db);
+    lap("stdlib catalog");
+    files.iter().for_each(|f| {
+        carbonc_sema::parse_file(&db, *f);
+    });
+    lap("parse");
+    files.iter().for_each(|f| {
+        carbonc_sema::check_file(&db, *f);
+    });
+    lap("check files");
+    carbonc_sema::evaluate_program(&db, root);
+    lap("evaluate");
+    carbonc_sema::resource_graph(&db, root);
+    lap("resource graph");
+    check_program(&db, root);
+    lap("rules and merge");
+}
+
+/// `check N...`: a cold check (fresh database: parse, resolve, type-check, evaluate, placement
+/// and domain rules) of every workload shape at each size, each in a child process.
+fn bench_check(sizes: &[usize]) {
+    let exe = std::env::current_exe().expect("own path");
+    let mut shapes: Vec<(bool, String)> = workload::Refs::ALL
+        .iter()
+        .flat_map(|r| [(true, r.to_string()), (false, r.to_string())])
+        .collect();
+    shapes.push((true, "keys+secrets".into()));
     println!(
-        "{n:>6} resources in {} files ({:.1} MiB of source): cold check {best:.3} s (best of 3), {n_diags} diagnostics, peak RSS {:.0} MiB",
-        files.len() - 1,
-        bytes as f64 / 1048576.0,
-        peak_rss_kib().unwrap_or(0) as f64 / 1024.0
+        "{:<28} {:>8} {:>10} {:>9} {:>8} {:>6}",
+        "workload", "N", "instances", "seconds", "peak MiB", "diags"
     );
-    assert_eq!(n_diags, 0, "the generated workspace must check clean");
+    let mut by_shape: std::collections::BTreeMap<(String, bool), Vec<(usize, f64)>> =
+        Default::default();
+    for &n in sizes {
+        for (one_file, shape) in &shapes {
+            let files = if *one_file { 1 } else { (n / 1000).max(2) };
+            let out = std::process::Command::new(&exe)
+                .args(["check-row", &n.to_string(), &files.to_string(), shape])
+                .output()
+                .expect("runs itself");
+            let text = String::from_utf8_lossy(&out.stdout);
+            let f: Vec<f64> = text
+                .split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect();
+            let [secs, kib, instances, diags] = f[..] else {
+                panic!(
+                    "check-row {n} {files} {shape}: {text}{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            let name = if shape == "keys+secrets" {
+                shape.clone()
+            } else if files == 1 {
+                format!("stacks, 1 file, {shape}")
+            } else {
+                format!("stacks, {files} files, {shape}")
+            };
+            println!(
+                "{name:<28} {n:>8} {instances:>10} {secs:>9.3} {:>8.0} {diags:>6}",
+                kib / 1024.0
+            );
+            by_shape
+                .entry((shape.clone(), files == 1))
+                .or_default()
+                .push((n, secs));
+        }
+    }
+    if sizes.contains(&10_000) && sizes.contains(&100_000) {
+        println!("time ratio 100k / 10k (linear growth is 10):");
+        for ((shape, one_file), rows) in &by_shape {
+            let at = |n| rows.iter().find(|r| r.0 == n).map(|r| r.1);
+            if let (Some(a), Some(b)) = (at(10_000), at(100_000)) {
+                let files = if *one_file { "1 file" } else { "many files" };
+                println!("  {shape:<14} {files:<10} {:>6.1}", b / a);
+            }
+        }
+    }
 }
 
 fn bench_plan(n: usize) {
@@ -213,6 +323,12 @@ fn main() {
         lsp::bench_lsp(n, per_file, edits);
         return;
     }
+    if args.first().is_some_and(|a| a == "check-row") {
+        let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1_000);
+        let files = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1);
+        check_row(n, files, args.get(3).map_or("backward", String::as_str));
+        return;
+    }
     if args.first().is_some_and(|a| a == "executor") {
         let regions: Vec<usize> = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
         for r in if regions.is_empty() {
@@ -238,12 +354,10 @@ fn main() {
             bench_plan(n);
         }
     } else {
-        for n in if sizes.is_empty() {
+        bench_check(&if sizes.is_empty() {
             vec![1_000, 10_000]
         } else {
             sizes
-        } {
-            bench_check(n);
-        }
+        });
     }
 }

@@ -101,9 +101,34 @@ fn service(ty: &str) -> &str {
 struct World<'p> {
     p: &'p Program,
     failure: &'p Failure,
+    /// The regions with an EKS cluster that survives the failure; `None` when the program has
+    /// no cluster (then every region not lost serves).
+    clusters_alive: Option<BTreeSet<&'p str>>,
 }
 
 impl<'p> World<'p> {
+    fn new(p: &'p Program, failure: &'p Failure) -> World<'p> {
+        let mut w = World {
+            p,
+            failure,
+            clusters_alive: None,
+        };
+        let clusters: Vec<&Instance> = p
+            .instances
+            .iter()
+            .filter(|i| i.ty == "aws.eks.Cluster")
+            .collect();
+        if !clusters.is_empty() {
+            let alive = clusters
+                .iter()
+                .filter(|c| !w.lost(c))
+                .filter_map(|c| w.code(c.region))
+                .collect();
+            w.clusters_alive = Some(alive);
+        }
+        w
+    }
+
     fn code(&self, idx: Option<usize>) -> Option<&'p str> {
         idx.and_then(|i| self.p.regions.get(i))
             .map(|r| r.code.as_str())
@@ -127,18 +152,9 @@ impl<'p> World<'p> {
         if self.failure.regions.contains(code) {
             return false;
         }
-        let clusters: Vec<&Instance> = self
-            .p
-            .instances
-            .iter()
-            .filter(|i| i.ty == "aws.eks.Cluster")
-            .collect();
-        if clusters.is_empty() {
-            return true;
-        }
-        clusters
-            .iter()
-            .any(|c| self.code(c.region) == Some(code) && !self.lost(c))
+        self.clusters_alive
+            .as_ref()
+            .is_none_or(|alive| alive.contains(code))
     }
 
     fn region_name(&self, code: &str) -> String {
@@ -458,7 +474,11 @@ fn record_key(r: &Instance) -> String {
 }
 
 pub fn simulate(p: &Program, failure: &Failure) -> Report {
-    let w = World { p, failure };
+    let w = World::new(p, failure);
+    let mut record_sets: BTreeMap<String, Vec<&Instance>> = BTreeMap::new();
+    for r in p.instances.iter().filter(|i| i.ty == "aws.route53.Record") {
+        record_sets.entry(record_key(r)).or_default().push(r);
+    }
     let mut entries = Vec::new();
     for entry in entry_points(p) {
         let (served, serving, how) = match entry.kind {
@@ -466,14 +486,11 @@ pub fn simulate(p: &Program, failure: &Failure) -> Report {
                 Some(d) => w.distribution(d),
                 None => (false, Vec::new(), "missing".into()),
             },
-            EntryKind::RecordSet => {
-                let members: Vec<&Instance> = p
-                    .instances
-                    .iter()
-                    .filter(|i| i.ty == "aws.route53.Record" && record_key(i) == entry.name)
-                    .collect();
-                w.record_set(&members)
-            }
+            EntryKind::RecordSet => w.record_set(
+                record_sets
+                    .get(&entry.name)
+                    .map_or(&[][..], |members| &members[..]),
+            ),
             EntryKind::Output => {
                 let name = entry.name.trim_start_matches("output ");
                 let v = p
@@ -608,6 +625,19 @@ fn data_tiers(w: &World<'_>) -> Vec<DataOutcome> {
     }
     // ElastiCache Global Datastore, and regional caches.
     let mut in_global = BTreeSet::new();
+    let mut datastore_secondaries: BTreeMap<&str, Vec<&Instance>> = BTreeMap::new();
+    for c in p
+        .instances
+        .iter()
+        .filter(|i| i.ty == "aws.elasticache.ReplicationGroup")
+    {
+        if let Some(g) = target(p, c, "global_replication_group") {
+            datastore_secondaries
+                .entry(g.address.as_str())
+                .or_default()
+                .push(c);
+        }
+    }
     for g in p
         .instances
         .iter()
@@ -617,15 +647,10 @@ fn data_tiers(w: &World<'_>) -> Vec<DataOutcome> {
             continue;
         };
         in_global.insert(primary.address.clone());
-        let secondaries: Vec<&Instance> = p
-            .instances
-            .iter()
-            .filter(|i| {
-                i.ty == "aws.elasticache.ReplicationGroup"
-                    && target(p, i, "global_replication_group")
-                        .is_some_and(|t| t.address == g.address)
-            })
-            .collect();
+        let secondaries = datastore_secondaries
+            .get(g.address.as_str())
+            .cloned()
+            .unwrap_or_default();
         in_global.extend(secondaries.iter().map(|s| s.address.clone()));
         if w.lost(primary) {
             let alive: Vec<&str> = secondaries

@@ -4,7 +4,7 @@
 //! reported with the iteration it happens in.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use carbonc_diagnostics::{Diagnostic, Label};
@@ -96,11 +96,14 @@ pub struct Program {
     /// The IAM role carbonc assumes for every AWS call: the root file's `provider_role_arn`
     /// parameter, when it declares one and its value is a non-empty string.
     pub provider_role_arn: Option<String>,
+    /// Address -> index into `instances`, built once evaluation is done: rules and the simulator
+    /// look instances up by address for every reference.
+    by_address: HashMap<String, usize>,
 }
 
 impl Program {
     pub fn instance(&self, addr: &str) -> Option<&Instance> {
-        self.instances.iter().find(|i| i.address == addr)
+        self.by_address.get(addr).map(|&i| &self.instances[i])
     }
 
     pub fn region_code(&self, idx: Option<usize>) -> &str {
@@ -128,7 +131,12 @@ pub fn evaluate_program(db: &dyn Db, root: SourceFile) -> Program {
         done: Vec::new(),
     };
     ev.run(root);
-    ev.program
+    let mut program = ev.program;
+    for (i, inst) in program.instances.iter().enumerate() {
+        // The first of two same-addressed instances is the one that counts, as evaluation does.
+        program.by_address.entry(inst.address.clone()).or_insert(i);
+    }
+    program
 }
 
 struct Frame<'a> {

@@ -1,20 +1,30 @@
 //! ElastiCache Global Datastore rules (E0501-E0503).
 
+use std::collections::BTreeMap;
+
 use carbonc_diagnostics::Diagnostic;
 
 use super::{describe, label, name_label, of_type, scalar, target};
-use crate::eval::Program;
+use crate::eval::{Instance, Program};
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
+    // The members of each Global Datastore, in declaration order, found in one pass.
+    let mut members: BTreeMap<&str, Vec<&Instance>> = BTreeMap::new();
+    for rg in of_type(p, "aws.elasticache.ReplicationGroup") {
+        if let Some(g) = target(p, rg, "global_replication_group") {
+            members.entry(g.address.as_str()).or_default().push(rg);
+        }
+    }
     for g in of_type(p, "aws.elasticache.GlobalReplicationGroup") {
         let Some(primary) = target(p, g, "primary") else {
             continue;
         };
-        let secondaries: Vec<_> = of_type(p, "aws.elasticache.ReplicationGroup")
-            .filter(|rg| {
-                target(p, rg, "global_replication_group").is_some_and(|t| t.address == g.address)
-                    && rg.address != primary.address
-            })
+        let secondaries: Vec<&Instance> = members
+            .get(g.address.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|rg| rg.address != primary.address)
             .collect();
         if secondaries.len() > 2 {
             out.push(

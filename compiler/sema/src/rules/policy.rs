@@ -179,19 +179,25 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    // P0106: a web ACL that protects nothing.
-    let referenced: std::collections::BTreeSet<String> = p
-        .instances
-        .iter()
-        .flat_map(|i| i.fields.values().filter(|f| f.explicit))
-        .flat_map(|f| {
-            let mut v = Vec::new();
-            crate::graph::value_deps(&f.value, &mut v);
-            v
-        })
+    // P0106: a web ACL that protects nothing. One pass over every value, looking for the ACLs only.
+    let mut referenced: std::collections::HashMap<&str, bool> = of_type(p, "aws.wafv2.WebAcl")
+        .map(|acl| (acl.address.as_str(), false))
         .collect();
+    if !referenced.is_empty() {
+        let mut deps = Vec::new();
+        for f in p.instances.iter().flat_map(|i| i.fields.values()) {
+            if f.explicit {
+                crate::graph::value_deps(&f.value, &mut deps);
+                for d in deps.drain(..) {
+                    if let Some(seen) = referenced.get_mut(d.as_str()) {
+                        *seen = true;
+                    }
+                }
+            }
+        }
+    }
     for acl in of_type(p, "aws.wafv2.WebAcl") {
-        if !referenced.contains(&acl.address) {
+        if referenced.get(acl.address.as_str()) == Some(&false) {
             out.push(warning(
                 Diagnostic::error(
                     "P0106",
@@ -227,11 +233,12 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     // P0108: an entry point that one region's failure takes down.
     if p.regions.len() >= 2 {
         let reports = crate::simulate::single_region_failures(p);
-        for entry in crate::simulate::entry_points(p) {
+        // Each report has one outcome per entry point, in `entry_points` order.
+        for (k, entry) in crate::simulate::entry_points(p).into_iter().enumerate() {
             let fatal: Vec<(&str, &str)> = reports
                 .iter()
                 .filter_map(|r| {
-                    let o = r.entries.iter().find(|e| e.entry.name == entry.name)?;
+                    let o = r.entries.get(k).filter(|o| o.entry.name == entry.name)?;
                     (!o.served).then(|| {
                         (
                             r.failure.regions.iter().next().map_or("?", String::as_str),
