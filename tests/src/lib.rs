@@ -171,9 +171,9 @@ pub fn plan_program(
     let file = load_program(&mut db, root).map_err(|e| format!("cannot load {root}: {e}"))?;
     db.set_vars(vars);
     let key = fixture_key();
-    carbonc_plan::make_plan(
+    carbonc_drive::make_plan(
         &mut db,
-        carbonc_plan::PlanRequest {
+        carbonc_drive::PlanRequest {
             root: file,
             state,
             key: &key,

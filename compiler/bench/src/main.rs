@@ -263,9 +263,9 @@ fn bench_plan(n: usize) {
     let key = carbonc_state::SecretKey::generate();
     let files = (n / 1000).max(1);
     let (mut db, root) = load(&generate(n, files));
-    let plan = carbonc_plan::make_plan(
+    let plan = carbonc_drive::make_plan(
         &mut db,
-        carbonc_plan::PlanRequest {
+        carbonc_drive::PlanRequest {
             root,
             state: None,
             key: &key,
@@ -280,9 +280,9 @@ fn bench_plan(n: usize) {
     for _ in 0..3 {
         let start = Instant::now();
         let (mut db, root) = load(&drifted);
-        let plan = carbonc_plan::make_plan(
+        let plan = carbonc_drive::make_plan(
             &mut db,
-            carbonc_plan::PlanRequest {
+            carbonc_drive::PlanRequest {
                 root,
                 state: Some(&state),
                 key: &key,

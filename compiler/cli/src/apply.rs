@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use carbonc_apply::{Event, ExecOptions, Outcome, SecretString, StateSink, adopt_intents, execute};
 use carbonc_aws::AwsProvider;
-use carbonc_plan::{Action, Plan, ResourceChange, resolve_instance, resolve_outputs};
+use carbonc_drive::{resolve_instance, resolve_outputs};
+use carbonc_plan::{Action, Plan, ResourceChange};
 use carbonc_state::{State, StateBackend, Val, new_lineage};
 
 use crate::plan::{PlanArgs, Planned, plan_with_hook};

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use carbonc_aws::AwsProvider;
 use carbonc_cli::load::load_program;
-use carbonc_plan::{Plan, PlanRequest, make_plan};
+use carbonc_drive::{PlanRequest, make_plan};
+use carbonc_plan::Plan;
 use carbonc_sema::RootDatabase;
 use carbonc_state::{LockGuard, StateBackend};
 use clap::Args;

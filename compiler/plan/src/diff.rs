@@ -4,8 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use carbonc_state::{ResourceState, State, Val};
 
-use crate::lower::Desired;
-use crate::model::{Action, ReplaceOrder, ResourceChange};
+use crate::model::{Action, Desired, ReplaceOrder, ResourceChange};
 
 /// Whether a value refers to one of `replaced` (whose identity changes, so the reference does).
 fn refers_to(v: &Val, replaced: &BTreeSet<String>) -> bool {
@@ -230,8 +229,6 @@ mod tests {
             lookup: false,
             create_before_destroy: false,
             prevent_destroy: false,
-            file: "main.carbon".into(),
-            span: Default::default(),
         }
     }
 

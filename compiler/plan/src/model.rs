@@ -160,3 +160,21 @@ impl fmt::Display for StaleError {
 }
 
 impl std::error::Error for StaleError {}
+
+/// One resource instance as the configuration wants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Desired {
+    pub address: String,
+    pub ty: String,
+    pub region: Option<String>,
+    /// Configured attributes (set or defaulted), secrets as keyed hashes.
+    pub attrs: BTreeMap<String, Val>,
+    /// Names of the attributes AWS computes.
+    pub computed: Vec<String>,
+    /// Attributes whose change forces a replacement.
+    pub forces_new: Vec<String>,
+    pub deps: Vec<String>,
+    pub lookup: bool,
+    pub create_before_destroy: bool,
+    pub prevent_destroy: bool,
+}

@@ -1,29 +1,8 @@
 //! Lowering: the evaluated program becomes the desired resources the planner compares with state.
 
-use std::collections::BTreeMap;
-
+use carbonc_plan::Desired;
 use carbonc_sema::{Catalog, Program, ResourceGraph, Value};
 use carbonc_state::{SecretKey, Val};
-
-/// One resource instance as the configuration wants it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Desired {
-    pub address: String,
-    pub ty: String,
-    pub region: Option<String>,
-    /// Configured attributes (set or defaulted), secrets as keyed hashes.
-    pub attrs: BTreeMap<String, Val>,
-    /// Names of the attributes AWS computes.
-    pub computed: Vec<String>,
-    /// Attributes whose change forces a replacement.
-    pub forces_new: Vec<String>,
-    pub deps: Vec<String>,
-    pub lookup: bool,
-    pub create_before_destroy: bool,
-    pub prevent_destroy: bool,
-    pub file: String,
-    pub span: carbonc_diagnostics::Span,
-}
 
 /// The engine's value for a language value. Secrets become `hmac-sha256` hashes of their canonical
 /// JSON; a secret that is not known yet stays an unknown secret.
@@ -115,8 +94,6 @@ pub fn lower(p: &Program, g: &ResourceGraph, cat: &Catalog, key: &SecretKey) -> 
                 lookup: schema.is_some_and(|s| s.lookup),
                 create_before_destroy: inst.create_before_destroy,
                 prevent_destroy: inst.prevent_destroy,
-                file: inst.file.clone(),
-                span: inst.span,
             }
         })
         .collect()

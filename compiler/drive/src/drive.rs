@@ -15,11 +15,12 @@ use carbonc_sema::{
 use carbonc_state::{SecretKey, State, Val};
 use sha2::{Digest, Sha256};
 
-use crate::diff::plan_changes;
-use crate::lower::{from_val, lower, to_val};
-use crate::model::{
+use carbonc_plan::{
     Action, OutputChange, PLAN_FORMAT_VERSION, Plan, RegionRef, ResourceChange, StateRef, Summary,
+    plan_changes,
 };
+
+use crate::lower::{from_val, lower, to_val};
 
 pub struct PlanRequest<'a> {
     pub root: SourceFile,
@@ -157,9 +158,12 @@ pub fn make_plan(db: &mut RootDatabase, req: PlanRequest<'_>) -> Result<Plan, Pl
         }
         let mut refused = Vec::new();
         for (c, d) in changes.iter().zip(&desired) {
-            if d.prevent_destroy && c.action == Action::Replace {
+            if d.prevent_destroy
+                && c.action == Action::Replace
+                && let Some(inst) = program.instance(&d.address)
+            {
                 refused.push(
-                    Diagnostic::error("E0118", format!("`{}` must be replaced, but it is marked `prevent_destroy`", c.address), Label::new(&d.file, d.span, "declared here"))
+                    Diagnostic::error("E0118", format!("`{}` must be replaced, but it is marked `prevent_destroy`", c.address), Label::new(&inst.file, inst.span, "declared here"))
                         .with_note(format!("replaced because of: {}", c.replace_reasons.join(", ")))
                         .with_help("undo the change that forces the replacement, or remove `prevent_destroy` from its `lifecycle`"),
                 );
