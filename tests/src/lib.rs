@@ -51,7 +51,8 @@ pub fn fixture_key() -> carbonc_state::SecretKey {
 /// The lineage of the engine fixtures' states.
 pub const FIXTURE_LINEAGE: &str = "00000000-0000-4000-8000-00000000c0de";
 
-fn fake_computed(addr: &str, ty: &str, region: Option<&str>, attr: &str) -> carbonc_state::Val {
+/// A deterministic stand-in for a computed attribute AWS would report.
+pub fn fake_computed(addr: &str, ty: &str, region: Option<&str>, attr: &str) -> carbonc_state::Val {
     use carbonc_state::Val;
     let service = ty.split('.').nth(1).unwrap_or("svc");
     match attr {

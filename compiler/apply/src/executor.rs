@@ -262,67 +262,130 @@ fn waits_for(c: &ResourceChange, other: &ResourceChange) -> bool {
     other.action == Action::Delete && other.depends_on.contains(&c.address)
 }
 
-/// The addresses that must finish before `c` may start, among the actions to run.
-fn blockers(
-    c: &ResourceChange,
-    changes: &BTreeMap<String, &ResourceChange>,
-    todo: &BTreeSet<String>,
-) -> BTreeSet<String> {
-    todo.iter()
-        .filter(|o| changes.get(*o).is_some_and(|o| waits_for(c, o)))
-        .cloned()
-        .collect()
+/// Who waits for whom among the actions of one run ([`waits_for`] over every pair), built from
+/// the reverse of `depends_on` in linear time, and the actions still to finish with how many of
+/// their blockers are still to finish, so that the ready ones are known without a scan.
+struct Todo {
+    /// Every action still to finish (ready, running or blocked).
+    left: BTreeSet<String>,
+    /// For each action, the actions that wait for it.
+    waited_by: BTreeMap<String, Vec<String>>,
+    /// For each action still to finish, how many actions it waits for are still to finish.
+    pending: BTreeMap<String, usize>,
+    /// The actions still to finish that wait for nothing (running ones included).
+    ready: BTreeSet<String>,
 }
 
-/// For every action, the length of the longest chain of actions that wait for it (itself
-/// included): the executor's priority.
-fn chain_lengths(
-    changes: &BTreeMap<String, &ResourceChange>,
-    todo: &BTreeSet<String>,
-) -> BTreeMap<String, usize> {
-    let mut waiting: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (address, c) in changes {
-        for b in blockers(c, changes, todo) {
-            if let Some((b, _)) = changes.get_key_value(&b) {
-                waiting
-                    .entry(b.as_str())
-                    .or_default()
-                    .push(address.as_str());
+impl Todo {
+    fn new(changes: &BTreeMap<String, &ResourceChange>) -> Todo {
+        let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (a, c) in changes {
+            for d in &c.depends_on {
+                dependents.entry(d.as_str()).or_default().push(a.as_str());
             }
         }
+        let users = |of: &str| dependents.get(of).into_iter().flatten().copied();
+        let mut waited_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut pending = BTreeMap::new();
+        for (a, c) in changes {
+            let mut blockers: BTreeSet<&str> = BTreeSet::new();
+            if c.action != Action::Delete {
+                blockers.extend(c.depends_on.iter().map(String::as_str));
+            } else {
+                if let Some(base) = deposed_base(a) {
+                    blockers.insert(base);
+                    blockers.extend(users(base).filter(|o| changes[*o].action != Action::Delete));
+                }
+                blockers.extend(users(a).filter(|o| changes[*o].action == Action::Delete));
+            }
+            blockers.retain(|b| *b != a.as_str() && changes.contains_key(*b));
+            debug_assert!(
+                changes
+                    .values()
+                    .all(|o| waits_for(c, o) == blockers.contains(o.address.as_str())),
+                "{a}"
+            );
+            for b in &blockers {
+                waited_by.entry(b.to_string()).or_default().push(a.clone());
+            }
+            pending.insert(a.clone(), blockers.len());
+        }
+        let ready = pending
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(a, _)| a.clone())
+            .collect();
+        Todo {
+            left: changes.keys().cloned().collect(),
+            waited_by,
+            pending,
+            ready,
+        }
     }
-    fn visit<'a>(
-        a: &'a str,
-        waiting: &BTreeMap<&'a str, Vec<&'a str>>,
-        memo: &mut BTreeMap<&'a str, usize>,
-        on_path: &mut BTreeSet<&'a str>,
-    ) -> usize {
-        if let Some(n) = memo.get(a) {
-            return *n;
+
+    /// `a` finished, failed or was skipped: what waited only for it becomes ready.
+    fn remove(&mut self, a: &str) -> bool {
+        if !self.left.remove(a) {
+            return false;
         }
-        // A cycle cannot be scheduled anyway; it must not hang the ranking.
-        if !on_path.insert(a) {
-            return 0;
+        self.ready.remove(a);
+        for w in self.waited_by.get(a).into_iter().flatten() {
+            if let Some(n) = self.pending.get_mut(w) {
+                *n -= 1;
+                if *n == 0 && self.left.contains(w) {
+                    self.ready.insert(w.clone());
+                }
+            }
         }
-        let below = waiting
+        true
+    }
+
+    /// The actions still to finish that wait for `a`.
+    fn waiting_for(&self, a: &str) -> Vec<String> {
+        self.waited_by
             .get(a)
-            .map(|ws| {
-                ws.iter()
-                    .map(|w| visit(w, waiting, memo, on_path))
+            .into_iter()
+            .flatten()
+            .filter(|w| self.left.contains(*w))
+            .cloned()
+            .collect()
+    }
+
+    /// For every action, the length of the longest chain of actions that wait for it (itself
+    /// included): the executor's priority.
+    fn chain_lengths(&self) -> BTreeMap<String, usize> {
+        // Depth-first without recursion (a long chain must not overflow the stack); a cycle cannot
+        // be scheduled anyway, and must not hang the ranking.
+        let mut memo: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut on_path: BTreeSet<&str> = BTreeSet::new();
+        for start in self.pending.keys() {
+            let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+            while let Some((a, next)) = stack.pop() {
+                if next == 0 {
+                    if memo.contains_key(a) {
+                        continue;
+                    }
+                    on_path.insert(a);
+                }
+                let waiting = self.waited_by.get(a).map_or(&[][..], Vec::as_slice);
+                if let Some(w) = waiting.get(next) {
+                    stack.push((a, next + 1));
+                    if !memo.contains_key(w.as_str()) && !on_path.contains(w.as_str()) {
+                        stack.push((w.as_str(), 0));
+                    }
+                    continue;
+                }
+                let below = waiting
+                    .iter()
+                    .map(|w| memo.get(w.as_str()).copied().unwrap_or(0))
                     .max()
-                    .unwrap_or(0)
-            })
-            .unwrap_or(0);
-        on_path.remove(a);
-        memo.insert(a, below + 1);
-        below + 1
+                    .unwrap_or(0);
+                on_path.remove(a);
+                memo.insert(a, below + 1);
+            }
+        }
+        memo.into_iter().map(|(a, n)| (a.to_string(), n)).collect()
     }
-    let mut memo = BTreeMap::new();
-    let mut on_path = BTreeSet::new();
-    for a in changes.keys() {
-        visit(a, &waiting, &mut memo, &mut on_path);
-    }
-    memo.into_iter().map(|(a, n)| (a.to_string(), n)).collect()
 }
 
 /// Carries out `plan` against `state` with `provider`, saving state through `sink`. `resolve` gives
@@ -381,8 +444,8 @@ pub async fn execute<P: Provider>(
                 .get(&r.address)
                 .is_some_and(|c| c.action == Action::Create)
     });
-    let mut todo: BTreeSet<String> = changes.keys().cloned().collect();
-    let rank = chain_lengths(&changes, &todo);
+    let mut todo = Todo::new(&changes);
+    let rank = todo.chain_lengths();
     let mut running: BTreeSet<String> = BTreeSet::new();
     let mut tasks: JoinSet<(String, Action, Instant, Result<Done, ProviderError>)> = JoinSet::new();
     let save = |state: &mut State, sink: &mut dyn StateSink, outcome: &mut Outcome| {
@@ -394,42 +457,31 @@ pub async fn execute<P: Provider>(
         true
     };
     // A resource some dependency of which failed is skipped, and so are its dependents.
-    let fail_dependents = |failed: &str,
-                           todo: &mut BTreeSet<String>,
-                           outcome: &mut Outcome,
-                           on_event: &mut dyn FnMut(&Event)| {
-        let mut frontier = vec![failed.to_string()];
-        while let Some(f) = frontier.pop() {
-            // What waits for `f`: what depends on it, or, for deletions, what it depends on (a
-            // resource is deleted only after everything that uses it is gone).
-            let dependents: Vec<String> = todo
-                .iter()
-                .filter(|a| changes.get(&f).is_some_and(|fc| waits_for(changes[*a], fc)))
-                .cloned()
-                .collect();
-            for d in dependents {
-                todo.remove(&d);
-                let because = format!("`{f}` failed");
-                on_event(&Event::Skipped {
-                    address: d.clone(),
-                    because: because.clone(),
-                });
-                outcome.skipped.push((d.clone(), because));
-                frontier.push(d);
+    let fail_dependents =
+        |failed: &str, todo: &mut Todo, outcome: &mut Outcome, on_event: &mut dyn FnMut(&Event)| {
+            let mut frontier = vec![failed.to_string()];
+            while let Some(f) = frontier.pop() {
+                // What waits for `f`: what depends on it, or, for deletions, what it depends on (a
+                // resource is deleted only after everything that uses it is gone).
+                for d in todo.waiting_for(&f) {
+                    todo.remove(&d);
+                    let because = format!("`{f}` failed");
+                    on_event(&Event::Skipped {
+                        address: d.clone(),
+                        because: because.clone(),
+                    });
+                    outcome.skipped.push((d.clone(), because));
+                    frontier.push(d);
+                }
             }
-        }
-    };
+        };
     loop {
         // Start everything that is ready, up to the parallelism.
         if !opts.stop.load(Ordering::SeqCst) {
             let ready: Vec<String> = todo
+                .ready
                 .iter()
-                .filter(|a| {
-                    !running.contains(*a)
-                        && blockers(changes[*a], &changes, &todo)
-                            .iter()
-                            .all(|b| !todo.contains(b) || b == *a)
-                })
+                .filter(|a| !running.contains(*a))
                 .cloned()
                 .collect();
             // Longest chain of work behind it first: when the parallelism is the limit, the
@@ -779,7 +831,7 @@ pub async fn execute<P: Provider>(
             }
         }
     }
-    outcome.not_started = todo.into_iter().collect();
+    outcome.not_started = todo.left.into_iter().collect();
     (state, outcome)
 }
 

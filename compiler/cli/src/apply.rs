@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use carbonc_apply::{Event, ExecOptions, Outcome, SecretString, StateSink, adopt_intents, execute};
 use carbonc_aws::AwsProvider;
-use carbonc_drive::{resolve_instance, resolve_outputs};
+use carbonc_drive::{Resolver, resolve_outputs};
 use carbonc_plan::{Action, Plan, ResourceChange};
 use carbonc_state::{State, StateBackend, Val, new_lineage};
 
@@ -108,12 +108,11 @@ fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcom
     let mut sink = FileSink {
         backend: planned.backend.as_ref(),
     };
-    let db = &mut planned.db;
-    let root = planned.root;
     let key = planned.key.clone();
+    let mut resolver = Resolver::new(&planned.db, planned.root, &state, &key);
     let mut resolve =
         |c: &ResourceChange, s: &State| -> Result<carbonc_apply::ResolvedAttrs, String> {
-            let resolved = resolve_instance(db, root, s, &key, &c.address)?;
+            let resolved = resolver.resolve(s, &c.address)?;
             Ok((
                 resolved.attrs,
                 resolved
@@ -605,11 +604,16 @@ pub fn destroy(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitC
     };
     plan.output_changes.clear();
     // `prevent_destroy` protects against `destroy` as it does against a replacement.
+    let destroyed: std::collections::BTreeSet<&str> = plan
+        .resource_changes
+        .iter()
+        .map(|c| c.address.as_str())
+        .collect();
     let program = carbonc_sema::evaluate_program(&planned.db, planned.root);
     let protected: Vec<carbonc_diagnostics::Diagnostic> = program
         .instances
         .iter()
-        .filter(|i| i.prevent_destroy && plan.resource_changes.iter().any(|c| c.address == i.address))
+        .filter(|i| i.prevent_destroy && destroyed.contains(i.address.as_str()))
         .map(|i| {
             carbonc_diagnostics::Diagnostic::error(
                 "E0118",

@@ -5,14 +5,14 @@
 //! then creates or replaces get new computed values, so theirs are withdrawn and the program is
 //! evaluated again; this can only withdraw more, so it ends (in practice after one or two rounds).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use carbonc_diagnostics::{Diagnostic, Label};
 use carbonc_sema::{
-    Db, RootDatabase, SourceFile, Value, catalog, check_program, evaluate_program, program_files,
-    resource_graph,
+    Db, InstanceResolver, RootDatabase, SourceFile, Value, catalog, check_program,
+    evaluate_program, program_files, resource_graph,
 };
-use carbonc_state::{SecretKey, State, Val};
+use carbonc_state::{ResourceState, SecretKey, State, Val};
 use sha2::{Digest, Sha256};
 
 use carbonc_plan::{
@@ -20,7 +20,7 @@ use carbonc_plan::{
     plan_changes,
 };
 
-use crate::lower::{from_val, lower, to_val};
+use crate::lower::{from_val, lower, lower_instance, to_val};
 
 pub struct PlanRequest<'a> {
     pub root: SourceFile,
@@ -42,20 +42,25 @@ fn known_from_state(
         if except.contains(&r.address) {
             continue;
         }
-        let Some(schema) = cat.resources.get(&r.ty) else {
-            continue;
-        };
-        let attrs: BTreeMap<String, Value> = schema
-            .fields
-            .iter()
-            .filter(|f| f.computed)
-            .filter_map(|f| Some((f.name.clone(), from_val(r.attributes.get(&f.name)?)?)))
-            .collect();
+        let attrs = known_attrs(cat, r);
         if !attrs.is_empty() {
             out.insert(r.address.clone(), attrs);
         }
     }
     out
+}
+
+/// The computed attributes of a resource in state, as language values.
+fn known_attrs(cat: &carbonc_sema::Catalog, r: &ResourceState) -> BTreeMap<String, Value> {
+    let Some(schema) = cat.resources.get(&r.ty) else {
+        return BTreeMap::new();
+    };
+    schema
+        .fields
+        .iter()
+        .filter(|f| f.computed)
+        .filter_map(|f| Some((f.name.clone(), from_val(r.attributes.get(&f.name)?)?)))
+        .collect()
 }
 
 fn digest_sources(db: &dyn Db, root: SourceFile) -> String {
@@ -273,6 +278,7 @@ pub struct ResolvedInstance {
 
 /// The attributes of `address` as the program gives them with everything in `state` known: what
 /// `apply` sends to the provider right before acting on it. Also the plain values of its secrets.
+/// This evaluates the whole program; [`Resolver`] gives the same answer for one resource at a time.
 pub fn resolve_instance(
     db: &mut RootDatabase,
     root: SourceFile,
@@ -288,13 +294,24 @@ pub fn resolve_instance(
         .iter()
         .position(|i| i.address == address)
         .ok_or_else(|| format!("`{address}` is no longer in the program"))?;
-    let desired = lower(program, graph, catalog(db), key);
-    let d = desired
-        .into_iter()
-        .find(|d| d.address == address)
-        .ok_or_else(|| format!("`{address}` is no longer in the program"))?;
+    let deps = graph.deps[idx]
+        .iter()
+        .map(|d| program.instances[*d].address.clone())
+        .collect();
+    let inst = &program.instances[idx];
+    resolved(
+        inst,
+        lower_instance(inst, &program.regions, deps, catalog(db), key),
+    )
+}
+
+/// What `apply` sends for one instance: every attribute known, and the plain values of secrets.
+fn resolved(
+    inst: &carbonc_sema::Instance,
+    d: carbonc_plan::Desired,
+) -> Result<ResolvedInstance, String> {
     let mut secrets = BTreeMap::new();
-    for (name, f) in &program.instances[idx].fields {
+    for (name, f) in &inst.fields {
         if let Value::Secret(inner) = &f.value
             && let Value::Str(s) = inner.reveal()
         {
@@ -307,13 +324,102 @@ pub fn resolve_instance(
         .find(|(_, v)| !v.is_known() && !matches!(v, Val::Sensitive(None)))
     {
         return Err(format!(
-            "`{address}.{name}` is still unknown: a resource it depends on did not report it"
+            "`{}.{name}` is still unknown: a resource it depends on did not report it",
+            d.address
         ));
     }
     Ok(ResolvedInstance {
         attrs: d.attrs,
         secrets,
     })
+}
+
+/// Resolves resources one at a time while `apply` runs, each right before its call, with the
+/// state as it is then. The program is expanded once; each resolution re-reads the known values
+/// of the resource and of everything it depends on (its cone in the resource graph) and evaluates
+/// only what the resource reads, so an apply of n resources costs n cones, where
+/// [`resolve_instance`] costs n whole programs.
+pub struct Resolver<'db> {
+    cat: &'db carbonc_sema::Catalog,
+    key: &'db SecretKey,
+    inner: InstanceResolver<'db>,
+    /// Each instance's direct dependencies in the resource graph, by address.
+    deps: HashMap<String, Vec<String>>,
+}
+
+impl<'db> Resolver<'db> {
+    /// `db` holds the program as planned (its known values are those of the plan).
+    pub fn new(
+        db: &'db RootDatabase,
+        root: SourceFile,
+        state: &State,
+        key: &'db SecretKey,
+    ) -> Resolver<'db> {
+        let program = evaluate_program(db, root);
+        let graph = resource_graph(db, root);
+        let deps = program
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, inst)| {
+                let ds = graph.deps[i]
+                    .iter()
+                    .map(|d| program.instances[*d].address.clone())
+                    .collect();
+                (inst.address.clone(), ds)
+            })
+            .collect();
+        let mut inner = InstanceResolver::new(db, root);
+        for (address, attrs) in known_from_state(db, Some(state), &BTreeSet::new()) {
+            inner.set_known(&address, attrs);
+        }
+        Resolver {
+            cat: catalog(db),
+            key,
+            inner,
+            deps,
+        }
+    }
+
+    /// What [`resolve_instance`] gives for `address` against `state`.
+    pub fn resolve(&mut self, state: &State, address: &str) -> Result<ResolvedInstance, String> {
+        let gone = || format!("`{address}` is no longer in the program");
+        let deps = self.deps.get(address).ok_or_else(gone)?.clone();
+        // The cone: the resource and everything it depends on, transitively.
+        let mut cone: BTreeSet<&str> = BTreeSet::from([address]);
+        let mut stack: Vec<&str> = vec![address];
+        while let Some(a) = stack.pop() {
+            for d in self.deps.get(a).into_iter().flatten() {
+                if cone.insert(d) {
+                    stack.push(d);
+                }
+            }
+        }
+        let in_state: HashMap<&str, &ResourceState> = state
+            .resources
+            .iter()
+            .map(|r| (r.address.as_str(), r))
+            .collect();
+        let known: Vec<(String, BTreeMap<String, Value>)> = cone
+            .iter()
+            .map(|a| {
+                let attrs = in_state
+                    .get(a)
+                    .map(|r| known_attrs(self.cat, r))
+                    .unwrap_or_default();
+                (a.to_string(), attrs)
+            })
+            .collect();
+        for (a, attrs) in known {
+            self.inner.set_known(&a, attrs);
+        }
+        let regions = self.inner.regions().to_vec();
+        let inst = self.inner.instance(address).ok_or_else(gone)?;
+        resolved(
+            inst,
+            lower_instance(inst, &regions, deps, self.cat, self.key),
+        )
+    }
 }
 
 /// The program's outputs with everything in `state` known.

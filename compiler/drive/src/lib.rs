@@ -16,5 +16,6 @@ pub mod drive;
 pub mod lower;
 
 pub use drive::{
-    PlanError, PlanRequest, ResolvedInstance, make_plan, resolve_instance, resolve_outputs,
+    PlanError, PlanRequest, ResolvedInstance, Resolver, make_plan, resolve_instance,
+    resolve_outputs,
 };

@@ -1,7 +1,7 @@
 //! Lowering: the evaluated program becomes the desired resources the planner compares with state.
 
 use carbonc_plan::Desired;
-use carbonc_sema::{Catalog, Program, ResourceGraph, Value};
+use carbonc_sema::{Catalog, Instance, Program, RegionInfo, ResourceGraph, Value};
 use carbonc_state::{SecretKey, Val};
 
 /// The engine's value for a language value. Secrets become `hmac-sha256` hashes of their canonical
@@ -54,47 +54,58 @@ pub fn lower(p: &Program, g: &ResourceGraph, cat: &Catalog, key: &SecretKey) -> 
     g.order
         .iter()
         .map(|&i| {
-            let inst = &p.instances[i];
-            let schema = cat.resources.get(&inst.ty);
-            let computed: Vec<String> = schema
-                .map(|s| {
-                    s.fields
-                        .iter()
-                        .filter(|f| f.computed)
-                        .map(|f| f.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let forces_new: Vec<String> = schema
-                .map(|s| {
-                    s.fields
-                        .iter()
-                        .filter(|f| f.forces_new)
-                        .map(|f| f.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let attrs = inst
-                .fields
+            let deps = g.deps[i]
                 .iter()
-                .filter(|(name, _)| !computed.contains(name))
-                .map(|(name, f)| (name.clone(), to_val(&f.value, key)))
+                .map(|d| p.instances[*d].address.clone())
                 .collect();
-            Desired {
-                address: inst.address.clone(),
-                ty: inst.ty.clone(),
-                region: inst.region.map(|r| p.regions[r].code.clone()),
-                attrs,
-                computed,
-                forces_new,
-                deps: g.deps[i]
-                    .iter()
-                    .map(|d| p.instances[*d].address.clone())
-                    .collect(),
-                lookup: schema.is_some_and(|s| s.lookup),
-                create_before_destroy: inst.create_before_destroy,
-                prevent_destroy: inst.prevent_destroy,
-            }
+            lower_instance(&p.instances[i], &p.regions, deps, cat, key)
         })
         .collect()
+}
+
+/// One instance as the planner wants it; `deps` are the addresses it depends on.
+pub fn lower_instance(
+    inst: &Instance,
+    regions: &[RegionInfo],
+    deps: Vec<String>,
+    cat: &Catalog,
+    key: &SecretKey,
+) -> Desired {
+    let schema = cat.resources.get(&inst.ty);
+    let computed: Vec<String> = schema
+        .map(|s| {
+            s.fields
+                .iter()
+                .filter(|f| f.computed)
+                .map(|f| f.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let forces_new: Vec<String> = schema
+        .map(|s| {
+            s.fields
+                .iter()
+                .filter(|f| f.forces_new)
+                .map(|f| f.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let attrs = inst
+        .fields
+        .iter()
+        .filter(|(name, _)| !computed.contains(name))
+        .map(|(name, f)| (name.clone(), to_val(&f.value, key)))
+        .collect();
+    Desired {
+        address: inst.address.clone(),
+        ty: inst.ty.clone(),
+        region: inst.region.map(|r| regions[r].code.clone()),
+        attrs,
+        computed,
+        forces_new,
+        deps,
+        lookup: schema.is_some_and(|s| s.lookup),
+        create_before_destroy: inst.create_before_destroy,
+        prevent_destroy: inst.prevent_destroy,
+    }
 }

@@ -35,7 +35,7 @@ pub use config::severities_from_toml;
 pub use db::{
     Db, ProgramInputs, RootDatabase, SourceFile, VarValue, Workspace, resolve_import_path,
 };
-pub use eval::{FieldVal, Instance, Program, RegionInfo, evaluate_program};
+pub use eval::{FieldVal, Instance, InstanceResolver, Program, RegionInfo, evaluate_program};
 pub use graph::{ResourceGraph, resource_graph, value_deps};
 pub use items::{LIFECYCLE_RECORD, catalog, file_imports, parse_file, region_names};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};

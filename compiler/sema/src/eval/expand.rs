@@ -314,14 +314,14 @@ impl<'a> Evaluator<'a> {
     }
 
     pub(super) fn eval_instance(&mut self, idx: usize) {
-        if self.done[idx] || !self.evaluating.borrow_mut().insert(idx) {
+        if self.done[idx] == self.generation + 1 || !self.evaluating.borrow_mut().insert(idx) {
             return;
         }
         let body = self.stubs[idx].body;
         let env = self.stubs[idx].env.clone();
         let ty = self.program.instances[idx].ty.clone();
         let Some(schema) = self.cat.resources.get(&ty) else {
-            self.done[idx] = true;
+            self.done[idx] = self.generation + 1;
             return;
         };
         let mut fields = BTreeMap::new();
@@ -384,13 +384,7 @@ impl<'a> Evaluator<'a> {
             if f.computed {
                 let addr = self.program.instances[idx].address.clone();
                 let region = self.program.instances[idx].region;
-                let known = self
-                    .db
-                    .inputs()
-                    .known(self.db)
-                    .get(&addr)
-                    .and_then(|m| m.get(&f.name))
-                    .cloned();
+                let known = self.known_attr(&addr, &f.name);
                 fields.insert(
                     f.name.clone(),
                     FieldVal {
@@ -417,7 +411,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         self.program.instances[idx].fields = fields;
-        self.done[idx] = true;
+        self.done[idx] = self.generation + 1;
         self.evaluating.borrow_mut().remove(&idx);
         self.check_placement(idx);
     }

@@ -9,10 +9,13 @@ impl<'a> Evaluator<'a> {
             let b = cur.vars.borrow().get(name).cloned();
             match b {
                 Some(Binding::Val(v)) => return Ok(v),
+                Some(Binding::Memo(v, generation, ..)) if generation == self.generation => {
+                    return Ok(v);
+                }
                 Some(Binding::InProgress) => {
                     return Err((span, format!("`{name}` depends on itself")));
                 }
-                Some(Binding::Thunk(x, t, tenv)) => {
+                Some(Binding::Thunk(x, t, tenv) | Binding::Memo(_, _, x, t, tenv)) => {
                     cur.vars
                         .borrow_mut()
                         .insert(name.to_string(), Binding::InProgress);
@@ -24,9 +27,10 @@ impl<'a> Evaluator<'a> {
                         }
                         (_, v) => v,
                     };
-                    cur.vars
-                        .borrow_mut()
-                        .insert(name.to_string(), Binding::Val(v.clone()));
+                    cur.vars.borrow_mut().insert(
+                        name.to_string(),
+                        Binding::Memo(v.clone(), self.generation, x, t, tenv),
+                    );
                     return r.map(|_| v);
                 }
                 None => e = cur.parent.clone(),
@@ -196,15 +200,9 @@ impl<'a> Evaluator<'a> {
                     .and_then(|s| s.field(field))
                     .cloned();
                 match schema_field {
-                    Some(f) if f.computed => match self
-                        .db
-                        .inputs()
-                        .known(self.db)
-                        .get(addr)
-                        .and_then(|m| m.get(field))
-                    {
+                    Some(f) if f.computed => match self.known_attr(addr, field) {
                         // Known from state: the resource exists and keeps this value.
-                        Some(v) => v.clone(),
+                        Some(v) => v,
                         None => Value::Unknown {
                             origin: Origin::AfterApply(vec![format!("{addr}.{field}")]),
                             region: self.program.instances[idx].region,

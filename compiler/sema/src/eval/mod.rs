@@ -102,6 +102,13 @@ pub struct Program {
 }
 
 impl Program {
+    fn index(&mut self) {
+        for (i, inst) in self.instances.iter().enumerate() {
+            // The first of two same-addressed instances is the one that counts, as in evaluation.
+            self.by_address.entry(inst.address.clone()).or_insert(i);
+        }
+    }
+
     pub fn instance(&self, addr: &str) -> Option<&Instance> {
         self.by_address.get(addr).map(|&i| &self.instances[i])
     }
@@ -114,29 +121,89 @@ impl Program {
 
 #[salsa::tracked(returns(ref))]
 pub fn evaluate_program(db: &dyn Db, root: SourceFile) -> Program {
-    let mut ev = Evaluator {
-        db,
-        cat: catalog(db),
-        program: Program::default(),
-        stubs: Vec::new(),
-        by_addr: BTreeMap::new(),
-        modules: BTreeMap::new(),
-        file_frames: BTreeMap::new(),
-        let_memo: BTreeMap::new(),
-        call_depth: 0,
-        root: String::new(),
-        pending_params: Vec::new(),
-        reported_module_refs: BTreeSet::new(),
-        evaluating: RefCell::new(BTreeSet::new()),
-        done: Vec::new(),
-    };
+    let mut ev = Evaluator::new(db);
     ev.run(root);
     let mut program = ev.program;
-    for (i, inst) in program.instances.iter().enumerate() {
-        // The first of two same-addressed instances is the one that counts, as evaluation does.
-        program.by_address.entry(inst.address.clone()).or_insert(i);
-    }
+    program.index();
     program
+}
+
+/// One instance at a time, re-evaluated against known values that change while `apply` runs: the
+/// program is expanded once (every instance's address, type and region), then each `instance`
+/// call evaluates what that instance reads, and no more. Memos from before the last change of
+/// known values are stale (`Evaluator::generation`), so a value is never older than the known
+/// values it was computed from. `evaluate_program` over the same known values gives the same
+/// instance (`tests/tests/resolver.rs` compares the two).
+pub struct InstanceResolver<'db> {
+    ev: Evaluator<'db>,
+}
+
+impl<'db> InstanceResolver<'db> {
+    pub fn new(db: &'db dyn Db, root: SourceFile) -> InstanceResolver<'db> {
+        let mut ev = Evaluator::new(db);
+        ev.known = Some(HashMap::new());
+        ev.prepare(root);
+        InstanceResolver { ev }
+    }
+
+    /// Sets the computed attributes known for `address`; if they differ from before, every memo
+    /// is stale.
+    pub fn set_known(&mut self, address: &str, attrs: BTreeMap<String, Value>) {
+        let known = self.ev.known.get_or_insert_default();
+        if known.get(address) != Some(&attrs) {
+            known.insert(address.to_string(), attrs);
+            self.ev.generation += 1;
+            self.ev.let_memo.clear();
+        }
+    }
+
+    /// The instance at `address`, its fields evaluated with the known values as they are now.
+    pub fn instance(&mut self, address: &str) -> Option<&Instance> {
+        let idx = *self.ev.by_addr.get(address)?;
+        self.ev.eval_instance(idx);
+        self.ev.program.instances.get(idx)
+    }
+
+    pub fn regions(&self) -> &[RegionInfo] {
+        &self.ev.program.regions
+    }
+}
+
+impl<'a> Evaluator<'a> {
+    fn new(db: &'a dyn Db) -> Evaluator<'a> {
+        Evaluator {
+            db,
+            cat: catalog(db),
+            program: Program::default(),
+            stubs: Vec::new(),
+            by_addr: BTreeMap::new(),
+            modules: BTreeMap::new(),
+            file_frames: BTreeMap::new(),
+            let_memo: BTreeMap::new(),
+            call_depth: 0,
+            root: String::new(),
+            pending_params: Vec::new(),
+            reported_module_refs: BTreeSet::new(),
+            evaluating: RefCell::new(BTreeSet::new()),
+            done: Vec::new(),
+            generation: 0,
+            known: None,
+        }
+    }
+
+    /// A computed attribute known from the state, if it is.
+    fn known_attr(&self, address: &str, field: &str) -> Option<Value> {
+        match &self.known {
+            Some(known) => known.get(address)?.get(field).cloned(),
+            None => self
+                .db
+                .inputs()
+                .known(self.db)
+                .get(address)?
+                .get(field)
+                .cloned(),
+        }
+    }
 }
 
 struct Frame<'a> {
@@ -179,8 +246,13 @@ struct Env<'a> {
 #[derive(Clone)]
 enum Binding<'a> {
     Val(Value),
+    /// A `let` not evaluated yet.
     Thunk(&'a Expr, Option<Ty>, Rc<Env<'a>>),
+    /// A `let` being evaluated (seeing it again is a cycle).
     InProgress,
+    /// A `let`'s value as of a generation of known values (see `Evaluator::generation`); in a
+    /// later generation it is evaluated again.
+    Memo(Value, u32, &'a Expr, Option<Ty>, Rc<Env<'a>>),
 }
 
 struct Stub<'a> {
@@ -222,7 +294,14 @@ struct Evaluator<'a> {
     /// Values of file-level lets, by `(file, name)`; `None` while one is being evaluated.
     let_memo: BTreeMap<(String, String), Option<Value>>,
     evaluating: RefCell<BTreeSet<usize>>,
-    done: Vec<bool>,
+    /// For each instance, `generation + 1` once its fields are evaluated in that generation.
+    done: Vec<u32>,
+    /// Bumped by [`InstanceResolver`] whenever known values change: every memo (instance fields,
+    /// lets) of an earlier generation is stale and evaluated again when next read. Always 0 in
+    /// `evaluate_program`.
+    generation: u32,
+    /// Known computed attributes that replace `ProgramInputs::known` ([`InstanceResolver`]).
+    known: Option<HashMap<String, BTreeMap<String, Value>>>,
 }
 
 /// Recursion limit for user functions (they are pure and single-expression: deep recursion is a bug).
@@ -258,6 +337,16 @@ fn key_text(v: &Value) -> String {
 
 impl<'a> Evaluator<'a> {
     fn run(&mut self, root: SourceFile) {
+        self.prepare(root);
+        for i in 0..self.stubs.len() {
+            self.eval_instance(i);
+        }
+        self.check_outputs(root);
+    }
+
+    /// Everything before the instances' fields: regions, parameters, each file's names, every
+    /// instance's address, type and region (the loops and modules expanded), module arguments.
+    fn prepare(&mut self, root: SourceFile) {
         self.root = root.path(self.db).clone();
         self.collect_regions(root);
         self.collect_params(root);
@@ -312,12 +401,8 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        self.done = vec![false; self.stubs.len()];
+        self.done = vec![0; self.stubs.len()];
         self.check_module_params();
-        for i in 0..self.stubs.len() {
-            self.eval_instance(i);
-        }
-        self.check_outputs(root);
     }
 
     fn collect_params(&mut self, root: SourceFile) {
