@@ -1,7 +1,7 @@
 //! The executor: a plan's actions, in dependency order, in parallel, with state recorded after
 //! every one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -262,31 +262,85 @@ fn waits_for(c: &ResourceChange, other: &ResourceChange) -> bool {
     other.action == Action::Delete && other.depends_on.contains(&c.address)
 }
 
+/// Where each address's record is in `state.resources`, kept by the executor as it records, so
+/// that finding, replacing and removing one record does not scan the state (an apply of n
+/// resources records 2n times). Replacing keeps a record's place; removing moves the last record
+/// into the gap.
+struct Records {
+    at: HashMap<String, usize>,
+}
+
+impl Records {
+    fn new(state: &State) -> Records {
+        let mut r = Records { at: HashMap::new() };
+        r.rebuild(state);
+        r
+    }
+
+    /// After changes made without it (rare: renames of deposed objects).
+    fn rebuild(&mut self, state: &State) {
+        self.at.clear();
+        for (i, r) in state.resources.iter().enumerate() {
+            self.at.entry(r.address.clone()).or_insert(i);
+        }
+    }
+
+    fn get<'s>(&self, state: &'s State, address: &str) -> Option<&'s ResourceState> {
+        self.at.get(address).map(|&i| &state.resources[i])
+    }
+
+    /// `record` becomes the state's record of its address.
+    fn put(&mut self, state: &mut State, record: ResourceState) {
+        match self.at.get(&record.address) {
+            Some(&i) => state.resources[i] = record,
+            None => {
+                self.at
+                    .insert(record.address.clone(), state.resources.len());
+                state.resources.push(record);
+            }
+        }
+    }
+
+    /// The state no longer records `address`.
+    fn remove(&mut self, state: &mut State, address: &str) {
+        let Some(i) = self.at.remove(address) else {
+            return;
+        };
+        state.resources.swap_remove(i);
+        if let Some(moved) = state.resources.get(i) {
+            self.at.insert(moved.address.clone(), i);
+        }
+    }
+}
+
 /// Who waits for whom among the actions of one run ([`waits_for`] over every pair), built from
 /// the reverse of `depends_on` in linear time, and the actions still to finish with how many of
 /// their blockers are still to finish, so that the ready ones are known without a scan.
 struct Todo {
     /// Every action still to finish (ready, running or blocked).
-    left: BTreeSet<String>,
+    left: HashSet<String>,
     /// For each action, the actions that wait for it.
-    waited_by: BTreeMap<String, Vec<String>>,
+    waited_by: HashMap<String, Vec<String>>,
     /// For each action still to finish, how many actions it waits for are still to finish.
-    pending: BTreeMap<String, usize>,
-    /// The actions still to finish that wait for nothing (running ones included).
-    ready: BTreeSet<String>,
+    pending: HashMap<String, usize>,
+    /// The actions still to finish that wait for nothing (running ones included), the longest
+    /// chain of work behind them first ([`Todo::chain_lengths`]), then by address.
+    ready: BTreeSet<(std::cmp::Reverse<usize>, String)>,
+    /// Each action's chain length.
+    rank: HashMap<String, usize>,
 }
 
 impl Todo {
     fn new(changes: &BTreeMap<String, &ResourceChange>) -> Todo {
-        let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
         for (a, c) in changes {
             for d in &c.depends_on {
                 dependents.entry(d.as_str()).or_default().push(a.as_str());
             }
         }
         let users = |of: &str| dependents.get(of).into_iter().flatten().copied();
-        let mut waited_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut pending = BTreeMap::new();
+        let mut waited_by: HashMap<String, Vec<String>> = HashMap::new();
+        let mut pending = HashMap::new();
         for (a, c) in changes {
             let mut blockers: BTreeSet<&str> = BTreeSet::new();
             if c.action != Action::Delete {
@@ -310,17 +364,26 @@ impl Todo {
             }
             pending.insert(a.clone(), blockers.len());
         }
-        let ready = pending
-            .iter()
-            .filter(|(_, n)| **n == 0)
-            .map(|(a, _)| a.clone())
-            .collect();
-        Todo {
+        let mut todo = Todo {
             left: changes.keys().cloned().collect(),
             waited_by,
             pending,
-            ready,
-        }
+            ready: BTreeSet::new(),
+            rank: HashMap::new(),
+        };
+        todo.rank = todo.chain_lengths();
+        todo.ready = todo
+            .pending
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(a, _)| todo.ranked(a))
+            .collect();
+        todo
+    }
+
+    fn ranked(&self, a: &str) -> (std::cmp::Reverse<usize>, String) {
+        let rank = self.rank.get(a).copied().unwrap_or(0);
+        (std::cmp::Reverse(rank), a.to_string())
     }
 
     /// `a` finished, failed or was skipped: what waited only for it becomes ready.
@@ -328,14 +391,19 @@ impl Todo {
         if !self.left.remove(a) {
             return false;
         }
-        self.ready.remove(a);
+        self.ready.remove(&self.ranked(a));
+        let mut now_ready = Vec::new();
         for w in self.waited_by.get(a).into_iter().flatten() {
             if let Some(n) = self.pending.get_mut(w) {
                 *n -= 1;
                 if *n == 0 && self.left.contains(w) {
-                    self.ready.insert(w.clone());
+                    now_ready.push(w.clone());
                 }
             }
+        }
+        for w in now_ready {
+            let r = self.ranked(&w);
+            self.ready.insert(r);
         }
         true
     }
@@ -353,12 +421,14 @@ impl Todo {
 
     /// For every action, the length of the longest chain of actions that wait for it (itself
     /// included): the executor's priority.
-    fn chain_lengths(&self) -> BTreeMap<String, usize> {
+    fn chain_lengths(&self) -> HashMap<String, usize> {
         // Depth-first without recursion (a long chain must not overflow the stack); a cycle cannot
         // be scheduled anyway, and must not hang the ranking.
-        let mut memo: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut on_path: BTreeSet<&str> = BTreeSet::new();
-        for start in self.pending.keys() {
+        let mut memo: HashMap<&str, usize> = HashMap::new();
+        let mut on_path: HashSet<&str> = HashSet::new();
+        let mut starts: Vec<&String> = self.pending.keys().collect();
+        starts.sort();
+        for start in starts {
             let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
             while let Some((a, next)) = stack.pop() {
                 if next == 0 {
@@ -445,7 +515,13 @@ pub async fn execute<P: Provider>(
                 .is_some_and(|c| c.action == Action::Create)
     });
     let mut todo = Todo::new(&changes);
-    let rank = todo.chain_lengths();
+    let mut records = Records::new(&state);
+    // Whether the state holds deposed objects (the old halves of create-before-destroy
+    // replacements): only then does a create look past them, and they are rare.
+    let mut any_deposed = state
+        .resources
+        .iter()
+        .any(|r| deposed_base(&r.address).is_some());
     let mut running: BTreeSet<String> = BTreeSet::new();
     let mut tasks: JoinSet<(String, Action, Instant, Result<Done, ProviderError>)> = JoinSet::new();
     let save = |state: &mut State, sink: &mut dyn StateSink, outcome: &mut Outcome| {
@@ -478,20 +554,21 @@ pub async fn execute<P: Provider>(
     loop {
         // Start everything that is ready, up to the parallelism.
         if !opts.stop.load(Ordering::SeqCst) {
-            let ready: Vec<String> = todo
-                .ready
-                .iter()
-                .filter(|a| !running.contains(*a))
-                .cloned()
-                .collect();
-            // Longest chain of work behind it first: when the parallelism is the limit, the
-            // resources that gate the most (a VPC before an EKS cluster) go before the leaves.
-            let mut ready = ready;
-            ready.sort_by_key(|a| std::cmp::Reverse(rank.get(a).copied().unwrap_or(0)));
-            for address in ready {
-                if running.len() >= opts.parallelism {
+            // Longest chain of work behind it first (`Todo::ready` is in that order): when the
+            // parallelism is the limit, the resources that gate the most (a VPC before an EKS
+            // cluster) go before the leaves.
+            let mut tried: BTreeSet<String> = BTreeSet::new();
+            while running.len() < opts.parallelism {
+                let Some(address) = todo
+                    .ready
+                    .iter()
+                    .map(|(_, a)| a)
+                    .find(|a| !running.contains(*a) && !tried.contains(*a))
+                    .cloned()
+                else {
                     break;
-                }
+                };
+                tried.insert(address.clone());
                 let c = changes[&address];
                 let resolved = if matches!(
                     c.action,
@@ -519,7 +596,9 @@ pub async fn execute<P: Provider>(
                             refs: c
                                 .depends_on
                                 .iter()
-                                .filter_map(|d| state.resource(d).cloned().map(|r| (d.clone(), r)))
+                                .filter_map(|d| {
+                                    records.get(&state, d).cloned().map(|r| (d.clone(), r))
+                                })
                                 .collect(),
                             attrs,
                         }),
@@ -537,7 +616,7 @@ pub async fn execute<P: Provider>(
                 } else {
                     None
                 };
-                let prior = state.resource(&address).cloned();
+                let prior = records.get(&state, &address).cloned();
                 // The intent's token when retrying an interrupted create, a new one otherwise.
                 let tok = match &prior {
                     Some(p) if p.status == ResourceStatus::Intent && p.token.is_some() => {
@@ -562,8 +641,7 @@ pub async fn execute<P: Provider>(
                 };
                 match (c.action, c.replace_order) {
                     (Action::Create, _) => {
-                        state.resources.retain(|r| r.address != address);
-                        state.resources.push(intent);
+                        records.put(&mut state, intent);
                         if !save(&mut state, sink, &mut outcome) {
                             return (state, outcome);
                         }
@@ -571,6 +649,7 @@ pub async fn execute<P: Provider>(
                     // Create before destroy: the old object becomes deposed, in the same write as
                     // the new one's intent, so a crash at any point leaves both findable.
                     (Action::Replace, Some(ReplaceOrder::CreateBeforeDestroy)) => {
+                        any_deposed = true;
                         for r in state.resources.iter_mut() {
                             if r.address == address
                                 && let Some(id) = &r.id
@@ -579,6 +658,7 @@ pub async fn execute<P: Provider>(
                             }
                         }
                         state.resources.push(intent);
+                        records.rebuild(&state);
                         if !save(&mut state, sink, &mut outcome) {
                             return (state, outcome);
                         }
@@ -591,7 +671,11 @@ pub async fn execute<P: Provider>(
                     _ => {}
                 }
                 // Objects with this address's tags that are not the one a create looks for.
-                let exclude = state.deposed_ids(&address);
+                let exclude = if any_deposed {
+                    state.deposed_ids(&address)
+                } else {
+                    Vec::new()
+                };
                 on_event(&Event::Started {
                     address: address.clone(),
                     action: c.action,
@@ -747,9 +831,9 @@ pub async fn execute<P: Provider>(
                 Some(e) = rx.recv() => on_event(&e),
                 Some(cp) = checkpoints.recv() => {
                     // The old object is gone: the new one's intent takes its place.
-                    state.resources.retain(|r| r.address != cp.address);
+                    records.remove(&mut state, &cp.address);
                     if let Some(intent) = intents_pending.remove(&cp.address) {
-                        state.resources.push(intent);
+                        records.put(&mut state, intent);
                     }
                     let saved = save(&mut state, sink, &mut outcome);
                     let _ = cp.ack.send(saved);
@@ -782,12 +866,11 @@ pub async fn execute<P: Provider>(
                     dependencies: c.depends_on.clone(),
                     token: None,
                 };
-                state.resources.retain(|r| r.address != address);
                 match done {
                     Done::Created(f) | Done::Updated(f) | Done::Replaced(f) | Done::Read(f) => {
-                        state.resources.push(record(f))
+                        records.put(&mut state, record(f))
                     }
-                    Done::Deleted => {}
+                    Done::Deleted => records.remove(&mut state, &address),
                 }
                 if !save(&mut state, sink, &mut outcome) {
                     return (state, outcome);
@@ -816,6 +899,7 @@ pub async fn execute<P: Provider>(
                             }
                         }
                     }
+                    records.rebuild(&state);
                     if !save(&mut state, sink, &mut outcome) {
                         return (state, outcome);
                     }
@@ -832,6 +916,7 @@ pub async fn execute<P: Provider>(
         }
     }
     outcome.not_started = todo.left.into_iter().collect();
+    outcome.not_started.sort();
     (state, outcome)
 }
 

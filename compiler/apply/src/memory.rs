@@ -42,6 +42,9 @@ struct Inner {
     latencies: BTreeMap<String, Duration>,
     /// Address -> how many more creates act and then lose their answer.
     lost: BTreeMap<String, u32>,
+    /// Client token -> the id of what a create with it made (checked against the resource, whose
+    /// token may have been cleared since).
+    tokens: BTreeMap<String, String>,
 }
 
 pub struct MemoryProvider {
@@ -113,11 +116,21 @@ impl MemoryProvider {
 
     /// Stores a resource as if an earlier (crashed) run had created it.
     pub fn plant(&self, req: &CreateRequest) -> String {
+        let id = {
+            let mut g = self.inner.lock().expect("lock");
+            g.next += 1;
+            format!("mem-{}", g.next)
+        };
+        self.plant_at(&id, req);
+        id
+    }
+
+    /// Stores a resource under the given id: something that exists outside the program, for
+    /// `lookup` resources to find (they are read by their ARN).
+    pub fn plant_at(&self, id: &str, req: &CreateRequest) {
         let mut g = self.inner.lock().expect("lock");
-        g.next += 1;
-        let id = format!("mem-{}", g.next);
         g.resources.insert(
-            id.clone(),
+            id.to_string(),
             Stored {
                 address: req.resource.address.clone(),
                 ty: req.resource.ty.clone(),
@@ -127,7 +140,7 @@ impl MemoryProvider {
                 token: req.token.clone(),
             },
         );
-        id
+        g.tokens.insert(req.token.clone(), id.to_string());
     }
 
     async fn call<T>(
@@ -196,7 +209,9 @@ impl Provider for MemoryProvider {
         let address = req.resource.address.clone();
         self.call("create", &address, |g| {
             // Idempotent by token, like AWS's client request tokens.
-            if let Some((id, s)) = g.resources.iter().find(|(_, s)| s.token == req.token) {
+            if let Some(id) = g.tokens.get(&req.token)
+                && let Some(s) = g.resources.get(id).filter(|s| s.token == req.token)
+            {
                 return Ok(MemoryProvider::found(id, s));
             }
             g.next += 1;
@@ -210,6 +225,7 @@ impl Provider for MemoryProvider {
                 token: req.token.clone(),
             };
             let f = MemoryProvider::found(&id, &s);
+            g.tokens.insert(req.token.clone(), id.clone());
             g.resources.insert(id.clone(), s);
             if let Some(n) = g.lost.get_mut(&address)
                 && *n > 0

@@ -1,4 +1,4 @@
-//! `carbonc-bench [check|plan|lsp|state|executor] [N...]`: generates synthetic workspaces of N resources spread over
+//! `carbonc-bench [check|plan|apply|lsp|state|executor] [N...]`: generates synthetic workspaces of N resources spread over
 //! several files and four regions, then measures
 //! - `check`: a cold check (fresh database: parse, resolve, type-check, evaluate, placement and
 //!   domain rules) and its peak memory, for every workload of `workload.rs` (stacks of every
@@ -15,6 +15,7 @@ use std::time::Instant;
 
 // The system allocator, as `carbonc` itself uses: the figures are a user's.
 
+mod apply;
 mod executor;
 mod lsp;
 mod state;
@@ -321,6 +322,15 @@ fn main() {
         let per_file = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100);
         let edits = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(200);
         lsp::bench_lsp(n, per_file, edits);
+        return;
+    }
+    if args.first().is_some_and(|a| a == "apply") {
+        let sizes: Vec<usize> = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
+        apply::bench_apply(if sizes.is_empty() {
+            &[1_000, 10_000]
+        } else {
+            &sizes
+        });
         return;
     }
     if args.first().is_some_and(|a| a == "check-row") {

@@ -109,7 +109,12 @@ fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcom
         backend: planned.backend.as_ref(),
     };
     let key = planned.key.clone();
-    let mut resolver = Resolver::new(&planned.db, planned.root, &state, &key);
+    let acting = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| c.address.as_str());
+    let mut resolver = Resolver::new(&planned.db, planned.root, &state, &key, acting);
     let mut resolve =
         |c: &ResourceChange, s: &State| -> Result<carbonc_apply::ResolvedAttrs, String> {
             let resolved = resolver.resolve(s, &c.address)?;

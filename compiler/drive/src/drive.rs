@@ -5,7 +5,7 @@
 //! then creates or replaces get new computed values, so theirs are withdrawn and the program is
 //! evaluated again; this can only withdraw more, so it ends (in practice after one or two rounds).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use carbonc_diagnostics::{Diagnostic, Label};
 use carbonc_sema::{
@@ -335,25 +335,34 @@ fn resolved(
 }
 
 /// Resolves resources one at a time while `apply` runs, each right before its call, with the
-/// state as it is then. The program is expanded once; each resolution re-reads the known values
-/// of the resource and of everything it depends on (its cone in the resource graph) and evaluates
-/// only what the resource reads, so an apply of n resources costs n cones, where
+/// state as it is then. The program is expanded once; each resolution evaluates only what the
+/// resource reads, so an apply of n resources costs n cones of the resource graph, where
 /// [`resolve_instance`] costs n whole programs.
+///
+/// Known values come from the state at the start of the run, and each address the run acts on is
+/// read again once, the first time something that depends on it is resolved: the executor starts
+/// a resource only after everything it depends on has finished, and acts on each address once, so
+/// by then that record is final for the run. A finished record was written last, so it is looked
+/// for from the end of the state.
 pub struct Resolver<'db> {
     cat: &'db carbonc_sema::Catalog,
     key: &'db SecretKey,
     inner: InstanceResolver<'db>,
     /// Each instance's direct dependencies in the resource graph, by address.
     deps: HashMap<String, Vec<String>>,
+    /// The addresses this run acts on whose records have not been read since they finished.
+    unread: HashSet<String>,
 }
 
 impl<'db> Resolver<'db> {
-    /// `db` holds the program as planned (its known values are those of the plan).
-    pub fn new(
+    /// `db` holds the program as planned; `state` is the state the run starts from; `acting`
+    /// are the addresses the run creates, updates, replaces, reads or deletes.
+    pub fn new<'a>(
         db: &'db RootDatabase,
         root: SourceFile,
         state: &State,
         key: &'db SecretKey,
+        acting: impl IntoIterator<Item = &'a str>,
     ) -> Resolver<'db> {
         let program = evaluate_program(db, root);
         let graph = resource_graph(db, root);
@@ -378,39 +387,38 @@ impl<'db> Resolver<'db> {
             key,
             inner,
             deps,
+            unread: acting.into_iter().map(str::to_string).collect(),
         }
     }
 
-    /// What [`resolve_instance`] gives for `address` against `state`.
+    /// What [`resolve_instance`] gives for `address` against `state`, provided everything it
+    /// depends on has finished.
     pub fn resolve(&mut self, state: &State, address: &str) -> Result<ResolvedInstance, String> {
         let gone = || format!("`{address}` is no longer in the program");
         let deps = self.deps.get(address).ok_or_else(gone)?.clone();
-        // The cone: the resource and everything it depends on, transitively.
-        let mut cone: BTreeSet<&str> = BTreeSet::from([address]);
+        // Everything it depends on, transitively: finished records not read yet are read now.
+        let mut seen: BTreeSet<&str> = BTreeSet::from([address]);
         let mut stack: Vec<&str> = vec![address];
+        let mut fresh: Vec<(String, BTreeMap<String, Value>)> = Vec::new();
         while let Some(a) = stack.pop() {
             for d in self.deps.get(a).into_iter().flatten() {
-                if cone.insert(d) {
-                    stack.push(d);
+                if !seen.insert(d) {
+                    continue;
+                }
+                stack.push(d);
+                if self.unread.remove(d.as_str()) {
+                    let attrs = state
+                        .resources
+                        .iter()
+                        .rev()
+                        .find(|r| r.address == *d)
+                        .map(|r| known_attrs(self.cat, r))
+                        .unwrap_or_default();
+                    fresh.push((d.clone(), attrs));
                 }
             }
         }
-        let in_state: HashMap<&str, &ResourceState> = state
-            .resources
-            .iter()
-            .map(|r| (r.address.as_str(), r))
-            .collect();
-        let known: Vec<(String, BTreeMap<String, Value>)> = cone
-            .iter()
-            .map(|a| {
-                let attrs = in_state
-                    .get(a)
-                    .map(|r| known_attrs(self.cat, r))
-                    .unwrap_or_default();
-                (a.to_string(), attrs)
-            })
-            .collect();
-        for (a, attrs) in known {
+        for (a, attrs) in fresh {
             self.inner.set_known(&a, attrs);
         }
         let regions = self.inner.regions().to_vec();
