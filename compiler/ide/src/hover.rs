@@ -319,7 +319,7 @@ pub(crate) fn show(v: &Value) -> String {
         Value::Region { code, .. } => code.clone(),
         Value::Ref { addr } | Value::Module { addr } => addr.clone(),
         Value::Family { base, .. } => base.clone(),
-        Value::Path(p) => p.clone(),
+        Value::Path(p) => p.to_string(),
         Value::Secret(_) => "(sensitive)".into(),
         Value::Unknown {
             origin: Origin::AfterApply(_),

@@ -39,7 +39,7 @@ pub use eval::{FieldVal, Instance, InstanceResolver, Program, RegionInfo, evalua
 pub use graph::{ResourceGraph, resource_graph, value_deps};
 pub use items::{LIFECYCLE_RECORD, catalog, file_imports, parse_file, region_names};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};
-pub use value::{Origin, Value};
+pub use value::{Origin, Path, Value};
 
 /// Every diagnostic of the program rooted at `root`: syntax, names and types of each file, then
 /// placement and domain rules on the evaluated program. Sorted by file and position.
@@ -83,16 +83,17 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
         }
     }
     // Evaluation assumes a well-formed program: with syntax or type errors it would only repeat them.
+    let levels = db.inputs().severities(db);
     if out.iter().all(|d| !d.is_error()) {
         let program = evaluate_program(db, root);
         let mut per_instance = program.diags.clone();
-        per_instance.extend(rules::check(program, catalog(db)));
+        let on = |code: &str| !matches!(levels.get(code), Some(None)) || !configurable(code);
+        per_instance.extend(rules::check(program, catalog(db), &on));
         per_instance.extend(graph::cycle_diagnostics(program, resource_graph(db, root)));
         out.extend(merge_repeats(per_instance));
     }
     // Severity overrides (`carbon.toml`): policies and domain rules may be raised, lowered or
     // turned off; syntax, name and type errors may not.
-    let levels = db.inputs().severities(db);
     if !levels.is_empty() {
         out = out
             .into_iter()

@@ -14,7 +14,9 @@ mod elasticache;
 mod policy;
 mod route53;
 
-pub(crate) fn check(p: &Program, cat: &Catalog) -> Vec<Diagnostic> {
+/// Every rule's diagnostics; `on(code)` is false for the policies a project turned off, which are
+/// then not computed.
+pub(crate) fn check(p: &Program, cat: &Catalog, on: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     aurora::check(p, &mut out);
     elasticache::check(p, &mut out);
@@ -22,7 +24,7 @@ pub(crate) fn check(p: &Program, cat: &Catalog) -> Vec<Diagnostic> {
     edge::check(p, cat, &mut out);
     eks::check(p, &mut out);
     availability::check(p, &mut out);
-    policy::check(p, &mut out);
+    policy::check(p, on, &mut out);
     out
 }
 

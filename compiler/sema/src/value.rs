@@ -3,6 +3,37 @@
 
 use std::collections::BTreeMap;
 
+/// What a [`Value::Path`] names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// A builtin function (`cidrsubnet`).
+    Builtin(String),
+    /// A prefix of the prelude's qualified names (`aws`, `aws.kms`).
+    Namespace(String),
+    /// An imported file, by its path.
+    Import(String),
+    /// An enum, by its id (`aws.kms.KeySpec`).
+    Enum(String),
+    /// A user function, by the file that declares it and its name.
+    Fn { file: String, name: String },
+    /// A module, by its id.
+    Module(String),
+}
+
+impl std::fmt::Display for Path {
+    /// As the user wrote it: the function, namespace, file, enum or module name.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Builtin(n)
+            | Path::Namespace(n)
+            | Path::Import(n)
+            | Path::Enum(n)
+            | Path::Module(n)
+            | Path::Fn { name: n, .. } => f.write_str(n),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     Str(String),
@@ -35,8 +66,8 @@ pub enum Value {
         keys: usize,
         module: bool,
     },
-    /// A builtin or user function, an imported file, or an enum used as a path prefix.
-    Path(String),
+    /// A name that stands for no value of its own: what a call or a field access starts from.
+    Path(Path),
     Secret(Box<Value>),
     /// Known only after apply (a computed attribute) or at plan time (a parameter without value).
     Unknown {

@@ -68,12 +68,12 @@ impl<'a> Evaluator<'a> {
             ));
         }
         if builtins::NAMES.contains(&name) {
-            return Ok(Value::Path(format!("builtin::{name}")));
+            return Ok(Value::Path(Path::Builtin(name.to_string())));
         }
         // The first segment of a qualified prelude name, such as `aws` in `aws.kms.KeySpec.RSA_2048`.
         let prefix = format!("{name}.");
         if self.cat.enums.keys().any(|id| id.starts_with(&prefix)) {
-            return Ok(Value::Path(format!("ns::{name}")));
+            return Ok(Value::Path(Path::Namespace(name.to_string())));
         }
         Ok(Value::error())
     }
@@ -152,10 +152,13 @@ impl<'a> Evaluator<'a> {
                 self.let_memo.insert(key, Some(v.clone()));
                 v
             }
-            Name::Fn(_) => Value::Path(format!("fn::{}::{name}", owner.file)),
-            Name::Import(p) => Value::Path(format!("import::{p}")),
-            Name::Enum(id) => Value::Path(format!("enum::{id}")),
-            Name::Module(_, id) => Value::Path(format!("module::{id}")),
+            Name::Fn(_) => Value::Path(Path::Fn {
+                file: owner.file.clone(),
+                name: name.to_string(),
+            }),
+            Name::Import(p) => Value::Path(Path::Import(p)),
+            Name::Enum(id) => Value::Path(Path::Enum(id)),
+            Name::Module(_, id) => Value::Path(Path::Module(id)),
         })
     }
 
@@ -236,24 +239,24 @@ impl<'a> Evaluator<'a> {
                 }
                 None => Value::None,
             },
-            Value::Path(p) => {
-                if let Some(path) = p.strip_prefix("import::") {
-                    let Some(fr) = self.file_frames.get(path).cloned() else {
-                        return Ok(Value::error());
-                    };
-                    match fr.names.get(field).cloned() {
-                        Some(n) => self.name_value(field, n, &fr)?,
-                        None => Value::error(),
-                    }
-                } else if let Some(id) = p.strip_prefix("enum::") {
-                    enum_value(self.db, self.cat, id, field).unwrap_or_else(Value::error)
+            Value::Path(Path::Import(path)) => {
+                let Some(fr) = self.file_frames.get(path).cloned() else {
+                    return Ok(Value::error());
+                };
+                match fr.names.get(field).cloned() {
+                    Some(n) => self.name_value(field, n, &fr)?,
+                    None => Value::error(),
+                }
+            }
+            Value::Path(Path::Enum(id)) => {
+                enum_value(self.db, self.cat, id, field).unwrap_or_else(Value::error)
+            }
+            Value::Path(Path::Namespace(prefix)) => {
+                let full = format!("{prefix}.{field}");
+                if self.cat.enums.contains_key(&full) {
+                    Value::Path(Path::Enum(full))
                 } else {
-                    let full = format!("{}.{field}", p.trim_start_matches("ns::"));
-                    if self.cat.enums.contains_key(&full) {
-                        Value::Path(format!("enum::{full}"))
-                    } else {
-                        Value::Path(format!("ns::{full}"))
-                    }
+                    Value::Path(Path::Namespace(full))
                 }
             }
             _ => Value::error(),
@@ -623,7 +626,8 @@ impl<'a> Evaluator<'a> {
         let Value::Path(p) = f else {
             return Ok(Value::error());
         };
-        if let Some(name) = p.strip_prefix("builtin::") {
+        if let Path::Builtin(name) = &p {
+            let name = name.as_str();
             let mut vals = Vec::new();
             for a in args {
                 vals.push(self.eval(&a.value, env, None)?);
@@ -661,7 +665,7 @@ impl<'a> Evaluator<'a> {
                 v
             });
         }
-        if let Some((file, name)) = p.strip_prefix("fn::").and_then(|r| r.rsplit_once("::")) {
+        if let Path::Fn { file, name } = &p {
             // Functions run in their own file's frame, wherever they are called from.
             let Some(frame) = self.file_frames.get(file).cloned() else {
                 return Ok(Value::error());

@@ -16,7 +16,7 @@ use crate::db::{Db, SourceFile};
 use crate::items::{catalog, file_imports, import_cycle_edges, parse_file};
 use crate::regions::parse_window;
 use crate::ty::{Catalog, Placement, Ty, human_type_name};
-use crate::value::{Origin, Value};
+use crate::value::{Origin, Path, Value};
 
 mod expand;
 mod expr;

@@ -26,9 +26,11 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
+/// `on(code)` says whether a policy is wanted at all (`carbon.toml` can turn one off): a policy that
+/// is off is not computed, rather than computed and dropped.
+pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnostic>) {
     // P0101: allowlists open to the whole internet.
-    for sg in of_type(p, "aws.ec2.SecurityGroup") {
+    for sg in of_type(p, "aws.ec2.SecurityGroup").filter(|_| on("P0101")) {
         let Some(Value::List(rules)) = sg.get("ingress").map(Value::reveal) else {
             continue;
         };
@@ -82,7 +84,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    for s in of_type(p, "aws.wafv2.IpSet") {
+    for s in of_type(p, "aws.wafv2.IpSet").filter(|_| on("P0101")) {
         if let Some(open) = strings(s.get("addresses"))
             .iter()
             .find(|x| OPEN.contains(&x.as_str()))
@@ -122,7 +124,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         ),
         ("aws.eks.NodeGroup", "disk_encrypted", "EKS node volumes"),
     ] {
-        for i in of_type(p, ty) {
+        for i in of_type(p, ty).filter(|_| on("P0102")) {
             if i.get(field).and_then(Value::as_bool) == Some(false) {
                 out.push(
                     Diagnostic::error("P0102", format!("{what} is not encrypted at rest"), label(i, field, format!("{} turns encryption off", describe(p, i))))
@@ -133,7 +135,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         }
     }
     // P0105: CloudFront failover between origins of one region.
-    for d in of_type(p, "aws.cloudfront.Distribution") {
+    for d in of_type(p, "aws.cloudfront.Distribution").filter(|_| on("P0105")) {
         let regions: std::collections::BTreeMap<String, String> =
             match d.get("origins").map(Value::reveal) {
                 Some(Value::List(l)) => l
@@ -183,6 +185,9 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     let mut referenced: std::collections::HashMap<&str, bool> = of_type(p, "aws.wafv2.WebAcl")
         .map(|acl| (acl.address.as_str(), false))
         .collect();
+    if !on("P0106") {
+        referenced.clear();
+    }
     if !referenced.is_empty() {
         let mut deps = Vec::new();
         for f in p.instances.iter().flat_map(|i| i.fields.values()) {
@@ -218,7 +223,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             _ => None,
         })
         .collect();
-    for s in of_type(p, "aws.secretsmanager.Secret") {
+    for s in of_type(p, "aws.secretsmanager.Secret").filter(|_| on("P0107")) {
         if !rotated.contains(s.address.as_str()) {
             out.push(warning(
                 Diagnostic::error(
@@ -231,7 +236,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         }
     }
     // P0108: an entry point that one region's failure takes down.
-    if p.regions.len() >= 2 {
+    if p.regions.len() >= 2 && on("P0108") {
         let reports = crate::simulate::single_region_failures(p);
         // Each report has one outcome per entry point, in `entry_points` order.
         for (k, entry) in crate::simulate::entry_points(p).into_iter().enumerate() {
