@@ -85,15 +85,34 @@ impl Server {
     async fn on_file<T: Send + 'static>(
         &self,
         uri: &Uri,
-        f: impl FnOnce(&RootDatabase, SourceFile) -> Option<T> + Send + 'static,
+        f: impl Fn(&RootDatabase, SourceFile) -> Option<T> + Send + Sync + 'static,
     ) -> Result<Option<T>> {
         let Some(path) = self.path(uri) else {
             return Ok(None);
         };
-        let answer = self
-            .state
-            .read(move |db| db.file(&path).and_then(|file| f(db, file)))
-            .await;
+        let f = Arc::new(f);
+        let version = || {
+            let open = self.state.open.lock().unwrap_or_else(|e| e.into_inner());
+            open.get(&path).map(|d| d.version)
+        };
+        // A write cancels every request in flight. When it did not change this document (the
+        // workspace loading in the background, an edit of another file, the configuration), the
+        // question still stands: ask it again on the new snapshot rather than answer
+        // `ContentModified`, which editors drop (a hover that shows nothing).
+        let mut attempts = 0;
+        let answer = loop {
+            let before = version();
+            let (f, path) = (f.clone(), path.clone());
+            let answer = self
+                .state
+                .read(move |db| db.file(&path).and_then(|file| f(db, file)))
+                .await;
+            attempts += 1;
+            match answer {
+                Err(state::Failed::Cancelled) if attempts < 3 && version() == before => continue,
+                answer => break answer,
+            }
+        };
         match answer {
             Ok(v) => Ok(v),
             Err(e) => {
