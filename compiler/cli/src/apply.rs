@@ -1,7 +1,6 @@
 //! `carbonc apply FILE` and `carbonc destroy FILE`: plan, confirm, and carry the plan out against
 //! AWS through the executor, recording state after every action.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,9 +11,10 @@ use carbonc_apply::{Event, ExecOptions, Outcome, SecretString, StateSink, adopt_
 use carbonc_aws::AwsProvider;
 use carbonc_drive::{Resolver, resolve_outputs};
 use carbonc_plan::{Action, Plan, ResourceChange};
-use carbonc_state::{State, StateBackend, Val, new_lineage};
+use carbonc_state::{State, StateBackend, new_lineage};
 
-use crate::plan::{PlanArgs, Planned, plan_with_hook};
+use crate::output::print_outputs;
+use crate::plan::{PlanArgs, Planned, plan_with_hook, runtime};
 use crate::progress::Progress;
 use crate::report;
 
@@ -37,14 +37,7 @@ impl StateSink for FileSink<'_> {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
-}
-
-fn confirm(what: &str, auto_approve: bool) -> bool {
+pub(crate) fn confirm(what: &str, auto_approve: bool) -> bool {
     if auto_approve {
         return true;
     }
@@ -62,7 +55,7 @@ fn confirm(what: &str, auto_approve: bool) -> bool {
 }
 
 /// Runs `plan` with the AWS provider, printing progress; returns the final state and outcome.
-fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcome) {
+pub(crate) fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcome) {
     let provider = planned.provider.clone();
     let rt = runtime();
     let opts = ExecOptions {
@@ -147,7 +140,7 @@ fn run(planned: &mut Planned, plan: &Plan, parallelism: usize) -> (State, Outcom
     done
 }
 
-fn summary(outcome: &Outcome, plan: &Plan, what: &str) -> ExitCode {
+pub(crate) fn summary(outcome: &Outcome, plan: &Plan, what: &str) -> ExitCode {
     let count = |a: Action| {
         outcome
             .done
@@ -186,27 +179,8 @@ fn summary(outcome: &Outcome, plan: &Plan, what: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn print_outputs(outputs: &BTreeMap<String, Val>) {
-    if outputs.is_empty() {
-        return;
-    }
-    println!("\nOutputs:\n");
-    let width = outputs.keys().map(String::len).max().unwrap_or(0);
-    for (k, v) in outputs {
-        println!("{k:<width$} = {}", show(v));
-    }
-}
-
-fn show(v: &Val) -> String {
-    match v {
-        Val::Sensitive(_) => "(sensitive value)".into(),
-        Val::Unknown => "(unknown)".into(),
-        v => v.to_json().to_string(),
-    }
-}
-
 /// Adopts, before planning, what a crashed apply created but did not record.
-fn adopt_hook(
+pub(crate) fn adopt_hook(
     state: &mut State,
     backend: &dyn StateBackend,
     provider: &Arc<AwsProvider>,
@@ -233,214 +207,6 @@ fn adopt_hook(
     }
     state.serial += 1;
     backend.write(state).map_err(|e| e.to_string())
-}
-
-/// Reads every resource recorded in `state` from AWS (see [`carbonc_apply::refresh`]), with
-/// Terraform's `ADDRESS: Refreshing state... [id=ID]` lines on stderr. A resource deleted outside
-/// carbonc leaves the state; one changed outside carbonc gets the attributes AWS reports, so the
-/// plan shows the change back. `persist` records the refreshed state.
-pub fn refresh_state(
-    state: &mut State,
-    backend: &dyn StateBackend,
-    provider: &Arc<AwsProvider>,
-    persist: bool,
-) -> Result<(), String> {
-    let recorded: Vec<(String, String)> = state
-        .resources
-        .iter()
-        .filter(|r| r.status == carbonc_state::ResourceStatus::Created)
-        .filter_map(|r| Some((r.address.clone(), r.id.clone()?)))
-        .collect();
-    if recorded.is_empty() {
-        return Ok(());
-    }
-    let rt = runtime();
-    rt.block_on(provider.preflight()).map_err(|e| {
-        format!("cannot reach AWS to refresh the state: {e}\n  (`--refresh=false` plans from the state as recorded)")
-    })?;
-    for (address, id) in &recorded {
-        eprintln!("{address}: Refreshing state... [id={id}]");
-    }
-    let report = rt.block_on(carbonc_apply::refresh(
-        state,
-        provider.clone(),
-        &ExecOptions::default(),
-        &mut |e| {
-            if let Event::Retrying {
-                address,
-                attempt,
-                error,
-            } = e
-            {
-                eprintln!("{address}: retrying (attempt {attempt}): {error}");
-            }
-        },
-    ));
-    for address in &report.gone {
-        eprintln!("{address}: deleted outside carbonc; it is no longer in the state");
-    }
-    for (address, what) in &report.unsupported {
-        eprintln!("warning: {address}: not refreshed ({what}); planned from the state as recorded");
-    }
-    if !report.failed.is_empty() {
-        let list = report
-            .failed
-            .iter()
-            .map(|(a, e)| format!("  {a}: {e}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        return Err(format!(
-            "cannot refresh {} resource(s); nothing was changed:\n{list}",
-            report.failed.len()
-        ));
-    }
-    if persist && !(report.drifted.is_empty() && report.gone.is_empty()) {
-        state.serial += 1;
-        backend.write(state).map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-/// `carbonc refresh FILE`: record what exists now in the state, and say what changed.
-pub fn refresh(args: &PlanArgs) -> ExitCode {
-    let args = PlanArgs {
-        refresh: true,
-        ..args.clone()
-    };
-    let planned = match plan_with_hook(&args, "refresh", true, None) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let Some(state) = planned.state.as_ref() else {
-        println!("Nothing to refresh: there is no state.");
-        return ExitCode::SUCCESS;
-    };
-    let changes = planned
-        .plan
-        .resource_changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp && c.action != Action::Read)
-        .count();
-    println!(
-        "Refreshed {} resource(s) in {}.",
-        state.resources.len(),
-        planned.backend.location()
-    );
-    if changes > 0 {
-        println!(
-            "{changes} resource(s) differ from the program; `carbonc plan {}` shows how.",
-            args.file
-        );
-    }
-    ExitCode::SUCCESS
-}
-
-/// `carbonc import ADDRESS ID FILE`: reads the resource with that id from AWS and records it at
-/// ADDRESS, which the program must declare and the state must not have yet. The next plan shows
-/// how it differs from the program.
-pub fn import(args: &PlanArgs, address: &str, id: &str) -> ExitCode {
-    let fail = |m: String| {
-        report::error(m);
-        ExitCode::from(1)
-    };
-    let planned = match plan_with_hook(args, "import", true, None) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let Some(change) = planned
-        .plan
-        .resource_changes
-        .iter()
-        .find(|c| c.address == address)
-    else {
-        let mut known: Vec<&str> = planned
-            .plan
-            .resource_changes
-            .iter()
-            .map(|c| c.address.as_str())
-            .collect();
-        known.truncate(8);
-        return fail(format!(
-            "{}: the program declares no resource `{address}` (some it does declare: {})",
-            args.file,
-            known.join(", ")
-        ));
-    };
-    if change.action == Action::Read {
-        return fail(format!(
-            "`{address}` is a lookup; it is read on every apply, not imported"
-        ));
-    }
-    if change.action != Action::Create {
-        return fail(format!(
-            "`{address}` is already in the state ({}); `carbonc state rm {address} {}` first to import another",
-            planned.backend.location(),
-            args.file
-        ));
-    }
-    let mut attrs: BTreeMap<String, Val> = change
-        .after
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(_, v)| v.is_known())
-        .collect();
-    attrs.insert("id".into(), Val::Str(id.to_string()));
-    let provider = planned.provider.clone();
-    let rt = runtime();
-    if let Err(e) = rt.block_on(provider.preflight()) {
-        return fail(format!("cannot reach AWS: {e}"));
-    }
-    let req = carbonc_apply::ReadRequest {
-        address: address.to_string(),
-        ty: change.ty.clone(),
-        region: change.region.clone(),
-        id: id.to_string(),
-        attrs,
-    };
-    let found = match rt.block_on(carbonc_apply::Provider::read(provider.as_ref(), req)) {
-        Ok(Some(f)) => f,
-        Ok(None) => {
-            return fail(format!(
-                "no {} with id `{id}` in {}",
-                change.ty,
-                change.region.as_deref().unwrap_or("AWS (global)")
-            ));
-        }
-        Err(e) => {
-            return fail(format!(
-                "cannot read {} `{id}` in {}: {e}",
-                change.ty,
-                change.region.as_deref().unwrap_or("AWS (global)")
-            ));
-        }
-    };
-    let mut state = planned
-        .state
-        .clone()
-        .unwrap_or_else(|| State::new(new_lineage()));
-    state.resources.retain(|r| r.address != address);
-    state.resources.push(carbonc_state::ResourceState {
-        address: address.to_string(),
-        ty: change.ty.clone(),
-        region: change.region.clone(),
-        id: Some(found.id.clone()),
-        status: carbonc_state::ResourceStatus::Created,
-        attributes: found.attrs,
-        dependencies: change.depends_on.clone(),
-        token: None,
-    });
-    state.serial += 1;
-    if let Err(e) = planned.backend.write(&state) {
-        return fail(e.to_string());
-    }
-    println!(
-        "{address}: Import complete [id={}]\n\nImported 1 resource into {}. `carbonc plan {}` shows how it differs from the program.",
-        found.id,
-        planned.backend.location(),
-        args.file
-    );
-    ExitCode::SUCCESS
 }
 
 pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCode {
@@ -567,237 +333,4 @@ fn carry_out(planned: &mut Planned, plan: &Plan, parallelism: usize) -> ExitCode
     print_outputs(&state.outputs);
     eprintln!("({:.1}s)", started.elapsed().as_secs_f64());
     code
-}
-
-pub fn destroy(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCode {
-    let mut hook = adopt_hook;
-    let mut planned = match plan_with_hook(args, "destroy", true, Some(&mut hook)) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let Some(state) = planned.state.clone() else {
-        println!("Nothing to destroy: there is no state.");
-        return ExitCode::SUCCESS;
-    };
-    // Every resource in state, deleted dependents first (the executor orders deletions).
-    let mut plan = planned.plan.clone();
-    plan.resource_changes = state
-        .resources
-        .iter()
-        .filter(|r| r.status == carbonc_state::ResourceStatus::Created)
-        .filter(|r| {
-            !carbonc_sema::catalog(&planned.db)
-                .resources
-                .get(&r.ty)
-                .is_some_and(|s| s.lookup)
-        })
-        .map(|r| ResourceChange {
-            address: r.address.clone(),
-            ty: r.ty.clone(),
-            region: r.region.clone(),
-            action: Action::Delete,
-            replace_order: None,
-            replace_reasons: vec![],
-            before: Some(r.attributes.clone()),
-            after: None,
-            depends_on: r.dependencies.clone(),
-        })
-        .collect();
-    plan.summary = carbonc_plan::Summary {
-        destroy: plan.resource_changes.len(),
-        ..Default::default()
-    };
-    plan.output_changes.clear();
-    // `prevent_destroy` protects against `destroy` as it does against a replacement.
-    let destroyed: std::collections::BTreeSet<&str> = plan
-        .resource_changes
-        .iter()
-        .map(|c| c.address.as_str())
-        .collect();
-    let program = carbonc_sema::evaluate_program(&planned.db, planned.root);
-    let protected: Vec<carbonc_diagnostics::Diagnostic> = program
-        .instances
-        .iter()
-        .filter(|i| i.prevent_destroy && destroyed.contains(i.address.as_str()))
-        .map(|i| {
-            carbonc_diagnostics::Diagnostic::error(
-                "E0118",
-                format!("`{}` would be destroyed, but it is marked `prevent_destroy`", i.address),
-                carbonc_diagnostics::Label::new(&i.file, i.span, "declared here"),
-            )
-            .with_help("remove `prevent_destroy` from its `lifecycle` to destroy it; nothing was destroyed")
-        })
-        .collect();
-    if !protected.is_empty() {
-        report::diagnostics(&planned.db, &protected, args.message_format);
-        return ExitCode::from(1);
-    }
-    print!(
-        "{}",
-        carbonc_plan::render::render_destroy(&plan, std::io::stdout().is_terminal())
-    );
-    if plan.resource_changes.is_empty() {
-        return ExitCode::SUCCESS;
-    }
-    if !confirm("destroy all these resources", auto_approve) {
-        println!("Destroy cancelled.");
-        return ExitCode::from(1);
-    }
-    let (mut state, outcome) = run(&mut planned, &plan, parallelism);
-    state.resources.retain(|r| {
-        !carbonc_sema::catalog(&planned.db)
-            .resources
-            .get(&r.ty)
-            .is_some_and(|s| s.lookup)
-    });
-    if outcome.ok() {
-        state.outputs.clear();
-    }
-    state.serial += 1;
-    if let Err(e) = planned.backend.write(&state) {
-        report::error(e);
-        return ExitCode::from(1);
-    }
-    summary(&outcome, &plan, "Destroy")
-}
-
-/// `carbonc output [NAME] [--json]`.
-pub fn output(args: &PlanArgs, name: Option<&str>, json: bool) -> ExitCode {
-    let backend = match crate::backend::open(&args.file, args.state.as_deref()) {
-        Ok(b) => b,
-        Err(e) => {
-            report::error(e);
-            return ExitCode::from(1);
-        }
-    };
-    let state = match backend.read() {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            report::error(format!(
-                "{}: there is no state yet; run `carbonc apply {}` first",
-                backend.location(),
-                args.file
-            ));
-            return ExitCode::from(1);
-        }
-        Err(e) => {
-            report::error(e);
-            return ExitCode::from(1);
-        }
-    };
-    match name {
-        Some(n) => match state.outputs.get(n) {
-            Some(v) if json => println!("{}", v.to_json()),
-            Some(Val::Str(s)) => println!("{s}"),
-            Some(v) => println!("{}", show(v)),
-            None => {
-                report::error(format!(
-                    "no output `{n}` in the state (outputs: {})",
-                    state.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
-                ));
-                return ExitCode::from(1);
-            }
-        },
-        None if json => {
-            let m: serde_json::Map<String, serde_json::Value> = state
-                .outputs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect();
-            println!("{}", serde_json::to_string_pretty(&m).expect("JSON"));
-        }
-        None => print_outputs(&state.outputs),
-    }
-    ExitCode::SUCCESS
-}
-
-/// `carbonc state list|show ADDRESS|rm ADDRESS|mv FROM TO`.
-pub fn state_cmd(args: &PlanArgs, op: &str, address: Option<&str>, to: Option<&str>) -> ExitCode {
-    let fail = |m: String| {
-        report::error(m);
-        ExitCode::from(1)
-    };
-    let backend = match crate::backend::open(&args.file, args.state.as_deref()) {
-        Ok(b) => b,
-        Err(e) => return fail(e),
-    };
-    let _lock = if matches!(op, "rm" | "mv") {
-        match backend.lock(&format!("state {op}"), args.lock_timeout) {
-            Ok(l) => Some(l),
-            Err(e) => return fail(e.to_string()),
-        }
-    } else {
-        None
-    };
-    let mut state = match backend.read() {
-        Ok(Some(s)) => s,
-        Ok(None) => return fail(format!("{}: there is no state", backend.location())),
-        Err(e) => return fail(e.to_string()),
-    };
-    match (op, address) {
-        ("list", _) => {
-            for r in &state.resources {
-                let status = if r.status == carbonc_state::ResourceStatus::Intent {
-                    "  (intent: an interrupted create)"
-                } else {
-                    ""
-                };
-                println!("{}{status}", r.address);
-            }
-        }
-        ("show", Some(a)) => {
-            let Some(r) = state.resource(a) else {
-                return fail(format!("no resource `{a}` in the state"));
-            };
-            println!("# {}\nresource {} {} {{", r.address, r.ty, r.address);
-            println!(
-                "    (region) = {}",
-                r.region.clone().unwrap_or_else(|| "global".into())
-            );
-            println!("    (id)     = {}", r.id.clone().unwrap_or_default());
-            let width = r.attributes.keys().map(String::len).max().unwrap_or(0);
-            for (k, v) in &r.attributes {
-                println!("    {k:<width$} = {}", show(v));
-            }
-            println!("}}");
-        }
-        ("rm", Some(a)) => {
-            let before = state.resources.len();
-            state.resources.retain(|r| r.address != a);
-            if state.resources.len() == before {
-                return fail(format!("no resource `{a}` in the state"));
-            }
-            state.serial += 1;
-            if let Err(e) = backend.write(&state) {
-                return fail(e.to_string());
-            }
-            println!("Removed `{a}` from the state (the resource itself is untouched).");
-        }
-        ("mv", Some(a)) => {
-            let Some(to) = to else {
-                return fail("`state mv` takes FROM and TO".into());
-            };
-            if state.resource(to).is_some() {
-                return fail(format!("`{to}` is already in the state"));
-            }
-            let Some(r) = state.resources.iter_mut().find(|r| r.address == a) else {
-                return fail(format!("no resource `{a}` in the state"));
-            };
-            r.address = to.to_string();
-            for r in &mut state.resources {
-                for d in &mut r.dependencies {
-                    if d == a {
-                        *d = to.to_string();
-                    }
-                }
-            }
-            state.serial += 1;
-            if let Err(e) = backend.write(&state) {
-                return fail(e.to_string());
-            }
-            println!("Moved `{a}` to `{to}`.");
-        }
-        _ => return fail(format!("`state {op}` needs an ADDRESS")),
-    }
-    ExitCode::SUCCESS
 }

@@ -63,7 +63,7 @@ fn carbon_toml(root: &str) -> PathBuf {
 pub fn config(root: &str, state: Option<&Path>) -> Result<Config, String> {
     let path = carbon_toml(root);
     let shown = path.display().to_string();
-    let local = || Place::Local(crate::plan::default_state_path(root));
+    let local = || Place::Local(default_state_path(root));
     let table = match std::fs::read_to_string(&path) {
         Ok(text) => text
             .parse::<toml::Table>()
@@ -242,4 +242,16 @@ pub fn of_plan(
         (None, Some(loc)) if !loc.starts_with("s3://") => open(&plan.root, Some(Path::new(loc))),
         _ => open(&plan.root, None),
     }
+}
+
+/// `dir/name.carbon` -> `dir/.carbon/name.state.json`.
+pub fn default_state_path(root: &str) -> PathBuf {
+    let p = Path::new(root);
+    let stem = p
+        .file_stem()
+        .map_or("carbon".into(), |s| s.to_string_lossy().into_owned());
+    p.parent()
+        .unwrap_or(Path::new(""))
+        .join(".carbon")
+        .join(format!("{stem}.state.json"))
 }

@@ -4,14 +4,19 @@
 mod apply;
 mod backend;
 mod check;
+mod destroy;
 mod fmt;
 mod force_unlock;
 mod graph;
+mod import;
+mod output;
 mod plan;
 mod progress;
+mod refresh;
 mod report;
 mod show;
 mod simulate;
+mod state_cmd;
 mod state_move;
 mod vars;
 
@@ -19,6 +24,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::state_cmd::StateOp;
 
 #[derive(Parser)]
 #[command(
@@ -262,20 +269,24 @@ fn main() -> ExitCode {
             args,
             auto_approve,
             parallelism,
-        } => apply::destroy(&args, auto_approve, parallelism),
-        Command::Refresh { args } => apply::refresh(&args),
-        Command::Import { address, id, args } => apply::import(&args, &address, &id),
-        Command::Output { args, name, json } => apply::output(&args, name.as_deref(), json),
-        Command::State(StateCommand::List { args }) => apply::state_cmd(&args, "list", None, None),
+        } => destroy::destroy(&args, auto_approve, parallelism),
+        Command::Refresh { args } => refresh::refresh(&args),
+        Command::Import { address, id, args } => import::import(&args, &address, &id),
+        Command::Output { args, name, json } => output::output(&args, name.as_deref(), json),
+        Command::State(StateCommand::List { args }) => state_cmd::state_cmd(&args, StateOp::List),
         Command::State(StateCommand::Show { address, args }) => {
-            apply::state_cmd(&args, "show", Some(&address), None)
+            state_cmd::state_cmd(&args, StateOp::Show(&address))
         }
         Command::State(StateCommand::Rm { address, args }) => {
-            apply::state_cmd(&args, "rm", Some(&address), None)
+            state_cmd::state_cmd(&args, StateOp::Rm(&address))
         }
-        Command::State(StateCommand::Mv { from, to, args }) => {
-            apply::state_cmd(&args, "mv", Some(&from), Some(&to))
-        }
+        Command::State(StateCommand::Mv { from, to, args }) => state_cmd::state_cmd(
+            &args,
+            StateOp::Mv {
+                from: &from,
+                to: &to,
+            },
+        ),
         Command::State(StateCommand::Pull { args }) => state_move::pull(&args),
         Command::State(StateCommand::Push { source, args }) => state_move::push(&source, &args),
         Command::State(StateCommand::Migrate { to, args }) => state_move::migrate(&to, &args),

@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use carbonc_apply::{Event, ExecOptions};
 use carbonc_aws::AwsProvider;
 use carbonc_cli::load::load_program;
 use carbonc_drive::{PlanRequest, make_plan};
 use carbonc_plan::Plan;
 use carbonc_sema::RootDatabase;
-use carbonc_state::{LockGuard, StateBackend};
+use carbonc_state::{LockGuard, State, StateBackend};
 use clap::Args;
 
 use crate::{MessageFormat, report};
@@ -57,18 +58,6 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     };
     Duration::try_from_secs_f64(secs)
         .map_err(|_| format!("`{s}` is not a duration carbonc can wait"))
-}
-
-/// `dir/name.carbon` -> `dir/.carbon/name.state.json`.
-pub fn default_state_path(root: &str) -> PathBuf {
-    let p = Path::new(root);
-    let stem = p
-        .file_stem()
-        .map_or("carbon".into(), |s| s.to_string_lossy().into_owned());
-    p.parent()
-        .unwrap_or(Path::new(""))
-        .join(".carbon")
-        .join(format!("{stem}.state.json"))
 }
 
 /// What a planning command has once the plan is made; the lock is held until it is dropped.
@@ -145,8 +134,7 @@ pub fn plan_with_hook(
         && operation != "graph"
         && let Some(s) = state.as_mut()
     {
-        crate::apply::refresh_state(s, backend.as_ref(), &provider, operation != "plan")
-            .map_err(fail)?;
+        refresh_state(s, backend.as_ref(), &provider, operation != "plan").map_err(fail)?;
     }
     let key = match backend
         .existing_secret_key()
@@ -239,4 +227,78 @@ pub fn run(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The runtime of the AWS calls of one command.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// Reads every resource recorded in `state` from AWS (see [`carbonc_apply::refresh`]), with
+/// Terraform's `ADDRESS: Refreshing state... [id=ID]` lines on stderr. A resource deleted outside
+/// carbonc leaves the state; one changed outside carbonc gets the attributes AWS reports, so the
+/// plan shows the change back. `persist` records the refreshed state.
+pub fn refresh_state(
+    state: &mut State,
+    backend: &dyn StateBackend,
+    provider: &Arc<AwsProvider>,
+    persist: bool,
+) -> Result<(), String> {
+    let recorded: Vec<(String, String)> = state
+        .resources
+        .iter()
+        .filter(|r| r.status == carbonc_state::ResourceStatus::Created)
+        .filter_map(|r| Some((r.address.clone(), r.id.clone()?)))
+        .collect();
+    if recorded.is_empty() {
+        return Ok(());
+    }
+    let rt = runtime();
+    rt.block_on(provider.preflight()).map_err(|e| {
+        format!("cannot reach AWS to refresh the state: {e}\n  (`--refresh=false` plans from the state as recorded)")
+    })?;
+    for (address, id) in &recorded {
+        eprintln!("{address}: Refreshing state... [id={id}]");
+    }
+    let report = rt.block_on(carbonc_apply::refresh(
+        state,
+        provider.clone(),
+        &ExecOptions::default(),
+        &mut |e| {
+            if let Event::Retrying {
+                address,
+                attempt,
+                error,
+            } = e
+            {
+                eprintln!("{address}: retrying (attempt {attempt}): {error}");
+            }
+        },
+    ));
+    for address in &report.gone {
+        eprintln!("{address}: deleted outside carbonc; it is no longer in the state");
+    }
+    for (address, what) in &report.unsupported {
+        eprintln!("warning: {address}: not refreshed ({what}); planned from the state as recorded");
+    }
+    if !report.failed.is_empty() {
+        let list = report
+            .failed
+            .iter()
+            .map(|(a, e)| format!("  {a}: {e}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Err(format!(
+            "cannot refresh {} resource(s); nothing was changed:\n{list}",
+            report.failed.len()
+        ));
+    }
+    if persist && !(report.drifted.is_empty() && report.gone.is_empty()) {
+        state.serial += 1;
+        backend.write(state).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

@@ -131,7 +131,7 @@ pub fn migrate(to: &str, args: &PlanArgs) -> ExitCode {
     let local = Place::Local(
         args.state
             .clone()
-            .unwrap_or_else(|| crate::plan::default_state_path(&args.file)),
+            .unwrap_or_else(|| crate::backend::default_state_path(&args.file)),
     );
     let (from, into) = match to {
         "s3" => (local, s3),
