@@ -14,7 +14,7 @@ use carbonc_apply::{
     CreateRequest, DeleteRequest, ExecOptions, FindRequest, Found, Provider, ProviderError,
     ReadRequest, Resolved, SecretString, StateSink, UpdateRequest, execute,
 };
-use carbonc_plan::{Action, Plan, ResourceChange, Summary};
+use carbonc_plan::{Action, ResourceChange};
 use carbonc_state::{State, Val};
 
 use crate::workload;
@@ -183,32 +183,7 @@ fn run(n: usize) -> Row {
     let resources = state.resources.len();
     // Destroy, as `carbonc destroy` plans it: every created resource (not the lookups), dependents
     // first.
-    let destroy_plan = Plan {
-        resource_changes: state
-            .resources
-            .iter()
-            .filter(|r| {
-                !carbonc_sema::catalog(&db)
-                    .resources
-                    .get(&r.ty)
-                    .is_some_and(|s| s.lookup)
-            })
-            .map(|r| ResourceChange {
-                address: r.address.clone(),
-                ty: r.ty.clone(),
-                region: r.region.clone(),
-                action: Action::Delete,
-                replace_order: None,
-                replace_reasons: vec![],
-                before: Some(r.attributes.clone()),
-                after: None,
-                depends_on: r.dependencies.clone(),
-            })
-            .collect(),
-        output_changes: vec![],
-        summary: Summary::default(),
-        ..plan.clone()
-    };
+    let destroy_plan = carbonc_drive::destroy_plan(&db, &plan, &state);
     let start = Instant::now();
     let (left, outcome) = rt.block_on(execute(
         &destroy_plan,

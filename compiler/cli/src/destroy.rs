@@ -3,8 +3,6 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use carbonc_plan::{Action, ResourceChange};
-
 use crate::apply::{adopt_hook, confirm, run, summary};
 use crate::plan::{PlanArgs, plan_with_hook};
 use crate::report;
@@ -16,39 +14,12 @@ pub fn destroy(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitC
         Ok(p) => p,
         Err(code) => return code,
     };
-    let Some(state) = planned.state.clone() else {
+    let Some(state) = planned.state.as_ref() else {
         println!("Nothing to destroy: there is no state.");
         return ExitCode::SUCCESS;
     };
     // Every resource in state, deleted dependents first (the executor orders deletions).
-    let mut plan = planned.plan.clone();
-    plan.resource_changes = state
-        .resources
-        .iter()
-        .filter(|r| r.status == carbonc_state::ResourceStatus::Created)
-        .filter(|r| {
-            !carbonc_sema::catalog(&planned.db)
-                .resources
-                .get(&r.ty)
-                .is_some_and(|s| s.lookup)
-        })
-        .map(|r| ResourceChange {
-            address: r.address.clone(),
-            ty: r.ty.clone(),
-            region: r.region.clone(),
-            action: Action::Delete,
-            replace_order: None,
-            replace_reasons: vec![],
-            before: Some(r.attributes.clone()),
-            after: None,
-            depends_on: r.dependencies.clone(),
-        })
-        .collect();
-    plan.summary = carbonc_plan::Summary {
-        destroy: plan.resource_changes.len(),
-        ..Default::default()
-    };
-    plan.output_changes.clear();
+    let plan = carbonc_drive::destroy_plan(&planned.db, &planned.plan, state);
     // `prevent_destroy` protects against `destroy` as it does against a replacement.
     let destroyed: std::collections::BTreeSet<&str> = plan
         .resource_changes

@@ -444,3 +444,36 @@ pub fn resolve_outputs(
         .map(|(n, v)| (n.clone(), to_val(v, key)))
         .collect()
 }
+
+/// What `carbonc destroy` carries out: `plan` (made against `state`) with its changes replaced by
+/// the deletion of every resource the state records as created, except lookups (which carbonc
+/// reads and never owns). The executor orders deletions dependents first. No output changes.
+pub fn destroy_plan(db: &RootDatabase, plan: &Plan, state: &State) -> Plan {
+    let cat = catalog(db);
+    let resource_changes: Vec<ResourceChange> = state
+        .resources
+        .iter()
+        .filter(|r| r.status == carbonc_state::ResourceStatus::Created)
+        .filter(|r| !cat.resources.get(&r.ty).is_some_and(|s| s.lookup))
+        .map(|r| ResourceChange {
+            address: r.address.clone(),
+            ty: r.ty.clone(),
+            region: r.region.clone(),
+            action: Action::Delete,
+            replace_order: None,
+            replace_reasons: vec![],
+            before: Some(r.attributes.clone()),
+            after: None,
+            depends_on: r.dependencies.clone(),
+        })
+        .collect();
+    Plan {
+        summary: Summary {
+            destroy: resource_changes.len(),
+            ..Default::default()
+        },
+        resource_changes,
+        output_changes: Vec::new(),
+        ..plan.clone()
+    }
+}

@@ -16,6 +16,6 @@ pub mod drive;
 pub mod lower;
 
 pub use drive::{
-    PlanError, PlanRequest, ResolvedInstance, Resolver, make_plan, resolve_instance,
+    PlanError, PlanRequest, ResolvedInstance, Resolver, destroy_plan, make_plan, resolve_instance,
     resolve_outputs,
 };
