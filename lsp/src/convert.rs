@@ -5,8 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use carbonc_diagnostics::{Diagnostic, Severity};
+use carbonc_ide as ide;
+use carbonc_sema::Db;
 use carbonc_sema::syntax::Span;
 use tower_lsp_server::ls_types as lsp;
+use tower_lsp_server::ls_types::{
+    CompletionItemKind, DocumentSymbol, Location, Range, SymbolKind, TextEdit, Uri, WorkspaceEdit,
+};
 
 /// Line starts of a text, for converting offsets.
 pub struct LineIndex<'a> {
@@ -140,6 +145,97 @@ pub fn diagnostic(
         related_information: (!related.is_empty()).then_some(related),
         tags: None,
         data: None,
+    }
+}
+
+// ---- `carbonc-ide` answers to protocol values ----------------------------------------------------
+
+pub(crate) fn range_of(db: &dyn Db, path: &str, span: Span) -> Option<Range> {
+    let f = db.workspace().files(db).get(path).copied()?;
+    Some(LineIndex::new(f.text(db)).range(span))
+}
+
+pub(crate) fn location(db: &dyn Db, paths: &Paths, loc: &ide::Location) -> Option<Location> {
+    Some(Location {
+        uri: paths.uri(&loc.file)?,
+        range: range_of(db, &loc.file, loc.span)?,
+    })
+}
+
+pub(crate) fn workspace_edit(
+    db: &dyn Db,
+    paths: &Paths,
+    edits: impl IntoIterator<Item = (String, Span, String)>,
+) -> WorkspaceEdit {
+    let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> = Default::default();
+    for (file, span, text) in edits {
+        let (Some(uri), Some(range)) = (paths.uri(&file), range_of(db, &file, span)) else {
+            continue;
+        };
+        changes.entry(uri).or_default().push(TextEdit {
+            range,
+            new_text: text,
+        });
+    }
+    WorkspaceEdit {
+        changes: Some(changes),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn symbol_kind(k: ide::SymbolKind) -> SymbolKind {
+    use ide::SymbolKind as K;
+    match k {
+        K::Region => SymbolKind::NAMESPACE,
+        K::Param => SymbolKind::CONSTANT,
+        K::Let => SymbolKind::VARIABLE,
+        K::Resource => SymbolKind::OBJECT,
+        K::Instance => SymbolKind::MODULE,
+        K::Output => SymbolKind::PROPERTY,
+        K::Module => SymbolKind::MODULE,
+        K::Loop => SymbolKind::ARRAY,
+        K::Function => SymbolKind::FUNCTION,
+        K::Enum => SymbolKind::ENUM,
+        K::Variant => SymbolKind::ENUM_MEMBER,
+        K::Record => SymbolKind::STRUCT,
+        K::Field => SymbolKind::FIELD,
+        K::Import => SymbolKind::PACKAGE,
+        K::ResourceType => SymbolKind::CLASS,
+    }
+}
+
+#[allow(deprecated)]
+pub(crate) fn document_symbol(s: ide::Symbol, index: &LineIndex<'_>) -> DocumentSymbol {
+    DocumentSymbol {
+        name: s.name,
+        detail: s.detail,
+        kind: symbol_kind(s.kind),
+        tags: None,
+        deprecated: None,
+        range: index.range(s.span),
+        selection_range: index.range(s.name_span),
+        children: Some(
+            s.children
+                .into_iter()
+                .map(|c| document_symbol(c, index))
+                .collect(),
+        ),
+    }
+}
+
+pub(crate) fn completion_kind(k: ide::CompletionKind) -> CompletionItemKind {
+    use ide::CompletionKind as K;
+    match k {
+        K::Keyword => CompletionItemKind::KEYWORD,
+        K::Field => CompletionItemKind::FIELD,
+        K::Variant => CompletionItemKind::ENUM_MEMBER,
+        K::Region => CompletionItemKind::CONSTANT,
+        K::Resource => CompletionItemKind::REFERENCE,
+        K::Variable => CompletionItemKind::VARIABLE,
+        K::Module => CompletionItemKind::MODULE,
+        K::Function => CompletionItemKind::FUNCTION,
+        K::Type => CompletionItemKind::CLASS,
+        K::Value => CompletionItemKind::VALUE,
     }
 }
 

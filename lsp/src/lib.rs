@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod convert;
+mod publish;
 mod server;
 pub mod state;
 

@@ -1,18 +1,19 @@
 //! The protocol handlers: each converts its parameters, asks `carbonc-ide` on a snapshot, and
 //! converts the answer. Diagnostics are published after every change, for every open file.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use carbonc_ide as ide;
-use carbonc_sema::syntax::Span;
-use carbonc_sema::{Db, RootDatabase, SourceFile};
+use carbonc_sema::{RootDatabase, SourceFile};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::convert::{self, LineIndex};
+use crate::convert::{
+    self, LineIndex, completion_kind, document_symbol, location, symbol_kind, workspace_edit,
+};
+use crate::publish::Published;
 use crate::state::{self, State};
 
 pub struct Server {
@@ -26,11 +27,11 @@ pub struct Server {
 /// What background work (diagnostics runs, the workspace scan) shares with the handlers.
 #[derive(Clone)]
 pub struct Shared {
-    client: Client,
-    state: Arc<State>,
+    pub(crate) client: Client,
+    pub(crate) state: Arc<State>,
     /// Bumped by every edit; a diagnostics run publishes only if no edit came after it.
-    generation: Arc<AtomicU64>,
-    published: Arc<std::sync::Mutex<Published>>,
+    pub(crate) generation: Arc<AtomicU64>,
+    pub(crate) published: Arc<std::sync::Mutex<Published>>,
 }
 
 impl std::ops::Deref for Server {
@@ -39,19 +40,6 @@ impl std::ops::Deref for Server {
     fn deref(&self) -> &Shared {
         &self.shared
     }
-}
-
-/// What the last complete diagnostics run published.
-#[derive(Default)]
-struct Published {
-    /// The files it published for, to clear those that drop out.
-    files: BTreeSet<String>,
-    /// Per file: the text it saw and its program-level diagnostics (placement and domain rules),
-    /// which the quick run after an edit carries over until the complete run replaces them.
-    program_level:
-        std::collections::HashMap<String, (String, Vec<carbonc_diagnostics::Diagnostic>)>,
-    /// What was published for each file that is not open: unchanged, it is not sent again.
-    sent: std::collections::HashMap<String, Vec<Diagnostic>>,
 }
 
 impl Server {
@@ -196,269 +184,6 @@ impl Server {
             // The programs of the open files may have gained importers.
             shared.publish_diagnostics();
         });
-    }
-}
-
-impl Shared {
-    /// Recomputes and publishes the diagnostics of every open file and of every file in the same
-    /// programs (the files that import them and those they import), unless another edit arrives
-    /// first (then the run is cancelled and the next one publishes).
-    fn publish_diagnostics(&self) {
-        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        self.publish_all(generation);
-    }
-
-    /// The quick run after an edit of `path`: that file's syntax, name and type diagnostics at
-    /// once, with the last complete run's placement and rule diagnostics moved along with the
-    /// edit. Published without a version; the complete run that follows publishes with one.
-    async fn publish_quick(&self, path: String, generation: u64) {
-        let carried = self
-            .published
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .program_level
-            .get(&path)
-            .cloned();
-        let paths = self.state.paths.clone();
-        let result = self
-            .state
-            .read(move |db| {
-                let f = db.file(&path)?;
-                let text = f.text(db);
-                let mut diags = ide::file_level(db, f);
-                // With errors of its own, the program is not evaluated: no rule diagnostics.
-                if !diags.iter().any(|d| d.is_error())
-                    && let Some((old, stale)) = carried
-                {
-                    diags.extend(ide::carry_over(&old, text, &stale, &path));
-                }
-                let index = LineIndex::new(text);
-                let text_of = |p: &str| db.file(p).map(|f| f.text(db).clone());
-                let converted: Vec<Diagnostic> = diags
-                    .iter()
-                    .map(|d| convert::diagnostic(d, &index, &paths, &text_of))
-                    .collect();
-                Some((paths.uri(&path)?, converted))
-            })
-            .await;
-        let Ok(Some((uri, diags))) = result else {
-            return;
-        };
-        if self.generation.load(Ordering::SeqCst) == generation {
-            self.client.publish_diagnostics(uri, diags, None).await;
-        }
-    }
-
-    fn publish_all(&self, generation: u64) {
-        let counter = self.generation.clone();
-        let state = self.state.clone();
-        let client = self.client.clone();
-        let published = self.published.clone();
-        tokio::spawn(async move {
-            let open = state.open_paths();
-            let versions: std::collections::HashMap<String, i32> = state
-                .open
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .map(|(p, d)| (p.clone(), d.version))
-                .collect();
-            let paths = state.paths.clone();
-            let compute = move |db: &RootDatabase| {
-                let mut files: BTreeSet<String> = BTreeSet::new();
-                for path in &open {
-                    let Some(f) = db.file(path) else { continue };
-                    files.insert(path.clone());
-                    for root in ide::roots_of(db, f) {
-                        for g in carbonc_sema::program_files(db, root) {
-                            let p = g.path(db);
-                            if !p.starts_with("std/") {
-                                files.insert(p.clone());
-                            }
-                        }
-                    }
-                }
-                let mut out = Vec::new();
-                for path in files {
-                    let Some(f) = db.file(&path) else { continue };
-                    let text = f.text(db);
-                    let index = LineIndex::new(text);
-                    let text_of = |p: &str| db.file(p).map(|f| f.text(db).clone());
-                    let full = ide::diagnostics(db, f);
-                    let diags: Vec<Diagnostic> = full
-                        .iter()
-                        .map(|d| convert::diagnostic(d, &index, &paths, &text_of))
-                        .collect();
-                    // Only an open file is edited, so only its rule diagnostics are carried.
-                    let carried = open.contains(&path).then(|| {
-                        let file_level = ide::file_level(db, f);
-                        let program_level: Vec<carbonc_diagnostics::Diagnostic> = full
-                            .into_iter()
-                            .filter(|d| !file_level.contains(d))
-                            .collect();
-                        (text.clone(), program_level)
-                    });
-                    if let Some(uri) = paths.uri(&path) {
-                        out.push((path, uri, diags, carried));
-                    }
-                }
-                out
-            };
-            // A run cancelled by a write that is not an edit (the idle clean-up below) runs again;
-            // one cancelled by an edit leaves the publishing to that edit's run.
-            let all = loop {
-                match state.read(compute.clone()).await {
-                    Ok(all) => break all,
-                    Err(state::Failed::Cancelled)
-                        if counter.load(Ordering::SeqCst) == generation => {}
-                    Err(_) => return,
-                }
-            };
-            let (gone, publish) = {
-                let mut published = published.lock().unwrap_or_else(|e| e.into_inner());
-                if counter.load(Ordering::SeqCst) != generation {
-                    return;
-                }
-                let now: BTreeSet<String> = all.iter().map(|(p, _, _, _)| p.clone()).collect();
-                let gone: Vec<String> = published.files.difference(&now).cloned().collect();
-                for path in &gone {
-                    published.program_level.remove(path);
-                    published.sent.remove(path);
-                }
-                let mut publish = Vec::new();
-                for (path, uri, diags, carried) in all {
-                    match carried {
-                        Some(c) => published.program_level.insert(path.clone(), c),
-                        None => published.program_level.remove(&path),
-                    };
-                    let version = versions.get(&path).copied();
-                    if version.is_none() {
-                        if published.sent.get(&path) == Some(&diags) {
-                            continue;
-                        }
-                        published.sent.insert(path.clone(), diags.clone());
-                    } else {
-                        published.sent.remove(&path);
-                    }
-                    publish.push((version, uri, diags));
-                }
-                published.files = now;
-                (gone, publish)
-            };
-            for path in gone {
-                if let Some(uri) = state.paths.uri(&path) {
-                    client.publish_diagnostics(uri, Vec::new(), None).await;
-                }
-            }
-            // Open files first: they are what the user is looking at.
-            let (open_first, rest): (Vec<_>, Vec<_>) =
-                publish.into_iter().partition(|(v, _, _)| v.is_some());
-            for (version, uri, diags) in open_first.into_iter().chain(rest) {
-                if counter.load(Ordering::SeqCst) != generation {
-                    return;
-                }
-                client.publish_diagnostics(uri, diags, version).await;
-            }
-            // Idle now: free what this run replaced, so the next edit does not pay for it. The
-            // check is made holding the database, so it never cancels a newer edit's run.
-            let _ = tokio::task::spawn_blocking(move || {
-                state.write(|db| {
-                    if counter.load(Ordering::SeqCst) == generation {
-                        db.collect_garbage();
-                    }
-                })
-            })
-            .await;
-        });
-    }
-}
-
-fn range_of(db: &dyn Db, path: &str, span: Span) -> Option<Range> {
-    let f = db.workspace().files(db).get(path).copied()?;
-    Some(LineIndex::new(f.text(db)).range(span))
-}
-
-fn location(db: &dyn Db, paths: &convert::Paths, loc: &ide::Location) -> Option<Location> {
-    Some(Location {
-        uri: paths.uri(&loc.file)?,
-        range: range_of(db, &loc.file, loc.span)?,
-    })
-}
-
-fn workspace_edit(
-    db: &dyn Db,
-    paths: &convert::Paths,
-    edits: impl IntoIterator<Item = (String, Span, String)>,
-) -> WorkspaceEdit {
-    let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> = Default::default();
-    for (file, span, text) in edits {
-        let (Some(uri), Some(range)) = (paths.uri(&file), range_of(db, &file, span)) else {
-            continue;
-        };
-        changes.entry(uri).or_default().push(TextEdit {
-            range,
-            new_text: text,
-        });
-    }
-    WorkspaceEdit {
-        changes: Some(changes),
-        ..Default::default()
-    }
-}
-
-fn symbol_kind(k: ide::SymbolKind) -> SymbolKind {
-    use ide::SymbolKind as K;
-    match k {
-        K::Region => SymbolKind::NAMESPACE,
-        K::Param => SymbolKind::CONSTANT,
-        K::Let => SymbolKind::VARIABLE,
-        K::Resource => SymbolKind::OBJECT,
-        K::Instance => SymbolKind::MODULE,
-        K::Output => SymbolKind::PROPERTY,
-        K::Module => SymbolKind::MODULE,
-        K::Loop => SymbolKind::ARRAY,
-        K::Function => SymbolKind::FUNCTION,
-        K::Enum => SymbolKind::ENUM,
-        K::Variant => SymbolKind::ENUM_MEMBER,
-        K::Record => SymbolKind::STRUCT,
-        K::Field => SymbolKind::FIELD,
-        K::Import => SymbolKind::PACKAGE,
-        K::ResourceType => SymbolKind::CLASS,
-    }
-}
-
-#[allow(deprecated)]
-fn document_symbol(s: ide::Symbol, index: &LineIndex<'_>) -> DocumentSymbol {
-    DocumentSymbol {
-        name: s.name,
-        detail: s.detail,
-        kind: symbol_kind(s.kind),
-        tags: None,
-        deprecated: None,
-        range: index.range(s.span),
-        selection_range: index.range(s.name_span),
-        children: Some(
-            s.children
-                .into_iter()
-                .map(|c| document_symbol(c, index))
-                .collect(),
-        ),
-    }
-}
-
-fn completion_kind(k: ide::CompletionKind) -> CompletionItemKind {
-    use ide::CompletionKind as K;
-    match k {
-        K::Keyword => CompletionItemKind::KEYWORD,
-        K::Field => CompletionItemKind::FIELD,
-        K::Variant => CompletionItemKind::ENUM_MEMBER,
-        K::Region => CompletionItemKind::CONSTANT,
-        K::Resource => CompletionItemKind::REFERENCE,
-        K::Variable => CompletionItemKind::VARIABLE,
-        K::Module => CompletionItemKind::MODULE,
-        K::Function => CompletionItemKind::FUNCTION,
-        K::Type => CompletionItemKind::CLASS,
-        K::Value => CompletionItemKind::VALUE,
     }
 }
 
