@@ -352,6 +352,48 @@ pub struct Resolver<'db> {
     deps: HashMap<String, Vec<String>>,
     /// The addresses this run acts on whose records have not been read since they finished.
     unread: HashSet<String>,
+    positions: Positions,
+}
+
+/// Where records are in the state, learnt as the state grows: the executor appends records and
+/// replaces them in place, so each position is looked at once; a record found elsewhere than
+/// remembered (a deletion moved it) makes it look at all of them again.
+#[derive(Default)]
+struct Positions {
+    at: HashMap<String, usize>,
+    /// How many records, from the start, are in `at`.
+    seen: usize,
+}
+
+impl Positions {
+    fn find<'s>(&mut self, state: &'s State, address: &str) -> Option<&'s ResourceState> {
+        if self.seen > state.resources.len() {
+            self.forget();
+        }
+        self.learn(state);
+        let i = *self.at.get(address)?;
+        match state.resources.get(i) {
+            Some(r) if r.address == address => Some(r),
+            // A deletion moved records: learn every position again.
+            _ => {
+                self.forget();
+                self.learn(state);
+                self.at.get(address).map(|&i| &state.resources[i])
+            }
+        }
+    }
+
+    fn learn(&mut self, state: &State) {
+        for (i, r) in state.resources.iter().enumerate().skip(self.seen) {
+            self.at.insert(r.address.clone(), i);
+        }
+        self.seen = state.resources.len();
+    }
+
+    fn forget(&mut self) {
+        self.at.clear();
+        self.seen = 0;
+    }
 }
 
 impl<'db> Resolver<'db> {
@@ -388,6 +430,7 @@ impl<'db> Resolver<'db> {
             inner,
             deps,
             unread: acting.into_iter().map(str::to_string).collect(),
+            positions: Positions::default(),
         }
     }
 
@@ -407,11 +450,9 @@ impl<'db> Resolver<'db> {
                 }
                 stack.push(d);
                 if self.unread.remove(d.as_str()) {
-                    let attrs = state
-                        .resources
-                        .iter()
-                        .rev()
-                        .find(|r| r.address == *d)
+                    let attrs = self
+                        .positions
+                        .find(state, d)
                         .map(|r| known_attrs(self.cat, r))
                         .unwrap_or_default();
                     fresh.push((d.clone(), attrs));
