@@ -95,7 +95,7 @@ fn agree(root: &str) {
         },
     )
     .unwrap_or_else(|d| panic!("{root}: {d:#?}"));
-    let state = State::new(FIXTURE_LINEAGE.into());
+    let mut state = State::new(FIXTURE_LINEAGE.into());
     let acting: Vec<String> = plan
         .resource_changes
         .iter()
@@ -106,25 +106,18 @@ fn agree(root: &str) {
     // A first apply, in the plan's order (dependencies first), then a second run that replaces
     // every resource (new computed values): each resource must see what it depends on as that
     // run left it.
-    let mut state = run(
-        root,
-        (&mut whole_db, whole_root),
-        (&planned_db, planned_root),
-        &plan,
-        &acting,
-        state,
-        "",
-    );
-    state.serial += 1;
-    run(
-        root,
-        (&mut whole_db, whole_root),
-        (&planned_db, planned_root),
-        &plan,
-        &acting,
-        state,
-        "-v2",
-    );
+    for suffix in ["", "-v2"] {
+        state = run(
+            root,
+            (&mut whole_db, whole_root),
+            (&planned_db, planned_root),
+            &plan,
+            &acting,
+            state,
+            suffix,
+        );
+        state.serial += 1;
+    }
 }
 
 /// One run: each address in `order` resolved both ways, compared, then recorded with computed

@@ -183,11 +183,9 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
     }
     // P0106: a web ACL that protects nothing. One pass over every value, looking for the ACLs only.
     let mut referenced: std::collections::HashMap<&str, bool> = of_type(p, "aws.wafv2.WebAcl")
+        .filter(|_| on("P0106"))
         .map(|acl| (acl.address.as_str(), false))
         .collect();
-    if !on("P0106") {
-        referenced.clear();
-    }
     if !referenced.is_empty() {
         let mut deps = Vec::new();
         for f in p.instances.iter().flat_map(|i| i.fields.values()) {
