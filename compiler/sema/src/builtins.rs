@@ -254,6 +254,10 @@ fn compatible(actual: &Ty, want: &Ty) -> bool {
 /// Evaluates a builtin on known values. Unknown arguments give an unknown result (caller's job).
 pub fn eval(name: &str, args: &[Value]) -> Result<Value, String> {
     use Value as V;
+    // The checker reports a wrong number of arguments, but a program with errors is still
+    // evaluated for the editor (hover, inlay hints): the count is checked again here, by the
+    // checker's own table, before any argument is read.
+    check(name, &vec![Ty::Unknown; args.len()])?;
     let args: Vec<Value> = args
         .iter()
         .map(|a| match a {
@@ -452,6 +456,21 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    /// Found by `carbonc-fuzz fuzz`: `merge(x)` in a program with errors, evaluated for hover,
+    /// indexed a second argument that was not there.
+    #[test]
+    fn a_wrong_number_of_arguments_is_an_error_when_evaluated_too() {
+        let map = Value::Map(BTreeMap::new());
+        for name in NAMES {
+            for n in 0..4 {
+                let args = vec![map.clone(); n];
+                let _ = eval(name, &args);
+            }
+        }
+        let err = eval("merge", &[map]).expect_err("one map is not enough");
+        assert!(err.contains("2 argument"), "{err}");
+    }
 
     #[test]
     fn json_encodes_a_record_for_an_rds_rotation_secret() {
