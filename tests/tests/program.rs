@@ -200,3 +200,51 @@ fn aws_orderings_are_edges_of_the_graph() {
         .clone();
     assert!(waits(&nat, "igw[eu-west-1]"), "{nat}");
 }
+
+/// User enums and records of an imported file, written as types of a parameter and a `let` and
+/// read in a field: the evaluator lowers the written types through the checker's own name
+/// resolution (`carbonc_sema::type_names`), so a default of the record (`size = .large`) and a
+/// variant's wire value (`"L"`) come from the same declarations the checker saw.
+#[test]
+fn user_types_of_an_imported_file_evaluate_as_the_checker_resolves_them() {
+    let mut db = RootDatabase::default();
+    db.set_file(
+        "lib.carbon",
+        "enum Size { small, large = \"L\" }\nrecord Sizing {\n    size: Size = .large,\n    count: Int = 2\n}\n".into(),
+    );
+    let root = db.set_file(
+        "main.carbon",
+        "import \"lib.carbon\" as lib\nregion use1 {\n    code = \"us-east-1\"\n    role = .primary\n}\nparam size: lib.Size = .large\nlet sizing: lib.Sizing = { count = 3 }\nresource aws.kms.Key k @ use1 {\n    description = \"${size}-${sizing.count}-${sizing.size}\"\n}\n".into(),
+    );
+    assert!(carbonc_sema::check_program(&db, root).is_empty());
+    let p = evaluate_program(&db, root);
+    assert_eq!(
+        p.instance("k")
+            .and_then(|k| k.get("description"))
+            .and_then(Value::as_str),
+        Some("L-3-L")
+    );
+}
+
+/// Two declarations of one name are an error (E0102); the editor still evaluates the program
+/// (hover, inlay hints), and a reference then means the first declaration, as the checker, go to
+/// definition and hover say: the evaluator names its frames from the checker's declarations.
+#[test]
+fn with_a_duplicate_name_a_reference_means_the_first_declaration() {
+    let mut db = RootDatabase::default();
+    let root = db.set_file(
+        "main.carbon",
+        "region use1 {\n    code = \"us-east-1\"\n    role = .primary\n}\nresource aws.kms.Key k @ use1 {\n    description = \"first\"\n}\nfor r in regions {\n    resource aws.kms.Key k @ r {\n        description = \"second\"\n    }\n}\nresource aws.kms.Alias a @ use1 {\n    name = \"alias/x\"\n    target_key = k\n}\n".into(),
+    );
+    let codes: Vec<&str> = carbonc_sema::check_program(&db, root)
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert!(codes.contains(&"E0102"), "{codes:?}");
+    let p = evaluate_program(&db, root);
+    let target = p.instance("a").and_then(|a| a.get("target_key"));
+    assert!(
+        matches!(target, Some(Value::Ref { addr, .. }) if addr == "k"),
+        "{target:?}"
+    );
+}

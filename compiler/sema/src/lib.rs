@@ -29,7 +29,8 @@ pub use builtins::{NAMES as BUILTIN_NAMES, signature as builtin_signature};
 pub use carbonc_syntax as syntax;
 pub use check::compatible;
 pub use check::{
-    Export, FileIndex, ModuleSig, NameRef, Target, check_file, file_exports, file_index,
+    Export, FileIndex, ModuleSig, NameRef, Target, TypeNames, check_file, file_exports, file_index,
+    type_names,
 };
 pub use config::severities_from_toml;
 pub use db::{

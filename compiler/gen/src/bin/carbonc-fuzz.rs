@@ -3,6 +3,8 @@
 //! - `carbonc-fuzz show SEED`: the generated program of a seed and its diagnostics.
 //! - `carbonc-fuzz differential N [FIRST]`: seeds FIRST..FIRST+N through every comparison of
 //!   `carbonc_gen::differential` (stops at the first disagreement and saves its program).
+//! - `carbonc-fuzz digest N [FIRST]`: a hash per seed of the diagnostics and the evaluated program,
+//!   to compare two builds (`diff` their outputs).
 //! - `carbonc-fuzz fuzz N [FIRST]`: N inputs (generated programs, and mutations of them the way an
 //!   editor damages text) through the parser, the checker and the evaluator in one database, as
 //!   the language server runs them; counts panics and saves each panicking input.
@@ -94,6 +96,40 @@ fn stats(n: u64) {
         println!("{count:6} {what}");
     }
     println!("{clean} of {n} programs without errors");
+}
+
+/// One line per seed: a hash of the program's diagnostics and of everything evaluated. Two builds
+/// print the same lines when they agree on every program: the differential between an old and
+/// a new evaluator once the old one lives only in an older commit.
+fn digest(n: u64, first: u64) {
+    use std::hash::{Hash, Hasher};
+    for seed in first..first + n {
+        let p = program(seed);
+        let mut db = RootDatabase::default();
+        for (path, text) in &p.files {
+            db.set_file(path, text.clone());
+        }
+        let root = db.file(p.root()).expect("loaded");
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let e = evaluate_program(&db, root);
+        let text = format!(
+            "{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}",
+            check_program(&db, root),
+            e.regions,
+            e.instances,
+            e.outputs,
+            e.endpoints,
+            e.diags,
+            e.missing_params,
+            e.unknown_vars,
+            e.provider_role_arn
+        );
+        if n == 1 {
+            println!("{text}");
+        }
+        text.hash(&mut h);
+        println!("{seed} {:016x}", h.finish());
+    }
 }
 
 fn run_differential(n: u64, first: u64) -> bool {
@@ -212,6 +248,10 @@ fn main() {
         }
         Some("stats") => {
             stats(num(1, 200));
+            true
+        }
+        Some("digest") => {
+            digest(num(1, 1_000), num(2, 1));
             true
         }
         Some("differential") => run_differential(num(1, 1_000), num(2, 1)),

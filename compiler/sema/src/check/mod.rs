@@ -55,6 +55,86 @@ pub fn file_exports(db: &dyn Db, file: SourceFile) -> BTreeMap<String, Export> {
     ck.exports()
 }
 
+/// The type names a file can write and what each stands for: its own enums and records, and the
+/// enums and records its imports export (as `alias.Name`). Span-free, so it compares equal after
+/// any edit that declares no type. The checker and the evaluator both lower written types through
+/// it ([`TypeNames::resolve`]), so that they cannot resolve a name differently.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TypeNames {
+    local: BTreeMap<String, Ty>,
+    /// By import alias: the imported file's enums and records, or `None` when the import is not
+    /// loaded or closes a cycle (its names then resolve as if it were not there).
+    imported: BTreeMap<String, Option<BTreeMap<String, Ty>>>,
+}
+
+impl TypeNames {
+    /// What the written type name `p` stands for: a name of this file, then `alias.Name` through
+    /// an import, then the prelude (`aws.kms.KeySpec`).
+    pub fn resolve(&self, p: &ast::Path, cat: &Catalog) -> Option<Ty> {
+        if let [one] = p.segments.as_slice()
+            && let Some(t) = self.local.get(&one.text)
+        {
+            return Some(t.clone());
+        }
+        if let [alias, name] = p.segments.as_slice()
+            && let Some(Some(exports)) = self.imported.get(&alias.text)
+        {
+            return exports.get(&name.text).cloned();
+        }
+        let text = p.text();
+        if cat.enums.contains_key(&text) {
+            return Some(Ty::Enum(text));
+        }
+        if cat.records.contains_key(&text) {
+            return Some(Ty::Record(text));
+        }
+        None
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn type_names(db: &dyn Db, file: SourceFile) -> TypeNames {
+    let path = file.path(db);
+    let mut decls = BTreeMap::new();
+    collect(
+        &parse_file(db, file).items,
+        0,
+        &mut decls,
+        &mut Vec::new(),
+        true,
+    );
+    // The first declaration of a name is the one that counts, as everywhere in the checker.
+    let local = decls
+        .into_iter()
+        .filter_map(|(name, (d, _))| match d {
+            Decl::Enum(_) => Some((name.clone(), Ty::Enum(items::type_id(path, &name)))),
+            Decl::Record(_) => Some((name.clone(), Ty::Record(items::type_id(path, &name)))),
+            _ => None,
+        })
+        .collect();
+    let cycles = import_cycle_edges(db);
+    let ws = db.workspace();
+    let mut imported = BTreeMap::new();
+    for imp in file_imports(db, file) {
+        let exports = ws
+            .files(db)
+            .get(&imp.path)
+            .filter(|_| !cycles.contains(&(path.clone(), imp.path.clone())))
+            .map(|f| {
+                file_exports(db, *f)
+                    .iter()
+                    .filter_map(|(name, e)| match e {
+                        Export::Enum(e) => Some((name.clone(), Ty::Enum(e.id.clone()))),
+                        Export::Record(r) => Some((name.clone(), Ty::Record(r.id.clone()))),
+                        _ => None,
+                    })
+                    .collect()
+            });
+        imported.insert(imp.alias.clone(), exports);
+    }
+    TypeNames { local, imported }
+}
+
 /// Syntax, name and type diagnostics of one file.
 #[salsa::tracked(returns(ref))]
 pub fn check_file(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
@@ -74,10 +154,12 @@ pub fn check_file(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
     ck.diags
 }
 
+/// What a declared name stands for, found by [`collect`]; the evaluator names its frames from
+/// the same declarations.
 #[derive(Clone)]
-enum Decl<'a> {
+pub(crate) enum Decl<'a> {
     Let(&'a Item),
-    Param(&'a ast::TypeExpr),
+    Param(&'a Item),
     Resource { ty: String, keys: usize },
     Use { module: &'a ast::Path, keys: usize },
     Module(&'a Item),
@@ -107,7 +189,10 @@ pub(crate) struct Checker<'a> {
     index: Option<Vec<NameRef>>,
 }
 
-fn collect<'a>(
+/// The names `items` declare, each with the span of its name: resources and module instances
+/// at any depth of `for` and `if` (with how many loop keys they take), the rest at the top
+/// level. The first of two declarations of a name counts; the others go to `dups`.
+pub(crate) fn collect<'a>(
     items: &'a [Item],
     keys: usize,
     out: &mut BTreeMap<String, (Decl<'a>, Span)>,
@@ -144,7 +229,7 @@ fn collect<'a>(
             }
             _ if !top => {}
             ItemKind::Let { name, .. } => add(name, Decl::Let(it)),
-            ItemKind::Param { name, ty, .. } => add(name, Decl::Param(ty)),
+            ItemKind::Param { name, .. } => add(name, Decl::Param(it)),
             ItemKind::Module { name, .. } => add(name, Decl::Module(it)),
             ItemKind::Fn { name, .. } => add(name, Decl::Fn(it)),
             ItemKind::Enum { name, .. } => add(name, Decl::Enum(it)),
@@ -338,30 +423,16 @@ impl<'a> Checker<'a> {
     }
 
     fn resolve_type_name(&self, p: &ast::Path) -> Option<Ty> {
-        let text = p.text();
-        if let [one] = p.segments.as_slice() {
-            match self.lookup_decl(&one.text) {
-                Some(Decl::Enum(_)) => return Some(Ty::Enum(self.user_type_id(&one.text))),
-                Some(Decl::Record(_)) => return Some(Ty::Record(self.user_type_id(&one.text))),
-                _ => {}
-            }
-        }
-        if let [alias, name] = p.segments.as_slice()
-            && let Some(exports) = self.import_exports(&alias.text)
+        // Inside a module, a name the module declares hides the file's type of that name.
+        if let [one] = p.segments.as_slice()
+            && self
+                .module_decls
+                .as_ref()
+                .is_some_and(|m| m.contains_key(&one.text))
         {
-            return match exports.get(&name.text) {
-                Some(Export::Enum(e)) => Some(Ty::Enum(e.id.clone())),
-                Some(Export::Record(r)) => Some(Ty::Record(r.id.clone())),
-                _ => None,
-            };
+            return None;
         }
-        if self.cat.enums.contains_key(&text) {
-            return Some(Ty::Enum(text));
-        }
-        if self.cat.records.contains_key(&text) {
-            return Some(Ty::Record(text));
-        }
-        None
+        type_names(self.db, self.file_handle()).resolve(p, self.cat)
     }
 
     fn lower(&mut self, te: &ast::TypeExpr, quiet: bool) -> Ty {
@@ -437,7 +508,10 @@ impl<'a> Checker<'a> {
             }
         };
         match d {
-            Decl::Param(te) => self.lower(te, true),
+            Decl::Param(it) => match &it.kind {
+                ItemKind::Param { ty, .. } => self.lower(ty, true),
+                _ => Ty::Unknown,
+            },
             // A resource of an unknown type was reported where it is declared; nothing follows from it.
             Decl::Resource { ty, keys } if !self.cat.resources.contains_key(ty) => {
                 family(Ty::Unknown, *keys)

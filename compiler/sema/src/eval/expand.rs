@@ -181,23 +181,8 @@ impl<'a> Evaluator<'a> {
         };
         let address = format!("{}{}{}", env.frame.prefix, name.text, suffix);
         let file_frame = self.file_frames.get(&mod_file).cloned();
-        let mut names = BTreeMap::new();
         let prefix = format!("{address}.");
-        self.declare(items, &prefix, &mod_file, 0, &mut names, false);
-        for it in items {
-            match &it.kind {
-                ItemKind::Fn { name, .. } => {
-                    names.insert(name.text.clone(), Name::Fn(it));
-                }
-                ItemKind::Enum { name, .. } => {
-                    names.insert(
-                        name.text.clone(),
-                        Name::Enum(crate::items::type_id(&mod_file, &name.text)),
-                    );
-                }
-                _ => {}
-            }
-        }
+        let names = self.frame_names(items, &prefix, &mod_file, None);
         let frame = Rc::new(Frame {
             file: mod_file.clone(),
             prefix,

@@ -12,6 +12,7 @@ use carbonc_syntax::Span;
 use carbonc_syntax::ast::{self, Expr, ExprKind, Item, ItemKind};
 
 use crate::builtins;
+use crate::check::{Decl, Export, file_exports, type_names};
 use crate::db::{Db, SourceFile};
 use crate::items::{catalog, file_imports, import_cycle_edges, parse_file};
 use crate::regions::parse_window;
@@ -560,19 +561,9 @@ impl<'a> Evaluator<'a> {
             };
             format!("{}.", rel.trim_end_matches(".carbon").replace('/', "."))
         };
-        let mut names = BTreeMap::new();
-        for imp in file_imports(self.db, f) {
-            names.insert(imp.alias.clone(), Name::Import(imp.path.clone()));
-        }
-        self.declare(items, &prefix, &path, 0, &mut names, true);
         // File-level lets are evaluated lazily, in an environment built from this frame when they are
         // first read (see `name_value`), and memoised per frame.
-        for it in items {
-            if let ItemKind::Let { name, value, ty } = &it.kind {
-                let t = ty.as_ref().map(|te| self.lower_in(te, &path));
-                names.insert(name.text.clone(), Name::Let(value, t));
-            }
-        }
+        let names = self.frame_names(items, &prefix, &path, Some(f));
         let frame = Rc::new(Frame {
             file: path.clone(),
             prefix,
@@ -583,153 +574,94 @@ impl<'a> Evaluator<'a> {
         frame
     }
 
-    /// Lowers a written type as seen from `file`: prelude names, the file's own enums and records,
-    /// and `alias.Name` through the file's imports.
+    /// Lowers a written type as seen from `file`, through the checker's own name resolution
+    /// ([`crate::check::type_names`]).
     fn lower_in(&self, te: &ast::TypeExpr, file: &str) -> Ty {
-        let cat = self.cat;
-        let db = self.db;
-        let local = |path: &str, name: &str| -> Option<Ty> {
-            let f = db.workspace().files(db).get(path).copied()?;
-            parse_file(db, f)
-                .items
-                .iter()
-                .find_map(|it| match &it.kind {
-                    ItemKind::Enum { name: n, .. } if n.text == name => {
-                        Some(Ty::Enum(format!("{path}::{name}")))
-                    }
-                    ItemKind::Record { name: n, .. } if n.text == name => {
-                        Some(Ty::Record(format!("{path}::{name}")))
-                    }
-                    _ => None,
-                })
-        };
-        let resolve = |p: &ast::Path| -> Option<Ty> {
-            let t = p.text();
-            if cat.enums.contains_key(&t) {
-                return Some(Ty::Enum(t));
-            }
-            if cat.records.contains_key(&t) {
-                return Some(Ty::Record(t));
-            }
-            match p.segments.as_slice() {
-                [one] => local(file, &one.text),
-                [alias, name] => {
-                    let f = db.workspace().files(db).get(file).copied()?;
-                    let imp = file_imports(db, f).iter().find(|i| i.alias == alias.text)?;
-                    local(&imp.path, &name.text)
-                }
-                _ => None,
-            }
-        };
+        let names = self
+            .db
+            .workspace()
+            .files(self.db)
+            .get(file)
+            .map(|f| type_names(self.db, *f));
+        let resolve = |p: &ast::Path| names?.resolve(p, self.cat);
         crate::items::lower_type(te, &resolve, &mut |_, _| {})
     }
 
-    /// The fields of a record type (prelude or user): name, type and default.
+    /// The fields of a record type (prelude or user): name, type and default. A user record's
+    /// fields are the checker's (`file_exports`), types lowered once.
     pub(super) fn record_fields(&self, id: &str) -> Vec<(String, Ty, Option<&'a Expr>)> {
-        if let Some(fs) = self.cat.record_fields(id) {
-            return fs
-                .iter()
-                .map(|f| (f.name.clone(), f.ty.clone(), f.default.as_ref()))
-                .collect();
-        }
-        let Some((path, name)) = id.rsplit_once("::") else {
-            return Vec::new();
+        let fields = match self.cat.record_fields(id) {
+            Some(fs) => fs,
+            None => match user_export(self.db, id) {
+                Some(Export::Record(r)) => r.fields.as_slice(),
+                _ => &[],
+            },
         };
-        let Some(f) = self.db.workspace().files(self.db).get(path).copied() else {
-            return Vec::new();
-        };
-        for it in &parse_file(self.db, f).items {
-            if let ItemKind::Record { name: n, fields } = &it.kind
-                && n.text == name
-            {
-                return fields
-                    .iter()
-                    .map(|fd| {
-                        (
-                            fd.name.text.clone(),
-                            self.lower_in(&fd.ty, path),
-                            fd.default.as_ref(),
-                        )
-                    })
-                    .collect();
-            }
-        }
-        Vec::new()
+        fields
+            .iter()
+            .map(|f| (f.name.clone(), f.ty.clone(), f.default.as_ref()))
+            .collect()
     }
 
-    fn declare(
+    /// What each name declared in `items` stands for: the checker's declarations
+    /// ([`crate::check::collect`]: the first of two same-named ones counts, as in the checker),
+    /// with what evaluation needs of each. In a module (`file` is `None`), parameters and lets are
+    /// bindings of each instance, not names of the frame.
+    fn frame_names(
         &self,
         items: &'a [Item],
         prefix: &str,
-        file: &str,
-        keys: usize,
-        names: &mut BTreeMap<String, Name<'a>>,
-        top: bool,
-    ) {
-        for it in items {
-            match &it.kind {
-                ItemKind::Resource { name, .. } => {
-                    names.insert(
-                        name.text.clone(),
-                        Name::Family {
-                            base: format!("{prefix}{}", name.text),
-                            keys,
-                            module: false,
-                        },
-                    );
-                }
-                ItemKind::Use { name, .. } => {
-                    names.insert(
-                        name.text.clone(),
-                        Name::Family {
-                            base: format!("{prefix}{}", name.text),
-                            keys,
-                            module: true,
-                        },
-                    );
-                }
-                ItemKind::For { items, .. } => {
-                    self.declare(items, prefix, file, keys + 1, names, false)
-                }
-                ItemKind::If {
-                    then_items,
-                    else_items,
-                    ..
-                } => {
-                    self.declare(then_items, prefix, file, keys, names, false);
-                    if let Some(e) = else_items {
-                        self.declare(e, prefix, file, keys, names, false);
-                    }
-                }
-                _ if !top => {}
-                ItemKind::Param { name, default, ty } => {
-                    names.insert(
-                        name.text.clone(),
-                        Name::Param {
+        path: &str,
+        file: Option<SourceFile>,
+    ) -> BTreeMap<String, Name<'a>> {
+        let mut decls = BTreeMap::new();
+        crate::check::collect(items, 0, &mut decls, &mut Vec::new(), true);
+        let imports = file.map_or(&[][..], |f| file_imports(self.db, f).as_slice());
+        decls
+            .into_iter()
+            .filter_map(|(name, (d, _))| {
+                let n = match d {
+                    Decl::Resource { keys, .. } => Name::Family {
+                        base: format!("{prefix}{name}"),
+                        keys,
+                        module: false,
+                    },
+                    Decl::Use { keys, .. } => Name::Family {
+                        base: format!("{prefix}{name}"),
+                        keys,
+                        module: true,
+                    },
+                    Decl::Fn(it) => Name::Fn(it),
+                    Decl::Enum(_) => Name::Enum(crate::items::type_id(path, &name)),
+                    _ if file.is_none() => return None,
+                    Decl::Param(it) => match &it.kind {
+                        ItemKind::Param {
+                            name: n,
+                            ty,
+                            default,
+                        } => Name::Param {
                             default: default.as_ref(),
-                            ty: self.lower_in(ty, file),
-                            span: name.span,
+                            ty: self.lower_in(ty, path),
+                            span: n.span,
                         },
-                    );
-                }
-                ItemKind::Fn { name, .. } => {
-                    names.insert(name.text.clone(), Name::Fn(it));
-                }
-                ItemKind::Enum { name, .. } => {
-                    names.insert(
-                        name.text.clone(),
-                        Name::Enum(crate::items::type_id(file, &name.text)),
-                    );
-                }
-                ItemKind::Module { name, .. } => {
-                    names.insert(
-                        name.text.clone(),
-                        Name::Module(it, format!("{file}::{}", name.text)),
-                    );
-                }
-                _ => {}
-            }
-        }
+                        _ => return None,
+                    },
+                    Decl::Let(it) => match &it.kind {
+                        ItemKind::Let { value, ty, .. } => {
+                            Name::Let(value, ty.as_ref().map(|te| self.lower_in(te, path)))
+                        }
+                        _ => return None,
+                    },
+                    Decl::Module(it) => Name::Module(it, format!("{path}::{name}")),
+                    Decl::Import => {
+                        let imp = imports.iter().find(|i| i.alias == name)?;
+                        Name::Import(imp.path.clone())
+                    }
+                    Decl::Record(_) => return None,
+                };
+                Some((name, n))
+            })
+            .collect()
     }
 
     fn diag(
@@ -812,35 +744,29 @@ impl LowerFirst for String {
     }
 }
 
-fn enum_value(db: &dyn Db, cat: &Catalog, id: &str, variant: &str) -> Option<Value> {
-    if let Some(def) = cat.enums.get(id) {
-        return def
-            .variants
-            .iter()
-            .find(|(n, _, _)| n == variant)
-            .map(|(n, w, _)| Value::Enum {
-                id: id.into(),
-                variant: n.clone(),
-                wire: w.clone(),
-            });
-    }
+/// What a user type id (`file::Name`) stands for, as its file exports it.
+fn user_export<'db>(db: &'db dyn Db, id: &str) -> Option<&'db Export> {
     let (file, name) = id.rsplit_once("::")?;
     let f = db.workspace().files(db).get(file).copied()?;
-    for it in &parse_file(db, f).items {
-        if let ItemKind::Enum { name: n, variants } = &it.kind
-            && n.text == name
-        {
-            return variants
-                .iter()
-                .find(|v| v.name.text == variant)
-                .map(|v| Value::Enum {
-                    id: id.into(),
-                    variant: v.name.text.clone(),
-                    wire: v.wire.clone().unwrap_or_else(|| v.name.text.clone()),
-                });
-        }
-    }
-    None
+    file_exports(db, f).get(name)
+}
+
+fn enum_value(db: &dyn Db, cat: &Catalog, id: &str, variant: &str) -> Option<Value> {
+    let def = match cat.enums.get(id) {
+        Some(def) => def,
+        None => match user_export(db, id)? {
+            Export::Enum(def) => def,
+            _ => return None,
+        },
+    };
+    def.variants
+        .iter()
+        .find(|(n, _, _)| n == variant)
+        .map(|(n, w, _)| Value::Enum {
+            id: id.into(),
+            variant: n.clone(),
+            wire: w.clone(),
+        })
 }
 
 /// Whether a literal value fits a type (for variables given from outside).
