@@ -101,7 +101,7 @@ impl<'p> Orderings<'p> {
         let by_address: BTreeMap<&str, &Instance> = program
             .instances
             .iter()
-            .map(|i| (i.address.as_str(), i))
+            .map(|i| (i.address.as_str(), &**i))
             .collect();
         let mut o = Orderings {
             program,

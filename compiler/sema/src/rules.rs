@@ -29,7 +29,7 @@ pub(crate) fn check(p: &Program, cat: &Catalog, on: &dyn Fn(&str) -> bool) -> Ve
 }
 
 pub(crate) fn of_type<'p>(p: &'p Program, ty: &'p str) -> impl Iterator<Item = &'p Instance> + 'p {
-    p.instances.iter().filter(move |i| i.ty == ty)
+    p.instances.iter().map(|i| &**i).filter(move |i| i.ty == ty)
 }
 
 /// The instance a reference-valued field points to.

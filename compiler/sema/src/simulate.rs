@@ -116,6 +116,7 @@ impl<'p> World<'p> {
         let clusters: Vec<&Instance> = p
             .instances
             .iter()
+            .map(|i| &**i)
             .filter(|i| i.ty == "aws.eks.Cluster")
             .collect();
         if !clusters.is_empty() {

@@ -112,14 +112,35 @@ fn digest(n: u64, first: u64) {
         let root = db.file(p.root()).expect("loaded");
         let mut h = std::collections::hash_map::DefaultHasher::new();
         let e = evaluate_program(&db, root);
+        // `CARBONC_DIGEST_UNORDERED=1`: the diagnostics as sets, and the checker's without the
+        // text of repeated ones (which repeat is shown depends on the evaluation order).
+        let unordered = std::env::var_os("CARBONC_DIGEST_UNORDERED").is_some();
+        let (checked, evaluated) = if unordered {
+            let mut c: Vec<String> = check_program(&db, root)
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {} {}:{:?}",
+                        d.code, d.title, d.primary.file, d.primary.span
+                    )
+                })
+                .collect();
+            c.sort();
+            let mut v: Vec<String> = e.diags.iter().map(|d| format!("{d:?}")).collect();
+            v.sort();
+            (format!("{c:#?}"), format!("{v:#?}"))
+        } else {
+            (
+                format!("{:#?}", check_program(&db, root)),
+                format!("{:#?}", e.diags),
+            )
+        };
         let text = format!(
-            "{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}",
-            check_program(&db, root),
+            "{checked}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{evaluated}\n{:#?}\n{:#?}\n{:#?}",
             e.regions,
             e.instances,
             e.outputs,
             e.endpoints,
-            e.diags,
             e.missing_params,
             e.unknown_vars,
             e.provider_role_arn

@@ -63,7 +63,7 @@ impl<'a> Evaluator<'a> {
                         body,
                         env: env.clone(),
                     });
-                    self.program.instances.push(Instance {
+                    self.program.instances.push(Arc::new(Instance {
                         address,
                         ty: ty.text(),
                         region,
@@ -73,7 +73,7 @@ impl<'a> Evaluator<'a> {
                         fields: BTreeMap::new(),
                         create_before_destroy: false,
                         prevent_destroy: false,
-                    });
+                    }));
                 }
                 ItemKind::Use {
                     module,
@@ -302,6 +302,9 @@ impl<'a> Evaluator<'a> {
         if self.done[idx] == self.generation + 1 || !self.evaluating.borrow_mut().insert(idx) {
             return;
         }
+        // What was pushed so far belongs to the instance that led here (or to the phase).
+        let outer = self.owners.last().map_or(self.outside, |o| o + 1);
+        self.own_diags(outer);
         let body = self.stubs[idx].body;
         let env = self.stubs[idx].env.clone();
         let ty = self.program.instances[idx].ty.clone();
@@ -309,14 +312,16 @@ impl<'a> Evaluator<'a> {
             self.done[idx] = self.generation + 1;
             return;
         };
+        self.owners.push(idx);
         let mut fields = BTreeMap::new();
-        self.program.instances[idx].create_before_destroy = schema.create_before_destroy;
+        Arc::make_mut(&mut self.program.instances[idx]).create_before_destroy =
+            schema.create_before_destroy;
         for a in body {
             if a.name.text == "lifecycle" {
                 // Without the record type, so that only the fields written are present: an
                 // unwritten `create_before_destroy` keeps the schema's default.
                 if let Ok(Value::Record(m)) = self.eval(&a.value, &env, None) {
-                    let inst = &mut self.program.instances[idx];
+                    let inst = Arc::make_mut(&mut self.program.instances[idx]);
                     if let Some(b) = m.get("create_before_destroy").and_then(Value::as_bool) {
                         inst.create_before_destroy = b;
                     }
@@ -395,10 +400,12 @@ impl<'a> Evaluator<'a> {
                 );
             }
         }
-        self.program.instances[idx].fields = fields;
+        Arc::make_mut(&mut self.program.instances[idx]).fields = fields;
         self.done[idx] = self.generation + 1;
         self.evaluating.borrow_mut().remove(&idx);
         self.check_placement(idx);
+        self.owners.pop();
+        self.own_diags(idx + 1);
     }
 
     pub(super) fn check_outputs(&mut self, root: SourceFile) {

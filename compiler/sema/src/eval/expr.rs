@@ -194,7 +194,26 @@ impl<'a> Evaluator<'a> {
             }
             Value::Ref { addr } => {
                 let Some(&idx) = self.by_addr.get(addr) else {
-                    return Err((span, format!("no resource instance `{addr}`")));
+                    // Another file's instance: its value as that file's part evaluated it.
+                    let Some(inst) = self.remote_instance(addr) else {
+                        return Err((span, format!("no resource instance `{addr}`")));
+                    };
+                    let schema_field = self
+                        .cat
+                        .resources
+                        .get(&inst.ty)
+                        .and_then(|s| s.field(field));
+                    return Ok(match schema_field {
+                        Some(f) if f.computed => {
+                            self.known_attr(addr, field)
+                                .unwrap_or_else(|| Value::Unknown {
+                                    origin: Origin::AfterApply(vec![format!("{addr}.{field}")]),
+                                    region: inst.region,
+                                })
+                        }
+                        Some(_) => inst.get(field).cloned().unwrap_or(Value::None),
+                        None => Value::error(),
+                    });
                 };
                 let schema_field = self
                     .cat
@@ -222,6 +241,11 @@ impl<'a> Evaluator<'a> {
                 }
             }
             Value::Module { addr } => {
+                if !self.modules.contains_key(addr)
+                    && let Some(v) = self.remote_module_output(addr, field)
+                {
+                    return Ok(v);
+                }
                 let out = self
                     .modules
                     .get(addr)
@@ -501,9 +525,9 @@ impl<'a> Evaluator<'a> {
                     keys.iter().map(key_text).collect::<Vec<_>>().join(", ")
                 );
                 let exists = if *module {
-                    self.modules.contains_key(&addr)
+                    self.modules.contains_key(&addr) || self.remote_module_exists(&addr)
                 } else {
-                    self.by_addr.contains_key(&addr)
+                    self.by_addr.contains_key(&addr) || self.remote_instance(&addr).is_some()
                 };
                 if !exists {
                     return Err((

@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use carbonc_diagnostics::{Diagnostic, Label};
 use carbonc_syntax::Span;
@@ -85,7 +86,8 @@ fn is_role_arn(arn: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Program {
     pub regions: Vec<RegionInfo>,
-    pub instances: Vec<Instance>,
+    /// Shared with the files' parts ([`file_program`]): joining them copies no instance.
+    pub instances: Vec<Arc<Instance>>,
     pub outputs: Vec<(String, Value)>,
     /// Outputs declared `endpoint output`: user-facing entry points.
     pub endpoints: Vec<(String, String, Span)>,
@@ -100,6 +102,9 @@ pub struct Program {
     /// Address -> index into `instances`, built once evaluation is done: rules and the simulator
     /// look instances up by address for every reference.
     by_address: HashMap<String, usize>,
+    /// In one file's part ([`file_program`]): the outputs of the module instances the file makes,
+    /// by instance address, for the files that import it to read.
+    module_outputs: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
 impl Program {
@@ -111,7 +116,7 @@ impl Program {
     }
 
     pub fn instance(&self, addr: &str) -> Option<&Instance> {
-        self.by_address.get(addr).map(|&i| &self.instances[i])
+        self.by_address.get(addr).map(|&i| &*self.instances[i])
     }
 
     pub fn region_code(&self, idx: Option<usize>) -> &str {
@@ -120,13 +125,108 @@ impl Program {
     }
 }
 
+/// The evaluated program: each file's part ([`file_program`]) joined in file order (the root,
+/// then its imports depth first), with the root's outputs and parameters.
 #[salsa::tracked(returns(ref))]
 pub fn evaluate_program(db: &dyn Db, root: SourceFile) -> Program {
-    let mut ev = Evaluator::new(db);
-    ev.run(root);
-    let mut program = ev.program;
+    let mut program = Program {
+        regions: program_regions(db, root).clone(),
+        ..Program::default()
+    };
+    for f in file_order(db, root) {
+        let part = file_program(db, root, f);
+        program.instances.extend(part.instances.iter().cloned());
+        program.diags.extend(part.diags.iter().cloned());
+        if f == root {
+            program.outputs = part.outputs.clone();
+            program.endpoints = part.endpoints.clone();
+            program.missing_params = part.missing_params.clone();
+            program.unknown_vars = part.unknown_vars.clone();
+            program.provider_role_arn = part.provider_role_arn.clone();
+        }
+    }
     program.index();
     program
+}
+
+/// One file's part of the program rooted at `root`: the instances the file declares (its loops
+/// and module instantiations expanded, their fields evaluated), the diagnostics of evaluating
+/// them, and for the root its outputs and parameters. A reference to another file's instance
+/// reads that file's part, so an edit re-evaluates the edited file and the parts that read a
+/// value it changed (salsa backdates the parts that come out equal), not the whole program.
+#[salsa::tracked(returns(ref))]
+pub fn file_program(db: &dyn Db, root: SourceFile, file: SourceFile) -> Program {
+    let mut ev = Evaluator::new(db);
+    ev.scope = Some((root, file.path(db).clone()));
+    ev.run(root);
+    let mut program = ev.program;
+    program.regions.clear();
+    program.index();
+    program
+}
+
+/// The regions the program rooted at `root` declares, in declaration order (the root, then its
+/// imports depth first).
+#[salsa::tracked(returns(ref))]
+pub fn program_regions(db: &dyn Db, root: SourceFile) -> Vec<RegionInfo> {
+    let mut regions = Vec::new();
+    for f in file_order(db, root) {
+        let path = f.path(db).clone();
+        for it in &parse_file(db, f).items {
+            let ItemKind::Region { name, fields } = &it.kind else {
+                continue;
+            };
+            let lit = |n: &str| {
+                fields
+                    .iter()
+                    .find(|a| a.name.text == n)
+                    .and_then(|a| match &a.value.kind {
+                        ExprKind::Str(p) => match p.as_slice() {
+                            [ast::StrPart::Text(t)] => Some((t.clone(), a.value.span)),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+            };
+            let primary = fields.iter().any(|a| {
+                a.name.text == "role"
+                    && matches!(&a.value.kind, ExprKind::Variant(v) if v.text == "primary")
+            });
+            regions.push(RegionInfo {
+                name: name.text.clone(),
+                code: lit("code").map(|c| c.0).unwrap_or_default(),
+                primary,
+                maintenance: lit("maintenance").filter(|(w, _)| parse_window(w).is_ok()),
+                file: path.clone(),
+                span: name.span,
+            });
+        }
+    }
+    regions
+}
+
+/// `from` and the files it imports, depth first, each once; an import that closes a cycle is
+/// not followed.
+fn file_order(db: &dyn Db, from: SourceFile) -> Vec<SourceFile> {
+    fn walk(db: &dyn Db, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
+        let path = f.path(db).clone();
+        if !seen.insert(path.clone()) {
+            return;
+        }
+        out.push(f);
+        let cycles = import_cycle_edges(db);
+        for imp in file_imports(db, f) {
+            if cycles.contains(&(path.clone(), imp.path.clone())) {
+                continue;
+            }
+            if let Some(g) = db.workspace().files(db).get(&imp.path) {
+                walk(db, *g, out, seen);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(db, from, &mut out, &mut BTreeSet::new());
+    out
 }
 
 /// One instance at a time, re-evaluated against known values that change while `apply` runs: the
@@ -162,7 +262,7 @@ impl<'db> InstanceResolver<'db> {
     pub fn instance(&mut self, address: &str) -> Option<&Instance> {
         let idx = *self.ev.by_addr.get(address)?;
         self.ev.eval_instance(idx);
-        self.ev.program.instances.get(idx)
+        self.ev.program.instances.get(idx).map(|i| &**i)
     }
 
     pub fn regions(&self) -> &[RegionInfo] {
@@ -189,7 +289,32 @@ impl<'a> Evaluator<'a> {
             done: Vec::new(),
             generation: 0,
             known: None,
+            scope: None,
+            diag_owner: Vec::new(),
+            owners: Vec::new(),
+            outside: PREPARED,
         }
+    }
+
+    /// Attributes the diagnostics pushed since the last call to `owner`: an instance's index, or
+    /// `PREPARED` and `FINISHED` for the phases before and after the instances.
+    fn own_diags(&mut self, owner: usize) {
+        let n = self.program.diags.len() - self.diag_owner.len();
+        self.diag_owner.extend(std::iter::repeat_n(owner, n));
+    }
+
+    /// Puts the diagnostics in a canonical order: before the instances, then per instance in
+    /// declaration order, then after. Lazy evaluation reaches instances in the order references
+    /// lead to them; the diagnostics must not depend on that order (the first of repeated ones
+    /// is the one shown).
+    fn order_diags(&mut self) {
+        self.own_diags(FINISHED);
+        let mut tagged: Vec<(usize, Diagnostic)> = std::mem::take(&mut self.diag_owner)
+            .into_iter()
+            .zip(std::mem::take(&mut self.program.diags))
+            .collect();
+        tagged.sort_by_key(|(owner, _)| *owner);
+        self.program.diags = tagged.into_iter().map(|(_, d)| d).collect();
     }
 
     /// A computed attribute known from the state, if it is.
@@ -303,7 +428,21 @@ struct Evaluator<'a> {
     generation: u32,
     /// Known computed attributes that replace `ProgramInputs::known` ([`InstanceResolver`]).
     known: Option<HashMap<String, BTreeMap<String, Value>>>,
+    /// `(root, file)` when evaluating one file's part ([`file_program`]): only that file's
+    /// items are expanded, and other files' instances are read from their parts. `None`: the
+    /// whole program ([`InstanceResolver`]).
+    scope: Option<(SourceFile, String)>,
+    /// Who each diagnostic of `program.diags` belongs to (see `own_diags`).
+    diag_owner: Vec<usize>,
+    /// The instances being evaluated, innermost last.
+    owners: Vec<usize>,
+    /// The owner of diagnostics pushed outside any instance: `PREPARED`, then `FINISHED`.
+    outside: usize,
 }
+
+/// Diagnostic owners of the phases before and after the instances.
+const PREPARED: usize = 0;
+const FINISHED: usize = usize::MAX;
 
 /// Recursion limit for user functions (they are pure and single-expression: deep recursion is a bug).
 const MAX_CALL_DEPTH: usize = 64;
@@ -339,24 +478,118 @@ fn key_text(v: &Value) -> String {
 impl<'a> Evaluator<'a> {
     fn run(&mut self, root: SourceFile) {
         self.prepare(root);
+        self.own_diags(PREPARED);
         for i in 0..self.stubs.len() {
             self.eval_instance(i);
         }
-        self.check_outputs(root);
+        self.outside = FINISHED;
+        if self.is_root() {
+            self.check_outputs(root);
+        }
+        if self.scope.is_some() {
+            self.collect_module_outputs();
+        }
+        self.order_diags();
+    }
+
+    /// Whether the root's own items are evaluated here (the whole program, or the root's part).
+    fn is_root(&self) -> bool {
+        self.scope
+            .as_ref()
+            .is_none_or(|(_, file)| *file == self.root)
+    }
+
+    /// The values of every output of every module instance made here, for the importing files
+    /// (their diagnostics belong to the reads that need them, in whichever file).
+    fn collect_module_outputs(&mut self) {
+        let before = self.program.diags.len();
+        let addrs: Vec<String> = self.modules.keys().cloned().collect();
+        for addr in addrs {
+            let outputs: Vec<(String, &'a Expr, Option<Ty>, Rc<Env<'a>>)> = self.modules[&addr]
+                .outputs
+                .iter()
+                .map(|(n, (x, t, e))| (n.clone(), *x, t.clone(), e.clone()))
+                .collect();
+            let mut values = BTreeMap::new();
+            for (name, x, t, env) in outputs {
+                let v = self
+                    .eval(x, &env, t.as_ref())
+                    .unwrap_or_else(|_| Value::error());
+                values.insert(name, v);
+            }
+            self.program.module_outputs.insert(addr, values);
+        }
+        self.program.diags.truncate(before);
+    }
+
+    /// Where another file's instance or module instance `addr` was evaluated: that file's part.
+    /// `None` for the whole program, for this file's own addresses, and for unknown ones.
+    fn remote_part(&self, addr: &str) -> Option<&'a Program> {
+        let (root, scope) = self.scope.as_ref()?;
+        // The file whose prefix is the longest one `addr` starts with; the root's is empty, and no
+        // other file can name the root's instances (imports have no cycles).
+        let owner = self
+            .file_frames
+            .values()
+            .filter(|fr| fr.file != *scope && !fr.prefix.is_empty())
+            .filter(|fr| addr.starts_with(&fr.prefix))
+            .max_by_key(|fr| fr.prefix.len())?;
+        let file = *self.db.workspace().files(self.db).get(&owner.file)?;
+        Some(file_program(self.db, *root, file))
+    }
+
+    /// Another file's instance at `addr`, evaluated in its part.
+    pub(super) fn remote_instance(&self, addr: &str) -> Option<&'a Instance> {
+        self.remote_part(addr)?.instance(addr)
+    }
+
+    /// The value of output `field` of another file's module instance `addr`.
+    pub(super) fn remote_module_output(&self, addr: &str, field: &str) -> Option<Value> {
+        Some(
+            self.remote_part(addr)?
+                .module_outputs
+                .get(addr)?
+                .get(field)
+                .cloned()
+                .unwrap_or_else(Value::error),
+        )
+    }
+
+    /// Whether another file made the module instance `addr`.
+    pub(super) fn remote_module_exists(&self, addr: &str) -> bool {
+        self.remote_part(addr)
+            .is_some_and(|p| p.module_outputs.contains_key(addr))
     }
 
     /// Everything before the instances' fields: regions, parameters, each file's names, every
     /// instance's address, type and region (the loops and modules expanded), module arguments.
     fn prepare(&mut self, root: SourceFile) {
         self.root = root.path(self.db).clone();
-        self.collect_regions(root);
-        self.collect_params(root);
-        let mut order = Vec::new();
-        self.file_order(root, &mut order, &mut BTreeSet::new());
+        self.program.regions = program_regions(self.db, root).clone();
+        if self.is_root() {
+            self.collect_params(root);
+        }
+        // One file's part needs the frames of the files it can name: itself and its imports.
+        let from = match &self.scope {
+            Some((_, file)) => self
+                .db
+                .workspace()
+                .files(self.db)
+                .get(file)
+                .copied()
+                .unwrap_or(root),
+            None => root,
+        };
+        let order = file_order(self.db, from);
         for f in &order {
             self.file_frame(*f);
         }
-        for f in order {
+        let expanded = if self.scope.is_some() {
+            &order[..1]
+        } else {
+            &order[..]
+        };
+        for f in expanded {
             let path = f.path(self.db).clone();
             let frame = self.file_frames[&path].clone();
             let env = Rc::new(Env {
@@ -364,8 +597,13 @@ impl<'a> Evaluator<'a> {
                 parent: None,
                 frame,
             });
-            let items = &parse_file(self.db, f).items;
+            let items = &parse_file(self.db, *f).items;
             self.expand(items, &env, &[], &[]);
+        }
+        if !self.is_root() {
+            self.done = vec![0; self.stubs.len()];
+            self.check_module_params();
+            return;
         }
         // Every given variable is checked against its parameter, used or not.
         if let Some(frame) = self.file_frames.get(&self.root).cloned() {
@@ -485,60 +723,6 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn file_order(&self, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
-        let path = f.path(self.db).clone();
-        if !seen.insert(path.clone()) {
-            return;
-        }
-        out.push(f);
-        let cycles = import_cycle_edges(self.db);
-        for imp in file_imports(self.db, f) {
-            if cycles.contains(&(path.clone(), imp.path.clone())) {
-                continue;
-            }
-            if let Some(g) = self.db.workspace().files(self.db).get(&imp.path) {
-                self.file_order(*g, out, seen);
-            }
-        }
-    }
-
-    fn collect_regions(&mut self, root: SourceFile) {
-        let mut order = Vec::new();
-        self.file_order(root, &mut order, &mut BTreeSet::new());
-        for f in order {
-            let path = f.path(self.db).clone();
-            for it in &parse_file(self.db, f).items {
-                let ItemKind::Region { name, fields } = &it.kind else {
-                    continue;
-                };
-                let lit = |n: &str| {
-                    fields
-                        .iter()
-                        .find(|a| a.name.text == n)
-                        .and_then(|a| match &a.value.kind {
-                            ExprKind::Str(p) => match p.as_slice() {
-                                [ast::StrPart::Text(t)] => Some((t.clone(), a.value.span)),
-                                _ => None,
-                            },
-                            _ => None,
-                        })
-                };
-                let primary = fields.iter().any(|a| {
-                    a.name.text == "role"
-                        && matches!(&a.value.kind, ExprKind::Variant(v) if v.text == "primary")
-                });
-                self.program.regions.push(RegionInfo {
-                    name: name.text.clone(),
-                    code: lit("code").map(|c| c.0).unwrap_or_default(),
-                    primary,
-                    maintenance: lit("maintenance").filter(|(w, _)| parse_window(w).is_ok()),
-                    file: path.clone(),
-                    span: name.span,
-                });
-            }
-        }
-    }
-
     fn file_frame(&mut self, f: SourceFile) -> Rc<Frame<'a>> {
         let path = f.path(self.db).clone();
         if let Some(fr) = self.file_frames.get(&path) {
@@ -548,7 +732,7 @@ impl<'a> Evaluator<'a> {
         // Instances of imported files are prefixed with the file's path relative to the root's
         // folder (`net.vpc[us-east-1]`, `modules.net.vpc[...]`), so that two `net.carbon` in
         // different folders do not collide.
-        let prefix = if self.file_frames.is_empty() {
+        let prefix = if path == self.root {
             String::new()
         } else {
             let root_dir = self.root.rsplit_once('/').map_or("", |(d, _)| d);

@@ -91,10 +91,13 @@ impl<'a> Evaluator<'a> {
 
     /// Reports a reference that breaks its placement; returns whether it did.
     pub(super) fn check_ref(&mut self, site: &Site, addr: &str, placement: &Placement) -> bool {
-        let Some(&t) = self.by_addr.get(addr) else {
-            return false;
+        let target: &Instance = match self.by_addr.get(addr) {
+            Some(&t) => &self.program.instances[t],
+            None => match self.remote_instance(addr) {
+                Some(inst) => inst,
+                None => return false,
+            },
         };
-        let target = &self.program.instances[t];
         let Some(treg) = target.region else {
             return false;
         };
@@ -203,7 +206,7 @@ impl<'a> Evaluator<'a> {
             })
             .collect();
         let sibling = format!("{base}[{}]", swapped.join(", "));
-        if !self.by_addr.contains_key(&sibling) {
+        if !self.by_addr.contains_key(&sibling) && self.remote_instance(&sibling).is_none() {
             return None;
         }
         let bindings: Vec<(&str, &str)> = context
