@@ -151,8 +151,8 @@ pub fn bench_lsp(n: usize, per_file: usize, edits: usize) {
 }
 
 /// Where a re-check after a one-character edit spends its time, query by query.
-pub fn bench_recheck(n: usize) {
-    let files = crate::generate(n, (n / 1000).max(1));
+pub fn bench_recheck(n: usize, per_file: usize) {
+    let files = crate::generate(n, (n / per_file).max(1));
     let (mut db, root) = crate::load(&files);
     carbonc_sema::check_program(&db, root);
     let (path, text) = files
@@ -181,15 +181,19 @@ pub fn bench_recheck(n: usize) {
         carbonc_sema::evaluate_program(&db, root);
         let eval = s.elapsed();
         let s = Instant::now();
+        carbonc_sema::resource_graph(&db, root);
+        let graph = s.elapsed();
+        let s = Instant::now();
         carbonc_sema::check_program(&db, root);
         let rest = s.elapsed();
         println!(
-            "idle cleanup {:.1} ms, set_file {:.1} ms, parse {:.1} ms, check_file {:.1} ms, evaluate {:.1} ms, rules and the rest {:.1} ms",
+            "idle cleanup {:.1} ms, set_file {:.1} ms, parse {:.1} ms, check_file {:.1} ms, evaluate {:.1} ms, graph {:.1} ms, rules and the rest {:.1} ms",
             idle.as_secs_f64() * 1e3,
             set.as_secs_f64() * 1e3,
             parse.as_secs_f64() * 1e3,
             check.as_secs_f64() * 1e3,
             eval.as_secs_f64() * 1e3,
+            graph.as_secs_f64() * 1e3,
             rest.as_secs_f64() * 1e3
         );
     }

@@ -323,7 +323,8 @@ fn main() {
     }
     if args.first().is_some_and(|a| a == "recheck") {
         let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
-        lsp::bench_recheck(n);
+        let per_file = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1_000);
+        lsp::bench_recheck(n, per_file);
         return;
     }
     if args.first().is_some_and(|a| a == "lsp") {

@@ -277,10 +277,17 @@ impl<'a> Evaluator<'a> {
     ) -> Option<(&'a Item, String, String)> {
         let frame = &env.frame;
         let lookup = |fr: &Rc<Frame<'a>>, n: &str| {
-            fr.names
-                .get(n)
-                .cloned()
-                .or_else(|| fr.parent.as_ref().and_then(|p| p.names.get(n).cloned()))
+            let (found, owner) = match fr.names.get(n) {
+                Some(found) => (found.clone(), fr.clone()),
+                None => {
+                    let p = fr.parent.as_ref()?;
+                    (p.names.get(n)?.clone(), p.clone())
+                }
+            };
+            match found {
+                Name::Deferred => self.realize(n, &owner),
+                found => Some(found),
+            }
         };
         match p.segments.as_slice() {
             [one] => match lookup(frame, &one.text)? {
@@ -288,10 +295,17 @@ impl<'a> Evaluator<'a> {
                 _ => None,
             },
             [alias, name] => match lookup(frame, &alias.text)? {
-                Name::Import(path) => match self.file_frames.get(&path)?.names.get(&name.text)? {
-                    Name::Module(it, id) => Some((it, id.clone(), path.clone())),
-                    _ => None,
-                },
+                Name::Import(path) => {
+                    let fr = self.file_frames.get(&path)?;
+                    let n = match fr.names.get(&name.text)? {
+                        Name::Deferred => self.realize(&name.text, fr)?,
+                        n => n.clone(),
+                    };
+                    match n {
+                        Name::Module(it, id) => Some((it, id, path.clone())),
+                        _ => None,
+                    }
+                }
                 _ => None,
             },
             _ => None,

@@ -44,6 +44,10 @@ impl<'a> Evaluator<'a> {
         // resources or parameters.
         if let Some(parent) = &frame.parent
             && let Some(n) = parent.names.get(name).cloned()
+            && let Some(n) = match n {
+                Name::Deferred => self.realize(name, parent),
+                n => Some(n),
+            }
             && !matches!(n, Name::Family { .. } | Name::Param { .. })
         {
             return self.name_value(name, n, &parent.clone());
@@ -159,6 +163,10 @@ impl<'a> Evaluator<'a> {
             Name::Import(p) => Value::Path(Path::Import(p)),
             Name::Enum(id) => Value::Path(Path::Enum(id)),
             Name::Module(_, id) => Value::Path(Path::Module(id)),
+            Name::Deferred => match self.realize(name, owner) {
+                Some(n) => return self.name_value(name, n, owner),
+                None => Value::error(),
+            },
         })
     }
 
@@ -694,7 +702,11 @@ impl<'a> Evaluator<'a> {
             let Some(frame) = self.file_frames.get(file).cloned() else {
                 return Ok(Value::error());
             };
-            let Some(Name::Fn(it)) = frame.names.get(name).cloned() else {
+            let n = match frame.names.get(name).cloned() {
+                Some(Name::Deferred) => self.realize(name, &frame),
+                n => n,
+            };
+            let Some(Name::Fn(it)) = n else {
                 return Ok(Value::error());
             };
             return self.call_fn(it, args, env, &frame);

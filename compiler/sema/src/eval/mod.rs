@@ -361,6 +361,57 @@ enum Name<'a> {
     Import(String),
     Enum(String),
     Module(&'a Item, String),
+    /// A `let`, parameter, function or module of an imported file, read from that file's syntax
+    /// only when used (`Evaluator::realize`): a file's part then depends on an imported file's
+    /// text only through what it reads of it.
+    Deferred,
+}
+
+/// What a file declares, without spans or syntax ([`frame_decls`]): the names other files'
+/// parts see of it, equal after any edit that declares, renames or moves nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum DeclKind {
+    /// A resource (`module: false`) or module instance family inside `keys` loops.
+    Family {
+        keys: usize,
+        module: bool,
+    },
+    Enum,
+    Import(String),
+    /// A `let`, parameter, function or module.
+    Other,
+}
+
+#[salsa::tracked(returns(ref))]
+pub(crate) fn frame_decls(db: &dyn Db, file: SourceFile) -> Vec<(String, DeclKind)> {
+    let mut decls = BTreeMap::new();
+    crate::check::collect(
+        &parse_file(db, file).items,
+        0,
+        &mut decls,
+        &mut Vec::new(),
+        true,
+    );
+    let imports = file_imports(db, file);
+    decls
+        .into_iter()
+        .filter_map(|(name, (d, _))| {
+            let kind = match d {
+                Decl::Resource { keys, .. } => DeclKind::Family {
+                    keys,
+                    module: false,
+                },
+                Decl::Use { keys, .. } => DeclKind::Family { keys, module: true },
+                Decl::Enum(_) => DeclKind::Enum,
+                Decl::Import => {
+                    DeclKind::Import(imports.iter().find(|i| i.alias == name)?.path.clone())
+                }
+                Decl::Record(_) => return None,
+                Decl::Let(_) | Decl::Param(_) | Decl::Fn(_) | Decl::Module(_) => DeclKind::Other,
+            };
+            Some((name, kind))
+        })
+        .collect()
 }
 
 struct Env<'a> {
@@ -728,7 +779,6 @@ impl<'a> Evaluator<'a> {
         if let Some(fr) = self.file_frames.get(&path) {
             return fr.clone();
         }
-        let items = &parse_file(self.db, f).items;
         // Instances of imported files are prefixed with the file's path relative to the root's
         // folder (`net.vpc[us-east-1]`, `modules.net.vpc[...]`), so that two `net.carbon` in
         // different folders do not collide.
@@ -747,7 +797,12 @@ impl<'a> Evaluator<'a> {
         };
         // File-level lets are evaluated lazily, in an environment built from this frame when they are
         // first read (see `name_value`), and memoised per frame.
-        let names = self.frame_names(items, &prefix, &path, Some(f));
+        let imported = self.scope.as_ref().is_some_and(|(_, scope)| *scope != path);
+        let names = if imported {
+            self.imported_names(f, &prefix, &path)
+        } else {
+            self.frame_names(&parse_file(self.db, f).items, &prefix, &path, Some(f))
+        };
         let frame = Rc::new(Frame {
             file: path.clone(),
             prefix,
@@ -804,48 +859,95 @@ impl<'a> Evaluator<'a> {
         decls
             .into_iter()
             .filter_map(|(name, (d, _))| {
-                let n = match d {
-                    Decl::Resource { keys, .. } => Name::Family {
-                        base: format!("{prefix}{name}"),
-                        keys,
-                        module: false,
-                    },
-                    Decl::Use { keys, .. } => Name::Family {
-                        base: format!("{prefix}{name}"),
-                        keys,
-                        module: true,
-                    },
-                    Decl::Fn(it) => Name::Fn(it),
-                    Decl::Enum(_) => Name::Enum(crate::items::type_id(path, &name)),
-                    _ if file.is_none() => return None,
-                    Decl::Param(it) => match &it.kind {
-                        ItemKind::Param {
-                            name: n,
-                            ty,
-                            default,
-                        } => Name::Param {
-                            default: default.as_ref(),
-                            ty: self.lower_in(ty, path),
-                            span: n.span,
-                        },
-                        _ => return None,
-                    },
-                    Decl::Let(it) => match &it.kind {
-                        ItemKind::Let { value, ty, .. } => {
-                            Name::Let(value, ty.as_ref().map(|te| self.lower_in(te, path)))
-                        }
-                        _ => return None,
-                    },
-                    Decl::Module(it) => Name::Module(it, format!("{path}::{name}")),
-                    Decl::Import => {
-                        let imp = imports.iter().find(|i| i.alias == name)?;
-                        Name::Import(imp.path.clone())
-                    }
-                    Decl::Record(_) => return None,
-                };
+                let n = self.name_of(&name, d, prefix, path, imports, file.is_none())?;
                 Some((name, n))
             })
             .collect()
+    }
+
+    /// The names of an imported file, from what it declares ([`frame_decls`]); its lets,
+    /// parameters, functions and modules are [`Name::Deferred`].
+    fn imported_names(
+        &self,
+        f: SourceFile,
+        prefix: &str,
+        path: &str,
+    ) -> BTreeMap<String, Name<'a>> {
+        frame_decls(self.db, f)
+            .iter()
+            .map(|(name, kind)| {
+                let n = match kind {
+                    DeclKind::Family { keys, module } => Name::Family {
+                        base: format!("{prefix}{name}"),
+                        keys: *keys,
+                        module: *module,
+                    },
+                    DeclKind::Enum => Name::Enum(crate::items::type_id(path, name)),
+                    DeclKind::Import(p) => Name::Import(p.clone()),
+                    DeclKind::Other => Name::Deferred,
+                };
+                (name.clone(), n)
+            })
+            .collect()
+    }
+
+    /// A deferred name of `frame`'s file, from its syntax.
+    fn realize(&self, name: &str, frame: &Frame<'a>) -> Option<Name<'a>> {
+        let f = *self.db.workspace().files(self.db).get(&frame.file)?;
+        let items = &parse_file(self.db, f).items;
+        let mut decls = BTreeMap::new();
+        crate::check::collect(items, 0, &mut decls, &mut Vec::new(), true);
+        let (d, _) = decls.remove(name)?;
+        let imports = file_imports(self.db, f).as_slice();
+        self.name_of(name, d, &frame.prefix, &frame.file, imports, false)
+    }
+
+    /// What the declaration `d` of `name` stands for in a frame with `prefix`.
+    fn name_of(
+        &self,
+        name: &str,
+        d: Decl<'a>,
+        prefix: &str,
+        path: &str,
+        imports: &[crate::items::Import],
+        module: bool,
+    ) -> Option<Name<'a>> {
+        Some(match d {
+            Decl::Resource { keys, .. } => Name::Family {
+                base: format!("{prefix}{name}"),
+                keys,
+                module: false,
+            },
+            Decl::Use { keys, .. } => Name::Family {
+                base: format!("{prefix}{name}"),
+                keys,
+                module: true,
+            },
+            Decl::Fn(it) => Name::Fn(it),
+            Decl::Enum(_) => Name::Enum(crate::items::type_id(path, name)),
+            _ if module => return None,
+            Decl::Param(it) => match &it.kind {
+                ItemKind::Param {
+                    name: n,
+                    ty,
+                    default,
+                } => Name::Param {
+                    default: default.as_ref(),
+                    ty: self.lower_in(ty, path),
+                    span: n.span,
+                },
+                _ => return None,
+            },
+            Decl::Let(it) => match &it.kind {
+                ItemKind::Let { value, ty, .. } => {
+                    Name::Let(value, ty.as_ref().map(|te| self.lower_in(te, path)))
+                }
+                _ => return None,
+            },
+            Decl::Module(it) => Name::Module(it, format!("{path}::{name}")),
+            Decl::Import => Name::Import(imports.iter().find(|i| i.alias == name)?.path.clone()),
+            Decl::Record(_) => return None,
+        })
     }
 
     fn diag(
