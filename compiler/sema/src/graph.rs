@@ -1,12 +1,10 @@
 //! Lowering to the resource graph: one node per instance, an edge for every reference and every
 //! computed value that flows from one resource into another. Cycles are diagnostics.
 
-use std::collections::BTreeMap;
-
 use carbonc_diagnostics::{Diagnostic, Label};
 
 use crate::db::{Db, SourceFile};
-use crate::eval::{Program, evaluate_program};
+use crate::eval::{Instance, Program, evaluate_program, file_program};
 use crate::value::{Origin, Value};
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -38,34 +36,126 @@ pub fn value_deps(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// The addresses an instance's written fields refer to.
+fn explicit_deps(inst: &Instance) -> Vec<String> {
+    let mut addrs = Vec::new();
+    inst.fields
+        .values()
+        .filter(|f| f.explicit)
+        .for_each(|f| value_deps(&f.value, &mut addrs));
+    addrs
+}
+
 pub fn build(p: &Program) -> ResourceGraph {
-    let index: BTreeMap<&str, usize> = p
-        .instances
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.address.as_str(), i))
-        .collect();
     let orderings = crate::ordering::Orderings::new(p);
     let deps: Vec<Vec<usize>> = p
         .instances
         .iter()
         .map(|inst| {
-            let mut addrs = Vec::new();
-            inst.fields
-                .values()
-                .filter(|f| f.explicit)
-                .for_each(|f| value_deps(&f.value, &mut addrs));
+            let mut addrs = explicit_deps(inst);
             let extra = orderings.deps(inst, &addrs);
             addrs.extend(extra);
-            let mut d: Vec<usize> = addrs
-                .iter()
-                .filter_map(|a| index.get(a.as_str()).copied())
-                .collect();
-            d.sort_unstable();
-            d.dedup();
-            d
+            positions(&addrs, |a| p.position(a))
         })
         .collect();
+    graph_of(deps)
+}
+
+/// Addresses as sorted, distinct indices; unknown ones are left out.
+fn positions(addrs: &[String], at: impl Fn(&str) -> Option<usize>) -> Vec<usize> {
+    let mut d: Vec<usize> = addrs.iter().filter_map(|a| at(a)).collect();
+    d.sort_unstable();
+    d.dedup();
+    d
+}
+
+/// What each instance of one file's part refers to, by address, in the part's order.
+/// Span-free: an edit that changes no reference leaves it equal, and the cycle check that joins
+/// these does not run again.
+#[salsa::tracked(returns(ref))]
+pub fn file_references(
+    db: &dyn Db,
+    root: SourceFile,
+    file: SourceFile,
+) -> Vec<(String, Vec<String>)> {
+    file_program(db, root, file)
+        .instances
+        .iter()
+        .map(|inst| (inst.address.clone(), explicit_deps(inst)))
+        .collect()
+}
+
+/// The orderings AWS needs beyond references (`ordering.rs`), by address: a small projection of
+/// the whole program, equal after most edits.
+#[salsa::tracked(returns(ref))]
+pub fn ordering_edges(db: &dyn Db, root: SourceFile) -> Vec<(String, Vec<String>)> {
+    let p = evaluate_program(db, root);
+    let orderings = crate::ordering::Orderings::new(p);
+    p.instances
+        .iter()
+        .filter_map(|inst| {
+            let extra = orderings.deps(inst, &explicit_deps(inst));
+            (!extra.is_empty()).then(|| (inst.address.clone(), extra))
+        })
+        .collect()
+}
+
+/// One dependency cycle: each member's address and the members it needs.
+pub type Cycle = Vec<(String, Vec<String>)>;
+
+/// The dependency cycles of the program, as [`build`] finds them, from each file's references
+/// and the orderings: after an edit that changes no reference it is not computed again.
+#[salsa::tracked(returns(ref))]
+pub fn dependency_cycles(db: &dyn Db, root: SourceFile) -> Vec<Cycle> {
+    let mut addrs: Vec<&str> = Vec::new();
+    let mut refs: Vec<&[String]> = Vec::new();
+    for f in crate::eval::file_order(db, root) {
+        for (addr, deps) in file_references(db, root, f) {
+            addrs.push(addr);
+            refs.push(deps);
+        }
+    }
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, a) in addrs.iter().enumerate() {
+        // The first of two instances with one address counts, as in `Program::instance`.
+        index.entry(a).or_insert(i);
+    }
+    let extra: std::collections::HashMap<&str, &Vec<String>> = ordering_edges(db, root)
+        .iter()
+        .map(|(a, e)| (a.as_str(), e))
+        .collect();
+    let deps: Vec<Vec<usize>> = addrs
+        .iter()
+        .zip(&refs)
+        .map(|(a, r)| {
+            let mut all: Vec<String> = r.to_vec();
+            if let Some(e) = extra.get(a) {
+                all.extend(e.iter().cloned());
+            }
+            positions(&all, |x| index.get(x).copied())
+        })
+        .collect();
+    let g = graph_of(deps);
+    g.cycles
+        .iter()
+        .map(|cycle| {
+            cycle
+                .iter()
+                .map(|&i| {
+                    let on = g.deps[i]
+                        .iter()
+                        .filter(|d| cycle.contains(d))
+                        .map(|&d| addrs[d].to_string())
+                        .collect();
+                    (addrs[i].to_string(), on)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The graph of `deps`: a dependency order and the cycles.
+fn graph_of(deps: Vec<Vec<usize>>) -> ResourceGraph {
     // Kahn's algorithm, lowest index first, so the order is stable and follows the source.
     let n = deps.len();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -170,39 +260,37 @@ pub fn resource_graph(db: &dyn Db, root: SourceFile) -> ResourceGraph {
     build(evaluate_program(db, root))
 }
 
-pub(crate) fn cycle_diagnostics(p: &Program, g: &ResourceGraph) -> Vec<Diagnostic> {
-    g.cycles
+/// E0117 for each cycle, its labels on the members' declarations.
+pub(crate) fn cycle_diagnostics(p: &Program, cycles: &[Cycle]) -> Vec<Diagnostic> {
+    cycles
         .iter()
-        .map(|cycle| {
-            let names: Vec<String> = cycle
-                .iter()
-                .map(|i| format!("`{}`", p.instances[*i].address))
-                .collect();
-            let needs = |i: usize| {
-                let inst = &p.instances[i];
-                let on: Vec<String> = g.deps[i]
-                    .iter()
-                    .filter(|d| cycle.contains(d))
-                    .map(|d| format!("`{}`", p.instances[*d].address))
-                    .collect();
-                Label::new(
+        .filter_map(|cycle| {
+            let names: Vec<String> = cycle.iter().map(|(a, _)| format!("`{a}`")).collect();
+            let needs = |(addr, on): &(String, Vec<String>)| {
+                let inst = p.instance(addr)?;
+                let on: Vec<String> = on.iter().map(|d| format!("`{d}`")).collect();
+                Some(Label::new(
                     &inst.file,
                     inst.span,
-                    format!("`{}` needs {}", inst.address, on.join(", ")),
-                )
+                    format!("`{addr}` needs {}", on.join(", ")),
+                ))
             };
             let mut d = Diagnostic::error(
                 "E0117",
                 format!("Dependency cycle between {}", names.join(", ")),
-                needs(cycle[0]),
+                needs(cycle.first()?)?,
             );
-            for i in &cycle[1..] {
-                d = d.with_label(needs(*i));
+            for member in &cycle[1..] {
+                d = d.with_label(needs(member)?);
             }
-            d.with_note(
-                "carbonc creates resources in dependency order; a cycle has no first resource",
+            Some(
+                d.with_note(
+                    "carbonc creates resources in dependency order; a cycle has no first resource",
+                )
+                .with_help(
+                    "remove one of the references, or pass a value that is known before apply",
+                ),
             )
-            .with_help("remove one of the references, or pass a value that is known before apply")
         })
         .collect()
 }

@@ -90,7 +90,10 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
         let mut per_instance = program.diags.clone();
         let on = |code: &str| !matches!(levels.get(code), Some(None)) || !configurable(code);
         per_instance.extend(rules::check(program, catalog(db), &on));
-        per_instance.extend(graph::cycle_diagnostics(program, resource_graph(db, root)));
+        per_instance.extend(graph::cycle_diagnostics(
+            program,
+            graph::dependency_cycles(db, root),
+        ));
         out.extend(merge_repeats(per_instance));
     }
     // Severity overrides (`carbon.toml`): policies and domain rules may be raised, lowered or

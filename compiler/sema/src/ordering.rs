@@ -90,7 +90,6 @@ fn key(v: &Value) -> String {
 /// The addresses `inst` must wait for under `RULES`, beyond its references.
 pub struct Orderings<'p> {
     program: &'p Program,
-    by_address: BTreeMap<&'p str, &'p Instance>,
     /// Per rule, for `Joined`: the other instances grouped by their value at `other_path`;
     /// for `Companions`: the companions grouped by the address in `field`.
     index: Vec<BTreeMap<String, Vec<&'p str>>>,
@@ -98,14 +97,8 @@ pub struct Orderings<'p> {
 
 impl<'p> Orderings<'p> {
     pub fn new(program: &'p Program) -> Orderings<'p> {
-        let by_address: BTreeMap<&str, &Instance> = program
-            .instances
-            .iter()
-            .map(|i| (i.address.as_str(), &**i))
-            .collect();
         let mut o = Orderings {
             program,
-            by_address,
             index: Vec::new(),
         };
         o.index = RULES
@@ -143,7 +136,7 @@ impl<'p> Orderings<'p> {
         let mut here = inst;
         for step in steps {
             match here.get(step)? {
-                Value::Ref { addr } => here = self.by_address.get(addr.as_str())?,
+                Value::Ref { addr } => here = self.program.instance(addr)?,
                 _ => return None,
             }
         }
@@ -169,10 +162,8 @@ impl<'p> Orderings<'p> {
                         continue;
                     }
                     for addr in refs {
-                        let is_target = self
-                            .by_address
-                            .get(addr.as_str())
-                            .is_some_and(|t| t.ty == *target);
+                        let is_target =
+                            self.program.instance(addr).is_some_and(|t| t.ty == *target);
                         if is_target
                             && let Some(found) =
                                 groups.get(&key(&Value::Ref { addr: addr.clone() }))

@@ -285,7 +285,7 @@ impl<'a> Evaluator<'a> {
                 }
             };
             match found {
-                Name::Deferred => self.realize(n, &owner),
+                Name::Deferred { .. } => self.realize(n, &owner),
                 found => Some(found),
             }
         };
@@ -298,7 +298,7 @@ impl<'a> Evaluator<'a> {
                 Name::Import(path) => {
                     let fr = self.file_frames.get(&path)?;
                     let n = match fr.names.get(&name.text)? {
-                        Name::Deferred => self.realize(&name.text, fr)?,
+                        Name::Deferred { .. } => self.realize(&name.text, fr)?,
                         n => n.clone(),
                     };
                     match n {

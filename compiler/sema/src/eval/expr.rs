@@ -45,10 +45,13 @@ impl<'a> Evaluator<'a> {
         if let Some(parent) = &frame.parent
             && let Some(n) = parent.names.get(name).cloned()
             && let Some(n) = match n {
-                Name::Deferred => self.realize(name, parent),
+                Name::Deferred { value: false, .. } => self.realize(name, parent),
                 n => Some(n),
             }
-            && !matches!(n, Name::Family { .. } | Name::Param { .. })
+            && !matches!(
+                n,
+                Name::Family { .. } | Name::Param { .. } | Name::Deferred { param: true, .. }
+            )
         {
             return self.name_value(name, n, &parent.clone());
         }
@@ -163,7 +166,20 @@ impl<'a> Evaluator<'a> {
             Name::Import(p) => Value::Path(Path::Import(p)),
             Name::Enum(id) => Value::Path(Path::Enum(id)),
             Name::Module(_, id) => Value::Path(Path::Module(id)),
-            Name::Deferred => match self.realize(name, owner) {
+            Name::Deferred { value: true, .. } => {
+                let (root, _) = self
+                    .scope
+                    .clone()
+                    .expect("deferred names are of file parts");
+                let Some(file) = self.db.workspace().files(self.db).get(&owner.file).copied()
+                else {
+                    return Ok(Value::error());
+                };
+                let (v, diags) = imported_value(self.db, root, file, name.to_string());
+                self.program.diags.extend(diags.iter().cloned());
+                return v.clone();
+            }
+            Name::Deferred { value: false, .. } => match self.realize(name, owner) {
                 Some(n) => return self.name_value(name, n, owner),
                 None => Value::error(),
             },
@@ -703,7 +719,7 @@ impl<'a> Evaluator<'a> {
                 return Ok(Value::error());
             };
             let n = match frame.names.get(name).cloned() {
-                Some(Name::Deferred) => self.realize(name, &frame),
+                Some(Name::Deferred { .. }) => self.realize(name, &frame),
                 n => n,
             };
             let Some(Name::Fn(it)) = n else {

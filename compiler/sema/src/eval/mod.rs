@@ -115,6 +115,11 @@ impl Program {
         }
     }
 
+    /// The index in `instances` of the instance at `addr`.
+    pub fn position(&self, addr: &str) -> Option<usize> {
+        self.by_address.get(addr).copied()
+    }
+
     pub fn instance(&self, addr: &str) -> Option<&Instance> {
         self.by_address.get(addr).map(|&i| &*self.instances[i])
     }
@@ -165,6 +170,35 @@ pub fn file_program(db: &dyn Db, root: SourceFile, file: SourceFile) -> Program 
     program
 }
 
+/// The value of `let` or parameter `name` of `file`, a file that another file of the program
+/// imports, with the diagnostics of evaluating it. Every instance it reads comes from its file's
+/// part; it is equal after an edit of `file` that does not change it, so the parts that read it
+/// are not evaluated again.
+#[salsa::tracked(returns(ref))]
+pub(crate) fn imported_value(
+    db: &dyn Db,
+    root: SourceFile,
+    file: SourceFile,
+    name: String,
+) -> (Result<Value, (Span, String)>, Vec<Diagnostic>) {
+    let mut ev = Evaluator::new(db);
+    // No file of its own: every frame is an imported one, every instance read from its part.
+    ev.scope = Some((root, String::new()));
+    ev.root = root.path(db).clone();
+    ev.program.regions = program_regions(db, root).clone();
+    for f in file_order(db, file) {
+        ev.file_frame(f);
+    }
+    let Some(frame) = ev.file_frames.get(file.path(db)).cloned() else {
+        return (Ok(Value::error()), Vec::new());
+    };
+    let value = match ev.realize(&name, &frame) {
+        Some(n @ (Name::Let(..) | Name::Param { .. })) => ev.name_value(&name, n, &frame),
+        _ => Ok(Value::error()),
+    };
+    (value, ev.program.diags)
+}
+
 /// The regions the program rooted at `root` declares, in declaration order (the root, then its
 /// imports depth first).
 #[salsa::tracked(returns(ref))]
@@ -207,7 +241,7 @@ pub fn program_regions(db: &dyn Db, root: SourceFile) -> Vec<RegionInfo> {
 
 /// `from` and the files it imports, depth first, each once; an import that closes a cycle is
 /// not followed.
-fn file_order(db: &dyn Db, from: SourceFile) -> Vec<SourceFile> {
+pub(crate) fn file_order(db: &dyn Db, from: SourceFile) -> Vec<SourceFile> {
     fn walk(db: &dyn Db, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
         let path = f.path(db).clone();
         if !seen.insert(path.clone()) {
@@ -363,8 +397,12 @@ enum Name<'a> {
     Module(&'a Item, String),
     /// A `let`, parameter, function or module of an imported file, read from that file's syntax
     /// only when used (`Evaluator::realize`): a file's part then depends on an imported file's
-    /// text only through what it reads of it.
-    Deferred,
+    /// text only through what it reads of it. A `let` or parameter (`value`) is read as the
+    /// [`imported_value`] query evaluates it, which backdates when the value does not change.
+    Deferred {
+        value: bool,
+        param: bool,
+    },
 }
 
 /// What a file declares, without spans or syntax ([`frame_decls`]): the names other files'
@@ -378,7 +416,9 @@ pub(crate) enum DeclKind {
     },
     Enum,
     Import(String),
-    /// A `let`, parameter, function or module.
+    Let,
+    Param,
+    /// A function or module.
     Other,
 }
 
@@ -407,7 +447,9 @@ pub(crate) fn frame_decls(db: &dyn Db, file: SourceFile) -> Vec<(String, DeclKin
                     DeclKind::Import(imports.iter().find(|i| i.alias == name)?.path.clone())
                 }
                 Decl::Record(_) => return None,
-                Decl::Let(_) | Decl::Param(_) | Decl::Fn(_) | Decl::Module(_) => DeclKind::Other,
+                Decl::Let(_) => DeclKind::Let,
+                Decl::Param(_) => DeclKind::Param,
+                Decl::Fn(_) | Decl::Module(_) => DeclKind::Other,
             };
             Some((name, kind))
         })
@@ -884,7 +926,18 @@ impl<'a> Evaluator<'a> {
                     },
                     DeclKind::Enum => Name::Enum(crate::items::type_id(path, name)),
                     DeclKind::Import(p) => Name::Import(p.clone()),
-                    DeclKind::Other => Name::Deferred,
+                    DeclKind::Let => Name::Deferred {
+                        value: true,
+                        param: false,
+                    },
+                    DeclKind::Param => Name::Deferred {
+                        value: true,
+                        param: true,
+                    },
+                    DeclKind::Other => Name::Deferred {
+                        value: false,
+                        param: false,
+                    },
                 };
                 (name.clone(), n)
             })
