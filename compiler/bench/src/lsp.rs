@@ -160,7 +160,11 @@ pub fn bench_recheck(n: usize, per_file: usize) {
         .find(|(p, _)| p.ends_with("unit0.carbon"))
         .unwrap();
     let at = text.find("key 0 in").unwrap() + 3;
-    for round in 0..5 {
+    let rounds: usize = std::env::var("CARBONC_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    for round in 0..rounds {
         let mut t = text.clone();
         if round % 2 == 0 {
             t.insert(at, 'x');

@@ -91,13 +91,33 @@ pub fn file_references(
 pub fn ordering_edges(db: &dyn Db, root: SourceFile) -> Vec<(String, Vec<String>)> {
     let p = evaluate_program(db, root);
     let orderings = crate::ordering::Orderings::new(p);
-    p.instances
+    // Only instances of the types an ordering starts from, and those that refer to one an
+    // ordering waits on, can have one: the references come from each file's (equal after most
+    // edits, so not computed again), not from every instance's fields.
+    let targets: std::collections::HashSet<&str> = p
+        .instances
         .iter()
-        .filter_map(|inst| {
-            let extra = orderings.deps(inst, &explicit_deps(inst));
-            (!extra.is_empty()).then(|| (inst.address.clone(), extra))
-        })
-        .collect()
+        .filter(|i| crate::ordering::is_target(&i.ty))
+        .map(|i| i.address.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for f in crate::eval::file_order(db, root) {
+        for (addr, refs) in file_references(db, root, f) {
+            let Some(inst) = p.instance(addr) else {
+                continue;
+            };
+            if !crate::ordering::is_source(&inst.ty)
+                && !refs.iter().any(|r| targets.contains(r.as_str()))
+            {
+                continue;
+            }
+            let extra = orderings.deps(inst, refs);
+            if !extra.is_empty() {
+                out.push((addr.clone(), extra));
+            }
+        }
+    }
+    out
 }
 
 /// One dependency cycle: each member's address and the members it needs.

@@ -83,6 +83,20 @@ pub const RULES: &[Rule] = &[
 ];
 
 /// Values are compared by their printed form (a `Value` is not `Ord`); equal values print alike.
+/// Whether an instance of type `ty` waits on something by an ordering whatever it refers to.
+pub fn is_source(ty: &str) -> bool {
+    RULES
+        .iter()
+        .any(|r| matches!(r, Rule::Joined { ty: t, .. } if *t == ty))
+}
+
+/// Whether referring to an instance of type `ty` can make the referrer wait on its companions.
+pub fn is_target(ty: &str) -> bool {
+    RULES
+        .iter()
+        .any(|r| matches!(r, Rule::Companions { target, .. } if *target == ty))
+}
+
 fn key(v: &Value) -> String {
     format!("{v:?}")
 }

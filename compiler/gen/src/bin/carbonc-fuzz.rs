@@ -204,12 +204,19 @@ fn run_fuzz(n: u64, first: u64) -> bool {
         // A new program every 200 inputs; the others are mutations of it.
         if i.is_multiple_of(200) {
             base = small_program(first + i);
-            for path in loaded.drain(..) {
-                db.remove_file(&path);
+            // The same paths each time: a new path would be a new salsa input, and inputs live as
+            // long as the database (the language server, too, sees a file by its path). A file
+            // the new program does not have is emptied.
+            for path in &loaded {
+                if !base.files.iter().any(|(p, _)| p == path) {
+                    db.set_file(path, String::new());
+                }
             }
             for (path, text) in &base.files {
                 db.set_file(path, text.clone());
-                loaded.push(path.clone());
+                if !loaded.contains(path) {
+                    loaded.push(path.clone());
+                }
             }
         }
         let which = rng.below(base.files.len());
