@@ -68,6 +68,31 @@ impl Instance {
     }
 }
 
+/// An instance as a key by its address: the index shares the instances instead of copying
+/// every address.
+#[derive(Clone, Debug)]
+struct ByAddress(Arc<Instance>);
+
+impl PartialEq for ByAddress {
+    fn eq(&self, other: &ByAddress) -> bool {
+        self.0.address == other.0.address
+    }
+}
+
+impl Eq for ByAddress {}
+
+impl std::hash::Hash for ByAddress {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.address.as_str().hash(state)
+    }
+}
+
+impl std::borrow::Borrow<str> for ByAddress {
+    fn borrow(&self) -> &str {
+        &self.0.address
+    }
+}
+
 /// The root parameter that names the IAM role carbonc assumes (see `Program::provider_role_arn`).
 pub const PROVIDER_ROLE_PARAM: &str = "provider_role_arn";
 
@@ -101,7 +126,7 @@ pub struct Program {
     pub provider_role_arn: Option<String>,
     /// Address -> index into `instances`, built once evaluation is done: rules and the simulator
     /// look instances up by address for every reference.
-    by_address: HashMap<String, usize>,
+    by_address: HashMap<ByAddress, usize>,
     /// In one file's part ([`file_program`]): the outputs of the module instances the file makes,
     /// by instance address, for the files that import it to read.
     module_outputs: BTreeMap<String, BTreeMap<String, Value>>,
@@ -111,7 +136,7 @@ impl Program {
     fn index(&mut self) {
         for (i, inst) in self.instances.iter().enumerate() {
             // The first of two same-addressed instances is the one that counts, as in evaluation.
-            self.by_address.entry(inst.address.clone()).or_insert(i);
+            self.by_address.entry(ByAddress(inst.clone())).or_insert(i);
         }
     }
 

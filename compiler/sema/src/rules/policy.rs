@@ -234,10 +234,12 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
         }
     }
     // P0108: an entry point that one region's failure takes down.
-    if p.regions.len() >= 2 && on("P0108") {
+    // Without entry points there is nothing to follow: no failure is simulated.
+    let entries = crate::simulate::entry_points(p);
+    if p.regions.len() >= 2 && on("P0108") && !entries.is_empty() {
         let reports = crate::simulate::single_region_failures(p);
         // Each report has one outcome per entry point, in `entry_points` order.
-        for (k, entry) in crate::simulate::entry_points(p).into_iter().enumerate() {
+        for (k, entry) in entries.into_iter().enumerate() {
             let fatal: Vec<(&str, &str)> = reports
                 .iter()
                 .filter_map(|r| {
