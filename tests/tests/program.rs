@@ -248,3 +248,28 @@ fn with_a_duplicate_name_a_reference_means_the_first_declaration() {
         "{target:?}"
     );
 }
+
+/// Found by `carbonc-fuzz fuzz`: lets of an imported file that read each other (or themselves),
+/// read from the root. Imported values are a query per `let`; the lets of one file are evaluated
+/// together, so the cycle is an error of the program, not a cycle of queries (which panicked).
+#[test]
+fn imported_lets_that_read_each_other_are_an_error_not_a_panic() {
+    for lib in [
+        "let a = b\nlet b = a\n",
+        "let a = \"x-${a}\"\n",
+        "let a = [b]\nlet b = length(a)\n",
+    ] {
+        let mut db = RootDatabase::default();
+        db.set_file("lib.carbon", lib.into());
+        let root = db.set_file(
+            "main.carbon",
+            "import \"lib.carbon\" as lib\nregion use1 {\n    code = \"us-east-1\"\n    role = .primary\n}\nresource aws.kms.Key k @ use1 {\n    description = \"${lib.a}\"\n}\n".into(),
+        );
+        let _ = carbonc_sema::check_program(&db, root);
+        let p = evaluate_program(&db, root);
+        assert!(
+            p.instance("k").is_some(),
+            "{lib}: the instance is still there"
+        );
+    }
+}

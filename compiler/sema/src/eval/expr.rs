@@ -166,6 +166,12 @@ impl<'a> Evaluator<'a> {
             Name::Import(p) => Value::Path(Path::Import(p)),
             Name::Enum(id) => Value::Path(Path::Enum(id)),
             Name::Module(_, id) => Value::Path(Path::Module(id)),
+            Name::Deferred { value: true, .. } if self.value_home.as_ref() == Some(&owner.file) => {
+                match self.realize(name, owner) {
+                    Some(n) => return self.name_value(name, n, owner),
+                    None => Value::error(),
+                }
+            }
             Name::Deferred { value: true, .. } => {
                 let (root, _) = self
                     .scope

@@ -163,6 +163,12 @@ pub fn evaluate_program(db: &dyn Db, root: SourceFile) -> Program {
         regions: program_regions(db, root).clone(),
         ..Program::default()
     };
+    // Imported files' parts first: a part that reads another file's instance then finds its part
+    // ready, instead of evaluating it while holding its own evaluator (a chain of imports would
+    // hold one evaluator per file at once).
+    for f in imports_first(db, root) {
+        file_program(db, root, f);
+    }
     for f in file_order(db, root) {
         let part = file_program(db, root, f);
         program.instances.extend(part.instances.iter().cloned());
@@ -210,6 +216,7 @@ pub(crate) fn imported_value(
     // No file of its own: every frame is an imported one, every instance read from its part.
     ev.scope = Some((root, String::new()));
     ev.root = root.path(db).clone();
+    ev.value_home = Some(file.path(db).clone());
     ev.program.regions = program_regions(db, root).clone();
     for f in file_order(db, file) {
         ev.file_frame(f);
@@ -262,6 +269,30 @@ pub fn program_regions(db: &dyn Db, root: SourceFile) -> Vec<RegionInfo> {
         }
     }
     regions
+}
+
+/// The files reachable from `root`, each after every file it imports (depth-first postorder);
+/// an import that closes a cycle is not followed.
+fn imports_first(db: &dyn Db, root: SourceFile) -> Vec<SourceFile> {
+    fn walk(db: &dyn Db, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
+        let path = f.path(db).clone();
+        if !seen.insert(path.clone()) {
+            return;
+        }
+        let cycles = import_cycle_edges(db);
+        for imp in file_imports(db, f) {
+            if cycles.contains(&(path.clone(), imp.path.clone())) {
+                continue;
+            }
+            if let Some(g) = db.workspace().files(db).get(&imp.path) {
+                walk(db, *g, out, seen);
+            }
+        }
+        out.push(f);
+    }
+    let mut out = Vec::new();
+    walk(db, root, &mut out, &mut BTreeSet::new());
+    out
 }
 
 /// `from` and the files it imports, depth first, each once; an import that closes a cycle is
@@ -352,6 +383,7 @@ impl<'a> Evaluator<'a> {
             diag_owner: Vec::new(),
             owners: Vec::new(),
             outside: PREPARED,
+            value_home: None,
         }
     }
 
@@ -556,6 +588,10 @@ struct Evaluator<'a> {
     owners: Vec<usize>,
     /// The owner of diagnostics pushed outside any instance: `PREPARED`, then `FINISHED`.
     outside: usize,
+    /// In [`imported_value`]: the file whose `let` is evaluated. Its other lets are evaluated here
+    /// too (with the cycle check of `let_memo`), not through the query again: two lets of one file
+    /// that read each other are an error, not a query cycle.
+    value_home: Option<String>,
 }
 
 /// Diagnostic owners of the phases before and after the instances.
