@@ -171,6 +171,7 @@ fn what_a_one_field_edit_re_runs() {
             "check_file",
             "check_program",
             "evaluate_program",
+            "family_view",
             "file_imports",
             "file_program",
             "file_references",
@@ -179,6 +180,11 @@ fn what_a_one_field_edit_re_runs() {
             "program_regions",
             "region_names",
         ],
+        "{second:#?}"
+    );
+    // No rule family sees a KMS key here: their views come out equal, no family's rules run.
+    assert!(
+        !second.iter().any(|e| e.contains("family_diags")),
         "{second:#?}"
     );
     for q in ["parse_file", "check_file"] {
@@ -234,5 +240,42 @@ fn an_importer_is_evaluated_again_only_when_it_reads_the_change() {
             .count(),
         2,
         "both parts: {let_edit:#?}"
+    );
+}
+
+/// An edit of a Route53 record runs the Route53 rules again, and no other family's.
+#[test]
+fn an_edit_runs_only_the_rules_of_the_family_it_touched() {
+    let (mut db, log) = logging_db();
+    let program = r#"
+region use1 { code = "us-east-1" role = .primary maintenance = "sun:05:00-sun:06:00" }
+region euw1 { code = "eu-west-1" role = .secondary maintenance = "tue:02:00-tue:03:00" }
+region apse1 { code = "ap-southeast-1" role = .secondary maintenance = "thu:18:00-thu:19:00" }
+resource aws.route53.Zone zone { name = "example.com" }
+resource aws.route53.Record www { zone = zone name = "www.example.com" type = .CNAME records = ["a.example.com"] }
+resource aws.eks.Cluster nothing_refers_to_me @ use1 { name = "c" version = "1.35" role = role subnets = [] }
+resource aws.iam.Role role { name = "r" assume_role_policy = "{}" }
+"#;
+    let main = db.set_file("main.carbon", program.into());
+    let first = check_program(&db, main).clone();
+    // No syntax, name or type error: the evaluation and the rules run.
+    assert!(
+        first
+            .iter()
+            .all(|d| !d.is_error() || carbonc_sema::configurable(d.code)),
+        "{first:#?}"
+    );
+    executed(&log);
+
+    db.set_file(
+        "main.carbon",
+        program.replace("a.example.com", "b.example.com"),
+    );
+    let _ = check_program(&db, main);
+    let second = executed(&log);
+    assert_eq!(
+        second.iter().filter(|e| e.contains("family_diags")).count(),
+        1,
+        "one family: {second:#?}"
     );
 }

@@ -89,7 +89,7 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
         let program = evaluate_program(db, root);
         let mut per_instance = program.diags.clone();
         let on = |code: &str| !matches!(levels.get(code), Some(None)) || !configurable(code);
-        per_instance.extend(rules::check(program, catalog(db), &on));
+        per_instance.extend(rules::check(db, root, program, &on));
         per_instance.extend(graph::cycle_diagnostics(
             program,
             graph::dependency_cycles(db, root),

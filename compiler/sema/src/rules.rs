@@ -2,7 +2,9 @@
 
 use carbonc_diagnostics::{Diagnostic, Label};
 
-use crate::eval::{Instance, Program};
+use crate::db::{Db, SourceFile};
+use crate::eval::{Instance, Program, evaluate_program};
+use crate::items::catalog;
 use crate::ty::Catalog;
 use crate::value::Value;
 
@@ -14,18 +16,95 @@ mod elasticache;
 mod policy;
 mod route53;
 
+/// A family's rules over its view.
+type RunFamily = fn(&Program, &Catalog, &mut Vec<Diagnostic>);
+
+/// The families of domain rules, each with the instance types it starts from. A family sees only
+/// those instances and what they refer to ([`family_view`]), so an edit that touches none of them
+/// does not run it again.
+const FAMILIES: &[(&[&str], RunFamily)] = &[
+    (
+        &["aws.rds.Cluster", "aws.rds.ClusterInstance"],
+        |p, _, out| aurora::check(p, out),
+    ),
+    (
+        &[
+            "aws.elasticache.ReplicationGroup",
+            "aws.elasticache.GlobalReplicationGroup",
+        ],
+        |p, _, out| elasticache::check(p, out),
+    ),
+    (&["aws.route53.Record"], |p, _, out| route53::check(p, out)),
+    (
+        &[
+            "aws.acm.Certificate",
+            "aws.cloudfront.Distribution",
+            "aws.wafv2.IpSet",
+            "aws.wafv2.RuleGroup",
+            "aws.wafv2.WebAcl",
+        ],
+        edge::check,
+    ),
+    (&["aws.eks.Cluster", "aws.eks.NodeGroup"], |p, _, out| {
+        eks::check(p, out)
+    }),
+    (
+        &[
+            "aws.elasticache.ReplicationGroup",
+            "aws.rds.Cluster",
+            "aws.rds.ClusterInstance",
+        ],
+        |p, _, out| availability::check(p, out),
+    ),
+];
+
 /// Every rule's diagnostics; `on(code)` is false for the policies a project turned off, which are
-/// then not computed.
-pub(crate) fn check(p: &Program, cat: &Catalog, on: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+/// then not computed. The policies read the whole program (P0106 looks for any reference to a
+/// web ACL, P0108 follows every entry point), the other families their views.
+pub(crate) fn check(
+    db: &dyn Db,
+    root: SourceFile,
+    p: &Program,
+    on: &dyn Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    aurora::check(p, &mut out);
-    elasticache::check(p, &mut out);
-    route53::check(p, &mut out);
-    edge::check(p, cat, &mut out);
-    eks::check(p, &mut out);
-    availability::check(p, &mut out);
+    for family in 0..FAMILIES.len() {
+        out.extend(family_diags(db, root, family as u8).iter().cloned());
+    }
     policy::check(p, on, &mut out);
     out
+}
+
+/// One family's diagnostics, from its view.
+#[salsa::tracked(returns(ref))]
+fn family_diags(db: &dyn Db, root: SourceFile, family: u8) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let (_, run) = FAMILIES[family as usize];
+    run(family_view(db, root, family), catalog(db), &mut out);
+    out
+}
+
+/// The instances of a family's types and every instance they refer to, directly or not, in
+/// program order, with the regions: equal after an edit that changes none of them.
+#[salsa::tracked(returns(ref))]
+fn family_view(db: &dyn Db, root: SourceFile, family: u8) -> Program {
+    let p = evaluate_program(db, root);
+    let (types, _) = FAMILIES[family as usize];
+    let mut keep = vec![false; p.instances.len()];
+    let mut todo: Vec<usize> = (0..p.instances.len())
+        .filter(|&i| types.contains(&p.instances[i].ty.as_str()))
+        .collect();
+    while let Some(i) = todo.pop() {
+        if std::mem::replace(&mut keep[i], true) {
+            continue;
+        }
+        let mut refs = Vec::new();
+        for f in p.instances[i].fields.values() {
+            crate::graph::value_deps(&f.value, &mut refs);
+        }
+        todo.extend(refs.iter().filter_map(|a| p.position(a)));
+    }
+    p.view(|i| keep[i])
 }
 
 pub(crate) fn of_type<'p>(p: &'p Program, ty: &'p str) -> impl Iterator<Item = &'p Instance> + 'p {

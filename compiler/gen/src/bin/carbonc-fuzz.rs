@@ -3,6 +3,7 @@
 //! - `carbonc-fuzz show SEED`: the generated program of a seed and its diagnostics.
 //! - `carbonc-fuzz differential N [FIRST]`: seeds FIRST..FIRST+N through every comparison of
 //!   `carbonc_gen::differential` (stops at the first disagreement and saves its program).
+//! - `carbonc-fuzz replay DIR...`: checks and evaluates saved failing inputs again.
 //! - `carbonc-fuzz digest N [FIRST]`: a hash per seed of the diagnostics and the evaluated program,
 //!   to compare two builds (`diff` their outputs).
 //! - `carbonc-fuzz fuzz N [FIRST]`: N inputs (generated programs, and mutations of them the way an
@@ -153,6 +154,27 @@ fn digest(n: u64, first: u64) {
     }
 }
 
+/// Checks and evaluates a saved input again (a folder `run_fuzz` wrote), panicking as it did.
+fn replay(dir: &str) {
+    let mut db = RootDatabase::default();
+    for name in [
+        "gen/main.carbon",
+        "gen/lib1.carbon",
+        "gen/lib2.carbon",
+        "gen/lib3.carbon",
+    ] {
+        if let Ok(text) = std::fs::read_to_string(std::path::Path::new(dir).join(name)) {
+            db.set_file(name, text);
+        }
+    }
+    let root = db
+        .file("gen/main.carbon")
+        .expect("the input has gen/main.carbon");
+    let diags = check_program(&db, root).len();
+    let instances = evaluate_program(&db, root).instances.len();
+    println!("{dir}: {diags} diagnostics, {instances} instances");
+}
+
 fn run_differential(n: u64, first: u64) -> bool {
     let started = Instant::now();
     let (mut ruled, mut instances, mut diagnostics) = (0u64, 0u64, 0u64);
@@ -272,6 +294,12 @@ fn main() {
     let ok = match args.first().map(String::as_str) {
         Some("show") => {
             show(num(1, 1));
+            true
+        }
+        Some("replay") => {
+            for dir in &args[1..] {
+                replay(dir);
+            }
             true
         }
         Some("stats") => {

@@ -140,6 +140,23 @@ impl Program {
         }
     }
 
+    /// The program with only the instances at the indices `keep` holds (in order), its regions,
+    /// outputs and entry points.
+    pub(crate) fn view(&self, keep: impl Fn(usize) -> bool) -> Program {
+        let mut v = Program {
+            regions: self.regions.clone(),
+            instances: (0..self.instances.len())
+                .filter(|&i| keep(i))
+                .map(|i| self.instances[i].clone())
+                .collect(),
+            outputs: self.outputs.clone(),
+            endpoints: self.endpoints.clone(),
+            ..Program::default()
+        };
+        v.index();
+        v
+    }
+
     /// The index in `instances` of the instance at `addr`.
     pub fn position(&self, addr: &str) -> Option<usize> {
         self.by_address.get(addr).copied()
