@@ -180,7 +180,7 @@ impl<'a> Evaluator<'a> {
             None => None,
         };
         let address = format!("{}{}{}", env.frame.prefix, name.text, suffix);
-        let file_frame = self.file_frames.get(&mod_file).cloned();
+        let file_frame = self.frame(&mod_file);
         let prefix = format!("{address}.");
         let names = self.frame_names(items, &prefix, &mod_file, None);
         let frame = Rc::new(Frame {
@@ -296,9 +296,9 @@ impl<'a> Evaluator<'a> {
             },
             [alias, name] => match lookup(frame, &alias.text)? {
                 Name::Import(path) => {
-                    let fr = self.file_frames.get(&path)?;
+                    let fr = self.frame(&path)?;
                     let n = match fr.names.get(&name.text)? {
-                        Name::Deferred { .. } => self.realize(&name.text, fr)?,
+                        Name::Deferred { .. } => self.realize(&name.text, &fr)?,
                         n => n.clone(),
                     };
                     match n {
@@ -424,7 +424,7 @@ impl<'a> Evaluator<'a> {
 
     pub(super) fn check_outputs(&mut self, root: SourceFile) {
         let path = root.path(self.db).clone();
-        let Some(frame) = self.file_frames.get(&path).cloned() else {
+        let Some(frame) = self.frame(&path) else {
             return;
         };
         let env = Rc::new(Env {

@@ -294,7 +294,7 @@ impl<'a> Evaluator<'a> {
                 None => Value::None,
             },
             Value::Path(Path::Import(path)) => {
-                let Some(fr) = self.file_frames.get(path).cloned() else {
+                let Some(fr) = self.frame(path) else {
                     return Ok(Value::error());
                 };
                 match fr.names.get(field).cloned() {
@@ -721,7 +721,7 @@ impl<'a> Evaluator<'a> {
         }
         if let Path::Fn { file, name } = &p {
             // Functions run in their own file's frame, wherever they are called from.
-            let Some(frame) = self.file_frames.get(file).cloned() else {
+            let Some(frame) = self.frame(file) else {
                 return Ok(Value::error());
             };
             let n = match frame.names.get(name).cloned() {

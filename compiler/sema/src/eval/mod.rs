@@ -235,10 +235,11 @@ pub(crate) fn imported_value(
     ev.root = root.path(db).clone();
     ev.value_home = Some(file.path(db).clone());
     ev.program.regions = program_regions(db, root).clone();
-    for f in file_order(db, file) {
-        ev.file_frame(f);
-    }
-    let Some(frame) = ev.file_frames.get(file.path(db)).cloned() else {
+    ev.reachable = file_order(db, file)
+        .iter()
+        .map(|f| (ev.prefix_of(f.path(db)), f.path(db).clone()))
+        .collect();
+    let Some(frame) = ev.frame(file.path(db)) else {
         return (Ok(Value::error()), Vec::new());
     };
     let value = match ev.realize(&name, &frame) {
@@ -386,7 +387,8 @@ impl<'a> Evaluator<'a> {
             stubs: Vec::new(),
             by_addr: BTreeMap::new(),
             modules: BTreeMap::new(),
-            file_frames: BTreeMap::new(),
+            file_frames: RefCell::new(BTreeMap::new()),
+            reachable: Vec::new(),
             let_memo: BTreeMap::new(),
             call_depth: 0,
             root: String::new(),
@@ -575,7 +577,11 @@ struct Evaluator<'a> {
     stubs: Vec<Stub<'a>>,
     by_addr: BTreeMap<String, usize>,
     modules: BTreeMap<String, ModuleInst<'a>>,
-    file_frames: BTreeMap<String, Rc<Frame<'a>>>,
+    /// Frames by file, made when first needed (a part needs few of its imports' frames).
+    file_frames: RefCell<BTreeMap<String, Rc<Frame<'a>>>>,
+    /// `(prefix, path)` of the files whose instances this evaluation can meet (a part: its file's
+    /// imports, transitively), to find the part an address belongs to.
+    reachable: Vec<(String, String)>,
     /// Module parameters with placed reference types, checked once all instances exist.
     pending_params: Vec<PendingParam<'a>>,
     /// `(module instance, target)` pairs already reported at a `use` argument.
@@ -699,13 +705,13 @@ impl<'a> Evaluator<'a> {
         let (root, scope) = self.scope.as_ref()?;
         // The file whose prefix is the longest one `addr` starts with; the root's is empty, and no
         // other file can name the root's instances (imports have no cycles).
-        let owner = self
-            .file_frames
-            .values()
-            .filter(|fr| fr.file != *scope && !fr.prefix.is_empty())
-            .filter(|fr| addr.starts_with(&fr.prefix))
-            .max_by_key(|fr| fr.prefix.len())?;
-        let file = *self.db.workspace().files(self.db).get(&owner.file)?;
+        let (_, owner) = self
+            .reachable
+            .iter()
+            .filter(|(prefix, path)| path != scope && !prefix.is_empty())
+            .filter(|(prefix, _)| addr.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())?;
+        let file = *self.db.workspace().files(self.db).get(owner)?;
         Some(file_program(self.db, *root, file))
     }
 
@@ -752,7 +758,18 @@ impl<'a> Evaluator<'a> {
             None => root,
         };
         let order = file_order(self.db, from);
-        for f in &order {
+        self.reachable = order
+            .iter()
+            .map(|f| (self.prefix_of(f.path(self.db)), f.path(self.db).clone()))
+            .collect();
+        // A part makes its own frame now and its imports' when it reads them; the whole program
+        // makes them all.
+        let framed = if self.scope.is_some() {
+            &order[..1]
+        } else {
+            &order[..]
+        };
+        for f in framed {
             self.file_frame(*f);
         }
         let expanded = if self.scope.is_some() {
@@ -761,8 +778,7 @@ impl<'a> Evaluator<'a> {
             &order[..]
         };
         for f in expanded {
-            let path = f.path(self.db).clone();
-            let frame = self.file_frames[&path].clone();
+            let frame = self.file_frame(*f);
             let env = Rc::new(Env {
                 vars: RefCell::new(BTreeMap::new()),
                 parent: None,
@@ -777,7 +793,7 @@ impl<'a> Evaluator<'a> {
             return;
         }
         // Every given variable is checked against its parameter, used or not.
-        if let Some(frame) = self.file_frames.get(&self.root).cloned() {
+        if let Some(frame) = self.frame(&self.root.clone()) {
             if let Some(n @ Name::Param { span, .. }) =
                 frame.names.get(PROVIDER_ROLE_PARAM).cloned()
                 && let Ok(v) = self.name_value(PROVIDER_ROLE_PARAM, n, &frame)
@@ -894,27 +910,39 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn file_frame(&mut self, f: SourceFile) -> Rc<Frame<'a>> {
+    /// The frame of the file at `path`, made if it is not yet.
+    pub(super) fn frame(&self, path: &str) -> Option<Rc<Frame<'a>>> {
+        if let Some(fr) = self.file_frames.borrow().get(path) {
+            return Some(fr.clone());
+        }
+        let f = *self.db.workspace().files(self.db).get(path)?;
+        Some(self.file_frame(f))
+    }
+
+    /// Instances of imported files are prefixed with the file's path relative to the root's folder
+    /// (`net.vpc[us-east-1]`, `modules.net.vpc[...]`), so that two `net.carbon` in different
+    /// folders do not collide; the root's own are not.
+    fn prefix_of(&self, path: &str) -> String {
+        if path == self.root {
+            return String::new();
+        }
+        let root_dir = self.root.rsplit_once('/').map_or("", |(d, _)| d);
+        let rel = match path
+            .strip_prefix(root_dir)
+            .and_then(|r| r.strip_prefix('/'))
+        {
+            Some(r) if !root_dir.is_empty() => r,
+            _ => path,
+        };
+        format!("{}.", rel.trim_end_matches(".carbon").replace('/', "."))
+    }
+
+    fn file_frame(&self, f: SourceFile) -> Rc<Frame<'a>> {
         let path = f.path(self.db).clone();
-        if let Some(fr) = self.file_frames.get(&path) {
+        if let Some(fr) = self.file_frames.borrow().get(&path) {
             return fr.clone();
         }
-        // Instances of imported files are prefixed with the file's path relative to the root's
-        // folder (`net.vpc[us-east-1]`, `modules.net.vpc[...]`), so that two `net.carbon` in
-        // different folders do not collide.
-        let prefix = if path == self.root {
-            String::new()
-        } else {
-            let root_dir = self.root.rsplit_once('/').map_or("", |(d, _)| d);
-            let rel = match path
-                .strip_prefix(root_dir)
-                .and_then(|r| r.strip_prefix('/'))
-            {
-                Some(r) if !root_dir.is_empty() => r,
-                _ => path.as_str(),
-            };
-            format!("{}.", rel.trim_end_matches(".carbon").replace('/', "."))
-        };
+        let prefix = self.prefix_of(&path);
         // File-level lets are evaluated lazily, in an environment built from this frame when they are
         // first read (see `name_value`), and memoised per frame.
         let imported = self.scope.as_ref().is_some_and(|(_, scope)| *scope != path);
@@ -929,7 +957,7 @@ impl<'a> Evaluator<'a> {
             names,
             parent: None,
         });
-        self.file_frames.insert(path, frame.clone());
+        self.file_frames.borrow_mut().insert(path, frame.clone());
         frame
     }
 
