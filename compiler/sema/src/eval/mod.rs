@@ -292,49 +292,42 @@ pub fn program_regions(db: &dyn Db, root: SourceFile) -> Vec<RegionInfo> {
 /// The files reachable from `root`, each after every file it imports (depth-first postorder);
 /// an import that closes a cycle is not followed.
 fn imports_first(db: &dyn Db, root: SourceFile) -> Vec<SourceFile> {
-    fn walk(db: &dyn Db, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
-        let path = f.path(db).clone();
-        if !seen.insert(path.clone()) {
-            return;
-        }
-        let cycles = import_cycle_edges(db);
-        for imp in file_imports(db, f) {
-            if cycles.contains(&(path.clone(), imp.path.clone())) {
-                continue;
-            }
-            if let Some(g) = db.workspace().files(db).get(&imp.path) {
-                walk(db, *g, out, seen);
-            }
-        }
-        out.push(f);
-    }
-    let mut out = Vec::new();
-    walk(db, root, &mut out, &mut BTreeSet::new());
-    out
+    walk_imports(db, root).1
 }
 
 /// `from` and the files it imports, depth first, each once; an import that closes a cycle is
 /// not followed.
 pub(crate) fn file_order(db: &dyn Db, from: SourceFile) -> Vec<SourceFile> {
-    fn walk(db: &dyn Db, f: SourceFile, out: &mut Vec<SourceFile>, seen: &mut BTreeSet<String>) {
+    walk_imports(db, from).0
+}
+
+/// The files reachable from `from` in depth-first preorder and postorder.
+fn walk_imports(db: &dyn Db, from: SourceFile) -> (Vec<SourceFile>, Vec<SourceFile>) {
+    fn walk(
+        db: &dyn Db,
+        f: SourceFile,
+        orders: &mut (Vec<SourceFile>, Vec<SourceFile>),
+        seen: &mut BTreeSet<String>,
+    ) {
         let path = f.path(db).clone();
         if !seen.insert(path.clone()) {
             return;
         }
-        out.push(f);
+        orders.0.push(f);
         let cycles = import_cycle_edges(db);
         for imp in file_imports(db, f) {
             if cycles.contains(&(path.clone(), imp.path.clone())) {
                 continue;
             }
             if let Some(g) = db.workspace().files(db).get(&imp.path) {
-                walk(db, *g, out, seen);
+                walk(db, *g, orders, seen);
             }
         }
+        orders.1.push(f);
     }
-    let mut out = Vec::new();
-    walk(db, from, &mut out, &mut BTreeSet::new());
-    out
+    let mut orders = (Vec::new(), Vec::new());
+    walk(db, from, &mut orders, &mut BTreeSet::new());
+    orders
 }
 
 /// One instance at a time, re-evaluated against known values that change while `apply` runs: the
