@@ -321,7 +321,7 @@ pub fn semantic_tokens(db: &dyn Db, file: SourceFile) -> Vec<SemanticToken> {
                     push(*span, ty, m | decl);
                 }
                 // `region` and `endpoint` are keywords where a declaration starts.
-                None if (name == "region" || name == "endpoint")
+                None if (&**name == "region" || &**name == "endpoint")
                     && !matches!(prev, Some(Tok::Op("." | "=" | "@"))) =>
                 {
                     push(*span, "keyword", 0)

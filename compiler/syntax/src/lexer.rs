@@ -5,19 +5,23 @@
 //! expression grammar: `StrStart StrText InterpStart <tokens> InterpEnd StrEnd`.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::Span;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Cheap to clone and to compare: the parser backtracks over alternatives, cloning and comparing
+/// the same tokens many times (identifiers and string texts are shared, not copied; keywords and
+/// operators are compared without a call to `memcmp`).
+#[derive(Clone, Debug, Eq)]
 pub enum Tok {
-    Ident(String),
+    Ident(Arc<str>),
     Int(i64),
     /// A keyword; see [`KEYWORDS`].
     Kw(&'static str),
     /// Punctuation and operators; see [`PUNCT`].
     Op(&'static str),
     StrStart,
-    StrText(String),
+    StrText(Arc<str>),
     InterpStart,
     InterpEnd,
     StrEnd,
@@ -52,6 +56,26 @@ const PUNCT: &[&str] = &[
     "??", "==", "!=", "<=", ">=", "&&", "||", "->", "=>", "{", "}", "[", "]", "(", ")", "<", ">",
     ",", ".", ":", "=", "!", "+", "-", "*", "/", "%", "@", "?",
 ];
+
+impl PartialEq for Tok {
+    fn eq(&self, other: &Tok) -> bool {
+        /// Keywords and operators are one to three bytes long.
+        fn short(a: &str, b: &str) -> bool {
+            a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+        }
+        match (self, other) {
+            (Tok::Kw(a), Tok::Kw(b)) | (Tok::Op(a), Tok::Op(b)) => short(a, b),
+            (Tok::Ident(a), Tok::Ident(b)) | (Tok::StrText(a), Tok::StrText(b)) => a == b,
+            (Tok::Int(a), Tok::Int(b)) => a == b,
+            (Tok::Error(a), Tok::Error(b)) => a == b,
+            (Tok::StrStart, Tok::StrStart)
+            | (Tok::InterpStart, Tok::InterpStart)
+            | (Tok::InterpEnd, Tok::InterpEnd)
+            | (Tok::StrEnd, Tok::StrEnd) => true,
+            _ => false,
+        }
+    }
+}
 
 impl fmt::Display for Tok {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -161,7 +185,7 @@ impl Lexer<'_> {
                 let word = &self.src[start..self.pos];
                 let tok = match KEYWORDS.iter().find(|k| **k == word) {
                     Some(k) => Tok::Kw(k),
-                    None => Tok::Ident(word.to_string()),
+                    None => Tok::Ident(word.into()),
                 };
                 self.push(tok, start);
             } else if c == '}' && matches!(self.modes.last(), Some(Mode::Interp(0))) {
@@ -316,7 +340,7 @@ impl Lexer<'_> {
     fn flush_text(&mut self, text: &mut String, text_start: usize) {
         if !text.is_empty() {
             self.out.tokens.push((
-                Tok::StrText(std::mem::take(text)),
+                Tok::StrText(std::mem::take(text).into()),
                 Span::new(text_start, self.pos),
             ));
         }

@@ -35,7 +35,7 @@ pub struct SyntaxError {
 }
 
 /// Lexes `src`: the tokens the parser reads, the comments, and the lexer's errors.
-fn lex(
+pub(crate) fn lex(
     src: &str,
 ) -> (
     Vec<(Tok, chumsky::span::SimpleSpan)>,

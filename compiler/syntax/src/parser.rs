@@ -4,43 +4,71 @@
 //! skipped up to the next item keyword, a broken `name = value` line up to the next `name =`, and a
 //! broken parenthesised or bracketed expression up to its closing delimiter.
 
-use chumsky::input::{Input as _, ValueInput};
+use chumsky::error::{Cheap, LabelError};
+use chumsky::input::{Input, ValueInput};
 use chumsky::prelude::*;
 
 use crate::Span;
 use crate::ast::*;
 use crate::lexer::Tok;
 
-type Extra<'t> = extra::Err<Rich<'t, Tok, SimpleSpan>>;
+type Extra<R> = extra::Err<R>;
 
-fn op<'t, I>(p: &'static str) -> impl Parser<'t, I, Tok, Extra<'t>> + Clone
+/// The error type the grammar reports: [`Rich`] errors for diagnostics, or [`Cheap`] ones (a span
+/// and nothing else) for the first attempt at a file. Rich errors cost the parser about as much as
+/// the parse itself, because every alternative that fails records what it expected.
+pub(crate) trait GrammarError<'t, I: Input<'t, Span = SimpleSpan>>:
+    chumsky::error::Error<'t, I> + LabelError<'t, I, &'static str> + 't
+{
+    fn custom(span: SimpleSpan, message: &'static str) -> Self;
+}
+
+impl<'t, I: Input<'t, Token = Tok, Span = SimpleSpan>> GrammarError<'t, I>
+    for Rich<'t, Tok, SimpleSpan>
+{
+    fn custom(span: SimpleSpan, message: &'static str) -> Self {
+        Rich::custom(span, message)
+    }
+}
+
+impl<'t, I: Input<'t, Span = SimpleSpan>> GrammarError<'t, I> for Cheap<SimpleSpan> {
+    fn custom(span: SimpleSpan, _: &'static str) -> Self {
+        Cheap::new(span)
+    }
+}
+
+fn op<'t, I, R>(p: &'static str) -> impl Parser<'t, I, Tok, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     just(Tok::Op(p))
 }
 
-fn kw<'t, I>(k: &'static str) -> impl Parser<'t, I, Tok, Extra<'t>> + Clone
+fn kw<'t, I, R>(k: &'static str) -> impl Parser<'t, I, Tok, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     just(Tok::Kw(k))
 }
 
 /// A contextual keyword: an identifier that means something only where the grammar expects it
 /// (`global`, `lookup`, `computed`, ...), so that it stays usable as a name elsewhere.
-fn ctx_kw<'t, I>(word: &'static str) -> impl Parser<'t, I, Tok, Extra<'t>> + Clone
+fn ctx_kw<'t, I, R>(word: &'static str) -> impl Parser<'t, I, Tok, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
-    just(Tok::Ident(word.to_string())).labelled(word)
+    just(Tok::Ident(word.into())).labelled(word)
 }
 
-fn ident<'t, I>() -> impl Parser<'t, I, Name, Extra<'t>> + Clone
+fn ident<'t, I, R>() -> impl Parser<'t, I, Name, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
-    select! { Tok::Ident(s) => s }
+    select! { Tok::Ident(s) => s.to_string() }
         .map_with(|text, e| Name {
             text,
             span: Span::from(e.span()),
@@ -48,9 +76,10 @@ where
         .labelled("identifier")
 }
 
-fn path<'t, I>() -> impl Parser<'t, I, Path, Extra<'t>> + Clone
+fn path<'t, I, R>() -> impl Parser<'t, I, Path, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     ident()
         .separated_by(op(".").then(ident().rewind()))
@@ -63,11 +92,12 @@ where
 }
 
 /// A plain string literal without interpolation (import paths, fixed placements, wire values).
-fn plain_string<'t, I>() -> impl Parser<'t, I, String, Extra<'t>> + Clone
+fn plain_string<'t, I, R>() -> impl Parser<'t, I, String, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
-    select! { Tok::StrText(s) => s }
+    select! { Tok::StrText(s) => s.to_string() }
         .or_not()
         .delimited_by(just(Tok::StrStart), just(Tok::StrEnd))
         .map(Option::unwrap_or_default)
@@ -79,9 +109,10 @@ fn is_closer(t: &Tok) -> bool {
 }
 
 /// One balanced token tree: a bracketed group, or any single token that closes nothing.
-fn token_tree<'t, I>() -> impl Parser<'t, I, (), Extra<'t>> + Clone
+fn token_tree<'t, I, R>() -> impl Parser<'t, I, (), Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     recursive(|tt| {
         let group = |open: &'static str, close: &'static str| {
@@ -111,19 +142,20 @@ where
     })
 }
 
-fn item_start<'t, I>() -> impl Parser<'t, I, (), Extra<'t>> + Clone
+fn item_start<'t, I, R>() -> impl Parser<'t, I, (), Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     one_of([
         Tok::Kw("import"),
-        Tok::Ident("region".to_string()),
+        Tok::Ident("region".into()),
         Tok::Kw("param"),
         Tok::Kw("let"),
         Tok::Kw("resource"),
         Tok::Kw("use"),
         Tok::Kw("output"),
-        Tok::Ident("endpoint".to_string()),
+        Tok::Ident("endpoint".into()),
         Tok::Kw("module"),
         Tok::Kw("for"),
         Tok::Kw("if"),
@@ -135,20 +167,21 @@ where
     .ignored()
 }
 
-pub(crate) fn type_expr<'t, I>() -> impl Parser<'t, I, TypeExpr, Extra<'t>> + Clone
+pub(crate) fn type_expr<'t, I, R>() -> impl Parser<'t, I, TypeExpr, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     recursive(|ty| {
         let placement = choice((
-            select! { Tok::Ident(s) if s == "same" => () }
+            select! { Tok::Ident(s) if &*s == "same" => () }
                 .map_with(|_, e| PlacementSpec::Same(Span::from(e.span()))),
-            select! { Tok::Ident(s) if s == "any" => () }
+            select! { Tok::Ident(s) if &*s == "any" => () }
                 .map_with(|_, e| PlacementSpec::Any(Span::from(e.span()))),
             plain_string().map_with(|s, e| PlacementSpec::Fixed(s, Span::from(e.span()))),
         ))
         .labelled("placement (`same`, `any` or a region code)");
-        let reference = select! { Tok::Ident(s) if s == "Ref" => () }
+        let reference = select! { Tok::Ident(s) if &*s == "Ref" => () }
             .ignore_then(
                 path()
                     .then(op("@").ignore_then(placement).or_not())
@@ -183,9 +216,10 @@ where
     })
 }
 
-pub(crate) fn expr<'t, I>() -> impl Parser<'t, I, Expr, Extra<'t>> + Clone
+pub(crate) fn expr<'t, I, R>() -> impl Parser<'t, I, Expr, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     recursive(|expr| {
         let mk = |kind, e: SimpleSpan| Expr {
@@ -194,7 +228,7 @@ where
         };
 
         let str_part = choice((
-            select! { Tok::StrText(s) => StrPart::Text(s) },
+            select! { Tok::StrText(s) => StrPart::Text(s.to_string()) },
             expr.clone()
                 .delimited_by(just(Tok::InterpStart), just(Tok::InterpEnd))
                 .recover_with(via_parser(nested_delimiters(
@@ -375,7 +409,7 @@ where
             })
             .boxed();
 
-        let binary = |prev: chumsky::Boxed<'t, 't, I, Expr, Extra<'t>>,
+        let binary = |prev: chumsky::Boxed<'t, 't, I, Expr, Extra<R>>,
                       ops: &'static [(&'static str, BinOp)]| {
             let choice_op = ops
                 .iter()
@@ -422,9 +456,10 @@ where
 }
 
 /// `name = value` lines inside `{ }`, each recovered on its own.
-fn assign_block<'t, I>() -> impl Parser<'t, I, Vec<Assign>, Extra<'t>> + Clone
+fn assign_block<'t, I, R>() -> impl Parser<'t, I, Vec<Assign>, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     let key = ident().or(plain_string().map_with(|text, e| Name {
         text,
@@ -460,9 +495,10 @@ where
         )))
 }
 
-fn field_decl<'t, I>() -> impl Parser<'t, I, FieldDecl, Extra<'t>> + Clone
+fn field_decl<'t, I, R>() -> impl Parser<'t, I, FieldDecl, Extra<R>> + Clone
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     ident()
         .then_ignore(op(":"))
@@ -485,9 +521,10 @@ where
         })
 }
 
-pub(crate) fn items<'t, I>() -> impl Parser<'t, I, Vec<Item>, Extra<'t>>
+pub(crate) fn items<'t, I, R>() -> impl Parser<'t, I, Vec<Item>, Extra<R>>
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
 {
     let item = recursive(|item| {
         let block = item
@@ -514,7 +551,7 @@ where
             });
         // `region` is a contextual keyword: inside modules it is also the usual name of the
         // placement variable (`module m @ region { ... region.code ... }`).
-        let region = select! { Tok::Ident(s) if s == "region" => () }
+        let region = select! { Tok::Ident(s) if &*s == "region" => () }
             .ignore_then(ident())
             .then(assign_block())
             .map(|(name, fields)| ItemKind::Region { name, fields });
@@ -725,7 +762,7 @@ where
             doc: None,
         })
         .validate(|it, e, emitter| {
-            emitter.emit(Rich::custom(e.span(), "unmatched closing delimiter"));
+            emitter.emit(R::custom(e.span(), "unmatched closing delimiter"));
             it
         });
     item.or(stray)
@@ -734,13 +771,24 @@ where
         .then_ignore(end())
 }
 
-/// Runs the item grammar over a token list.
+/// Runs the item grammar over a token list: first with [`Cheap`] errors, which is enough for a
+/// file without syntax errors (most files, most of the time), and only when that finds an error
+/// again with [`Rich`] ones to say what was expected. The error type does not steer the parse:
+/// both runs take the same path and recover at the same places.
 pub(crate) fn parse_tokens(
     tokens: &[(Tok, SimpleSpan)],
     src_len: usize,
 ) -> (Vec<Item>, Vec<Rich<'_, Tok, SimpleSpan>>) {
     let eoi = SimpleSpan::from(src_len..src_len);
-    let (out, errs) = items()
+    let (out, errs) = items::<_, Cheap<SimpleSpan>>()
+        .parse(tokens.map(eoi, |(t, s)| (t, s)))
+        .into_output_errors();
+    if errs.is_empty()
+        && let Some(out) = out
+    {
+        return (out, Vec::new());
+    }
+    let (out, errs) = items::<_, Rich<'_, Tok, SimpleSpan>>()
         .parse(tokens.map(eoi, |(t, s)| (t, s)))
         .into_output_errors();
     (out.unwrap_or_default(), errs)
@@ -752,8 +800,78 @@ pub(crate) fn parse_expr_tokens(
     src_len: usize,
 ) -> (Option<Expr>, Vec<Rich<'_, Tok, SimpleSpan>>) {
     let eoi = SimpleSpan::from(src_len..src_len);
-    expr()
+    expr::<_, Rich<'_, Tok, SimpleSpan>>()
         .then_ignore(end())
         .parse(tokens.map(eoi, |(t, s)| (t, s)))
         .into_output_errors()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(src: &str) -> [(Option<Vec<Item>>, bool); 2] {
+        let (tokens, _, _) = crate::lex(src);
+        let eoi = SimpleSpan::from(src.len()..src.len());
+        let (cheap, cheap_errs) = items::<_, Cheap<SimpleSpan>>()
+            .parse(tokens.map(eoi, |(t, s)| (t, s)))
+            .into_output_errors();
+        let (rich, rich_errs) = items::<_, Rich<'_, Tok, SimpleSpan>>()
+            .parse(tokens.map(eoi, |(t, s)| (t, s)))
+            .into_output_errors();
+        [(cheap, cheap_errs.is_empty()), (rich, rich_errs.is_empty())]
+    }
+
+    /// `parse_tokens` keeps the cheap run's tree when it found no error; that is right only if
+    /// the error type never steers the parse. Every `.carbon` file of the repository, and each of
+    /// them cut short and with a token dropped at many places, parses to the same tree with
+    /// either error type, with errors in both runs or in neither.
+    #[test]
+    fn the_error_type_does_not_steer_the_parse() {
+        let root = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+        let root = std::path::Path::new(&root).join("../..");
+        let mut files = Vec::new();
+        let mut dirs = vec![
+            root.join("examples"),
+            root.join("stdlib"),
+            root.join("tests"),
+        ];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "carbon") {
+                    files.push(std::fs::read_to_string(&path).expect("readable"));
+                }
+            }
+        }
+        assert!(files.len() > 50, "found the repository's programs");
+        let mut inputs = 0;
+        let mut broken = 0;
+        for text in &files {
+            let cuts: Vec<usize> = (1..8).map(|k| text.len() * k / 8).collect();
+            let mut variants = vec![text.clone()];
+            for &at in &cuts {
+                let at = (0..=at)
+                    .rev()
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(0);
+                variants.push(text[..at].to_string());
+                let next = text[at..].chars().next().map_or(0, char::len_utf8);
+                variants.push(format!("{}{}", &text[..at], &text[at + next..]));
+            }
+            for v in variants {
+                let [cheap, rich] = both(&v);
+                assert_eq!(cheap, rich, "the two runs disagree on:\n{v}");
+                inputs += 1;
+                broken += usize::from(!rich.1);
+            }
+        }
+        assert!(
+            broken > inputs / 4,
+            "many inputs have syntax errors ({broken} of {inputs})"
+        );
+    }
 }
