@@ -6,9 +6,10 @@
 //! - `carbonc-fuzz replay DIR...`: checks and evaluates saved failing inputs again.
 //! - `carbonc-fuzz digest N [FIRST]`: a hash per seed of the diagnostics and the evaluated program,
 //!   to compare two builds (`diff` their outputs).
-//! - `carbonc-fuzz fuzz N [FIRST]`: N inputs (generated programs, and mutations of them the way an
-//!   editor damages text) through the parser, the checker and the evaluator in one database, as
-//!   the language server runs them; counts panics and saves each panicking input.
+//! - `carbonc-fuzz fuzz N [FIRST] [THREADS]`: N inputs (generated programs, and mutations of them
+//!   the way an editor damages text) through the parser, the checker and the evaluator in one
+//!   database per thread, as the language server runs them; counts panics and saves each
+//!   panicking input.
 //!
 //! Failing inputs go to `$CARBONC_FUZZ_OUT` (default `fuzz-failures/`), one folder per input.
 
@@ -213,10 +214,33 @@ fn run_differential(n: u64, first: u64) -> bool {
     true
 }
 
-fn run_fuzz(n: u64, first: u64) -> bool {
+/// `fuzz N [FIRST] [THREADS]`: the N inputs split into THREADS runs of consecutive seeds, each
+/// on its own thread with its own database (the campaign is the same inputs whatever THREADS is).
+fn run_fuzz(n: u64, first: u64, threads: u64) -> bool {
     // Panics are counted and saved, not printed one by one.
     std::panic::set_hook(Box::new(|_| {}));
     let started = Instant::now();
+    let threads = threads.clamp(1, n.max(1));
+    let per = n / threads;
+    let panics: u64 = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..threads)
+            .map(|t| {
+                let count = if t + 1 == threads { n - per * t } else { per };
+                s.spawn(move || fuzz_run(count, first + per * t, &started))
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap_or(1)).sum()
+    });
+    println!(
+        "fuzz: {n} inputs from seed {first} on {threads} threads, {panics} panics, in {:.1} s ({:.1} µs per input)",
+        started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
+    );
+    panics == 0
+}
+
+/// One thread's share of a fuzz campaign: returns the number of panics.
+fn fuzz_run(n: u64, first: u64, started: &Instant) -> u64 {
     let mut db = RootDatabase::default();
     let mut loaded: Vec<String> = Vec::new();
     let mut rng = Rng::new(first);
@@ -270,20 +294,15 @@ fn run_fuzz(n: u64, first: u64) -> bool {
         } else {
             db.set_file(path, text.clone());
         }
-        if (i + 1).is_multiple_of(1_000_000) {
+        if (i + 1).is_multiple_of(500_000) {
             eprintln!(
-                "  {} inputs, {panics} panics, {:.0} s",
+                "  seeds from {first}: {} inputs, {panics} panics, {:.0} s",
                 i + 1,
                 started.elapsed().as_secs_f64()
             );
         }
     }
-    println!(
-        "fuzz: {n} inputs from seed {first}, {panics} panics, in {:.1} s ({:.1} µs per input)",
-        started.elapsed().as_secs_f64(),
-        started.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
-    );
-    panics == 0
+    panics
 }
 
 fn main() {
@@ -311,9 +330,9 @@ fn main() {
             true
         }
         Some("differential") => run_differential(num(1, 1_000), num(2, 1)),
-        Some("fuzz") => run_fuzz(num(1, 100_000), num(2, 1)),
+        Some("fuzz") => run_fuzz(num(1, 100_000), num(2, 1), num(3, 1)),
         _ => {
-            eprintln!("usage: carbonc-fuzz show SEED | differential N [FIRST] | fuzz N [FIRST]");
+            eprintln!("usage: carbonc-fuzz show SEED | differential N [FIRST] | fuzz N [FIRST] [THREADS]");
             false
         }
     };
