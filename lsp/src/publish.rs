@@ -1,8 +1,9 @@
-//! Publishing diagnostics: the quick run after an edit (the edited file's own diagnostics, the
-//! last complete run's rule diagnostics carried along) and the complete run over every open
-//! program, cancelled by the next edit.
+//! Publishing diagnostics: after every edit, the complete set (syntax, names, types, placement,
+//! domain rules) of every file of every open program, exactly what `carbonc check` reports,
+//! cancelled by the next edit. The re-check is incremental (only the edited file's part of the
+//! program and the rules it touched run again), so there is no quicker partial run before it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 
 use carbonc_ide as ide;
@@ -18,10 +19,6 @@ use crate::state;
 pub(crate) struct Published {
     /// The files it published for, to clear those that drop out.
     files: BTreeSet<String>,
-    /// Per file: the text it saw and its program-level diagnostics (placement and domain rules),
-    /// which the quick run after an edit carries over until the complete run replaces them.
-    program_level:
-        std::collections::HashMap<String, (String, Vec<carbonc_diagnostics::Diagnostic>)>,
     /// What was published for each file that is not open: unchanged, it is not sent again.
     sent: std::collections::HashMap<String, Vec<Diagnostic>>,
 }
@@ -33,47 +30,6 @@ impl Shared {
     pub(crate) fn publish_diagnostics(&self) {
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         self.publish_all(generation);
-    }
-
-    /// The quick run after an edit of `path`: that file's syntax, name and type diagnostics at
-    /// once, with the last complete run's placement and rule diagnostics moved along with the
-    /// edit. Published without a version; the complete run that follows publishes with one.
-    pub(crate) async fn publish_quick(&self, path: String, generation: u64) {
-        let carried = self
-            .published
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .program_level
-            .get(&path)
-            .cloned();
-        let paths = self.state.paths.clone();
-        let result = self
-            .state
-            .read(move |db| {
-                let f = db.file(&path)?;
-                let text = f.text(db);
-                let mut diags = ide::file_level(db, f);
-                // With errors of its own, the program is not evaluated: no rule diagnostics.
-                if !diags.iter().any(|d| d.is_error())
-                    && let Some((old, stale)) = carried
-                {
-                    diags.extend(ide::carry_over(&old, text, &stale, &path));
-                }
-                let index = LineIndex::new(text);
-                let text_of = |p: &str| db.file(p).map(|f| f.text(db).clone());
-                let converted: Vec<Diagnostic> = diags
-                    .iter()
-                    .map(|d| convert::diagnostic(d, &index, &paths, &text_of))
-                    .collect();
-                Some((paths.uri(&path)?, converted))
-            })
-            .await;
-        let Ok(Some((uri, diags))) = result else {
-            return;
-        };
-        if self.generation.load(Ordering::SeqCst) == generation {
-            self.client.publish_diagnostics(uri, diags, None).await;
-        }
     }
 
     pub(crate) fn publish_all(&self, generation: u64) {
@@ -92,41 +48,56 @@ impl Shared {
                 .collect();
             let paths = state.paths.clone();
             let compute = move |db: &RootDatabase| {
-                let mut files: BTreeSet<String> = BTreeSet::new();
+                // The programs of the open files, and each of their files once: a file in
+                // several programs gets the union of what each reports.
+                let mut roots = Vec::new();
                 for path in &open {
                     let Some(f) = db.file(path) else { continue };
-                    files.insert(path.clone());
                     for root in ide::roots_of(db, f) {
-                        for g in carbonc_sema::program_files(db, root) {
-                            let p = g.path(db);
-                            if !p.starts_with("std/") {
-                                files.insert(p.clone());
+                        if !roots.contains(&root) {
+                            roots.push(root);
+                        }
+                    }
+                }
+                let mut per_file: BTreeMap<String, Vec<carbonc_diagnostics::Diagnostic>> =
+                    BTreeMap::new();
+                for root in roots {
+                    let by_file = carbonc_sema::diagnostics_by_file(db, root);
+                    for g in carbonc_sema::program_files(db, root) {
+                        let path = g.path(db);
+                        if path.starts_with("std/") {
+                            continue;
+                        }
+                        let theirs = by_file.get(path).map_or(&[][..], Vec::as_slice);
+                        match per_file.get_mut(path) {
+                            None => {
+                                per_file.insert(path.clone(), theirs.to_vec());
+                            }
+                            Some(ours) => {
+                                for d in theirs {
+                                    if !ours.contains(d) {
+                                        ours.push(d.clone());
+                                    }
+                                }
                             }
                         }
                     }
                 }
                 let mut out = Vec::new();
-                for path in files {
+                for (path, full) in per_file {
                     let Some(f) = db.file(&path) else { continue };
-                    let text = f.text(db);
-                    let index = LineIndex::new(text);
-                    let text_of = |p: &str| db.file(p).map(|f| f.text(db).clone());
-                    let full = ide::diagnostics(db, f);
-                    let diags: Vec<Diagnostic> = full
-                        .iter()
-                        .map(|d| convert::diagnostic(d, &index, &paths, &text_of))
-                        .collect();
-                    // Only an open file is edited, so only its rule diagnostics are carried.
-                    let carried = open.contains(&path).then(|| {
-                        let file_level = ide::file_level(db, f);
-                        let program_level: Vec<carbonc_diagnostics::Diagnostic> = full
-                            .into_iter()
-                            .filter(|d| !file_level.contains(d))
-                            .collect();
-                        (text.clone(), program_level)
-                    });
+                    // Most files of a program have nothing to report: no line index for those.
+                    let diags: Vec<Diagnostic> = if full.is_empty() {
+                        Vec::new()
+                    } else {
+                        let index = LineIndex::new(f.text(db));
+                        let text_of = |p: &str| db.file(p).map(|f| f.text(db).clone());
+                        full.iter()
+                            .map(|d| convert::diagnostic(d, &index, &paths, &text_of))
+                            .collect()
+                    };
                     if let Some(uri) = paths.uri(&path) {
-                        out.push((path, uri, diags, carried));
+                        out.push((path, uri, diags));
                     }
                 }
                 out
@@ -146,18 +117,13 @@ impl Shared {
                 if counter.load(Ordering::SeqCst) != generation {
                     return;
                 }
-                let now: BTreeSet<String> = all.iter().map(|(p, _, _, _)| p.clone()).collect();
+                let now: BTreeSet<String> = all.iter().map(|(p, _, _)| p.clone()).collect();
                 let gone: Vec<String> = published.files.difference(&now).cloned().collect();
                 for path in &gone {
-                    published.program_level.remove(path);
                     published.sent.remove(path);
                 }
                 let mut publish = Vec::new();
-                for (path, uri, diags, carried) in all {
-                    match carried {
-                        Some(c) => published.program_level.insert(path.clone(), c),
-                        None => published.program_level.remove(&path),
-                    };
+                for (path, uri, diags) in all {
                     let version = versions.get(&path).copied();
                     if version.is_none() {
                         if published.sent.get(&path) == Some(&diags) {

@@ -316,7 +316,6 @@ impl LanguageServer for Server {
         }
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         self.state.set_text(&path, change.text);
-        self.publish_quick(path, generation).await;
         self.publish_all(generation);
     }
 

@@ -94,7 +94,7 @@ pub fn ordering_edges(db: &dyn Db, root: SourceFile) -> Vec<(String, Vec<String>
     // Only instances of the types an ordering starts from, and those that refer to one an
     // ordering waits on, can have one: the references come from each file's (equal after most
     // edits, so not computed again), not from every instance's fields.
-    let targets: std::collections::HashSet<&str> = p
+    let targets: rustc_hash::FxHashSet<&str> = p
         .instances
         .iter()
         .filter(|i| crate::ordering::is_target(&i.ty))
@@ -135,12 +135,12 @@ pub fn dependency_cycles(db: &dyn Db, root: SourceFile) -> Vec<Cycle> {
             refs.push(deps);
         }
     }
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut index: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
     for (i, a) in addrs.iter().enumerate() {
         // The first of two instances with one address counts, as in `Program::instance`.
         index.entry(a).or_insert(i);
     }
-    let extra: std::collections::HashMap<&str, &Vec<String>> = ordering_edges(db, root)
+    let extra: rustc_hash::FxHashMap<&str, &Vec<String>> = ordering_edges(db, root)
         .iter()
         .map(|(a, e)| (a.as_str(), e))
         .collect();

@@ -124,8 +124,8 @@ fn merge_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     // Indexed by (code, file, span), so that thousands of distinct diagnostics merge in linear
     // time.
     let mut out: Vec<(Diagnostic, usize)> = Vec::new();
-    let mut seen: std::collections::HashMap<(&'static str, String, carbonc_syntax::Span), usize> =
-        std::collections::HashMap::new();
+    let mut seen: rustc_hash::FxHashMap<(&'static str, String, carbonc_syntax::Span), usize> =
+        rustc_hash::FxHashMap::default();
     for d in diags {
         let key = (d.code, d.primary.file.clone(), d.primary.span);
         match seen.get(&key) {
@@ -160,6 +160,45 @@ pub fn configurable(code: &str) -> bool {
                 .as_bytes()
                 .get(2)
                 .is_some_and(|b| (b'3'..=b'9').contains(b)))
+}
+
+/// The roots of the workspace's programs: the user files (everything but the embedded standard
+/// library) that no other user file imports. The language server asks for the roots of every file
+/// it publishes for, after every edit; as a query this runs again only when an import changes.
+#[salsa::tracked(returns(ref))]
+pub fn workspace_roots(db: &dyn Db, ws: Workspace) -> Vec<SourceFile> {
+    let users: Vec<(&String, SourceFile)> = ws
+        .files(db)
+        .iter()
+        .filter(|(p, _)| !p.starts_with("std/"))
+        .map(|(p, f)| (p, *f))
+        .collect();
+    let imported: rustc_hash::FxHashSet<&str> = users
+        .iter()
+        .flat_map(|(_, f)| file_imports(db, *f).iter().map(|i| i.path.as_str()))
+        .collect();
+    users
+        .into_iter()
+        .filter(|(p, _)| !imported.contains(p.as_str()))
+        .map(|(_, f)| f)
+        .collect()
+}
+
+/// `check_program`'s diagnostics grouped by the file of their primary label, each file's in the
+/// program's order: what the language server publishes per file, without scanning the whole
+/// program's diagnostics once per file.
+#[salsa::tracked(returns(ref))]
+pub fn diagnostics_by_file(
+    db: &dyn Db,
+    root: SourceFile,
+) -> rustc_hash::FxHashMap<String, Vec<Diagnostic>> {
+    let mut out: rustc_hash::FxHashMap<String, Vec<Diagnostic>> = Default::default();
+    for d in check_program(db, root) {
+        out.entry(d.primary.file.clone())
+            .or_default()
+            .push(d.clone());
+    }
+    out
 }
 
 /// The paths `root` imports, directly or not, that the loader should bring into the workspace.

@@ -332,7 +332,9 @@ fn main() {
         Some("differential") => run_differential(num(1, 1_000), num(2, 1)),
         Some("fuzz") => run_fuzz(num(1, 100_000), num(2, 1), num(3, 1)),
         _ => {
-            eprintln!("usage: carbonc-fuzz show SEED | differential N [FIRST] | fuzz N [FIRST] [THREADS]");
+            eprintln!(
+                "usage: carbonc-fuzz show SEED | differential N [FIRST] | fuzz N [FIRST] [THREADS]"
+            );
             false
         }
     };

@@ -4,7 +4,9 @@
 //! reported with the iteration it happens in.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -343,7 +345,7 @@ pub struct InstanceResolver<'db> {
 impl<'db> InstanceResolver<'db> {
     pub fn new(db: &'db dyn Db, root: SourceFile) -> InstanceResolver<'db> {
         let mut ev = Evaluator::new(db);
-        ev.known = Some(HashMap::new());
+        ev.known = Some(HashMap::default());
         ev.prepare(root);
         InstanceResolver { ev }
     }

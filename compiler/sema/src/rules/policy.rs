@@ -182,7 +182,7 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
         }
     }
     // P0106: a web ACL that protects nothing. One pass over every value, looking for the ACLs only.
-    let mut referenced: std::collections::HashMap<&str, bool> = of_type(p, "aws.wafv2.WebAcl")
+    let mut referenced: rustc_hash::FxHashMap<&str, bool> = of_type(p, "aws.wafv2.WebAcl")
         .filter(|_| on("P0106"))
         .map(|acl| (acl.address.as_str(), false))
         .collect();
@@ -215,7 +215,7 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
     }
     // P0107: secrets that never rotate.
     // The rotated secrets, once (not a scan of every rotation per secret).
-    let rotated: std::collections::HashSet<&str> = of_type(p, "aws.secretsmanager.Rotation")
+    let rotated: rustc_hash::FxHashSet<&str> = of_type(p, "aws.secretsmanager.Rotation")
         .filter_map(|r| match r.get("secret").map(Value::reveal) {
             Some(Value::Ref { addr }) => Some(addr.as_str()),
             _ => None,
