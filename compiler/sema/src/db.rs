@@ -1,6 +1,7 @@
 //! The salsa database: inputs and the database trait shared by the CLI and the language server.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 /// One source file. `path` is the name shown to the user: the path as given on the command line
 /// (or relative to the importing file), or `std/...` for the embedded standard library.
@@ -51,6 +52,41 @@ pub struct ProgramInputs {
 pub trait Db: salsa::Database {
     fn workspace(&self) -> Workspace;
     fn inputs(&self) -> ProgramInputs;
+    /// Parses the text of the file at `path`. The text decides the result; the database may keep
+    /// what it needs to parse the next version of the same file faster.
+    fn parse_text(&self, path: &str, text: &str) -> carbonc_syntax::Parse {
+        let _ = path;
+        carbonc_syntax::parse(text)
+    }
+}
+
+/// Per file path, the chunks of its last parse ([`carbonc_syntax::ItemCache`]): a file parsed
+/// again (edited) re-parses only the chunks the edit touched. A file's first parse keeps nothing
+/// but a mark, so a database that parses each file once (the CLI) holds no second copy of its
+/// syntax trees; the cache is outside salsa because it never changes a result, only its cost.
+#[derive(Clone, Default)]
+struct ParseCache(Arc<Mutex<HashMap<String, Option<carbonc_syntax::ItemCache>>>>);
+
+impl ParseCache {
+    fn parse(&self, path: &str, text: &str) -> carbonc_syntax::Parse {
+        let taken = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            match map.get_mut(path) {
+                None => {
+                    map.insert(path.to_string(), None);
+                    None
+                }
+                Some(slot) => Some(slot.take().unwrap_or_default()),
+            }
+        };
+        let Some(mut cache) = taken else {
+            return carbonc_syntax::parse(text);
+        };
+        let parse = carbonc_syntax::parse_reusing(text, &mut cache);
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(path.to_string(), Some(cache));
+        parse
+    }
 }
 
 /// The database used by the CLI, tests and (later) the language server.
@@ -60,6 +96,7 @@ pub struct RootDatabase {
     storage: salsa::Storage<Self>,
     workspace: Option<Workspace>,
     inputs: Option<ProgramInputs>,
+    parses: ParseCache,
 }
 
 impl Default for RootDatabase {
@@ -75,6 +112,7 @@ impl RootDatabase {
             storage: salsa::Storage::new(on_event),
             workspace: None,
             inputs: None,
+            parses: ParseCache::default(),
         };
         let mut files = BTreeMap::new();
         for (path, text) in carbonc_stdlib::FILES {
@@ -191,6 +229,10 @@ impl Db for RootDatabase {
     fn inputs(&self) -> ProgramInputs {
         self.inputs
             .expect("the inputs are created in RootDatabase::new")
+    }
+
+    fn parse_text(&self, path: &str, text: &str) -> carbonc_syntax::Parse {
+        self.parses.parse(path, text)
     }
 }
 

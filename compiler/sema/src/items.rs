@@ -19,7 +19,7 @@ pub(crate) fn type_id(path: &str, name: &str) -> String {
 
 #[salsa::tracked(returns(ref))]
 pub fn parse_file(db: &dyn Db, file: SourceFile) -> Parse {
-    carbonc_syntax::parse(file.text(db))
+    db.parse_text(file.path(db), file.text(db))
 }
 
 /// The resource schemas, enums and records of the prelude (`stdlib/aws/*.carbon`).

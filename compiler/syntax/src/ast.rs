@@ -335,3 +335,286 @@ pub enum ExprKind {
     },
     Error,
 }
+
+/// Moves every span of a tree by `by` bytes: the items of a chunk parsed on its own (spans from
+/// the chunk's start) placed where the chunk is in its file.
+pub(crate) trait Shift {
+    fn shift(&mut self, by: u32);
+}
+
+impl Shift for Span {
+    fn shift(&mut self, by: u32) {
+        self.start += by;
+        self.end += by;
+    }
+}
+
+impl<T: Shift> Shift for Vec<T> {
+    fn shift(&mut self, by: u32) {
+        self.iter_mut().for_each(|x| x.shift(by));
+    }
+}
+
+impl<T: Shift> Shift for Option<T> {
+    fn shift(&mut self, by: u32) {
+        if let Some(x) = self {
+            x.shift(by);
+        }
+    }
+}
+
+impl<T: Shift> Shift for Box<T> {
+    fn shift(&mut self, by: u32) {
+        (**self).shift(by);
+    }
+}
+
+impl Shift for Name {
+    fn shift(&mut self, by: u32) {
+        self.span.shift(by);
+    }
+}
+
+impl Shift for Path {
+    fn shift(&mut self, by: u32) {
+        self.segments.shift(by);
+        self.span.shift(by);
+    }
+}
+
+impl Shift for Item {
+    fn shift(&mut self, by: u32) {
+        self.span.shift(by);
+        match &mut self.kind {
+            ItemKind::Import {
+                path_span, alias, ..
+            } => {
+                path_span.shift(by);
+                alias.shift(by);
+            }
+            ItemKind::Region { name, fields } => {
+                name.shift(by);
+                fields.shift(by);
+            }
+            ItemKind::Param { name, ty, default } => {
+                name.shift(by);
+                ty.shift(by);
+                default.shift(by);
+            }
+            ItemKind::Let { name, ty, value }
+            | ItemKind::Output {
+                name, ty, value, ..
+            } => {
+                name.shift(by);
+                ty.shift(by);
+                value.shift(by);
+            }
+            ItemKind::Resource {
+                ty,
+                name,
+                placement,
+                body,
+            } => {
+                ty.shift(by);
+                name.shift(by);
+                placement.shift(by);
+                body.shift(by);
+            }
+            ItemKind::Use {
+                module,
+                name,
+                placement,
+                args,
+            } => {
+                module.shift(by);
+                name.shift(by);
+                placement.shift(by);
+                args.shift(by);
+            }
+            ItemKind::Module {
+                name,
+                region_var,
+                items,
+            } => {
+                name.shift(by);
+                region_var.shift(by);
+                items.shift(by);
+            }
+            ItemKind::For { var, iter, items } => {
+                var.shift(by);
+                iter.shift(by);
+                items.shift(by);
+            }
+            ItemKind::If {
+                cond,
+                then_items,
+                else_items,
+            } => {
+                cond.shift(by);
+                then_items.shift(by);
+                else_items.shift(by);
+            }
+            ItemKind::Fn {
+                name,
+                params,
+                ret,
+                body,
+            } => {
+                name.shift(by);
+                params.shift(by);
+                ret.shift(by);
+                body.shift(by);
+            }
+            ItemKind::Enum { name, variants } => {
+                name.shift(by);
+                variants.shift(by);
+            }
+            ItemKind::Record { name, fields } => {
+                name.shift(by);
+                fields.shift(by);
+            }
+            ItemKind::ResourceType { path, fields, .. } => {
+                path.shift(by);
+                fields.shift(by);
+            }
+            ItemKind::Error => {}
+        }
+    }
+}
+
+impl Shift for FnParam {
+    fn shift(&mut self, by: u32) {
+        self.name.shift(by);
+        self.ty.shift(by);
+    }
+}
+
+impl Shift for Variant {
+    fn shift(&mut self, by: u32) {
+        self.name.shift(by);
+    }
+}
+
+impl Shift for FieldDecl {
+    fn shift(&mut self, by: u32) {
+        self.name.shift(by);
+        self.ty.shift(by);
+        self.default.shift(by);
+        self.span.shift(by);
+    }
+}
+
+impl Shift for Assign {
+    fn shift(&mut self, by: u32) {
+        self.name.shift(by);
+        self.value.shift(by);
+        self.span.shift(by);
+    }
+}
+
+impl Shift for TypeExpr {
+    fn shift(&mut self, by: u32) {
+        self.span.shift(by);
+        match &mut self.kind {
+            TypeExprKind::Named(p) => p.shift(by),
+            TypeExprKind::Generic { name, args } => {
+                name.shift(by);
+                args.shift(by);
+            }
+            TypeExprKind::Ref { target, placement } => {
+                target.shift(by);
+                placement.shift(by);
+            }
+            TypeExprKind::Optional(t) => t.shift(by),
+            TypeExprKind::Error => {}
+        }
+    }
+}
+
+impl Shift for PlacementSpec {
+    fn shift(&mut self, by: u32) {
+        match self {
+            PlacementSpec::Same(s) | PlacementSpec::Any(s) | PlacementSpec::Fixed(_, s) => {
+                s.shift(by)
+            }
+        }
+    }
+}
+
+impl Shift for StrPart {
+    fn shift(&mut self, by: u32) {
+        if let StrPart::Interp(e) = self {
+            e.shift(by);
+        }
+    }
+}
+
+impl Shift for Arg {
+    fn shift(&mut self, by: u32) {
+        self.name.shift(by);
+        self.value.shift(by);
+    }
+}
+
+impl Shift for Expr {
+    fn shift(&mut self, by: u32) {
+        self.span.shift(by);
+        match &mut self.kind {
+            ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::None | ExprKind::Error => {}
+            ExprKind::Str(parts) => parts.shift(by),
+            ExprKind::Name(n) | ExprKind::Variant(n) => n.shift(by),
+            ExprKind::List(xs) => xs.shift(by),
+            ExprKind::Record(fields) => fields.shift(by),
+            ExprKind::ListComp {
+                var,
+                iter,
+                cond,
+                body,
+            } => {
+                var.shift(by);
+                iter.shift(by);
+                cond.shift(by);
+                body.shift(by);
+            }
+            ExprKind::MapComp {
+                var,
+                iter,
+                cond,
+                key,
+                value,
+            } => {
+                var.shift(by);
+                iter.shift(by);
+                cond.shift(by);
+                key.shift(by);
+                value.shift(by);
+            }
+            ExprKind::If {
+                cond,
+                then_expr,
+                else_expr,
+            } => {
+                cond.shift(by);
+                then_expr.shift(by);
+                else_expr.shift(by);
+            }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.shift(by);
+                rhs.shift(by);
+            }
+            ExprKind::Unary { expr, .. } => expr.shift(by),
+            ExprKind::Field { base, name } => {
+                base.shift(by);
+                name.shift(by);
+            }
+            ExprKind::Index { base, args } => {
+                base.shift(by);
+                args.shift(by);
+            }
+            ExprKind::Call { callee, args } => {
+                callee.shift(by);
+                args.shift(by);
+            }
+        }
+    }
+}

@@ -183,7 +183,10 @@ impl Lexer<'_> {
                     self.pos += self.peek().map_or(1, char::len_utf8);
                 }
                 let word = &self.src[start..self.pos];
-                let tok = match KEYWORDS.iter().find(|k| **k == word) {
+                // Most words are not keywords: the length and first byte rule them out cheaply.
+                let tok = match KEYWORDS.iter().find(|k| {
+                    k.len() == word.len() && k.as_bytes()[0] == word.as_bytes()[0] && **k == word
+                }) {
                     Some(k) => Tok::Kw(k),
                     None => Tok::Ident(word.into()),
                 };
@@ -193,7 +196,10 @@ impl Lexer<'_> {
                 self.pos += 1;
                 self.push(Tok::InterpEnd, start);
                 self.string();
-            } else if let Some(p) = PUNCT.iter().find(|p| self.src[self.pos..].starts_with(**p)) {
+            } else if let Some(p) = PUNCT.iter().find(|p| {
+                p.as_bytes()[0] == self.src.as_bytes()[self.pos]
+                    && self.src[self.pos..].starts_with(**p)
+            }) {
                 if let Some(Mode::Interp(depth)) = self.modes.last_mut() {
                     match *p {
                         "{" => *depth += 1,

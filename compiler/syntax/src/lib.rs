@@ -10,9 +10,11 @@ mod docs;
 pub mod format;
 pub mod lexer;
 mod parser;
+mod reparse;
 mod span;
 
 pub use lexer::{Comment, Tok};
+pub use reparse::{ItemCache, parse_reusing};
 pub use span::Span;
 
 /// What the parser found in one file.
@@ -189,5 +191,34 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    /// The text of every `.carbon` file of the repository (examples, the standard library, the
+    /// test corpora): inputs for the parser's equivalence tests.
+    pub(crate) fn repository_programs() -> Vec<String> {
+        // The directory `cargo test` runs in, not the one this binary was built in.
+        let root = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+        let root = std::path::Path::new(&root).join("../..");
+        let mut files = Vec::new();
+        let mut dirs = vec![
+            root.join("examples"),
+            root.join("stdlib"),
+            root.join("tests"),
+        ];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "carbon") {
+                    files.push(std::fs::read_to_string(&path).expect("readable"));
+                }
+            }
+        }
+        files
     }
 }

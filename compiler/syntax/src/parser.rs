@@ -794,6 +794,18 @@ pub(crate) fn parse_tokens(
     (out.unwrap_or_default(), errs)
 }
 
+/// The items of a token list that parses without any error, or None.
+pub(crate) fn parse_tokens_clean(
+    tokens: &[(Tok, SimpleSpan)],
+    src_len: usize,
+) -> Option<Vec<Item>> {
+    let eoi = SimpleSpan::from(src_len..src_len);
+    let (out, errs) = items::<_, Cheap<SimpleSpan>>()
+        .parse(tokens.map(eoi, |(t, s)| (t, s)))
+        .into_output_errors();
+    if errs.is_empty() { out } else { None }
+}
+
 /// Runs the expression grammar over a token list that must hold exactly one expression.
 pub(crate) fn parse_expr_tokens(
     tokens: &[(Tok, SimpleSpan)],
@@ -828,25 +840,7 @@ mod tests {
     /// either error type, with errors in both runs or in neither.
     #[test]
     fn the_error_type_does_not_steer_the_parse() {
-        let root = std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-        let root = std::path::Path::new(&root).join("../..");
-        let mut files = Vec::new();
-        let mut dirs = vec![
-            root.join("examples"),
-            root.join("stdlib"),
-            root.join("tests"),
-        ];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "carbon") {
-                    files.push(std::fs::read_to_string(&path).expect("readable"));
-                }
-            }
-        }
+        let files = crate::tests::repository_programs();
         assert!(files.len() > 50, "found the repository's programs");
         let mut inputs = 0;
         let mut broken = 0;
