@@ -2,7 +2,6 @@
 //! conversion live here; every answer comes from `carbonc-ide` over the compiler's own salsa
 //! database, so the editor shows exactly what `carbonc check` reports.
 
-pub mod client;
 pub mod convert;
 mod publish;
 mod server;

@@ -5,12 +5,12 @@
 //! answered with `ContentModified` so the editor asks again. A panic in a handler is caught,
 //! logged, and answered with an internal error: the server keeps running.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use carbonc_sema::{RootDatabase, SourceFile, imported_paths};
+use carbonc_sema::{RootDatabase, SourceFile};
 use tower_lsp_server::jsonrpc;
 
 use crate::convert::Paths;
@@ -127,20 +127,10 @@ impl State {
 
 /// Loads every file `root` imports, directly or not, from disk; an unreadable one is recorded so
 /// the checker reports it at the import.
+/// Brings in the files `root` imports that are not loaded yet (`carbonc_sema::load_imports`, the
+/// walk the CLI uses, reading from disk).
 pub fn load_imports(db: &mut RootDatabase, root: SourceFile) {
-    let mut todo = vec![root];
-    let mut seen = BTreeSet::new();
-    while let Some(f) = todo.pop() {
-        for path in imported_paths(db, f) {
-            if path.starts_with("std/") || !seen.insert(path.clone()) || db.file(&path).is_some() {
-                continue;
-            }
-            match read(&path) {
-                Ok(text) => todo.push(db.set_file(&path, text)),
-                Err(why) => db.set_unreadable(&path, why),
-            }
-        }
-    }
+    carbonc_sema::load_imports(db, root, read);
 }
 
 pub fn read(path: &str) -> Result<String, String> {

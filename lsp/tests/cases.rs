@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use carbon_lsp::client::{Client, uri};
+use carbon_lsp_client::{Client, uri};
 use serde_json::{Value, json};
 
 mod common;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use carbon_lsp::client::{Client, uri};
+use carbon_lsp_client::{Client, uri};
 use serde_json::{Value, json};
 
 mod common;

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use carbon_lsp::client::{Client, uri};
+use carbon_lsp_client::{Client, uri};
 use serde_json::json;
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {

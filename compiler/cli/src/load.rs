@@ -1,11 +1,11 @@
 //! Loading files from disk into the database, following imports.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use carbonc_diagnostics::Severity;
 
-use carbonc_sema::{RootDatabase, SourceFile, imported_paths};
+use carbonc_sema::{RootDatabase, SourceFile};
 
 /// Why a path could not be read, in one line.
 pub fn read(path: &str) -> Result<String, String> {
@@ -26,31 +26,19 @@ pub fn read(path: &str) -> Result<String, String> {
     })
 }
 
-/// Loads `root` and every file it imports. Imports that cannot be read are recorded so that the
-/// checker reports them at the import.
 /// `./a/../b/c.carbon` -> `b/c.carbon`: one spelling per file, so that a file has one name in the
 /// database, in diagnostics and in plan digests.
 pub fn normalize(path: &str) -> String {
     carbonc_sema::resolve_import_path("", path.trim_start_matches("./"))
 }
 
+/// Loads `root` and every file it imports (`carbonc_sema::load_imports`, the walk the language
+/// server uses too). Imports that cannot be read are recorded so that the checker reports them at
+/// the import.
 pub fn load_program(db: &mut RootDatabase, root: &str) -> Result<SourceFile, String> {
     let root = &normalize(root);
-    let text = read(root)?;
-    let file = db.set_file(root, text);
-    let mut seen = BTreeSet::from([root.to_string()]);
-    let mut todo = vec![file];
-    while let Some(f) = todo.pop() {
-        for path in imported_paths(db, f) {
-            if !seen.insert(path.clone()) || path.starts_with("std/") {
-                continue;
-            }
-            match read(&path) {
-                Ok(text) => todo.push(db.set_file(&path, text)),
-                Err(why) => db.set_unreadable(&path, why),
-            }
-        }
-    }
+    let file = db.set_file(root, read(root)?);
+    carbonc_sema::load_imports(db, file, read);
     Ok(file)
 }
 

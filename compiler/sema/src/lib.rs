@@ -201,6 +201,30 @@ pub fn diagnostics_by_file(
     out
 }
 
+/// Brings into the database every file that `from` imports, directly or not, and that the
+/// database does not hold yet, reading each with `read`. The walk is the CLI's and the language
+/// server's (each passes its own reader: this crate does no IO); a file that cannot be read is
+/// recorded with the reason, and the checker reports it at the import.
+pub fn load_imports(
+    db: &mut RootDatabase,
+    from: SourceFile,
+    read: impl Fn(&str) -> Result<String, String>,
+) {
+    let mut todo = vec![from];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(f) = todo.pop() {
+        for path in imported_paths(db, f) {
+            if path.starts_with("std/") || !seen.insert(path.clone()) || db.file(&path).is_some() {
+                continue;
+            }
+            match read(&path) {
+                Ok(text) => todo.push(db.set_file(&path, text)),
+                Err(why) => db.set_unreadable(&path, why),
+            }
+        }
+    }
+}
+
 /// The paths `root` imports, directly or not, that the loader should bring into the workspace.
 pub fn imported_paths(db: &dyn Db, file: SourceFile) -> Vec<String> {
     file_imports(db, file)

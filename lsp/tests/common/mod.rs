@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use carbon_lsp::client::Client;
+use carbon_lsp_client::Client;
 
 /// The repository root, read at run time (the shared target directory may hold a test binary
 /// built from another checkout).
