@@ -112,7 +112,7 @@ pub fn diagnostic(
     if let Some(n) = &d.note {
         message.push_str(&format!("\nnote: {n}"));
     }
-    if let Some(h) = &d.help {
+    for h in d.help.iter().chain(d.fixes.iter().map(|f| &f.title)) {
         message.push_str(&format!("\nhelp: {h}"));
     }
     let related: Vec<lsp::DiagnosticRelatedInformation> = d
@@ -237,6 +237,14 @@ pub(crate) fn completion_kind(k: ide::CompletionKind) -> CompletionItemKind {
         K::Type => CompletionItemKind::CLASS,
         K::Value => CompletionItemKind::VALUE,
     }
+}
+
+/// A fix's title as a quick fix shows it: `did you mean …` becomes `Did you mean …`.
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

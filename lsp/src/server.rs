@@ -525,10 +525,10 @@ impl LanguageServer for Server {
                     let edit = workspace_edit(
                         db,
                         &paths,
-                        a.edits.into_iter().map(|e| (e.file, e.span, e.text)),
+                        a.fix.edits.into_iter().map(|e| (e.file, e.span, e.text)),
                     );
                     CodeActionOrCommand::CodeAction(CodeAction {
-                        title: a.title,
+                        title: convert::capitalise(&a.fix.title),
                         kind: Some(CodeActionKind::QUICKFIX),
                         diagnostics: Some(vec![convert::diagnostic(
                             &a.fixes, &index, &paths, &text_of,

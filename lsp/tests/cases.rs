@@ -365,12 +365,22 @@ fn run_case(path: &Path) -> String {
             let list = actions.as_array().cloned().unwrap_or_default();
             for a in &list {
                 out.push_str(&format!(
-                    "action: {} (fixes {})\n",
+                    "action: {} (fixes {}){}\n",
                     a["title"].as_str().unwrap_or(""),
-                    a["diagnostics"][0]["code"].as_str().unwrap_or("")
+                    a["diagnostics"][0]["code"].as_str().unwrap_or(""),
+                    if a["isPreferred"] == true {
+                        ", preferred"
+                    } else {
+                        ""
+                    }
                 ));
             }
-            if let Some(a) = list.iter().find(|a| a["isPreferred"] == true) {
+            // The preferred action (the one the editor's "fix" key applies), else the first.
+            if let Some(a) = list
+                .iter()
+                .find(|a| a["isPreferred"] == true)
+                .or(list.first())
+            {
                 run.apply_workspace_edit(&a["edit"]);
                 let text = run.texts[&run.name].clone();
                 run.client.change(&u, 2, &text);

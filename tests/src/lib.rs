@@ -16,15 +16,24 @@ pub fn repo_root() -> std::path::PathBuf {
     .to_path_buf()
 }
 
-/// Checks `path` (relative to the repository root) and returns its diagnostics and their rendering.
+/// Checks `path` (relative to the repository root) and returns its diagnostics, each with its
+/// fixes, and their rendering, as `carbonc check` shows them.
 pub fn check_path(path: &str) -> (Vec<Diagnostic>, String) {
     std::env::set_current_dir(repo_root()).expect("repository root exists");
     let mut db = RootDatabase::default();
     let root = load_program(&mut db, path).unwrap_or_else(|e| panic!("cannot load {path}: {e}"));
-    let diags = check_program(&db, root).clone();
+    let diags = check_with_fixes(&db, root);
     let source = |p: &str| db.file(p).map(|f| f.text(&db).as_str());
     let rendered = render_human(&diags, &source, false);
     (diags, rendered)
+}
+
+/// The diagnostics of the program rooted at `root`, each with its fixes.
+pub fn check_with_fixes(db: &RootDatabase, root: carbonc_sema::SourceFile) -> Vec<Diagnostic> {
+    check_program(db, root)
+        .iter()
+        .map(|d| carbonc_ide::with_fixes(db, d))
+        .collect()
 }
 
 /// Every `.carbon` file directly inside `dir` (relative to the repository root), sorted.

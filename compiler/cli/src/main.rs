@@ -124,6 +124,10 @@ enum Command {
         files: Vec<String>,
         #[arg(long, value_enum, default_value = "human")]
         message_format: MessageFormat,
+        /// Carry out the fixes that are certain (shown as `help:`), in place, then check again.
+        /// Files with a syntax error are left alone; a fix that brings a new error is undone.
+        #[arg(long)]
+        fix: bool,
     },
     /// Show what `apply` would do: creates, updates, replacements and deletions, region by region.
     Plan {
@@ -252,7 +256,8 @@ fn main() -> ExitCode {
         Command::Check {
             files,
             message_format,
-        } => check::run(&files, message_format),
+            fix,
+        } => check::run(&files, message_format, fix),
         Command::Plan {
             args,
             json,

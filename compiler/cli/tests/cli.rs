@@ -82,8 +82,91 @@ fn json_format_has_one_object_per_diagnostic() {
         let labels = v["labels"].as_array().expect("labels");
         assert!(labels.len() >= 2, "primary and secondary labels: {v}");
         assert_eq!(labels[0]["primary"], true);
-        assert!(v["help"].as_str().is_some());
+        // The help is an edit: a fix with its replacement, where the label is.
+        let fix = &v["fixes"][0];
+        assert_eq!(fix["applicability"], "machine-applicable", "{v}");
+        assert!(fix["title"].as_str().unwrap().contains("db_key[r]"), "{v}");
+        let edit = &fix["edits"][0];
+        assert_eq!(edit["text"], "db_key[r]");
+        assert_eq!(
+            (edit["line"].clone(), edit["column"].clone()),
+            (v["line"].clone(), v["column"].clone())
+        );
     }
+}
+
+/// Three mistakes `--fix` can correct for certain: a misspelt name, a misspelt field, a key of
+/// another region. Comments and layout stay as written.
+const FIXABLE: &str = r#"# Keys and an alias per region.
+region use1 { code = "us-east-1", role = .primary, maintenance = "sun:05:00-sun:06:00" }
+region euw1 { code = "eu-west-1", role = .secondary, maintenance = "tue:02:00-tue:03:00" }
+region apse1 { code = "ap-southeast-1", role = .secondary, maintenance = "thu:18:00-thu:19:00" }
+
+for r in regions {
+    # The data key of the region.
+    resource aws.kms.Key data_key @ r {
+        descripton = "data key in ${r.code}" # misspelt field
+    }
+
+    resource aws.kms.Alias data_key_alias @ r {
+        name = "alias/data"
+        target_key = data_kye[r] # misspelt name
+    }
+
+    resource aws.secretsmanager.Secret app @ r {
+        name = "app/${r.code}"
+        kms_key = data_key[use1] # another region's key
+    }
+
+    resource aws.secretsmanager.Rotation app_rotation @ r {
+        secret = app[r]
+        rotation_lambda_arn = "arn:aws:lambda:us-east-1:123456789012:function:rotate"
+    }
+}
+"#;
+
+#[test]
+fn check_fix_corrects_certain_mistakes_and_keeps_the_layout() {
+    let dir = scratch("fix");
+    let file = dir.join("main.carbon");
+    std::fs::write(&file, FIXABLE).unwrap();
+    // The region rules run on a program without name errors: the third mistake shows, and is
+    // fixed, in the second round.
+    let (code, _, err) = carbonc_in(&dir, &["check", "main.carbon"]);
+    assert_eq!(code, 1);
+    assert_eq!(err.matches("Error:").count(), 2, "{err}");
+    let (code, _, err) = carbonc_in(&dir, &["check", "--fix", "main.carbon"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("fixed `main.carbon` (3 fixes)"), "{err}");
+    let fixed = std::fs::read_to_string(&file).unwrap();
+    let expected = FIXABLE
+        .replace("descripton", "description")
+        .replace("data_kye[r]", "data_key[r]")
+        .replace("data_key[use1]", "data_key[r]");
+    assert_eq!(fixed, expected);
+    let (code, _, err) = carbonc_in(&dir, &["check", "main.carbon"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let (code, _, err) = carbonc_in(&dir, &["fmt", "--check", "main.carbon"]);
+    assert_eq!(code, 0, "{err}");
+    // Nothing left to fix: the file is not touched again.
+    let (code, _, err) = carbonc_in(&dir, &["check", "--fix", "main.carbon"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+}
+
+#[test]
+fn check_fix_leaves_a_file_with_a_syntax_error_alone() {
+    let dir = scratch("fix-syntax");
+    let file = dir.join("main.carbon");
+    let text = FIXABLE.replace("# The data key of the region.", "resource {");
+    std::fs::write(&file, &text).unwrap();
+    let (code, _, err) = carbonc_in(&dir, &["check", "--fix", "main.carbon"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("not fixing `main.carbon`: it has a syntax error"),
+        "{err}"
+    );
+    assert!(err.contains("[E0001]"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
 }
 
 #[test]

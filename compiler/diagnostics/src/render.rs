@@ -103,6 +103,9 @@ pub fn render_human<'a>(
         if let Some(h) = &d.help {
             report = report.with_help(h);
         }
+        for f in &d.fixes {
+            report = report.with_help(&f.title);
+        }
         let _ = report.finish().write(&mut cache, &mut out);
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -152,6 +155,23 @@ pub fn render_json<'a>(diags: &[Diagnostic], source: &dyn Fn(&str) -> Option<&'a
         obj["labels"] = json!(labels);
         obj["note"] = json!(d.note);
         obj["help"] = json!(d.help);
+        let fixes: Vec<serde_json::Value> = d
+            .fixes
+            .iter()
+            .map(|f| {
+                let edits: Vec<serde_json::Value> = f
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        let mut v = position(source, &mut indexes, &e.file, e.span);
+                        v["text"] = json!(e.text);
+                        v
+                    })
+                    .collect();
+                json!({ "title": f.title, "applicability": f.applicability.as_str(), "edits": edits })
+            })
+            .collect();
+        obj["fixes"] = json!(fixes);
         out.push_str(&obj.to_string());
         out.push('\n');
     }
@@ -183,7 +203,7 @@ pub fn render_github<'a>(diags: &[Diagnostic], source: &dyn Fn(&str) -> Option<&
             let lp = position(source, &mut indexes, &l.file, l.span);
             msg.push_str(&format!("\n{}:{}: {}", l.file, lp["line"], l.message));
         }
-        if let Some(h) = &d.help {
+        for h in d.help.iter().chain(d.fixes.iter().map(|f| &f.title)) {
             msg.push_str(&format!("\nhelp: {h}"));
         }
         out.push_str(&format!(

@@ -10,7 +10,18 @@ fn render() -> String {
          `compiler/diagnostics/src/codes.rs` (run `UPDATE_DOCS=1 cargo test -p carbonc-diagnostics`).\n\n\
          `carbonc check --message-format json` prints one object per line with the fields `code`, `severity`,\n\
          `message`, `file`, `line`, `column`, `end_line`, `end_column`, `byte_start`, `byte_end`, `labels` (each\n\
-         with `file`, `line`, `column`, `end_line`, `end_column`, `message`, `primary`), `note` and `help`.\n\
+         with `file`, `line`, `column`, `end_line`, `end_column`, `message`, `primary`), `note`, `help` (advice\n\
+         that is not an edit) and `fixes`. Each fix has a `title` (shown as `help:` by `carbonc check`), an\n\
+         `applicability` and `edits` (each with `file`, the positions above and `text`, the replacement):\n\n\
+         - `machine-applicable`: certainly what was meant; `carbonc check --fix` applies it;\n\
+         - `maybe-incorrect`: the user's intent decides (which of two places is wrong): offered, not applied;\n\
+         - `has-placeholders`: inserts values for the user to fill in.\n\n\
+         `carbonc check --fix FILE...` carries out every machine-applicable fix in place, round after round (a\n\
+         fix can uncover the next mistake), like `cargo fix`: a file with a syntax error is left alone, and a\n\
+         round whose fixes bring a new error is undone. The language server offers every fix as a quick fix.\n\n\
+         A rule broken by an instance that a module made is reported where the user decided it: on the\n\
+         argument of the outermost `use` that passed the offending value, or else on that `use`, naming the\n\
+         instance and its region; the module's own line is a secondary label.\n\n\
          `--message-format github` prints GitHub Actions `::error file=…,line=…,col=…,title=…::message` commands.\n\n\
          | code | what it means | how to fix it |\n|---|---|---|\n",
     );

@@ -1,28 +1,23 @@
-//! Code actions: quick fixes for the diagnostics that have an obvious fix. A reference to a
-//! resource in another region becomes the same-region resource; missing required fields are added;
-//! an unknown field is removed.
+//! Fixes that need what is in scope where a diagnostic was raised, added to the ones the checker
+//! attaches itself ("did you mean", removing an unknown field): a reference to a resource in
+//! another region becomes the same-region resource; missing required fields are added; a
+//! CLOUDFRONT-scope WAF resource moves to us-east-1. `carbonc check` shows and applies them, the
+//! language server offers them as quick fixes: both read [`with_fixes`].
 
-use carbonc_diagnostics::Diagnostic;
+use carbonc_diagnostics::{Applicability, Diagnostic, Edit, Fix};
 use carbonc_sema::syntax::Span;
-use carbonc_sema::syntax::ast::{Assign, Item, ItemKind};
+use carbonc_sema::syntax::ast::{Item, ItemKind};
 use carbonc_sema::{Db, SourceFile, Ty, catalog, parse_file};
 
 use crate::completion::{self, Owner};
 use crate::scope::{item_named, text};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Edit {
-    pub file: String,
-    pub span: Span,
-    pub text: String,
-}
-
+/// A quick fix: one fix of one diagnostic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Action {
-    pub title: String,
+    pub fix: Fix,
     /// The diagnostic this action fixes.
     pub fixes: Diagnostic,
-    pub edits: Vec<Edit>,
     /// The fix to apply when the user asks for "the" fix.
     pub preferred: bool,
 }
@@ -35,29 +30,55 @@ pub fn code_actions(db: &dyn Db, file: SourceFile, range: Span) -> Vec<Action> {
         if s.end < range.start || s.start > range.end {
             continue;
         }
-        let action = match d.code {
-            "E0301" | "E0302" => same_region(db, file, &d),
-            "E0307" => place_in_us_east_1(db, file, &d),
-            "E0105" => add_missing(db, file, &d),
-            "E0104" => remove_field(db, file, &d),
-            _ => None,
-        };
-        out.extend(action);
+        let d = with_fixes(db, &d);
+        for (i, fix) in d.fixes.iter().enumerate() {
+            out.push(Action {
+                fix: fix.clone(),
+                fixes: d.clone(),
+                preferred: i == 0 && fix.applicability == Applicability::MachineApplicable,
+            });
+        }
     }
     out
 }
 
-fn edit(db: &dyn Db, file: SourceFile, span: Span, text: String) -> Edit {
-    Edit {
-        file: file.path(db).clone(),
-        span,
-        text,
+/// `d` with every fix there is for it: the checker's own, then the ones that need the scope of
+/// the file its primary label is in.
+pub fn with_fixes(db: &dyn Db, d: &Diagnostic) -> Diagnostic {
+    let mut d = d.clone();
+    let Some(file) = db.workspace().files(db).get(&d.primary.file).copied() else {
+        return d;
+    };
+    let fix = match d.code {
+        "E0301" | "E0302" => same_region(db, file, &d),
+        "E0307" => place_in_us_east_1(db, file, &d),
+        "E0105" => add_missing(db, file, &d),
+        "E0603" => latency_target(db, file, &d),
+        _ => None,
+    };
+    if let Some(mut fix) = fix
+        && !d.fixes.contains(&fix)
+    {
+        // The fix carries out the advice (E0603's is the other way out, and stays): the
+        // advice's words, when they name what the fix writes, are its title.
+        if d.code != "E0603"
+            && let (Some(help), [edit]) = (d.help.take(), &fix.edits[..])
+            && help.contains(&format!("`{}`", edit.text))
+        {
+            fix.title = help;
+        }
+        d.fixes.push(fix);
     }
+    d
+}
+
+fn edit(db: &dyn Db, file: SourceFile, span: Span, text: String) -> Edit {
+    Edit::new(file.path(db).clone(), span, text)
 }
 
 /// `kms_key = db_key[use1]` inside `@ r` becomes `db_key[r]`: the resource of the region the
 /// field demands, among those in scope.
-fn same_region(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Action> {
+fn same_region(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
     let span = d.primary.span;
     let src = file.text(db);
     let line_start = src[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
@@ -77,25 +98,32 @@ fn same_region(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Action> 
     let written = text(src, span);
     let base = written.split('[').next().unwrap_or(written).trim();
     let options = completion::fitting(db, src, &cx.scope, &target, placement.as_ref());
-    let (insert, detail) = options
+    // The same family in the right region is what was meant; another resource that fits is a
+    // guess.
+    let (same, (insert, detail)) = match options
         .iter()
         .find(|(i, _)| i.split('[').next() == Some(base))
-        .or_else(|| options.first())?
-        .clone();
+    {
+        Some(o) => (true, o.clone()),
+        None => (false, options.first()?.clone()),
+    };
     if insert == written {
         return None;
     }
-    Some(Action {
-        title: format!("Use `{insert}` ({detail}), in the same region"),
-        fixes: d.clone(),
+    Some(Fix {
+        title: format!("use `{insert}` ({detail}), in the same region"),
         edits: vec![edit(db, file, span, insert)],
-        preferred: true,
+        applicability: if same {
+            Applicability::MachineApplicable
+        } else {
+            Applicability::MaybeIncorrect
+        },
     })
 }
 
 /// A CLOUDFRONT-scope WAF resource placed in a named region moves to the us-east-1 region (a
 /// placement by a loop variable has no obvious fix).
-fn place_in_us_east_1(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Action> {
+fn place_in_us_east_1(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
     let path = file.path(db);
     let it = d
         .secondary
@@ -114,11 +142,58 @@ fn place_in_us_east_1(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<A
         return None;
     }
     let (name, _) = regions.iter().find(|(_, c)| c == "us-east-1")?;
-    Some(Action {
-        title: format!("Place it in `{name}` (us-east-1), where CLOUDFRONT scope exists"),
-        fixes: d.clone(),
+    // Whether the placement or the scope is wrong is the user's call.
+    Some(Fix {
+        title: format!("place it in `{name}` (us-east-1), where CLOUDFRONT scope exists"),
         edits: vec![edit(db, file, p.span, name.clone())],
-        preferred: true,
+        applicability: Applicability::MaybeIncorrect,
+    })
+}
+
+/// A latency record whose target is another region's: the target, written as a family indexed
+/// by that region (`api_ip[euw1].public_ip`), is indexed by the record's region instead. The
+/// other way out, moving the record to the target's region, is the checker's fix; which of the
+/// two is wrong is the user's call.
+fn latency_target(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
+    let program = crate::program_of(db, file);
+    let path = file.path(db);
+    let rec = program.instances.iter().find(|i| {
+        i.ty == "aws.route53.Record"
+            && &i.file == path
+            && i.fields
+                .values()
+                .any(|f| f.explicit && f.span == d.primary.span)
+    })?;
+    let carbonc_sema::Value::Region { idx, .. } = rec.get("latency_region")?.reveal() else {
+        return None;
+    };
+    let own = &program.regions.get(*idx)?.name;
+    let src = file.text(db);
+    let span = d.primary.span;
+    let written = src.get(span.range())?;
+    // Every region name written as an index key: `[n]`, `[n, ...]` or `[..., n]`.
+    let mut keys = Vec::new();
+    for r in program.regions.iter().filter(|r| &r.name != own) {
+        for (at, _) in written.match_indices(r.name.as_str()) {
+            let before = written[..at].trim_end();
+            let after = written[at + r.name.len()..].trim_start();
+            if (before.ends_with('[') || before.ends_with(','))
+                && (after.starts_with(']') || after.starts_with(','))
+            {
+                keys.push((at, r.name.len()));
+            }
+        }
+    }
+    let [(at, len)] = keys[..] else {
+        return None;
+    };
+    let start = span.start as usize + at;
+    let mut target = written.to_string();
+    target.replace_range(at..at + len, own);
+    Some(Fix {
+        title: format!("point the record at {own}'s target: `{target}`"),
+        edits: vec![edit(db, file, Span::new(start, start + len), own.clone())],
+        applicability: Applicability::MaybeIncorrect,
     })
 }
 
@@ -127,7 +202,7 @@ fn named_item(db: &dyn Db, file: SourceFile, span: Span) -> Option<&Item> {
     item_named(&parse_file(db, file).items, span)
 }
 
-fn add_missing(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Action> {
+fn add_missing(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
     let it = named_item(db, file, d.primary.span)?;
     let src = file.text(db);
     let (body, owner) = match &it.kind {
@@ -194,15 +269,14 @@ fn add_missing(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Action> 
         };
     let end_of_replace = if at == close_line { at } else { close };
     let names: Vec<String> = missing.iter().map(|(n, _)| format!("`{n}`")).collect();
-    Some(Action {
+    Some(Fix {
         title: format!(
-            "Add the missing field{} {}",
+            "add the missing field{} {}",
             if names.len() == 1 { "" } else { "s" },
             names.join(", ")
         ),
-        fixes: d.clone(),
         edits: vec![edit(db, file, Span::new(at, end_of_replace), new)],
-        preferred: true,
+        applicability: Applicability::HasPlaceholders,
     })
 }
 
@@ -240,39 +314,4 @@ fn placeholder(db: &dyn Db, cx: &completion::Cx<'_>, ty: &Ty) -> String {
         }
         _ => "none".into(),
     }
-}
-
-fn find_assign(items: &[Item], span: Span) -> Option<&Assign> {
-    items.iter().find_map(|it| match &it.kind {
-        ItemKind::Resource { body, .. } | ItemKind::Use { args: body, .. } => {
-            body.iter().find(|a| a.name.span == span)
-        }
-        k => k.nested().into_iter().find_map(|l| find_assign(l, span)),
-    })
-}
-
-fn remove_field(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Action> {
-    let a = find_assign(&parse_file(db, file).items, d.primary.span)?;
-    let src = file.text(db);
-    let (start, end) = (a.span.start as usize, a.span.end as usize);
-    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = src[end..].find('\n').map_or(src.len(), |i| end + i + 1);
-    let alone = src[line_start..start].trim().is_empty()
-        && src[end..line_end]
-            .trim()
-            .trim_start_matches(',')
-            .trim()
-            .is_empty();
-    let span = if alone {
-        Span::new(line_start, line_end)
-    } else {
-        let after = src[end..].len() - src[end..].trim_start_matches([',', ' ']).len();
-        Span::new(start, end + after)
-    };
-    Some(Action {
-        title: format!("Remove the unknown field `{}`", a.name.text),
-        fixes: d.clone(),
-        edits: vec![edit(db, file, span, String::new())],
-        preferred: true,
-    })
 }

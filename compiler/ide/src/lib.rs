@@ -18,7 +18,7 @@ use carbonc_diagnostics::Diagnostic;
 use carbonc_sema::syntax::Span;
 use carbonc_sema::{Db, Program, SourceFile, evaluate_program, program_files};
 
-pub use actions::{Action, Edit, code_actions};
+pub use actions::{Action, code_actions, with_fixes};
 pub use completion::{Completion, CompletionKind, completions};
 pub use format::{FormatError, format_edits};
 pub use hover::{Hover, hover};

@@ -5,6 +5,7 @@
 //! ([`SourceFile`]) set by the CLI or the language server, which both ask the same queries. Nothing
 //! here depends on the AWS SDK or on LSP types.
 
+mod blame;
 mod builtins;
 mod callargs;
 mod check;
@@ -61,8 +62,15 @@ pub fn program_files(db: &dyn Db, root: SourceFile) -> Vec<SourceFile> {
     files
 }
 
-#[salsa::tracked(returns(ref))]
-pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
+/// Whether the program's names and types check without error: only then are it evaluated and
+/// the region rules run, so only then can their errors show. (`carbonc check --fix` tells a
+/// mistake a fix made from one it uncovered by this.)
+pub fn rules_ran(db: &dyn Db, root: SourceFile) -> bool {
+    checker_stage(db, root).iter().all(|d| !d.is_error())
+}
+
+/// The diagnostics of names, types and declarations, file by file, before evaluation.
+fn checker_stage(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
     let files = program_files(db, root);
     let mut out: Vec<Diagnostic> = Vec::new();
     for f in &files {
@@ -83,6 +91,12 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
             }
         }
     }
+    out
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
+    let mut out = checker_stage(db, root);
     // Evaluation assumes a well-formed program: with syntax or type errors it would only repeat them.
     let levels = db.inputs().severities(db);
     if out.iter().all(|d| !d.is_error()) {
@@ -94,7 +108,7 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
             program,
             graph::dependency_cycles(db, root),
         ));
-        out.extend(merge_repeats(per_instance));
+        out.extend(merge_repeats(blame::blame(program, per_instance)));
     }
     // Severity overrides (`carbon.toml`): policies and domain rules may be raised, lowered or
     // turned off; syntax, name and type errors may not.

@@ -4,7 +4,7 @@ use carbonc_diagnostics::Diagnostic;
 use carbonc_syntax::ast::{self, ExprKind, StrPart};
 
 use crate::check::Checker;
-use crate::suggest::did_you_mean;
+use crate::suggest::{did_you_mean, typo_fix};
 
 /// The id of the builtin enum of region roles.
 pub const ROLE_ENUM: &str = "std::Role";
@@ -144,18 +144,29 @@ pub(crate) fn check_region_decl(ck: &mut Checker<'_>, name: &ast::Name, fields: 
         Some(a) => match literal(&a.value) {
             Some(code) if AWS_REGIONS.contains(&code.as_str()) => {}
             Some(code) => {
-                let help = did_you_mean(&code, AWS_REGIONS.iter().copied()).unwrap_or_else(|| {
-                    "use an AWS region code such as `us-east-1` or `eu-west-1`".into()
-                });
-                push(
-                    ck,
-                    Diagnostic::error(
-                        "E0305",
-                        format!("Unknown AWS region `{code}`"),
-                        ck.label(a.value.span, "not an AWS region code"),
-                    )
-                    .with_help(help),
+                let mut d = Diagnostic::error(
+                    "E0305",
+                    format!("Unknown AWS region `{code}`"),
+                    ck.label(a.value.span, "not an AWS region code"),
                 );
+                let written = &ck.path;
+                match typo_fix(
+                    written,
+                    a.value.span,
+                    &code,
+                    true,
+                    AWS_REGIONS.iter().copied(),
+                ) {
+                    Some(fix) => d = d.with_fix(fix),
+                    None => {
+                        d.help = Some(
+                            did_you_mean(&code, AWS_REGIONS.iter().copied()).unwrap_or_else(|| {
+                                "use an AWS region code such as `us-east-1` or `eu-west-1`".into()
+                            }),
+                        )
+                    }
+                }
+                push(ck, d);
             }
             None => push(
                 ck,

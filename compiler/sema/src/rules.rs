@@ -1,6 +1,6 @@
 //! The AWS domain rules, run on the evaluated program. Each rule is a diagnostic with a stable code.
 
-use carbonc_diagnostics::{Diagnostic, Label};
+use carbonc_diagnostics::{Applicability, Diagnostic, Fix, Label};
 
 use crate::db::{Db, SourceFile};
 use crate::eval::{Instance, Program, evaluate_program};
@@ -125,6 +125,57 @@ pub(crate) fn label(inst: &Instance, field: &str, msg: impl Into<String>) -> Lab
 
 pub(crate) fn name_label(inst: &Instance, msg: impl Into<String>) -> Label {
     Label::new(&inst.file, inst.span, msg)
+}
+
+/// A fix, titled `title`, that gives `field` of `inst` the value `v`: written over the argument
+/// the value came through when a module's `use` passed it, else over the field's expression
+/// (outside modules). `None` when the field holds its schema default (nothing written to
+/// replace), when a module writes it itself (an edit there would change every user of the
+/// module), or when `v` has no literal form. Certain only when `certain` (the new value is the
+/// one meant) and what it replaces is a literal.
+pub(crate) fn set_field(
+    p: &Program,
+    inst: &Instance,
+    field: &str,
+    v: &Value,
+    title: impl Into<String>,
+    certain: bool,
+) -> Option<Fix> {
+    let f = inst.fields.get(field).filter(|f| f.explicit)?;
+    let (file, span) = match &f.written_at {
+        Some(w) => w.clone(),
+        None if inst.uses.is_empty() => (inst.file.clone(), f.span),
+        None => return None,
+    };
+    let text = v.reveal().source_text(&p.regions)?;
+    Some(Fix::replace(
+        title,
+        file,
+        span,
+        text,
+        if certain && f.literal {
+            Applicability::MachineApplicable
+        } else {
+            Applicability::MaybeIncorrect
+        },
+    ))
+}
+
+/// The enum variant `.name`, as a value for [`set_field`] to write.
+pub(crate) fn variant(name: &str) -> Value {
+    Value::Enum {
+        id: String::new(),
+        variant: name.to_string(),
+        wire: String::new(),
+    }
+}
+
+/// `d` with `fix`, or with `help` as advice when there is no fix (the fix's title says the same).
+pub(crate) fn fix_or_help(d: Diagnostic, fix: Option<Fix>, help: impl Into<String>) -> Diagnostic {
+    match fix {
+        Some(f) => d.with_fix(f),
+        None => d.with_help(help),
+    }
 }
 
 /// "`db_primary[us-east-1].cluster` (us-east-1)".

@@ -87,6 +87,32 @@ pub enum Origin {
 }
 
 impl Value {
+    /// The value as carbon source, for a fix to write: scalars only (a string, a number, a
+    /// boolean, an enum variant, a region by its name in `regions`).
+    pub fn source_text(&self, regions: &[crate::eval::RegionInfo]) -> Option<String> {
+        match self {
+            Value::Str(s) => {
+                let mut out = String::from("\"");
+                for c in s.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        '\n' => out.push_str("\\n"),
+                        '$' => out.push_str("\\$"),
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+                Some(out)
+            }
+            Value::Int(i) => Some(i.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Enum { variant, .. } => Some(format!(".{variant}")),
+            Value::Region { idx, .. } => regions.get(*idx).map(|r| r.name.clone()),
+            _ => None,
+        }
+    }
+
     pub fn error() -> Value {
         Value::Unknown {
             origin: Origin::Error,

@@ -355,15 +355,18 @@ impl<'a> Checker<'a> {
             self.note_decl(name.span, own);
         }
         let Some(schema) = self.cat.resources.get(&ty.text()) else {
-            let help = did_you_mean(&ty.text(), self.cat.resources.keys().map(String::as_str));
-            self.err(
+            let names = || self.cat.resources.keys().map(String::as_str);
+            let fix = self.typo(ty.span, &ty.text(), names());
+            let help = did_you_mean(&ty.text(), names()).or_else(|| {
+                Some("resource types live in `stdlib/aws`, for example `aws.kms.Key`".into())
+            });
+            self.err_fix(
                 "E0103",
                 ty.span,
                 format!("Unknown resource type `{}`", ty.text()),
                 "no schema has this name",
-                help.or_else(|| {
-                    Some("resource types live in `stdlib/aws`, for example `aws.kms.Key`".into())
-                }),
+                fix,
+                help,
             );
             for a in body {
                 self.infer(&a.value, None);
@@ -377,12 +380,15 @@ impl<'a> Checker<'a> {
                     "E0303",
                     format!("{} `{}` has no region", schema.human_name(), name.text),
                     self.label(name.span, "needs a placement"),
-                )
-                .with_help(format!(
-                    "place it in a region: `resource {} {} @ <region> {{ ... }}`",
-                    ty.text(),
-                    name.text
-                ));
+                );
+                let d = match self.placement_fix(name.span) {
+                    Some(fix) => d.with_fix(fix),
+                    None => d.with_help(format!(
+                        "place it in a region: `resource {} {} @ <region> {{ ... }}`",
+                        ty.text(),
+                        name.text
+                    )),
+                };
                 self.emit(d);
             }
             (false, Some(p)) => {
@@ -391,7 +397,13 @@ impl<'a> Checker<'a> {
                     format!("{} is global and takes no region", schema.human_name()),
                     self.label(p.span, "placement given here"),
                 )
-                .with_help("remove the `@ ...`: this resource type lives in no region");
+                .with_fix(Fix::replace(
+                    "remove the `@ ...`: this resource type lives in no region",
+                    self.path.clone(),
+                    Span::new(name.span.end as usize, p.span.end as usize),
+                    "",
+                    carbonc_diagnostics::Applicability::MachineApplicable,
+                ));
                 self.emit(d);
             }
             (_, Some(p)) => self.check_expr(p, &Ty::Region, "a placement"),
@@ -431,29 +443,52 @@ impl<'a> Checker<'a> {
             }
             match fields.iter().find(|f| f.name == a.name.text) {
                 None => {
-                    let help = did_you_mean(
-                        &a.name.text,
+                    let names = || {
                         fields
                             .iter()
                             .filter(|f| !f.computed)
-                            .map(|f| f.name.as_str()),
-                    )
-                    .or_else(|| Some("remove this field".into()));
-                    self.err(
+                            .map(|f| f.name.as_str())
+                    };
+                    // Renamed when a field is close, else removed (which drops what was written:
+                    // offered, never applied unasked).
+                    let fix = self.typo(a.name.span, &a.name.text, names()).or_else(|| {
+                        let src = self.source()?;
+                        Some(Fix::replace(
+                            format!("remove the field `{}`", a.name.text),
+                            self.path.clone(),
+                            crate::suggest::removal(src, a.span),
+                            "",
+                            carbonc_diagnostics::Applicability::MaybeIncorrect,
+                        ))
+                    });
+                    let help = did_you_mean(&a.name.text, names())
+                        .or_else(|| Some("remove this field".into()));
+                    self.err_fix(
                         "E0104",
                         a.name.span,
                         format!("{owner} has no field `{}`", a.name.text),
                         format!("unknown field of `{owner_ty}`"),
+                        fix,
                         help,
                     );
                     self.infer(&a.value, None);
                 }
                 Some(f) if f.computed => {
-                    self.err(
+                    let fix = self.source().map(|src| {
+                        Fix::replace(
+                            "remove it: its value is known after apply",
+                            self.path.clone(),
+                            crate::suggest::removal(src, a.span),
+                            "",
+                            carbonc_diagnostics::Applicability::MachineApplicable,
+                        )
+                    });
+                    self.err_fix(
                         "E0106",
                         a.name.span,
                         format!("`{}` is computed by AWS and cannot be set", a.name.text),
                         "computed field",
+                        fix,
                         Some("remove it: its value is known after apply".into()),
                     );
                     self.infer(&a.value, None);
@@ -541,24 +576,38 @@ impl<'a> Checker<'a> {
             return;
         };
         match (sig.regional, placement) {
-            (true, None) => self.err(
-                "E0303",
-                name.span,
-                format!("Module `{}` needs a region", module.text()),
-                "needs a placement",
-                Some(format!(
-                    "place it: `use {} as {} @ <region> {{ ... }}`",
-                    module.text(),
-                    name.text
-                )),
-            ),
-            (false, Some(p)) => self.err(
-                "E0304",
-                p.span,
-                format!("Module `{}` is global and takes no region", module.text()),
-                "placement given here",
-                Some("remove the `@ ...`".into()),
-            ),
+            (true, None) => {
+                let fix = self.placement_fix(name.span);
+                self.err_fix(
+                    "E0303",
+                    name.span,
+                    format!("Module `{}` needs a region", module.text()),
+                    "needs a placement",
+                    fix,
+                    Some(format!(
+                        "place it: `use {} as {} @ <region> {{ ... }}`",
+                        module.text(),
+                        name.text
+                    )),
+                )
+            }
+            (false, Some(p)) => {
+                let fix = Fix::replace(
+                    "remove the `@ ...`",
+                    self.path.clone(),
+                    Span::new(name.span.end as usize, p.span.end as usize),
+                    "",
+                    carbonc_diagnostics::Applicability::MachineApplicable,
+                );
+                self.err_fix(
+                    "E0304",
+                    p.span,
+                    format!("Module `{}` is global and takes no region", module.text()),
+                    "placement given here",
+                    Some(fix),
+                    None,
+                )
+            }
             (_, Some(p)) => self.check_expr(p, &Ty::Region, "a placement"),
             _ => {}
         }

@@ -237,17 +237,18 @@ impl<'a> Checker<'a> {
         if let Some(def) = self.enum_by_id(id)
             && !def.has(&v.text)
         {
-            let help = did_you_mean(&v.text, def.variants.iter().map(|(n, _, _)| n.as_str()))
-                .or_else(|| {
-                    let all: Vec<String> = def
-                        .variants
-                        .iter()
-                        .take(8)
-                        .map(|(n, _, _)| format!("`.{n}`"))
-                        .collect();
-                    Some(format!("use one of {}", all.join(", ")))
-                });
-            self.err(
+            let names = || def.variants.iter().map(|(n, _, _)| n.as_str());
+            let fix = self.typo(v.span, &v.text, names());
+            let help = did_you_mean(&v.text, names()).or_else(|| {
+                let all: Vec<String> = def
+                    .variants
+                    .iter()
+                    .take(8)
+                    .map(|(n, _, _)| format!("`.{n}`"))
+                    .collect();
+                Some(format!("use one of {}", all.join(", ")))
+            });
+            self.err_fix(
                 "E0111",
                 v.span,
                 format!(
@@ -256,6 +257,7 @@ impl<'a> Checker<'a> {
                     v.text
                 ),
                 "unknown variant",
+                fix,
                 help,
             );
         }
@@ -389,12 +391,15 @@ impl<'a> Checker<'a> {
                             Ty::Unknown
                         }
                         None => {
-                            let help = did_you_mean(&name.text, exports.keys().map(String::as_str));
-                            self.err(
+                            let names = || exports.keys().map(String::as_str);
+                            let fix = self.typo(name.span, &name.text, names());
+                            let help = did_you_mean(&name.text, names());
+                            self.err_fix(
                                 "E0101",
                                 name.span,
                                 format!("`{first}` has no item `{}`", name.text),
                                 "not declared in the imported file",
+                                fix,
                                 help,
                             );
                             Ty::Unknown
@@ -443,12 +448,14 @@ impl<'a> Checker<'a> {
 
     pub(super) fn field_of(&mut self, bt: &Ty, name: &ast::Name) -> Ty {
         let missing = |ck: &mut Self, owner: String, options: Vec<String>| {
+            let fix = ck.typo(name.span, &name.text, options.iter().map(String::as_str));
             let help = did_you_mean(&name.text, options.iter().map(String::as_str));
-            ck.err(
+            ck.err_fix(
                 "E0202",
                 name.span,
                 format!("`{owner}` has no field `{}`", name.text),
                 "unknown field",
+                fix,
                 help,
             );
             Ty::Unknown
@@ -691,12 +698,14 @@ impl<'a> Checker<'a> {
             return Ty::Unknown;
         };
         if !builtins::NAMES.contains(&n.text.as_str()) {
+            let fix = self.typo(n.span, &n.text, builtins::NAMES.iter().copied());
             let help = did_you_mean(&n.text, builtins::NAMES.iter().copied());
-            self.err(
+            self.err_fix(
                 "E0107",
                 n.span,
                 format!("Cannot find function `{}`", n.text),
                 "unknown function",
+                fix,
                 help,
             );
             for a in args {

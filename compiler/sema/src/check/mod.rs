@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use carbonc_diagnostics::{Diagnostic, Label};
+use carbonc_diagnostics::{Diagnostic, Fix, Label};
 use carbonc_syntax::Span;
 use carbonc_syntax::ast::{self, Expr, ExprKind, Item, ItemKind, Scope};
 
@@ -13,7 +13,7 @@ use crate::db::{Db, SourceFile};
 use crate::items::{
     self, catalog, enum_def, file_imports, import_cycle_edges, parse_file, region_names,
 };
-use crate::suggest::did_you_mean;
+use crate::suggest::{did_you_mean, typo_fix};
 use crate::ty::{Catalog, EnumDef, FieldSchema, RecordDef, Ty};
 
 mod decls;
@@ -306,11 +306,62 @@ impl<'a> Checker<'a> {
         label: impl Into<String>,
         help: Option<String>,
     ) {
+        self.err_fix(code, span, title, label, None, help);
+    }
+
+    /// An error with a fix, or with `help` as advice when there is no fix.
+    fn err_fix(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        title: impl Into<String>,
+        label: impl Into<String>,
+        fix: Option<Fix>,
+        help: Option<String>,
+    ) {
         let mut d = Diagnostic::error(code, title, self.label(span, label));
-        if let Some(h) = help {
-            d = d.with_help(h);
+        match fix {
+            Some(f) => d = d.with_fix(f),
+            None => d.help = help,
         }
         self.emit(d);
+    }
+
+    /// `@ r` after the name at `name`, when exactly one region variable is in scope (the loop's
+    /// `r`): likely, but which region is the user's call.
+    fn placement_fix(&self, name: Span) -> Option<Fix> {
+        let mut regions = self
+            .locals
+            .iter()
+            .flat_map(|scope| scope.iter())
+            .filter(|(_, (t, _))| *t == Ty::Region)
+            .map(|(n, _)| n);
+        let (Some(r), None) = (regions.next(), regions.next()) else {
+            return None;
+        };
+        Some(Fix::replace(
+            format!("place it in the loop's region: `@ {r}`"),
+            self.path.clone(),
+            Span::new(name.end as usize, name.end as usize),
+            format!(" @ {r}"),
+            carbonc_diagnostics::Applicability::MaybeIncorrect,
+        ))
+    }
+
+    /// The text of the file being checked.
+    fn source(&self) -> Option<&'a str> {
+        let file = *self.db.workspace().files(self.db).get(&self.path)?;
+        Some(file.text(self.db).as_str())
+    }
+
+    /// "did you mean" for the misspelt `name` at `span` of this file, as a fix.
+    fn typo<'c>(
+        &self,
+        span: Span,
+        name: &str,
+        candidates: impl Iterator<Item = &'c str>,
+    ) -> Option<Fix> {
+        typo_fix(&self.path, span, name, false, candidates)
     }
 
     pub(super) fn in_module(&self) -> bool {
@@ -460,12 +511,15 @@ impl<'a> Checker<'a> {
             && !quiet
             && !self.cat.resources.contains_key(target)
         {
-            let help = did_you_mean(target, self.cat.resources.keys().map(String::as_str));
-            self.err(
+            let names = || self.cat.resources.keys().map(String::as_str);
+            let fix = self.typo(te.span, target, names());
+            let help = did_you_mean(target, names());
+            self.err_fix(
                 "E0103",
                 te.span,
                 format!("Unknown resource type `{target}`"),
                 "no schema has this name",
+                fix,
                 help,
             );
         }
@@ -707,19 +761,26 @@ impl<'a> Checker<'a> {
             return t;
         }
         let hidden = self.module_decls.is_some() && self.file_decls.contains_key(&name.text);
-        let help = if hidden {
-            Some(format!(
+        let (fix, help) = if hidden {
+            let help = format!(
                 "modules cannot see the file's resources and parameters: pass `{}` in as a module `param`",
                 name.text
-            ))
+            );
+            (None, Some(help))
         } else {
-            did_you_mean(&name.text, self.all_names().iter().map(String::as_str))
+            let names = self.all_names();
+            let fix = self.typo(name.span, &name.text, names.iter().map(String::as_str));
+            (
+                fix,
+                did_you_mean(&name.text, names.iter().map(String::as_str)),
+            )
         };
-        self.err(
+        self.err_fix(
             "E0101",
             name.span,
             format!("Cannot find `{}` in this scope", name.text),
             "not declared",
+            fix,
             help,
         );
         Ty::Unknown

@@ -70,6 +70,7 @@ impl<'a> Evaluator<'a> {
                         file: env.frame.file.clone(),
                         span: name.span,
                         context: ctx.join(", "),
+                        uses: env.frame.uses.clone(),
                         fields: BTreeMap::new(),
                         create_before_destroy: false,
                         prevent_destroy: false,
@@ -183,11 +184,14 @@ impl<'a> Evaluator<'a> {
         let file_frame = self.frame(&mod_file);
         let prefix = format!("{address}.");
         let names = self.frame_names(items, &prefix, &mod_file, None);
+        let mut uses = env.frame.uses.clone();
+        uses.push((env.frame.file.clone(), name.span));
         let frame = Rc::new(Frame {
             file: mod_file.clone(),
             prefix,
             names,
             parent: file_frame,
+            uses,
         });
         let menv = Rc::new(Env {
             vars: RefCell::new(BTreeMap::new()),
@@ -366,12 +370,21 @@ impl<'a> Evaluator<'a> {
                     Value::error()
                 }
             };
+            let written = if env.frame.uses.is_empty() {
+                None
+            } else {
+                self.written_at(&a.value, &env)
+            };
+            let literal = is_literal(written.as_ref().map_or(&a.value, |w| w.2));
+            let written_at = written.map(|(file, span, _)| (file, span));
             fields.insert(
                 a.name.text.clone(),
                 FieldVal {
                     value: secret_if(v, &f.ty),
                     span: a.value.span,
                     explicit: true,
+                    literal,
+                    written_at,
                 },
             );
         }
@@ -398,6 +411,8 @@ impl<'a> Evaluator<'a> {
                         }),
                         span,
                         explicit: false,
+                        literal: false,
+                        written_at: None,
                     },
                 );
             } else if let Some(d) = &f.default {
@@ -410,6 +425,8 @@ impl<'a> Evaluator<'a> {
                         value: secret_if(v, &f.ty),
                         span,
                         explicit: false,
+                        literal: false,
+                        written_at: None,
                     },
                 );
             }
@@ -420,6 +437,50 @@ impl<'a> Evaluator<'a> {
         self.check_placement(idx);
         self.owners.pop();
         self.own_diags(idx + 1);
+    }
+
+    /// Where the user wrote the value of `e`, evaluated in `env` inside a module: while `e` is a
+    /// module parameter (or an element or attribute of one), the argument its `use` passed,
+    /// followed out through nested modules. `None` when `e` is not a parameter of a module.
+    fn written_at(&self, e: &'a Expr, env: &Rc<Env<'a>>) -> Option<(String, Span, &'a Expr)> {
+        let (mut e, mut env) = (e, env.clone());
+        let mut found = None;
+        // Bounded: a chain of modules is as deep as the program's nesting of `use`s.
+        for _ in 0..64 {
+            let mut head = e;
+            let name = loop {
+                match &head.kind {
+                    ExprKind::Name(n) => break &n.text,
+                    ExprKind::Field { base, .. } | ExprKind::Index { base, .. } => head = base,
+                    _ => return found,
+                }
+            };
+            // The binding `name` stands for: a parameter's argument lives in the environment of
+            // the `use`, whose frame is not this one.
+            let mut cur = Some(env.clone());
+            let mut arg = None;
+            while let Some(c) = cur {
+                match c.vars.borrow().get(name.as_str()) {
+                    Some(Binding::Thunk(x, _, tenv) | Binding::Memo(_, _, x, _, tenv)) => {
+                        if !Rc::ptr_eq(&tenv.frame, &c.frame) {
+                            arg = Some((*x, tenv.clone()));
+                        }
+                        break;
+                    }
+                    Some(_) => break,
+                    None => cur = c.parent.clone(),
+                }
+            }
+            let Some((x, outer)) = arg else {
+                return found;
+            };
+            found = Some((outer.frame.file.clone(), x.span, x));
+            if outer.frame.uses.is_empty() {
+                return found;
+            }
+            (e, env) = (x, outer);
+        }
+        found
     }
 
     pub(super) fn check_outputs(&mut self, root: SourceFile) {
@@ -472,5 +533,14 @@ fn secret_if(v: Value, ty: &Ty) -> Value {
         Value::Secret(Box::new(v))
     } else {
         v
+    }
+}
+
+/// Whether `e` is a literal: a string without interpolation, a number, a boolean, a variant.
+fn is_literal(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Variant(_) => true,
+        ExprKind::Str(parts) => parts.iter().all(|p| matches!(p, ast::StrPart::Text(_))),
+        _ => false,
     }
 }

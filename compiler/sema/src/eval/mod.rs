@@ -42,6 +42,13 @@ pub struct FieldVal {
     /// The assigned expression, or the resource's name when the value is the schema default.
     pub span: Span,
     pub explicit: bool,
+    /// Written as a literal (a string without interpolation, a number, a boolean, a variant):
+    /// replacing it with another literal loses nothing the user wrote.
+    pub literal: bool,
+    /// Inside a module, when the value is a module parameter (or an element or attribute of
+    /// one): the argument the outermost `use` passed for it, as `(file, span)`. That is where the
+    /// user wrote the value, and where a diagnostic about it points.
+    pub written_at: Option<(String, Span)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +61,9 @@ pub struct Instance {
     pub span: Span,
     /// Loop and module bindings that produced this instance, e.g. `r = euw1`.
     pub context: String,
+    /// The `use`s that made this instance, outermost first, each as `(file, span of its name)`:
+    /// empty outside modules.
+    pub uses: Vec<(String, Span)>,
     pub fields: BTreeMap<String, FieldVal>,
     /// `lifecycle = { create_before_destroy, prevent_destroy }`, with the schema's default.
     pub create_before_destroy: bool,
@@ -444,6 +454,8 @@ struct Frame<'a> {
     names: BTreeMap<String, Name<'a>>,
     /// The file's frame, for module frames (they see its lets, functions and imports).
     parent: Option<Rc<Frame<'a>>>,
+    /// For module frames, the `use`s that made it, outermost first.
+    uses: Vec<(String, Span)>,
 }
 
 #[derive(Clone)]
@@ -951,6 +963,7 @@ impl<'a> Evaluator<'a> {
             prefix,
             names,
             parent: None,
+            uses: Vec::new(),
         });
         self.file_frames.borrow_mut().insert(path, frame.clone());
         frame

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{describe, label, name_label, of_type, scalar, target};
+use super::{describe, fix_or_help, label, name_label, of_type, scalar, set_field, target};
 use crate::eval::{Instance, Program};
 use crate::value::Value;
 
@@ -75,11 +75,27 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             [_] => {}
             [first, rest @ ..] => {
                 for c in rest {
-                    out.push(
-                        Diagnostic::error("E0402", format!("Global database `{}` has more than one primary cluster", g.address), label(c, "global_role", format!("{} is a second writer", describe(p, c))))
-                            .with_label(label(first, "global_role", format!("{} is already the primary", describe(p, first))))
-                            .with_help("make this member `global_role = .secondary`; a global database has one writer region"),
-                    );
+                    let d = Diagnostic::error(
+                        "E0402",
+                        format!(
+                            "Global database `{}` has more than one primary cluster",
+                            g.address
+                        ),
+                        label(
+                            c,
+                            "global_role",
+                            format!("{} is a second writer", describe(p, c)),
+                        ),
+                    )
+                    .with_label(label(
+                        first,
+                        "global_role",
+                        format!("{} is already the primary", describe(p, first)),
+                    ));
+                    // Which member steps down is the user's call, and a secondary also drops
+                    // its master credentials: advice, not an edit.
+                    let d = d.with_help("make this member `global_role = .secondary`; a global database has one writer region");
+                    out.push(d);
                 }
             }
         }
@@ -160,15 +176,22 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                 if let (Some(w), Some(h)) = (&want, &have)
                     && w != h
                 {
-                    out.push(
-                        Diagnostic::error(
-                            "E0405",
-                            format!("Aurora global member has a different `{f}`"),
-                            label(c, f, format!("{} uses {h}", describe(p, c))),
-                        )
-                        .with_label(label(g, f, format!("the global database uses {w}")))
-                        .with_help(format!("use `{f}` {w} in every member")),
-                    );
+                    let d = Diagnostic::error(
+                        "E0405",
+                        format!("Aurora global member has a different `{f}`"),
+                        label(c, f, format!("{} uses {h}", describe(p, c))),
+                    )
+                    .with_label(label(
+                        g,
+                        f,
+                        format!("the global database uses {w}"),
+                    ));
+                    let help = format!("use `{f}` {w} in every member");
+                    // The global database decides the version its members run.
+                    let fix = g
+                        .get(f)
+                        .and_then(|v| set_field(p, c, f, v, help.clone(), true));
+                    out.push(fix_or_help(d, fix, help));
                 }
             }
         }

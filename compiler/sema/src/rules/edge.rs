@@ -2,7 +2,7 @@
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{describe, label, name_label, of_type, scalar};
+use super::{describe, fix_or_help, label, name_label, of_type, scalar, set_field, variant};
 use crate::eval::Program;
 use crate::ty::Catalog;
 use crate::value::Value;
@@ -149,23 +149,23 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
                 if let Some(ts) = scope(t)
                     && ts != acl_scope
                 {
-                    out.push(
-                        Diagnostic::error(
-                            "E0309",
-                            format!("A {ts}-scope WAF resource is used by a {acl_scope}-scope one"),
-                            label(
-                                acl,
-                                "rules",
-                                format!("`{}` has scope {acl_scope}", acl.address),
-                            ),
-                        )
-                        .with_label(label(
-                            t,
-                            "scope",
-                            format!("but `{}` has scope {ts}", t.address),
-                        ))
-                        .with_help(format!("give `{}` the scope {acl_scope}", t.address)),
-                    );
+                    let d = Diagnostic::error(
+                        "E0309",
+                        format!("A {ts}-scope WAF resource is used by a {acl_scope}-scope one"),
+                        label(
+                            acl,
+                            "rules",
+                            format!("`{}` has scope {acl_scope}", acl.address),
+                        ),
+                    )
+                    .with_label(label(
+                        t,
+                        "scope",
+                        format!("but `{}` has scope {ts}", t.address),
+                    ));
+                    let help = format!("give `{}` the scope {acl_scope}", t.address);
+                    let fix = set_field(p, t, "scope", &variant(&acl_scope), help.clone(), false);
+                    out.push(fix_or_help(d, fix, help));
                 }
             }
         }

@@ -2,7 +2,7 @@
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{describe, label, of_type, target};
+use super::{describe, fix_or_help, label, of_type, set_field, target, variant};
 use crate::eval::Program;
 use crate::value::Value;
 
@@ -82,19 +82,19 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                 _ if iarch == Arch::Arm => "a Graviton (ARM) instance type",
                 _ => "an x86 instance type without accelerators",
             };
-            out.push(
-                Diagnostic::error(
-                    "E0801",
-                    format!("AMI type `{ami}` does not fit instance type `{t}`"),
-                    label(ng, "instance_types", format!("`{t}` is {what}")),
-                )
-                .with_label(label(
-                    ng,
-                    "ami_type",
-                    format!("but {} uses `{ami}`", describe(p, ng)),
-                ))
-                .with_help(format!("use `ami_type = .{want}`")),
-            );
+            let d = Diagnostic::error(
+                "E0801",
+                format!("AMI type `{ami}` does not fit instance type `{t}`"),
+                label(ng, "instance_types", format!("`{t}` is {what}")),
+            )
+            .with_label(label(
+                ng,
+                "ami_type",
+                format!("but {} uses `{ami}`", describe(p, ng)),
+            ));
+            let help = format!("use `ami_type = .{want}`");
+            let fix = set_field(p, ng, "ami_type", &variant(want), help.clone(), true);
+            out.push(fix_or_help(d, fix, help));
         }
     }
     for c in of_type(p, "aws.eks.Cluster") {

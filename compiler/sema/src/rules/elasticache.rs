@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{describe, label, name_label, of_type, scalar, target};
+use super::{describe, fix_or_help, label, name_label, of_type, scalar, set_field, target};
 use crate::eval::{Instance, Program};
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
@@ -52,19 +52,22 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                 if let (Some(w), Some(h)) = (scalar(primary, f), scalar(rg, f))
                     && w != h
                 {
-                    out.push(
-                        Diagnostic::error(
-                            "E0502",
-                            format!("Global Datastore member has a different `{f}`"),
-                            label(rg, f, format!("{} uses {h}", describe(p, rg))),
-                        )
-                        .with_label(label(
-                            primary,
-                            f,
-                            format!("the primary {} uses {w}", describe(p, primary)),
-                        ))
-                        .with_help(format!("use `{f} = {w}` in every member")),
-                    );
+                    let d = Diagnostic::error(
+                        "E0502",
+                        format!("Global Datastore member has a different `{f}`"),
+                        label(rg, f, format!("{} uses {h}", describe(p, rg))),
+                    )
+                    .with_label(label(
+                        primary,
+                        f,
+                        format!("the primary {} uses {w}", describe(p, primary)),
+                    ));
+                    // The primary decides what its secondaries replicate.
+                    let help = format!("use `{f} = {w}` in every member");
+                    let fix = primary
+                        .get(f)
+                        .and_then(|v| set_field(p, rg, f, v, help.clone(), true));
+                    out.push(fix_or_help(d, fix, help));
                 }
             }
             if let (Some(w), Some(h)) = (
@@ -72,24 +75,26 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                 scalar(rg, "at_rest_encryption_enabled"),
             ) && w != h
             {
-                out.push(
-                    Diagnostic::error(
-                        "E0503",
-                        "Global Datastore members differ in at-rest encryption",
-                        label(
-                            rg,
-                            "at_rest_encryption_enabled",
-                            format!("{} has at-rest encryption {h}", describe(p, rg)),
-                        ),
-                    )
-                    .with_label(label(
-                        primary,
+                let d = Diagnostic::error(
+                    "E0503",
+                    "Global Datastore members differ in at-rest encryption",
+                    label(
+                        rg,
                         "at_rest_encryption_enabled",
-                        format!("the primary has {w}"),
-                    ))
-                    .with_note("at-rest encryption is fixed when a replication group is created")
-                    .with_help(format!("set `at_rest_encryption_enabled = {w}`")),
-                );
+                        format!("{} has at-rest encryption {h}", describe(p, rg)),
+                    ),
+                )
+                .with_label(label(
+                    primary,
+                    "at_rest_encryption_enabled",
+                    format!("the primary has {w}"),
+                ))
+                .with_note("at-rest encryption is fixed when a replication group is created");
+                let help = format!("set `at_rest_encryption_enabled = {w}`");
+                let fix = primary.get("at_rest_encryption_enabled").and_then(|v| {
+                    set_field(p, rg, "at_rest_encryption_enabled", v, help.clone(), true)
+                });
+                out.push(fix_or_help(d, fix, help));
             }
         }
     }

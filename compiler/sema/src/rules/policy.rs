@@ -3,7 +3,7 @@
 
 use carbonc_diagnostics::{Diagnostic, Label, Severity};
 
-use super::{describe, label, name_label, of_type};
+use super::{describe, label, name_label, of_type, set_field};
 use crate::eval::Program;
 use crate::value::Value;
 
@@ -126,11 +126,22 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
     ] {
         for i in of_type(p, ty).filter(|_| on("P0102")) {
             if i.get(field).and_then(Value::as_bool) == Some(false) {
-                out.push(
-                    Diagnostic::error("P0102", format!("{what} is not encrypted at rest"), label(i, field, format!("{} turns encryption off", describe(p, i))))
-                        .with_note("encryption at rest is fixed at creation: turning it on later replaces the resource")
-                        .with_help(format!("set `{field} = true` (and a KMS key of the same region where the schema takes one)")),
+                let d = Diagnostic::error("P0102", format!("{what} is not encrypted at rest"), label(i, field, format!("{} turns encryption off", describe(p, i))))
+                    .with_note("encryption at rest is fixed at creation: turning it on later replaces the resource");
+                // Never applied unasked: on an existing resource it means a replacement.
+                let fix = set_field(
+                    p,
+                    i,
+                    field,
+                    &Value::Bool(true),
+                    format!("set `{field} = true`"),
+                    false,
                 );
+                let d = match fix {
+                    Some(f) => d.with_fix(f).with_help("where the schema takes a KMS key, give it one of its own region too"),
+                    None => d.with_help(format!("set `{field} = true` (and a KMS key of the same region where the schema takes one)")),
+                };
+                out.push(d);
             }
         }
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{label, name_label, of_type, scalar};
+use super::{fix_or_help, label, name_label, of_type, scalar, set_field};
 use crate::eval::Program;
 use crate::value::Value;
 
@@ -12,6 +12,19 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     let mut latency: BTreeMap<(String, String, String), &crate::eval::Instance> = BTreeMap::new();
     let mut ids: BTreeMap<(String, String, String), &crate::eval::Instance> = BTreeMap::new();
     let inst_region = |addr: &str| p.instance(addr).and_then(|i| i.region);
+    let key = |rec: &crate::eval::Instance| {
+        let name = scalar(rec, "name").unwrap_or_default();
+        let ty = rec.get("type").and_then(Value::variant).unwrap_or("");
+        (name, ty.to_string())
+    };
+    // Which regions each name and type routes already: moving a record to a region that has
+    // one would only trade one error for another.
+    let mut routed: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for rec in of_type(p, "aws.route53.Record") {
+        if let Some(Value::Region { idx, .. }) = rec.get("latency_region").map(Value::reveal) {
+            routed.entry(key(rec)).or_default().push(*idx);
+        }
+    }
     for rec in of_type(p, "aws.route53.Record") {
         let name = scalar(rec, "name").unwrap_or_default();
         let ty = rec
@@ -83,26 +96,33 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             if let Some(t) = target_region
                 && t != *idx
             {
-                out.push(
-                    Diagnostic::error(
-                        "E0603",
-                        "Latency record's region differs from its target's",
-                        label(
-                            rec,
-                            field,
-                            format!("this target is in {}", p.region_code(Some(t))),
-                        ),
-                    )
-                    .with_label(label(
+                let d = Diagnostic::error(
+                    "E0603",
+                    "Latency record's region differs from its target's",
+                    label(
                         rec,
-                        "latency_region",
-                        format!("but the record says {code}"),
-                    ))
-                    .with_help(format!(
-                        "set `latency_region` to the target's region ({})",
-                        p.region_code(Some(t))
-                    )),
+                        field,
+                        format!("this target is in {}", p.region_code(Some(t))),
+                    ),
+                )
+                .with_label(label(
+                    rec,
+                    "latency_region",
+                    format!("but the record says {code}"),
+                ));
+                let help = format!(
+                    "set `latency_region` to the target's region ({})",
+                    p.region_code(Some(t))
                 );
+                let region = Value::Region {
+                    idx: t,
+                    code: p.region_code(Some(t)).to_string(),
+                };
+                let taken = routed.get(&key(rec)).is_some_and(|r| r.contains(&t));
+                let fix = (!taken)
+                    .then(|| set_field(p, rec, "latency_region", &region, help.clone(), false))
+                    .flatten();
+                out.push(fix_or_help(d, fix, help));
             }
         }
     }
