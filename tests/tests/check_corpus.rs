@@ -60,3 +60,33 @@ fn examples_check_clean() {
         assert!(diags.is_empty(), "{f} has diagnostics:\n{rendered}");
     }
 }
+
+/// The `module_*` cases make a mistake in the user's file that a module's resource breaks a rule
+/// with: every diagnostic's primary label is in the user's file (the module's line is at most a
+/// secondary label), and names the instance it is about.
+#[test]
+fn module_mistakes_point_at_the_users_file() {
+    let files: Vec<String> = carbon_files("tests/check/err")
+        .into_iter()
+        .filter(|f| {
+            f.rsplit('/')
+                .next()
+                .is_some_and(|n| n.starts_with("module_"))
+        })
+        .collect();
+    assert!(files.len() >= 7, "module cases: {files:?}");
+    for f in &files {
+        let (diags, rendered) = check_path(f);
+        assert!(!diags.is_empty(), "{f} reports nothing");
+        for d in &diags {
+            assert_eq!(
+                d.primary.file, *f,
+                "{f}: primary label elsewhere:\n{rendered}"
+            );
+            assert!(
+                d.primary.message.contains('`'),
+                "{f}: the primary label names nothing:\n{rendered}"
+            );
+        }
+    }
+}

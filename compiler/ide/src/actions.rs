@@ -125,14 +125,17 @@ fn same_region(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
 /// placement by a loop variable has no obvious fix).
 fn place_in_us_east_1(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
     let path = file.path(db);
-    let it = d
-        .secondary
-        .iter()
+    // The resource, or (when a module made it) the `use` the primary label is on.
+    let it = std::iter::once(&d.primary)
+        .chain(&d.secondary)
         .filter(|l| &l.file == path)
         .find_map(|l| named_item(db, file, l.span))?;
-    let ItemKind::Resource {
+    let (ItemKind::Resource {
         placement: Some(p), ..
-    } = &it.kind
+    }
+    | ItemKind::Use {
+        placement: Some(p), ..
+    }) = &it.kind
     else {
         return None;
     };
@@ -157,13 +160,16 @@ fn place_in_us_east_1(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<F
 fn latency_target(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
     let program = crate::program_of(db, file);
     let path = file.path(db);
-    let rec = program.instances.iter().find(|i| {
-        i.ty == "aws.route53.Record"
-            && &i.file == path
-            && i.fields
-                .values()
-                .any(|f| f.explicit && f.span == d.primary.span)
-    })?;
+    // The record whose field the primary label is on, or whose module was passed the target
+    // there.
+    let here = |f: &carbonc_sema::FieldVal, i: &carbonc_sema::Instance| {
+        f.explicit && &i.file == path && f.span == d.primary.span
+            || f.written_at.as_ref() == Some(&(path.clone(), d.primary.span))
+    };
+    let rec = program
+        .instances
+        .iter()
+        .find(|i| i.ty == "aws.route53.Record" && i.fields.values().any(|f| here(f, i)))?;
     let carbonc_sema::Value::Region { idx, .. } = rec.get("latency_region")?.reveal() else {
         return None;
     };

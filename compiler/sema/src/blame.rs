@@ -40,21 +40,37 @@ pub(crate) fn blame(program: &Program, diags: Vec<Diagnostic>) -> Vec<Diagnostic
     diags
         .into_iter()
         .map(|d| {
+            let names = |text: &str, inst: &Instance| text.contains(&format!("`{}`", inst.address));
+            // A secondary label on a module's line that names its instance moves to the
+            // argument the value came through, where there is one.
+            let mut d = d;
+            for l in &mut d.secondary {
+                let Some(spots) = at.get(&(l.file.as_str(), l.span)) else {
+                    continue;
+                };
+                let written = spots
+                    .iter()
+                    .find(|(inst, _)| names(&l.message, inst))
+                    .and_then(|(inst, f)| inst.fields.get((*f)?)?.written_at.clone());
+                if let Some((file, span)) = written {
+                    (l.file, l.span) = (file, span);
+                }
+            }
             let key = (d.primary.file.clone(), d.primary.span);
             let Some(spots) = at.get(&(key.0.as_str(), key.1)) else {
                 return d;
             };
-            // Several instances share a module's line: the one the diagnostic names.
-            let named = |inst: &Instance| {
-                let quoted = format!("`{}`", inst.address);
-                d.title.contains(&quoted)
-                    || std::iter::once(&d.primary)
-                        .chain(&d.secondary)
-                        .any(|l| l.message.contains(&quoted))
-            };
+            // Several instances share a module's line: the one the primary label names, else
+            // the title, else a secondary label (about the same instance's other fields).
             let spot = *spots
                 .iter()
-                .find(|(inst, _)| named(inst))
+                .find(|(inst, _)| names(&d.primary.message, inst))
+                .or_else(|| spots.iter().find(|(inst, _)| names(&d.title, inst)))
+                .or_else(|| {
+                    spots
+                        .iter()
+                        .find(|(inst, _)| d.secondary.iter().any(|l| names(&l.message, inst)))
+                })
                 .unwrap_or(&spots[0]);
             move_primary(program, d, spot)
         })
@@ -91,11 +107,7 @@ fn move_primary(program: &Program, mut d: Diagnostic, (inst, field): Spot<'_>) -
             let Some((file, span)) = inst.uses.first().cloned() else {
                 return d;
             };
-            d.primary = Label::new(
-                file,
-                span,
-                format!("makes `{}` ({region}), which breaks the rule", inst.address),
-            );
+            d.primary = Label::new(file, span, format!("makes `{}` ({region})", inst.address));
             d.secondary.insert(0, inside);
         }
     }

@@ -452,6 +452,8 @@ impl<'a> Evaluator<'a> {
                 match &head.kind {
                     ExprKind::Name(n) => break &n.text,
                     ExprKind::Field { base, .. } | ExprKind::Index { base, .. } => head = base,
+                    // `[param]`: a list made of the one value passed.
+                    ExprKind::List(items) if items.len() == 1 => head = &items[0],
                     _ => return found,
                 }
             };

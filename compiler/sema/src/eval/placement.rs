@@ -15,6 +15,8 @@ pub(super) struct Site {
     pub region: Option<usize>,
     /// Loop and module bindings, e.g. `r = euw1`.
     pub context: String,
+    /// The address of the resource or module instance, which the message names.
+    pub address: String,
 }
 
 /// "an ACM certificate", "a KMS key".
@@ -57,6 +59,7 @@ impl<'a> Evaluator<'a> {
                 owner: human_type_name(&inst.ty),
                 region: inst.region,
                 context: inst.context.clone(),
+                address: inst.address.clone(),
             };
             self.check_ref(&site, &addr, &placement);
         }
@@ -81,6 +84,7 @@ impl<'a> Evaluator<'a> {
                     owner: "module instance".into(),
                     region: p.region,
                     context: p.context.clone(),
+                    address: p.module.clone(),
                 };
                 if self.check_ref(&site, &addr, &placement) {
                     self.reported_module_refs.insert((p.module.clone(), addr));
@@ -105,11 +109,8 @@ impl<'a> Evaluator<'a> {
         let thuman = human_type_name(&target.ty);
         let tlower = thuman.to_lowercase_first();
         let owner = site.owner.to_lowercase_first();
-        let ctx = if site.context.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", site.context)
-        };
+        // The address names the instance with its loop keys: the bindings add nothing to it.
+        let this = format!("{owner} `{}`", site.address);
         let target_label = Label::new(
             &target.file,
             target.span,
@@ -131,11 +132,7 @@ impl<'a> Evaluator<'a> {
                 let d = Diagnostic::error(
                     "E0301",
                     format!("{thuman} is in another region"),
-                    Label::new(
-                        &site.file,
-                        site.span,
-                        format!("but this {owner} is in {icode}{ctx}"),
-                    ),
+                    Label::new(&site.file, site.span, format!("but {this} is in {icode}")),
                 )
                 .with_label(target_label)
                 .with_note(format!(
@@ -165,7 +162,7 @@ impl<'a> Evaluator<'a> {
                         &site.file,
                         site.span,
                         format!(
-                            "`{}` of this {owner} needs {} in {code}{ctx}",
+                            "`{}` of {this} needs {} in {code}",
                             site.field,
                             article(&tlower)
                         ),

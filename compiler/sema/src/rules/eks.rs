@@ -1,6 +1,6 @@
 //! EKS rules (E0801, E0802).
 
-use carbonc_diagnostics::Diagnostic;
+use carbonc_diagnostics::{Applicability, Diagnostic, Fix};
 
 use super::{describe, fix_or_help, label, of_type, set_field, target, variant};
 use crate::eval::Program;
@@ -92,9 +92,47 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                 "ami_type",
                 format!("but {} uses `{ami}`", describe(p, ng)),
             ));
-            let help = format!("use `ami_type = .{want}`");
-            let fix = set_field(p, ng, "ami_type", &variant(want), help.clone(), true);
-            out.push(fix_or_help(d, fix, help));
+            // A module that fixes the AMI type and takes the instance type: what the user
+            // chose is the instance type.
+            let fixed_ami = !ng.uses.is_empty()
+                && ng
+                    .fields
+                    .get("ami_type")
+                    .is_some_and(|f| f.written_at.is_none());
+            let d = if fixed_ami {
+                let example = match (aarch, aaccel) {
+                    (Arch::X86, "gpu") => "g5.2xlarge",
+                    (Arch::Arm, "gpu") => "g5g.2xlarge",
+                    (_, "neuron") => "inf2.xlarge",
+                    (Arch::Arm, _) => "m7g.xlarge",
+                    _ => "m7i.xlarge",
+                };
+                let help = format!(
+                    "the module runs `{ami}`: give it an instance type that fits, such as `{example}`"
+                );
+                // The one instance type passed in, written by the user: offered, since which
+                // instance type is wanted is theirs to say.
+                let passed = ng
+                    .fields
+                    .get("instance_types")
+                    .filter(|f| types.len() == 1 && f.literal)
+                    .and_then(|f| f.written_at.clone());
+                match passed {
+                    Some((file, span)) => d.with_fix(Fix::replace(
+                        help,
+                        file,
+                        span,
+                        format!("\"{example}\""),
+                        Applicability::MaybeIncorrect,
+                    )),
+                    None => d.with_help(help),
+                }
+            } else {
+                let help = format!("use `ami_type = .{want}`");
+                let fix = set_field(p, ng, "ami_type", &variant(want), help.clone(), true);
+                fix_or_help(d, fix, help)
+            };
+            out.push(d);
         }
     }
     for c in of_type(p, "aws.eks.Cluster") {

@@ -102,7 +102,11 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                     label(
                         rec,
                         field,
-                        format!("this target is in {}", p.region_code(Some(t))),
+                        format!(
+                            "`{}` answers with this target, in {}",
+                            rec.address,
+                            p.region_code(Some(t))
+                        ),
                     ),
                 )
                 .with_label(label(
@@ -122,6 +126,17 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                 let fix = (!taken)
                     .then(|| set_field(p, rec, "latency_region", &region, help.clone(), false))
                     .flatten();
+                // A module that routes its own region: the user chose the target, or where to
+                // use the module.
+                let written_by_module = rec
+                    .fields
+                    .get("latency_region")
+                    .is_some_and(|f| f.written_at.is_none() && !rec.uses.is_empty());
+                let help = if written_by_module {
+                    format!("give `{}` a target in {code}", rec.address)
+                } else {
+                    help
+                };
                 out.push(fix_or_help(d, fix, help));
             }
         }
