@@ -127,8 +127,8 @@ impl Server {
         let Ok(text) = std::fs::read_to_string(&toml) else {
             return;
         };
-        match carbonc_sema::severities_from_toml(&text, &toml.display().to_string()) {
-            Ok(levels) => self.state.write(|db| db.set_severities(levels)),
+        match carbonc_sema::config_from_toml(&text, &toml.display().to_string()) {
+            Ok(config) => self.state.write(|db| db.set_config(config)),
             Err(e) => {
                 self.client
                     .show_message(MessageType::WARNING, format!("carbon: {e}"))

@@ -37,8 +37,8 @@ fn diagnostics(db: &mut RootDatabase, files: &[String]) -> (Vec<Diagnostic>, boo
     for path in files {
         match load_program(db, path) {
             Ok(root) => match carbonc_cli::load::config(path) {
-                Ok(levels) => {
-                    db.set_severities(levels);
+                Ok(config) => {
+                    db.set_config(config);
                     rules &= carbonc_sema::rules_ran(db, root);
                     all.extend(
                         check_program(db, root)

@@ -1,9 +1,6 @@
 //! Loading files from disk into the database, following imports.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-
-use carbonc_diagnostics::Severity;
 
 use carbonc_sema::{RootDatabase, SourceFile};
 
@@ -42,21 +39,25 @@ pub fn load_program(db: &mut RootDatabase, root: &str) -> Result<SourceFile, Str
     Ok(file)
 }
 
-/// The project configuration beside the root file (`carbon.toml`), if any: severity overrides.
+/// The project configuration beside the root file (`carbon.toml`), if any: severity overrides
+/// and the regions that must stay available.
 ///
 /// ```toml
 /// [severity]
 /// P0107 = "off"      # error | warning | off
 /// E0604 = "warning"
+///
+/// [availability]
+/// regions = 1
 /// ```
-pub fn config(root: &str) -> Result<BTreeMap<String, Option<Severity>>, String> {
+pub fn config(root: &str) -> Result<carbonc_sema::Config, String> {
     let dir = Path::new(root).parent().unwrap_or(Path::new(""));
     let path = dir.join("carbon.toml");
     let shown = path.display().to_string();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
         Err(e) => return Err(format!("{shown}: cannot read: {e}")),
     };
-    carbonc_sema::severities_from_toml(&text, &shown)
+    carbonc_sema::config_from_toml(&text, &shown)
 }

@@ -105,7 +105,7 @@ pub fn plan_with_hook(
     let root = load_program(&mut db, &args.file)
         .map_err(|why| fail(format!("cannot read `{}`: {why}", args.file)))?;
     db.set_vars(vars);
-    db.set_severities(carbonc_cli::load::config(&args.file).map_err(fail)?);
+    db.set_config(carbonc_cli::load::config(&args.file).map_err(fail)?);
     let provider = AwsProvider::new(
         carbonc_sema::evaluate_program(&db, root)
             .provider_role_arn

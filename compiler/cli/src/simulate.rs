@@ -369,7 +369,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         Err(why) => return fail(format!("cannot read `{}`: {why}", args.file)),
     };
     match config(&args.file) {
-        Ok(levels) => db.set_severities(levels),
+        Ok(config) => db.set_config(config),
         Err(why) => return fail(why),
     }
     // Simulation needs a well-formed program; policy and domain-rule findings (such as the single

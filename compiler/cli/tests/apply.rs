@@ -2021,16 +2021,24 @@ fn redis_global_datastore_in_two_regions() {
 /// Creates the Lambda function `carbon-rotate-db` that rotation calls (the emulator runs it
 /// without Docker); returns its ARN.
 fn rotation_lambda(emu: &Emulator) -> String {
-    emu.call(
-        "us-east-1",
-        "iam",
-        "create_role",
-        serde_json::json!({"RoleName": "carbon-rotator", "AssumeRolePolicyDocument": "{}"}),
-    );
+    rotation_lambda_in(emu, "us-east-1")
+}
+
+/// The rotation function `carbon-rotate-db` in `region`, with its role (made once).
+fn rotation_lambda_in(emu: &Emulator, region: &str) -> String {
+    let roles = emu.python("aws_call.py", &["us-east-1", "iam", "list_roles", "{}"]);
+    if !roles.to_string().contains("carbon-rotator") {
+        emu.call(
+            "us-east-1",
+            "iam",
+            "create_role",
+            serde_json::json!({"RoleName": "carbon-rotator", "AssumeRolePolicyDocument": "{}"}),
+        );
+    }
     let made = emu.python(
         "aws_call.py",
         &[
-            "us-east-1",
+            region,
             "lambda",
             "create_function",
             &serde_json::json!({
@@ -2047,6 +2055,82 @@ fn rotation_lambda(emu: &Emulator) -> String {
         .as_str()
         .expect("a function ARN")
         .to_string()
+}
+
+/// The footprints of other sizes, `examples/two_regions.carbon` (us-west-2 writes, eu-central-1
+/// reads; windows on different days) and `examples/four_regions.carbon`: each checks clean under
+/// the default availability (all regions but one), simulates without a single point of failure,
+/// applies, plans nothing more, and destroys to nothing.
+#[test]
+fn the_two_and_four_region_examples_apply_and_destroy() {
+    let emu = Emulator::start();
+    for (name, writer, regions, resources) in [
+        (
+            "two_regions",
+            "us-west-2",
+            &["us-west-2", "eu-central-1"][..],
+            25,
+        ),
+        (
+            "four_regions",
+            "us-east-1",
+            &["us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1"][..],
+            45,
+        ),
+    ] {
+        let d = fixture(name);
+        let file = format!("{name}.carbon");
+        for f in [file.as_str(), "modules/aurora_global.carbon"] {
+            std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
+            std::fs::copy(repo().join("examples").join(f), d.join(f)).unwrap();
+        }
+        rotation_lambda_in(&emu, writer);
+        let vars = [
+            ("CARBON_VAR_db_master_password", SECRET),
+            ("CARBON_VAR_db_deletion_protection", "false"),
+        ];
+        let r = carbonc(&d, &emu, &["check", &file], &vars);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{name}");
+        let r = carbonc(&d, &emu, &["simulate", &file], &vars);
+        assert_eq!(r.code, 0, "{name}: {}", r.stdout);
+        assert!(
+            r.stdout
+                .contains("No single region is a single point of failure.")
+        );
+        let r = carbonc(&d, &emu, &["apply", "--auto-approve", &file], &vars);
+        assert_eq!(r.code, 0, "{name}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout
+                .contains(&format!("Apply complete! Resources: {resources} added")),
+            "{name}: {}",
+            r.stdout
+        );
+        let inv = emu.python("inventory.py", regions);
+        let global = inv["aurora_global"][0].as_str().unwrap_or_default();
+        assert!(
+            global.contains(&format!("{writer} writer")),
+            "{name}: {global}"
+        );
+        for region in regions {
+            assert!(global.contains(region), "{name}: {region} not in {global}");
+            let records = inv["route53"].to_string();
+            assert!(
+                records.contains(&format!("CNAME {region} ttl=60 checked=True")),
+                "{name}: {records}"
+            );
+        }
+        let r = carbonc(&d, &emu, &["plan", "--detailed-exitcode", &file], &vars);
+        assert_eq!(
+            r.code, 0,
+            "{name}: the second plan has changes:\n{}",
+            r.stdout
+        );
+        let r = carbonc(&d, &emu, &["destroy", "--auto-approve", &file], &vars);
+        assert_eq!(r.code, 0, "{name}: {}\n{}", r.stdout, r.stderr);
+        let inv = emu.python("inventory.py", regions);
+        assert_eq!(inv["aurora_global"], serde_json::json!([]), "{name}: {inv}");
+    }
+    emu.assert_valid_requests();
 }
 
 /// The whole multi-region footprint, `examples/global.carbon`, applied to the emulator and checked

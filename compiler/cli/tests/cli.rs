@@ -292,3 +292,41 @@ fn carbon_toml_sets_policy_severities() {
     assert_eq!(code, 1);
     assert!(err.contains("carbon.toml:2:"), "{err}");
 }
+
+/// How many regions must stay up during maintenance is the project's: all but one by default,
+/// `[availability] regions` in carbon.toml otherwise.
+#[test]
+fn carbon_toml_sets_the_regions_that_stay_available() {
+    let d = scratch("availability");
+    std::fs::copy(
+        repo().join("tests/check/err/maintenance_four_regions_two_at_once.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("fewer than three regions available"), "{err}");
+    std::fs::write(d.join("carbon.toml"), "[availability]\nregions = 2\n").unwrap();
+    let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    std::fs::write(d.join("carbon.toml"), "[availability]\nregions = 4\n").unwrap();
+    let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("lower `[availability] regions`"), "{err}");
+    for bad in ["regions = 0", "regions = \"two\"", "region = 2"] {
+        std::fs::write(d.join("carbon.toml"), format!("[availability]\n{bad}\n")).unwrap();
+        let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+        assert_eq!(code, 1, "{bad}");
+        assert!(
+            err.contains("carbon.toml") && err.contains("availability"),
+            "{bad}: {err}"
+        );
+    }
+    // The two-region example checks clean under the default.
+    let (code, _, err) = carbonc(&[
+        "check",
+        "examples/two_regions.carbon",
+        "examples/four_regions.carbon",
+    ]);
+    assert_eq!((code, err.as_str()), (0, ""));
+}

@@ -46,6 +46,8 @@ pub struct ProgramInputs {
     /// Severity overrides from `carbon.toml`: code -> level (`None` turns the check off).
     #[returns(ref)]
     pub severities: BTreeMap<String, Option<carbonc_diagnostics::Severity>>,
+    /// `carbon.toml`'s `[availability] regions`: how many regions must stay available.
+    pub regions_available: Option<u32>,
 }
 
 #[salsa::db]
@@ -128,6 +130,7 @@ impl RootDatabase {
             BTreeMap::new(),
             BTreeMap::new(),
             BTreeMap::new(),
+            None,
         ));
         db
     }
@@ -150,6 +153,18 @@ impl RootDatabase {
         let inputs = self.inputs();
         if inputs.severities(self) != &severities {
             inputs.set_severities(self).to(severities);
+        }
+    }
+
+    /// Sets everything `carbon.toml` says about the program: severities and availability.
+    pub fn set_config(&mut self, config: crate::Config) {
+        use salsa::Setter;
+        self.set_severities(config.severities);
+        let inputs = self.inputs();
+        if *inputs.regions_available(self) != config.regions_available {
+            inputs
+                .set_regions_available(self)
+                .to(config.regions_available);
         }
     }
 

@@ -33,7 +33,7 @@ pub use check::{
     Export, FileIndex, ModuleSig, NameRef, Target, TypeNames, check_file, file_exports, file_index,
     type_names,
 };
-pub use config::severities_from_toml;
+pub use config::{Config, config_from_toml, severities_from_toml};
 pub use db::{
     Db, ProgramInputs, RootDatabase, SourceFile, VarValue, Workspace, resolve_import_path,
 };

@@ -104,7 +104,10 @@ fn family_view(db: &dyn Db, root: SourceFile, family: u8) -> Program {
         }
         todo.extend(refs.iter().filter_map(|a| p.position(a)));
     }
-    p.view(|i| keep[i])
+    let mut view = p.view(|i| keep[i]);
+    // The rules read `carbon.toml`'s availability; evaluation does not.
+    view.regions_available = *db.inputs().regions_available(db);
+    view
 }
 
 pub(crate) fn of_type<'p>(p: &'p Program, ty: &'p str) -> impl Iterator<Item = &'p Instance> + 'p {

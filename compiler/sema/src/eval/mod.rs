@@ -136,6 +136,9 @@ pub struct Program {
     /// The IAM role carbonc assumes for every AWS call: the root file's `provider_role_arn`
     /// parameter, when it declares one and its value is a non-empty string.
     pub provider_role_arn: Option<String>,
+    /// How many regions must stay fully available (`carbon.toml`'s `[availability] regions`);
+    /// `None`: all but one.
+    pub regions_available: Option<u32>,
     /// Address -> index into `instances`, built once evaluation is done: rules and the simulator
     /// look instances up by address for every reference.
     by_address: HashMap<ByAddress, usize>,
@@ -163,6 +166,7 @@ impl Program {
                 .collect(),
             outputs: self.outputs.clone(),
             endpoints: self.endpoints.clone(),
+            regions_available: self.regions_available,
             ..Program::default()
         };
         v.index();

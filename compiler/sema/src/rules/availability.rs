@@ -1,4 +1,5 @@
-//! One primary region (E0306), and staggered maintenance (E0901): at least two regions fully
+//! One primary region (E0306), and staggered maintenance (E0901): as many regions as the project
+//! requires (`[availability] regions` in carbon.toml, default all but one) fully
 //! available at every minute of the week. A region is in maintenance while its own window is open,
 //! or while the preferred maintenance window of any Aurora cluster or instance or ElastiCache
 //! replication group placed in it is.
@@ -73,6 +74,17 @@ fn declared(p: &Program) -> Vec<Declared> {
     out
 }
 
+/// "one region", "two regions", ... "12 regions".
+fn regions(n: usize) -> String {
+    const WORDS: [&str; 10] = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    let count = WORDS
+        .get(n)
+        .map_or_else(|| n.to_string(), |w| w.to_string());
+    format!("{count} region{}", if n == 1 { "" } else { "s" })
+}
+
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     let primaries: Vec<&crate::eval::RegionInfo> = p.regions.iter().filter(|r| r.primary).collect();
     if let [first, second, ..] = primaries.as_slice() {
@@ -110,9 +122,12 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    if p.regions.len() < 2 {
+    let n = p.regions.len();
+    if n < 2 {
         return;
     }
+    // The user's requirement: how many regions stay up at every moment (default all but one).
+    let required = p.regions_available.map_or(n - 1, |r| r as usize).max(1);
     let windows = declared(p);
     // Which regions are in maintenance at each minute, painted window by window (a scan of every
     // window at every minute is 10,080 times the program's windows).
@@ -124,14 +139,14 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     }
     for m in 0..WEEK {
         let down_now = in_maintenance.iter().filter(|r| r[m as usize]).count();
-        if p.regions.len() - down_now >= 2 {
+        if n - down_now >= required {
             continue;
         }
         let open: Vec<&Declared> = windows.iter().filter(|w| open_at(&w.window, m)).collect();
         let mut down: Vec<usize> = open.iter().map(|w| w.region).collect();
         down.sort_unstable();
         down.dedup();
-        if p.regions.len() - down.len() >= 2 {
+        if n - down.len() >= required {
             continue;
         }
         // One window per region in maintenance, the last one as the primary label.
@@ -153,28 +168,40 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         };
         let mut d = Diagnostic::error(
             "E0901",
-            "Maintenance windows leave fewer than two regions available",
+            format!(
+                "Maintenance windows leave fewer than {} available",
+                regions(required)
+            ),
             Label::new(&last.file, last.span, label(last)),
         );
         for w in &shown {
             d = d.with_label(Label::new(&w.file, w.span, label(w)));
         }
         let names: Vec<String> = down.iter().map(|i| p.regions[*i].code.clone()).collect();
-        let two = if p.regions.len() == 2 {
-            "; with two regions, any maintenance window leaves one"
-        } else {
-            ""
+        let setting = match p.regions_available {
+            Some(r) => format!("`[availability] regions = {r}` in carbon.toml"),
+            None => "all but one, the default; `[availability] regions` in carbon.toml sets it"
+                .to_string(),
         };
         out.push(
             d.with_note(format!(
-                "at {}, {} {} in maintenance and only {} of {} regions are available{two}",
+                "at {}, {} {} in maintenance: {} of {n} regions are available, and {required} must be ({setting})",
                 show_minute(m),
                 names.join(" and "),
                 if names.len() == 1 { "is" } else { "are" },
-                p.regions.len() - down.len(),
-                p.regions.len()
+                n - down.len(),
             ))
-            .with_help("stagger the windows so that at every moment at least two regions are out of maintenance"),
+            .with_help(if required >= n {
+                format!("no region may be in maintenance while {required} of {n} must be available: lower `[availability] regions` in carbon.toml")
+            } else {
+                format!(
+                    "stagger the windows so that at most {} in maintenance at a time",
+                    match n - required {
+                        1 => "one region is".to_string(),
+                        k => format!("{k} regions are"),
+                    }
+                )
+            }),
         );
         return;
     }
