@@ -313,6 +313,14 @@ fn carbon_toml_sets_the_regions_that_stay_available() {
     let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
     assert_eq!(code, 1);
     assert!(err.contains("lower `[availability] regions`"), "{err}");
+    // More than the program has (a carbon.toml shared with a bigger program): said, not a crash.
+    std::fs::write(d.join("carbon.toml"), "[availability]\nregions = 5\n").unwrap();
+    let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("five regions must stay available, but the program has four regions"),
+        "{err}"
+    );
     for bad in ["regions = 0", "regions = \"two\"", "region = 2"] {
         std::fs::write(d.join("carbon.toml"), format!("[availability]\n{bad}\n")).unwrap();
         let (code, _, err) = carbonc_in(&d, &["check", "main.carbon"]);

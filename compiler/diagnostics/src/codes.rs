@@ -67,7 +67,7 @@ codes! {
     "E0703" => "A CloudFront origin group or cache behaviour names an unknown origin.", "Name an origin declared in `origins` (or an origin group).";
     "E0801" => "An EKS node group's AMI type does not match its instance family.", "Use a GPU AMI type (such as `AL2023_x86_64_NVIDIA`) for GPU instances, an ARM AMI for Graviton, and a standard AMI otherwise.";
     "E0802" => "An EKS secrets-encryption key is not a symmetric key.", "Use a KMS key with `key_spec = .SYMMETRIC_DEFAULT`.";
-    "E0901" => "Maintenance windows overlap so that fewer than two regions are available.", "Stagger the regions' `maintenance` windows.";
+    "E0901" => "Maintenance windows overlap so that fewer regions are available than the project requires (`[availability] regions` in carbon.toml, default all but one).", "Stagger the regions' `maintenance` windows, or lower `[availability] regions`.";
     "E1001" => "A secret flows into a non-secret place (a plain field, tag, name, output or string).", "Keep it in `Secret<...>` fields, or convert it visibly with `reveal(...)` if exposing it is intended.";
     "E1101" => "A file cannot be read (missing, a directory, not UTF-8).", "Check the path; imports are relative to the importing file.";
     "E1102" => "Files import each other in a cycle.", "Move the shared declarations into a third file that both import.";
@@ -77,7 +77,7 @@ codes! {
     "P0105" => "Policy: a CloudFront origin group fails over between origins of one region.", "Make the failover origin another region's endpoint.";
     "P0106" => "Policy: a WAF web ACL is attached to nothing.", "Attach it to a distribution, or remove it.";
     "P0107" => "Policy: a Secrets Manager secret has no rotation.", "Add an `aws.secretsmanager.Rotation` for it.";
-    "P0108" => "Policy: one region's failure takes an entry point down (fewer than two regions serve it).", "Serve it from two regions: an origin group across regions, or latency records with health checks.";
+    "P0108" => "Policy: one region's failure takes an entry point down, or keeps sending part of its users to the failed region.", "Serve it from two regions: an origin group across regions, or latency records with health checks.";
 }
 
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {

@@ -23,7 +23,7 @@ mod suggest;
 mod ty;
 mod value;
 
-use carbonc_diagnostics::Diagnostic;
+use carbonc_diagnostics::{Diagnostic, Span};
 
 pub use builtins::{NAMES as BUILTIN_NAMES, signature as builtin_signature};
 /// The syntax layer, for callers that need the tree of a file (declared parameters, ...).
@@ -125,11 +125,62 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
             })
             .collect();
     }
+    suppress_cascades(db, &program_files(db, root), &mut out);
     out.sort_by(|a, b| {
         (&a.primary.file, a.primary.span, a.code).cmp(&(&b.primary.file, b.primary.span, b.code))
     });
     out.dedup();
     out
+}
+
+/// One mistake, one error: a declaration (a resource, a `let`, a region, ...) with a syntax error
+/// in it was parsed from a guess, so what the checker says about the rest of it (a field read as
+/// another's value, one dropped as missing) follows from the syntax error; only the syntax error
+/// is reported. Loops, conditions and modules are not declarations of their own here: a junk line
+/// in a loop silences only the declaration it is in.
+fn suppress_cascades(db: &dyn Db, files: &[SourceFile], out: &mut Vec<Diagnostic>) {
+    fn broken(items: &[carbonc_syntax::ast::Item], errors: &[Span], spans: &mut Vec<Span>) {
+        for it in items {
+            let nested = it.kind.nested();
+            if nested.is_empty() {
+                if errors
+                    .iter()
+                    .any(|e| it.span.start <= e.start && e.start <= it.span.end)
+                {
+                    spans.push(it.span);
+                }
+            } else {
+                for n in nested {
+                    broken(n, errors, spans);
+                }
+            }
+        }
+    }
+    let mut silenced: Vec<(&str, Vec<Span>)> = Vec::new();
+    for f in files {
+        let parse = parse_file(db, *f);
+        if parse.errors.is_empty() {
+            continue;
+        }
+        let errors: Vec<Span> = parse.errors.iter().map(|e| e.span).collect();
+        let mut spans = Vec::new();
+        broken(&parse.items, &errors, &mut spans);
+        if !spans.is_empty() {
+            silenced.push((f.path(db).as_str(), spans));
+        }
+    }
+    if silenced.is_empty() {
+        return;
+    }
+    out.retain(|d| {
+        d.code == "E0001"
+            || !silenced.iter().any(|(file, spans)| {
+                *file == d.primary.file
+                    && spans
+                        .iter()
+                        .any(|s| s.start <= d.primary.span.start && d.primary.span.end <= s.end)
+            })
+    });
 }
 
 /// Evaluation and rule diagnostics come once per instance; a mistake on a line inside a loop or a

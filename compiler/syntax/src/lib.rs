@@ -68,18 +68,54 @@ pub(crate) fn lex(
 pub fn parse(src: &str) -> Parse {
     let (tokens, comments, mut errors) = lex(src);
     let (mut items, errs) = parser::parse_tokens(&tokens, src.len());
+    // The parser's complaint about the token right after a lexer error (the line after an
+    // unterminated string, say) is the lexer error again.
+    let lexed: Vec<Span> = errors.iter().map(|e| e.span).collect();
+    let follows_lexer_error = |at: u32| {
+        lexed.iter().any(|l| {
+            l.start <= at
+                && !tokens
+                    .iter()
+                    .any(|(_, s)| s.start as u32 > l.end && (s.start as u32) < at)
+        })
+    };
     for e in errs {
-        errors.push(syntax_error(&e));
+        let e = syntax_error(&e);
+        if !follows_lexer_error(e.span.start) {
+            errors.push(e);
+        }
     }
     depth::limit_depth(&mut items, &mut errors);
     errors.sort_by_key(|e| e.span);
     errors.dedup_by_key(|e| e.span);
+    one_per_line(src, &mut errors);
     docs::attach_docs(&mut items, src, &comments);
     Parse {
         items,
         comments,
         errors,
     }
+}
+
+/// One syntax error per line, the first: what follows a mistake on the same line (a stray
+/// bracket after an unexpected word) is the same mistake, and a junk line costs one error.
+fn one_per_line(src: &str, errors: &mut Vec<SyntaxError>) {
+    let mut last_line = None;
+    let mut at = 0;
+    let mut line = 0;
+    errors.retain(|e| {
+        let start = (e.span.start as usize).min(src.len());
+        if start >= at {
+            line += src.as_bytes()[at..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            at = start;
+        }
+        let keep = last_line != Some(line);
+        last_line = Some(line);
+        keep
+    });
 }
 
 /// Parses one expression, such as a `--var` value. Returns it unless there were errors.

@@ -108,6 +108,32 @@ fn is_closer(t: &Tok) -> bool {
     matches!(t, Tok::Op("}" | "]" | ")") | Tok::InterpEnd | Tok::StrEnd)
 }
 
+/// A closing delimiter that closes nothing here, with the junk after it up to `until`: one
+/// syntax error, and the parse goes on (inside braces, `]` and `)`; at the top level any closer).
+fn stray<'t, I, R, U>(
+    closes: fn(&Tok) -> bool,
+    until: U,
+) -> impl Parser<'t, I, Span, Extra<R>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
+    U: Parser<'t, I, (), Extra<R>> + Clone,
+{
+    any()
+        .filter(move |t: &Tok| closes(t))
+        .then(token_tree().and_is(until.not()).repeated())
+        .map_with(|_, e| Span::from(e.span()))
+        .validate(|span, e, emitter| {
+            emitter.emit(R::custom(e.span(), "unmatched closing delimiter"));
+            span
+        })
+}
+
+/// `]` and `)`: inside braces they close nothing.
+fn is_inner_closer(t: &Tok) -> bool {
+    matches!(t, Tok::Op("]" | ")"))
+}
+
 /// One balanced token tree: a bracketed group, or any single token that closes nothing.
 fn token_tree<'t, I, R>() -> impl Parser<'t, I, (), Extra<R>> + Clone
 where
@@ -253,6 +279,7 @@ where
             span: Span::from(e.span()),
         }));
         let assign = key
+            .clone()
             .then_ignore(op("="))
             .then(expr.clone())
             .map_with(|(name, value), e| Assign {
@@ -295,11 +322,22 @@ where
                 key: Box::new(key),
                 value: Box::new(value),
             });
+        // Each field recovers on its own, as in a resource body: a junk line inside a record
+        // literal costs one error, not the record (whose fields would then be read as the
+        // enclosing body's).
+        let field_start = key.clone().then(op("=")).ignored();
         let record = assign
+            .map(Some)
+            .recover_with(via_parser(
+                token_tree()
+                    .then(token_tree().and_is(field_start.clone().not()).repeated())
+                    .to(None),
+            ))
+            .or(stray(is_inner_closer, field_start).to(None))
             .separated_by(op(",").or_not())
             .allow_trailing()
             .collect::<Vec<_>>()
-            .map(ExprKind::Record);
+            .map(|fields| ExprKind::Record(fields.into_iter().flatten().collect()));
         let braced = map_comp.or(record).delimited_by(op("{"), op("}"));
 
         let if_expr = kw("if")
@@ -478,10 +516,11 @@ where
         })
         .recover_with(via_parser(
             token_tree()
-                .then(token_tree().and_is(assign_start.not()).repeated())
+                .then(token_tree().and_is(assign_start.clone().not()).repeated())
                 .to(None),
         ));
     assign
+        .or(stray(is_inner_closer, assign_start).to(None))
         .then_ignore(op(",").or_not())
         .repeated()
         .collect::<Vec<_>>()
@@ -527,7 +566,13 @@ where
     R: GrammarError<'t, I>,
 {
     let item = recursive(|item| {
+        let junk = stray(is_inner_closer, item_start()).map(|span| Item {
+            kind: ItemKind::Error,
+            span,
+            doc: None,
+        });
         let block = item
+            .or(junk)
             .repeated()
             .collect::<Vec<_>>()
             .delimited_by(op("{"), op("}"))
@@ -753,18 +798,11 @@ where
         .boxed()
     });
     // At the top level a stray closing delimiter is junk too.
-    let stray = any()
-        .filter(is_closer)
-        .then(token_tree().and_is(item_start().not()).repeated())
-        .map_with(|_, e| Item {
-            kind: ItemKind::Error,
-            span: Span::from(e.span()),
-            doc: None,
-        })
-        .validate(|it, e, emitter| {
-            emitter.emit(R::custom(e.span(), "unmatched closing delimiter"));
-            it
-        });
+    let stray = stray(is_closer, item_start()).map(|span| Item {
+        kind: ItemKind::Error,
+        span,
+        doc: None,
+    });
     item.or(stray)
         .repeated()
         .collect::<Vec<_>>()

@@ -368,9 +368,13 @@ impl<'a> Checker<'a> {
                 fix,
                 help,
             );
+            // Without a schema nothing is expected of the values: what they would be checked
+            // against (an enum for `.variant`, say) is the unknown type's mistake, not theirs.
+            let quiet = std::mem::replace(&mut self.quiet, true);
             for a in body {
                 self.infer(&a.value, None);
             }
+            self.quiet = quiet;
             return;
         };
         let regional = schema.scope == Scope::Regional;

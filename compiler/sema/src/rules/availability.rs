@@ -128,6 +128,27 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     }
     // The user's requirement: how many regions stay up at every moment (default all but one).
     let required = p.regions_available.map_or(n - 1, |r| r as usize).max(1);
+    if required > n {
+        let first = &p.regions[0];
+        out.push(
+            Diagnostic::error(
+                "E0901",
+                format!(
+                    "{} must stay available, but the program has {}",
+                    regions(required),
+                    regions(n)
+                ),
+                Label::new(&first.file, first.span, "the regions are declared here"),
+            )
+            .with_note(format!(
+                "`[availability] regions = {required}` in carbon.toml"
+            ))
+            .with_help(format!(
+                "lower `[availability] regions` to at most {n}, or declare more regions"
+            )),
+        );
+        return;
+    }
     let windows = declared(p);
     // Which regions are in maintenance at each minute, painted window by window (a scan of every
     // window at every minute is 10,080 times the program's windows).

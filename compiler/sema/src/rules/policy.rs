@@ -270,7 +270,7 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
                         format!("`{}` has a single point of failure: {region}", entry.name),
                         Label::new(&entry.file, entry.span, format!("if {region} fails, this entry point is down: {}", how.trim_start_matches("DOWN: "))),
                     )
-                    .with_note("fewer than two regions can serve it; `carbonc simulate` shows every path")
+                    .with_note("losing one region takes it down or sends part of its users to the failed region; `carbonc simulate` shows every path")
                     .with_help("serve it from two regions: an origin group across regions, or latency records with health checks"),
                 );
             }
