@@ -1,0 +1,61 @@
+//! `docs/diagnostics.md` shows, for each code, the message, labels and fixes as `carbonc check`
+//! prints them: the first case of the error corpus (`tests/check/err`) that reports the code,
+//! rendered. This test regenerates that part of the page (`UPDATE_DOCS=1`) or fails when it is
+//! stale; the table above it is `carbonc-diagnostics`'s.
+
+use carbonc_diagnostics::{CODES, render_human};
+use carbonc_tests::{carbon_files, check_path, repo_root};
+
+const EXAMPLES: &str = "\n## What each looks like\n";
+
+fn render() -> String {
+    let cases: Vec<(String, Vec<carbonc_diagnostics::Diagnostic>)> =
+        carbon_files("tests/check/err")
+            .into_iter()
+            .map(|f| {
+                let (diags, _) = check_path(&f);
+                (f, diags)
+            })
+            .collect();
+    let mut out = String::from(EXAMPLES);
+    out.push_str(
+        "\nEach code as `carbonc check` prints it, from the first case of the error corpus \
+         (`tests/check/err`) that reports it. `help:` lines that are edits are fixes: the \
+         language server offers them, and `carbonc check --fix` applies the certain ones.\n",
+    );
+    for c in CODES {
+        out.push_str(&format!("\n### `{}`\n\n{}\n\n", c.code, c.summary));
+        let found = cases
+            .iter()
+            .find_map(|(f, ds)| Some((f, ds.iter().find(|d| d.code == c.code)?)));
+        let Some((file, d)) = found else {
+            out.push_str("No case of the corpus reports it yet.\n");
+            continue;
+        };
+        let text = |p: &str| std::fs::read_to_string(repo_root().join(p)).ok();
+        let texts: Vec<(String, String)> = std::iter::once(&d.primary)
+            .chain(&d.secondary)
+            .filter_map(|l| Some((l.file.clone(), text(&l.file)?)))
+            .collect();
+        let source = |p: &str| texts.iter().find(|(f, _)| f == p).map(|(_, t)| t.as_str());
+        let rendered = render_human(std::slice::from_ref(d), &source, false);
+        out.push_str(&format!("From `{file}`:\n\n```text\n{}```\n", rendered));
+    }
+    out
+}
+
+#[test]
+fn diagnostics_doc_shows_every_code_as_a_user_sees_it() {
+    std::env::set_current_dir(repo_root()).expect("repository root exists");
+    let path = repo_root().join("docs/diagnostics.md");
+    let have = std::fs::read_to_string(&path).expect("docs/diagnostics.md exists");
+    let table = &have[..have.find(EXAMPLES).unwrap_or(have.len())];
+    let want = format!("{table}{}", render());
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &want).expect("docs/ is writable");
+    }
+    assert!(
+        have == want,
+        "docs/diagnostics.md's examples are out of date: run `UPDATE_DOCS=1 cargo test -p carbonc-tests --test diagnostics_doc`"
+    );
+}
