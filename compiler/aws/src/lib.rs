@@ -19,6 +19,7 @@ mod cloudfront;
 mod ec2;
 mod eks;
 mod elasticache;
+mod elbv2;
 mod error;
 mod iam;
 mod kms;

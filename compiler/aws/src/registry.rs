@@ -12,7 +12,9 @@ use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
 };
 
-use crate::{cloudfront, ec2, eks, elasticache, iam, kms, network, rds, route53, secrets, waf};
+use crate::{
+    cloudfront, ec2, eks, elasticache, elbv2, iam, kms, network, rds, route53, secrets, waf,
+};
 
 /// A provider call in flight.
 pub(crate) type Call<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
@@ -158,6 +160,8 @@ pub(crate) static KINDS: &[Kind] = &[
         delete: Some(call!(waf::delete)), find: Some(call!(waf::find))),
     kind!("aws.acm.Certificate", Own,
         create: None, read: waf::read, update: None, delete: None, find: None),
+    kind!("aws.elbv2.LoadBalancer", Own,
+        create: None, read: elbv2::read, update: None, delete: None, find: None),
     kind!("aws.rds.GlobalCluster", Own,
         create: Some(call!(rds::create)), read: rds::read, update: Some(call!(rds::update)),
         delete: Some(call!(rds::delete)), find: Some(call!(rds::find))),

@@ -2834,3 +2834,118 @@ fn a_waf_write_racing_another_writer_is_retried_with_a_fresh_lock_token() {
     proxy.finish();
     emu.assert_valid_requests();
 }
+
+/// A load balancer that exists outside carbonc (the controller in EKS makes it) is looked up by
+/// name in its region (`aws.elbv2.LoadBalancer`, a lookup): a Route53 alias record points at its
+/// DNS name and hosted zone, read from AWS; a name that is not there is a clear error.
+#[test]
+fn a_load_balancer_is_looked_up_by_name_and_aliased() {
+    let emu = Emulator::start();
+    let vpc = emu.call(
+        "us-west-2",
+        "ec2",
+        "create_vpc",
+        serde_json::json!({ "CidrBlock": "10.9.0.0/16" }),
+    );
+    let vpc = vpc["Vpc"]["VpcId"].as_str().expect("a VPC").to_string();
+    let subnets: Vec<String> = ["a", "b"]
+        .iter()
+        .enumerate()
+        .map(|(i, az)| {
+            let s = emu.call(
+                "us-west-2",
+                "ec2",
+                "create_subnet",
+                serde_json::json!({ "VpcId": vpc, "CidrBlock": format!("10.9.{i}.0/24"), "AvailabilityZone": format!("us-west-2{az}") }),
+            );
+            s["Subnet"]["SubnetId"].as_str().expect("a subnet").to_string()
+        })
+        .collect();
+    let lb = emu.call(
+        "us-west-2",
+        "elbv2",
+        "create_load_balancer",
+        serde_json::json!({ "Name": "carbon-api", "Subnets": subnets, "Type": "application" }),
+    );
+    let lb = &lb["LoadBalancers"][0];
+    let dns = lb["DNSName"].as_str().expect("a DNS name").to_string();
+    let zone_id = lb["CanonicalHostedZoneId"]
+        .as_str()
+        .expect("a zone")
+        .to_string();
+    let d = fixture("lb-lookup");
+    let program = r#"
+region usw2 { code = "us-west-2", role = .primary }
+
+resource aws.elbv2.LoadBalancer api_lb @ usw2 { name = "carbon-api" }
+
+resource aws.route53.Zone zone { name = "lb.example.com" }
+
+resource aws.route53.Record api {
+    zone = zone
+    name = "api.lb.example.com"
+    type = .A
+    alias = { dns_name = api_lb.dns_name, zone_id = api_lb.canonical_hosted_zone_id }
+}
+
+output api_lb = api_lb.dns_name
+"#;
+    std::fs::write(d.join("main.carbon"), program).unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(&format!("api_lb = \"{dns}\"")),
+        "{}",
+        r.stdout
+    );
+    let zones = emu.call(
+        "us-east-1",
+        "route53",
+        "list_hosted_zones",
+        serde_json::json!({}),
+    );
+    let zone = zones["HostedZones"][0]["Id"]
+        .as_str()
+        .expect("the zone")
+        .to_string();
+    let sets = emu.call(
+        "us-east-1",
+        "route53",
+        "list_resource_record_sets",
+        serde_json::json!({ "HostedZoneId": zone }),
+    );
+    let alias = sets["ResourceRecordSets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Name"] == "api.lb.example.com.")
+        .map(|s| s["AliasTarget"].clone())
+        .expect("the record");
+    assert_eq!(
+        alias["DNSName"].as_str().map(|s| s.trim_end_matches('.')),
+        Some(dns.as_str()),
+        "{alias}"
+    );
+    assert_eq!(alias["HostedZoneId"], zone_id.as_str(), "{alias}");
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    // A load balancer that is not there: said, with its name, and nothing that needs it changes.
+    std::fs::write(
+        d.join("main.carbon"),
+        program.replace("name = \"carbon-api\"", "name = \"carbon-missing\""),
+    )
+    .unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("api_lb") && all.contains("carbon-missing"),
+        "{all}"
+    );
+    emu.assert_valid_requests();
+}

@@ -152,9 +152,10 @@ pub fn make_plan(db: &mut RootDatabase, req: PlanRequest<'_>) -> Result<Plan, Pl
         let graph = resource_graph(db, req.root);
         let desired = lower(program, graph, catalog(db), req.key);
         let changes = plan_changes(&desired, req.state);
+        // What the state says of these is stale: new resources, and lookups read anew.
         let recreated: BTreeSet<String> = changes
             .iter()
-            .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+            .filter(|c| matches!(c.action, Action::Create | Action::Replace) || c.reads_anew())
             .map(|c| c.address.clone())
             .collect();
         if !recreated.is_subset(&withdrawn) {

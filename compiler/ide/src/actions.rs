@@ -177,8 +177,9 @@ fn latency_target(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> 
     let src = file.text(db);
     let span = d.primary.span;
     let written = src.get(span.range())?;
-    // Every region name written as an index key: `[n]`, `[n, ...]` or `[..., n]`.
-    let mut keys = Vec::new();
+    // Every region name written as an index key: `[n]`, `[n, ...]` or `[..., n]`; all of one
+    // other region (a DNS name and its zone, say), each re-indexed.
+    let mut keys: Vec<(usize, &str)> = Vec::new();
     for r in program.regions.iter().filter(|r| &r.name != own) {
         for (at, _) in written.match_indices(r.name.as_str()) {
             let before = written[..at].trim_end();
@@ -186,19 +187,38 @@ fn latency_target(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> 
             if (before.ends_with('[') || before.ends_with(','))
                 && (after.starts_with(']') || after.starts_with(','))
             {
-                keys.push((at, r.name.len()));
+                keys.push((at, r.name.as_str()));
             }
         }
     }
-    let [(at, len)] = keys[..] else {
+    let other = keys.first()?.1;
+    if keys.iter().any(|(_, n)| *n != other) {
         return None;
-    };
-    let start = span.start as usize + at;
+    }
+    let start = span.start as usize;
+    let edits = keys
+        .iter()
+        .map(|(at, n)| {
+            edit(
+                db,
+                file,
+                Span::new(start + at, start + at + n.len()),
+                own.clone(),
+            )
+        })
+        .collect();
     let mut target = written.to_string();
-    target.replace_range(at..at + len, own);
+    for (at, n) in keys.iter().rev() {
+        target.replace_range(*at..at + n.len(), own);
+    }
+    let title = if target.len() <= 60 {
+        format!("point the record at {own}'s target: `{target}`")
+    } else {
+        format!("point the record at {own}'s target instead of {other}'s")
+    };
     Some(Fix {
-        title: format!("point the record at {own}'s target: `{target}`"),
-        edits: vec![edit(db, file, Span::new(start, start + len), own.clone())],
+        title,
+        edits,
         applicability: Applicability::MaybeIncorrect,
     })
 }

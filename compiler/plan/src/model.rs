@@ -59,6 +59,23 @@ pub struct ResourceChange {
     pub depends_on: Vec<String>,
 }
 
+impl ResourceChange {
+    /// A lookup read whose result is not in the state yet: the first read, or one whose inputs
+    /// (a load balancer's name, say) changed since the state recorded it. Its computed values
+    /// are unknown until apply reads them, and apply has work to do.
+    pub fn reads_anew(&self) -> bool {
+        if self.action != Action::Read {
+            return false;
+        }
+        let (Some(before), Some(after)) = (&self.before, &self.after) else {
+            return true;
+        };
+        after
+            .iter()
+            .any(|(k, v)| *v != Val::Unknown && before.get(k) != Some(v))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputChange {
     pub name: String,
@@ -111,10 +128,11 @@ pub struct Plan {
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        self.resource_changes
-            .iter()
-            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
-            || self.output_changes.iter().any(|o| o.action != Action::NoOp)
+        self.resource_changes.iter().any(|c| match c.action {
+            Action::NoOp => false,
+            Action::Read => c.reads_anew(),
+            _ => true,
+        }) || self.output_changes.iter().any(|o| o.action != Action::NoOp)
     }
 
     /// Refuses a saved plan whose state has moved on.

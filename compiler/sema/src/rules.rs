@@ -13,6 +13,7 @@ mod availability;
 mod edge;
 mod eks;
 mod elasticache;
+pub(crate) use edge::origin_region;
 mod policy;
 mod route53;
 

@@ -200,7 +200,8 @@ impl<'p> World<'p> {
                 .filter_map(|o| match o {
                     Value::Record(m) => Some((
                         m.get("id")?.as_str()?.to_string(),
-                        m.get("region").and_then(|r| self.region_of_value(r)),
+                        crate::rules::origin_region(self.p, m)
+                            .and_then(|r| self.code(Some(r)).map(str::to_string)),
                     )),
                     _ => None,
                 })

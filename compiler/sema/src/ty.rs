@@ -189,6 +189,7 @@ pub fn human_type_name(ty: &str) -> String {
         "elasticache" => "ElastiCache",
         "route53" => "Route53",
         "acm" => "ACM",
+        "elbv2" => "",
         "cloudfront" => "CloudFront",
         "wafv2" => "WAF",
         "secretsmanager" => "Secrets Manager",

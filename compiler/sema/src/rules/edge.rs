@@ -1,4 +1,4 @@
-//! CloudFront, WAF and ACM rules (E0307, E0308, E0701-E0703).
+//! CloudFront, WAF and ACM rules (E0307, E0308, E0701-E0704).
 
 use carbonc_diagnostics::Diagnostic;
 
@@ -9,8 +9,50 @@ use crate::value::Value;
 
 const FAILOVER_CODES: [i64; 8] = [400, 403, 404, 416, 500, 502, 503, 504];
 
+/// The region of a CloudFront origin: where its `domain_name` comes from (a load balancer's DNS
+/// name is in the load balancer's region), else its written `region`.
+pub(crate) fn origin_region(
+    p: &Program,
+    origin: &std::collections::BTreeMap<String, Value>,
+) -> Option<usize> {
+    let derived = origin
+        .get("domain_name")
+        .and_then(|v| v.provenance(&|a| p.instance(a).and_then(|i| i.region)));
+    derived.or_else(|| match origin.get("region").map(Value::reveal) {
+        Some(Value::Region { idx, .. }) => Some(*idx),
+        _ => None,
+    })
+}
+
 pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
     for d in of_type(p, "aws.cloudfront.Distribution") {
+        // E0704: an origin whose written region is not where its domain name lives.
+        if let Some(Value::List(l)) = d.get("origins").map(Value::reveal) {
+            for o in l {
+                let Value::Record(m) = o else { continue };
+                let derived = m
+                    .get("domain_name")
+                    .and_then(|v| v.provenance(&|a| p.instance(a).and_then(|i| i.region)));
+                let written = match m.get("region").map(Value::reveal) {
+                    Some(Value::Region { idx, .. }) => Some(*idx),
+                    _ => None,
+                };
+                if let (Some(from), Some(said)) = (derived, written)
+                    && from != said
+                {
+                    let id = m.get("id").and_then(Value::as_str).unwrap_or("?");
+                    out.push(
+                        Diagnostic::error(
+                            "E0704",
+                            format!("CloudFront origin `{id}` says it is in {}, but its domain name is {}'s", p.region_code(Some(said)), p.region_code(Some(from))),
+                            label(d, "origins", format!("origin `{id}` of `{}`", d.address)),
+                        )
+                        .with_note("failover and `carbonc simulate` would count the wrong region out when one fails")
+                        .with_help(format!("remove the origin's `region`: it is derived from its domain name ({})", p.region_code(Some(from)))),
+                    );
+                }
+            }
+        }
         let origins: Vec<String> = match d.get("origins").map(Value::reveal) {
             Some(Value::List(l)) => l
                 .iter()

@@ -154,10 +154,8 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
                     .filter_map(|o| match o {
                         Value::Record(m) => Some((
                             m.get("id")?.as_str()?.to_string(),
-                            m.get("region").and_then(|r| match r.reveal() {
-                                Value::Region { code, .. } => Some(code.clone()),
-                                _ => None,
-                            })?,
+                            p.region_code(Some(super::edge::origin_region(p, m)?))
+                                .to_string(),
                         )),
                         _ => None,
                     })

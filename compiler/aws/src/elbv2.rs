@@ -1,0 +1,59 @@
+//! Elastic Load Balancing v2: `aws.elbv2.LoadBalancer` is a lookup. The load balancer with the
+//! given name must exist in the region it is placed in (`DescribeLoadBalancers`, whose
+//! `LoadBalancerNotFound` says it does not); carbonc reads its DNS name and hosted zone for the
+//! records and origins that point at it, and never creates or deletes it.
+
+use aws_config::SdkConfig;
+use aws_sdk_elasticloadbalancingv2::Client;
+use carbonc_apply::{Found, ProviderError, ReadRequest};
+
+use crate::attrs::{s, with};
+use crate::error::{classify, is_not_found};
+
+pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let Some(name) = s(&req.attrs, "name") else {
+        return Ok(None);
+    };
+    let out = match c
+        .describe_load_balancers()
+        .names(&name)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => o,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(lb) = out
+        .load_balancers()
+        .iter()
+        .find(|lb| lb.load_balancer_name() == Some(name.as_str()))
+    else {
+        return Ok(None);
+    };
+    let Some(arn) = lb.load_balancer_arn().map(str::to_string) else {
+        return Ok(None);
+    };
+    let attrs = with(
+        &req.attrs,
+        &[
+            ("arn", Some(arn.clone())),
+            ("dns_name", lb.dns_name().map(str::to_string)),
+            (
+                "canonical_hosted_zone_id",
+                lb.canonical_hosted_zone_id().map(str::to_string),
+            ),
+            ("type", lb.r#type().map(|t| t.as_str().to_string())),
+            ("scheme", lb.scheme().map(|t| t.as_str().to_string())),
+            (
+                "state",
+                lb.state()
+                    .and_then(|s| s.code())
+                    .map(|c| c.as_str().to_string()),
+            ),
+        ],
+    );
+    Ok(Some(Found { id: arn, attrs }))
+}
