@@ -204,7 +204,8 @@ fn assemble(
                 summary.destroy += 1;
             }
             Action::Delete => summary.destroy += 1,
-            Action::Read => summary.read += 1,
+            Action::Read if c.reads_anew() => summary.read += 1,
+            Action::Read => {}
             Action::NoOp => {}
         }
     }

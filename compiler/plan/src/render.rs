@@ -350,10 +350,12 @@ pub fn render_destroy(plan: &Plan, color: bool) -> String {
 
 fn render_with(plan: &Plan, st: Style) -> String {
     let mut out = String::new();
+    // A lookup whose result the state already holds is read again during apply, but there is
+    // nothing to show: only new reads are listed.
     let visible: Vec<&ResourceChange> = plan
         .resource_changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp && (c.action != Action::Read || c.reads_anew()))
         .collect();
     let outputs: Vec<_> = plan
         .output_changes

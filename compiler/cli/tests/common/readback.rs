@@ -75,7 +75,9 @@ pub fn check(emu: &super::Emulator, state: &serde_json::Value) -> ReadBack {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut out = ReadBack::default();
     for r in &state.resources {
-        if r.status != ResourceStatus::Created || r.ty == "aws.acm.Certificate" {
+        // Lookups are read, never written: their settable fields are how they are found.
+        let lookup = ["aws.acm.Certificate", "aws.elbv2.LoadBalancer"].contains(&r.ty.as_str());
+        if r.status != ResourceStatus::Created || lookup {
             continue;
         }
         let Some(id) = r.id.clone() else { continue };
