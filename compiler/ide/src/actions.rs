@@ -164,7 +164,7 @@ fn latency_target(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> 
     // there.
     let here = |f: &carbonc_sema::FieldVal, i: &carbonc_sema::Instance| {
         f.explicit && &i.file == path && f.span == d.primary.span
-            || f.written_at.as_ref() == Some(&(path.clone(), d.primary.span))
+            || f.written_at.as_deref() == Some(&(path.clone(), d.primary.span))
     };
     let rec = program
         .instances

@@ -10,7 +10,7 @@
 //!   name): the primary label moves to the outermost `use` that made the instance, naming the
 //!   instance and its region; the module's line keeps its message as a secondary label.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use carbonc_diagnostics::{Diagnostic, Label, Span};
 
@@ -21,16 +21,28 @@ type Spot<'p> = (&'p Instance, Option<&'p str>);
 
 /// `diags` with every primary label on a module-made instance moved to the user's code.
 pub(crate) fn blame(program: &Program, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    // Only the places some label is on are indexed: a clean program (the usual case after an
+    // edit) costs nothing here.
+    let labelled: HashSet<(&str, Span)> = diags
+        .iter()
+        .flat_map(|d| std::iter::once(&d.primary).chain(&d.secondary))
+        .map(|l| (l.file.as_str(), l.span))
+        .collect();
+    if labelled.is_empty() {
+        return diags;
+    }
     let mut at: HashMap<(&str, Span), Vec<Spot<'_>>> = HashMap::new();
     for inst in program.instances.iter().filter(|i| !i.uses.is_empty()) {
-        at.entry((inst.file.as_str(), inst.span))
-            .or_default()
-            .push((inst, None));
-        for (name, f) in &inst.fields {
-            if f.explicit {
-                at.entry((inst.file.as_str(), f.span))
-                    .or_default()
-                    .push((inst, Some(name.as_str())));
+        let spots = std::iter::once((inst.span, None)).chain(
+            inst.fields
+                .iter()
+                .filter(|(_, f)| f.explicit)
+                .map(|(name, f)| (f.span, Some(name.as_str()))),
+        );
+        for (span, field) in spots {
+            let key = (inst.file.as_str(), span);
+            if labelled.contains(&key) {
+                at.entry(key).or_default().push((inst, field));
             }
         }
     }
@@ -51,7 +63,7 @@ pub(crate) fn blame(program: &Program, diags: Vec<Diagnostic>) -> Vec<Diagnostic
                 let written = spots
                     .iter()
                     .find(|(inst, _)| names(&l.message, inst))
-                    .and_then(|(inst, f)| inst.fields.get((*f)?)?.written_at.clone());
+                    .and_then(|(inst, f)| inst.fields.get((*f)?)?.written_at.as_deref().cloned());
                 if let Some((file, span)) = written {
                     (l.file, l.span) = (file, span);
                 }
@@ -89,7 +101,7 @@ fn move_primary(program: &Program, mut d: Diagnostic, (inst, field): Spot<'_>) -
     });
     let written = field
         .and_then(|f| inst.fields.get(f))
-        .and_then(|f| f.written_at.clone());
+        .and_then(|f| f.written_at.as_deref().cloned());
     let region = program.region_code(inst.region);
     match written {
         Some((file, span)) => {

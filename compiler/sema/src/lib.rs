@@ -125,7 +125,9 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
             })
             .collect();
     }
-    suppress_cascades(db, &program_files(db, root), &mut out);
+    if out.iter().any(|d| d.code == "E0001") {
+        suppress_cascades(db, &program_files(db, root), &mut out);
+    }
     out.sort_by(|a, b| {
         (&a.primary.file, a.primary.span, a.code).cmp(&(&b.primary.file, b.primary.span, b.code))
     });

@@ -146,7 +146,7 @@ pub(crate) fn set_field(
     certain: bool,
 ) -> Option<Fix> {
     let f = inst.fields.get(field).filter(|f| f.explicit)?;
-    let (file, span) = match &f.written_at {
+    let (file, span) = match f.written_at.as_deref() {
         Some(w) => w.clone(),
         None if inst.uses.is_empty() => (inst.file.clone(), f.span),
         None => return None,

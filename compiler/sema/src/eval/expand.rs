@@ -376,7 +376,7 @@ impl<'a> Evaluator<'a> {
                 self.written_at(&a.value, &env)
             };
             let literal = is_literal(written.as_ref().map_or(&a.value, |w| w.2));
-            let written_at = written.map(|(file, span, _)| (file, span));
+            let written_at = written.map(|(file, span, _)| Box::new((file, span)));
             fields.insert(
                 a.name.text.clone(),
                 FieldVal {

@@ -48,7 +48,7 @@ pub struct FieldVal {
     /// Inside a module, when the value is a module parameter (or an element or attribute of
     /// one): the argument the outermost `use` passed for it, as `(file, span)`. That is where the
     /// user wrote the value, and where a diagnostic about it points.
-    pub written_at: Option<(String, Span)>,
+    pub written_at: Option<Box<(String, Span)>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

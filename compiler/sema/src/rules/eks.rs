@@ -116,7 +116,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                     .fields
                     .get("instance_types")
                     .filter(|f| types.len() == 1 && f.literal)
-                    .and_then(|f| f.written_at.clone());
+                    .and_then(|f| f.written_at.as_deref().cloned());
                 match passed {
                     Some((file, span)) => d.with_fix(Fix::replace(
                         help,
