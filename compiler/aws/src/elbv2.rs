@@ -8,23 +8,22 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use carbonc_apply::{Found, ProviderError, ReadRequest};
 
 use crate::attrs::{s, with};
-use crate::error::{classify, is_not_found};
+use crate::error::{classify, found};
 
 pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
     let c = Client::new(cfg);
     let Some(name) = s(&req.attrs, "name") else {
         return Ok(None);
     };
-    let out = match c
-        .describe_load_balancers()
-        .names(&name)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(o) => o,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(out) = found(
+        c.describe_load_balancers()
+            .names(&name)
+            .send()
+            .await
+            .map_err(classify),
+    )?
+    else {
+        return Ok(None);
     };
     let Some(lb) = out
         .load_balancers()

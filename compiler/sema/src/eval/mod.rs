@@ -78,6 +78,16 @@ impl Instance {
     pub fn field_span(&self, field: &str) -> Span {
         self.fields.get(field).map_or(self.span, |f| f.span)
     }
+
+    /// Whether the module that made this instance writes `field` itself (not from an argument):
+    /// the user cannot change it where they use the module.
+    pub fn set_by_module(&self, field: &str) -> bool {
+        !self.uses.is_empty()
+            && self
+                .fields
+                .get(field)
+                .is_some_and(|f| f.written_at.is_none())
+    }
 }
 
 /// An instance as a key by its address: the index shares the instances instead of copying

@@ -1,5 +1,7 @@
 //! CloudFront, WAF and ACM rules (E0307, E0308, E0701-E0704).
 
+use std::collections::BTreeMap;
+
 use carbonc_diagnostics::Diagnostic;
 
 use super::{describe, fix_or_help, label, name_label, of_type, scalar, set_field, variant};
@@ -11,17 +13,23 @@ const FAILOVER_CODES: [i64; 8] = [400, 403, 404, 416, 500, 502, 503, 504];
 
 /// The region of a CloudFront origin: where its `domain_name` comes from (a load balancer's DNS
 /// name is in the load balancer's region), else its written `region`.
-pub(crate) fn origin_region(
-    p: &Program,
-    origin: &std::collections::BTreeMap<String, Value>,
-) -> Option<usize> {
-    let derived = origin
+pub(crate) fn origin_region(p: &Program, origin: &BTreeMap<String, Value>) -> Option<usize> {
+    domain_region(p, origin).or_else(|| written_region(origin))
+}
+
+/// The region an origin's `domain_name` comes from, when it is a placed resource's.
+fn domain_region(p: &Program, origin: &BTreeMap<String, Value>) -> Option<usize> {
+    origin
         .get("domain_name")
-        .and_then(|v| v.provenance(&|a| p.instance(a).and_then(|i| i.region)));
-    derived.or_else(|| match origin.get("region").map(Value::reveal) {
+        .and_then(|v| v.provenance(&|a| p.instance(a).and_then(|i| i.region)))
+}
+
+/// The region written in an origin's `region`.
+fn written_region(origin: &BTreeMap<String, Value>) -> Option<usize> {
+    match origin.get("region").map(Value::reveal) {
         Some(Value::Region { idx, .. }) => Some(*idx),
         _ => None,
-    })
+    }
 }
 
 pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
@@ -30,14 +38,7 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
         if let Some(Value::List(l)) = d.get("origins").map(Value::reveal) {
             for o in l {
                 let Value::Record(m) = o else { continue };
-                let derived = m
-                    .get("domain_name")
-                    .and_then(|v| v.provenance(&|a| p.instance(a).and_then(|i| i.region)));
-                let written = match m.get("region").map(Value::reveal) {
-                    Some(Value::Region { idx, .. }) => Some(*idx),
-                    _ => None,
-                };
-                if let (Some(from), Some(said)) = (derived, written)
+                if let (Some(from), Some(said)) = (domain_region(p, m), written_region(m))
                     && from != said
                 {
                     let id = m.get("id").and_then(Value::as_str).unwrap_or("?");

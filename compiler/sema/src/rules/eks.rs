@@ -94,12 +94,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             ));
             // A module that fixes the AMI type and takes the instance type: what the user
             // chose is the instance type.
-            let fixed_ami = !ng.uses.is_empty()
-                && ng
-                    .fields
-                    .get("ami_type")
-                    .is_some_and(|f| f.written_at.is_none());
-            let d = if fixed_ami {
+            let d = if ng.set_by_module("ami_type") {
                 let example = match (aarch, aaccel) {
                     (Arch::X86, "gpu") => "g5.2xlarge",
                     (Arch::Arm, "gpu") => "g5g.2xlarge",

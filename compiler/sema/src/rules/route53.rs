@@ -128,11 +128,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                     .flatten();
                 // A module that routes its own region: the user chose the target, or where to
                 // use the module.
-                let written_by_module = rec
-                    .fields
-                    .get("latency_region")
-                    .is_some_and(|f| f.written_at.is_none() && !rec.uses.is_empty());
-                let help = if written_by_module {
+                let help = if rec.set_by_module("latency_region") {
                     format!("give `{}` a target in {code}", rec.address)
                 } else {
                     help
