@@ -375,7 +375,9 @@ impl<'a> Evaluator<'a> {
             } else {
                 self.written_at(&a.value, &env)
             };
-            let literal = is_literal(written.as_ref().map_or(&a.value, |w| w.2));
+            let literal = written
+                .as_ref()
+                .map_or_else(|| is_literal(&a.value), |w| w.2);
             let written_at = written.map(|(file, span, _)| Box::new((file, span)));
             fields.insert(
                 a.name.text.clone(),
@@ -439,50 +441,130 @@ impl<'a> Evaluator<'a> {
         self.own_diags(idx + 1);
     }
 
-    /// Where the user wrote the value of `e`, evaluated in `env` inside a module: while `e` is a
-    /// module parameter (or an element or attribute of one), the argument its `use` passed,
-    /// followed out through nested modules. `None` when `e` is not a parameter of a module.
-    fn written_at(&self, e: &'a Expr, env: &Rc<Env<'a>>) -> Option<(String, Span, &'a Expr)> {
+    /// Where the user wrote the value of `e`, evaluated in `env` inside a module, and whether
+    /// what is written there is a literal of that very value. While `e` is a module parameter (or
+    /// an element or attribute of one), the value comes from the argument its `use` passed,
+    /// followed out through nested modules; in the code that passed it, a `let` is followed to
+    /// its expression, a record literal to the field taken from it, and an `if` to the branch
+    /// that was taken, so the place is the one that decided the value. `None` when `e` is not a
+    /// parameter of a module.
+    fn written_at(&mut self, e: &'a Expr, env: &Rc<Env<'a>>) -> Option<(String, Span, bool)> {
         let (mut e, mut env) = (e, env.clone());
+        // What is still to be taken from `e`'s value, outermost first.
+        let mut path: Vec<Step> = Vec::new();
+        // Whether `e` is in code that passed a parameter (set once one has been crossed).
+        let mut outside = false;
         let mut found = None;
-        // Bounded: a chain of modules is as deep as the program's nesting of `use`s.
-        for _ in 0..64 {
-            let mut head = e;
-            let name = loop {
-                match &head.kind {
-                    ExprKind::Name(n) => break &n.text,
-                    ExprKind::Field { base, .. } | ExprKind::Index { base, .. } => head = base,
-                    // `[param]`: a list made of the one value passed.
-                    ExprKind::List(items) if items.len() == 1 => head = &items[0],
-                    _ => return found,
+        // Bounded: a chain of modules and `let`s is as deep as the program's nesting.
+        for _ in 0..256 {
+            while let Some(Step::Take(step)) = path.first() {
+                let taken = match (step, &e.kind) {
+                    (Value::Str(k), ExprKind::Record(fields)) => {
+                        fields.iter().find(|f| f.name.text == *k).map(|f| &f.value)
+                    }
+                    (Value::Int(i), ExprKind::List(items)) => {
+                        usize::try_from(*i).ok().and_then(|i| items.get(i))
+                    }
+                    _ => None,
+                };
+                let Some(next) = taken else { break };
+                e = next;
+                path.remove(0);
+            }
+            // `[param]` still counts as the place: the value the user wrote is the element.
+            if outside && path.iter().all(|s| matches!(s, Step::Wrap)) {
+                found = Some((env.frame.file.clone(), e.span, is_literal(e)));
+            }
+            let name = match &e.kind {
+                ExprKind::Name(n) => &n.text,
+                ExprKind::Field { base, name } => {
+                    path.insert(0, Step::Take(Value::Str(name.text.clone())));
+                    e = base;
+                    continue;
                 }
+                ExprKind::Index { base, args } => {
+                    // A key or position known at check time (`sizes[r.code]`, `windows[i]`).
+                    let key = match &args[..] {
+                        [k] => self.quiet_eval(k, &env),
+                        _ => None,
+                    };
+                    path.insert(
+                        0,
+                        match key {
+                            Some(k @ (Value::Str(_) | Value::Int(_))) => Step::Take(k),
+                            _ => Step::Opaque,
+                        },
+                    );
+                    e = base;
+                    continue;
+                }
+                // `[param]` in a module: a list made of the one value passed. (In the code that
+                // passed it, a list is the value itself.)
+                ExprKind::List(items) if items.len() == 1 && !outside => {
+                    path.insert(0, Step::Wrap);
+                    e = &items[0];
+                    continue;
+                }
+                ExprKind::If {
+                    cond,
+                    then_expr,
+                    else_expr,
+                } => {
+                    match self.quiet_eval(cond, &env).and_then(|v| v.as_bool()) {
+                        Some(true) => e = then_expr,
+                        Some(false) => e = else_expr,
+                        None => return found,
+                    }
+                    continue;
+                }
+                _ => return found,
             };
             // The binding `name` stands for: a parameter's argument lives in the environment of
-            // the `use`, whose frame is not this one.
+            // the `use`, whose frame is not this one; a `let`'s expression in this frame.
             let mut cur = Some(env.clone());
-            let mut arg = None;
+            let mut next = None;
             while let Some(c) = cur {
                 match c.vars.borrow().get(name.as_str()) {
                     Some(Binding::Thunk(x, _, tenv) | Binding::Memo(_, _, x, _, tenv)) => {
-                        if !Rc::ptr_eq(&tenv.frame, &c.frame) {
-                            arg = Some((*x, tenv.clone()));
-                        }
+                        let param = !Rc::ptr_eq(&tenv.frame, &c.frame);
+                        next = Some((*x, tenv.clone(), param));
                         break;
                     }
                     Some(_) => break,
                     None => cur = c.parent.clone(),
                 }
             }
-            let Some((x, outer)) = arg else {
+            // A file-level `let`, evaluated in an environment of its own.
+            if next.is_none()
+                && let Some(Name::Let(x, _)) = env.frame.names.get(name.as_str())
+            {
+                let fresh = Rc::new(Env {
+                    vars: RefCell::new(BTreeMap::new()),
+                    parent: None,
+                    frame: env.frame.clone(),
+                });
+                next = Some((*x, fresh, false));
+            }
+            let Some((x, outer, param)) = next else {
                 return found;
             };
-            found = Some((outer.frame.file.clone(), x.span, x));
-            if outer.frame.uses.is_empty() {
-                return found;
+            if param {
+                // The argument holds the value, or (while attributes remain to be taken) it.
+                outside = true;
+                found = Some((outer.frame.file.clone(), x.span, false));
             }
             (e, env) = (x, outer);
         }
         found
+    }
+
+    /// `e`'s value, evaluated again where it was evaluated already (so what it reports again
+    /// is dropped).
+    fn quiet_eval(&mut self, e: &'a Expr, env: &Rc<Env<'a>>) -> Option<Value> {
+        let n = self.program.diags.len();
+        let v = self.eval(e, env, None).ok();
+        self.program.diags.truncate(n);
+        v
     }
 
     pub(super) fn check_outputs(&mut self, root: SourceFile) {
@@ -539,6 +621,16 @@ fn secret_if(v: Value, ty: &Ty) -> Value {
 }
 
 /// Whether `e` is a literal: a string without interpolation, a number, a boolean, a variant.
+/// A step from a value to the part of it a field holds, for [`Evaluator::written_at`].
+enum Step {
+    /// A record's field, a map's key, a list's element.
+    Take(Value),
+    /// `[x]`: a list around the value, which is still the one the user wrote.
+    Wrap,
+    /// Something no literal can be narrowed to.
+    Opaque,
+}
+
 fn is_literal(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Variant(_) => true,
