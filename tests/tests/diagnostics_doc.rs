@@ -1,26 +1,64 @@
 //! `docs/diagnostics.md` shows, for each code, the message, labels and fixes as `carbonc check`
 //! prints them: the first case of the error corpus (`tests/check/err`) that reports the code,
-//! rendered. This test regenerates that part of the page (`UPDATE_DOCS=1`) or fails when it is
+//! rendered; codes that only a plan reports (parameter values) come from `tests/check/plan`,
+//! planned with the variables their `# var: name=value` lines give. This test regenerates that part of the page (`UPDATE_DOCS=1`) or fails when it is
 //! stale; the table above it is `carbonc-diagnostics`'s.
 
-use carbonc_diagnostics::{CODES, render_human};
+use std::collections::BTreeMap;
+
+use carbonc_cli::load::load_program;
+use carbonc_diagnostics::{CODES, Diagnostic, render_human};
+use carbonc_drive::{PlanRequest, make_plan};
+use carbonc_sema::{RootDatabase, VarValue};
+use carbonc_state::SecretKey;
 use carbonc_tests::{carbon_files, check_path, repo_root};
 
 const EXAMPLES: &str = "\n## What each looks like\n";
 
+/// What planning `path` (with no state) reports, with the variables its `# var: name=value`
+/// lines give, as `--var name=value` would.
+fn plan_path(path: &str) -> Vec<Diagnostic> {
+    let text = std::fs::read_to_string(repo_root().join(path)).expect("the case exists");
+    let vars: BTreeMap<String, VarValue> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# var: ")?.split_once('='))
+        .map(|(n, v)| {
+            let value = VarValue {
+                source: v.to_string(),
+                origin: "--var".to_string(),
+                raw: true,
+            };
+            (n.to_string(), value)
+        })
+        .collect();
+    let mut db = RootDatabase::default();
+    let root = load_program(&mut db, path).unwrap_or_else(|e| panic!("cannot load {path}: {e}"));
+    db.set_vars(vars);
+    let key = SecretKey::generate();
+    let req = PlanRequest {
+        root,
+        state: None,
+        key: &key,
+    };
+    make_plan(&mut db, req).err().unwrap_or_default()
+}
+
 fn render() -> String {
-    let cases: Vec<(String, Vec<carbonc_diagnostics::Diagnostic>)> =
-        carbon_files("tests/check/err")
-            .into_iter()
-            .map(|f| {
-                let (diags, _) = check_path(&f);
-                (f, diags)
-            })
-            .collect();
+    std::env::set_current_dir(repo_root()).expect("repository root exists");
+    let checked = carbon_files("tests/check/err").into_iter().map(|f| {
+        let (diags, _) = check_path(&f);
+        (f, diags)
+    });
+    let planned = carbon_files("tests/check/plan").into_iter().map(|f| {
+        let diags = plan_path(&f);
+        (f, diags)
+    });
+    let cases: Vec<(String, Vec<Diagnostic>)> = checked.chain(planned).collect();
     let mut out = String::from(EXAMPLES);
     out.push_str(
         "\nEach code as `carbonc check` prints it, from the first case of the error corpus \
-         (`tests/check/err`) that reports it. `help:` lines that are edits are fixes: the \
+         (`tests/check/err`) that reports it; the parameter errors that only `carbonc plan` \
+         reports, from `tests/check/plan`. `help:` lines that are edits are fixes: the \
          language server offers them, and `carbonc check --fix` applies the certain ones.\n",
     );
     for c in CODES {

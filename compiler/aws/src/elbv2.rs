@@ -1,7 +1,8 @@
 //! Elastic Load Balancing v2: `aws.elbv2.LoadBalancer` is a lookup. The load balancer with the
-//! given name must exist in the region it is placed in (`DescribeLoadBalancers`, whose
-//! `LoadBalancerNotFound` says it does not); carbonc reads its DNS name and hosted zone for the
-//! records and origins that point at it, and never creates or deletes it.
+//! given name (or ARN, when `name` is one) must exist in the region it is placed in
+//! (`DescribeLoadBalancers` by `Names` or `LoadBalancerArns`, whose `LoadBalancerNotFound` says
+//! it does not); carbonc reads its DNS name and hosted zone for the records and origins that
+//! point at it, and never creates or deletes it.
 
 use aws_config::SdkConfig;
 use aws_sdk_elasticloadbalancingv2::Client;
@@ -15,21 +16,24 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
     let Some(name) = s(&req.attrs, "name") else {
         return Ok(None);
     };
-    let Some(out) = found(
-        c.describe_load_balancers()
-            .names(&name)
-            .send()
-            .await
-            .map_err(classify),
-    )?
-    else {
+    let by_arn = name.starts_with("arn:");
+    let ask = c.describe_load_balancers();
+    let ask = if by_arn {
+        ask.load_balancer_arns(&name)
+    } else {
+        ask.names(&name)
+    };
+    let Some(out) = found(ask.send().await.map_err(classify))? else {
         return Ok(None);
     };
-    let Some(lb) = out
-        .load_balancers()
-        .iter()
-        .find(|lb| lb.load_balancer_name() == Some(name.as_str()))
-    else {
+    let Some(lb) = out.load_balancers().iter().find(|lb| {
+        let have = if by_arn {
+            lb.load_balancer_arn()
+        } else {
+            lb.load_balancer_name()
+        };
+        have == Some(name.as_str())
+    }) else {
         return Ok(None);
     };
     let Some(arn) = lb.load_balancer_arn().map(str::to_string) else {

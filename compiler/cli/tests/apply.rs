@@ -2064,6 +2064,18 @@ fn rotation_lambda_in(emu: &Emulator, region: &str) -> String {
 #[test]
 fn the_two_and_four_region_examples_apply_and_destroy() {
     let emu = Emulator::start();
+    // The regional API load balancers both examples look up, once per region.
+    emu.python(
+        "load_balancers.py",
+        &[
+            "carbon-api",
+            "us-west-2",
+            "eu-central-1",
+            "us-east-1",
+            "eu-west-1",
+            "ap-northeast-1",
+        ],
+    );
     for (name, writer, regions, resources) in [
         (
             "two_regions",
@@ -2848,8 +2860,8 @@ fn a_waf_write_racing_another_writer_is_retried_with_a_fresh_lock_token() {
 }
 
 /// A load balancer that exists outside carbonc (the controller in EKS makes it) is looked up by
-/// name in its region (`aws.elbv2.LoadBalancer`, a lookup): a Route53 alias record points at its
-/// DNS name and hosted zone, read from AWS; a name that is not there is a clear error.
+/// name or ARN in its region (`aws.elbv2.LoadBalancer`, a lookup): a Route53 alias record points
+/// at its DNS name and hosted zone, read from AWS; a name that is not there is a clear error.
 #[test]
 fn a_load_balancer_is_looked_up_by_name_and_aliased() {
     let emu = Emulator::start();
@@ -2881,6 +2893,7 @@ fn a_load_balancer_is_looked_up_by_name_and_aliased() {
     );
     let lb = &lb["LoadBalancers"][0];
     let dns = lb["DNSName"].as_str().expect("a DNS name").to_string();
+    let arn = lb["LoadBalancerArn"].as_str().expect("an ARN").to_string();
     let zone_id = lb["CanonicalHostedZoneId"]
         .as_str()
         .expect("a zone")
@@ -2959,5 +2972,26 @@ output api_lb = api_lb.dns_name
         all.contains("api_lb") && all.contains("carbon-missing"),
         "{all}"
     );
+    // By ARN (`LoadBalancerArns`): the same load balancer, the same DNS name; the alias record
+    // does not change.
+    std::fs::write(
+        d.join("main.carbon"),
+        program.replace("name = \"carbon-api\"", &format!("name = \"{arn}\"")),
+    )
+    .unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(&format!("api_lb = \"{dns}\"")),
+        "{}",
+        r.stdout
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
     emu.assert_valid_requests();
 }

@@ -91,38 +91,60 @@ fn program_diagnostics(db: &RootDatabase, root: SourceFile) -> Vec<Diagnostic> {
                 .with_help(format!("pass `--var {name}=...`, put `{name} = ...` in a `--var-file`, or set `CARBON_VAR_{name}`")),
         );
     }
-    let declared: Vec<String> = carbonc_sema::parse_file(db, root)
+    let declared: Vec<(String, carbonc_diagnostics::Span)> = carbonc_sema::parse_file(db, root)
         .items
         .iter()
         .filter_map(|it| match &it.kind {
-            carbonc_sema::syntax::ast::ItemKind::Param { name, .. } => Some(name.text.clone()),
+            carbonc_sema::syntax::ast::ItemKind::Param { name, .. } => {
+                Some((name.text.clone(), name.span))
+            }
             _ => None,
         })
         .collect();
     for v in &program.unknown_vars {
-        let help = declared
-            .iter()
-            .min_by_key(|d| {
-                d.len().abs_diff(v.len()) + d.chars().zip(v.chars()).filter(|(a, b)| a != b).count()
-            })
-            .map_or_else(
-                || "remove it: the root file declares no parameters".to_string(),
-                |d| format!("remove it, or did you mean `{d}`?"),
-            );
-        diags.push(
-            Diagnostic::error(
+        let given = db
+            .inputs()
+            .vars(db)
+            .get(v)
+            .map_or("", |x| x.origin.as_str());
+        let title =
+            format!("A variable `{v}` was given ({given}), but `{path}` has no parameter `{v}`");
+        // The parameter it was probably meant for is where the label goes; with none close,
+        // the root file.
+        let meant = carbonc_sema::closest(v, declared.iter().map(|(n, _)| n.as_str()))
+            .and_then(|(n, _)| declared.iter().find(|(d, _)| d == n));
+        let d = match meant {
+            Some((n, span)) => Diagnostic::error(
                 "E0116",
-                format!(
-                    "A variable `{v}` was given ({}), but `{path}` has no parameter `{v}`",
-                    db.inputs()
-                        .vars(db)
-                        .get(v)
-                        .map_or("", |x| x.origin.as_str())
+                title,
+                Label::new(
+                    &path,
+                    *span,
+                    format!("the parameter `{n}` is the closest name"),
                 ),
+            )
+            .with_help(format!("did you mean `{n}`? otherwise remove `{v}`")),
+            None if declared.is_empty() => Diagnostic::error(
+                "E0116",
+                title,
                 Label::new(&path, Default::default(), "the root file"),
             )
-            .with_help(help),
-        );
+            .with_help("remove it: the root file declares no parameters"),
+            None => Diagnostic::error(
+                "E0116",
+                title,
+                Label::new(&path, Default::default(), "the root file"),
+            )
+            .with_help(format!(
+                "remove it; the root file's parameters are {}",
+                declared
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+        diags.push(d);
     }
     diags
 }

@@ -6,7 +6,7 @@
 
 use carbonc_diagnostics::{Applicability, Diagnostic, Edit, Fix};
 use carbonc_sema::syntax::Span;
-use carbonc_sema::syntax::ast::{Item, ItemKind};
+use carbonc_sema::syntax::ast::{Assign, ExprKind, Item, ItemKind, StrPart};
 use carbonc_sema::{Db, SourceFile, Ty, catalog, parse_file};
 
 use crate::completion::{self, Owner};
@@ -51,9 +51,23 @@ pub fn with_fixes(db: &dyn Db, d: &Diagnostic) -> Diagnostic {
     };
     let fix = match d.code {
         "E0301" | "E0302" => same_region(db, file, &d),
-        "E0307" => place_in_us_east_1(db, file, &d),
+        "E0307" => place_in(db, file, &d, "us-east-1", "where CLOUDFRONT scope exists"),
+        // "Certificate ARN is in eu-west-1": the lookup goes where the ARN is.
+        "E0308" => match d.title.rsplit_once(" ARN is in ") {
+            Some((_, code)) if !serves_cloudfront(db, file, &d) => {
+                place_in(db, file, &d, code, "where the ARN is")
+            }
+            _ => None,
+        },
         "E0105" => add_missing(db, file, &d),
         "E0603" => latency_target(db, file, &d),
+        // A secondary's master credentials: the field goes (the primary's users replicate).
+        "E0403" => remove_field(db, file, &d),
+        // "CloudFront origin `failover` says it is in ...": its written `region` goes.
+        "E0704" => match d.title.split('`').nth(1) {
+            Some(id) => remove_origin_region(db, file, &d, id),
+            None => None,
+        },
         _ => None,
     };
     if let Some(mut fix) = fix
@@ -121,9 +135,10 @@ fn same_region(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
     })
 }
 
-/// A CLOUDFRONT-scope WAF resource placed in a named region moves to the us-east-1 region (a
-/// placement by a loop variable has no obvious fix).
-fn place_in_us_east_1(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
+/// A resource placed in a named region moves to the region declared with `code` (a CLOUDFRONT
+/// WAF resource to us-east-1, a lookup by ARN to the ARN's region); a placement by a loop
+/// variable has no obvious fix.
+fn place_in(db: &dyn Db, file: SourceFile, d: &Diagnostic, code: &str, why: &str) -> Option<Fix> {
     let path = file.path(db);
     // The resource, or (when a module made it) the `use` the primary label is on.
     let it = std::iter::once(&d.primary)
@@ -144,10 +159,10 @@ fn place_in_us_east_1(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<F
     if !regions.iter().any(|(n, _)| n == written) {
         return None;
     }
-    let (name, _) = regions.iter().find(|(_, c)| c == "us-east-1")?;
-    // Whether the placement or the scope is wrong is the user's call.
+    let (name, _) = regions.iter().find(|(_, c)| c == code)?;
+    // Whether the placement or the rest is wrong is the user's call.
     Some(Fix {
-        title: format!("place it in `{name}` (us-east-1), where CLOUDFRONT scope exists"),
+        title: format!("place it in `{name}` ({code}), {why}"),
         edits: vec![edit(db, file, p.span, name.clone())],
         applicability: Applicability::MaybeIncorrect,
     })
@@ -220,6 +235,100 @@ fn latency_target(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> 
         title,
         edits,
         applicability: Applicability::MaybeIncorrect,
+    })
+}
+
+/// Whether a label of `d` is on the name of a certificate that a CloudFront distribution uses:
+/// that one must stay in us-east-1 (E0302), so moving its lookup is no fix.
+fn serves_cloudfront(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> bool {
+    let program = crate::program_of(db, file);
+    let path = file.path(db);
+    let certs: Vec<&str> = program
+        .instances
+        .iter()
+        .filter(|i| {
+            i.ty == "aws.acm.Certificate"
+                && &i.file == path
+                && std::iter::once(&d.primary)
+                    .chain(&d.secondary)
+                    .any(|l| l.span == i.span)
+        })
+        .map(|i| i.address.as_str())
+        .collect();
+    program
+        .instances
+        .iter()
+        .filter(|i| i.ty == "aws.cloudfront.Distribution")
+        .filter_map(|i| match i.get("viewer_certificate")?.reveal() {
+            carbonc_sema::Value::Record(m) => match m.get("acm_certificate")? {
+                carbonc_sema::Value::Ref { addr } => Some(addr.as_str()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .any(|a| certs.contains(&a))
+}
+
+/// The assignment of a resource's body whose value is at `span` (not a `use`'s argument, which
+/// a module's parameter needs).
+fn body_field(items: &[Item], span: Span) -> Option<&Assign> {
+    items
+        .iter()
+        .filter(|it| it.span.start <= span.start && span.end <= it.span.end)
+        .find_map(|it| match &it.kind {
+            ItemKind::Resource { body, .. } => body.iter().find(|a| a.value.span == span),
+            k => k.nested().into_iter().find_map(|l| body_field(l, span)),
+        })
+}
+
+/// The field the primary label is on, removed from the resource's body: certain, since the
+/// diagnostic says the field must not be written.
+fn remove_field(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
+    let a = body_field(&parse_file(db, file).items, d.primary.span)?;
+    let span = carbonc_sema::removal(file.text(db), a.span);
+    // The rule's advice, when it says the same, keeps its reason as the title.
+    let plain = format!("remove `{}`", a.name.text);
+    let title = d.help.clone().filter(|h| h.starts_with(&plain));
+    Some(Fix {
+        title: title.unwrap_or(plain),
+        edits: vec![edit(db, file, span, String::new())],
+        applicability: Applicability::MachineApplicable,
+    })
+}
+
+/// `region = ...` removed from the origin `id` of the `origins` list the primary label is on
+/// (written as a list of records): the origin's region is then derived from its domain name.
+fn remove_origin_region(db: &dyn Db, file: SourceFile, d: &Diagnostic, id: &str) -> Option<Fix> {
+    let origins = body_field(&parse_file(db, file).items, d.primary.span)?;
+    let ExprKind::List(items) = &origins.value.kind else {
+        return None;
+    };
+    let fields = items.iter().find_map(|o| match &o.kind {
+        ExprKind::Record(fields)
+            if fields.iter().any(|f| {
+                f.name.text == "id"
+                    && matches!(&f.value.kind, ExprKind::Str(p)
+                        if matches!(&p[..], [StrPart::Text(t)] if t == id))
+            }) =>
+        {
+            Some(fields)
+        }
+        _ => None,
+    })?;
+    let at = fields.iter().position(|f| f.name.text == "region")?;
+    // With the comma before it when a field precedes (`{ id = "a", region = r }` keeps no
+    // trailing comma), else on its own as any field.
+    let span = match at.checked_sub(1).map(|i| &fields[i]) {
+        Some(prev) => Span {
+            start: prev.value.span.end,
+            end: fields[at].span.end,
+        },
+        None => carbonc_sema::removal(file.text(db), fields[at].span),
+    };
+    Some(Fix {
+        title: format!("remove origin `{id}`'s `region`: it is derived from its domain name"),
+        edits: vec![edit(db, file, span, String::new())],
+        applicability: Applicability::MachineApplicable,
     })
 }
 

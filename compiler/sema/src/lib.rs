@@ -40,6 +40,7 @@ pub use db::{
 pub use eval::{FieldVal, Instance, InstanceResolver, Program, RegionInfo, evaluate_program};
 pub use graph::{ResourceGraph, resource_graph, value_deps};
 pub use items::{LIFECYCLE_RECORD, catalog, file_imports, parse_file, region_names};
+pub use suggest::{closest, removal};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};
 pub use value::{Origin, Path, Value};
 
@@ -218,10 +219,12 @@ fn merge_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Whether a diagnostic code may be given another severity in `carbon.toml`: the policies (`P...`)
-/// and the domain rules (`E0301`-`E0999`); not syntax, name, type or file errors.
+/// Whether a diagnostic code may be given another severity in `carbon.toml`: the policies (`P...`),
+/// the domain rules (`E0301`-`E0999`) and their warnings (`W...`); not syntax, name, type or file
+/// errors.
 pub fn configurable(code: &str) -> bool {
     code.starts_with('P')
+        || code.starts_with('W')
         || (code.starts_with("E0")
             && code
                 .as_bytes()

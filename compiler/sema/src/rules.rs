@@ -40,6 +40,7 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
         &[
             "aws.acm.Certificate",
             "aws.cloudfront.Distribution",
+            "aws.elbv2.LoadBalancer",
             "aws.wafv2.IpSet",
             "aws.wafv2.RuleGroup",
             "aws.wafv2.WebAcl",
@@ -163,6 +164,37 @@ pub(crate) fn set_field(
             Applicability::MaybeIncorrect
         },
     ))
+}
+
+/// `d` as a warning.
+pub(crate) fn warning(d: Diagnostic) -> Diagnostic {
+    Diagnostic {
+        severity: carbonc_diagnostics::Severity::Warning,
+        ..d
+    }
+}
+
+/// Whether no part of `v` has a region: a hostname or address written as text (or a parameter
+/// not known at check time), not a placed resource's attribute. An empty or absent value is not.
+pub(crate) fn unplaced(v: &Value, inst_region: &dyn Fn(&str) -> Option<usize>) -> bool {
+    match v {
+        Value::List(items) => !items.is_empty() && items.iter().all(|x| unplaced(x, inst_region)),
+        Value::Secret(x) => unplaced(x, inst_region),
+        Value::None => false,
+        v => v.provenance(inst_region).is_none(),
+    }
+}
+
+/// A hostname's text, to show in a message (`None` for a secret or a value not known yet).
+pub(crate) fn shown(v: &Value) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(format!("`{s}`")),
+        Value::List(items) => {
+            let all: Option<Vec<String>> = items.iter().map(shown).collect();
+            all.map(|a| a.join(", "))
+        }
+        _ => None,
+    }
 }
 
 /// The enum variant `.name`, as a value for [`set_field`] to write.

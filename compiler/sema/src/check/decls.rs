@@ -567,12 +567,46 @@ impl<'a> Checker<'a> {
             }
         }
         let Some(sig) = self.module_by_path(module) else {
-            self.err(
+            // `alias.name` of an import: its modules are the candidates.
+            let of_import = match module.segments.as_slice() {
+                [alias, last] => self.import_exports(&alias.text).map(|ex| {
+                    let names: Vec<&str> = ex
+                        .iter()
+                        .filter(|(_, e)| matches!(e, Export::Module(_)))
+                        .map(|(n, _)| n.as_str())
+                        .collect();
+                    (alias.text.clone(), last.span, last.text.clone(), names)
+                }),
+                _ => None,
+            };
+            let (fix, help) = match &of_import {
+                Some((alias, span, last, names)) => (
+                    self.typo(*span, last, names.iter().copied()),
+                    Some(if names.is_empty() {
+                        format!("the file imported as `{alias}` declares no module")
+                    } else {
+                        format!(
+                            "the modules of `{alias}` are {}",
+                            names
+                                .iter()
+                                .map(|n| format!("`{alias}.{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }),
+                ),
+                None => (
+                    None,
+                    Some("a module of another file is used as `alias.module`, with the file imported as `alias`".into()),
+                ),
+            };
+            self.err_fix(
                 "E0109",
                 module.span,
                 format!("Cannot find module `{}`", module.text()),
                 "no module with this name",
-                Some("import the file that declares it and write `alias.module`".into()),
+                fix,
+                help,
             );
             for a in args {
                 self.infer(&a.value, None);

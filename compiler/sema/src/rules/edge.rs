@@ -1,11 +1,14 @@
-//! CloudFront, WAF and ACM rules (E0307, E0308, E0701-E0704).
+//! CloudFront, WAF, ACM and load balancer lookup rules (E0307, E0308, E0701-E0704, W0705).
 
 use std::collections::BTreeMap;
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{describe, fix_or_help, label, name_label, of_type, scalar, set_field, variant};
-use crate::eval::Program;
+use super::{
+    describe, fix_or_help, label, name_label, of_type, scalar, set_field, shown, unplaced, variant,
+    warning,
+};
+use crate::eval::{Instance, Program};
 use crate::ty::Catalog;
 use crate::value::Value;
 
@@ -34,6 +37,42 @@ fn written_region(origin: &BTreeMap<String, Value>) -> Option<usize> {
 
 pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
     for d in of_type(p, "aws.cloudfront.Distribution") {
+        // W0705: origins whose domain names are written as text; their regions are the user's
+        // word. One warning per distribution, naming them all.
+        let inst_region = |a: &str| p.instance(a).and_then(|i| i.region);
+        let mut unchecked = Vec::new();
+        if let Some(Value::List(l)) = d.get("origins").map(Value::reveal) {
+            for o in l {
+                let Value::Record(m) = o else { continue };
+                let Some(domain) = m.get("domain_name").filter(|v| unplaced(v, &inst_region))
+                else {
+                    continue;
+                };
+                let id = m.get("id").and_then(Value::as_str).unwrap_or("?");
+                let what = shown(domain).unwrap_or_else(|| "a hostname".to_string());
+                unchecked.push(match written_region(m) {
+                    Some(r) => format!("`{id}` ({what}, said to be in {})", p.region_code(Some(r))),
+                    None => format!("`{id}` ({what})"),
+                });
+            }
+        }
+        if !unchecked.is_empty() {
+            let (title, names) = match &unchecked[..] {
+                [one] => (
+                    "CloudFront origin's region cannot be checked",
+                    format!("origin {one}"),
+                ),
+                all => (
+                    "CloudFront origins' regions cannot be checked",
+                    format!("origins {}", all.join(", ")),
+                ),
+            };
+            out.push(warning(
+                Diagnostic::error("W0705", title, label(d, "origins", format!("{names} of `{}`", d.address)))
+                    .with_note("carbon derives an origin's region from a placed resource's DNS name (a load balancer's), not from a hostname written as text; failover and `carbonc simulate` take a written `region` on trust")
+                    .with_help("for an AWS load balancer, a lookup (`resource aws.elbv2.LoadBalancer lb @ r { name = ... }`) and its `dns_name` let carbon derive the region; for a host outside AWS, `W0705 = \"off\"` under `[severity]` in carbon.toml accepts it"),
+            ));
+        }
         // E0704: an origin whose written region is not where its domain name lives.
         if let Some(Value::List(l)) = d.get("origins").map(Value::reveal) {
             for o in l {
@@ -238,27 +277,63 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    // E0308: a lookup by ARN placed in another region than the ARN's.
+    // A certificate CloudFront uses stays in us-east-1 (E0302): only its ARN can change.
+    let served: Vec<&str> = of_type(p, "aws.cloudfront.Distribution")
+        .filter_map(|d| match d.get("viewer_certificate")?.reveal() {
+            Value::Record(m) => match m.get("acm_certificate")? {
+                Value::Ref { addr } => Some(addr.as_str()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
     for c in of_type(p, "aws.acm.Certificate") {
-        let Some(arn) = scalar(c, "arn") else {
-            continue;
-        };
-        let arn_region = arn.split(':').nth(3).unwrap_or("");
-        if !arn_region.is_empty() && arn_region != p.region_code(c.region) {
-            out.push(
-                Diagnostic::error(
-                    "E0308",
-                    format!("Certificate ARN is in {arn_region}"),
-                    label(c, "arn", format!("this ARN names {arn_region}")),
-                )
-                .with_label(name_label(
-                    c,
-                    format!("but the lookup is placed in {}", p.region_code(c.region)),
-                ))
-                .with_help(format!(
-                    "place the lookup in {arn_region}, or use the ARN of the certificate in {}",
-                    p.region_code(c.region)
-                )),
-            );
-        }
+        let edge = served.contains(&c.address.as_str());
+        arn_placement(p, c, "arn", "certificate", edge, out);
     }
+    for lb in of_type(p, "aws.elbv2.LoadBalancer") {
+        arn_placement(p, lb, "name", "load balancer", false, out);
+    }
+}
+
+/// E0308 for `inst`, a lookup whose `field` holds an ARN (`arn:partition:service:region:...`):
+/// the ARN's region must be the one the lookup is placed in, where it is looked for. `fixed`:
+/// the lookup's region is fixed by its use (a CloudFront certificate's), so only the ARN can
+/// change.
+fn arn_placement(
+    p: &Program,
+    inst: &Instance,
+    field: &str,
+    what: &str,
+    fixed: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(arn) = scalar(inst, field).filter(|a| a.starts_with("arn:")) else {
+        return;
+    };
+    let arn_region = arn.split(':').nth(3).unwrap_or("");
+    let placed = p.region_code(inst.region);
+    if arn_region.is_empty() || arn_region == placed {
+        return;
+    }
+    let what_cap = format!("{}{}", what[..1].to_uppercase(), &what[1..]);
+    let d = Diagnostic::error(
+        "E0308",
+        format!("{what_cap} ARN is in {arn_region}"),
+        label(inst, field, format!("this ARN names {arn_region}")),
+    )
+    .with_label(name_label(
+        inst,
+        format!("but the lookup is placed in {placed}"),
+    ))
+    .with_note(format!(
+        "a lookup reads the {what} in the region it is placed in, where this ARN is not"
+    ));
+    // Placing the lookup in the ARN's region is the language server's fix (it edits the `@`).
+    out.push(d.with_help(if fixed {
+        format!("CloudFront uses certificates from {placed} only: this needs the ARN of a certificate in {placed}")
+    } else {
+        format!("either the lookup belongs in {arn_region}, or the ARN should be the {what}'s in {placed}")
+    }));
 }

@@ -1,18 +1,11 @@
 //! Policy checks: security and availability habits rather than AWS's hard rules. Each has a code and
 //! a default severity that a project can raise or lower in `carbon.toml` (see `docs/policies.md`).
 
-use carbonc_diagnostics::{Diagnostic, Label, Severity};
+use carbonc_diagnostics::{Diagnostic, Label};
 
-use super::{describe, label, name_label, of_type, set_field};
+use super::{describe, label, name_label, of_type, set_field, warning};
 use crate::eval::Program;
 use crate::value::Value;
-
-fn warning(d: Diagnostic) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Warning,
-        ..d
-    }
-}
 
 const OPEN: [&str; 2] = ["0.0.0.0/0", "::/0"];
 

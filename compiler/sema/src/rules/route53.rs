@@ -1,10 +1,10 @@
-//! Route53 latency routing rules (E0601-E0604).
+//! Route53 latency routing rules (E0601-E0604, W0605).
 
 use std::collections::BTreeMap;
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{fix_or_help, label, name_label, of_type, scalar, set_field};
+use super::{fix_or_help, label, name_label, of_type, scalar, set_field, shown, unplaced, warning};
 use crate::eval::Program;
 use crate::value::Value;
 
@@ -89,10 +89,31 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         }
         for field in ["records", "alias"] {
             let Some(v) = rec.get(field) else { continue };
-            let target_region = match v.reveal() {
-                Value::Record(m) => m.get("dns_name").and_then(|d| d.provenance(&inst_region)),
-                v => v.provenance(&inst_region),
+            let target = match v.reveal() {
+                Value::Record(m) => m.get("dns_name").unwrap_or(&Value::None),
+                v => v,
             };
+            let target_region = target.provenance(&inst_region);
+            // W0605: a target written as text; which region answers is the user's word.
+            if unplaced(target, &inst_region) {
+                let what = shown(target).unwrap_or_else(|| "this target".to_string());
+                let here = p.regions.get(*idx).map_or("r", |r| r.name.as_str());
+                out.push(warning(
+                    Diagnostic::error(
+                        "W0605",
+                        "Latency record's target is not a placed resource's: its region cannot be checked",
+                        label(
+                            rec,
+                            field,
+                            format!("`{}` answers {code}'s users with {what}", rec.address),
+                        ),
+                    )
+                    .with_note("carbon knows the region of a placed resource's DNS name or address (a load balancer, an instance's IP), not of a hostname written as text")
+                    .with_help(format!(
+                        "for an AWS load balancer, a lookup (`resource aws.elbv2.LoadBalancer lb @ {here} {{ name = ... }}`) and its `dns_name` let carbon check the region; for a host outside AWS, `W0605 = \"off\"` under `[severity]` in carbon.toml accepts it"
+                    )),
+                ));
+            }
             if let Some(t) = target_region
                 && t != *idx
             {
