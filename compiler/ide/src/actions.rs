@@ -50,7 +50,9 @@ pub fn with_fixes(db: &dyn Db, d: &Diagnostic) -> Diagnostic {
         return d;
     };
     let fix = match d.code {
-        "E0301" | "E0302" => same_region(db, file, &d),
+        "E0301" | "E0302" => {
+            same_region(db, file, &d).or_else(|| reindex_by_placement(db, file, &d))
+        }
         "E0307" => place_in(db, file, &d, "us-east-1", "where CLOUDFRONT scope exists"),
         // "Certificate ARN is in eu-west-1": the lookup goes where the ARN is.
         "E0308" => match d.title.rsplit_once(" ARN is in ") {
@@ -192,10 +194,33 @@ fn latency_target(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> 
     let src = file.text(db);
     let span = d.primary.span;
     let written = src.get(span.range())?;
-    // Every region name written as an index key: `[n]`, `[n, ...]` or `[..., n]`; all of one
-    // other region (a DNS name and its zone, say), each re-indexed.
+    let (other, edits) = reindex(db, file, span, &program.regions, own)?;
+    let target = edited(written, span.start as usize, &edits);
+    let title = if target.len() <= 60 {
+        format!("point the record at {own}'s target: `{target}`")
+    } else {
+        format!("point the record at {own}'s target instead of {other}'s")
+    };
+    Some(Fix {
+        title,
+        edits,
+        applicability: Applicability::MaybeIncorrect,
+    })
+}
+
+/// The edits that re-index `span`'s expression from another region to `own` (a region's name or
+/// a loop variable over regions): every region name written there as an index key (`[n]`,
+/// `[n, ...]` or `[..., n]`), all of one region (a DNS name and its zone, say), and that region.
+fn reindex<'r>(
+    db: &dyn Db,
+    file: SourceFile,
+    span: Span,
+    regions: &'r [carbonc_sema::RegionInfo],
+    own: &str,
+) -> Option<(&'r str, Vec<Edit>)> {
+    let written = file.text(db).get(span.range())?;
     let mut keys: Vec<(usize, &str)> = Vec::new();
-    for r in program.regions.iter().filter(|r| &r.name != own) {
+    for r in regions.iter().filter(|r| r.name != own) {
         for (at, _) in written.match_indices(r.name.as_str()) {
             let before = written[..at].trim_end();
             let after = written[at + r.name.len()..].trim_start();
@@ -218,24 +243,70 @@ fn latency_target(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> 
                 db,
                 file,
                 Span::new(start + at, start + at + n.len()),
-                own.clone(),
+                own.to_string(),
             )
         })
         .collect();
-    let mut target = written.to_string();
-    for (at, n) in keys.iter().rev() {
-        target.replace_range(*at..at + n.len(), own);
-    }
-    let title = if target.len() <= 60 {
-        format!("point the record at {own}'s target: `{target}`")
-    } else {
-        format!("point the record at {own}'s target instead of {other}'s")
+    Some((other, edits))
+}
+
+/// A reference to another region's member of a family, written with that region as an index key
+/// (`private[use1, az]`), inside a resource placed `@ r`: re-indexed by `r`. Certain when the
+/// checker found the family's member in the resource's region.
+fn reindex_by_placement(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
+    let span = d.primary.span;
+    let it = enclosing_resource(&parse_file(db, file).items, span)?;
+    let ItemKind::Resource {
+        placement: Some(p), ..
+    } = &it.kind
+    else {
+        return None;
     };
+    let src = file.text(db);
+    let own = text(src, p.span);
+    if !crate::is_identifier(own) {
+        return None;
+    }
+    let program = crate::program_of(db, file);
+    let (other, edits) = reindex(db, file, span, &program.regions, own)?;
+    let written = text(src, span);
+    let target = edited(written, span.start as usize, &edits);
+    let certain = d.help.as_deref().is_some_and(|h| h.starts_with("use the "));
     Some(Fix {
-        title,
+        title: format!("index by `{own}`, the resource's region, instead of `{other}`: `{target}`"),
         edits,
-        applicability: Applicability::MaybeIncorrect,
+        applicability: if certain {
+            Applicability::MachineApplicable
+        } else {
+            Applicability::MaybeIncorrect
+        },
     })
+}
+
+/// `written` (which starts at byte `start` of its file) with `edits`, which fall inside it.
+fn edited(written: &str, start: usize, edits: &[Edit]) -> String {
+    let mut out = written.to_string();
+    let mut by_start: Vec<&Edit> = edits.iter().collect();
+    by_start.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+    for e in by_start {
+        let range = e.span.start as usize - start..e.span.end as usize - start;
+        out.replace_range(range, &e.text);
+    }
+    out
+}
+
+/// The innermost resource item whose span holds `span`.
+fn enclosing_resource(items: &[Item], span: Span) -> Option<&Item> {
+    items
+        .iter()
+        .filter(|it| it.span.start <= span.start && span.end <= it.span.end)
+        .find_map(|it| match &it.kind {
+            ItemKind::Resource { .. } => Some(it),
+            k => k
+                .nested()
+                .into_iter()
+                .find_map(|l| enclosing_resource(l, span)),
+        })
 }
 
 /// Whether a label of `d` is on the name of a certificate that a CloudFront distribution uses:
