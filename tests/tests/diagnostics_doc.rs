@@ -15,10 +15,37 @@ use carbonc_tests::{carbon_files, check_path, repo_root};
 
 const EXAMPLES: &str = "\n## What each looks like\n";
 
-/// What planning `path` (with no state) reports, with the variables its `# var: name=value`
-/// lines give, as `--var name=value` would.
+/// What planning `path` reports, with the variables its `# var: name=value` lines give, as
+/// `--var name=value` would. With no state; or, given `# applied with: OLD => NEW`, against the
+/// state of applying the program as it was with `OLD` where it now has `NEW` (by a stand-in
+/// provider, `fake_apply`).
 fn plan_path(path: &str) -> Vec<Diagnostic> {
     let text = std::fs::read_to_string(repo_root().join(path)).expect("the case exists");
+    let state = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# applied with: ")?.split_once(" => "))
+        .map(|(old, new)| {
+            let before = std::env::temp_dir()
+                .join(format!("carbonc-doc-{}", std::process::id()))
+                .join("before.carbon");
+            std::fs::create_dir_all(before.parent().unwrap()).expect("a temporary directory");
+            // The last `NEW`: the first is on the `# applied with` line itself.
+            let at = text
+                .rfind(new)
+                .expect("the case has what it says it changed");
+            let was = format!("{}{old}{}", &text[..at], &text[at + new.len()..]);
+            std::fs::write(&before, was).expect("a temporary file");
+            let mut db = RootDatabase::default();
+            let root = load_program(&mut db, &before.to_string_lossy()).expect("it loads");
+            let key = SecretKey::generate();
+            let req = PlanRequest {
+                root,
+                state: None,
+                key: &key,
+            };
+            let plan = make_plan(&mut db, req).expect("the program as it was plans");
+            carbonc_tests::fake_apply(&plan, None)
+        });
     let vars: BTreeMap<String, VarValue> = text
         .lines()
         .filter_map(|l| l.strip_prefix("# var: ")?.split_once('='))
@@ -37,7 +64,7 @@ fn plan_path(path: &str) -> Vec<Diagnostic> {
     let key = SecretKey::generate();
     let req = PlanRequest {
         root,
-        state: None,
+        state: state.as_ref(),
         key: &key,
     };
     make_plan(&mut db, req).err().unwrap_or_default()

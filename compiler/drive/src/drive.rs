@@ -190,10 +190,44 @@ pub fn make_plan(db: &mut RootDatabase, req: PlanRequest<'_>) -> Result<Plan, Pl
                 && c.action == Action::Replace
                 && let Some(inst) = program.instance(&d.address)
             {
+                // The change that forces the replacement is the mistake (or the intent): the
+                // label goes on the field written for it, the lifecycle that forbids it beside.
+                let title = format!(
+                    "`{}` must be replaced, but it is marked `prevent_destroy`",
+                    c.address
+                );
+                let field = c.replace_reasons.iter().find_map(|r| {
+                    let f = inst.fields.get(r).filter(|f| f.explicit)?;
+                    let (file, span) = f
+                        .written_at
+                        .as_deref()
+                        .cloned()
+                        .unwrap_or((inst.file.clone(), f.span));
+                    Some((r, file, span))
+                });
+                let d = match field {
+                    Some((r, file, span)) => Diagnostic::error(
+                        "E0118",
+                        title,
+                        Label::new(file, span, format!("a new `{r}` replaces `{}`", c.address)),
+                    )
+                    .with_label(Label::new(
+                        &inst.file,
+                        inst.span,
+                        "marked `prevent_destroy` in its `lifecycle`",
+                    )),
+                    None => Diagnostic::error(
+                        "E0118",
+                        title,
+                        Label::new(&inst.file, inst.span, "declared here"),
+                    ),
+                };
                 refused.push(
-                    Diagnostic::error("E0118", format!("`{}` must be replaced, but it is marked `prevent_destroy`", c.address), Label::new(&inst.file, inst.span, "declared here"))
-                        .with_note(format!("replaced because of: {}", c.replace_reasons.join(", ")))
-                        .with_help("undo the change that forces the replacement, or remove `prevent_destroy` from its `lifecycle`"),
+                    d.with_note(format!(
+                        "replaced because of: {}; AWS cannot change it in place",
+                        c.replace_reasons.join(", ")
+                    ))
+                    .with_help("if the replacement is meant, `prevent_destroy` comes out of its `lifecycle` first; otherwise the old value keeps the resource"),
                 );
             }
         }
