@@ -45,6 +45,9 @@ struct Inner {
     /// Client token -> the id of what a create with it made (checked against the resource, whose
     /// token may have been cleared since).
     tokens: BTreeMap<String, String>,
+    /// What exists outside the program ([`MemoryProvider::plant_at`]) by type, region and name:
+    /// how a lookup without an ARN (a load balancer's) finds it.
+    named: std::collections::HashMap<(String, Option<String>, Val), String>,
 }
 
 pub struct MemoryProvider {
@@ -126,7 +129,8 @@ impl MemoryProvider {
     }
 
     /// Stores a resource under the given id: something that exists outside the program, for
-    /// `lookup` resources to find (they are read by their ARN).
+    /// `lookup` resources to find (they are read by their ARN, or by their name when they have
+    /// none).
     pub fn plant_at(&self, id: &str, req: &CreateRequest) {
         let mut g = self.inner.lock().expect("lock");
         g.resources.insert(
@@ -141,6 +145,14 @@ impl MemoryProvider {
             },
         );
         g.tokens.insert(req.token.clone(), id.to_string());
+        if let Some(name) = req.resource.attrs.get("name") {
+            let key = (
+                req.resource.ty.clone(),
+                req.resource.region.clone(),
+                name.clone(),
+            );
+            g.named.insert(key, id.to_string());
+        }
     }
 
     async fn call<T>(
@@ -246,9 +258,21 @@ impl Provider for MemoryProvider {
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Found>, ProviderError> {
         self.call("read", &req.address, |g| {
-            Ok(g.resources
-                .get(&req.id)
-                .map(|s| MemoryProvider::found(&req.id, s)))
+            if !req.id.is_empty() {
+                return Ok(g
+                    .resources
+                    .get(&req.id)
+                    .map(|s| MemoryProvider::found(&req.id, s)));
+            }
+            // A lookup by its name (a load balancer's): what was planted under it.
+            let Some(name) = req.attrs.get("name") else {
+                return Ok(None);
+            };
+            let key = (req.ty.clone(), req.region.clone(), name.clone());
+            Ok(g.named
+                .get(&key)
+                .and_then(|id| Some((id, g.resources.get(id)?)))
+                .map(|(id, s)| MemoryProvider::found(id, s)))
         })
         .await
     }
