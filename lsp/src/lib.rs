@@ -2,7 +2,9 @@
 //! conversion live here; every answer comes from `carbonc-ide` over the compiler's own salsa
 //! database, so the editor shows exactly what `carbonc check` reports.
 
+mod capabilities;
 pub mod convert;
+mod handlers;
 mod publish;
 mod server;
 pub mod state;

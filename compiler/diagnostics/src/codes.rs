@@ -62,12 +62,10 @@ codes! {
     "E0602" => "Two Route53 records for the same name and type share a set identifier.", "Give every record a unique `set_identifier`, for example from the region code.";
     "E0603" => "A Route53 latency record's region differs from its target's region.", "Set `latency_region` to the region of the resource the record points to.";
     "E0604" => "A Route53 latency record has no health check.", "Attach a `health_check` so Route53 stops routing to an unhealthy region.";
-    "W0605" => "Warning: a Route53 latency record's target is a hostname or address written as text, whose region carbon cannot check.", "Look the load balancer up (`aws.elbv2.LoadBalancer`) and use its `dns_name`; for a host outside AWS, turn the warning off in carbon.toml.";
     "E0701" => "A CloudFront origin group does not have exactly two origins.", "Give the origin group a primary and a failover origin.";
     "E0702" => "A CloudFront origin group uses a failover status code AWS does not accept.", "Use only 400, 403, 404, 416, 500, 502, 503 and 504.";
     "E0703" => "A CloudFront origin group or cache behaviour names an unknown origin.", "Name an origin declared in `origins` (or an origin group).";
     "E0704" => "A CloudFront origin's written `region` is not the region its domain name comes from (a load balancer's DNS name).", "Remove the origin's `region`: it is derived from the domain name.";
-    "W0705" => "Warning: a CloudFront origin's domain name is a hostname written as text, so its region (and a written `region`) cannot be checked.", "Look the load balancer up (`aws.elbv2.LoadBalancer`) and use its `dns_name`; for a host outside AWS, turn the warning off in carbon.toml.";
     "E0801" => "An EKS node group's AMI type does not match its instance family.", "Use a GPU AMI type (such as `AL2023_x86_64_NVIDIA`) for GPU instances, an ARM AMI for Graviton, and a standard AMI otherwise.";
     "E0802" => "An EKS secrets-encryption key is not a symmetric key.", "Use a KMS key with `key_spec = .SYMMETRIC_DEFAULT`.";
     "E0901" => "Maintenance windows overlap so that fewer regions are available than the project requires (`[availability] regions` in carbon.toml, default all but one).", "Stagger the regions' `maintenance` windows, or lower `[availability] regions`.";
@@ -81,6 +79,8 @@ codes! {
     "P0106" => "Policy: a WAF web ACL is attached to nothing.", "Attach it to a distribution, or remove it.";
     "P0107" => "Policy: a Secrets Manager secret has no rotation.", "Add an `aws.secretsmanager.Rotation` for it.";
     "P0108" => "Policy: one region's failure takes an entry point down, or keeps sending part of its users to the failed region.", "Serve it from two regions: an origin group across regions, or latency records with health checks.";
+    "W0605" => "Warning: a Route53 latency record's target is a hostname or address written as text, whose region carbon cannot check.", "Look the load balancer up (`aws.elbv2.LoadBalancer`) and use its `dns_name`; for a host outside AWS, turn the warning off in carbon.toml.";
+    "W0705" => "Warning: a CloudFront origin's domain name is a hostname written as text, so its region (and a written `region`) cannot be checked.", "Look the load balancer up (`aws.elbv2.LoadBalancer`) and use its `dns_name`; for a host outside AWS, turn the warning off in carbon.toml.";
 }
 
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
