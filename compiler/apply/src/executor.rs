@@ -1,7 +1,7 @@
 //! The executor: a plan's actions, in dependency order, in parallel, with state recorded after
 //! every one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -315,146 +315,167 @@ impl Records {
 
 /// Who waits for whom among the actions of one run ([`waits_for`] over every pair), built from
 /// the reverse of `depends_on` in linear time, and the actions still to finish with how many of
-/// their blockers are still to finish, so that the ready ones are known without a scan.
+/// their blockers are still to finish, so that the ready ones are known without a scan. Actions
+/// are numbered in address order; the bookkeeping is by number (no string is compared or hashed
+/// after [`Todo::new`] but to find an address's number).
 struct Todo {
-    /// Every action still to finish (ready, running or blocked).
-    left: HashSet<String>,
+    /// Each action's address, by number (in address order).
+    names: Vec<String>,
+    /// Each address's number.
+    index: HashMap<String, usize>,
+    /// Whether each action is still to finish (ready, running or blocked).
+    left: Vec<bool>,
     /// For each action, the actions that wait for it.
-    waited_by: HashMap<String, Vec<String>>,
+    waited_by: Vec<Vec<usize>>,
     /// For each action still to finish, how many actions it waits for are still to finish.
-    pending: HashMap<String, usize>,
+    pending: Vec<usize>,
     /// The actions still to finish that wait for nothing (running ones included), the longest
-    /// chain of work behind them first ([`Todo::chain_lengths`]), then by address.
-    ready: BTreeSet<(std::cmp::Reverse<usize>, String)>,
+    /// chain of work behind them first ([`Todo::chain_lengths`]), then by address (number).
+    ready: BTreeSet<(std::cmp::Reverse<usize>, usize)>,
     /// Each action's chain length.
-    rank: HashMap<String, usize>,
+    rank: Vec<usize>,
 }
 
 impl Todo {
     fn new(changes: &BTreeMap<String, &ResourceChange>) -> Todo {
-        let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (a, c) in changes {
+        let names: Vec<String> = changes.keys().cloned().collect();
+        let index: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.clone(), i))
+            .collect();
+        // What depends on each address (one of the actions or not).
+        let mut dependents: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, c) in changes.values().enumerate() {
             for d in &c.depends_on {
-                dependents.entry(d.as_str()).or_default().push(a.as_str());
+                dependents.entry(d.as_str()).or_default().push(i);
             }
         }
         let users = |of: &str| dependents.get(of).into_iter().flatten().copied();
-        let mut waited_by: HashMap<String, Vec<String>> = HashMap::new();
-        let mut pending = HashMap::new();
-        for (a, c) in changes {
-            let mut blockers: BTreeSet<&str> = BTreeSet::new();
+        let mut waited_by: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+        let mut pending = vec![0; names.len()];
+        for (i, (a, c)) in changes.iter().enumerate() {
+            let mut blockers: Vec<usize> = Vec::new();
             if c.action != Action::Delete {
-                blockers.extend(c.depends_on.iter().map(String::as_str));
+                blockers.extend(c.depends_on.iter().filter_map(|d| index.get(d).copied()));
             } else {
                 if let Some(base) = deposed_base(a) {
-                    blockers.insert(base);
-                    blockers.extend(users(base).filter(|o| changes[*o].action != Action::Delete));
+                    blockers.extend(index.get(base).copied());
+                    blockers.extend(
+                        users(base).filter(|&o| changes[&names[o]].action != Action::Delete),
+                    );
                 }
-                blockers.extend(users(a).filter(|o| changes[*o].action == Action::Delete));
+                blockers.extend(users(a).filter(|&o| changes[&names[o]].action == Action::Delete));
             }
-            blockers.retain(|b| *b != a.as_str() && changes.contains_key(*b));
+            blockers.sort_unstable();
+            blockers.dedup();
+            blockers.retain(|&b| b != i);
             debug_assert!(
                 changes
                     .values()
-                    .all(|o| waits_for(c, o) == blockers.contains(o.address.as_str())),
+                    .all(|o| waits_for(c, o) == blockers.contains(&index[&o.address])),
                 "{a}"
             );
-            for b in &blockers {
-                waited_by.entry(b.to_string()).or_default().push(a.clone());
+            for &b in &blockers {
+                waited_by[b].push(i);
             }
-            pending.insert(a.clone(), blockers.len());
+            pending[i] = blockers.len();
         }
         let mut todo = Todo {
-            left: changes.keys().cloned().collect(),
+            left: vec![true; names.len()],
+            names,
+            index,
             waited_by,
             pending,
             ready: BTreeSet::new(),
-            rank: HashMap::new(),
+            rank: Vec::new(),
         };
         todo.rank = todo.chain_lengths();
-        todo.ready = todo
-            .pending
-            .iter()
-            .filter(|(_, n)| **n == 0)
-            .map(|(a, _)| todo.ranked(a))
+        todo.ready = (0..todo.names.len())
+            .filter(|&i| todo.pending[i] == 0)
+            .map(|i| (std::cmp::Reverse(todo.rank[i]), i))
             .collect();
         todo
     }
 
-    fn ranked(&self, a: &str) -> (std::cmp::Reverse<usize>, String) {
-        let rank = self.rank.get(a).copied().unwrap_or(0);
-        (std::cmp::Reverse(rank), a.to_string())
+    /// The ready actions' addresses, in the order they should start.
+    fn ready(&self) -> impl Iterator<Item = &str> {
+        self.ready.iter().map(|&(_, i)| self.names[i].as_str())
     }
 
     /// `a` finished, failed or was skipped: what waited only for it becomes ready.
     fn remove(&mut self, a: &str) -> bool {
-        if !self.left.remove(a) {
+        let Some(&i) = self.index.get(a) else {
+            return false;
+        };
+        if !std::mem::replace(&mut self.left[i], false) {
             return false;
         }
-        self.ready.remove(&self.ranked(a));
-        let mut now_ready = Vec::new();
-        for w in self.waited_by.get(a).into_iter().flatten() {
-            if let Some(n) = self.pending.get_mut(w) {
-                *n -= 1;
-                if *n == 0 && self.left.contains(w) {
-                    now_ready.push(w.clone());
-                }
+        self.ready.remove(&(std::cmp::Reverse(self.rank[i]), i));
+        for &w in &self.waited_by[i] {
+            self.pending[w] -= 1;
+            if self.pending[w] == 0 && self.left[w] {
+                self.ready.insert((std::cmp::Reverse(self.rank[w]), w));
             }
-        }
-        for w in now_ready {
-            let r = self.ranked(&w);
-            self.ready.insert(r);
         }
         true
     }
 
     /// The actions still to finish that wait for `a`.
     fn waiting_for(&self, a: &str) -> Vec<String> {
-        self.waited_by
-            .get(a)
-            .into_iter()
-            .flatten()
-            .filter(|w| self.left.contains(*w))
-            .cloned()
+        let Some(&i) = self.index.get(a) else {
+            return Vec::new();
+        };
+        self.waited_by[i]
+            .iter()
+            .filter(|&&w| self.left[w])
+            .map(|&w| self.names[w].clone())
+            .collect()
+    }
+
+    /// The actions still to finish, in address order.
+    fn left(&self) -> Vec<String> {
+        (0..self.names.len())
+            .filter(|&i| self.left[i])
+            .map(|i| self.names[i].clone())
             .collect()
     }
 
     /// For every action, the length of the longest chain of actions that wait for it (itself
     /// included): the executor's priority.
-    fn chain_lengths(&self) -> HashMap<String, usize> {
+    fn chain_lengths(&self) -> Vec<usize> {
         // Depth-first without recursion (a long chain must not overflow the stack); a cycle cannot
         // be scheduled anyway, and must not hang the ranking.
-        let mut memo: HashMap<&str, usize> = HashMap::new();
-        let mut on_path: HashSet<&str> = HashSet::new();
-        let mut starts: Vec<&String> = self.pending.keys().collect();
-        starts.sort();
-        for start in starts {
-            let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+        let n = self.names.len();
+        let mut memo: Vec<Option<usize>> = vec![None; n];
+        let mut on_path = vec![false; n];
+        for start in 0..n {
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
             while let Some((a, next)) = stack.pop() {
                 if next == 0 {
-                    if memo.contains_key(a) {
+                    if memo[a].is_some() {
                         continue;
                     }
-                    on_path.insert(a);
+                    on_path[a] = true;
                 }
-                let waiting = self.waited_by.get(a).map_or(&[][..], Vec::as_slice);
-                if let Some(w) = waiting.get(next) {
+                let waiting = &self.waited_by[a];
+                if let Some(&w) = waiting.get(next) {
                     stack.push((a, next + 1));
-                    if !memo.contains_key(w.as_str()) && !on_path.contains(w.as_str()) {
-                        stack.push((w.as_str(), 0));
+                    if memo[w].is_none() && !on_path[w] {
+                        stack.push((w, 0));
                     }
                     continue;
                 }
                 let below = waiting
                     .iter()
-                    .map(|w| memo.get(w.as_str()).copied().unwrap_or(0))
+                    .map(|&w| memo[w].unwrap_or(0))
                     .max()
                     .unwrap_or(0);
-                on_path.remove(a);
-                memo.insert(a, below + 1);
+                on_path[a] = false;
+                memo[a] = Some(below + 1);
             }
         }
-        memo.into_iter().map(|(a, n)| (a.to_string(), n)).collect()
+        memo.into_iter().map(|m| m.unwrap_or(1)).collect()
     }
 }
 
@@ -560,11 +581,9 @@ pub async fn execute<P: Provider>(
             let mut tried: BTreeSet<String> = BTreeSet::new();
             while running.len() < opts.parallelism {
                 let Some(address) = todo
-                    .ready
-                    .iter()
-                    .map(|(_, a)| a)
+                    .ready()
                     .find(|a| !running.contains(*a) && !tried.contains(*a))
-                    .cloned()
+                    .map(str::to_string)
                 else {
                     break;
                 };
@@ -915,8 +934,7 @@ pub async fn execute<P: Provider>(
             }
         }
     }
-    outcome.not_started = todo.left.into_iter().collect();
-    outcome.not_started.sort();
+    outcome.not_started = todo.left();
     (state, outcome)
 }
 
