@@ -40,9 +40,7 @@ impl Shared {
         tokio::spawn(async move {
             let open = state.open_paths();
             let versions: std::collections::HashMap<String, i32> = state
-                .open
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .documents()
                 .iter()
                 .map(|(p, d)| (p.clone(), d.version))
                 .collect();

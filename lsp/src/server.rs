@@ -79,7 +79,7 @@ impl Server {
         };
         let f = Arc::new(f);
         let version = || {
-            let open = self.state.open.lock().unwrap_or_else(|e| e.into_inner());
+            let open = self.state.documents();
             open.get(&path).map(|d| d.version)
         };
         // A write cancels every request in flight. When it did not change this document (the

@@ -104,20 +104,18 @@ impl State {
         });
     }
 
+    /// The open documents, locked (a handler that panicked while holding them poisons nothing:
+    /// the map is taken as it is).
+    pub fn documents(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Document>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn is_open(&self, path: &str) -> bool {
-        self.open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(path)
+        self.documents().contains_key(path)
     }
 
     pub fn open_paths(&self) -> Vec<String> {
-        self.open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect()
+        self.documents().keys().cloned().collect()
     }
 
     pub fn file(&self, db: &RootDatabase, path: &str) -> Option<SourceFile> {

@@ -12,17 +12,12 @@ pub(crate) async fn did_open(server: &Server, params: DidOpenTextDocumentParams)
     let Some(path) = server.path(&params.text_document.uri) else {
         return;
     };
-    server
-        .state
-        .open
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(
-            path.clone(),
-            state::Document {
-                version: params.text_document.version,
-            },
-        );
+    server.state.documents().insert(
+        path.clone(),
+        state::Document {
+            version: params.text_document.version,
+        },
+    );
     if !path.starts_with("std/") {
         server.state.set_text(&path, params.text_document.text);
         server.load_config(&path).await;
@@ -42,7 +37,7 @@ pub(crate) async fn did_change(server: &Server, params: DidChangeTextDocumentPar
         return;
     };
     {
-        let mut open = server.state.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut open = server.state.documents();
         let doc = open
             .entry(path.clone())
             .or_insert(state::Document { version: 0 });
@@ -61,12 +56,7 @@ pub(crate) async fn did_close(server: &Server, params: DidCloseTextDocumentParam
     let Some(path) = server.path(&uri) else {
         return;
     };
-    server
-        .state
-        .open
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&path);
+    server.state.documents().remove(&path);
     // Unsaved changes are gone: the file is what is on disk again.
     if !path.starts_with("std/")
         && let Ok(text) = state::read(&path)

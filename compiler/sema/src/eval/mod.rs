@@ -917,7 +917,22 @@ impl<'a> Evaluator<'a> {
                 }
             };
             if !is_literal(&expr) {
-                return bad(self, "only literals are accepted".into());
+                // A secret's text is never repeated, not even a wrong one.
+                let why = if ty.is_secret() {
+                    "only literals are accepted".to_string()
+                } else {
+                    let t = ty.core().to_string();
+                    let a = if t.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!(
+                        "`{}` is not {a} `{t}` literal, and only literals are accepted",
+                        var.source.trim()
+                    )
+                };
+                return bad(self, why);
             }
             literal_value(&expr, ty, self.cat)
         };
