@@ -43,6 +43,10 @@ impl<'a> Evaluator<'a> {
             }
         }
         for (field, span, addr, placement) in found {
+            // Almost every reference keeps its placement: nothing below is built for those.
+            if !self.breaks(self.program.instances[idx].region, &addr, &placement) {
+                continue;
+            }
             let inst = &self.program.instances[idx];
             // A wrong reference passed into a module is reported once, at the `use` argument.
             if self
@@ -93,6 +97,25 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Whether a reference from `region` to `addr` breaks `placement`.
+    fn breaks(&self, region: Option<usize>, addr: &str, placement: &Placement) -> bool {
+        let target: &Instance = match self.by_addr.get(addr) {
+            Some(&t) => &self.program.instances[t],
+            None => match self.remote_instance(addr) {
+                Some(inst) => inst,
+                None => return false,
+            },
+        };
+        let Some(treg) = target.region else {
+            return false;
+        };
+        match placement {
+            Placement::Same => region.is_some_and(|ireg| ireg != treg),
+            Placement::Fixed(code) => self.program.regions[treg].code != *code,
+            Placement::Any => false,
+        }
+    }
+
     /// Reports a reference that breaks its placement; returns whether it did.
     pub(super) fn check_ref(&mut self, site: &Site, addr: &str, placement: &Placement) -> bool {
         let target: &Instance = match self.by_addr.get(addr) {
@@ -105,6 +128,10 @@ impl<'a> Evaluator<'a> {
         let Some(treg) = target.region else {
             return false;
         };
+        // The messages below are built only for a reference that breaks its placement.
+        if !self.breaks(site.region, addr, placement) {
+            return false;
+        }
         let tcode = self.program.regions[treg].code.clone();
         let thuman = human_type_name(&target.ty);
         let tlower = thuman.to_lowercase_first();
@@ -121,9 +148,6 @@ impl<'a> Evaluator<'a> {
                 let Some(ireg) = site.region else {
                     return false;
                 };
-                if ireg == treg {
-                    return false;
-                }
                 let icode = self.program.regions[ireg].code.clone();
                 let help = match self.same_family_in(target, treg, ireg, &site.context) {
                     Some(expr) => format!("use the {tlower} in {icode}: `{expr}`"),
@@ -145,9 +169,6 @@ impl<'a> Evaluator<'a> {
                 true
             }
             Placement::Fixed(code) => {
-                if &tcode == code {
-                    return false;
-                }
                 let decl = self
                     .program
                     .regions
