@@ -97,16 +97,17 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The instance at `addr`: of this program part, or of another file's.
+    fn target(&self, addr: &str) -> Option<&Instance> {
+        match self.by_addr.get(addr) {
+            Some(&t) => Some(&self.program.instances[t]),
+            None => self.remote_instance(addr),
+        }
+    }
+
     /// Whether a reference from `region` to `addr` breaks `placement`.
     fn breaks(&self, region: Option<usize>, addr: &str, placement: &Placement) -> bool {
-        let target: &Instance = match self.by_addr.get(addr) {
-            Some(&t) => &self.program.instances[t],
-            None => match self.remote_instance(addr) {
-                Some(inst) => inst,
-                None => return false,
-            },
-        };
-        let Some(treg) = target.region else {
+        let Some(treg) = self.target(addr).and_then(|t| t.region) else {
             return false;
         };
         match placement {
@@ -118,12 +119,8 @@ impl<'a> Evaluator<'a> {
 
     /// Reports a reference that breaks its placement; returns whether it did.
     pub(super) fn check_ref(&mut self, site: &Site, addr: &str, placement: &Placement) -> bool {
-        let target: &Instance = match self.by_addr.get(addr) {
-            Some(&t) => &self.program.instances[t],
-            None => match self.remote_instance(addr) {
-                Some(inst) => inst,
-                None => return false,
-            },
+        let Some(target) = self.target(addr) else {
+            return false;
         };
         let Some(treg) = target.region else {
             return false;
