@@ -326,18 +326,9 @@ fn serves_cloudfront(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> bool {
         })
         .map(|i| i.address.as_str())
         .collect();
-    program
-        .instances
+    carbonc_sema::cloudfront_certificates(program)
         .iter()
-        .filter(|i| i.ty == "aws.cloudfront.Distribution")
-        .filter_map(|i| match i.get("viewer_certificate")?.reveal() {
-            carbonc_sema::Value::Record(m) => match m.get("acm_certificate")? {
-                carbonc_sema::Value::Ref { addr } => Some(addr.as_str()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .any(|a| certs.contains(&a))
+        .any(|a| certs.contains(a))
 }
 
 /// The assignment of a resource's body whose value is at `span` (not a `use`'s argument, which

@@ -40,6 +40,7 @@ pub use db::{
 pub use eval::{FieldVal, Instance, InstanceResolver, Program, RegionInfo, evaluate_program};
 pub use graph::{ResourceGraph, resource_graph, value_deps};
 pub use items::{LIFECYCLE_RECORD, catalog, file_imports, parse_file, region_names};
+pub use rules::cloudfront_certificates;
 pub use suggest::{closest, removal};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};
 pub use value::{Origin, Path, Value};

@@ -11,6 +11,7 @@ use crate::value::Value;
 mod aurora;
 mod availability;
 mod edge;
+pub use edge::cloudfront_certificates;
 mod eks;
 mod elasticache;
 pub(crate) use edge::origin_region;

@@ -14,6 +14,20 @@ use crate::value::Value;
 
 const FAILOVER_CODES: [i64; 8] = [400, 403, 404, 416, 500, 502, 503, 504];
 
+/// The addresses of the ACM certificates CloudFront distributions use (`viewer_certificate`):
+/// those stay in us-east-1 whatever else is said of them.
+pub fn cloudfront_certificates(p: &Program) -> Vec<&str> {
+    of_type(p, "aws.cloudfront.Distribution")
+        .filter_map(|d| match d.get("viewer_certificate")?.reveal() {
+            Value::Record(m) => match m.get("acm_certificate")? {
+                Value::Ref { addr } => Some(addr.as_str()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 /// The region of a CloudFront origin: where its `domain_name` comes from (a load balancer's DNS
 /// name is in the load balancer's region), else its written `region`.
 pub(crate) fn origin_region(p: &Program, origin: &BTreeMap<String, Value>) -> Option<usize> {
@@ -279,15 +293,7 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
     }
     // E0308: a lookup by ARN placed in another region than the ARN's.
     // A certificate CloudFront uses stays in us-east-1 (E0302): only its ARN can change.
-    let served: Vec<&str> = of_type(p, "aws.cloudfront.Distribution")
-        .filter_map(|d| match d.get("viewer_certificate")?.reveal() {
-            Value::Record(m) => match m.get("acm_certificate")? {
-                Value::Ref { addr } => Some(addr.as_str()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect();
+    let served = cloudfront_certificates(p);
     for c in of_type(p, "aws.acm.Certificate") {
         let edge = served.contains(&c.address.as_str());
         arn_placement(p, c, "arn", "certificate", edge, out);
