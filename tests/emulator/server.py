@@ -55,15 +55,19 @@ def load_plugins(directory: pathlib.Path = PLUGIN_DIR) -> list[str]:
 
 
 def install_validator() -> None:
-    """Puts validator.py in front of moto's request dispatcher."""
+    """Puts validator.py (behind rpcv2_cbor.py) in front of moto's request dispatcher."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
+    import rpcv2_cbor
     import validator
 
     dispatch = DomainDispatcherApplication.__call__
 
     def __call__(self, environ, start_response):
-        return validator.wsgi_middleware(lambda e, s: dispatch(self, e, s))(environ, start_response)
+        # RPC v2 CBOR requests (CloudWatch from the Rust SDK) become JSON-protocol ones first, so
+        # that the validator and moto see a protocol they read.
+        inner = validator.wsgi_middleware(lambda e, s: dispatch(self, e, s))
+        return rpcv2_cbor.bridge(inner)(environ, start_response)
 
     DomainDispatcherApplication.__call__ = __call__
 

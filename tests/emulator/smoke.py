@@ -587,6 +587,49 @@ if DELAY["waf_propagation"] > 0:
 time.sleep(DELAY["waf_propagation"] + 0.2)
 check("a moment later it is accepted", "Summary" in waf.create_web_acl(**acl))
 
+# plugins/cloudwatch_alarms.py: alarms as strict as AWS, composite alarms.
+sns_e, sns_w = client("sns"), client("sns", "eu-west-1")
+topic_e = sns_e.create_topic(Name="smoke-alarms")["TopicArn"]
+topic_w = sns_w.create_topic(Name="smoke-alarms")["TopicArn"]
+cw = client("cloudwatch")
+alarm = dict(
+    AlarmName="smoke-lag", Namespace="AWS/RDS", MetricName="AuroraGlobalDBReplicationLag",
+    Dimensions=[{"Name": "DBClusterIdentifier", "Value": "db"}], Statistic="Average",
+    Period=60, EvaluationPeriods=3, Threshold=1000.0,
+    ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic_e],
+    Tags=[{"Key": "team", "Value": "data"}],
+)
+code = error_code(lambda: cw.put_metric_alarm(**{**alarm, "AlarmActions": [topic_w]}))
+check("an alarm action in another region is ValidationError", code == "ValidationError", code)
+code = error_code(lambda: cw.put_metric_alarm(**{**alarm, "DatapointsToAlarm": 4}))
+check("more datapoints to alarm than periods is ValidationError", code == "ValidationError", code)
+code = error_code(lambda: cw.put_metric_alarm(**{**alarm, "Period": 45}))
+check("a period of 45 s is ValidationError", code == "ValidationError", code)
+code = error_code(lambda: cw.put_metric_alarm(**{**alarm, "TreatMissingData": "zero"}))
+check("an unknown TreatMissingData is ValidationError", code == "ValidationError", code)
+cw.put_metric_alarm(**alarm)
+got = cw.describe_alarms(AlarmNames=["smoke-lag"])["MetricAlarms"][0]
+check("a new alarm is INSUFFICIENT_DATA", got["StateValue"] == "INSUFFICIENT_DATA", got["StateValue"])
+cw.set_alarm_state(AlarmName="smoke-lag", StateValue="ALARM", StateReason="smoke")
+cw.put_metric_alarm(**{**alarm, "Threshold": 2000.0, "Tags": [{"Key": "team", "Value": "other"}]})
+got = cw.describe_alarms(AlarmNames=["smoke-lag"])["MetricAlarms"][0]
+check("an update keeps the state", got["StateValue"] == "ALARM", got["StateValue"])
+tags = cw.list_tags_for_resource(ResourceARN=got["AlarmArn"])["Tags"]
+check("an update ignores the request's tags", tags == [{"Key": "team", "Value": "data"}], tags)
+code = error_code(lambda: cw.put_composite_alarm(AlarmName="smoke-any", AlarmRule='ALARM("nope")'))
+check("a composite alarm on a missing alarm is ValidationError", code == "ValidationError", code)
+cw.put_composite_alarm(
+    AlarmName="smoke-any", AlarmRule=f'ALARM("{got["AlarmArn"]}")', AlarmActions=[topic_e]
+)
+listed = cw.describe_alarms()
+check("DescribeAlarms answers metric alarms only by default",
+      [a["AlarmName"] for a in listed["MetricAlarms"]] == ["smoke-lag"] and not listed.get("CompositeAlarms"), listed)
+composite = cw.describe_alarms(AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
+check("a composite alarm is described with its rule",
+      len(composite) == 1 and composite[0].get("AlarmRule", "").startswith("ALARM("), composite)
+cw.delete_alarms(AlarmNames=["smoke-any", "smoke-lag"])
+check("alarms are deleted", not cw.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])["MetricAlarms"])
+
 # Reset clears the state.
 check("reset answers", post("/moto-api/reset") == 200)
 code = error_code(lambda: cf.get_distribution(Id=dist_id))

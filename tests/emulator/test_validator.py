@@ -262,5 +262,73 @@ class Protocols(unittest.TestCase):
         self.assertIsNone(validator.validate(req))
 
 
+class RpcV2Cbor(unittest.TestCase):
+    """rpcv2_cbor.py: CloudWatch over RPC v2 CBOR (as the Rust SDK calls it) reaches the validator
+    and moto as the JSON protocol, and the answer goes back as CBOR."""
+
+    def call(self, operation: str, params: dict, answer=(200, {}, b"{}")):
+        import io
+
+        import rpcv2_cbor
+
+        model = SESSION.get_service_model("cloudwatch")
+        op = model.operation_model(operation)
+        r = botocore.serialize.RpcV2CBORSerializer().serialize_to_request(params, op)
+        seen = {}
+
+        def moto(environ, start_response):
+            seen["target"] = environ.get("HTTP_X_AMZ_TARGET")
+            seen["body"] = environ["wsgi.input"].read()
+            status, headers, body = answer
+            start_response(f"{status} X", list(headers.items()))
+            return [body]
+
+        app = rpcv2_cbor.bridge(validator.wsgi_middleware(moto))
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": r["url_path"],
+            "CONTENT_LENGTH": str(len(r["body"])),
+            "CONTENT_TYPE": "application/cbor",
+            "HTTP_SMITHY_PROTOCOL": "rpc-v2-cbor",
+            "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20261205/us-east-1/"
+            "monitoring/aws4_request, SignedHeaders=host, Signature=0",
+            "wsgi.input": io.BytesIO(r["body"]),
+        }
+        got = {}
+
+        def start_response(status, headers, exc_info=None):
+            got["status"], got["headers"] = status, dict(headers)
+
+        body = b"".join(app(environ, start_response))
+        parsed = botocore.parsers.RpcV2CBORParser().parse(
+            {"body": body, "headers": {k.lower(): v for k, v in got["headers"].items()},
+             "status_code": int(got["status"].split()[0])},
+            op.output_shape,
+        )
+        return seen, got, parsed
+
+    def test_a_request_reaches_moto_as_json_and_the_answer_comes_back_as_cbor(self):
+        import botocore.parsers  # noqa: F401
+
+        moto_answer = json.dumps({"MetricAlarms": [{"AlarmName": "lag", "Threshold": 5.0}]})
+        seen, got, parsed = self.call(
+            "DescribeAlarms", {"AlarmNames": ["lag"]}, (200, {"Content-Type": "application/x-amz-json-1.0"}, moto_answer.encode())
+        )
+        self.assertEqual(seen["target"], "GraniteServiceVersion20100801.DescribeAlarms")
+        self.assertEqual(json.loads(seen["body"]), {"AlarmNames": ["lag"]})
+        self.assertEqual(got["headers"]["smithy-protocol"], "rpc-v2-cbor")
+        self.assertEqual(parsed["MetricAlarms"], [{"AlarmName": "lag", "Threshold": 5.0}])
+
+    def test_a_request_the_model_refuses_is_a_cbor_error_with_the_query_code(self):
+        import botocore.parsers  # noqa: F401
+
+        seen, got, parsed = self.call("DeleteAlarms", {"AlarmNames": ["x" * 300]})
+        self.assertNotIn("target", seen, "the refused request reached moto")
+        self.assertTrue(got["status"].startswith("400"), got["status"])
+        self.assertEqual(got["headers"]["x-amzn-query-error"], "ValidationError;Sender")
+        self.assertEqual(parsed["Error"]["Code"], "ValidationError")
+        self.assertIn("Member must have length less than or equal to 255", parsed["Error"]["Message"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -107,6 +107,33 @@ DOCUMENTED: dict[tuple[str, str, str], tuple[str, str, str]] = {
 # Service models
 
 
+# Services whose SigV4 signing name is not their botocore name.
+SIGNING_ALIASES = {"monitoring": "cloudwatch"}
+
+
+class Speaking:
+    """A service model as one request speaks it: a service with several protocols (CloudWatch:
+    RPC v2 CBOR, JSON and query) is read in the one the request uses."""
+
+    def __init__(self, model, protocol: str) -> None:
+        self._model = model
+        self.protocol = protocol
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
+
+
+def speaking(model, req: "Request"):
+    protocols = model.metadata.get("protocols") or []
+    if len(protocols) < 2:
+        return model
+    if "x-amz-target" in req.headers and "json" in protocols:
+        return Speaking(model, "json")
+    if "query" in protocols and "Action" in req.form():
+        return Speaking(model, "query")
+    return model
+
+
 class Models:
     """botocore's service models, found by SigV4 signing name, loaded once each."""
 
@@ -124,8 +151,10 @@ class Models:
                 return self._by_signing[signing]
             model = None
             try:
-                # The service named like its signing name (rds, not neptune or docdb, which sign as rds).
-                model = self._session.get_service_model(signing)
+                # The service named like its signing name (rds, not neptune or docdb, which sign as
+                # rds), or the one service whose signing name differs (CloudWatch signs as
+                # monitoring).
+                model = self._session.get_service_model(SIGNING_ALIASES.get(signing, signing))
             except Exception:  # noqa: BLE001 - an unknown service is simply not validated
                 model = None
             self._by_signing[signing] = model
@@ -553,7 +582,9 @@ def protocol_error(model, op, code: str | None, missing: bool) -> str:
         return code
     if model.protocol == "ec2":
         return "MissingParameter" if missing else "InvalidParameterValue"
-    if model.protocol == "query":
+    # A JSON or CBOR service compatible with its query protocol (CloudWatch) keeps the query
+    # protocol's codes (the `awsQueryCompatible` trait).
+    if model.protocol == "query" or "awsQueryCompatible" in model.metadata:
         return "ValidationError"
     if model.protocol == "rest-xml":
         modelled = {e.name: e.metadata.get("error", {}).get("code", e.name) for e in op.error_shapes}
@@ -628,6 +659,7 @@ def validate(req: Request):
     model = models().for_signing_name(signing)
     if model is None:
         return None
+    model = speaking(model, req)
     try:
         op = find_operation(model, req)
     except Exception:  # noqa: BLE001 - an undecodable request is left to moto

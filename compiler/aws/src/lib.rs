@@ -16,6 +16,7 @@
 
 mod attrs;
 mod cloudfront;
+mod cloudwatch;
 mod ec2;
 mod eks;
 mod elasticache;
@@ -32,6 +33,7 @@ mod route53;
 mod s3_state;
 mod secrets;
 mod security_group;
+mod sns;
 mod waf;
 
 use std::collections::BTreeMap;

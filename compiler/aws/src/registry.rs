@@ -13,7 +13,8 @@ use carbonc_apply::{
 };
 
 use crate::{
-    cloudfront, ec2, eks, elasticache, elbv2, iam, kms, network, rds, route53, secrets, waf,
+    cloudfront, cloudwatch, ec2, eks, elasticache, elbv2, iam, kms, network, rds, route53, secrets,
+    sns, waf,
 };
 
 /// A provider call in flight.
@@ -186,6 +187,17 @@ pub(crate) static KINDS: &[Kind] = &[
         create: Some(call!(route53::create)), read: route53::read,
         update: Some(call!(route53::update)), delete: Some(call!(route53::delete)),
         find: Some(call!(route53::find))),
+    kind!("aws.sns.Topic", Own,
+        create: Some(call!(sns::create)), read: sns::read, update: Some(call!(sns::update)),
+        delete: Some(call!(sns::delete)), find: Some(call!(sns::find))),
+    kind!("aws.cloudwatch.MetricAlarm", Own,
+        create: Some(call!(cloudwatch::create)), read: cloudwatch::read,
+        update: Some(call!(cloudwatch::update)), delete: Some(call!(cloudwatch::delete)),
+        find: Some(call!(cloudwatch::find))),
+    kind!("aws.cloudwatch.CompositeAlarm", Own,
+        create: Some(call!(cloudwatch::create)), read: cloudwatch::read,
+        update: Some(call!(cloudwatch::update)), delete: Some(call!(cloudwatch::delete)),
+        find: Some(call!(cloudwatch::find))),
 ];
 
 /// The entry of a resource type, if the provider implements it.

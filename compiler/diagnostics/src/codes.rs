@@ -72,6 +72,7 @@ codes! {
     "E1001" => "A secret flows into a non-secret place (a plain field, tag, name, output or string).", "Keep it in `Secret<...>` fields, or convert it visibly with `reveal(...)` if exposing it is intended.";
     "E1101" => "A file cannot be read (missing, a directory, not UTF-8).", "Check the path; imports are relative to the importing file.";
     "E1102" => "Files import each other in a cycle.", "Move the shared declarations into a third file that both import.";
+    "E1201" => "A CloudWatch alarm watches a metric published in another region. AWS accepts the alarm, which then never has data: \"Cross-Region functionality is not supported for alarms\" (CloudWatch User Guide, cross-account cross-Region dashboards); Route 53 health-check metrics and CloudFront metrics exist in us-east-1 only (Route 53 Developer Guide, monitoring health checks with CloudWatch; CloudFront Developer Guide, CloudFront metrics in CloudWatch).", "Create the alarm in the region where the metric is published.";
     "P0101" => "Policy: an allowlist (security group, EKS API, WAF IP set) contains 0.0.0.0/0 or ::/0.", "List the networks that need access.";
     "P0102" => "Policy: storage is not encrypted at rest (Aurora, ElastiCache, EKS node volumes).", "Turn encryption at rest on; it is fixed at creation.";
     "P0103" => "Policy: an EKS API endpoint is public without an allowlist.", "Set `public_access_cidrs`, or make the endpoint private.";

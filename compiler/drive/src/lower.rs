@@ -76,7 +76,7 @@ pub fn lower_instance(
         .map(|s| {
             s.fields
                 .iter()
-                .filter(|f| f.computed)
+                .filter(|f| f.computed && !f.metric)
                 .map(|f| f.name.clone())
                 .collect()
         })

@@ -61,6 +61,11 @@ pub fn with_fixes(db: &dyn Db, d: &Diagnostic) -> Diagnostic {
             }
             _ => None,
         },
+        // "alarm `x` watches a metric published in us-east-1": the alarm goes there.
+        "E1201" => match d.title.rsplit_once(" published in ") {
+            Some((_, code)) => place_in(db, file, &d, code, "where the metric is published"),
+            None => None,
+        },
         "E0105" => add_missing(db, file, &d),
         "E0603" => latency_target(db, file, &d),
         // A secondary's master credentials: the field goes (the primary's users replicate).
@@ -111,6 +116,18 @@ fn same_region(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
         },
         _ => return None,
     };
+    // In a list the label covers the whole list: the fix replaces the element that names the
+    // resource of the other region (the secondary label is on its declaration).
+    let in_list = text(src, span).trim_start().starts_with('[');
+    let span = if in_list {
+        let named = d.secondary.iter().find_map(|l| {
+            let f = db.workspace().files(db).get(&l.file).copied()?;
+            Some(text(f.text(db), l.span).to_string())
+        })?;
+        list_element(src, span, &named)?
+    } else {
+        span
+    };
     let written = text(src, span);
     let base = written.split('[').next().unwrap_or(written).trim();
     let options = completion::fitting(db, src, &cx.scope, &target, placement.as_ref());
@@ -121,6 +138,8 @@ fn same_region(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
         .find(|(i, _)| i.split('[').next() == Some(base))
     {
         Some(o) => (true, o.clone()),
+        // Another resource in place of a list element would be a guess among the others listed.
+        None if in_list => return None,
         None => (false, options.first()?.clone()),
     };
     if insert == written {
@@ -135,6 +154,44 @@ fn same_region(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> {
             Applicability::MaybeIncorrect
         },
     })
+}
+
+/// The span of the element of the list literal at `span` whose resource is `name` (`name` or
+/// `name[...]`), if exactly one is.
+fn list_element(src: &str, span: Span, name: &str) -> Option<Span> {
+    let list = src.get(span.range())?;
+    let open = list.find('[')?;
+    let mut depth = 0usize;
+    let mut start = open + 1;
+    let mut found = Vec::new();
+    let take = |from: usize, to: usize, found: &mut Vec<Span>| {
+        let element = &list[from..to];
+        let trimmed = element.trim();
+        if trimmed.split('[').next().map(str::trim) == Some(name) {
+            let lead = element.len() - element.trim_start().len();
+            let at = span.start as usize + from + lead;
+            found.push(Span::new(at, at + trimmed.len()));
+        }
+    };
+    for (i, c) in list.char_indices().skip(open + 1) {
+        match c {
+            '[' | '(' | '{' => depth += 1,
+            ']' | ')' | '}' if depth > 0 => depth -= 1,
+            ']' if depth == 0 => {
+                take(start, i, &mut found);
+                break;
+            }
+            ',' if depth == 0 => {
+                take(start, i, &mut found);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    match found.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
 }
 
 /// A resource placed in a named region moves to the region declared with `code` (a CLOUDFRONT

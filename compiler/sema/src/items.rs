@@ -61,10 +61,46 @@ pub fn catalog(db: &dyn Db) -> Catalog {
                     create_before_destroy,
                     fields,
                 } => {
-                    let fields = fields
+                    // A metric's type is the CloudWatch record, whichever file declares it.
+                    let metrics: Vec<FieldSchema> = fields
                         .iter()
+                        .filter(|f| f.metric)
+                        .map(|f| FieldSchema {
+                            ty: Ty::Record(METRIC_RECORD.into()),
+                            ..field_schema(f, path, &resolve)
+                        })
+                        .collect();
+                    let mut fields: Vec<FieldSchema> = fields
+                        .iter()
+                        .filter(|f| !f.metric)
                         .map(|f| field_schema(f, path, &resolve))
                         .collect();
+                    if !metrics.is_empty() {
+                        let id = format!("{}.Metrics", tp.text());
+                        fields.push(FieldSchema {
+                            name: "metrics".into(),
+                            ty: Ty::Record(id.clone()),
+                            default: None,
+                            computed: true,
+                            forces_new: false,
+                            metric: true,
+                            doc: Some(
+                                "The CloudWatch metrics the resource publishes, each with the \
+                                 region it lives in: what an alarm's `metric` takes."
+                                    .into(),
+                            ),
+                            file: path.clone(),
+                            span: tp.span,
+                        });
+                        cat.records.insert(
+                            id.clone(),
+                            RecordDef {
+                                id,
+                                fields: metrics,
+                                doc: Some(format!("The CloudWatch metrics of a `{}`.", tp.text())),
+                            },
+                        );
+                    }
                     cat.resources.insert(
                         tp.text(),
                         ResourceSchema {
@@ -122,6 +158,10 @@ pub fn catalog(db: &dyn Db) -> Catalog {
     cat
 }
 
+/// The record type of a CloudWatch metric (`stdlib/aws/cloudwatch.carbon`): what a resource
+/// type's `metric` declarations give and an alarm's `metric` takes.
+pub const METRIC_RECORD: &str = "aws.cloudwatch.Metric";
+
 /// The id of the builtin record type of the `lifecycle` field every resource accepts.
 pub const LIFECYCLE_RECORD: &str = "std::Lifecycle";
 
@@ -135,6 +175,7 @@ fn lifecycle_field(name: &str, doc: &str) -> FieldSchema {
         }),
         computed: false,
         forces_new: false,
+        metric: false,
         doc: Some(doc.into()),
         file: String::new(),
         span: carbonc_syntax::Span::default(),
@@ -187,6 +228,7 @@ pub(crate) fn field_schema(
         default: f.default.clone(),
         computed: f.computed,
         forces_new: f.forces_new,
+        metric: f.metric,
         doc: f.doc.clone(),
         file: file.to_string(),
         span: f.span,

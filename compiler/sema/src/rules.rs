@@ -10,6 +10,7 @@ use crate::value::Value;
 
 mod aurora;
 mod availability;
+mod cloudwatch;
 mod edge;
 pub use edge::cloudfront_certificates;
 mod eks;
@@ -48,6 +49,9 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
         ],
         edge::check,
     ),
+    (&["aws.cloudwatch.MetricAlarm"], |p, _, out| {
+        cloudwatch::check(p, out)
+    }),
     (&["aws.eks.Cluster", "aws.eks.NodeGroup"], |p, _, out| {
         eks::check(p, out)
     }),

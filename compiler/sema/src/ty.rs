@@ -140,6 +140,9 @@ pub struct FieldSchema {
     pub default: Option<ast::Expr>,
     pub computed: bool,
     pub forces_new: bool,
+    /// A CloudWatch metric of a resource type (`metric name = ...`), or the type's `metrics`
+    /// field that holds them: computed by the checker's evaluator, never sent or stored.
+    pub metric: bool,
     pub doc: Option<String>,
     pub file: String,
     pub span: Span,
@@ -193,6 +196,8 @@ pub fn human_type_name(ty: &str) -> String {
         "cloudfront" => "CloudFront",
         "wafv2" => "WAF",
         "secretsmanager" => "Secrets Manager",
+        "sns" => "SNS",
+        "cloudwatch" => "CloudWatch",
         other => other,
     };
     let mut words = String::new();

@@ -178,6 +178,9 @@ pub struct FieldDecl {
     pub default: Option<Expr>,
     pub computed: bool,
     pub forces_new: bool,
+    /// `metric name = { ... }` in a `resource_type`: a CloudWatch metric the resource publishes,
+    /// its value (an `aws.cloudwatch.Metric`) computed from the resource's fields.
+    pub metric: bool,
     pub doc: Option<String>,
     pub span: Span,
 }

@@ -555,8 +555,46 @@ where
             default,
             computed: attrs.contains(&Tok::Ident("computed".into())),
             forces_new: attrs.contains(&Tok::Ident("forces_new".into())),
+            metric: false,
             doc: None,
             span: Span::from(e.span()),
+        })
+}
+
+/// `metric name = { namespace = ..., name = ..., dimensions = { ... } }` in a `resource_type`:
+/// a computed field of type `aws.cloudwatch.Metric` whose value is the expression, evaluated with
+/// the resource's fields in scope.
+fn metric_decl<'t, I, R>() -> impl Parser<'t, I, FieldDecl, Extra<R>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    R: GrammarError<'t, I>,
+{
+    ctx_kw("metric")
+        .map_with(|_, e| Span::from(e.span()))
+        .then(ident())
+        .then_ignore(op("="))
+        .then(expr())
+        .map_with(|((kw, name), value), e| {
+            let seg = |text: &str| Name {
+                text: text.into(),
+                span: kw,
+            };
+            FieldDecl {
+                name,
+                ty: TypeExpr {
+                    kind: TypeExprKind::Named(Path {
+                        segments: vec![seg("aws"), seg("cloudwatch"), seg("Metric")],
+                        span: kw,
+                    }),
+                    span: kw,
+                },
+                default: Some(value),
+                computed: true,
+                forces_new: false,
+                metric: true,
+                doc: None,
+                span: Span::from(e.span()),
+            }
         })
 }
 
@@ -747,7 +785,8 @@ where
                     .map(|l| l.is_some()),
             )
             .then(
-                field_decl()
+                metric_decl()
+                    .or(field_decl())
                     .then_ignore(op(",").or_not())
                     .repeated()
                     .collect::<Vec<_>>()

@@ -397,7 +397,8 @@ impl<'a> Evaluator<'a> {
             frame: env.frame.clone(),
         });
         for f in &schema.fields {
-            if fields.contains_key(&f.name) {
+            // Metrics are read through references (`x.metrics.name`), never planned or stored.
+            if fields.contains_key(&f.name) || f.metric {
                 continue;
             }
             if f.computed {

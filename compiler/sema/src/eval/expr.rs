@@ -192,6 +192,52 @@ impl<'a> Evaluator<'a> {
         })
     }
 
+    /// The `metrics` of an instance of resource type `ty` in `region` with these fields: each
+    /// `metric` its type declares, evaluated in the schema's file with the instance's fields in
+    /// scope (a computed one unknown until apply, or known from state), and with the region it
+    /// lives in, the instance's unless the declaration names one.
+    fn metrics(
+        &mut self,
+        ty: &str,
+        region: Option<usize>,
+        fields: &BTreeMap<String, FieldVal>,
+    ) -> Value {
+        let cat = self.cat;
+        let Some(schema) = cat.records.get(&format!("{ty}.Metrics")) else {
+            return Value::error();
+        };
+        let Some(frame) = cat.resources.get(ty).and_then(|r| self.frame(&r.file)) else {
+            return Value::error();
+        };
+        let vars = fields
+            .iter()
+            .map(|(k, f)| (k.clone(), Binding::Val(f.value.clone())))
+            .collect();
+        let env = Rc::new(Env {
+            vars: RefCell::new(vars),
+            parent: None,
+            frame,
+        });
+        let code = region
+            .and_then(|i| self.program.regions.get(i))
+            .map(|r| r.code.clone());
+        let mut out = BTreeMap::new();
+        for m in &schema.fields {
+            let Some(e) = &m.default else { continue };
+            let mut v = self
+                .eval(e, &env, Some(&m.ty))
+                .unwrap_or_else(|_| Value::error());
+            if let Value::Record(r) = &mut v
+                && matches!(r.get("region"), None | Some(Value::None))
+                && let Some(code) = &code
+            {
+                r.insert("region".into(), Value::Str(code.clone()));
+            }
+            out.insert(m.name.clone(), v);
+        }
+        Value::Record(out)
+    }
+
     pub(super) fn attr(&mut self, base: &Value, field: &str, span: Span) -> EResult {
         Ok(match base {
             Value::Unknown { region, origin } => Value::Unknown {
@@ -234,6 +280,11 @@ impl<'a> Evaluator<'a> {
                         .get(&inst.ty)
                         .and_then(|s| s.field(field));
                     return Ok(match schema_field {
+                        Some(f) if f.metric => {
+                            let (ty, region, fields) =
+                                (inst.ty.clone(), inst.region, inst.fields.clone());
+                            self.metrics(&ty, region, &fields)
+                        }
                         Some(f) if f.computed => {
                             self.known_attr(addr, field)
                                 .unwrap_or_else(|| Value::Unknown {
@@ -252,6 +303,13 @@ impl<'a> Evaluator<'a> {
                     .and_then(|s| s.field(field))
                     .cloned();
                 match schema_field {
+                    Some(f) if f.metric => {
+                        self.eval_instance(idx);
+                        let inst = &self.program.instances[idx];
+                        let (ty, region, fields) =
+                            (inst.ty.clone(), inst.region, inst.fields.clone());
+                        self.metrics(&ty, region, &fields)
+                    }
                     Some(f) if f.computed => match self.known_attr(addr, field) {
                         // Known from state: the resource exists and keeps this value.
                         Some(v) => v,

@@ -1,0 +1,402 @@
+//! CloudWatch metric and composite alarms. An alarm is known by its name, unique in its account
+//! and region: `PutMetricAlarm` and `PutCompositeAlarm` create it or replace it whole, so a create
+//! first makes sure that no one else's alarm has the name (AWS would overwrite it without a
+//! word), and tags change through `TagResource` (the put ignores tags on an existing alarm).
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, Statistic, Tag};
+use carbonc_apply::{
+    CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
+};
+use carbonc_state::Val;
+
+use crate::attrs::{b, i, map, put, put_if_set, required, s, tag_changes, text, user_tags};
+use crate::error::classify;
+
+const METRIC: &str = "aws.cloudwatch.MetricAlarm";
+
+/// The ARNs of the resources (topics, alarms) a list of references points to, in order.
+fn arns_of(r: &carbonc_apply::Resolved, field: &str) -> Result<Vec<String>, ProviderError> {
+    let Some(Val::List(items)) = r.attrs.get(field) else {
+        return Ok(Vec::new());
+    };
+    items
+        .iter()
+        .map(|v| match v {
+            Val::Ref(addr) => r
+                .refs
+                .get(addr)
+                .and_then(|t| s(&t.attributes, "arn"))
+                .ok_or_else(|| ProviderError::Permanent {
+                    code: "UnresolvedReference".into(),
+                    message: format!(
+                        "`{field}` of `{}` names `{addr}`, which has no ARN yet",
+                        r.address
+                    ),
+                }),
+            Val::Str(arn) => Ok(arn.clone()),
+            other => Err(ProviderError::Permanent {
+                code: "InvalidConfiguration".into(),
+                message: format!(
+                    "`{field}` of `{}` holds {other:?}, not a reference",
+                    r.address
+                ),
+            }),
+        })
+        .collect()
+}
+
+/// The metric record of an alarm: namespace, name and dimensions.
+fn metric(
+    attrs: &BTreeMap<String, Val>,
+) -> Result<(String, String, BTreeMap<String, String>), ProviderError> {
+    let Some(Val::Map(m)) = attrs.get("metric") else {
+        return Err(ProviderError::Permanent {
+            code: "InvalidConfiguration".into(),
+            message: "`metric` has no value".into(),
+        });
+    };
+    Ok((
+        required(m, "namespace")?,
+        required(m, "name")?,
+        map(m, "dimensions"),
+    ))
+}
+
+fn tags(pairs: &BTreeMap<String, String>) -> Vec<Tag> {
+    pairs
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The alarm of this name in the client's region, if any: `(arn, metric alarm?)`.
+async fn existing(c: &Client, name: &str) -> Result<Option<String>, ProviderError> {
+    let out = c
+        .describe_alarms()
+        .alarm_names(name)
+        .alarm_types(AlarmType::MetricAlarm)
+        .alarm_types(AlarmType::CompositeAlarm)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out
+        .metric_alarms()
+        .iter()
+        .filter_map(|a| a.alarm_arn())
+        .chain(out.composite_alarms().iter().filter_map(|a| a.alarm_arn()))
+        .next()
+        .map(str::to_string))
+}
+
+async fn tag_map(c: &Client, arn: &str) -> Result<BTreeMap<String, String>, ProviderError> {
+    let out = c
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect())
+}
+
+/// Refuses a create over an alarm of the same name that is not this address's: `Put*Alarm` would
+/// replace it.
+async fn claim(c: &Client, req: &CreateRequest, name: &str) -> Result<(), ProviderError> {
+    let Some(arn) = existing(c, name).await? else {
+        return Ok(());
+    };
+    let have = tag_map(c, &arn).await?;
+    if req.tags.iter().all(|(k, v)| have.get(k) == Some(v)) {
+        return Ok(());
+    }
+    Err(ProviderError::Permanent {
+        code: "AlreadyExists".into(),
+        message: format!(
+            "an alarm named `{name}` already exists in {} and carbonc did not create it; \
+             creating this one would replace it (choose another name, or `carbonc import` it)",
+            req.resource.region.as_deref().unwrap_or("us-east-1")
+        ),
+    })
+}
+
+/// Sends `PutMetricAlarm` or `PutCompositeAlarm` with the resource's attributes (and, on create,
+/// its tags).
+async fn put_alarm(
+    c: &Client,
+    r: &carbonc_apply::Resolved,
+    tags_on_create: Option<Vec<Tag>>,
+) -> Result<(), ProviderError> {
+    let a = &r.attrs;
+    let name = required(a, "name")?;
+    let description = s(a, "description").unwrap_or_default();
+    let actions_enabled = b(a, "actions_enabled").unwrap_or(true);
+    let (alarm, ok, insufficient) = (
+        arns_of(r, "alarm_actions")?,
+        arns_of(r, "ok_actions")?,
+        arns_of(r, "insufficient_data_actions")?,
+    );
+    if r.ty == METRIC {
+        let (namespace, metric_name, dimensions) = metric(a)?;
+        c.put_metric_alarm()
+            .alarm_name(&name)
+            .alarm_description(description)
+            .namespace(namespace)
+            .metric_name(metric_name)
+            .set_dimensions(Some(
+                dimensions
+                    .iter()
+                    .map(|(k, v)| Dimension::builder().name(k).value(v).build())
+                    .collect(),
+            ))
+            .statistic(Statistic::from(
+                s(a, "statistic").unwrap_or("Average".into()).as_str(),
+            ))
+            .period(i(a, "period").unwrap_or(60) as i32)
+            .evaluation_periods(i(a, "evaluation_periods").unwrap_or(1) as i32)
+            .set_datapoints_to_alarm(i(a, "datapoints_to_alarm").map(|d| d as i32))
+            .threshold(i(a, "threshold").unwrap_or(0) as f64)
+            .comparison_operator(ComparisonOperator::from(
+                required(a, "comparison")?.as_str(),
+            ))
+            .treat_missing_data(s(a, "treat_missing_data").unwrap_or("missing".into()))
+            .actions_enabled(actions_enabled)
+            .set_alarm_actions(Some(alarm))
+            .set_ok_actions(Some(ok))
+            .set_insufficient_data_actions(Some(insufficient))
+            .set_tags(tags_on_create)
+            .send()
+            .await
+            .map_err(classify)?;
+    } else {
+        let join = if s(a, "combine").as_deref() == Some("all") {
+            " AND "
+        } else {
+            " OR "
+        };
+        let rule = arns_of(r, "alarms")?
+            .iter()
+            .map(|arn| format!("ALARM(\"{arn}\")"))
+            .collect::<Vec<_>>()
+            .join(join);
+        c.put_composite_alarm()
+            .alarm_name(&name)
+            .alarm_description(description)
+            .alarm_rule(rule)
+            .actions_enabled(actions_enabled)
+            .set_alarm_actions(Some(alarm))
+            .set_ok_actions(Some(ok))
+            .set_insufficient_data_actions(Some(insufficient))
+            .set_tags(tags_on_create)
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    Ok(())
+}
+
+pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let name = required(&r.attrs, "name")?;
+    claim(&c, req, &name).await?;
+    put_alarm(&c, r, Some(tags(&crate::attrs::all_tags(req)))).await?;
+    let arn = existing(&c, &name)
+        .await?
+        .ok_or_else(|| ProviderError::Retryable {
+            code: "NotYetVisible".into(),
+            message: format!("alarm `{name}` was put but is not listed yet"),
+        })?;
+    let mut attrs = r.attrs.clone();
+    attrs.insert("arn".into(), Val::Str(arn));
+    Ok(Found { id: name, attrs })
+}
+
+pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let out = c
+        .describe_alarms()
+        .alarm_names(&req.id)
+        .alarm_types(if req.ty == METRIC {
+            AlarmType::MetricAlarm
+        } else {
+            AlarmType::CompositeAlarm
+        })
+        .send()
+        .await
+        .map_err(classify)?;
+    let mut attrs = req.attrs.clone();
+    let arn = if let Some(m) = out.metric_alarms().first() {
+        put(
+            &mut attrs,
+            "description",
+            text(m.alarm_description()).or(Some(Val::Str(String::new()))),
+        );
+        // The metric as the program wrote it, with what AWS reports; `region` is carbon's own.
+        let mut metric = match attrs.get("metric") {
+            Some(Val::Map(m)) => m.clone(),
+            _ => BTreeMap::new(),
+        };
+        put(&mut metric, "namespace", text(m.namespace()));
+        put(&mut metric, "name", text(m.metric_name()));
+        metric.insert(
+            "dimensions".into(),
+            Val::Map(
+                m.dimensions()
+                    .iter()
+                    .filter_map(|d| Some((d.name()?.to_string(), Val::Str(d.value()?.to_string()))))
+                    .collect(),
+            ),
+        );
+        attrs.insert("metric".into(), Val::Map(metric));
+        put(
+            &mut attrs,
+            "statistic",
+            text(m.statistic().map(|x| x.as_str())),
+        );
+        put(
+            &mut attrs,
+            "period",
+            m.period().map(|p| Val::Int(i64::from(p))),
+        );
+        put(
+            &mut attrs,
+            "evaluation_periods",
+            m.evaluation_periods().map(|p| Val::Int(i64::from(p))),
+        );
+        put_if_set(
+            &mut attrs,
+            "datapoints_to_alarm",
+            m.datapoints_to_alarm().map(|p| Val::Int(i64::from(p))),
+        );
+        put(
+            &mut attrs,
+            "threshold",
+            m.threshold().map(|t| Val::Int(t.round() as i64)),
+        );
+        put(
+            &mut attrs,
+            "comparison",
+            text(m.comparison_operator().map(|x| x.as_str())),
+        );
+        put(
+            &mut attrs,
+            "treat_missing_data",
+            text(m.treat_missing_data()),
+        );
+        put(
+            &mut attrs,
+            "actions_enabled",
+            m.actions_enabled().map(Val::Bool),
+        );
+        m.alarm_arn().map(str::to_string)
+    } else if let Some(m) = out.composite_alarms().first() {
+        put(
+            &mut attrs,
+            "description",
+            text(m.alarm_description()).or(Some(Val::Str(String::new()))),
+        );
+        let combine = match m.alarm_rule() {
+            Some(rule) if rule.contains(" AND ") => "all",
+            _ => "any",
+        };
+        attrs.insert("combine".into(), Val::Str(combine.into()));
+        put(
+            &mut attrs,
+            "actions_enabled",
+            m.actions_enabled().map(Val::Bool),
+        );
+        m.alarm_arn().map(str::to_string)
+    } else {
+        return Ok(None);
+    };
+    if let Some(arn) = arn {
+        let tags = tag_map(&c, &arn).await?;
+        attrs.insert(
+            "tags".into(),
+            user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        );
+        attrs.insert("arn".into(), Val::Str(arn));
+    }
+    Ok(Some(Found {
+        id: req.id.clone(),
+        attrs,
+    }))
+}
+
+pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    put_alarm(&c, r, None).await?;
+    let arn = s(&req.before, "arn")
+        .or(existing(&c, &req.id).await?)
+        .unwrap_or_default();
+    let (set, gone) = tag_changes(&map(&req.before, "tags"), &map(&r.attrs, "tags"));
+    if !set.is_empty() {
+        c.tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(tags(&set)))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    if !gone.is_empty() {
+        c.untag_resource()
+            .resource_arn(&arn)
+            .set_tag_keys(Some(gone))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    let mut attrs = r.attrs.clone();
+    attrs.insert("arn".into(), Val::Str(arn));
+    Ok(Found {
+        id: req.id.clone(),
+        attrs,
+    })
+}
+
+pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
+    let c = Client::new(cfg);
+    // DeleteAlarms answers success for a name that does not exist: nothing to tell apart.
+    c.delete_alarms()
+        .alarm_names(&req.id)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
+/// The alarm an interrupted create made: the name is the program's, and the tags say whose.
+pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let Some(name) = s(&req.attrs, "name") else {
+        return Ok(None);
+    };
+    let Some(arn) = existing(&c, &name).await? else {
+        return Ok(None);
+    };
+    if req.exclude.contains(&name) {
+        return Ok(None);
+    }
+    let have = tag_map(&c, &arn).await?;
+    if have.get("carbon:address") != Some(&carbonc_apply::address_tag(&req.address))
+        || have.get("carbon:lineage") != Some(&req.lineage)
+    {
+        return Ok(None);
+    }
+    let read = ReadRequest {
+        address: req.address.clone(),
+        ty: req.ty.clone(),
+        region: req.region.clone(),
+        id: name,
+        attrs: req.attrs.clone(),
+    };
+    self::read(cfg, &read).await
+}

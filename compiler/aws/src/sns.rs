@@ -1,0 +1,240 @@
+//! SNS topics. `CreateTopic` answers the existing topic of that name instead of failing, so a
+//! create first makes sure no one else's topic has the name: carbonc would otherwise adopt it,
+//! and destroy it later.
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use aws_sdk_sns::Client;
+use aws_sdk_sns::types::Tag;
+use carbonc_apply::{
+    CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
+};
+use carbonc_state::Val;
+
+use crate::attrs::{all_tags, b, map, ref_arn, required, s, tag_changes, user_tags};
+use crate::error::{classify, is_not_found};
+
+fn tags(pairs: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| ProviderError::Permanent {
+                    code: "InvalidConfiguration".into(),
+                    message: format!("tag `{k}`: {e}"),
+                })
+        })
+        .collect()
+}
+
+/// The ARN of the topic named `name` in the client's region, if there is one.
+async fn topic_named(c: &Client, name: &str) -> Result<Option<String>, ProviderError> {
+    let suffix = format!(":{name}");
+    let mut pages = c.list_topics().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(classify)?;
+        if let Some(arn) = page
+            .topics()
+            .iter()
+            .filter_map(|t| t.topic_arn())
+            .find(|arn| arn.ends_with(&suffix))
+        {
+            return Ok(Some(arn.to_string()));
+        }
+    }
+    Ok(None)
+}
+
+async fn tag_map(c: &Client, arn: &str) -> Result<BTreeMap<String, String>, ProviderError> {
+    let out = c
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}
+
+pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let a = &r.attrs;
+    let name = required(a, "name")?;
+    if let Some(arn) = topic_named(&c, &name).await? {
+        let have = tag_map(&c, &arn).await?;
+        if !req.tags.iter().all(|(k, v)| have.get(k) == Some(v)) {
+            return Err(ProviderError::Permanent {
+                code: "AlreadyExists".into(),
+                message: format!(
+                    "a topic named `{name}` already exists in {} and carbonc did not create it \
+                     (choose another name, or `carbonc import` it)",
+                    r.region.as_deref().unwrap_or("us-east-1")
+                ),
+            });
+        }
+    }
+    let mut call = c
+        .create_topic()
+        .name(&name)
+        .set_tags(Some(tags(&all_tags(req))?));
+    let display = s(a, "display_name").unwrap_or_default();
+    if !display.is_empty() {
+        call = call.attributes("DisplayName", display);
+    }
+    if r.target("kms_key").is_some() {
+        call = call.attributes("KmsMasterKeyId", ref_arn(r, "kms_key")?);
+    }
+    if b(a, "fifo") == Some(true) {
+        call = call.attributes("FifoTopic", "true");
+    }
+    let out = call.send().await.map_err(classify)?;
+    let arn = out.topic_arn().unwrap_or_default().to_string();
+    let mut attrs = a.clone();
+    attrs.insert("arn".into(), Val::Str(arn.clone()));
+    Ok(Found { id: arn, attrs })
+}
+
+pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let out = match c
+        .get_topic_attributes()
+        .topic_arn(&req.id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => o,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let got = out.attributes().cloned().unwrap_or_default();
+    let mut attrs = req.attrs.clone();
+    attrs.insert(
+        "display_name".into(),
+        Val::Str(got.get("DisplayName").cloned().unwrap_or_default()),
+    );
+    attrs.insert(
+        "fifo".into(),
+        Val::Bool(got.get("FifoTopic").is_some_and(|v| v == "true")),
+    );
+    // A key removed outside carbonc reads as no key; one that is set is the program's reference
+    // (AWS reports the id or ARN it was given, which a read cannot turn back into an address).
+    if got.get("KmsMasterKeyId").is_none_or(String::is_empty) {
+        attrs.insert("kms_key".into(), Val::Null);
+    }
+    let tags = tag_map(&c, &req.id).await?;
+    attrs.insert(
+        "tags".into(),
+        user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+    );
+    attrs.insert("arn".into(), Val::Str(req.id.clone()));
+    if let Some(name) = req.id.rsplit(':').next() {
+        attrs.insert("name".into(), Val::Str(name.to_string()));
+    }
+    Ok(Some(Found {
+        id: req.id.clone(),
+        attrs,
+    }))
+}
+
+pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let set = |name: &'static str, value: String| {
+        c.set_topic_attributes()
+            .topic_arn(&req.id)
+            .attribute_name(name)
+            .attribute_value(value)
+            .send()
+    };
+    if r.attrs.get("display_name") != req.before.get("display_name") {
+        set(
+            "DisplayName",
+            s(&r.attrs, "display_name").unwrap_or_default(),
+        )
+        .await
+        .map_err(classify)?;
+    }
+    if r.attrs.get("kms_key") != req.before.get("kms_key") {
+        // An empty key id turns encryption off.
+        let key = match r.target("kms_key") {
+            Some(_) => ref_arn(r, "kms_key")?,
+            None => String::new(),
+        };
+        set("KmsMasterKeyId", key).await.map_err(classify)?;
+    }
+    let (put, gone) = tag_changes(&map(&req.before, "tags"), &map(&r.attrs, "tags"));
+    if !put.is_empty() {
+        c.tag_resource()
+            .resource_arn(&req.id)
+            .set_tags(Some(tags(&put)?))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    if !gone.is_empty() {
+        c.untag_resource()
+            .resource_arn(&req.id)
+            .set_tag_keys(Some(gone))
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    let mut attrs = r.attrs.clone();
+    attrs.insert("arn".into(), Val::Str(req.id.clone()));
+    Ok(Found {
+        id: req.id.clone(),
+        attrs,
+    })
+}
+
+pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
+    let c = Client::new(cfg);
+    match c
+        .delete_topic()
+        .topic_arn(&req.id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The topic an interrupted create made: the program's name, with this address's tags.
+pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let Some(name) = s(&req.attrs, "name") else {
+        return Ok(None);
+    };
+    let Some(arn) = topic_named(&c, &name).await? else {
+        return Ok(None);
+    };
+    if req.exclude.contains(&arn) {
+        return Ok(None);
+    }
+    let have = tag_map(&c, &arn).await?;
+    if have.get("carbon:address") != Some(&carbonc_apply::address_tag(&req.address))
+        || have.get("carbon:lineage") != Some(&req.lineage)
+    {
+        return Ok(None);
+    }
+    let read = ReadRequest {
+        address: req.address.clone(),
+        ty: req.ty.clone(),
+        region: req.region.clone(),
+        id: arn,
+        attrs: req.attrs.clone(),
+    };
+    self::read(cfg, &read).await
+}
