@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use carbonc_apply::{CreateRequest, ProviderError, Resolved};
+use carbonc_apply::{CreateRequest, FindRequest, ProviderError, ReadRequest, Resolved};
 use carbonc_state::Val;
 
 pub fn s(attrs: &BTreeMap<String, Val>, k: &str) -> Option<String> {
@@ -213,6 +213,45 @@ fn same_json(a: &str, b: &str) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,
     }
+}
+
+/// Whether a resource's tags say it is the one `req` looks for: this address, this lineage.
+pub fn found_by_tags(tags: &BTreeMap<String, String>, req: &FindRequest) -> bool {
+    tags.get("carbon:address") == Some(&carbonc_apply::address_tag(&req.address))
+        && tags.get("carbon:lineage") == Some(&req.lineage)
+}
+
+/// The read of what a find turned up under `id`.
+pub fn read_of(req: &FindRequest, id: String) -> ReadRequest {
+    ReadRequest {
+        address: req.address.clone(),
+        ty: req.ty.clone(),
+        region: req.region.clone(),
+        id,
+        attrs: req.attrs.clone(),
+    }
+}
+
+/// Refuses a create whose name is taken by a resource (with these tags) that carbonc did not make
+/// for this address: APIs that answer the existing resource (SNS `CreateTopic`) or replace it
+/// (CloudWatch `PutMetricAlarm`) would otherwise adopt or overwrite someone else's.
+pub fn refuse_taken(
+    req: &CreateRequest,
+    what: &str,
+    name: &str,
+    have: &BTreeMap<String, String>,
+) -> Result<(), ProviderError> {
+    if req.tags.iter().all(|(k, v)| have.get(k) == Some(v)) {
+        return Ok(());
+    }
+    Err(ProviderError::Permanent {
+        code: "AlreadyExists".into(),
+        message: format!(
+            "{what} named `{name}` already exists in {} and carbonc did not create it \
+             (choose another name, or `carbonc import` it)",
+            req.resource.region.as_deref().unwrap_or("us-east-1")
+        ),
+    })
 }
 
 /// A string as a value.

@@ -13,7 +13,10 @@ use carbonc_apply::{
 };
 use carbonc_state::Val;
 
-use crate::attrs::{b, i, map, put, put_if_set, required, s, tag_changes, text, user_tags};
+use crate::attrs::{
+    b, found_by_tags, i, map, put, put_if_set, read_of, refuse_taken, required, s, tag_changes,
+    text, user_tags,
+};
 use crate::error::classify;
 
 const METRIC: &str = "aws.cloudwatch.MetricAlarm";
@@ -109,21 +112,10 @@ async fn tag_map(c: &Client, arn: &str) -> Result<BTreeMap<String, String>, Prov
 /// Refuses a create over an alarm of the same name that is not this address's: `Put*Alarm` would
 /// replace it.
 async fn claim(c: &Client, req: &CreateRequest, name: &str) -> Result<(), ProviderError> {
-    let Some(arn) = existing(c, name).await? else {
-        return Ok(());
-    };
-    let have = tag_map(c, &arn).await?;
-    if req.tags.iter().all(|(k, v)| have.get(k) == Some(v)) {
-        return Ok(());
+    match existing(c, name).await? {
+        Some(arn) => refuse_taken(req, "an alarm", name, &tag_map(c, &arn).await?),
+        None => Ok(()),
     }
-    Err(ProviderError::Permanent {
-        code: "AlreadyExists".into(),
-        message: format!(
-            "an alarm named `{name}` already exists in {} and carbonc did not create it; \
-             creating this one would replace it (choose another name, or `carbonc import` it)",
-            req.resource.region.as_deref().unwrap_or("us-east-1")
-        ),
-    })
 }
 
 /// Sends `PutMetricAlarm` or `PutCompositeAlarm` with the resource's attributes (and, on create,
@@ -385,18 +377,8 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
     if req.exclude.contains(&name) {
         return Ok(None);
     }
-    let have = tag_map(&c, &arn).await?;
-    if have.get("carbon:address") != Some(&carbonc_apply::address_tag(&req.address))
-        || have.get("carbon:lineage") != Some(&req.lineage)
-    {
+    if !found_by_tags(&tag_map(&c, &arn).await?, req) {
         return Ok(None);
     }
-    let read = ReadRequest {
-        address: req.address.clone(),
-        ty: req.ty.clone(),
-        region: req.region.clone(),
-        id: name,
-        attrs: req.attrs.clone(),
-    };
-    self::read(cfg, &read).await
+    read(cfg, &read_of(req, name)).await
 }

@@ -12,7 +12,10 @@ use carbonc_apply::{
 };
 use carbonc_state::Val;
 
-use crate::attrs::{all_tags, b, map, ref_arn, required, s, tag_changes, user_tags};
+use crate::attrs::{
+    all_tags, b, found_by_tags, map, read_of, ref_arn, refuse_taken, required, s, tag_changes,
+    user_tags,
+};
 use crate::error::{classify, is_not_found};
 
 fn tags(pairs: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
@@ -69,17 +72,7 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
     let a = &r.attrs;
     let name = required(a, "name")?;
     if let Some(arn) = topic_named(&c, &name).await? {
-        let have = tag_map(&c, &arn).await?;
-        if !req.tags.iter().all(|(k, v)| have.get(k) == Some(v)) {
-            return Err(ProviderError::Permanent {
-                code: "AlreadyExists".into(),
-                message: format!(
-                    "a topic named `{name}` already exists in {} and carbonc did not create it \
-                     (choose another name, or `carbonc import` it)",
-                    r.region.as_deref().unwrap_or("us-east-1")
-                ),
-            });
-        }
+        refuse_taken(req, "a topic", &name, &tag_map(&c, &arn).await?)?;
     }
     let mut call = c
         .create_topic()
@@ -223,18 +216,8 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
     if req.exclude.contains(&arn) {
         return Ok(None);
     }
-    let have = tag_map(&c, &arn).await?;
-    if have.get("carbon:address") != Some(&carbonc_apply::address_tag(&req.address))
-        || have.get("carbon:lineage") != Some(&req.lineage)
-    {
+    if !found_by_tags(&tag_map(&c, &arn).await?, req) {
         return Ok(None);
     }
-    let read = ReadRequest {
-        address: req.address.clone(),
-        ty: req.ty.clone(),
-        region: req.region.clone(),
-        id: arn,
-        attrs: req.attrs.clone(),
-    };
-    self::read(cfg, &read).await
+    read(cfg, &read_of(req, arn)).await
 }
