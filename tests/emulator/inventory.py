@@ -70,6 +70,34 @@ def main():
         out[f"secret@{region}"] = sorted(
             s["Name"] for s in sm.list_secrets()["SecretList"] if "carbon:lineage" in tagged(s.get("Tags"))
         )
+        sns = boto3.client("sns", region_name=region, **kw)
+        out[f"sns@{region}"] = sorted(
+            t["TopicArn"].rsplit(":", 1)[1]
+            for t in sns.list_topics()["Topics"]
+            if "carbon:lineage" in tagged(sns.list_tags_for_resource(ResourceArn=t["TopicArn"])["Tags"])
+        )
+        # Each alarm with what it watches and the region of each topic it notifies.
+        cw = boto3.client("cloudwatch", region_name=region, **kw)
+        found = cw.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        names = {a["AlarmArn"]: a["AlarmName"] for a in found["MetricAlarms"] + found["CompositeAlarms"]}
+
+        def notifies(a):
+            return ",".join(sorted({arn.split(":")[3] for arn in a.get("AlarmActions", [])}))
+
+        out[f"alarms@{region}"] = sorted(
+            [
+                f'{a["AlarmName"]}: {a["Namespace"]}/{a["MetricName"]} '
+                + ",".join(f'{d["Name"]}={"*" if d["Name"] in ("HealthCheckId", "DistributionId") else d["Value"]}' for d in a["Dimensions"])
+                + f" -> {notifies(a)}"
+                for a in found["MetricAlarms"]
+            ]
+            + [
+                f'{a["AlarmName"]}: '
+                + " ".join(names.get(w, w) if w.startswith("arn:") else w for w in a["AlarmRule"].replace('"', " ").split())
+                + f" -> {notifies(a)}"
+                for a in found["CompositeAlarms"]
+            ]
+        )
     waf = boto3.client("wafv2", region_name="us-east-1", **kw)
     out["waf_ip_sets"] = sorted(
         f'{x["Name"]}: ' + ",".join(sorted(

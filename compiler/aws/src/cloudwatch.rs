@@ -95,6 +95,20 @@ async fn existing(c: &Client, name: &str) -> Result<Option<String>, ProviderErro
         .map(str::to_string))
 }
 
+/// A list of references as AWS reports it (ARNs): the recorded references while AWS lists as
+/// many, else the ARNs themselves, so that an action added or removed outside carbonc shows as
+/// drift (a read cannot turn an ARN back into an address).
+fn reported_refs(attrs: &mut BTreeMap<String, Val>, field: &str, arns: &[String]) {
+    let same = matches!(attrs.get(field), Some(Val::List(l))
+        if l.len() == arns.len() && l.iter().all(|v| matches!(v, Val::Ref(_))));
+    if !same {
+        attrs.insert(
+            field.into(),
+            Val::List(arns.iter().map(|a| Val::Str(a.clone())).collect()),
+        );
+    }
+}
+
 async fn tag_map(c: &Client, arn: &str) -> Result<BTreeMap<String, String>, ProviderError> {
     let out = c
         .list_tags_for_resource()
@@ -287,6 +301,14 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             "actions_enabled",
             m.actions_enabled().map(Val::Bool),
         );
+        put(&mut attrs, "name", text(m.alarm_name()));
+        reported_refs(&mut attrs, "alarm_actions", m.alarm_actions());
+        reported_refs(&mut attrs, "ok_actions", m.ok_actions());
+        reported_refs(
+            &mut attrs,
+            "insufficient_data_actions",
+            m.insufficient_data_actions(),
+        );
         m.alarm_arn().map(str::to_string)
     } else if let Some(m) = out.composite_alarms().first() {
         put(
@@ -304,6 +326,22 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             "actions_enabled",
             m.actions_enabled().map(Val::Bool),
         );
+        put(&mut attrs, "name", text(m.alarm_name()));
+        reported_refs(&mut attrs, "alarm_actions", m.alarm_actions());
+        reported_refs(&mut attrs, "ok_actions", m.ok_actions());
+        reported_refs(
+            &mut attrs,
+            "insufficient_data_actions",
+            m.insufficient_data_actions(),
+        );
+        let watched: Vec<String> = m
+            .alarm_rule()
+            .unwrap_or_default()
+            .split("ALARM(\"")
+            .skip(1)
+            .filter_map(|t| t.split('"').next().map(str::to_string))
+            .collect();
+        reported_refs(&mut attrs, "alarms", &watched);
         m.alarm_arn().map(str::to_string)
     } else {
         return Ok(None);

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use aws_config::SdkConfig;
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType,
-    HostedZoneConfig, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag,
-    TagResourceType,
+    AliasTarget, Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckRegion,
+    HealthCheckType, HostedZoneConfig, ResettableElementName, ResourceRecord, ResourceRecordSet,
+    ResourceRecordSetFailover, RrType, Tag, TagResourceType,
 };
 use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, Resolved,
@@ -136,8 +136,21 @@ fn check_config(a: &BTreeMap<String, Val>) -> Result<HealthCheckConfig, Provider
         .set_search_string(s(a, "search_string"))
         .set_request_interval(i(a, "request_interval").map(|p| p as i32))
         .set_failure_threshold(i(a, "failure_threshold").map(|p| p as i32))
+        .set_measure_latency(b(a, "measure_latency"))
+        .set_regions(checker_regions(a))
         .build()
         .map_err(build_error)
+}
+
+/// The health checkers' regions the program names; `None` (all of them) when it names none.
+fn checker_regions(a: &BTreeMap<String, Val>) -> Option<Vec<HealthCheckRegion>> {
+    let regions = strings(a, "regions");
+    (!regions.is_empty()).then(|| {
+        regions
+            .iter()
+            .map(|r| HealthCheckRegion::from(r.as_str()))
+            .collect()
+    })
 }
 
 async fn create_check(c: &Client, req: &CreateRequest) -> Result<Found, ProviderError> {
@@ -446,6 +459,25 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
                 if let Some(p) = cfg.search_string() {
                     attrs.insert("search_string".into(), Val::Str(p.to_string()));
                 }
+                attrs.insert(
+                    "measure_latency".into(),
+                    Val::Bool(cfg.measure_latency().unwrap_or(false)),
+                );
+                // AWS's whole default set (all eight checker regions) where the program names
+                // none is what unnamed means, not drift.
+                let reported = cfg.regions();
+                let unnamed = strings(&attrs, "regions").is_empty();
+                if !(unnamed && (reported.is_empty() || reported.len() == 8)) {
+                    attrs.insert(
+                        "regions".into(),
+                        Val::List(
+                            reported
+                                .iter()
+                                .map(|r| Val::Str(r.as_str().to_string()))
+                                .collect(),
+                        ),
+                    );
+                }
             }
             let tags = tags_of(&c, TagResourceType::Healthcheck, &req.id).await?;
             attrs.insert("tags".into(), user_tags(&tags));
@@ -536,6 +568,12 @@ pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, Provi
                 .set_resource_path(s(a, "resource_path"))
                 .set_search_string(s(a, "search_string"))
                 .set_failure_threshold(i(a, "failure_threshold").map(|p| p as i32))
+                .set_regions(checker_regions(a))
+                // No regions named any more: back to all of them.
+                .set_reset_elements(
+                    (checker_regions(a).is_none() && !strings(&req.before, "regions").is_empty())
+                        .then(|| vec![ResettableElementName::Regions]),
+                )
                 .send()
                 .await
                 .map_err(classify)?;

@@ -96,6 +96,11 @@ fn report_json(r: &Report) -> serde_json::Value {
         "data": r.data.iter().map(|d| json!({
             "name": d.name, "kind": d.kind, "action_needed": d.action_needed, "effect": d.effect,
         })).collect::<Vec<_>>(),
+        "alarms": r.alarms.iter().map(|a| json!({
+            "alarm": a.alarm, "region": a.region, "why": a.why, "notifies": a.topics,
+        })).collect::<Vec<_>>(),
+        "silenced_alarms": r.silenced,
+        "unnoticed": r.monitored && r.alarms.is_empty(),
         "lost": r.lost,
     })
 }
@@ -140,7 +145,51 @@ fn scenario_text(p: &Program, r: &Report) -> String {
         let mark = if d.action_needed { "!" } else { "·" };
         out.push_str(&format!("  {mark} {} `{}`: {}\n", d.kind, d.name, d.effect));
     }
+    out.push_str("\nAlarms\n");
+    out.push_str(&alarms_text(r));
     out.push_str(&format!("\nLost: {} resource(s).\n", r.lost.len()));
+    out
+}
+
+/// The alarms a scenario sets off and the topics they notify, those it silences, or that it sets
+/// off none.
+fn alarms_text(r: &Report) -> String {
+    let mut out = String::new();
+    if !r.monitored {
+        out.push_str("  (the program declares no CloudWatch alarms)\n");
+        return out;
+    }
+    for a in &r.alarms {
+        let to = if a.topics.is_empty() {
+            "notifies no one".to_string()
+        } else {
+            format!(
+                "notifies {}",
+                a.topics
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        out.push_str(&format!(
+            "  ! `{}` ({}) fires: {}; {to}\n",
+            a.alarm, a.region, a.why
+        ));
+    }
+    if r.alarms.is_empty() {
+        out.push_str("  ✗ no alarm fires: this failure would be noticed by its users first\n");
+    }
+    if !r.silenced.is_empty() {
+        out.push_str(&format!(
+            "  · lost with the region (CloudWatch there neither evaluates nor notifies): {}\n",
+            r.silenced
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     out
 }
 
@@ -235,6 +284,22 @@ fn matrix_text(p: &Program, reports: &[Report]) -> (String, Vec<(String, String)
                 notes.join("; ")
             }
         ));
+    }
+    if reports.iter().any(|r| r.monitored) {
+        out.push_str("\nAlarms\n");
+        for r in reports {
+            let code = r.failure.regions.iter().next().cloned().unwrap_or_default();
+            let fired: Vec<&str> = r.alarms.iter().map(|a| a.alarm.as_str()).collect();
+            out.push_str(&format!(
+                "  {}: {}\n",
+                region_label(p, &code),
+                match (fired.is_empty(), r.silenced.len()) {
+                    (true, 0) => "✗ no alarm fires".to_string(),
+                    (true, n) => format!("✗ no alarm fires ({n} lost with the region)"),
+                    (false, _) => format!("{} fire ({})", fired.len(), fired.join(", ")),
+                }
+            ));
+        }
     }
     out.push('\n');
     if spofs.is_empty() {

@@ -2204,7 +2204,7 @@ fn the_global_footprint_applies_and_converges() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 91 added"),
+        r.stdout.contains("Apply complete! Resources: 104 added"),
         "{}",
         r.stdout
     );
@@ -2259,6 +2259,37 @@ fn the_global_footprint_applies_and_converges() {
         ],
         "not created"
     );
+    // The observability tier, as CloudWatch lists it: every alarm in the region its metric is
+    // published in (the health checks' and the edge's in us-east-1, each secondary's replication
+    // lag in its own region), notifying that region's topic.
+    let alarms = |region: &str| inv[format!("alarms@{region}")].clone();
+    assert_eq!(
+        alarms("us-east-1"),
+        serde_json::json!([
+            "carbon-api-down-everywhere: ALARM( carbon-api-unhealthy-us-east-1 ) AND ALARM( carbon-api-unhealthy-eu-west-1 ) AND ALARM( carbon-api-unhealthy-ap-southeast-1 ) -> us-east-1",
+            "carbon-api-slow-ap-southeast-1: AWS/Route53/TimeToFirstByte HealthCheckId=* -> us-east-1",
+            "carbon-api-slow-eu-west-1: AWS/Route53/TimeToFirstByte HealthCheckId=* -> us-east-1",
+            "carbon-api-slow-us-east-1: AWS/Route53/TimeToFirstByte HealthCheckId=* -> us-east-1",
+            "carbon-api-unhealthy-ap-southeast-1: AWS/Route53/HealthCheckStatus HealthCheckId=* -> us-east-1",
+            "carbon-api-unhealthy-eu-west-1: AWS/Route53/HealthCheckStatus HealthCheckId=* -> us-east-1",
+            "carbon-api-unhealthy-us-east-1: AWS/Route53/HealthCheckStatus HealthCheckId=* -> us-east-1",
+            "carbon-edge-5xx: AWS/CloudFront/5xxErrorRate DistributionId=*,Region=Global -> us-east-1",
+        ]),
+    );
+    for region in ["eu-west-1", "ap-southeast-1"] {
+        assert_eq!(
+            alarms(region),
+            serde_json::json!([format!(
+                "carbon-db-replication-lag: AWS/RDS/AuroraGlobalDBReplicationLag DBClusterIdentifier=carbon-{region} -> {region}"
+            )]),
+        );
+    }
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
+        assert_eq!(
+            inv[format!("sns@{region}")],
+            serde_json::json!(["carbon-alerts"])
+        );
+    }
     for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
         let eks = inv[format!("eks@{region}")].to_string();
         assert!(
@@ -2538,7 +2569,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 91 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 104 destroyed."),
         "{}",
         r.stdout
     );

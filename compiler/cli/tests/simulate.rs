@@ -57,6 +57,59 @@ fn fixtures_match_snapshots() {
     });
 }
 
+/// The footprint's alarms as `simulate` sees them: a region's failure sets off the alarms on what
+/// it takes down, in the regions where those metrics are published, and names the topics they
+/// notify; us-east-1's failure silences the alarms that live there (Route 53's and CloudFront's
+/// metrics exist only in us-east-1) while the secondaries' replication-lag alarms fire.
+#[test]
+fn the_footprint_alarms_where_its_metrics_are() {
+    let (_, out, err) = carbonc(&["simulate", "--fail", "eu-west-1", "examples/global.carbon"]);
+    assert!(
+        out.contains("! `api_unhealthy[eu-west-1]` (us-east-1) fires: Route 53 finds the endpoint of `api_health[eu-west-1]` in eu-west-1 (euw1) unhealthy; notifies `alerts[us-east-1]`"),
+        "{out}{err}"
+    );
+    assert!(out.contains("lost with the region (CloudWatch there neither evaluates nor notifies): `db_replication_lag[eu-west-1]`"), "{out}");
+    let (_, out, _) = carbonc(&[
+        "simulate",
+        "--fail",
+        "us-east-1",
+        "--json",
+        "examples/global.carbon",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let fired: Vec<(&str, &str)> = doc["alarms"]
+        .as_array()
+        .expect("alarms")
+        .iter()
+        .map(|a| {
+            (
+                a["alarm"].as_str().unwrap(),
+                a["notifies"][0].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            ("db_replication_lag[eu-west-1]", "alerts[eu-west-1]"),
+            (
+                "db_replication_lag[ap-southeast-1]",
+                "alerts[ap-southeast-1]"
+            ),
+        ],
+        "{out}"
+    );
+    assert_eq!(doc["unnoticed"], false);
+    assert!(
+        doc["silenced_alarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "api_down"),
+        "{out}"
+    );
+}
+
 #[test]
 fn the_footprint_survives_any_single_region() {
     let (code, matrix, _) = carbonc(&["simulate", "examples/global.carbon"]);

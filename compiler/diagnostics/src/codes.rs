@@ -62,6 +62,7 @@ codes! {
     "E0602" => "Two Route53 records for the same name and type share a set identifier.", "Give every record a unique `set_identifier`, for example from the region code.";
     "E0603" => "A Route53 latency record's region differs from its target's region.", "Set `latency_region` to the region of the resource the record points to.";
     "E0604" => "A Route53 latency record has no health check.", "Attach a `health_check` so Route53 stops routing to an unhealthy region.";
+    "E0606" => "A Route 53 health check names fewer than 3 checker regions, or a region without health checkers.", "Name at least 3 of us-east-1, us-west-1, us-west-2, eu-west-1, ap-southeast-1, ap-southeast-2, ap-northeast-1, sa-east-1, or leave `regions` out.";
     "E0701" => "A CloudFront origin group does not have exactly two origins.", "Give the origin group a primary and a failover origin.";
     "E0702" => "A CloudFront origin group uses a failover status code AWS does not accept.", "Use only 400, 403, 404, 416, 500, 502, 503 and 504.";
     "E0703" => "A CloudFront origin group or cache behaviour names an unknown origin.", "Name an origin declared in `origins` (or an origin group).";
@@ -73,6 +74,7 @@ codes! {
     "E1101" => "A file cannot be read (missing, a directory, not UTF-8).", "Check the path; imports are relative to the importing file.";
     "E1102" => "Files import each other in a cycle.", "Move the shared declarations into a third file that both import.";
     "E1201" => "A CloudWatch alarm watches a metric published in another region. AWS accepts the alarm, which then never has data: \"Cross-Region functionality is not supported for alarms\" (CloudWatch User Guide, cross-account cross-Region dashboards); Route 53 health-check metrics and CloudFront metrics exist in us-east-1 only (Route 53 Developer Guide, monitoring health checks with CloudWatch; CloudFront Developer Guide, CloudFront metrics in CloudWatch).", "Create the alarm in the region where the metric is published.";
+    "E1202" => "A CloudWatch alarm watches a Route 53 latency metric (ConnectionTime, TimeToFirstByte, SSLHandshakeTime) of a health check that does not measure latency: Route 53 publishes them only for checks created with MeasureLatency (Route 53 Developer Guide, monitoring health checks with CloudWatch).", "Set `measure_latency = true` on the health check (it replaces it).";
     "P0101" => "Policy: an allowlist (security group, EKS API, WAF IP set) contains 0.0.0.0/0 or ::/0.", "List the networks that need access.";
     "P0102" => "Policy: storage is not encrypted at rest (Aurora, ElastiCache, EKS node volumes).", "Turn encryption at rest on; it is fixed at creation.";
     "P0103" => "Policy: an EKS API endpoint is public without an allowlist.", "Set `public_access_cidrs`, or make the endpoint private.";
@@ -80,6 +82,9 @@ codes! {
     "P0106" => "Policy: a WAF web ACL is attached to nothing.", "Attach it to a distribution, or remove it.";
     "P0107" => "Policy: a Secrets Manager secret has no rotation.", "Add an `aws.secretsmanager.Rotation` for it.";
     "P0108" => "Policy: one region's failure takes an entry point down, or keeps sending part of its users to the failed region.", "Serve it from two regions: an origin group across regions, or latency records with health checks.";
+    "P0109" => "Policy: a CloudWatch alarm notifies no one (no `alarm_actions`, and no composite alarm with actions watches it). Active when the program declares alarms.", "Add the region's on-call topic to `alarm_actions`.";
+    "P0110" => "Policy: an Aurora secondary cluster's replication lag has no alarm. Active when the program declares alarms.", "Alarm on the cluster's `metrics.global_replication_lag` in its region.";
+    "P0111" => "Policy: a Route 53 health check that routing follows has no alarm. Active when the program declares alarms.", "Alarm on the health check's `metrics.status` in us-east-1.";
     "W0605" => "Warning: a Route53 latency record's target is a hostname or address written as text, whose region carbon cannot check.", "Look the load balancer up (`aws.elbv2.LoadBalancer`) and use its `dns_name`; for a host outside AWS, turn the warning off in carbon.toml.";
     "W0705" => "Warning: a CloudFront origin's domain name is a hostname written as text, so its region (and a written `region`) cannot be checked.", "Look the load balancer up (`aws.elbv2.LoadBalancer`) and use its `dns_name`; for a host outside AWS, turn the warning off in carbon.toml.";
 }

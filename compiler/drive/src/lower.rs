@@ -96,7 +96,14 @@ pub fn lower_instance(
         .filter(|(name, _)| !computed.contains(name))
         .map(|(name, f)| (name.clone(), to_val(&f.value, key)))
         .collect();
+    let defaulted = inst
+        .fields
+        .iter()
+        .filter(|(name, f)| !f.explicit && !computed.contains(name))
+        .map(|(name, _)| name.clone())
+        .collect();
     Desired {
+        defaulted,
         address: inst.address.clone(),
         ty: inst.ty.clone(),
         region: inst.region.map(|r| regions[r].code.clone()),

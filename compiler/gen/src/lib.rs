@@ -468,8 +468,11 @@ impl Gen<'_> {
                     if f.computed || (!f.required() && !self.rng.chance(30)) {
                         continue;
                     }
-                    if let Some(v) = self.value(&f.ty, ctx, depth + 1, out, at) {
-                        parts.push(format!("{} = {v}", f.name));
+                    match self.value(&f.ty, ctx, depth + 1, out, at) {
+                        Some(v) => parts.push(format!("{} = {v}", f.name)),
+                        // A record without a required field is a mistake: no record at all.
+                        None if f.required() => return None,
+                        None => {}
                     }
                 }
                 format!("{{ {} }}", parts.join(", "))

@@ -80,6 +80,7 @@ fn change_for(
         .collect();
     let changed: Vec<&String> = keys
         .into_iter()
+        .filter(|k| prior.attributes.contains_key(*k) || !d.defaulted.contains(k))
         .filter(|k| {
             !same(prior.attributes.get(*k), d.attrs.get(*k))
                 || d.attrs.get(*k).is_some_and(|v| refers_to(v, replaced))
@@ -225,6 +226,7 @@ mod tests {
                 .collect(),
             computed: vec!["id".into()],
             forces_new: vec!["cidr_block".into()],
+            defaulted: vec![],
             deps: vec![],
             lookup: false,
             create_before_destroy: false,
@@ -364,6 +366,37 @@ mod tests {
         assert_eq!(
             plan_changes(&[unknown], Some(&state))[0].action,
             Action::Update
+        );
+    }
+
+    /// A field the schema gained after the resource was made (so the state does not record it),
+    /// left at its default, is no change, even a `forces_new` one; set to something else, it is.
+    #[test]
+    fn a_field_new_in_the_schema_left_at_its_default_is_no_change() {
+        let prior = prior(
+            "vpc",
+            &[("cidr_block", Val::Str("10.0.0.0/16".into()))],
+            &[],
+        );
+        let mut d = desired(
+            "vpc",
+            &[
+                ("cidr_block", Val::Str("10.0.0.0/16".into())),
+                ("ipv6", Val::Bool(false)),
+            ],
+        );
+        d.forces_new.push("ipv6".into());
+        d.defaulted.push("ipv6".into());
+        assert_eq!(
+            change_for(&d, Some(&prior), &BTreeSet::new()).action,
+            Action::NoOp
+        );
+        d.defaulted.clear();
+        d.attrs.insert("ipv6".into(), Val::Bool(true));
+        let c = change_for(&d, Some(&prior), &BTreeSet::new());
+        assert_eq!(
+            (c.action, c.replace_reasons),
+            (Action::Replace, vec!["ipv6".to_string()])
         );
     }
 }

@@ -191,6 +191,10 @@ pub struct Desired {
     pub computed: Vec<String>,
     /// Attributes whose change forces a replacement.
     pub forces_new: Vec<String>,
+    /// Attributes the program leaves at the schema's default. One the state does not record (a
+    /// field the schema gained after the resource was made) is no change: AWS applied its default
+    /// then, and the schema's default is AWS's. A later read or update records it.
+    pub defaulted: Vec<String>,
     pub deps: Vec<String>,
     pub lookup: bool,
     pub create_before_destroy: bool,

@@ -224,13 +224,13 @@ fn merge_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 /// the domain rules (`E0301`-`E0999`) and their warnings (`W...`); not syntax, name, type or file
 /// errors.
 pub fn configurable(code: &str) -> bool {
-    code.starts_with('P')
-        || code.starts_with('W')
-        || (code.starts_with("E0")
-            && code
-                .as_bytes()
-                .get(2)
-                .is_some_and(|b| (b'3'..=b'9').contains(b)))
+    // The domain rules: E0300-E0999 and, after the secret (E10xx) and file (E11xx) errors,
+    // E1200 and up (CloudWatch).
+    let domain = code
+        .strip_prefix('E')
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| (300..1000).contains(&n) || n >= 1200);
+    code.starts_with('P') || code.starts_with('W') || domain
 }
 
 /// The roots of the workspace's programs: the user files (everything but the embedded standard

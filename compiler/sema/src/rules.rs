@@ -11,6 +11,7 @@ use crate::value::Value;
 mod aurora;
 mod availability;
 mod cloudwatch;
+pub(crate) use cloudwatch::watched;
 mod edge;
 pub use edge::cloudfront_certificates;
 mod eks;
@@ -37,7 +38,10 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
         ],
         |p, _, out| elasticache::check(p, out),
     ),
-    (&["aws.route53.Record"], |p, _, out| route53::check(p, out)),
+    (
+        &["aws.route53.Record", "aws.route53.HealthCheck"],
+        |p, _, out| route53::check(p, out),
+    ),
     (
         &[
             "aws.acm.Certificate",
@@ -49,9 +53,11 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
         ],
         edge::check,
     ),
-    (&["aws.cloudwatch.MetricAlarm"], |p, _, out| {
-        cloudwatch::check(p, out)
-    }),
+    // The health checks too: an alarm's metric names its check by id, which is no reference.
+    (
+        &["aws.cloudwatch.MetricAlarm", "aws.route53.HealthCheck"],
+        |p, _, out| cloudwatch::check(p, out),
+    ),
     (&["aws.eks.Cluster", "aws.eks.NodeGroup"], |p, _, out| {
         eks::check(p, out)
     }),

@@ -71,11 +71,29 @@ pub struct DataOutcome {
     pub effect: String,
 }
 
+/// An alarm that goes into alarm because of the failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmOutcome {
+    pub alarm: String,
+    /// The alarm's region.
+    pub region: String,
+    /// Why it fires.
+    pub why: String,
+    /// The topics it notifies (addresses), none of them lost.
+    pub topics: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     pub failure: Failure,
     pub entries: Vec<EntryOutcome>,
     pub data: Vec<DataOutcome>,
+    /// The alarms that fire, in program order.
+    pub alarms: Vec<AlarmOutcome>,
+    /// The alarms lost with a failed region: CloudWatch there neither evaluates nor notifies.
+    pub silenced: Vec<String>,
+    /// Whether the program declares alarms at all (without any, no failure alarms anywhere).
+    pub monitored: bool,
     /// Addresses of the resources lost.
     pub lost: Vec<String>,
 }
@@ -538,6 +556,7 @@ pub fn simulate(p: &Program, failure: &Failure) -> Report {
         });
     }
     let data = data_tiers(&w);
+    let (alarms, silenced, monitored) = alarms(&w);
     let lost = p
         .instances
         .iter()
@@ -548,8 +567,141 @@ pub fn simulate(p: &Program, failure: &Failure) -> Report {
         failure: failure.clone(),
         entries,
         data,
+        alarms,
+        silenced,
+        monitored,
         lost,
     }
+}
+
+/// The alarms the failure sets off, and those it silences: a health-check alarm when the checked
+/// endpoint's region stops serving, a secondary's replication-lag alarm when the primary of its
+/// global database is lost, an alarm that counts missing data as breaching when the resource it
+/// watches is lost, and a composite alarm when any (or all) of its alarms fire.
+fn alarms(w: &World<'_>) -> (Vec<AlarmOutcome>, Vec<String>, bool) {
+    let p = w.p;
+    let metric_alarms: Vec<&Instance> = p
+        .instances
+        .iter()
+        .map(|i| &**i)
+        .filter(|i| i.ty == "aws.cloudwatch.MetricAlarm")
+        .collect();
+    let composites: Vec<&Instance> = p
+        .instances
+        .iter()
+        .map(|i| &**i)
+        .filter(|i| i.ty == "aws.cloudwatch.CompositeAlarm")
+        .collect();
+    let monitored = !metric_alarms.is_empty() || !composites.is_empty();
+    let silenced: Vec<String> = metric_alarms
+        .iter()
+        .chain(&composites)
+        .filter(|a| w.lost(a))
+        .map(|a| a.address.clone())
+        .collect();
+    let refs = |a: &Instance, field: &str| -> Vec<String> {
+        match a.get(field).map(Value::reveal) {
+            Some(Value::List(l)) => l
+                .iter()
+                .filter_map(|v| match v.reveal() {
+                    Value::Ref { addr } => Some(addr.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let outcome = |a: &Instance, why: String| AlarmOutcome {
+        alarm: a.address.clone(),
+        region: w.code(a.region).unwrap_or("global").to_string(),
+        why,
+        topics: refs(a, "alarm_actions")
+            .into_iter()
+            .filter(|t| p.instance(t).is_some_and(|t| !w.lost(t)))
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for a in metric_alarms.iter().filter(|a| !w.lost(a)) {
+        let Some(watched) = crate::rules::watched(p, a) else {
+            continue;
+        };
+        let Some(src) = watched.source else { continue };
+        let breaching = a.get("treat_missing_data").and_then(Value::variant) == Some("breaching");
+        let why = match src.ty.as_str() {
+            "aws.route53.HealthCheck" => src
+                .get("fqdn")
+                .and_then(|v| w.region_of_value(v))
+                .filter(|r| !w.serves(r))
+                .map(|r| {
+                    format!(
+                        "Route 53 finds the endpoint of `{}` in {} unhealthy",
+                        src.address,
+                        w.region_name(&r)
+                    )
+                }),
+            "aws.rds.Cluster"
+                if watched.name.starts_with("AuroraGlobalDB")
+                    && src.get("global_role").and_then(Value::variant) == Some("secondary") =>
+            {
+                let g = target(p, src, "global_cluster");
+                p.instances
+                    .iter()
+                    .find(|c| {
+                        c.ty == "aws.rds.Cluster"
+                            && c.get("global_role").and_then(Value::variant) == Some("primary")
+                            && g.is_some_and(|g| {
+                                target(p, c, "global_cluster")
+                                    .is_some_and(|x| x.address == g.address)
+                            })
+                    })
+                    .filter(|pr| w.lost(pr))
+                    .map(|pr| {
+                        format!(
+                            "replication from the lost primary `{}` stops and `{}` falls behind",
+                            pr.address, src.address
+                        )
+                    })
+            }
+            _ => None,
+        }
+        .or_else(|| {
+            (w.lost(src) && breaching).then(|| {
+                format!(
+                    "`{}` is lost: its metric stops, and missing data counts as breaching",
+                    src.address
+                )
+            })
+        });
+        if let Some(why) = why {
+            out.push(outcome(a, why));
+        }
+    }
+    for c in composites.iter().filter(|c| !w.lost(c)) {
+        let watched = refs(c, "alarms");
+        let fired: Vec<&String> = watched
+            .iter()
+            .filter(|a| out.iter().any(|o| &o.alarm == *a))
+            .collect();
+        let all = c.get("combine").and_then(Value::variant) == Some("all");
+        let fires = if all {
+            !watched.is_empty() && fired.len() == watched.len()
+        } else {
+            !fired.is_empty()
+        };
+        if fires {
+            let names: Vec<String> = fired.iter().map(|a| format!("`{a}`")).collect();
+            out.push(outcome(
+                c,
+                format!(
+                    "{} of its alarms fire{}: {}",
+                    if all { "all" } else { "some" },
+                    if fired.len() == 1 { "s" } else { "" },
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    (out, silenced, monitored)
 }
 
 fn target<'p>(p: &'p Program, inst: &Instance, field: &str) -> Option<&'p Instance> {

@@ -82,7 +82,13 @@ pub fn listed(path: &str) -> BTreeMap<String, String> {
 fn leaves(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
         serde_json::Value::String(s) => out.push(s.clone()),
-        serde_json::Value::Number(n) => out.push(n.to_string()),
+        // A whole number sent as a double (CloudWatch's `Threshold`: 2000.0) is the field's 2000.
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
+                out.push(format!("{}", f as i64))
+            }
+            _ => out.push(n.to_string()),
+        },
         serde_json::Value::Array(items) => items.iter().for_each(|i| leaves(i, out)),
         serde_json::Value::Object(m) => {
             out.extend(m.keys().cloned());

@@ -1,13 +1,49 @@
-//! CloudWatch alarm rules (E1201): an alarm sees only the metrics of its own region.
+//! CloudWatch alarm rules: an alarm sees only the metrics of its own region (E1201) and metrics
+//! that are published (E1202); and what an
+//! alarm watches, for the policies and `carbonc simulate`.
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{label, name_label, of_type};
-use crate::eval::Program;
-use crate::value::Value;
+use super::{fix_or_help, label, name_label, of_type, set_field};
+use crate::eval::{Instance, Program};
+use crate::value::{Origin, Value};
+
+/// Route 53's latency metrics, published only for a health check that measures latency.
+const LATENCY: &[&str] = &["ConnectionTime", "TimeToFirstByte", "SSLHandshakeTime"];
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     for alarm in of_type(p, "aws.cloudwatch.MetricAlarm") {
+        if let Some(w) = watched(p, alarm)
+            && let Some(hc) = w.source
+            && hc.ty == "aws.route53.HealthCheck"
+            && LATENCY.contains(&w.name.as_str())
+            && hc.get("measure_latency").and_then(Value::as_bool) != Some(true)
+        {
+            let d = Diagnostic::error(
+                "E1202",
+                format!("alarm `{}` watches a latency metric that is never published", alarm.address),
+                label(
+                    alarm,
+                    "metric",
+                    format!("`{}` of `{}`, which does not measure latency", w.name, hc.address),
+                ),
+            )
+            .with_label(name_label(hc, "this health check has `measure_latency = false`"))
+            .with_note("Route 53 publishes ConnectionTime, TimeToFirstByte and SSLHandshakeTime only for health checks created with MeasureLatency; without data the alarm never fires");
+            let help = format!(
+                "set `measure_latency = true` on `{}` (it replaces the health check)",
+                hc.address
+            );
+            let fix = set_field(
+                p,
+                hc,
+                "measure_latency",
+                &Value::Bool(true),
+                help.clone(),
+                true,
+            );
+            out.push(fix_or_help(d, fix, help));
+        }
         let Some(Value::Record(metric)) = alarm.get("metric").map(Value::reveal) else {
             continue;
         };
@@ -57,4 +93,69 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             .with_help(to),
         );
     }
+}
+
+/// What an alarm's metric is: its namespace and name, and the resource whose metric it is, found
+/// from its dimensions (a dimension that reads an attribute of the resource: its id known after
+/// apply, or the value the resource has).
+pub(crate) struct Watched<'p> {
+    pub name: String,
+    pub source: Option<&'p Instance>,
+}
+
+/// The dimensions by which each namespace's metrics name their resource: (namespace, dimension,
+/// resource type, the attribute the dimension holds).
+const SOURCES: &[(&str, &str, &str, &str)] = &[
+    (
+        "AWS/RDS",
+        "DBClusterIdentifier",
+        "aws.rds.Cluster",
+        "identifier",
+    ),
+    (
+        "AWS/Route53",
+        "HealthCheckId",
+        "aws.route53.HealthCheck",
+        "id",
+    ),
+    (
+        "AWS/CloudFront",
+        "DistributionId",
+        "aws.cloudfront.Distribution",
+        "id",
+    ),
+];
+
+pub(crate) fn watched<'p>(p: &'p Program, alarm: &Instance) -> Option<Watched<'p>> {
+    let Some(Value::Record(metric)) = alarm.get("metric").map(Value::reveal) else {
+        return None;
+    };
+    let text = |k: &str| match metric.get(k) {
+        Some(Value::Str(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let (namespace, name) = (text("namespace"), text("name"));
+    let dims = match metric.get("dimensions") {
+        Some(Value::Map(m) | Value::Record(m)) => m.clone(),
+        _ => Default::default(),
+    };
+    let source =
+        SOURCES
+            .iter()
+            .filter(|(ns, ..)| *ns == namespace)
+            .find_map(|(_, dim, ty, field)| {
+                let v = dims.get(*dim)?;
+                if let Value::Unknown {
+                    origin: Origin::AfterApply(paths),
+                    ..
+                } = v
+                {
+                    return paths.iter().find_map(|a| {
+                        let (addr, f) = a.rsplit_once('.')?;
+                        p.instance(addr).filter(|i| i.ty == *ty && f == *field)
+                    });
+                }
+                of_type(p, ty).find(|i| i.get(field).is_some_and(|x| x == v))
+            });
+    Some(Watched { name, source })
 }

@@ -4,8 +4,9 @@
 use carbonc_diagnostics::{Diagnostic, Label};
 
 use super::{describe, label, name_label, of_type, set_field, warning};
-use crate::eval::Program;
+use crate::eval::{Instance, Program};
 use crate::value::Value;
+use rustc_hash::FxHashSet;
 
 const OPEN: [&str; 2] = ["0.0.0.0/0", "::/0"];
 
@@ -235,6 +236,7 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
             ));
         }
     }
+    observability(p, on, out);
     // P0108: an entry point that one region's failure takes down.
     // Without entry points there is nothing to follow: no failure is simulated.
     let entries = crate::simulate::entry_points(p);
@@ -264,6 +266,102 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
                     .with_note("losing one region takes it down or sends part of its users to the failed region; `carbonc simulate` shows every path")
                     .with_help("serve it from two regions: an origin group across regions, or latency records with health checks"),
                 );
+            }
+        }
+    }
+}
+
+/// P0109-P0111, in a program that declares CloudWatch alarms (one without any leaves monitoring to
+/// something else): every alarm notifies someone, every Aurora secondary's replication lag and
+/// every health check that routing follows is alarmed.
+fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnostic>) {
+    const METRIC: &str = "aws.cloudwatch.MetricAlarm";
+    const COMPOSITE: &str = "aws.cloudwatch.CompositeAlarm";
+    let alarms: Vec<&Instance> = of_type(p, METRIC).chain(of_type(p, COMPOSITE)).collect();
+    if alarms.is_empty() {
+        return;
+    }
+    let notifies = |a: &Instance| matches!(a.get("alarm_actions").map(Value::reveal), Some(Value::List(l)) if !l.is_empty());
+    if on("P0109") {
+        // Alarms that a composite alarm with actions watches notify through it.
+        let through: FxHashSet<&str> = of_type(p, COMPOSITE)
+            .filter(|c| notifies(c))
+            .filter_map(|c| match c.get("alarms").map(Value::reveal) {
+                Some(Value::List(l)) => Some(l.iter().filter_map(|v| match v.reveal() {
+                    Value::Ref { addr } => Some(addr.as_str()),
+                    _ => None,
+                })),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        for a in alarms
+            .iter()
+            .filter(|a| !notifies(a) && !through.contains(a.address.as_str()))
+        {
+            out.push(warning(
+                Diagnostic::error(
+                    "P0109",
+                    format!("alarm `{}` notifies no one", a.address),
+                    name_label(a, format!("{} has no `alarm_actions`", describe(p, a))),
+                )
+                .with_note("an alarm without actions changes state in the console and nowhere else")
+                .with_help("add the region's on-call topic to `alarm_actions`, or watch the alarm from a composite alarm that notifies"),
+            ));
+        }
+    }
+    let sources: Vec<(String, &str)> = of_type(p, METRIC)
+        .filter_map(|a| {
+            let w = super::watched(p, a)?;
+            Some((w.name, w.source?.address.as_str()))
+        })
+        .collect();
+    let alarmed = |addr: &str, names: &[&str]| {
+        sources
+            .iter()
+            .any(|(n, s)| *s == addr && (names.is_empty() || names.contains(&n.as_str())))
+    };
+    if on("P0110") {
+        let secondary = |c: &&Instance| matches!(c.get("global_role").map(Value::reveal), Some(Value::Enum { variant, .. }) if variant == "secondary");
+        for c in of_type(p, "aws.rds.Cluster").filter(secondary) {
+            if !alarmed(
+                &c.address,
+                &["AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag"],
+            ) {
+                out.push(warning(
+                    Diagnostic::error(
+                        "P0110",
+                        format!("Aurora secondary `{}` has no replication-lag alarm", c.address),
+                        name_label(c, format!("{} replicates the primary unwatched", describe(p, c))),
+                    )
+                    .with_note("a secondary that falls behind loses that much data when the primary region fails over to it")
+                    .with_help(format!(
+                        "alarm on `metrics.global_replication_lag` of it, in {}",
+                        p.region_code(c.region)
+                    )),
+                ));
+            }
+        }
+    }
+    if on("P0111") {
+        let mut routed: Vec<&str> = of_type(p, "aws.route53.Record")
+            .filter_map(|r| match r.get("health_check").map(Value::reveal) {
+                Some(Value::Ref { addr }) => Some(addr.as_str()),
+                _ => None,
+            })
+            .collect();
+        routed.sort_unstable();
+        routed.dedup();
+        for hc in routed.into_iter().filter_map(|a| p.instance(a)) {
+            if !alarmed(&hc.address, &[]) {
+                out.push(warning(
+                    Diagnostic::error(
+                        "P0111",
+                        format!("health check `{}` routes traffic but has no alarm", hc.address),
+                        name_label(hc, "Route 53 routes around this check's endpoint when it fails, and no one hears of it"),
+                    )
+                    .with_help("alarm on its `metrics.status` in us-east-1, where Route 53 publishes it"),
+                ));
             }
         }
     }

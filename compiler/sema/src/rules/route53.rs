@@ -1,4 +1,4 @@
-//! Route53 latency routing rules (E0601-E0604, W0605).
+//! Route53 rules: latency routing (E0601-E0604, W0605) and health checkers' regions (E0606).
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,41 @@ use crate::eval::Program;
 use crate::value::Value;
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
+    // E0606: the checkers' regions.
+    for hc in of_type(p, "aws.route53.HealthCheck") {
+        let Some(Value::List(regions)) = hc.get("regions").map(Value::reveal) else {
+            continue;
+        };
+        let named: Vec<&str> = regions.iter().filter_map(Value::as_str).collect();
+        if named.is_empty() {
+            continue;
+        }
+        let unknown: Vec<&&str> = named
+            .iter()
+            .filter(|r| !CHECKER_REGIONS.contains(r))
+            .collect();
+        let problem = if let Some(bad) = unknown.first() {
+            format!("\"{bad}\" has no Route 53 health checkers")
+        } else if named.len() < 3 {
+            format!("{} region(s): Route 53 needs at least 3", named.len())
+        } else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error(
+                "E0606",
+                format!(
+                    "health check `{}` probes from regions AWS refuses",
+                    hc.address
+                ),
+                super::label(hc, "regions", problem),
+            )
+            .with_help(format!(
+                "name at least 3 of {}, or leave `regions` out to probe from all of them",
+                CHECKER_REGIONS.join(", ")
+            )),
+        );
+    }
     let mut latency: BTreeMap<(String, String, String), &crate::eval::Instance> = BTreeMap::new();
     let mut ids: BTreeMap<(String, String, String), &crate::eval::Instance> = BTreeMap::new();
     let inst_region = |addr: &str| p.instance(addr).and_then(|i| i.region);
@@ -159,3 +194,15 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// The regions Route 53's health checkers run in (model route53: `HealthCheckRegion`).
+const CHECKER_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "sa-east-1",
+];
