@@ -98,6 +98,24 @@ def main():
                 for a in found["CompositeAlarms"]
             ]
         )
+    # Dashboards are global (the provider puts them through us-east-1): each widget's kind, and
+    # the regions its metrics are drawn from.
+    cw = boto3.client("cloudwatch", region_name="us-east-1", **kw)
+
+    def widget(w):
+        props = w.get("properties", {})
+        if w["type"] == "metric":
+            regions = [m[-1].get("region", props.get("region")) for m in props.get("metrics", []) if isinstance(m[-1], dict)]
+            return "metric " + ",".join(regions)
+        if w["type"] == "alarm":
+            return f'alarm x{len(props.get("alarms", []))}'
+        return w["type"]
+
+    out["dashboards"] = sorted(
+        f'{d["DashboardName"]}: '
+        + " | ".join(widget(w) for w in json.loads(cw.get_dashboard(DashboardName=d["DashboardName"])["DashboardBody"])["widgets"])
+        for d in cw.list_dashboards()["DashboardEntries"]
+    )
     waf = boto3.client("wafv2", region_name="us-east-1", **kw)
     out["waf_ip_sets"] = sorted(
         f'{x["Name"]}: ' + ",".join(sorted(

@@ -630,6 +630,26 @@ check("a composite alarm is described with its rule",
 cw.delete_alarms(AlarmNames=["smoke-any", "smoke-lag"])
 check("alarms are deleted", not cw.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])["MetricAlarms"])
 
+# plugins/cloudwatch_dashboards.py: a dashboard body checked as CloudWatch checks it.
+good = {"widgets": [
+    {"type": "metric", "width": 12, "height": 6, "properties": {
+        "region": "us-east-1", "stat": "Average", "period": 300, "view": "timeSeries",
+        "metrics": [["AWS/Route53", "HealthCheckStatus", "HealthCheckId", "x", {"region": "us-east-1"}]]}},
+    {"type": "text", "width": 24, "height": 2, "properties": {"markdown": "# carbon"}},
+]}
+cw.put_dashboard(DashboardName="smoke", DashboardBody=json.dumps(good))
+check("a well-formed dashboard is stored", json.loads(cw.get_dashboard(DashboardName="smoke")["DashboardBody"]) == good)
+for what, bad in [
+    ("a metric widget without a region", {"widgets": [{"type": "metric", "properties": {"metrics": []}}]}),
+    ("a widget 30 wide", {"widgets": [{"type": "text", "width": 30, "properties": {"markdown": "x"}}]}),
+    ("a text widget without markdown", {"widgets": [{"type": "text", "properties": {}}]}),
+    ("an unknown widget type", {"widgets": [{"type": "chart", "properties": {}}]}),
+    ("x without y", {"widgets": [{"type": "text", "x": 0, "properties": {"markdown": "x"}}]}),
+]:
+    code = error_code(lambda: cw.put_dashboard(DashboardName="smoke-bad", DashboardBody=json.dumps(bad)))
+    check(f"{what} is InvalidParameterInput", code == "InvalidParameterInput", code)
+cw.delete_dashboards(DashboardNames=["smoke"])
+
 # Reset clears the state.
 check("reset answers", post("/moto-api/reset") == 200)
 code = error_code(lambda: cf.get_distribution(Id=dist_id))

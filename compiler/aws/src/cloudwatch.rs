@@ -420,3 +420,241 @@ pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, P
     }
     read(cfg, &read_of(req, name)).await
 }
+
+// ---- dashboards ---------------------------------------------------------------------------------
+
+/// The dashboard body CloudWatch takes (`DashboardBody`), from the typed widgets: a text widget
+/// for `markdown`, an alarm-status widget for `alarms` (their ARNs), otherwise a metric widget
+/// drawing each metric from the region it is published in. Without `x` and `y`, CloudWatch lays
+/// the widgets out in order.
+fn dashboard_body(
+    widgets: &Val,
+    arn_of: &dyn Fn(&str) -> Option<String>,
+    home: &str,
+) -> Result<serde_json::Value, ProviderError> {
+    use serde_json::json;
+    let Val::List(widgets) = widgets else {
+        return Ok(json!({ "widgets": [] }));
+    };
+    let mut out = Vec::new();
+    for w in widgets {
+        let Val::Map(w) = w else { continue };
+        let size = |k: &str, d: i64| i(w, k).unwrap_or(d);
+        let title = s(w, "title").unwrap_or_default();
+        let (width, height) = (size("width", 12), size("height", 6));
+        let alarms = match w.get("alarms") {
+            Some(Val::List(l)) => l.clone(),
+            _ => Vec::new(),
+        };
+        if let Some(markdown) = s(w, "markdown") {
+            out.push(json!({ "type": "text", "width": width, "height": height,
+                "properties": { "markdown": markdown } }));
+        } else if !alarms.is_empty() {
+            let arns = alarms
+                .iter()
+                .map(|a| match a {
+                    Val::Ref(addr) => arn_of(addr).ok_or_else(|| ProviderError::Permanent {
+                        code: "UnresolvedReference".into(),
+                        message: format!("a widget shows alarm `{addr}`, which has no ARN yet"),
+                    }),
+                    Val::Str(arn) => Ok(arn.clone()),
+                    other => Err(ProviderError::Permanent {
+                        code: "InvalidConfiguration".into(),
+                        message: format!("a widget's alarms hold {other:?}"),
+                    }),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(json!({ "type": "alarm", "width": width, "height": height,
+                "properties": { "title": title, "alarms": arns } }));
+        } else {
+            let metrics = match w.get("metrics") {
+                Some(Val::List(l)) => l.clone(),
+                _ => Vec::new(),
+            };
+            let mut lines = Vec::new();
+            let mut region = None;
+            for m in &metrics {
+                let Val::Map(m) = m else { continue };
+                let mut line = vec![
+                    json!(s(m, "namespace").unwrap_or_default()),
+                    json!(s(m, "name").unwrap_or_default()),
+                ];
+                for (k, v) in map(m, "dimensions") {
+                    line.push(json!(k));
+                    line.push(json!(v));
+                }
+                let r = s(m, "region").unwrap_or_else(|| home.to_string());
+                line.push(json!({ "region": r }));
+                region.get_or_insert(r);
+                lines.push(serde_json::Value::Array(line));
+            }
+            out.push(json!({ "type": "metric", "width": width, "height": height,
+                "properties": {
+                    "title": title,
+                    "region": region.unwrap_or_else(|| home.to_string()),
+                    "stat": s(w, "stat").unwrap_or("Average".into()),
+                    "period": i(w, "period").unwrap_or(300),
+                    "view": s(w, "view").unwrap_or("timeSeries".into()),
+                    "metrics": lines,
+                } }));
+        }
+    }
+    Ok(json!({ "widgets": out }))
+}
+
+/// A body with each alarm widget's ARNs replaced by their count: what a read can compare
+/// without the alarms' ARNs (a read has only the recorded references).
+fn without_alarm_arns(mut body: serde_json::Value) -> serde_json::Value {
+    if let Some(ws) = body.get_mut("widgets").and_then(|w| w.as_array_mut()) {
+        for w in ws {
+            if let Some(a) = w.pointer_mut("/properties/alarms") {
+                let n = a.as_array().map_or(0, Vec::len);
+                *a = serde_json::json!(n);
+            }
+        }
+    }
+    body
+}
+
+fn home(region: Option<&str>) -> String {
+    region.unwrap_or("us-east-1").to_string()
+}
+
+async fn put_dashboard(
+    c: &Client,
+    r: &carbonc_apply::Resolved,
+) -> Result<serde_json::Value, ProviderError> {
+    let arn_of = |addr: &str| r.refs.get(addr).and_then(|t| s(&t.attributes, "arn"));
+    let body = dashboard_body(
+        r.attrs.get("widgets").unwrap_or(&Val::Null),
+        &arn_of,
+        &home(r.region.as_deref()),
+    )?;
+    c.put_dashboard()
+        .dashboard_name(required(&r.attrs, "name")?)
+        .dashboard_body(body.to_string())
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(body)
+}
+
+/// The body of the dashboard of this name, if there is one.
+async fn dashboard(c: &Client, name: &str) -> Result<Option<(String, String)>, ProviderError> {
+    match c
+        .get_dashboard()
+        .dashboard_name(name)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(o) => Ok(Some((
+            o.dashboard_arn().unwrap_or_default().to_string(),
+            o.dashboard_body().unwrap_or_default().to_string(),
+        ))),
+        Err(e) if crate::error::is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn create_dashboard(
+    cfg: &SdkConfig,
+    req: &CreateRequest,
+) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let name = required(&r.attrs, "name")?;
+    // Dashboards take no tags: a dashboard of this name is this one only if it already holds
+    // what this create writes (an interrupted create made again); anyone else's would be
+    // overwritten by `PutDashboard`.
+    if let Some((_, body)) = dashboard(&c, &name).await? {
+        let arn_of = |addr: &str| r.refs.get(addr).and_then(|t| s(&t.attributes, "arn"));
+        let ours = dashboard_body(
+            r.attrs.get("widgets").unwrap_or(&Val::Null),
+            &arn_of,
+            &home(r.region.as_deref()),
+        )?;
+        if serde_json::from_str::<serde_json::Value>(&body).ok() != Some(ours) {
+            return Err(ProviderError::Permanent {
+                code: "AlreadyExists".into(),
+                message: format!(
+                    "a dashboard named `{name}` already exists and carbonc did not create it \
+                     (choose another name, or `carbonc import` it)"
+                ),
+            });
+        }
+    }
+    put_dashboard(&c, r).await?;
+    let (arn, _) = dashboard(&c, &name)
+        .await?
+        .ok_or_else(|| ProviderError::Retryable {
+            code: "NotYetVisible".into(),
+            message: format!("dashboard `{name}` was put but is not there yet"),
+        })?;
+    let mut attrs = r.attrs.clone();
+    attrs.insert("arn".into(), Val::Str(arn));
+    Ok(Found { id: name, attrs })
+}
+
+pub async fn read_dashboard(
+    cfg: &SdkConfig,
+    req: &ReadRequest,
+) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let Some((arn, body)) = dashboard(&c, &req.id).await? else {
+        return Ok(None);
+    };
+    let mut attrs = req.attrs.clone();
+    let theirs = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .map(without_alarm_arns);
+    let ours = dashboard_body(
+        attrs.get("widgets").unwrap_or(&Val::Null),
+        &|_| Some(String::new()),
+        &home(req.region.as_deref()),
+    )
+    .ok()
+    .map(without_alarm_arns);
+    // The recorded widgets while AWS holds the body they make; otherwise the body itself, so a
+    // change made in the console shows as drift.
+    if theirs.is_none() || theirs != ours {
+        attrs.insert("widgets".into(), Val::Str(body));
+    }
+    attrs.insert("name".into(), Val::Str(req.id.clone()));
+    attrs.insert("arn".into(), Val::Str(arn));
+    Ok(Some(Found {
+        id: req.id.clone(),
+        attrs,
+    }))
+}
+
+pub async fn update_dashboard(
+    cfg: &SdkConfig,
+    req: &UpdateRequest,
+) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    put_dashboard(&c, &req.resource).await?;
+    let mut attrs = req.resource.attrs.clone();
+    if let Some(arn) = req.before.get("arn") {
+        attrs.insert("arn".into(), arn.clone());
+    }
+    Ok(Found {
+        id: req.id.clone(),
+        attrs,
+    })
+}
+
+pub async fn delete_dashboard(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
+    let c = Client::new(cfg);
+    match c
+        .delete_dashboards()
+        .dashboard_names(&req.id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if crate::error::is_not_found(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -2204,7 +2204,7 @@ fn the_global_footprint_applies_and_converges() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 104 added"),
+        r.stdout.contains("Apply complete! Resources: 105 added"),
         "{}",
         r.stdout
     );
@@ -2290,6 +2290,13 @@ fn the_global_footprint_applies_and_converges() {
             serde_json::json!(["carbon-alerts"])
         );
     }
+    // The dashboard draws each metric from the region it is published in.
+    assert_eq!(
+        inv["dashboards"],
+        serde_json::json!([
+            "carbon-ops: text | metric us-east-1,us-east-1,us-east-1 | metric eu-west-1,ap-southeast-1 | metric us-east-1 | alarm x3"
+        ])
+    );
     for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
         let eks = inv[format!("eks@{region}")].to_string();
         assert!(
@@ -2569,7 +2576,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 104 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 105 destroyed."),
         "{}",
         r.stdout
     );

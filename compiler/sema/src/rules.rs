@@ -55,7 +55,11 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
     ),
     // The health checks too: an alarm's metric names its check by id, which is no reference.
     (
-        &["aws.cloudwatch.MetricAlarm", "aws.route53.HealthCheck"],
+        &[
+            "aws.cloudwatch.MetricAlarm",
+            "aws.cloudwatch.Dashboard",
+            "aws.route53.HealthCheck",
+        ],
         |p, _, out| cloudwatch::check(p, out),
     ),
     (&["aws.eks.Cluster", "aws.eks.NodeGroup"], |p, _, out| {

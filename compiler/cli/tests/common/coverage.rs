@@ -81,7 +81,15 @@ pub fn listed(path: &str) -> BTreeMap<String, String> {
 /// `Block` is sent as a member: `DefaultAction: {Block: {}}`).
 fn leaves(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
-        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::String(s) => {
+            out.push(s.clone());
+            // A JSON document sent as a string (a dashboard body, a policy): its values too.
+            if s.starts_with(['{', '['])
+                && let Ok(doc) = serde_json::from_str::<serde_json::Value>(s)
+            {
+                leaves(&doc, out);
+            }
+        }
         // A whole number sent as a double (CloudWatch's `Threshold`: 2000.0) is the field's 2000.
         serde_json::Value::Number(n) => match n.as_f64() {
             Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {

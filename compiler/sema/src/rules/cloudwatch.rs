@@ -12,6 +12,7 @@ use crate::value::{Origin, Value};
 const LATENCY: &[&str] = &["ConnectionTime", "TimeToFirstByte", "SSLHandshakeTime"];
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
+    dashboards(p, out);
     for alarm in of_type(p, "aws.cloudwatch.MetricAlarm") {
         if let Some(w) = watched(p, alarm)
             && let Some(hc) = w.source
@@ -92,6 +93,74 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             )
             .with_help(to),
         );
+    }
+}
+
+/// E1203: a dashboard's widgets, checked as CloudWatch checks the body it is sent as (PutDashboard;
+/// "Dashboard Body Structure and Syntax"), so that a bad one is found before apply.
+fn dashboards(p: &Program, out: &mut Vec<Diagnostic>) {
+    for d in of_type(p, "aws.cloudwatch.Dashboard") {
+        let Some(Value::List(widgets)) = d.get("widgets").map(Value::reveal) else {
+            continue;
+        };
+        let mut problems = Vec::new();
+        if widgets.len() > 500 {
+            problems.push(format!(
+                "{} widgets: a dashboard holds at most 500",
+                widgets.len()
+            ));
+        }
+        for (n, w) in widgets.iter().enumerate() {
+            let Value::Record(w) = w else { continue };
+            let len = |k: &str| match w.get(k) {
+                Some(Value::List(l)) => l.len(),
+                _ => 0,
+            };
+            let int = |k: &str| match w.get(k) {
+                Some(Value::Int(i)) => Some(*i),
+                _ => None,
+            };
+            let text = matches!(w.get("markdown"), Some(Value::Str(_)));
+            let kinds = usize::from(text)
+                + usize::from(len("alarms") > 0)
+                + usize::from(len("metrics") > 0);
+            let which = format!("widget {}", n + 1);
+            if kinds != 1 {
+                problems.push(format!(
+                    "{which} has {} of `metrics`, `markdown` and `alarms`: a widget is exactly one of a graph, a text or alarm states",
+                    if kinds == 0 { "none" } else { "several" }
+                ));
+            }
+            if let Some(v) = int("width").filter(|v| !(1..=24).contains(v)) {
+                problems.push(format!(
+                    "{which} is {v} wide: 1 to 24 (the dashboard's width)"
+                ));
+            }
+            if let Some(v) = int("height").filter(|v| !(1..=1000).contains(v)) {
+                problems.push(format!("{which} is {v} high: 1 to 1000"));
+            }
+            if let Some(v) = int("period").filter(|v| *v <= 0 || v % 60 != 0) {
+                problems.push(format!("{which} has a period of {v} s: a multiple of 60"));
+            }
+            if len("alarms") > 100 || len("metrics") > 500 {
+                problems.push(format!(
+                    "{which} shows too much: at most 100 alarms or 500 metrics"
+                ));
+            }
+        }
+        if let Some(first) = problems.first() {
+            let mut diag = Diagnostic::error(
+                "E1203",
+                format!("dashboard `{}` would be refused by CloudWatch", d.address),
+                label(d, "widgets", first.clone()),
+            );
+            if problems.len() > 1 {
+                diag = diag.with_note(format!("also: {}", problems[1..].join("; ")));
+            }
+            out.push(diag.with_help(
+                "fix the widgets: CloudWatch refuses the whole body (InvalidParameterInput)",
+            ));
+        }
     }
 }
 
