@@ -109,6 +109,32 @@ fn reported_refs(attrs: &mut BTreeMap<String, Val>, field: &str, arns: &[String]
     }
 }
 
+/// What AWS reports of either kind of alarm.
+struct Reported<'a> {
+    name: Option<&'a str>,
+    description: Option<&'a str>,
+    actions_enabled: Option<bool>,
+    /// Alarm, OK and insufficient-data actions.
+    actions: [&'a [String]; 3],
+}
+
+/// Records what both kinds of alarm report: name, description, whether actions run, and the
+/// three action lists.
+fn reported_alarm(attrs: &mut BTreeMap<String, Val>, r: Reported<'_>) {
+    put(attrs, "name", text(r.name));
+    attrs.insert(
+        "description".into(),
+        Val::Str(r.description.unwrap_or_default().to_string()),
+    );
+    put(attrs, "actions_enabled", r.actions_enabled.map(Val::Bool));
+    for (field, arns) in ["alarm_actions", "ok_actions", "insufficient_data_actions"]
+        .into_iter()
+        .zip(r.actions)
+    {
+        reported_refs(attrs, field, arns);
+    }
+}
+
 async fn tag_map(c: &Client, arn: &str) -> Result<BTreeMap<String, String>, ProviderError> {
     let out = c
         .list_tags_for_resource()
@@ -239,11 +265,6 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
         .map_err(classify)?;
     let mut attrs = req.attrs.clone();
     let arn = if let Some(m) = out.metric_alarms().first() {
-        put(
-            &mut attrs,
-            "description",
-            text(m.alarm_description()).or(Some(Val::Str(String::new()))),
-        );
         // The metric as the program wrote it, with what AWS reports; `region` is carbon's own.
         let mut metric = match attrs.get("metric") {
             Some(Val::Map(m)) => m.clone(),
@@ -296,43 +317,38 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             "treat_missing_data",
             text(m.treat_missing_data()),
         );
-        put(
+        reported_alarm(
             &mut attrs,
-            "actions_enabled",
-            m.actions_enabled().map(Val::Bool),
-        );
-        put(&mut attrs, "name", text(m.alarm_name()));
-        reported_refs(&mut attrs, "alarm_actions", m.alarm_actions());
-        reported_refs(&mut attrs, "ok_actions", m.ok_actions());
-        reported_refs(
-            &mut attrs,
-            "insufficient_data_actions",
-            m.insufficient_data_actions(),
+            Reported {
+                name: m.alarm_name(),
+                description: m.alarm_description(),
+                actions_enabled: m.actions_enabled(),
+                actions: [
+                    m.alarm_actions(),
+                    m.ok_actions(),
+                    m.insufficient_data_actions(),
+                ],
+            },
         );
         m.alarm_arn().map(str::to_string)
     } else if let Some(m) = out.composite_alarms().first() {
-        put(
-            &mut attrs,
-            "description",
-            text(m.alarm_description()).or(Some(Val::Str(String::new()))),
-        );
         let combine = match m.alarm_rule() {
             Some(rule) if rule.contains(" AND ") => "all",
             _ => "any",
         };
         attrs.insert("combine".into(), Val::Str(combine.into()));
-        put(
+        reported_alarm(
             &mut attrs,
-            "actions_enabled",
-            m.actions_enabled().map(Val::Bool),
-        );
-        put(&mut attrs, "name", text(m.alarm_name()));
-        reported_refs(&mut attrs, "alarm_actions", m.alarm_actions());
-        reported_refs(&mut attrs, "ok_actions", m.ok_actions());
-        reported_refs(
-            &mut attrs,
-            "insufficient_data_actions",
-            m.insufficient_data_actions(),
+            Reported {
+                name: m.alarm_name(),
+                description: m.alarm_description(),
+                actions_enabled: m.actions_enabled(),
+                actions: [
+                    m.alarm_actions(),
+                    m.ok_actions(),
+                    m.insufficient_data_actions(),
+                ],
+            },
         );
         let watched: Vec<String> = m
             .alarm_rule()
@@ -520,23 +536,28 @@ fn home(region: Option<&str>) -> String {
     region.unwrap_or("us-east-1").to_string()
 }
 
-async fn put_dashboard(
-    c: &Client,
-    r: &carbonc_apply::Resolved,
-) -> Result<serde_json::Value, ProviderError> {
+/// The body of the dashboard `r` declares.
+fn body_of(r: &carbonc_apply::Resolved) -> Result<serde_json::Value, ProviderError> {
     let arn_of = |addr: &str| r.refs.get(addr).and_then(|t| s(&t.attributes, "arn"));
-    let body = dashboard_body(
+    dashboard_body(
         r.attrs.get("widgets").unwrap_or(&Val::Null),
         &arn_of,
         &home(r.region.as_deref()),
-    )?;
+    )
+}
+
+async fn put_dashboard(
+    c: &Client,
+    r: &carbonc_apply::Resolved,
+    body: &serde_json::Value,
+) -> Result<(), ProviderError> {
     c.put_dashboard()
         .dashboard_name(required(&r.attrs, "name")?)
         .dashboard_body(body.to_string())
         .send()
         .await
         .map_err(classify)?;
-    Ok(body)
+    Ok(())
 }
 
 /// The body of the dashboard of this name, if there is one.
@@ -567,24 +588,22 @@ pub async fn create_dashboard(
     // Dashboards take no tags: a dashboard of this name is this one only if it already holds
     // what this create writes (an interrupted create made again); anyone else's would be
     // overwritten by `PutDashboard`.
-    if let Some((_, body)) = dashboard(&c, &name).await? {
-        let arn_of = |addr: &str| r.refs.get(addr).and_then(|t| s(&t.attributes, "arn"));
-        let ours = dashboard_body(
-            r.attrs.get("widgets").unwrap_or(&Val::Null),
-            &arn_of,
-            &home(r.region.as_deref()),
-        )?;
-        if serde_json::from_str::<serde_json::Value>(&body).ok() != Some(ours) {
-            return Err(ProviderError::Permanent {
-                code: "AlreadyExists".into(),
-                message: format!(
-                    "a dashboard named `{name}` already exists and carbonc did not create it \
-                     (choose another name, or `carbonc import` it)"
-                ),
-            });
-        }
+    let ours = body_of(r)?;
+    if let Some((_, body)) = dashboard(&c, &name).await?
+        && serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .as_ref()
+            != Some(&ours)
+    {
+        return Err(ProviderError::Permanent {
+            code: "AlreadyExists".into(),
+            message: format!(
+                "a dashboard named `{name}` already exists and carbonc did not create it \
+                 (choose another name, or `carbonc import` it)"
+            ),
+        });
     }
-    put_dashboard(&c, r).await?;
+    put_dashboard(&c, r, &ours).await?;
     let (arn, _) = dashboard(&c, &name)
         .await?
         .ok_or_else(|| ProviderError::Retryable {
@@ -633,7 +652,7 @@ pub async fn update_dashboard(
     req: &UpdateRequest,
 ) -> Result<Found, ProviderError> {
     let c = Client::new(cfg);
-    put_dashboard(&c, &req.resource).await?;
+    put_dashboard(&c, &req.resource, &body_of(&req.resource)?).await?;
     let mut attrs = req.resource.attrs.clone();
     if let Some(arn) = req.before.get("arn") {
         attrs.insert("arn".into(), arn.clone());
