@@ -30,10 +30,12 @@ mod rds;
 mod registry;
 mod retry;
 mod route53;
+mod s3;
 mod s3_state;
 mod secrets;
 mod security_group;
 mod sns;
+mod synthetics;
 mod waf;
 
 use std::collections::BTreeMap;
@@ -48,6 +50,7 @@ use tokio::sync::Mutex;
 
 pub use error::classify;
 pub use s3_state::{KmsDataKeys, S3Backend};
+pub use synthetics::{script as canary_script, zip as canary_zip};
 
 /// The region of global services.
 pub const GLOBAL_REGION: &str = "us-east-1";

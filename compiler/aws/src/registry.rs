@@ -13,8 +13,8 @@ use carbonc_apply::{
 };
 
 use crate::{
-    cloudfront, cloudwatch, ec2, eks, elasticache, elbv2, iam, kms, network, rds, route53, secrets,
-    sns, waf,
+    cloudfront, cloudwatch, ec2, eks, elasticache, elbv2, iam, kms, network, rds, route53, s3,
+    secrets, sns, synthetics, waf,
 };
 
 /// A provider call in flight.
@@ -190,6 +190,13 @@ pub(crate) static KINDS: &[Kind] = &[
     kind!("aws.sns.Topic", Own,
         create: Some(call!(sns::create)), read: sns::read, update: Some(call!(sns::update)),
         delete: Some(call!(sns::delete)), find: Some(call!(sns::find))),
+    kind!("aws.s3.Bucket", Own,
+        create: Some(call!(s3::create)), read: s3::read, update: Some(call!(s3::update)),
+        delete: Some(call!(s3::delete)), find: Some(call!(s3::find))),
+    kind!("aws.synthetics.Canary", Own,
+        create: Some(call!(synthetics::create)), read: synthetics::read,
+        update: Some(call!(synthetics::update)), delete: Some(call!(synthetics::delete)),
+        find: Some(call!(synthetics::find))),
     kind!("aws.cloudwatch.MetricAlarm", Own,
         create: Some(call!(cloudwatch::create)), read: cloudwatch::read,
         update: Some(call!(cloudwatch::update)), delete: Some(call!(cloudwatch::delete)),

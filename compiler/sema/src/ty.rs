@@ -198,6 +198,8 @@ pub fn human_type_name(ty: &str) -> String {
         "secretsmanager" => "Secrets Manager",
         "sns" => "SNS",
         "cloudwatch" => "CloudWatch",
+        "s3" => "S3",
+        "synthetics" => "CloudWatch Synthetics",
         other => other,
     };
     let mut words = String::new();

@@ -265,6 +265,11 @@ pub(super) fn refs_in(v: &Value, ty: &Ty, cat: &Catalog, found: &mut dyn FnMut(&
                 refs_in(it, t, cat, found);
             }
         }
+        (Value::Map(m), Ty::Map(t)) => {
+            for it in m.values() {
+                refs_in(it, t, cat, found);
+            }
+        }
         (Value::Record(m), Ty::Record(id)) => {
             if let Some(fs) = cat.record_fields(id) {
                 for f in fs {
