@@ -30,8 +30,11 @@ fn global_footprint_expands_per_region() {
     assert_eq!(count("aws.rds.ClusterInstance"), 4);
     assert_eq!(count("aws.elasticache.ReplicationGroup"), 3);
     assert_eq!(count("aws.route53.Record"), 4);
-    assert_eq!(count("aws.iam.RolePolicyAttachment"), 4);
+    assert_eq!(count("aws.iam.RolePolicyAttachment"), 5);
     assert_eq!(count("aws.cloudfront.Distribution"), 1);
+    // Every region's API probed from the two others, and the edge from each region.
+    assert_eq!(count("aws.synthetics.Canary"), 9);
+    assert_eq!(count("aws.s3.Bucket"), 3);
 }
 
 #[test]

@@ -99,6 +99,9 @@ fn report_json(r: &Report) -> serde_json::Value {
         "alarms": r.alarms.iter().map(|a| json!({
             "alarm": a.alarm, "region": a.region, "why": a.why, "notifies": a.topics,
         })).collect::<Vec<_>>(),
+        "canaries": r.canaries.iter().map(|a| json!({
+            "canary": a.alarm, "region": a.region, "why": a.why, "notifies": a.topics,
+        })).collect::<Vec<_>>(),
         "silenced_alarms": r.silenced,
         "unnoticed": r.monitored && r.alarms.is_empty(),
         "lost": r.lost,
@@ -159,6 +162,26 @@ fn alarms_text(r: &Report) -> String {
         out.push_str("  (the program declares no CloudWatch alarms)\n");
         return out;
     }
+    for c in &r.canaries {
+        out.push_str(&format!(
+            "  ! canary `{}` ({}) fails: {}{}\n",
+            c.alarm,
+            c.region,
+            c.why,
+            if c.topics.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; its alarms notify {}",
+                    c.topics
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        ));
+    }
     for a in &r.alarms {
         let to = if a.topics.is_empty() {
             "notifies no one".to_string()
@@ -182,7 +205,7 @@ fn alarms_text(r: &Report) -> String {
     }
     if !r.silenced.is_empty() {
         out.push_str(&format!(
-            "  · lost with the region (CloudWatch there neither evaluates nor notifies): {}\n",
+            "  · lost with the region (CloudWatch there neither evaluates nor notifies, Synthetics runs nothing): {}\n",
             r.silenced
                 .iter()
                 .map(|a| format!("`{a}`"))

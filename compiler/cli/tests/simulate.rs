@@ -68,7 +68,17 @@ fn the_footprint_alarms_where_its_metrics_are() {
         out.contains("! `api_unhealthy[eu-west-1]` (us-east-1) fires: Route 53 finds the endpoint of `api_health[eu-west-1]` in eu-west-1 (euw1) unhealthy; notifies `alerts[us-east-1]`"),
         "{out}{err}"
     );
-    assert!(out.contains("lost with the region (CloudWatch there neither evaluates nor notifies): `db_replication_lag[eu-west-1]`"), "{out}");
+    assert!(out.contains("lost with the region (CloudWatch there neither evaluates nor notifies, Synthetics runs nothing): `db_replication_lag[eu-west-1]`"), "{out}");
+    // The canaries of the two other regions find eu-west-1's API silent, and their alarms page
+    // each region's on-call.
+    assert!(
+        out.contains("! canary `api_probe[us-east-1, eu-west-1]` (us-east-1) fails: its check of the endpoint in eu-west-1 (euw1) gets no answer; its alarms notify `alerts[us-east-1]`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("! canary `api_probe[ap-southeast-1, eu-west-1]` (ap-southeast-1) fails"),
+        "{out}"
+    );
     let (_, out, _) = carbonc(&[
         "simulate",
         "--fail",
@@ -92,8 +102,21 @@ fn the_footprint_alarms_where_its_metrics_are() {
         fired,
         [
             ("db_replication_lag[eu-west-1]", "alerts[eu-west-1]"),
+            ("cache_replication_lag[eu-west-1]", "alerts[eu-west-1]"),
             (
                 "db_replication_lag[ap-southeast-1]",
+                "alerts[ap-southeast-1]"
+            ),
+            (
+                "cache_replication_lag[ap-southeast-1]",
+                "alerts[ap-southeast-1]"
+            ),
+            (
+                "api_probe_failed[eu-west-1, us-east-1]",
+                "alerts[eu-west-1]"
+            ),
+            (
+                "api_probe_failed[ap-southeast-1, us-east-1]",
                 "alerts[ap-southeast-1]"
             ),
         ],

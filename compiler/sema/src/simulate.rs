@@ -90,9 +90,14 @@ pub struct Report {
     pub data: Vec<DataOutcome>,
     /// The alarms that fire, in program order.
     pub alarms: Vec<AlarmOutcome>,
-    /// The alarms lost with a failed region: CloudWatch there neither evaluates nor notifies.
+    /// The Synthetics canaries whose checks fail, in program order, with the topics their fired
+    /// alarms notify.
+    pub canaries: Vec<AlarmOutcome>,
+    /// The alarms and canaries lost with a failed region: CloudWatch there neither evaluates
+    /// nor notifies, and Synthetics runs nothing.
     pub silenced: Vec<String>,
-    /// Whether the program declares alarms at all (without any, no failure alarms anywhere).
+    /// Whether the program declares alarms or canaries at all (without any, no failure alarms
+    /// anywhere).
     pub monitored: bool,
     /// Addresses of the resources lost.
     pub lost: Vec<String>,
@@ -556,7 +561,12 @@ pub fn simulate(p: &Program, failure: &Failure) -> Report {
         });
     }
     let data = data_tiers(&w);
-    let (alarms, silenced, monitored) = alarms(&w);
+    let Watch {
+        alarms,
+        canaries,
+        silenced,
+        monitored,
+    } = alarms(&w);
     let lost = p
         .instances
         .iter()
@@ -568,9 +578,29 @@ pub fn simulate(p: &Program, failure: &Failure) -> Report {
         entries,
         data,
         alarms,
+        canaries,
         silenced,
         monitored,
         lost,
+    }
+}
+
+/// What the observability tier makes of a failure.
+struct Watch {
+    alarms: Vec<AlarmOutcome>,
+    canaries: Vec<AlarmOutcome>,
+    silenced: Vec<String>,
+    monitored: bool,
+}
+
+/// The region a canary probes: where its check's URL comes from (a load balancer's DNS name is
+/// in the load balancer's region).
+pub(crate) fn probed_region(p: &Program, canary: &Instance) -> Option<usize> {
+    match canary.get("check").map(Value::reveal) {
+        Some(Value::Record(m)) => m
+            .get("url")?
+            .provenance(&|a| p.instance(a).and_then(|i| i.region)),
+        _ => None,
     }
 }
 
@@ -578,7 +608,7 @@ pub fn simulate(p: &Program, failure: &Failure) -> Report {
 /// endpoint's region stops serving, a secondary's replication-lag alarm when the primary of its
 /// global database is lost, an alarm that counts missing data as breaching when the resource it
 /// watches is lost, and a composite alarm when any (or all) of its alarms fire.
-fn alarms(w: &World<'_>) -> (Vec<AlarmOutcome>, Vec<String>, bool) {
+fn alarms(w: &World<'_>) -> Watch {
     let p = w.p;
     let metric_alarms: Vec<&Instance> = p
         .instances
@@ -592,12 +622,36 @@ fn alarms(w: &World<'_>) -> (Vec<AlarmOutcome>, Vec<String>, bool) {
         .map(|i| &**i)
         .filter(|i| i.ty == "aws.cloudwatch.CompositeAlarm")
         .collect();
-    let monitored = !metric_alarms.is_empty() || !composites.is_empty();
+    let canaries: Vec<&Instance> = p
+        .instances
+        .iter()
+        .map(|i| &**i)
+        .filter(|i| i.ty == "aws.synthetics.Canary")
+        .collect();
+    let monitored = !metric_alarms.is_empty() || !composites.is_empty() || !canaries.is_empty();
     let silenced: Vec<String> = metric_alarms
         .iter()
         .chain(&composites)
+        .chain(&canaries)
         .filter(|a| w.lost(a))
         .map(|a| a.address.clone())
+        .collect();
+    // A canary fails when the region its check probes stops serving.
+    let failing: Vec<(&Instance, String)> = canaries
+        .iter()
+        .filter(|c| !w.lost(c))
+        .filter_map(|c| {
+            let r = w.code(probed_region(p, c))?;
+            (!w.serves(r)).then(|| {
+                (
+                    *c,
+                    format!(
+                        "its check of the endpoint in {} gets no answer",
+                        w.region_name(r)
+                    ),
+                )
+            })
+        })
         .collect();
     let refs = |a: &Instance, field: &str| -> Vec<String> {
         match a.get(field).map(Value::reveal) {
@@ -639,6 +693,23 @@ fn alarms(w: &World<'_>) -> (Vec<AlarmOutcome>, Vec<String>, bool) {
                         w.region_name(&r)
                     )
                 }),
+            "aws.synthetics.Canary" => failing
+                .iter()
+                .find(|(c, _)| c.address == src.address)
+                .map(|(c, why)| format!("canary `{}` fails: {why}", c.address)),
+            "aws.elasticache.ReplicationGroup"
+                if watched.name == "GlobalDatastoreReplicationLag" =>
+            {
+                target(p, src, "global_replication_group")
+                    .and_then(|g| target(p, g, "primary"))
+                    .filter(|pr| pr.address != src.address && w.lost(pr))
+                    .map(|pr| {
+                        format!(
+                            "replication from the lost primary `{}` stops and `{}` falls behind",
+                            pr.address, src.address
+                        )
+                    })
+            }
             "aws.rds.Cluster"
                 if watched.name.starts_with("AuroraGlobalDB")
                     && src.get("global_role").and_then(Value::variant) == Some("secondary") =>
@@ -701,7 +772,41 @@ fn alarms(w: &World<'_>) -> (Vec<AlarmOutcome>, Vec<String>, bool) {
             ));
         }
     }
-    (out, silenced, monitored)
+    // Each failing canary, with the topics its fired alarms notify.
+    let canaries = failing
+        .into_iter()
+        .map(|(c, why)| {
+            let mut topics: Vec<String> = metric_alarms
+                .iter()
+                .filter(|a| {
+                    out.iter().any(|o| o.alarm == a.address)
+                        && crate::rules::watched(p, a)
+                            .and_then(|x| x.source)
+                            .is_some_and(|s| s.address == c.address)
+                })
+                .flat_map(|a| {
+                    out.iter()
+                        .filter(|o| o.alarm == a.address)
+                        .flat_map(|o| o.topics.clone())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            topics.sort();
+            topics.dedup();
+            AlarmOutcome {
+                alarm: c.address.clone(),
+                region: w.code(c.region).unwrap_or("global").to_string(),
+                why,
+                topics,
+            }
+        })
+        .collect();
+    Watch {
+        alarms: out,
+        canaries,
+        silenced,
+        monitored,
+    }
 }
 
 fn target<'p>(p: &'p Program, inst: &Instance, field: &str) -> Option<&'p Instance> {

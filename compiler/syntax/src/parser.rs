@@ -303,8 +303,21 @@ where
                 cond: cond.map(Box::new),
                 body: Box::new(body),
             });
+        // Each element recovers on its own, as a record's fields do: an element must end at `,`
+        // or `]`, and one that does not (a junk line before it) is skipped up to the next `,` or
+        // `]`, so that each junk line in a multi-line list costs one error, not the whole list.
+        let element_end = op(",").or(op("]")).ignored();
         let list = expr
             .clone()
+            .then_ignore(element_end.clone().rewind())
+            .recover_with(via_parser(
+                token_tree()
+                    .then(token_tree().and_is(element_end.not()).repeated())
+                    .map_with(|_, e| Expr {
+                        kind: ExprKind::Error,
+                        span: Span::from(e.span()),
+                    }),
+            ))
             .separated_by(op(","))
             .allow_trailing()
             .collect::<Vec<_>>()

@@ -145,3 +145,32 @@ fn unterminated_string_stops_at_line_end() {
     let errs = errors("let a = \"abc\nlet b = 1\n");
     assert_eq!(errs.len(), 1, "{errs:?}");
 }
+
+#[test]
+fn each_junk_line_in_a_multi_line_list_is_one_error() {
+    let src = r#"
+resource aws.ec2.SecurityGroup sg @ use1 {
+    ingress = [
+        foo bar baz
+        { description = "PostgreSQL", from_port = 5432 },
+        { description = "Redis", from_port = 6379 },
+        !? % ^
+    ]
+    name = "db"
+}
+let after = [1, 2, 3,]
+"#;
+    let errs = errors(src);
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    let p = parse(src);
+    // The list keeps its good element, and what follows the list is read as before.
+    let Some(ItemKind::Resource { body, .. }) = p.items.first().map(|i| &i.kind) else {
+        panic!("{:#?}", p.items);
+    };
+    assert!(body.iter().any(|a| a.name.text == "name"), "{body:#?}");
+    assert!(
+        p.items
+            .iter()
+            .any(|i| matches!(&i.kind, ItemKind::Let { name, .. } if name.text == "after"))
+    );
+}

@@ -209,18 +209,24 @@ impl<'a> Evaluator<'a> {
         let Some(frame) = cat.resources.get(ty).and_then(|r| self.frame(&r.file)) else {
             return Value::error();
         };
+        let code = region
+            .and_then(|i| self.program.regions.get(i))
+            .map(|r| r.code.clone());
+        // Besides the fields, a metric may name `region_code`: the code of the resource's region
+        // (a regional web ACL's metrics carry it as their `Region` dimension).
         let vars = fields
             .iter()
             .map(|(k, f)| (k.clone(), Binding::Val(f.value.clone())))
+            .chain(
+                code.clone()
+                    .map(|c| ("region_code".to_string(), Binding::Val(Value::Str(c)))),
+            )
             .collect();
         let env = Rc::new(Env {
             vars: RefCell::new(vars),
             parent: None,
             frame,
         });
-        let code = region
-            .and_then(|i| self.program.regions.get(i))
-            .map(|r| r.code.clone());
         let mut out = BTreeMap::new();
         for m in &schema.fields {
             let Some(e) = &m.default else { continue };

@@ -193,7 +193,42 @@ const SOURCES: &[(&str, &str, &str, &str)] = &[
         "aws.cloudfront.Distribution",
         "id",
     ),
+    (
+        "CloudWatchSynthetics",
+        "CanaryName",
+        "aws.synthetics.Canary",
+        "name",
+    ),
+    (
+        "Carbon/Canary",
+        "CanaryName",
+        "aws.synthetics.Canary",
+        "name",
+    ),
+    ("AWS/WAFV2", "WebACL", "aws.wafv2.WebAcl", "name"),
+    // A node's metrics name its member cluster, "GROUP-001" (see `node_of`).
+    (
+        "AWS/ElastiCache",
+        "CacheClusterId",
+        "aws.elasticache.ReplicationGroup",
+        "id",
+    ),
 ];
+
+/// Whether `dim`, a node metric's `CacheClusterId`, is a member cluster of the replication group
+/// whose id is `group`: "GROUP-001", or "GROUP-0001-001" with cluster mode.
+fn node_of(group: &Value, dim: &Value) -> bool {
+    match (group, dim) {
+        (Value::Str(g), Value::Str(d)) => d
+            .strip_prefix(g.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|rest| {
+                rest.split('-')
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            }),
+        _ => false,
+    }
+}
 
 pub(crate) fn watched<'p>(p: &'p Program, alarm: &Instance) -> Option<Watched<'p>> {
     let Some(Value::Record(metric)) = alarm.get("metric").map(Value::reveal) else {
@@ -224,7 +259,10 @@ pub(crate) fn watched<'p>(p: &'p Program, alarm: &Instance) -> Option<Watched<'p
                         p.instance(addr).filter(|i| i.ty == *ty && f == *field)
                     });
                 }
-                of_type(p, ty).find(|i| i.get(field).is_some_and(|x| x == v))
+                of_type(p, ty).find(|i| {
+                    i.get(field)
+                        .is_some_and(|x| x == v || (*dim == "CacheClusterId" && node_of(x, v)))
+                })
             });
     Some(Watched { name, source })
 }

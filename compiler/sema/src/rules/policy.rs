@@ -1,6 +1,8 @@
 //! Policy checks: security and availability habits rather than AWS's hard rules. Each has a code and
 //! a default severity that a project can raise or lower in `carbon.toml` (see `docs/policies.md`).
 
+use std::collections::BTreeMap;
+
 use carbonc_diagnostics::{Diagnostic, Label};
 
 use super::{describe, label, name_label, of_type, set_field, warning};
@@ -271,6 +273,74 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
     }
 }
 
+/// P0112 and P0113: every region that serves traffic (holds a load balancer) is probed by
+/// canaries, from at least two other regions (one when the program has two).
+fn canary_coverage(
+    p: &Program,
+    canaries: &[&Instance],
+    on: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    // Probed region -> the canaries probing it.
+    let mut probes: BTreeMap<usize, Vec<&Instance>> = BTreeMap::new();
+    for c in canaries {
+        if let Some(r) = crate::simulate::probed_region(p, c) {
+            probes.entry(r).or_default().push(c);
+        }
+    }
+    if on("P0112") {
+        let mut seen = FxHashSet::default();
+        for lb in of_type(p, "aws.elbv2.LoadBalancer") {
+            let Some(r) = lb.region else { continue };
+            if probes.contains_key(&r) || !seen.insert(r) {
+                continue;
+            }
+            out.push(warning(
+                Diagnostic::error(
+                    "P0112",
+                    format!("{} serves traffic and no canary probes it", p.region_code(Some(r))),
+                    name_label(lb, format!("{} answers users; nothing measures it from outside", describe(p, lb))),
+                )
+                .with_note("a canary's region is the one its `check.url` comes from, e.g. `\"https://${lb.dns_name}/healthz\"`")
+                .with_help(format!(
+                    "add `aws.synthetics.Canary`s in other regions whose check URL is built from this load balancer's `dns_name`, in {}",
+                    p.region_code(Some(r))
+                )),
+            ));
+        }
+    }
+    if on("P0113") {
+        let needed = 2.min(p.regions.len().saturating_sub(1));
+        for (r, cs) in &probes {
+            let mut from: Vec<&str> = cs
+                .iter()
+                .filter(|c| c.region != Some(*r))
+                .map(|c| p.region_code(c.region))
+                .collect();
+            from.sort_unstable();
+            from.dedup();
+            if from.len() >= needed {
+                continue;
+            }
+            let probed = p.region_code(Some(*r));
+            let said = if from.is_empty() {
+                "only from inside it".to_string()
+            } else {
+                format!("only from {}", from.join(", "))
+            };
+            out.push(warning(
+                Diagnostic::error(
+                    "P0113",
+                    format!("{probed} is probed {said}"),
+                    name_label(cs[0], format!("{} probes {probed}", describe(p, cs[0]))),
+                )
+                .with_note("a region's failure takes its own canaries with it, and one other region cannot tell the endpoint's failure from its own path's")
+                .with_help(format!("probe {probed} with canaries in {needed} regions other than {probed}")),
+            ));
+        }
+    }
+}
+
 /// P0109-P0111, in a program that declares CloudWatch alarms (one without any leaves monitoring to
 /// something else): every alarm notifies someone, every Aurora secondary's replication lag and
 /// every health check that routing follows is alarmed.
@@ -278,9 +348,11 @@ fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnosti
     const METRIC: &str = "aws.cloudwatch.MetricAlarm";
     const COMPOSITE: &str = "aws.cloudwatch.CompositeAlarm";
     let alarms: Vec<&Instance> = of_type(p, METRIC).chain(of_type(p, COMPOSITE)).collect();
-    if alarms.is_empty() {
+    let canaries: Vec<&Instance> = of_type(p, "aws.synthetics.Canary").collect();
+    if alarms.is_empty() && canaries.is_empty() {
         return;
     }
+    canary_coverage(p, &canaries, on, out);
     let notifies = |a: &Instance| matches!(a.get("alarm_actions").map(Value::reveal), Some(Value::List(l)) if !l.is_empty());
     if on("P0109") {
         // Alarms that a composite alarm with actions watches notify through it.
@@ -338,6 +410,38 @@ fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnosti
                     .with_help(format!(
                         "alarm on `metrics.global_replication_lag` of it, in {}",
                         p.region_code(c.region)
+                    )),
+                ));
+            }
+        }
+        // Redis: a Global Datastore's secondaries are the groups that name it.
+        let redis = |g: &&Instance| {
+            matches!(
+                g.get("global_replication_group").map(Value::reveal),
+                Some(Value::Ref { .. })
+            )
+        };
+        let primaries: FxHashSet<&str> = of_type(p, "aws.elasticache.GlobalReplicationGroup")
+            .filter_map(|g| match g.get("primary").map(Value::reveal) {
+                Some(Value::Ref { addr }) => Some(addr.as_str()),
+                _ => None,
+            })
+            .collect();
+        for g in of_type(p, "aws.elasticache.ReplicationGroup")
+            .filter(redis)
+            .filter(|g| !primaries.contains(g.address.as_str()))
+        {
+            if !alarmed(&g.address, &["GlobalDatastoreReplicationLag"]) {
+                out.push(warning(
+                    Diagnostic::error(
+                        "P0110",
+                        format!("Redis secondary `{}` has no replication-lag alarm", g.address),
+                        name_label(g, format!("{} replicates the primary unwatched", describe(p, g))),
+                    )
+                    .with_note("a secondary that falls behind serves stale reads, and loses that much data when the datastore fails over to it")
+                    .with_help(format!(
+                        "alarm on `metrics.global_replication_lag` of it, in {}",
+                        p.region_code(g.region)
                     )),
                 ));
             }
