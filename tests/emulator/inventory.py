@@ -98,6 +98,42 @@ def main():
                 for a in found["CompositeAlarms"]
             ]
         )
+        # Each canary with its state, where its artifacts go, its role and runtime.
+        syn = boto3.client("synthetics", region_name=region, **kw)
+        out[f"canaries@{region}"] = sorted(
+            f'{c["Name"]}: {c["Status"]["State"]} {c["Schedule"]["Expression"]} -> '
+            f'{c["ArtifactS3Location"].split("/")[2]} as {c["ExecutionRoleArn"].rsplit("/", 1)[1]} on {c["RuntimeVersion"]}'
+            for c in syn.describe_canaries()["Canaries"]
+            if "carbon:lineage" in c.get("Tags", {})
+        )
+    # Buckets are listed globally; each with its region, versioning, encryption (the region of a
+    # KMS key) and lifecycle rules.
+    s3 = boto3.client("s3", region_name="us-east-1", **kw)
+    buckets = []
+    for b in s3.list_buckets()["Buckets"]:
+        name = b["Name"]
+        try:
+            tags = tagged(s3.get_bucket_tagging(Bucket=name)["TagSet"])
+        except s3.exceptions.ClientError:
+            tags = {}
+        if "carbon:lineage" not in tags:
+            continue
+        where = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+        versioning = s3.get_bucket_versioning(Bucket=name).get("Status", "off")
+        rule = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        sse = rule["ApplyServerSideEncryptionByDefault"]
+        key = sse.get("KMSMasterKeyID", "")
+        encryption = f'{sse["SSEAlgorithm"]}' + (f' key@{key.split(":")[3]}' if key.startswith("arn:") else "")
+        try:
+            rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+        except s3.exceptions.ClientError:
+            rules = []
+        lifecycle = ",".join(
+            f'{r["Filter"].get("Prefix", "")}:{r.get("Expiration", {}).get("Days", "-")}/{r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", "-")}'
+            for r in rules
+        )
+        buckets.append(f"{name}@{where}: versioning {versioning}, {encryption}, lifecycle {lifecycle or 'none'}")
+    out["buckets"] = sorted(buckets)
     # Dashboards are global (the provider puts them through us-east-1): each widget's kind, and
     # the regions its metrics are drawn from.
     cw = boto3.client("cloudwatch", region_name="us-east-1", **kw)

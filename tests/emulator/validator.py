@@ -264,7 +264,13 @@ def find_operation(model, req: Request):
         if best is None or weight > best[1]:
             best = (op, weight)
         elif weight == best[1]:
-            best = (None, weight)  # two equally specific operations: do not guess
+            # S3 keeps deprecated operations on the URIs of their successors (PutBucketLifecycle
+            # and PutBucketLifecycleConfiguration both `PUT /{Bucket}?lifecycle`): the current
+            # one is what the SDKs send. Otherwise two equally specific operations: do not guess.
+            if best[0] is not None and best[0].deprecated != op.deprecated:
+                best = (best[0] if op.deprecated else op, weight)
+            else:
+                best = (None, weight)
     return best[0] if best else None
 
 

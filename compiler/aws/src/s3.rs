@@ -97,7 +97,7 @@ async fn exists(c: &Client, bucket: &str) -> Result<bool, ProviderError> {
 
 /// The lifecycle rules of the program, as S3 takes them (ids `carbon-1`, `carbon-2`, ...).
 fn lifecycle(r: &Resolved) -> Result<Vec<LifecycleRule>, ProviderError> {
-    let Some(Val::List(rules)) = r.attrs.get("lifecycle") else {
+    let Some(Val::List(rules)) = r.attrs.get("lifecycle_rules") else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -180,7 +180,7 @@ async fn configure(
             .await
             .map_err(classify)?;
     }
-    if changed("lifecycle") {
+    if changed("lifecycle_rules") {
         let rules = lifecycle(r)?;
         if rules.is_empty() {
             if before.is_some() {
@@ -335,7 +335,7 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             Val::Map(m)
         })
         .collect();
-    attrs.insert("lifecycle".into(), Val::List(rules));
+    attrs.insert("lifecycle_rules".into(), Val::List(rules));
     let tags = tags_of(&c, bucket).await?;
     attrs.insert(
         "tags".into(),

@@ -2204,7 +2204,7 @@ fn the_global_footprint_applies_and_converges() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 105 added"),
+        r.stdout.contains("Apply complete! Resources: 127 added"),
         "{}",
         r.stdout
     );
@@ -2266,7 +2266,9 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(
         alarms("us-east-1"),
         serde_json::json!([
+            "carbon-api-ap-southeast-1-probe-failed: Carbon/Canary/Success CanaryName=carbon-api-ap-southeast-1-from-us-east-1 -> us-east-1",
             "carbon-api-down-everywhere: ALARM( carbon-api-unhealthy-us-east-1 ) AND ALARM( carbon-api-unhealthy-eu-west-1 ) AND ALARM( carbon-api-unhealthy-ap-southeast-1 ) -> us-east-1",
+            "carbon-api-eu-west-1-probe-failed: Carbon/Canary/Success CanaryName=carbon-api-eu-west-1-from-us-east-1 -> us-east-1",
             "carbon-api-slow-ap-southeast-1: AWS/Route53/TimeToFirstByte HealthCheckId=* -> us-east-1",
             "carbon-api-slow-eu-west-1: AWS/Route53/TimeToFirstByte HealthCheckId=* -> us-east-1",
             "carbon-api-slow-us-east-1: AWS/Route53/TimeToFirstByte HealthCheckId=* -> us-east-1",
@@ -2276,14 +2278,56 @@ fn the_global_footprint_applies_and_converges() {
             "carbon-edge-5xx: AWS/CloudFront/5xxErrorRate DistributionId=*,Region=Global -> us-east-1",
         ]),
     );
+    // Each secondary alarms on its own replication lags and on the canaries it runs against the
+    // two other regions' APIs, all in its own region.
     for region in ["eu-west-1", "ap-southeast-1"] {
-        assert_eq!(
-            alarms(region),
-            serde_json::json!([format!(
-                "carbon-db-replication-lag: AWS/RDS/AuroraGlobalDBReplicationLag DBClusterIdentifier=carbon-{region} -> {region}"
-            )]),
+        let mut want: Vec<String> = ["us-east-1", "eu-west-1", "ap-southeast-1"]
+            .into_iter()
+            .filter(|t| *t != region)
+            .map(|t| format!("carbon-api-{t}-probe-failed: Carbon/Canary/Success CanaryName=carbon-api-{t}-from-{region} -> {region}"))
+            .collect();
+        // The lag is a node metric: the dimension names a member cluster ElastiCache made (the
+        // first node of the first shard, as the footprint's groups run in cluster mode).
+        let node = format!("carbon-cache-{region}-0001-001");
+        let groups = emu.call(
+            region,
+            "elasticache",
+            "describe_replication_groups",
+            serde_json::json!({ "ReplicationGroupId": format!("carbon-cache-{region}") }),
         );
+        assert!(
+            groups["ReplicationGroups"][0]["MemberClusters"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|c| c == &serde_json::json!(node))),
+            "{groups}"
+        );
+        want.push(format!(
+            "carbon-cache-replication-lag: AWS/ElastiCache/GlobalDatastoreReplicationLag CacheClusterId={node} -> {region}"
+        ));
+        want.push(format!(
+            "carbon-db-replication-lag: AWS/RDS/AuroraGlobalDBReplicationLag DBClusterIdentifier=carbon-{region} -> {region}"
+        ));
+        want.sort();
+        assert_eq!(alarms(region), serde_json::json!(want));
     }
+    // Every region runs canaries against the two other regions' APIs and the edge, writing to
+    // its own bucket, as the canary role, running.
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
+        let mut want: Vec<String> = ["us-east-1", "eu-west-1", "ap-southeast-1"]
+            .into_iter()
+            .filter(|t| *t != region)
+            .map(|t| format!("carbon-api-{t}-from-{region}: RUNNING rate(1 minute) -> carbon-canary-artifacts-{region} as carbon-canary on syn-python-selenium-7.0"))
+            .collect();
+        want.push(format!("carbon-edge-from-{region}: RUNNING rate(5 minutes) -> carbon-canary-artifacts-{region} as carbon-canary on syn-python-selenium-7.0"));
+        want.sort();
+        assert_eq!(inv[format!("canaries@{region}")], serde_json::json!(want));
+    }
+    // Each artifact bucket in its region, versioned, encrypted with its region's key, expiring.
+    assert_eq!(
+        inv["buckets"],
+        serde_json::json!(["ap-southeast-1", "eu-west-1", "us-east-1"]
+            .map(|r| format!("carbon-canary-artifacts-{r}@{r}: versioning Enabled, aws:kms key@{r}, lifecycle canary/:30/7")))
+    );
     for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
         assert_eq!(
             inv[format!("sns@{region}")],
@@ -2294,7 +2338,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(
         inv["dashboards"],
         serde_json::json!([
-            "carbon-ops: text | metric us-east-1,us-east-1,us-east-1 | metric eu-west-1,ap-southeast-1 | metric us-east-1 | alarm x3"
+            "carbon-ops: text | metric us-east-1,us-east-1,us-east-1 | metric us-east-1,eu-west-1,ap-southeast-1 | metric eu-west-1,ap-southeast-1 | metric us-east-1 | metric us-east-1 | alarm x3"
         ])
     );
     for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
@@ -2576,7 +2620,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 105 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 127 destroyed."),
         "{}",
         r.stdout
     );

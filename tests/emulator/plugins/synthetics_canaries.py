@@ -187,6 +187,11 @@ def public(backend: Any, canary: Any) -> dict[str, Any]:
         f"{getattr(canary, 'code_version', 1)}"
     )
     out["Code"] = code
+    # The model's timestamps have no timestampFormat: rest-json sends them as epoch seconds (moto
+    # sent ISO 8601 strings, which the AWS SDK for Rust cannot parse).
+    out["Timeline"] = {
+        k: v.timestamp() for k, v in canary.timeline.items() if v is not None
+    }
     out["EngineArn"] = f"arn:aws:lambda:{backend.region_name}:{backend.account_id}:function:cwsyn-{canary.name}-{canary.id}"
     return {k: v for k, v in out.items() if v is not None}
 

@@ -89,6 +89,11 @@ fn leaves(v: &serde_json::Value, out: &mut Vec<String>) {
             {
                 leaves(&doc, out);
             }
+            // A canary's code, a zip sent as base64 (`Code.ZipFile`): the values of the check
+            // carbonc wrote into its script.
+            if let Some(doc) = canary_check(s) {
+                leaves(&doc, out);
+            }
         }
         // A whole number sent as a double (CloudWatch's `Threshold`: 2000.0) is the field's 2000.
         serde_json::Value::Number(n) => match n.as_f64() {
@@ -104,6 +109,51 @@ fn leaves(v: &serde_json::Value, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// The check configuration in a canary script zipped by carbonc (stored, uncompressed: its text
+/// is in the archive's bytes), from a base64 `Code.ZipFile`.
+fn canary_check(s: &str) -> Option<serde_json::Value> {
+    let bytes = base64(s)?;
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let at = text.find("CHECK = json.loads(")? + "CHECK = json.loads(".len();
+    let literal: String = serde_json::Deserializer::from_str(&text[at..])
+        .into_iter::<String>()
+        .next()?
+        .ok()?;
+    serde_json::from_str(&literal).ok()
+}
+
+/// Standard base64 (with padding), or None when `s` is not.
+fn base64(s: &str) -> Option<Vec<u8>> {
+    if s.len() < 8 || s.len() % 4 != 0 {
+        return None;
+    }
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    for chunk in s.as_bytes().chunks(4) {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        let mut n = 0u32;
+        for &c in &chunk[..4 - pad] {
+            n = (n << 6) | value(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let got = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&got[..3 - pad]);
+    }
+    Some(out)
 }
 
 /// The services whose requests may carry a type's fields: its own, and EC2 for an EKS node
