@@ -8,6 +8,7 @@ Leaves the server reset. Prints one line per check and `N passed, N failed` at t
 when a check failed.
 """
 
+import io
 import json
 import os
 import pathlib
@@ -15,6 +16,7 @@ import sys
 import time
 import urllib.request
 import uuid
+import zipfile
 
 import boto3
 from botocore.config import Config
@@ -102,6 +104,15 @@ def distribution_config(target, members=("primary", "secondary")):
             "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
         },
     }
+
+
+def wait_for(condition, seconds=30):
+    """Polls `condition` until it holds (an asynchronous phase of the emulator ending)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out waiting for the emulator")
+        time.sleep(0.2)
 
 
 def error_code(call):
@@ -649,6 +660,64 @@ for what, bad in [
     code = error_code(lambda: cw.put_dashboard(DashboardName="smoke-bad", DashboardBody=json.dumps(bad)))
     check(f"{what} is InvalidParameterInput", code == "InvalidParameterInput", code)
 cw.delete_dashboards(DashboardNames=["smoke"])
+
+# plugins/synthetics_canaries.py: canaries with AWS's states, checks and refusals.
+syn = client("synthetics", "eu-west-1")
+trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+canary_role = client("iam").create_role(RoleName="smoke-canary", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+archive = io.BytesIO()
+with zipfile.ZipFile(archive, "w") as z:
+    z.writestr("python/check.py", "def handler(event, context):\n    return 1\n")
+
+
+def canary(name, **over):
+    params = dict(Name=name, Code={"Handler": "check.handler", "ZipFile": archive.getvalue()},
+                  ArtifactS3Location="s3://smoke-artifacts/canary", ExecutionRoleArn=canary_role,
+                  Schedule={"Expression": "rate(5 minutes)"}, RuntimeVersion="syn-python-selenium-7.0")
+    params.update(over)
+    return syn.create_canary(**params)["Canary"]
+
+
+def canary_state(name):
+    return syn.get_canary(Name=name)["Canary"]["Status"]["State"]
+
+
+check("a new canary is CREATING", canary("smoke-canary")["Status"]["State"] == "CREATING")
+for what, over in [
+    ("a deprecated runtime", {"RuntimeVersion": "syn-python-selenium-5.1"}),
+    ("a rate of 7 minute", {"Schedule": {"Expression": "rate(7 minute)"}}),
+    ("a timeout longer than the schedule", {"RunConfig": {"TimeoutInSeconds": 600}}),
+    ("an artifact bucket with a period", {"ArtifactS3Location": "s3://smoke.artifacts/x"}),
+]:
+    code = error_code(lambda: canary("smoke-bad", **over))
+    check(f"{what} is ValidationException", code == "ValidationException", code)
+code = error_code(lambda: syn.start_canary(Name="smoke-canary"))
+check("starting a canary still CREATING is ConflictException", code == "ConflictException", code)
+wait_for(lambda: canary_state("smoke-canary") == "READY")
+syn.start_canary(Name="smoke-canary")
+check("a started canary is STARTING", canary_state("smoke-canary") == "STARTING")
+wait_for(lambda: canary_state("smoke-canary") == "RUNNING")
+code = error_code(lambda: syn.delete_canary(Name="smoke-canary"))
+check("deleting a running canary is ConflictException", code == "ConflictException", code)
+syn.update_canary(Name="smoke-canary", Schedule={"Expression": "rate(10 minutes)"})
+check("an update is UPDATING", canary_state("smoke-canary") == "UPDATING")
+wait_for(lambda: canary_state("smoke-canary") == "RUNNING")
+check("and keeps the new schedule", syn.get_canary(Name="smoke-canary")["Canary"]["Schedule"]["Expression"] == "rate(10 minutes)")
+canary_arn = "arn:aws:synthetics:eu-west-1:123456789012:canary:smoke-canary"
+syn.tag_resource(ResourceArn=canary_arn, Tags={"team": "platform"})
+check("tags are kept by ARN", syn.list_tags_for_resource(ResourceArn=canary_arn)["Tags"] == {"team": "platform"})
+syn.stop_canary(Name="smoke-canary")
+wait_for(lambda: canary_state("smoke-canary") == "STOPPED")
+syn.delete_canary(Name="smoke-canary", DeleteLambda=True)
+wait_for(lambda: error_code(lambda: syn.get_canary(Name="smoke-canary")) == "ResourceNotFoundException")
+check("a deleted canary is gone", True)
+broken = io.BytesIO()
+with zipfile.ZipFile(broken, "w") as z:
+    z.writestr("check.py", "def handler(event, context):\n    return 1\n")
+canary("smoke-broken", Code={"Handler": "check.handler", "ZipFile": broken.getvalue()})
+wait_for(lambda: canary_state("smoke-broken") != "CREATING")
+reason = syn.get_canary(Name="smoke-broken")["Canary"]["Status"]
+check("a canary whose zip lacks python/check.py ends in ERROR", reason["State"] == "ERROR" and "python/check.py" in reason.get("StateReason", ""), reason)
 
 # Reset clears the state.
 check("reset answers", post("/moto-api/reset") == 200)

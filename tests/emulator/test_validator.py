@@ -253,6 +253,21 @@ class Protocols(unittest.TestCase):
         self.assertIn(b"viewerProtocolPolicy", body)
         self.passes("route53", "GetChange", {"Id": "C123"})
 
+    def test_s3_current_operation_over_a_deprecated_one_on_the_same_uri(self):
+        # PutBucketLifecycle (deprecated) and PutBucketLifecycleConfiguration share
+        # `PUT /{Bucket}?lifecycle`: the request is the current operation's.
+        req = wire(
+            "s3",
+            "PutBucketLifecycleConfiguration",
+            {"Bucket": "b", "LifecycleConfiguration": {"Rules": [{"ID": "r", "Status": "Enabled", "Filter": {"Prefix": "x/"}, "Expiration": {"Days": 30}}]}},
+        )
+        # `wire` keeps the query string the serializer builds, not the part of the URI template.
+        req = validator.Request(req.method, req.path, "lifecycle", req.headers, req.body)
+        model = validator.models().for_signing_name("s3")
+        op = validator.find_operation(model, req)
+        self.assertEqual(op.name, "PutBucketLifecycleConfiguration")
+        self.assertEqual(validator.decode(model, op, req)["LifecycleConfiguration"]["Rules"][0]["Expiration"]["Days"], 30)
+
     def test_s3_object_bodies_are_not_parsed(self):
         self.passes("s3", "PutObject", {"Bucket": "state", "Key": "a/b.json", "Body": b"{not xml"})
 
