@@ -320,18 +320,16 @@ pub async fn read(cfg: &SdkConfig, req: &ReadRequest) -> Result<Option<Found>, P
             let mut m = BTreeMap::new();
             let prefix = rule.filter().and_then(|f| f.prefix()).unwrap_or_default();
             m.insert("prefix".into(), Val::Str(prefix.to_string()));
-            let days = |d: Option<i32>| d.map_or(Val::Null, |d| Val::Int(d.into()));
-            m.insert(
-                "expire_days".into(),
-                days(rule.expiration().and_then(|e| e.days())),
-            );
-            m.insert(
-                "noncurrent_expire_days".into(),
-                days(
-                    rule.noncurrent_version_expiration()
-                        .and_then(|e| e.noncurrent_days()),
-                ),
-            );
+            // An optional field left unset is absent from the record, as the program has it.
+            if let Some(d) = rule.expiration().and_then(|e| e.days()) {
+                m.insert("expire_days".into(), Val::Int(d.into()));
+            }
+            if let Some(d) = rule
+                .noncurrent_version_expiration()
+                .and_then(|e| e.noncurrent_days())
+            {
+                m.insert("noncurrent_expire_days".into(), Val::Int(d.into()));
+            }
             Val::Map(m)
         })
         .collect();

@@ -3077,3 +3077,143 @@ output api_lb = api_lb.dns_name
     assert_eq!(r.code, 0, "{}", r.stdout);
     emu.assert_valid_requests();
 }
+
+/// The UpdateCanary and CreateCanary requests the emulator answered, from the `from`th request on.
+fn canary_requests(emu: &Emulator, from: usize) -> Vec<serde_json::Value> {
+    emu.requests().as_array().unwrap()[from..]
+        .iter()
+        .filter(|q| q["service"] == "synthetics")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_canary_and_its_bucket_are_created_updated_stopped_and_destroyed() {
+    let emu = Emulator::start();
+    let d = fixture("canaries");
+    std::fs::copy(
+        repo().join("tests/apply/canaries.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(
+        inv["canaries@eu-west-1"],
+        serde_json::json!([
+            "carbon-api-probe: RUNNING rate(1 minute) -> carbon-canary-artifacts-test as carbon-canary on syn-python-selenium-7.0"
+        ])
+    );
+    assert_eq!(
+        inv["buckets"],
+        serde_json::json!([
+            "carbon-canary-artifacts-test@eu-west-1: versioning Enabled, aws:kms key@eu-west-1, lifecycle canary/:30/-"
+        ])
+    );
+    // The secret header's value stays in Secrets Manager: the script names the secret's ARN.
+    let created = canary_requests(&emu, 0);
+    assert!(created.iter().any(|q| q["operation"] == "CreateCanary"));
+    assert!(
+        !serde_json::to_string(&created)
+            .unwrap()
+            .contains("not-in-the-script")
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+
+    // A new threshold is new code (UpdateCanary with the script), stopping is StopCanary;
+    // versioning turned off is suspended, and the lifecycle rule changes in place.
+    let before = emu.requests().as_array().unwrap().len();
+    let vars = [
+        ("CARBON_VAR_latency", "500"),
+        ("CARBON_VAR_running", "false"),
+        ("CARBON_VAR_versioning", "false"),
+        ("CARBON_VAR_keep_days", "10"),
+    ];
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &vars);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 2 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let ops: Vec<String> = canary_requests(&emu, before)
+        .iter()
+        .map(|q| q["operation"].as_str().unwrap_or_default().to_string())
+        .filter(|o| !o.starts_with("Get") && !o.starts_with("Describe"))
+        .collect();
+    assert_eq!(ops, ["UpdateCanary", "StopCanary"], "{ops:?}");
+    let inv = emu.inventory();
+    assert_eq!(
+        inv["canaries@eu-west-1"],
+        serde_json::json!([
+            "carbon-api-probe: STOPPED rate(1 minute) -> carbon-canary-artifacts-test as carbon-canary on syn-python-selenium-7.0"
+        ])
+    );
+    assert_eq!(
+        inv["buckets"],
+        serde_json::json!([
+            "carbon-canary-artifacts-test@eu-west-1: versioning Suspended, aws:kms key@eu-west-1, lifecycle canary/:10/-"
+        ])
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &vars,
+    );
+    assert_eq!(
+        r.code, 0,
+        "the plan after the update has changes:\n{}",
+        r.stdout
+    );
+
+    // Drift: the schedule changed and the canary started behind carbonc's back.
+    emu.call(
+        "eu-west-1",
+        "synthetics",
+        "update_canary",
+        serde_json::json!({ "Name": "carbon-api-probe", "Schedule": { "Expression": "rate(30 minutes)" } }),
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("\"rate(30 minutes)\" -> \"rate(1 minute)\""),
+        "{}",
+        r.stdout
+    );
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &vars);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    // An artifact in the bucket (a run's log) does not stop the destroy: force_destroy empties it.
+    emu.call(
+        "eu-west-1",
+        "s3",
+        "put_object",
+        serde_json::json!({ "Bucket": "carbon-canary-artifacts-test", "Key": "canary/carbon-api-probe/log.txt", "Body": "run" }),
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["destroy", "--auto-approve", "main.carbon"],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    assert_eq!(inv["canaries@eu-west-1"], serde_json::json!([]));
+    assert_eq!(inv["buckets"], serde_json::json!([]));
+    emu.assert_valid_requests();
+}
