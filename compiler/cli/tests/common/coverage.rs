@@ -129,7 +129,7 @@ fn canary_check(s: &str) -> Option<serde_json::Value> {
 
 /// Standard base64 (with padding), or None when `s` is not.
 fn base64(s: &str) -> Option<Vec<u8>> {
-    if s.len() < 8 || s.len() % 4 != 0 {
+    if s.len() < 8 || !s.len().is_multiple_of(4) {
         return None;
     }
     let value = |c: u8| -> Option<u32> {
