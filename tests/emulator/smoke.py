@@ -719,6 +719,26 @@ wait_for(lambda: canary_state("smoke-broken") != "CREATING")
 reason = syn.get_canary(Name="smoke-broken")["Canary"]["Status"]
 check("a canary whose zip lacks python/check.py ends in ERROR", reason["State"] == "ERROR" and "python/check.py" in reason.get("StateReason", ""), reason)
 
+# plugins/sns_subscription_confirmation.py: email and HTTP(S) subscriptions wait for their endpoint.
+sns = client("sns", "eu-west-1")
+topic_arn = sns.create_topic(Name="smoke-alerts")["TopicArn"]
+answer = sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint="oncall@example.com")
+check("an email subscription answers 'pending confirmation'", answer["SubscriptionArn"] == "pending confirmation", answer)
+email_arn = sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint="oncall@example.com", ReturnSubscriptionArn=True)["SubscriptionArn"]
+attrs = sns.get_subscription_attributes(SubscriptionArn=email_arn)["Attributes"]
+check("and is pending", attrs["PendingConfirmation"] == "true", attrs)
+listed = [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]]
+check("it is listed as PendingConfirmation", listed == ["PendingConfirmation"], listed)
+code = error_code(lambda: sns.unsubscribe(SubscriptionArn=email_arn))
+check("unsubscribing a pending subscription is InvalidParameter", code == "InvalidParameter", code)
+code = error_code(lambda: sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint="b@example.com", Attributes={"RawMessageDelivery": "true"}))
+check("raw delivery to email is InvalidParameter", code == "InvalidParameter", code)
+code = error_code(lambda: sns.confirm_subscription(TopicArn=topic_arn, Token="not-the-token"))
+check("a wrong token is InvalidParameter", code == "InvalidParameter", code)
+sqs_arn = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint="arn:aws:sqs:eu-west-1:123456789012:q", ReturnSubscriptionArn=True)["SubscriptionArn"]
+check("an SQS subscription is confirmed at once", sns.get_subscription_attributes(SubscriptionArn=sqs_arn)["Attributes"]["PendingConfirmation"] == "false")
+sns.delete_topic(TopicArn=topic_arn)
+
 # Reset clears the state.
 check("reset answers", post("/moto-api/reset") == 200)
 code = error_code(lambda: cf.get_distribution(Id=dist_id))

@@ -185,6 +185,19 @@ fn attribute(dir: &Path, address: &str, name: &str) -> String {
         .to_string()
 }
 
+/// An attribute of `address` in the state, as recorded (any type).
+fn recorded_attribute(dir: &Path, address: &str, name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&text).unwrap();
+    state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == address)
+        .map(|r| r["attributes"][name].clone())
+        .unwrap_or_default()
+}
+
 /// The id recorded in the state for `address`.
 fn recorded_id(dir: &Path, address: &str) -> String {
     let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();
@@ -2204,7 +2217,7 @@ fn the_global_footprint_applies_and_converges() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 127 added"),
+        r.stdout.contains("Apply complete! Resources: 130 added"),
         "{}",
         r.stdout
     );
@@ -2620,7 +2633,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 127 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 130 destroyed."),
         "{}",
         r.stdout
     );
@@ -3215,5 +3228,110 @@ fn a_canary_and_its_bucket_are_created_updated_stopped_and_destroyed() {
     let inv = emu.inventory();
     assert_eq!(inv["canaries@eu-west-1"], serde_json::json!([]));
     assert_eq!(inv["buckets"], serde_json::json!([]));
+    emu.assert_valid_requests();
+}
+
+/// A loopback HTTP endpoint that answers 200 and hands over each request body it receives.
+fn webhook() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/sns", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                if let Some(v) = line.to_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = tx.send(String::from_utf8_lossy(&body).to_string());
+            let mut stream = stream;
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn subscriptions_wait_for_their_endpoint_to_confirm() {
+    let emu = Emulator::start();
+    let d = fixture("alerts");
+    std::fs::copy(
+        repo().join("tests/apply/alerts.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let (url, received) = webhook();
+    let vars = [("CARBON_VAR_webhook", url.as_str())];
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &vars);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(recorded_attribute(&d, "pager", "confirmed"), false);
+    assert_eq!(recorded_attribute(&d, "oncall_email", "confirmed"), false);
+    // SNS posts the confirmation request to the webhook; the endpoint confirms with its token.
+    let message: serde_json::Value = serde_json::from_str(
+        &received
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("a SubscriptionConfirmation"),
+    )
+    .expect("JSON");
+    assert_eq!(message["Type"], "SubscriptionConfirmation", "{message}");
+    let topic = attribute(&d, "alerts", "arn");
+    let confirmed = emu.call(
+        "eu-west-1",
+        "sns",
+        "confirm_subscription",
+        serde_json::json!({ "TopicArn": topic, "Token": message["Token"] }),
+    );
+    assert_eq!(
+        confirmed["SubscriptionArn"].as_str(),
+        Some(recorded_id(&d, "pager").as_str())
+    );
+    let r = carbonc(&d, &emu, &["refresh", "main.carbon"], &vars);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(recorded_attribute(&d, "pager", "confirmed"), true);
+    assert_eq!(recorded_attribute(&d, "oncall_email", "confirmed"), false);
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &vars,
+    );
+    assert_eq!(
+        r.code, 0,
+        "the plan after refresh has changes:\n{}",
+        r.stdout
+    );
+    let attrs = emu.call(
+        "eu-west-1",
+        "sns",
+        "get_subscription_attributes",
+        serde_json::json!({ "SubscriptionArn": recorded_id(&d, "pager") }),
+    );
+    assert_eq!(
+        attrs["Attributes"]["FilterPolicyScope"], "MessageBody",
+        "{attrs}"
+    );
+    // The pending email subscription cannot be unsubscribed (SNS refuses); it goes with its topic.
+    let r = carbonc(
+        &d,
+        &emu,
+        &["destroy", "--auto-approve", "main.carbon"],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let left = emu.call(
+        "eu-west-1",
+        "sns",
+        "list_subscriptions",
+        serde_json::json!({}),
+    );
+    assert_eq!(left["Subscriptions"], serde_json::json!([]), "{left}");
     emu.assert_valid_requests();
 }
