@@ -27,6 +27,8 @@ BASE = {
     "datastore_modify": 3.0,  # ModifyGlobalReplicationGroup, a datastore's shard count change
     "elasticache_modify": 2.0,  # a replication group's shards, replicas or AUTH token change
     "route53_change": 1.0,  # a record change propagates to Route 53's DNS servers (PENDING)
+    "canary_creating": 2.0,  # CreateCanary: CREATING while Synthetics makes its Lambda function
+    "canary_transition": 1.0,  # a canary STARTING, UPDATING, STOPPING or DELETING
 }
 
 

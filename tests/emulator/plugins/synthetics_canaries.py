@@ -49,9 +49,6 @@ from moto.synthetics import models, responses, urls
 
 WRITTEN_FOR = "5.2.5"
 
-aws_delays.BASE.setdefault("canary_creating", 2.0)
-aws_delays.BASE.setdefault("canary_transition", 1.0)
-
 NAME = re.compile(r"^[0-9a-z_\-]{1,255}$")
 # Supported runtimes: Python 3.11+ Selenium runtimes from 6.0 (5.1 and older were deprecated on
 # 2026-02-03), Node.js Puppeteer from 9.0, Node.js Playwright and Java.
