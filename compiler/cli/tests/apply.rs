@@ -171,8 +171,8 @@ fn apply_converges_updates_in_place_and_destroys_everything() {
     emu.assert_valid_requests();
 }
 
-/// An attribute recorded in the state for `address` ("" when there is none).
-fn attribute(dir: &Path, address: &str, name: &str) -> String {
+/// The state's record of `address`, if it has one.
+fn state_resource(dir: &Path, address: &str) -> Option<serde_json::Value> {
     let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();
     let state: serde_json::Value = serde_json::from_str(&text).unwrap();
     state["resources"]
@@ -180,36 +180,28 @@ fn attribute(dir: &Path, address: &str, name: &str) -> String {
         .unwrap()
         .iter()
         .find(|r| r["address"] == address)
-        .and_then(|r| r["attributes"][name].as_str())
+        .cloned()
+}
+
+/// An attribute recorded in the state for `address` ("" when there is none).
+fn attribute(dir: &Path, address: &str, name: &str) -> String {
+    state_resource(dir, address)
+        .and_then(|r| r["attributes"][name].as_str().map(str::to_string))
         .unwrap_or_default()
-        .to_string()
 }
 
 /// An attribute of `address` in the state, as recorded (any type).
 fn recorded_attribute(dir: &Path, address: &str, name: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();
-    let state: serde_json::Value = serde_json::from_str(&text).unwrap();
-    state["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["address"] == address)
+    state_resource(dir, address)
         .map(|r| r["attributes"][name].clone())
         .unwrap_or_default()
 }
 
 /// The id recorded in the state for `address`.
 fn recorded_id(dir: &Path, address: &str) -> String {
-    let text = std::fs::read_to_string(dir.join(".carbon/main.state.json")).unwrap();
-    let state: serde_json::Value = serde_json::from_str(&text).unwrap();
-    state["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["address"] == address)
-        .and_then(|r| r["id"].as_str())
+    state_resource(dir, address)
+        .and_then(|r| r["id"].as_str().map(str::to_string))
         .unwrap_or_else(|| panic!("no `{address}` in the state"))
-        .to_string()
 }
 
 #[test]
