@@ -302,3 +302,121 @@ async fn read_role_found(
 ) -> Result<Option<Found>, ProviderError> {
     read(cfg, req).await
 }
+
+// ---- inline role policies ------------------------------------------------------------------------
+
+/// The id of an inline policy: "ROLE|NAME".
+fn inline_id(role: &str, name: &str) -> String {
+    format!("{role}|{name}")
+}
+
+/// The policy document AWS holds for `role`'s inline policy `name` (decoded), if there is one.
+async fn inline_document(
+    c: &Client,
+    role: &str,
+    name: &str,
+) -> Result<Option<String>, ProviderError> {
+    match c
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        // IAM answers the document URL-encoded (RFC 3986).
+        Ok(out) => Ok(Some(percent_decode(out.policy_document()))),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn create_inline(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let r = &req.resource;
+    let role = role_name_of(r, "role")?;
+    let name = required(&r.attrs, "name")?;
+    let policy = required(&r.attrs, "policy")?;
+    // PutRolePolicy overwrites a policy of the same name, and inline policies take no tags: one
+    // already there is this one only if it already says the same (an interrupted create).
+    if let Some(have) = inline_document(&c, &role, &name).await?
+        && serde_json::from_str::<serde_json::Value>(&have).ok()
+            != serde_json::from_str::<serde_json::Value>(&policy).ok()
+    {
+        return Err(ProviderError::Permanent {
+            code: "AlreadyExists".into(),
+            message: format!(
+                "role {role} already has an inline policy named `{name}` that carbonc did not \
+                 write (choose another name, or `carbonc import` it)"
+            ),
+        });
+    }
+    c.put_role_policy()
+        .role_name(&role)
+        .policy_name(&name)
+        .policy_document(&policy)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(Found {
+        id: inline_id(&role, &name),
+        attrs: r.attrs.clone(),
+    })
+}
+
+pub async fn read_inline(
+    cfg: &SdkConfig,
+    req: &ReadRequest,
+) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    let Some((role, name)) = req.id.split_once('|') else {
+        return Ok(None);
+    };
+    let Some(doc) = inline_document(&c, role, name).await? else {
+        return Ok(None);
+    };
+    let mut attrs = req.attrs.clone();
+    attrs.insert("name".into(), carbonc_state::Val::Str(name.to_string()));
+    crate::attrs::put_policy(&mut attrs, "policy", Some(&doc));
+    Ok(Some(Found {
+        id: req.id.clone(),
+        attrs,
+    }))
+}
+
+pub async fn update_inline(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
+    let c = Client::new(cfg);
+    let Some((role, name)) = req.id.split_once('|') else {
+        return Err(ProviderError::Permanent {
+            code: "InvalidId".into(),
+            message: format!("`{}` is not ROLE|NAME", req.id),
+        });
+    };
+    c.put_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .policy_document(required(&req.resource.attrs, "policy")?)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(Found {
+        id: req.id.clone(),
+        attrs: req.resource.attrs.clone(),
+    })
+}
+
+pub async fn delete_inline(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), ProviderError> {
+    let c = Client::new(cfg);
+    let Some((role, name)) = req.id.split_once('|') else {
+        return Ok(());
+    };
+    crate::error::deleted(
+        c.delete_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify),
+    )
+}

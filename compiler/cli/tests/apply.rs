@@ -2209,7 +2209,7 @@ fn the_global_footprint_applies_and_converges() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 130 added"),
+        r.stdout.contains("Apply complete! Resources: 131 added"),
         "{}",
         r.stdout
     );
@@ -2625,7 +2625,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 130 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 131 destroyed."),
         "{}",
         r.stdout
     );
