@@ -59,6 +59,7 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
             "aws.cloudwatch.MetricAlarm",
             "aws.cloudwatch.Dashboard",
             "aws.route53.HealthCheck",
+            "aws.synthetics.Canary",
         ],
         |p, _, out| cloudwatch::check(p, out),
     ),

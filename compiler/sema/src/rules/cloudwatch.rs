@@ -1,6 +1,7 @@
 //! CloudWatch alarm rules: an alarm sees only the metrics of its own region (E1201) and metrics
-//! that are published (E1202); and what an
-//! alarm watches, for the policies and `carbonc simulate`.
+//! that are published (E1202); dashboards CloudWatch takes (E1203); canaries on a runtime that
+//! can load carbonc's script (E1204); and what an alarm watches, for the policies and
+//! `carbonc simulate`.
 
 use carbonc_diagnostics::Diagnostic;
 
@@ -11,8 +12,35 @@ use crate::value::{Origin, Value};
 /// Route 53's latency metrics, published only for a health check that measures latency.
 const LATENCY: &[&str] = &["ConnectionTime", "TimeToFirstByte", "SSLHandshakeTime"];
 
+/// The runtimes carbonc's canary script is written for (Python, with Selenium's runtime).
+const CANARY_RUNTIME: &str = "syn-python-selenium-";
+
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     dashboards(p, out);
+    for canary in of_type(p, "aws.synthetics.Canary") {
+        let Some(Value::Str(runtime)) = canary.get("runtime").map(Value::reveal) else {
+            continue;
+        };
+        if runtime.starts_with(CANARY_RUNTIME) {
+            continue;
+        }
+        let d = Diagnostic::error(
+            "E1204",
+            format!("canary `{}` runs on `{runtime}`, which cannot load its script", canary.address),
+            label(canary, "runtime", "not a Python runtime"),
+        )
+        .with_note("carbonc writes a canary's script in Python from its `check`: on this runtime Synthetics cannot load it, and every run fails");
+        let help = "use a `syn-python-selenium-*` runtime, such as `syn-python-selenium-7.0`";
+        let fix = set_field(
+            p,
+            canary,
+            "runtime",
+            &Value::Str("syn-python-selenium-7.0".into()),
+            help,
+            false,
+        );
+        out.push(fix_or_help(d, fix, help));
+    }
     for alarm in of_type(p, "aws.cloudwatch.MetricAlarm") {
         if let Some(w) = watched(p, alarm)
             && let Some(hc) = w.source
