@@ -205,7 +205,7 @@ pub fn put_policy(attrs: &mut BTreeMap<String, Val>, k: &str, reported: Option<&
 
 /// Whether two JSON texts hold the same value (object keys in any order); texts that are not
 /// JSON compare as text.
-fn same_json(a: &str, b: &str) -> bool {
+pub fn same_json(a: &str, b: &str) -> bool {
     match (
         serde_json::from_str::<serde_json::Value>(a),
         serde_json::from_str::<serde_json::Value>(b),

@@ -340,8 +340,7 @@ pub async fn create_inline(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found
     // PutRolePolicy overwrites a policy of the same name, and inline policies take no tags: one
     // already there is this one only if it already says the same (an interrupted create).
     if let Some(have) = inline_document(&c, &role, &name).await?
-        && serde_json::from_str::<serde_json::Value>(&have).ok()
-            != serde_json::from_str::<serde_json::Value>(&policy).ok()
+        && !crate::attrs::same_json(&have, &policy)
     {
         return Err(ProviderError::Permanent {
             code: "AlreadyExists".into(),

@@ -349,13 +349,7 @@ impl S3Backend {
     ) -> Result<S3Backend, String> {
         let rt = runtime()?;
         let config = block_on(&rt, sdk_config(region));
-        let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL").is_some();
-        let client = Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(custom_endpoint)
-                .build(),
-        );
+        let client = crate::s3::client(&config);
         let objects = Objects {
             client,
             rt: rt.clone(),

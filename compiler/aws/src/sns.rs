@@ -310,10 +310,8 @@ pub async fn read_subscription(
     match got.get("FilterPolicy").filter(|p| !p.is_empty()) {
         Some(p) => {
             // Kept as written while it says the same (SNS may reformat the JSON).
-            let same = s(&req.attrs, "filter_policy").is_some_and(|mine| {
-                serde_json::from_str::<serde_json::Value>(&mine).ok()
-                    == serde_json::from_str::<serde_json::Value>(p).ok()
-            });
+            let same = s(&req.attrs, "filter_policy")
+                .is_some_and(|mine| crate::attrs::same_json(&mine, p));
             if !same {
                 attrs.insert("filter_policy".into(), Val::Str(p.clone()));
             }
