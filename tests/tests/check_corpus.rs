@@ -90,3 +90,26 @@ fn module_mistakes_point_at_the_users_file() {
         }
     }
 }
+
+/// A check that first computes the per-file queries on several threads (`carbonc check` on a
+/// machine with several cores) reports exactly what a check on one thread reports, for every
+/// case and example: no result depends on which thread computed it, or in which order.
+#[test]
+fn checking_on_several_threads_reports_the_same() {
+    let mut files = carbon_files("tests/check/ok");
+    files.extend(carbon_files("tests/check/err"));
+    files.extend(carbon_files("examples"));
+    std::env::set_current_dir(carbonc_tests::repo_root()).expect("repository root exists");
+    for f in &files {
+        let check = |threads: usize| {
+            let mut db = carbonc_sema::RootDatabase::default();
+            let root = carbonc_cli::load::load_program(&mut db, f).expect("loads");
+            carbonc_sema::warm_on(&db, root, threads);
+            carbonc_sema::check_program(&db, root).clone()
+        };
+        let one = check(1);
+        for threads in [2, 3] {
+            assert_eq!(check(threads), one, "{f} on {threads} threads");
+        }
+    }
+}

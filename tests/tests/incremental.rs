@@ -279,3 +279,55 @@ resource aws.iam.Role role { name = "r" assume_role_policy = "{}" }
         "one family: {second:#?}"
     );
 }
+
+/// A file's part reads another file's instances through that file's skeleton (addresses, types,
+/// regions) when it only refers to them: editing a referenced key's description (same length, so
+/// nothing moves) evaluates the key's file again and leaves the referring file's part alone.
+#[test]
+fn a_reference_to_another_files_instance_reads_its_skeleton_not_its_values() {
+    let (mut db, log) = logging_db();
+    let main = db.set_file(
+        "main.carbon",
+        r#"
+import "keys.carbon" as keys
+region use1 { code = "us-east-1" role = .primary maintenance = "sun:05:00-sun:06:00" }
+region euw1 { code = "eu-west-1" role = .secondary maintenance = "tue:02:00-tue:03:00" }
+for r in regions {
+    resource aws.secretsmanager.Secret app @ r { name = "app-${r.code}" kms_key = keys.key[r] }
+}
+resource aws.secretsmanager.Rotation app_rotation @ use1 { secret = app[use1] rotation_lambda_arn = "arn:aws:lambda:us-east-1:123456789012:function:rotate" }
+"#
+        .into(),
+    );
+    let keys = r#"
+for r in regions {
+    resource aws.kms.Key key @ r { description = "app key" }
+}
+"#;
+    db.set_file("keys.carbon", keys.into());
+    let first = check_program(&db, main).clone();
+    assert!(first.iter().all(|d| !d.is_error()), "{first:#?}");
+    let before = executed(&log);
+    assert!(
+        before.iter().any(|e| e.contains("file_skeleton")),
+        "main's part reads the skeleton of keys.carbon: {before:#?}"
+    );
+
+    db.set_file("keys.carbon", keys.replace("app key", "app kez"));
+    let _ = check_program(&db, main);
+    let second = executed(&log);
+    let parts: Vec<&String> = second
+        .iter()
+        .filter(|e| e.contains("file_program"))
+        .collect();
+    assert_eq!(parts.len(), 1, "only keys.carbon's part: {second:#?}");
+    // The skeleton was made again from the edited file, and came out equal.
+    assert_eq!(
+        second
+            .iter()
+            .filter(|e| e.contains("file_skeleton"))
+            .count(),
+        1,
+        "{second:#?}"
+    );
+}

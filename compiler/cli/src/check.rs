@@ -42,6 +42,7 @@ fn diagnostics(db: &mut RootDatabase, files: &[String]) -> (Vec<Diagnostic>, boo
             Ok(root) => match carbonc_cli::load::config(path) {
                 Ok(config) => {
                     db.set_config(config);
+                    carbonc_sema::warm(db, root);
                     rules &= carbonc_sema::rules_ran(db, root);
                     all.extend(
                         check_program(db, root)

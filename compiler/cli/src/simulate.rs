@@ -462,6 +462,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
     }
     // Simulation needs a well-formed program; policy and domain-rule findings (such as the single
     // points of failure it is about to show) do not stop it.
+    carbonc_sema::warm(&db, root);
     let diags = check_program(&db, root).clone();
     let broken: Vec<_> = diags
         .iter()

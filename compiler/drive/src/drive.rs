@@ -82,6 +82,7 @@ fn digest_sources(db: &dyn Db, root: SourceFile) -> String {
 }
 
 fn program_diagnostics(db: &RootDatabase, root: SourceFile) -> Vec<Diagnostic> {
+    carbonc_sema::warm(db, root);
     let mut diags = check_program(db, root).clone();
     let program = evaluate_program(db, root);
     let path = root.path(db).clone();

@@ -19,19 +19,24 @@ pub struct ResourceGraph {
 
 /// The addresses a value refers to.
 pub fn value_deps(v: &Value, out: &mut Vec<String>) {
+    each_dep(v, &mut |a| out.push(a.to_string()));
+}
+
+/// Calls `f` with each address a value refers to, in the order [`value_deps`] lists them,
+/// without copying them.
+pub(crate) fn each_dep<'v>(v: &'v Value, f: &mut impl FnMut(&'v str)) {
     match v {
-        Value::Ref { addr } => out.push(addr.clone()),
+        Value::Ref { addr } => f(addr),
         Value::Unknown {
             origin: Origin::AfterApply(attrs),
             ..
-        } => out.extend(
-            attrs
-                .iter()
-                .filter_map(|a| a.rsplit_once('.').map(|(addr, _)| addr.to_string())),
-        ),
-        Value::Secret(v) => value_deps(v, out),
-        Value::List(items) => items.iter().for_each(|i| value_deps(i, out)),
-        Value::Map(m) | Value::Record(m) => m.values().for_each(|i| value_deps(i, out)),
+        } => attrs
+            .iter()
+            .filter_map(|a| a.rsplit_once('.'))
+            .for_each(|(addr, _)| f(addr)),
+        Value::Secret(v) => each_dep(v, f),
+        Value::List(items) => items.iter().for_each(|i| each_dep(i, f)),
+        Value::Map(m) | Value::Record(m) => m.values().for_each(|i| each_dep(i, f)),
         _ => {}
     }
 }

@@ -22,6 +22,7 @@ pub mod simulate;
 mod suggest;
 mod ty;
 mod value;
+mod warm;
 
 use carbonc_diagnostics::{Diagnostic, Span};
 
@@ -37,13 +38,16 @@ pub use config::{Config, config_from_toml, severities_from_toml};
 pub use db::{
     Db, ProgramInputs, RootDatabase, SourceFile, VarValue, Workspace, resolve_import_path,
 };
-pub use eval::{FieldVal, Instance, InstanceResolver, Program, RegionInfo, evaluate_program};
+pub use eval::{
+    FieldVal, Fields, Instance, InstanceResolver, Program, RegionInfo, evaluate_program,
+};
 pub use graph::{ResourceGraph, resource_graph, value_deps};
 pub use items::{LIFECYCLE_RECORD, catalog, file_imports, parse_file, region_names};
 pub use rules::cloudfront_certificates;
 pub use suggest::{closest, removal};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};
 pub use value::{Origin, Path, Value};
+pub use warm::{warm, warm_on};
 
 /// Every diagnostic of the program rooted at `root`: syntax, names and types of each file, then
 /// placement and domain rules on the evaluated program. Sorted by file and position.

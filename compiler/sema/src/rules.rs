@@ -93,6 +93,16 @@ pub(crate) fn check(
     out
 }
 
+/// How many families of domain rules there are.
+pub(crate) fn family_count() -> u8 {
+    FAMILIES.len() as u8
+}
+
+/// Computes one family's diagnostics ahead of the check that reads them ([`crate::warm`]).
+pub(crate) fn warm_family(db: &dyn Db, root: SourceFile, family: u8) {
+    family_diags(db, root, family);
+}
+
 /// One family's diagnostics, from its view.
 #[salsa::tracked(returns(ref))]
 fn family_diags(db: &dyn Db, root: SourceFile, family: u8) -> Vec<Diagnostic> {
@@ -109,18 +119,18 @@ fn family_view(db: &dyn Db, root: SourceFile, family: u8) -> Program {
     let p = evaluate_program(db, root);
     let (types, _) = FAMILIES[family as usize];
     let mut keep = vec![false; p.instances.len()];
-    let mut todo: Vec<usize> = (0..p.instances.len())
-        .filter(|&i| types.contains(&p.instances[i].ty.as_str()))
+    let mut todo: Vec<usize> = types
+        .iter()
+        .flat_map(|ty| p.positions_of_type(ty))
+        .copied()
         .collect();
     while let Some(i) = todo.pop() {
         if std::mem::replace(&mut keep[i], true) {
             continue;
         }
-        let mut refs = Vec::new();
         for f in p.instances[i].fields.values() {
-            crate::graph::value_deps(&f.value, &mut refs);
+            crate::graph::each_dep(&f.value, &mut |a| todo.extend(p.position(a)));
         }
-        todo.extend(refs.iter().filter_map(|a| p.position(a)));
     }
     let mut view = p.view(|i| keep[i]);
     // The rules read `carbon.toml`'s availability; evaluation does not.
@@ -129,7 +139,7 @@ fn family_view(db: &dyn Db, root: SourceFile, family: u8) -> Program {
 }
 
 pub(crate) fn of_type<'p>(p: &'p Program, ty: &'p str) -> impl Iterator<Item = &'p Instance> + 'p {
-    p.instances.iter().map(|i| &**i).filter(move |i| i.ty == ty)
+    p.of_type(ty)
 }
 
 /// The instance a reference-valued field points to.

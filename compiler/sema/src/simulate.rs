@@ -136,12 +136,7 @@ impl<'p> World<'p> {
             failure,
             clusters_alive: None,
         };
-        let clusters: Vec<&Instance> = p
-            .instances
-            .iter()
-            .map(|i| &**i)
-            .filter(|i| i.ty == "aws.eks.Cluster")
-            .collect();
+        let clusters: Vec<&Instance> = p.of_type("aws.eks.Cluster").collect();
         if !clusters.is_empty() {
             let alive = clusters
                 .iter()
@@ -162,10 +157,11 @@ impl<'p> World<'p> {
         match self.code(inst.region) {
             Some(code) => {
                 self.failure.regions.contains(code)
-                    || self
-                        .failure
-                        .services
-                        .contains(&(service(&inst.ty).to_string(), code.to_string()))
+                    || (!self.failure.services.is_empty()
+                        && self
+                            .failure
+                            .services
+                            .contains(&(service(&inst.ty).to_string(), code.to_string())))
             }
             None => false,
         }
@@ -457,11 +453,7 @@ impl<'p> World<'p> {
 /// type), and `endpoint output`s.
 pub fn entry_points(p: &Program) -> Vec<EntryPoint> {
     let mut out = Vec::new();
-    for d in p
-        .instances
-        .iter()
-        .filter(|i| i.ty == "aws.cloudfront.Distribution")
-    {
+    for d in p.of_type("aws.cloudfront.Distribution") {
         out.push(EntryPoint {
             name: d.address.clone(),
             kind: EntryKind::Distribution,
@@ -470,7 +462,7 @@ pub fn entry_points(p: &Program) -> Vec<EntryPoint> {
         });
     }
     let mut seen = BTreeSet::new();
-    for r in p.instances.iter().filter(|i| i.ty == "aws.route53.Record") {
+    for r in p.of_type("aws.route53.Record") {
         let key = record_key(r);
         if seen.insert(key.clone()) {
             out.push(EntryPoint {
@@ -500,12 +492,41 @@ fn record_key(r: &Instance) -> String {
 
 pub fn simulate(p: &Program, failure: &Failure) -> Report {
     let w = World::new(p, failure);
+    let entries = entry_outcomes(&w, entry_points(p));
+    let data = data_tiers(&w);
+    let Watch {
+        alarms,
+        canaries,
+        silenced,
+        monitored,
+    } = alarms(&w);
+    let lost = p
+        .instances
+        .iter()
+        .filter(|i| w.lost(i))
+        .map(|i| i.address.clone())
+        .collect();
+    Report {
+        failure: failure.clone(),
+        entries,
+        data,
+        alarms,
+        canaries,
+        silenced,
+        monitored,
+        lost,
+    }
+}
+
+/// What becomes of each of `entries` in `w`'s failure (`entries` in `entry_points` order).
+fn entry_outcomes(w: &World<'_>, entries: Vec<EntryPoint>) -> Vec<EntryOutcome> {
+    let p = w.p;
     let mut record_sets: BTreeMap<String, Vec<&Instance>> = BTreeMap::new();
-    for r in p.instances.iter().filter(|i| i.ty == "aws.route53.Record") {
+    for r in p.of_type("aws.route53.Record") {
         record_sets.entry(record_key(r)).or_default().push(r);
     }
-    let mut entries = Vec::new();
-    for entry in entry_points(p) {
+    let mut entries_out = Vec::new();
+    for entry in entries {
         let (served, serving, how) = match entry.kind {
             EntryKind::Distribution => match p.instance(&entry.name) {
                 Some(d) => w.distribution(d),
@@ -553,36 +574,28 @@ pub fn simulate(p: &Program, failure: &Failure) -> Report {
                 }
             }
         };
-        entries.push(EntryOutcome {
+        entries_out.push(EntryOutcome {
             entry,
             served,
             serving,
             how,
         });
     }
-    let data = data_tiers(&w);
-    let Watch {
-        alarms,
-        canaries,
-        silenced,
-        monitored,
-    } = alarms(&w);
-    let lost = p
-        .instances
+    entries_out
+}
+
+/// What becomes of the program's entry points when each region fails on its own, one list per
+/// region in region order, each in `entry_points` order: the part of [`single_region_failures`]
+/// that P0108 reads.
+pub(crate) fn single_region_entry_outcomes(p: &Program) -> Vec<Vec<EntryOutcome>> {
+    let entries = entry_points(p);
+    p.regions
         .iter()
-        .filter(|i| w.lost(i))
-        .map(|i| i.address.clone())
-        .collect();
-    Report {
-        failure: failure.clone(),
-        entries,
-        data,
-        alarms,
-        canaries,
-        silenced,
-        monitored,
-        lost,
-    }
+        .map(|r| {
+            let failure = Failure::region(&r.code);
+            entry_outcomes(&World::new(p, &failure), entries.clone())
+        })
+        .collect()
 }
 
 /// What the observability tier makes of a failure.
@@ -610,24 +623,9 @@ pub(crate) fn probed_region(p: &Program, canary: &Instance) -> Option<usize> {
 /// watches is lost, and a composite alarm when any (or all) of its alarms fire.
 fn alarms(w: &World<'_>) -> Watch {
     let p = w.p;
-    let metric_alarms: Vec<&Instance> = p
-        .instances
-        .iter()
-        .map(|i| &**i)
-        .filter(|i| i.ty == "aws.cloudwatch.MetricAlarm")
-        .collect();
-    let composites: Vec<&Instance> = p
-        .instances
-        .iter()
-        .map(|i| &**i)
-        .filter(|i| i.ty == "aws.cloudwatch.CompositeAlarm")
-        .collect();
-    let canaries: Vec<&Instance> = p
-        .instances
-        .iter()
-        .map(|i| &**i)
-        .filter(|i| i.ty == "aws.synthetics.Canary")
-        .collect();
+    let metric_alarms: Vec<&Instance> = p.of_type("aws.cloudwatch.MetricAlarm").collect();
+    let composites: Vec<&Instance> = p.of_type("aws.cloudwatch.CompositeAlarm").collect();
+    let canaries: Vec<&Instance> = p.of_type("aws.synthetics.Canary").collect();
     let monitored = !metric_alarms.is_empty() || !composites.is_empty() || !canaries.is_empty();
     let silenced: Vec<String> = metric_alarms
         .iter()
@@ -821,7 +819,7 @@ fn data_tiers(w: &World<'_>) -> Vec<DataOutcome> {
     let mut out = Vec::new();
     // Aurora Global Database.
     let mut members: BTreeMap<String, Vec<&Instance>> = BTreeMap::new();
-    for c in p.instances.iter().filter(|i| i.ty == "aws.rds.Cluster") {
+    for c in p.of_type("aws.rds.Cluster") {
         if let Some(g) = target(p, c, "global_cluster") {
             members.entry(g.address.clone()).or_default().push(c);
         }
@@ -885,11 +883,7 @@ fn data_tiers(w: &World<'_>) -> Vec<DataOutcome> {
     // ElastiCache Global Datastore, and regional caches.
     let mut in_global = BTreeSet::new();
     let mut datastore_secondaries: BTreeMap<&str, Vec<&Instance>> = BTreeMap::new();
-    for c in p
-        .instances
-        .iter()
-        .filter(|i| i.ty == "aws.elasticache.ReplicationGroup")
-    {
+    for c in p.of_type("aws.elasticache.ReplicationGroup") {
         if let Some(g) = target(p, c, "global_replication_group") {
             datastore_secondaries
                 .entry(g.address.as_str())
@@ -897,11 +891,7 @@ fn data_tiers(w: &World<'_>) -> Vec<DataOutcome> {
                 .push(c);
         }
     }
-    for g in p
-        .instances
-        .iter()
-        .filter(|i| i.ty == "aws.elasticache.GlobalReplicationGroup")
-    {
+    for g in p.of_type("aws.elasticache.GlobalReplicationGroup") {
         let Some(primary) = target(p, g, "primary") else {
             continue;
         };

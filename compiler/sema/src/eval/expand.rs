@@ -71,7 +71,7 @@ impl<'a> Evaluator<'a> {
                         span: name.span,
                         context: ctx.join(", "),
                         uses: env.frame.uses.clone(),
-                        fields: BTreeMap::new(),
+                        fields: Fields::default(),
                         create_before_destroy: false,
                         prevent_destroy: false,
                     }));
@@ -331,7 +331,7 @@ impl<'a> Evaluator<'a> {
             return;
         };
         self.owners.push(idx);
-        let mut fields = BTreeMap::new();
+        let mut fields = Fields::default();
         Arc::make_mut(&mut self.program.instances[idx]).create_before_destroy =
             schema.create_before_destroy;
         for a in body {

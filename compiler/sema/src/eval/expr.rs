@@ -196,12 +196,7 @@ impl<'a> Evaluator<'a> {
     /// `metric` its type declares, evaluated in the schema's file with the instance's fields in
     /// scope (a computed one unknown until apply, or known from state), and with the region it
     /// lives in, the instance's unless the declaration names one.
-    fn metrics(
-        &mut self,
-        ty: &str,
-        region: Option<usize>,
-        fields: &BTreeMap<String, FieldVal>,
-    ) -> Value {
+    fn metrics(&mut self, ty: &str, region: Option<usize>, fields: &Fields) -> Value {
         let cat = self.cat;
         let Some(schema) = cat.records.get(&format!("{ty}.Metrics")) else {
             return Value::error();
@@ -276,8 +271,9 @@ impl<'a> Evaluator<'a> {
             }
             Value::Ref { addr } => {
                 let Some(&idx) = self.by_addr.get(addr) else {
-                    // Another file's instance: its value as that file's part evaluated it.
-                    let Some(inst) = self.remote_instance(addr) else {
+                    // Another file's instance: its type and region from that file's skeleton,
+                    // its written values as that file's part evaluated them.
+                    let Some(inst) = self.remote_header(addr) else {
                         return Err((span, format!("no resource instance `{addr}`")));
                     };
                     let schema_field = self
@@ -285,8 +281,10 @@ impl<'a> Evaluator<'a> {
                         .resources
                         .get(&inst.ty)
                         .and_then(|s| s.field(field));
+                    let valued = || self.remote_instance(addr).unwrap_or(inst);
                     return Ok(match schema_field {
                         Some(f) if f.metric => {
+                            let inst = valued();
                             let (ty, region, fields) =
                                 (inst.ty.clone(), inst.region, inst.fields.clone());
                             self.metrics(&ty, region, &fields)
@@ -298,7 +296,7 @@ impl<'a> Evaluator<'a> {
                                     region: inst.region,
                                 })
                         }
-                        Some(_) => inst.get(field).cloned().unwrap_or(Value::None),
+                        Some(_) => valued().get(field).cloned().unwrap_or(Value::None),
                         None => Value::error(),
                     });
                 };
@@ -621,7 +619,7 @@ impl<'a> Evaluator<'a> {
                 let exists = if *module {
                     self.modules.contains_key(&addr) || self.remote_module_exists(&addr)
                 } else {
-                    self.by_addr.contains_key(&addr) || self.remote_instance(&addr).is_some()
+                    self.by_addr.contains_key(&addr) || self.remote_header(&addr).is_some()
                 };
                 if !exists {
                     return Err((

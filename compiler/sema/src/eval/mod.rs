@@ -51,6 +51,65 @@ pub struct FieldVal {
     pub written_at: Option<Box<(String, Span)>>,
 }
 
+/// An instance's fields by name, in name order. A sorted vector: an instance has a handful to a
+/// few dozen fields, and a map's nodes cost several times their memory and allocations.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Fields(Vec<(String, FieldVal)>);
+
+impl Fields {
+    fn at(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&FieldVal> {
+        self.at(name).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.at(name).is_ok()
+    }
+
+    /// Sets field `name`, replacing the value it had.
+    pub fn insert(&mut self, name: String, value: FieldVal) {
+        match self.at(&name) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (name, value)),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &FieldVal)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &FieldVal> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'f> IntoIterator for &'f Fields {
+    type Item = (&'f String, &'f FieldVal);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'f, (String, FieldVal)>,
+        fn(&'f (String, FieldVal)) -> (&'f String, &'f FieldVal),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instance {
     pub address: String,
@@ -64,7 +123,7 @@ pub struct Instance {
     /// The `use`s that made this instance, outermost first, each as `(file, span of its name)`:
     /// empty outside modules.
     pub uses: Vec<(String, Span)>,
-    pub fields: BTreeMap<String, FieldVal>,
+    pub fields: Fields,
     /// `lifecycle = { create_before_destroy, prevent_destroy }`, with the schema's default.
     pub create_before_destroy: bool,
     pub prevent_destroy: bool,
@@ -152,6 +211,9 @@ pub struct Program {
     /// Address -> index into `instances`, built once evaluation is done: rules and the simulator
     /// look instances up by address for every reference.
     by_address: HashMap<ByAddress, usize>,
+    /// Type -> indices into `instances`, in program order: the rules and the simulator ask for the
+    /// instances of one type many times, and must not scan the whole program each time.
+    by_type: HashMap<String, Vec<usize>>,
     /// In one file's part ([`file_program`]): the outputs of the module instances the file makes,
     /// by instance address, for the files that import it to read.
     module_outputs: BTreeMap<String, BTreeMap<String, Value>>,
@@ -162,7 +224,25 @@ impl Program {
         for (i, inst) in self.instances.iter().enumerate() {
             // The first of two same-addressed instances is the one that counts, as in evaluation.
             self.by_address.entry(ByAddress(inst.clone())).or_insert(i);
+            match self.by_type.get_mut(&inst.ty) {
+                Some(at) => at.push(i),
+                None => {
+                    self.by_type.insert(inst.ty.clone(), vec![i]);
+                }
+            }
         }
+    }
+
+    /// The instances of type `ty`, in program order.
+    pub fn of_type<'p>(&'p self, ty: &str) -> impl Iterator<Item = &'p Instance> + 'p {
+        self.positions_of_type(ty)
+            .iter()
+            .map(|&i| &*self.instances[i])
+    }
+
+    /// The indices in `instances` of the instances of type `ty`, in program order.
+    pub(crate) fn positions_of_type(&self, ty: &str) -> &[usize] {
+        self.by_type.get(ty).map_or(&[][..], Vec::as_slice)
     }
 
     /// The program with only the instances at the indices `keep` holds (in order), its regions,
@@ -242,6 +322,35 @@ pub fn file_program(db: &dyn Db, root: SourceFile, file: SourceFile) -> Program 
     program.regions.clear();
     program.index();
     program
+}
+
+/// One file's part of the program rooted at `root` before any field is evaluated: the instances
+/// it declares (address, type, region, where), and the module instances it makes (as keys of
+/// `module_outputs`, without outputs). What another file needs to check a reference to one of
+/// them; it is equal after an edit that changes only field values, and it does not wait for the
+/// file's values, so the parts of files that import each other can be evaluated side by side.
+#[salsa::tracked(returns(ref))]
+pub(crate) fn file_skeleton(db: &dyn Db, root: SourceFile, file: SourceFile) -> Program {
+    let mut ev = Evaluator::new(db);
+    ev.scope = Some((root, file.path(db).clone()));
+    ev.skeleton = true;
+    ev.prepare(root);
+    let mut program = Program {
+        instances: std::mem::take(&mut ev.program.instances),
+        module_outputs: ev
+            .modules
+            .keys()
+            .map(|addr| (addr.clone(), BTreeMap::new()))
+            .collect(),
+        ..Program::default()
+    };
+    program.index();
+    program
+}
+
+/// Computes `file`'s skeleton ahead of the parts that read it ([`crate::warm`]).
+pub(crate) fn warm_skeleton(db: &dyn Db, root: SourceFile, file: SourceFile) {
+    file_skeleton(db, root, file);
 }
 
 /// The value of `let` or parameter `name` of `file`, a file that another file of the program
@@ -422,6 +531,7 @@ impl<'a> Evaluator<'a> {
             owners: Vec::new(),
             outside: PREPARED,
             value_home: None,
+            skeleton: false,
         }
     }
 
@@ -636,6 +746,9 @@ struct Evaluator<'a> {
     /// too (with the cycle check of `let_memo`), not through the query again: two lets of one file
     /// that read each other are an error, not a query cycle.
     value_home: Option<String>,
+    /// In [`file_skeleton`]: only the instances are made; the checks of parameters and module
+    /// arguments, which report diagnostics, are left to the file's part.
+    skeleton: bool,
 }
 
 /// Diagnostic owners of the phases before and after the instances.
@@ -723,6 +836,12 @@ impl<'a> Evaluator<'a> {
     /// Where another file's instance or module instance `addr` was evaluated: that file's part.
     /// `None` for the whole program, for this file's own addresses, and for unknown ones.
     fn remote_part(&self, addr: &str) -> Option<&'a Program> {
+        let (root, file) = self.remote_file(addr)?;
+        Some(file_program(self.db, root, file))
+    }
+
+    /// The file that declares another file's instance or module instance `addr`, with the root.
+    fn remote_file(&self, addr: &str) -> Option<(SourceFile, SourceFile)> {
         let (root, scope) = self.scope.as_ref()?;
         // The file whose prefix is the longest one `addr` starts with; the root's is empty, and no
         // other file can name the root's instances (imports have no cycles).
@@ -733,12 +852,20 @@ impl<'a> Evaluator<'a> {
             .filter(|(prefix, _)| addr.starts_with(prefix.as_str()))
             .max_by_key(|(prefix, _)| prefix.len())?;
         let file = *self.db.workspace().files(self.db).get(owner)?;
-        Some(file_program(self.db, *root, file))
+        Some((*root, file))
     }
 
     /// Another file's instance at `addr`, evaluated in its part.
     pub(super) fn remote_instance(&self, addr: &str) -> Option<&'a Instance> {
         self.remote_part(addr)?.instance(addr)
+    }
+
+    /// Another file's instance at `addr` as its file's skeleton has it: address, type, region and
+    /// where it is declared, without fields. Enough to check a reference's placement, and it does
+    /// not wait for that file's values.
+    pub(super) fn remote_header(&self, addr: &str) -> Option<&'a Instance> {
+        let (root, file) = self.remote_file(addr)?;
+        file_skeleton(self.db, root, file).instance(addr)
     }
 
     /// The value of output `field` of another file's module instance `addr`.
@@ -755,8 +882,11 @@ impl<'a> Evaluator<'a> {
 
     /// Whether another file made the module instance `addr`.
     pub(super) fn remote_module_exists(&self, addr: &str) -> bool {
-        self.remote_part(addr)
-            .is_some_and(|p| p.module_outputs.contains_key(addr))
+        self.remote_file(addr).is_some_and(|(root, file)| {
+            file_skeleton(self.db, root, file)
+                .module_outputs
+                .contains_key(addr)
+        })
     }
 
     /// Everything before the instances' fields: regions, parameters, each file's names, every
@@ -807,6 +937,9 @@ impl<'a> Evaluator<'a> {
             });
             let items = &parse_file(self.db, *f).items;
             self.expand(items, &env, &[], &[]);
+        }
+        if self.skeleton {
+            return;
         }
         if !self.is_root() {
             self.done = vec![0; self.stubs.len()];

@@ -101,7 +101,7 @@ impl<'a> Evaluator<'a> {
     fn target(&self, addr: &str) -> Option<&Instance> {
         match self.by_addr.get(addr) {
             Some(&t) => Some(&self.program.instances[t]),
-            None => self.remote_instance(addr),
+            None => self.remote_header(addr),
         }
     }
 
@@ -221,7 +221,7 @@ impl<'a> Evaluator<'a> {
             })
             .collect();
         let sibling = format!("{base}[{}]", swapped.join(", "));
-        if !self.by_addr.contains_key(&sibling) && self.remote_instance(&sibling).is_none() {
+        if !self.by_addr.contains_key(&sibling) && self.remote_header(&sibling).is_none() {
             return None;
         }
         let bindings: Vec<(&str, &str)> = context

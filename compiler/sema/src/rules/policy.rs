@@ -192,15 +192,13 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
         .map(|acl| (acl.address.as_str(), false))
         .collect();
     if !referenced.is_empty() {
-        let mut deps = Vec::new();
         for f in p.instances.iter().flat_map(|i| i.fields.values()) {
             if f.explicit {
-                crate::graph::value_deps(&f.value, &mut deps);
-                for d in deps.drain(..) {
-                    if let Some(seen) = referenced.get_mut(d.as_str()) {
+                crate::graph::each_dep(&f.value, &mut |d| {
+                    if let Some(seen) = referenced.get_mut(d) {
                         *seen = true;
                     }
-                }
+                });
             }
         }
     }
@@ -243,19 +241,16 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
     // Without entry points there is nothing to follow: no failure is simulated.
     let entries = crate::simulate::entry_points(p);
     if p.regions.len() >= 2 && on("P0108") && !entries.is_empty() {
-        let reports = crate::simulate::single_region_failures(p);
-        // Each report has one outcome per entry point, in `entry_points` order.
+        let outcomes = crate::simulate::single_region_entry_outcomes(p);
+        // One list per region, in region order, each in `entry_points` order.
         for (k, entry) in entries.into_iter().enumerate() {
-            let fatal: Vec<(&str, &str)> = reports
+            let fatal: Vec<(&str, &str)> = p
+                .regions
                 .iter()
-                .filter_map(|r| {
-                    let o = r.entries.get(k).filter(|o| o.entry.name == entry.name)?;
-                    (!o.served).then(|| {
-                        (
-                            r.failure.regions.iter().next().map_or("?", String::as_str),
-                            o.how.as_str(),
-                        )
-                    })
+                .zip(&outcomes)
+                .filter_map(|(r, os)| {
+                    let o = os.get(k).filter(|o| o.entry.name == entry.name)?;
+                    (!o.served).then_some((r.code.as_str(), o.how.as_str()))
                 })
                 .collect();
             if let Some((region, how)) = fatal.first() {
