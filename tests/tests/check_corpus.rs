@@ -100,16 +100,26 @@ fn checking_on_several_threads_reports_the_same() {
     files.extend(carbon_files("tests/check/err"));
     files.extend(carbon_files("examples"));
     std::env::set_current_dir(carbonc_tests::repo_root()).expect("repository root exists");
+    // Programs of several files, which are what warming divides between threads.
+    let mut several = 0;
     for f in &files {
         let check = |threads: usize| {
             let mut db = carbonc_sema::RootDatabase::default();
             let root = carbonc_cli::load::load_program(&mut db, f).expect("loads");
             carbonc_sema::warm_on(&db, root, threads);
-            carbonc_sema::check_program(&db, root).clone()
+            (
+                carbonc_sema::check_program(&db, root).clone(),
+                carbonc_sema::program_files(&db, root)
+                    .iter()
+                    .filter(|f| !f.path(&db).starts_with("std/"))
+                    .count(),
+            )
         };
-        let one = check(1);
+        let (one, files) = check(1);
+        several += usize::from(files > 1);
         for threads in [2, 3] {
-            assert_eq!(check(threads), one, "{f} on {threads} threads");
+            assert_eq!(check(threads).0, one, "{f} on {threads} threads");
         }
     }
+    assert!(several >= 5, "only {several} programs of several files");
 }

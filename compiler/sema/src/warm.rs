@@ -3,6 +3,7 @@
 //! side on clones of the database before the check joins them. Whichever thread computes a query,
 //! its result is the same; the check that follows finds them computed.
 
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::db::{Db, RootDatabase, SourceFile};
@@ -16,47 +17,23 @@ fn cores() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Runs `task` on each item, on up to `threads` clones of `db`, items taken in order from one
-/// queue (put the longest first).
-fn par_each<T: Sync>(
-    db: &RootDatabase,
-    threads: usize,
-    items: &[T],
-    task: impl Fn(&RootDatabase, &T) + Sync,
-) {
-    let threads = threads.min(items.len());
-    if threads < 2 {
-        items.iter().for_each(|it| task(db, it));
-        return;
-    }
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let db = db.clone();
-            let (next, task) = (&next, &task);
-            scope.spawn(move || {
-                while let Some(it) = items.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    task(&db, it);
-                }
-            });
-        }
-    });
-}
-
 /// Computes, on every core, what a check of the program rooted at `root` reads: each file's
 /// syntax, names and types; then, when they are free of errors (only then does the check
-/// evaluate), each file's part of the evaluation and its references, and each family of domain
-/// rules. Call it before [`crate::check_program`] on a database that has not checked `root` yet;
-/// on one core it does nothing.
+/// evaluate), each imported file's skeleton, each file's part of the evaluation and its
+/// references, and each family of domain rules. Call it before [`crate::check_program`] on a
+/// database that has not checked `root` yet. It does nothing on one core, or when one file holds
+/// most of the program (one thread would do nearly all the work).
 pub fn warm(db: &RootDatabase, root: SourceFile) {
-    warm_on(db, root, cores());
+    let files = user_files(db);
+    let total: usize = files.iter().map(|f| f.text(db).len()).sum();
+    let largest = files.first().map_or(0, |f| f.text(db).len());
+    if largest * 2 <= total {
+        warm_on(db, root, cores());
+    }
 }
 
-/// [`warm`] on `threads` threads.
-pub fn warm_on(db: &RootDatabase, root: SourceFile, threads: usize) {
-    if threads < 2 {
-        return;
-    }
+/// The workspace's files outside the standard library, largest first.
+fn user_files(db: &RootDatabase) -> Vec<SourceFile> {
     let mut files: Vec<SourceFile> = db
         .workspace()
         .files(db)
@@ -65,25 +42,81 @@ pub fn warm_on(db: &RootDatabase, root: SourceFile, threads: usize) {
         .map(|(_, f)| *f)
         .collect();
     files.sort_by_key(|f| std::cmp::Reverse(f.text(db).len()));
-    par_each(db, threads, &files, |db, f| {
-        crate::check_file(db, *f);
-    });
-    if !crate::rules_ran(db, root) {
+    files
+}
+
+/// [`warm`] on `threads` threads, however the program is divided into files: the calling thread
+/// and `threads - 1` others, the same ones for every phase (each thread allocates from its own
+/// arena: fewer threads, less memory).
+pub fn warm_on(db: &RootDatabase, root: SourceFile, threads: usize) {
+    let files = user_files(db);
+    let threads = threads.min(files.len());
+    if threads < 2 {
         return;
     }
-    let mut parts = crate::program_files(db, root);
-    parts.sort_by_key(|f| std::cmp::Reverse(f.text(db).len()));
-    // The skeletons first (of the files other files can read: not the root's), so that no
-    // file's part makes one while it holds its own evaluator.
-    let imported: Vec<SourceFile> = parts.iter().copied().filter(|f| *f != root).collect();
-    par_each(db, threads, &imported, |db, f| {
-        crate::eval::warm_skeleton(db, root, *f);
+    let work = Work {
+        files,
+        next: Default::default(),
+        phase_done: Barrier::new(threads),
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            let db = db.clone();
+            let work = &work;
+            scope.spawn(move || work.run(&db, root));
+        }
+        work.run(db, root);
     });
-    par_each(db, threads, &parts, |db, f| {
-        crate::graph::file_references(db, root, *f);
-    });
-    let families: Vec<u8> = (0..crate::rules::family_count()).collect();
-    par_each(db, threads, &families, |db, family| {
-        crate::rules::warm_family(db, root, *family);
-    });
+}
+
+/// The phases of [`warm_on`], shared by its threads: each takes the next item of a phase until
+/// there is none, then waits for the others before the next phase.
+struct Work {
+    /// The program's user files, largest first.
+    files: Vec<SourceFile>,
+    /// The next item of each phase.
+    next: [AtomicUsize; 4],
+    phase_done: Barrier,
+}
+
+impl Work {
+    fn run(&self, db: &RootDatabase, root: SourceFile) {
+        self.each(0, &self.files, |f| {
+            crate::check_file(db, *f);
+        });
+        self.phase_done.wait();
+        // Every thread comes to the same answer, so all of them go on or none.
+        if !crate::rules_ran(db, root) {
+            return;
+        }
+        let program = crate::program_files(db, root);
+        let parts: Vec<SourceFile> = self
+            .files
+            .iter()
+            .copied()
+            .filter(|f| program.contains(f))
+            .collect();
+        // The skeletons first (of the files other files can read: not the root's), so that no
+        // file's part makes one while it holds its own evaluator.
+        let imported: Vec<SourceFile> = parts.iter().copied().filter(|f| *f != root).collect();
+        self.each(1, &imported, |f| crate::eval::warm_skeleton(db, root, *f));
+        self.phase_done.wait();
+        self.each(2, &parts, |f| {
+            crate::graph::file_references(db, root, *f);
+        });
+        self.phase_done.wait();
+        let families: Vec<u8> = (0..crate::rules::family_count()).collect();
+        self.each(3, &families, |family| {
+            crate::rules::warm_family(db, root, *family)
+        });
+    }
+
+    /// Runs `task` on the items of `phase` that no other thread took. A task that panics (a bug)
+    /// is left for the check to run again on its own thread, where it panics as it would have
+    /// without warming; the other threads must still reach every barrier.
+    fn each<T>(&self, phase: usize, items: &[T], task: impl Fn(&T)) {
+        while let Some(it) = items.get(self.next[phase].fetch_add(1, Ordering::Relaxed)) {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(it)));
+        }
+    }
 }
