@@ -108,8 +108,7 @@ pub fn check_program(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
     if out.iter().all(|d| !d.is_error()) {
         let program = evaluate_program(db, root);
         let mut per_instance = program.diags.clone();
-        let on = |code: &str| !matches!(levels.get(code), Some(None)) || !configurable(code);
-        per_instance.extend(rules::check(db, root, program, &on));
+        per_instance.extend(rules::check(db, root));
         per_instance.extend(graph::cycle_diagnostics(
             program,
             graph::dependency_cycles(db, root),

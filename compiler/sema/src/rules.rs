@@ -79,28 +79,39 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
 /// Every rule's diagnostics; `on(code)` is false for the policies a project turned off, which are
 /// then not computed. The policies read the whole program (P0106 looks for any reference to a
 /// web ACL, P0108 follows every entry point), the other families their views.
-pub(crate) fn check(
-    db: &dyn Db,
-    root: SourceFile,
-    p: &Program,
-    on: &dyn Fn(&str) -> bool,
-) -> Vec<Diagnostic> {
+pub(crate) fn check(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for family in 0..FAMILIES.len() {
         out.extend(family_diags(db, root, family as u8).iter().cloned());
     }
-    policy::check(p, on, &mut out);
+    out.extend(policy_diags(db, root).iter().cloned());
     out
 }
 
-/// How many families of domain rules there are.
-pub(crate) fn family_count() -> u8 {
-    FAMILIES.len() as u8
+/// The policies' diagnostics, on the whole program, without those `carbon.toml` turns off (which
+/// are not computed).
+#[salsa::tracked(returns(ref))]
+fn policy_diags(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
+    let levels = db.inputs().severities(db);
+    let on = |code: &str| !matches!(levels.get(code), Some(None)) || !crate::configurable(code);
+    let mut out = Vec::new();
+    policy::check(evaluate_program(db, root), &on, &mut out);
+    out
 }
 
-/// Computes one family's diagnostics ahead of the check that reads them ([`crate::warm`]).
+/// How many families of domain rules there are, the policies counted as one.
+pub(crate) fn family_count() -> u8 {
+    FAMILIES.len() as u8 + 1
+}
+
+/// Computes one family's diagnostics ahead of the check that reads them ([`crate::warm`]); the
+/// family after the last stands for the policies.
 pub(crate) fn warm_family(db: &dyn Db, root: SourceFile, family: u8) {
-    family_diags(db, root, family);
+    if usize::from(family) < FAMILIES.len() {
+        family_diags(db, root, family);
+    } else {
+        policy_diags(db, root);
+    }
 }
 
 /// One family's diagnostics, from its view.

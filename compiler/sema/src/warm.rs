@@ -105,9 +105,14 @@ impl Work {
             crate::graph::file_references(db, root, *f);
         });
         self.phase_done.wait();
-        let families: Vec<u8> = (0..crate::rules::family_count()).collect();
-        self.each(3, &families, |family| {
-            crate::rules::warm_family(db, root, *family)
+        // The rule families and the policies, and the dependency cycles (`None`).
+        let mut last: Vec<Option<u8>> = vec![None];
+        last.extend((0..crate::rules::family_count()).map(Some));
+        self.each(3, &last, |task| match task {
+            Some(family) => crate::rules::warm_family(db, root, *family),
+            None => {
+                crate::graph::dependency_cycles(db, root);
+            }
         });
     }
 

@@ -331,7 +331,7 @@ impl<'a> Evaluator<'a> {
             return;
         };
         self.owners.push(idx);
-        let mut fields = Fields::default();
+        let mut fields = Fields::with_capacity(schema.fields.len());
         Arc::make_mut(&mut self.program.instances[idx]).create_before_destroy =
             schema.create_before_destroy;
         for a in body {
@@ -434,6 +434,7 @@ impl<'a> Evaluator<'a> {
                 );
             }
         }
+        fields.shrink_to_fit();
         Arc::make_mut(&mut self.program.instances[idx]).fields = fields;
         self.done[idx] = self.generation + 1;
         self.evaluating.borrow_mut().remove(&idx);
