@@ -177,6 +177,7 @@ fn what_a_one_field_edit_re_runs() {
             "file_references",
             "ordering_edges",
             "parse_file",
+            "policy_diags",
             "program_regions",
             "region_names",
         ],
@@ -329,5 +330,22 @@ for r in regions {
             .count(),
         1,
         "{second:#?}"
+    );
+
+    // A skeleton has no spans: an edit that moves every declaration of keys.carbon (a comment
+    // line above them) leaves it equal too.
+    db.set_file(
+        "keys.carbon",
+        format!(
+            "# the keys of every region\n{}",
+            keys.replace("app key", "app kez")
+        ),
+    );
+    let _ = check_program(&db, main);
+    let third = executed(&log);
+    assert_eq!(
+        third.iter().filter(|e| e.contains("file_program")).count(),
+        1,
+        "only keys.carbon's part: {third:#?}"
     );
 }

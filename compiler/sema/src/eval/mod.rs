@@ -333,8 +333,8 @@ pub fn file_program(db: &dyn Db, root: SourceFile, file: SourceFile) -> Program 
 }
 
 /// One file's part of the program rooted at `root` before any field is evaluated: the instances
-/// it declares (address, type, region, where), and the module instances it makes (as keys of
-/// `module_outputs`, without outputs). What another file needs to check a reference to one of
+/// it declares (address, type, region, file, loop bindings; no span, no `use`s), and the module
+/// instances it makes (as keys of `module_outputs`, without outputs). What another file needs to check a reference to one of
 /// them; it is equal after an edit that changes only field values, and it does not wait for the
 /// file's values, so the parts of files that import each other can be evaluated side by side.
 #[salsa::tracked(returns(ref))]
@@ -343,8 +343,16 @@ pub(crate) fn file_skeleton(db: &dyn Db, root: SourceFile, file: SourceFile) -> 
     ev.scope = Some((root, file.path(db).clone()));
     ev.skeleton = true;
     ev.prepare(root);
+    let mut instances = std::mem::take(&mut ev.program.instances);
+    // Span-free, so that an edit that only moves text leaves the skeleton equal (the readers
+    // that report a diagnostic read the span from the file's part).
+    for inst in &mut instances {
+        let inst = Arc::make_mut(inst);
+        inst.span = Span::default();
+        inst.uses.clear();
+    }
     let mut program = Program {
-        instances: std::mem::take(&mut ev.program.instances),
+        instances,
         module_outputs: ev
             .modules
             .keys()

@@ -135,9 +135,15 @@ impl<'a> Evaluator<'a> {
         let owner = site.owner.to_lowercase_first();
         // The address names the instance with its loop keys: the bindings add nothing to it.
         let this = format!("{owner} `{}`", site.address);
+        // Another file's skeleton has no spans (so that it stays equal when text moves): where
+        // the target is declared comes from its file's part, read only for a broken reference.
+        let span = match self.by_addr.get(addr) {
+            Some(_) => target.span,
+            None => self.remote_instance(addr).map_or(target.span, |t| t.span),
+        };
         let target_label = Label::new(
             &target.file,
-            target.span,
+            span,
             format!("this {tlower} lives in {tcode}"),
         );
         match placement {
