@@ -325,8 +325,8 @@ impl<'a> Evaluator<'a> {
         self.own_diags(outer);
         let body = self.stubs[idx].body;
         let env = self.stubs[idx].env.clone();
-        let ty = self.program.instances[idx].ty.clone();
-        let Some(schema) = self.cat.resources.get(&ty) else {
+        let cat = self.cat;
+        let Some(schema) = cat.resources.get(&self.program.instances[idx].ty) else {
             self.done[idx] = self.generation + 1;
             return;
         };
@@ -391,20 +391,16 @@ impl<'a> Evaluator<'a> {
             );
         }
         let span = self.program.instances[idx].span;
-        let empty = Rc::new(Env {
-            vars: RefCell::new(BTreeMap::new()),
-            parent: None,
-            frame: env.frame.clone(),
-        });
+        let mut empty: Option<Rc<Env<'a>>> = None;
         for f in &schema.fields {
             // Metrics are read through references (`x.metrics.name`), never planned or stored.
             if fields.contains_key(&f.name) || f.metric {
                 continue;
             }
             if f.computed {
-                let addr = self.program.instances[idx].address.clone();
-                let region = self.program.instances[idx].region;
-                let known = self.known_attr(&addr, &f.name);
+                let inst = &self.program.instances[idx];
+                let (addr, region) = (&inst.address, inst.region);
+                let known = self.known_attr(addr, &f.name);
                 fields.insert(
                     f.name.clone(),
                     FieldVal {
@@ -419,9 +415,28 @@ impl<'a> Evaluator<'a> {
                     },
                 );
             } else if let Some(d) = &f.default {
-                let v = self
-                    .eval(d, &empty, Some(&f.ty))
-                    .unwrap_or_else(|_| Value::error());
+                let key: *const crate::ty::FieldSchema = f;
+                let v = match self.literal_defaults.get(&key) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let empty = empty.get_or_insert_with(|| {
+                            Rc::new(Env {
+                                vars: RefCell::new(BTreeMap::new()),
+                                parent: None,
+                                frame: env.frame.clone(),
+                            })
+                        });
+                        match self.eval(d, empty, Some(&f.ty)) {
+                            // A literal default is the same for every instance of the type.
+                            Ok(v) if super::is_literal(d) => {
+                                self.literal_defaults.insert(key, v.clone());
+                                v
+                            }
+                            Ok(v) => v,
+                            Err(_) => Value::error(),
+                        }
+                    }
+                };
                 fields.insert(
                     f.name.clone(),
                     FieldVal {

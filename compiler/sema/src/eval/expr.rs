@@ -6,16 +6,22 @@ impl<'a> Evaluator<'a> {
     pub(super) fn lookup(&mut self, name: &str, env: &Rc<Env<'a>>, span: Span) -> EResult {
         let mut e = Some(env.clone());
         while let Some(cur) = e {
-            let b = cur.vars.borrow().get(name).cloned();
-            match b {
-                Some(Binding::Val(v)) => return Ok(v),
-                Some(Binding::Memo(v, generation, ..)) if generation == self.generation => {
-                    return Ok(v);
+            // Only what is needed is copied out of the binding: its value, or a thunk's parts.
+            let thunk = match cur.vars.borrow().get(name) {
+                Some(Binding::Val(v)) => return Ok(v.clone()),
+                Some(Binding::Memo(v, generation, ..)) if *generation == self.generation => {
+                    return Ok(v.clone());
                 }
                 Some(Binding::InProgress) => {
                     return Err((span, format!("`{name}` depends on itself")));
                 }
                 Some(Binding::Thunk(x, t, tenv) | Binding::Memo(_, _, x, t, tenv)) => {
+                    Some((*x, t.clone(), tenv.clone()))
+                }
+                None => None,
+            };
+            match thunk {
+                Some((x, t, tenv)) => {
                     cur.vars
                         .borrow_mut()
                         .insert(name.to_string(), Binding::InProgress);
@@ -300,12 +306,11 @@ impl<'a> Evaluator<'a> {
                         None => Value::error(),
                     });
                 };
-                let schema_field = self
-                    .cat
+                let cat = self.cat;
+                let schema_field = cat
                     .resources
                     .get(&self.program.instances[idx].ty)
-                    .and_then(|s| s.field(field))
-                    .cloned();
+                    .and_then(|s| s.field(field));
                 match schema_field {
                     Some(f) if f.metric => {
                         self.eval_instance(idx);
@@ -445,38 +450,34 @@ impl<'a> Evaluator<'a> {
             ExprKind::Record(fields) => {
                 let record = match &core {
                     Some(Ty::Record(id)) => self.record_fields(id),
-                    _ => Vec::new(),
+                    _ => &[],
                 };
-                let field_tys: BTreeMap<String, Ty> = match &core {
-                    Some(Ty::Map(v)) => fields
-                        .iter()
-                        .map(|f| (f.name.text.clone(), (**v).clone()))
-                        .collect(),
-                    _ => record
-                        .iter()
-                        .map(|(n, t, _)| (n.clone(), t.clone()))
-                        .collect(),
+                let value_ty = match &core {
+                    Some(Ty::Map(v)) => Some(&**v),
+                    _ => None,
                 };
                 let mut m = BTreeMap::new();
                 for f in fields {
-                    m.insert(
-                        f.name.text.clone(),
-                        self.eval(&f.value, env, field_tys.get(&f.name.text))?,
-                    );
+                    let ty = value_ty
+                        .or_else(|| record.iter().find(|r| r.name == f.name.text).map(|r| &r.ty));
+                    m.insert(f.name.text.clone(), self.eval(&f.value, env, ty)?);
                 }
-                let empty = Rc::new(Env {
-                    vars: RefCell::new(BTreeMap::new()),
-                    parent: None,
-                    frame: env.frame.clone(),
-                });
-                for (name, ty, default) in record {
-                    if !m.contains_key(&name)
-                        && let Some(d) = default
+                let mut empty = None;
+                for r in record {
+                    if !m.contains_key(&r.name)
+                        && let Some(d) = &r.default
                     {
+                        let empty = empty.get_or_insert_with(|| {
+                            Rc::new(Env {
+                                vars: RefCell::new(BTreeMap::new()),
+                                parent: None,
+                                frame: env.frame.clone(),
+                            })
+                        });
                         let v = self
-                            .eval(d, &empty, Some(&ty))
+                            .eval(d, empty, Some(&r.ty))
                             .unwrap_or_else(|_| Value::error());
-                        m.insert(name, v);
+                        m.insert(r.name.clone(), v);
                     }
                 }
                 if matches!(core, Some(Ty::Map(_))) {

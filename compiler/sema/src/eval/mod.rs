@@ -529,7 +529,7 @@ impl<'a> Evaluator<'a> {
             cat: catalog(db),
             program: Program::default(),
             stubs: Vec::new(),
-            by_addr: BTreeMap::new(),
+            by_addr: HashMap::default(),
             modules: BTreeMap::new(),
             file_frames: RefCell::new(BTreeMap::new()),
             reachable: Vec::new(),
@@ -548,6 +548,7 @@ impl<'a> Evaluator<'a> {
             outside: PREPARED,
             value_home: None,
             skeleton: false,
+            literal_defaults: HashMap::default(),
         }
     }
 
@@ -722,7 +723,7 @@ struct Evaluator<'a> {
     cat: &'a Catalog,
     program: Program,
     stubs: Vec<Stub<'a>>,
-    by_addr: BTreeMap<String, usize>,
+    by_addr: HashMap<String, usize>,
     modules: BTreeMap<String, ModuleInst<'a>>,
     /// Frames by file, made when first needed (a part needs few of its imports' frames).
     file_frames: RefCell<BTreeMap<String, Rc<Frame<'a>>>>,
@@ -765,6 +766,9 @@ struct Evaluator<'a> {
     /// In [`file_skeleton`]: only the instances are made; the checks of parameters and module
     /// arguments, which report diagnostics, are left to the file's part.
     skeleton: bool,
+    /// The values of schema field defaults that are literals, by the field's schema (the same for
+    /// every instance of a type): evaluated once per evaluation, not once per instance.
+    literal_defaults: HashMap<*const crate::ty::FieldSchema, Value>,
 }
 
 /// Diagnostic owners of the phases before and after the instances.
@@ -1162,18 +1166,14 @@ impl<'a> Evaluator<'a> {
 
     /// The fields of a record type (prelude or user): name, type and default. A user record's
     /// fields are the checker's (`file_exports`), types lowered once.
-    pub(super) fn record_fields(&self, id: &str) -> Vec<(String, Ty, Option<&'a Expr>)> {
-        let fields = match self.cat.record_fields(id) {
+    pub(super) fn record_fields(&self, id: &str) -> &'a [crate::ty::FieldSchema] {
+        match self.cat.record_fields(id) {
             Some(fs) => fs,
             None => match user_export(self.db, id) {
                 Some(Export::Record(r)) => r.fields.as_slice(),
                 _ => &[],
             },
-        };
-        fields
-            .iter()
-            .map(|f| (f.name.clone(), f.ty.clone(), f.default.as_ref()))
-            .collect()
+        }
     }
 
     /// What each name declared in `items` stands for: the checker's declarations
