@@ -349,3 +349,53 @@ for r in regions {
         "only keys.carbon's part: {third:#?}"
     );
 }
+
+/// Adding a resource to a file changes that file's skeleton: its part, the parts that read its
+/// skeleton (here main's, which refers to its VPCs) and the join run again; a file that neither
+/// is it nor reads it (`keys.carbon`) is not parsed, checked or evaluated again.
+#[test]
+fn adding_a_resource_re_runs_only_what_reads_its_files_skeleton() {
+    let (mut db, log) = logging_db();
+    let main = db.set_file(
+        "main.carbon",
+        r#"
+import "net.carbon" as net
+import "keys.carbon" as keys
+region use1 { code = "us-east-1" role = .primary maintenance = "sun:05:00-sun:06:00" }
+region euw1 { code = "eu-west-1" role = .secondary maintenance = "tue:02:00-tue:03:00" }
+for r in regions {
+    resource aws.ec2.Subnet app @ r { vpc = net.vpc[r] cidr_block = "10.1.0.0/24" availability_zone = "${r.code}a" }
+}
+"#
+        .into(),
+    );
+    db.set_file("net.carbon", NET.into());
+    let keys = db.set_file(
+        "keys.carbon",
+        "for r in regions {\n    resource aws.kms.Key key @ r { description = \"a key\" }\n}\n"
+            .into(),
+    );
+    let first = check_program(&db, main).clone();
+    assert!(first.iter().all(|d| !d.is_error()), "{first:#?}");
+    executed(&log);
+
+    db.set_file(
+        "net.carbon",
+        format!("{NET}resource aws.ec2.Vpc shared @ use1 {{ cidr_block = \"10.200.0.0/16\" }}\n"),
+    );
+    let _ = check_program(&db, main);
+    let second = executed(&log);
+    for q in ["parse_file", "check_file"] {
+        assert_eq!(runs(&second, q, keys), 0, "{q} of keys.carbon: {second:#?}");
+    }
+    // net's part and main's part; not keys'.
+    assert_eq!(
+        second.iter().filter(|e| e.contains("file_program")).count(),
+        2,
+        "{second:#?}"
+    );
+    assert!(
+        second.iter().any(|e| e.contains("evaluate_program")),
+        "the join runs again: {second:#?}"
+    );
+}
