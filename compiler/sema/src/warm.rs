@@ -75,13 +75,19 @@ struct Work {
     /// The program's user files, largest first.
     files: Vec<SourceFile>,
     /// The next item of each phase.
-    next: [AtomicUsize; 4],
+    next: [AtomicUsize; 5],
     phase_done: Barrier,
 }
 
 impl Work {
     fn run(&self, db: &RootDatabase, root: SourceFile) {
+        // Parsing first: a file's check reads its imports' interfaces, which wait for their
+        // parses, so checks started beside parses would wait on each other.
         self.each(0, &self.files, |f| {
+            crate::parse_file(db, *f);
+        });
+        self.phase_done.wait();
+        self.each(1, &self.files, |f| {
             crate::check_file(db, *f);
         });
         self.phase_done.wait();
@@ -99,16 +105,18 @@ impl Work {
         // The skeletons first (of the files other files can read: not the root's), so that no
         // file's part makes one while it holds its own evaluator.
         let imported: Vec<SourceFile> = parts.iter().copied().filter(|f| *f != root).collect();
-        self.each(1, &imported, |f| crate::eval::warm_skeleton(db, root, *f));
+        self.each(2, &imported, |f| crate::eval::warm_skeleton(db, root, *f));
         self.phase_done.wait();
-        self.each(2, &parts, |f| {
+        self.each(3, &parts, |f| {
             crate::graph::file_references(db, root, *f);
         });
         self.phase_done.wait();
-        // The rule families and the policies, and the dependency cycles (`None`).
-        let mut last: Vec<Option<u8>> = vec![None];
-        last.extend((0..crate::rules::family_count()).map(Some));
-        self.each(3, &last, |task| match task {
+        // The policies (the longest: they read the whole program), the dependency cycles
+        // (`None`) and the rule families.
+        let policies = crate::rules::family_count() - 1;
+        let mut last: Vec<Option<u8>> = vec![Some(policies), None];
+        last.extend((0..policies).map(Some));
+        self.each(4, &last, |task| match task {
             Some(family) => crate::rules::warm_family(db, root, *family),
             None => {
                 crate::graph::dependency_cycles(db, root);
