@@ -22,6 +22,11 @@ for r in regions {
 }
 "#;
 
+/// Two of the regions above, for the programs of the later tests.
+const TWO_REGIONS: &str = r#"region use1 { code = "us-east-1" role = .primary maintenance = "sun:05:00-sun:06:00" }
+region euw1 { code = "eu-west-1" role = .secondary maintenance = "tue:02:00-tue:03:00" }
+"#;
+
 type Log = Arc<Mutex<Vec<String>>>;
 
 /// A database that logs salsa's events, and the log.
@@ -41,6 +46,11 @@ fn runs(events: &[String], query: &str, file: carbonc_sema::SourceFile) -> usize
         .iter()
         .filter(|e| e.contains(query) && e.contains(&id))
         .count()
+}
+
+/// How many of `events` name `query` (every run of it, whatever its key).
+fn count(events: &[String], query: &str) -> usize {
+    events.iter().filter(|e| e.contains(query)).count()
 }
 
 fn executed(log: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
@@ -193,11 +203,7 @@ fn what_a_one_field_edit_re_runs() {
         assert_eq!(runs(&second, q, main), 1, "{q} of main.carbon: {second:#?}");
     }
     // One part evaluated again: main's (net's part reads nothing of main).
-    assert_eq!(
-        second.iter().filter(|e| e.contains("file_program")).count(),
-        1,
-        "{second:#?}"
-    );
+    assert_eq!(count(&second, "file_program"), 1, "{second:#?}");
 }
 
 /// An edit of a file another file imports: the importer's part is evaluated again only if it
@@ -223,10 +229,7 @@ fn an_importer_is_evaluated_again_only_when_it_reads_the_change() {
     assert!(check_program(&db, main).is_empty());
     let tag_edit = executed(&log);
     assert_eq!(
-        tag_edit
-            .iter()
-            .filter(|e| e.contains("file_program"))
-            .count(),
+        count(&tag_edit, "file_program"),
         1,
         "only net's part: {tag_edit:#?}"
     );
@@ -235,10 +238,7 @@ fn an_importer_is_evaluated_again_only_when_it_reads_the_change() {
     assert!(check_program(&db, main).is_empty());
     let let_edit = executed(&log);
     assert_eq!(
-        let_edit
-            .iter()
-            .filter(|e| e.contains("file_program"))
-            .count(),
+        count(&let_edit, "file_program"),
         2,
         "both parts: {let_edit:#?}"
     );
@@ -274,11 +274,7 @@ resource aws.iam.Role role { name = "r" assume_role_policy = "{}" }
     );
     let _ = check_program(&db, main);
     let second = executed(&log);
-    assert_eq!(
-        second.iter().filter(|e| e.contains("family_diags")).count(),
-        1,
-        "one family: {second:#?}"
-    );
+    assert_eq!(count(&second, "family_diags"), 1, "one family: {second:#?}");
 }
 
 /// A file's part reads another file's instances through that file's skeleton (addresses, types,
@@ -289,16 +285,16 @@ fn a_reference_to_another_files_instance_reads_its_skeleton_not_its_values() {
     let (mut db, log) = logging_db();
     let main = db.set_file(
         "main.carbon",
-        r#"
-import "keys.carbon" as keys
-region use1 { code = "us-east-1" role = .primary maintenance = "sun:05:00-sun:06:00" }
-region euw1 { code = "eu-west-1" role = .secondary maintenance = "tue:02:00-tue:03:00" }
-for r in regions {
+        [
+            "import \"keys.carbon\" as keys\n",
+            TWO_REGIONS,
+            r#"for r in regions {
     resource aws.secretsmanager.Secret app @ r { name = "app-${r.code}" kms_key = keys.key[r] }
 }
 resource aws.secretsmanager.Rotation app_rotation @ use1 { secret = app[use1] rotation_lambda_arn = "arn:aws:lambda:us-east-1:123456789012:function:rotate" }
-"#
-        .into(),
+"#,
+        ]
+        .concat(),
     );
     let keys = r#"
 for r in regions {
@@ -323,14 +319,7 @@ for r in regions {
         .collect();
     assert_eq!(parts.len(), 1, "only keys.carbon's part: {second:#?}");
     // The skeleton was made again from the edited file, and came out equal.
-    assert_eq!(
-        second
-            .iter()
-            .filter(|e| e.contains("file_skeleton"))
-            .count(),
-        1,
-        "{second:#?}"
-    );
+    assert_eq!(count(&second, "file_skeleton"), 1, "{second:#?}");
 
     // A skeleton has no spans: an edit that moves every declaration of keys.carbon (a comment
     // line above them) leaves it equal too.
@@ -344,7 +333,7 @@ for r in regions {
     let _ = check_program(&db, main);
     let third = executed(&log);
     assert_eq!(
-        third.iter().filter(|e| e.contains("file_program")).count(),
+        count(&third, "file_program"),
         1,
         "only keys.carbon's part: {third:#?}"
     );
@@ -358,16 +347,15 @@ fn adding_a_resource_re_runs_only_what_reads_its_files_skeleton() {
     let (mut db, log) = logging_db();
     let main = db.set_file(
         "main.carbon",
-        r#"
-import "net.carbon" as net
-import "keys.carbon" as keys
-region use1 { code = "us-east-1" role = .primary maintenance = "sun:05:00-sun:06:00" }
-region euw1 { code = "eu-west-1" role = .secondary maintenance = "tue:02:00-tue:03:00" }
-for r in regions {
+        [
+            "import \"net.carbon\" as net\nimport \"keys.carbon\" as keys\n",
+            TWO_REGIONS,
+            r#"for r in regions {
     resource aws.ec2.Subnet app @ r { vpc = net.vpc[r] cidr_block = "10.1.0.0/24" availability_zone = "${r.code}a" }
 }
-"#
-        .into(),
+"#,
+        ]
+        .concat(),
     );
     db.set_file("net.carbon", NET.into());
     let keys = db.set_file(
@@ -389,11 +377,7 @@ for r in regions {
         assert_eq!(runs(&second, q, keys), 0, "{q} of keys.carbon: {second:#?}");
     }
     // net's part and main's part; not keys'.
-    assert_eq!(
-        second.iter().filter(|e| e.contains("file_program")).count(),
-        2,
-        "{second:#?}"
-    );
+    assert_eq!(count(&second, "file_program"), 2, "{second:#?}");
     assert!(
         second.iter().any(|e| e.contains("evaluate_program")),
         "the join runs again: {second:#?}"
