@@ -99,19 +99,19 @@ fn policy_diags(db: &dyn Db, root: SourceFile) -> Vec<Diagnostic> {
     out
 }
 
-/// How many families of domain rules there are, the policies counted as one.
+/// How many families of domain rules there are.
 pub(crate) fn family_count() -> u8 {
-    FAMILIES.len() as u8 + 1
+    FAMILIES.len() as u8
 }
 
-/// Computes one family's diagnostics ahead of the check that reads them ([`crate::warm`]); the
-/// family after the last stands for the policies.
+/// Computes one family's diagnostics ahead of the check that reads them ([`crate::warm`]).
 pub(crate) fn warm_family(db: &dyn Db, root: SourceFile, family: u8) {
-    if usize::from(family) < FAMILIES.len() {
-        family_diags(db, root, family);
-    } else {
-        policy_diags(db, root);
-    }
+    family_diags(db, root, family);
+}
+
+/// Computes the policies' diagnostics ahead of the check that reads them ([`crate::warm`]).
+pub(crate) fn warm_policies(db: &dyn Db, root: SourceFile) {
+    policy_diags(db, root);
 }
 
 /// One family's diagnostics, from its view.
@@ -147,10 +147,6 @@ fn family_view(db: &dyn Db, root: SourceFile, family: u8) -> Program {
     // The rules read `carbon.toml`'s availability; evaluation does not.
     view.regions_available = *db.inputs().regions_available(db);
     view
-}
-
-pub(crate) fn of_type<'p>(p: &'p Program, ty: &'p str) -> impl Iterator<Item = &'p Instance> + 'p {
-    p.of_type(ty)
 }
 
 /// The instance a reference-valued field points to.

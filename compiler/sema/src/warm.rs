@@ -69,6 +69,13 @@ pub fn warm_on(db: &RootDatabase, root: SourceFile, threads: usize) {
     });
 }
 
+/// A task of the last phase.
+enum Last {
+    Policies,
+    Cycles,
+    Family(u8),
+}
+
 /// The phases of [`warm_on`], shared by its threads: each takes the next item of a phase until
 /// there is none, then waits for the others before the next phase.
 struct Work {
@@ -111,16 +118,16 @@ impl Work {
             crate::graph::file_references(db, root, *f);
         });
         self.phase_done.wait();
-        // The policies (the longest: they read the whole program), the dependency cycles
-        // (`None`) and the rule families.
-        let policies = crate::rules::family_count() - 1;
-        let mut last: Vec<Option<u8>> = vec![Some(policies), None];
-        last.extend((0..policies).map(Some));
+        // The policies first (the longest: they read the whole program), then the dependency
+        // cycles and the rule families.
+        let mut last = vec![Last::Policies, Last::Cycles];
+        last.extend((0..crate::rules::family_count()).map(Last::Family));
         self.each(4, &last, |task| match task {
-            Some(family) => crate::rules::warm_family(db, root, *family),
-            None => {
+            Last::Policies => crate::rules::warm_policies(db, root),
+            Last::Cycles => {
                 crate::graph::dependency_cycles(db, root);
             }
+            Last::Family(family) => crate::rules::warm_family(db, root, *family),
         });
     }
 

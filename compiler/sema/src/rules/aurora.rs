@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{describe, fix_or_help, label, name_label, of_type, scalar, set_field, target};
+use super::{describe, fix_or_help, label, name_label, scalar, set_field, target};
 use crate::eval::{Instance, Program};
 use crate::value::Value;
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     let mut members: BTreeMap<String, Vec<&Instance>> = BTreeMap::new();
-    for c in of_type(p, "aws.rds.Cluster") {
+    for c in p.of_type("aws.rds.Cluster") {
         if let Some(g) = target(p, c, "global_cluster") {
             members.entry(g.address.clone()).or_default().push(c);
         }
@@ -213,7 +213,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         }
     }
     // E0407: memory-optimized instance classes in global databases.
-    for inst in of_type(p, "aws.rds.ClusterInstance") {
+    for inst in p.of_type("aws.rds.ClusterInstance") {
         let Some(c) = target(p, inst, "cluster") else {
             continue;
         };

@@ -5,7 +5,7 @@
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{fix_or_help, label, name_label, of_type, set_field};
+use super::{fix_or_help, label, name_label, set_field};
 use crate::eval::{Instance, Program};
 use crate::value::{Origin, Value};
 
@@ -17,7 +17,7 @@ const CANARY_RUNTIME: &str = "syn-python-selenium-";
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     dashboards(p, out);
-    for canary in of_type(p, "aws.synthetics.Canary") {
+    for canary in p.of_type("aws.synthetics.Canary") {
         let Some(Value::Str(runtime)) = canary.get("runtime").map(Value::reveal) else {
             continue;
         };
@@ -41,7 +41,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
         );
         out.push(fix_or_help(d, fix, help));
     }
-    for alarm in of_type(p, "aws.cloudwatch.MetricAlarm") {
+    for alarm in p.of_type("aws.cloudwatch.MetricAlarm") {
         if let Some(w) = watched(p, alarm)
             && let Some(hc) = w.source
             && hc.ty == "aws.route53.HealthCheck"
@@ -127,7 +127,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
 /// E1203: a dashboard's widgets, checked as CloudWatch checks the body it is sent as (PutDashboard;
 /// "Dashboard Body Structure and Syntax"), so that a bad one is found before apply.
 fn dashboards(p: &Program, out: &mut Vec<Diagnostic>) {
-    for d in of_type(p, "aws.cloudwatch.Dashboard") {
+    for d in p.of_type("aws.cloudwatch.Dashboard") {
         let Some(Value::List(widgets)) = d.get("widgets").map(Value::reveal) else {
             continue;
         };
@@ -287,7 +287,7 @@ pub(crate) fn watched<'p>(p: &'p Program, alarm: &Instance) -> Option<Watched<'p
                         p.instance(addr).filter(|i| i.ty == *ty && f == *field)
                     });
                 }
-                of_type(p, ty).find(|i| {
+                p.of_type(ty).find(|i| {
                     i.get(field)
                         .is_some_and(|x| x == v || (*dim == "CacheClusterId" && node_of(x, v)))
                 })

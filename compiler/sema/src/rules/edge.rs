@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use carbonc_diagnostics::Diagnostic;
 
 use super::{
-    describe, fix_or_help, label, name_label, of_type, scalar, set_field, shown, unplaced, variant,
-    warning,
+    describe, fix_or_help, label, name_label, scalar, set_field, shown, unplaced, variant, warning,
 };
 use crate::eval::{Instance, Program};
 use crate::ty::Catalog;
@@ -17,7 +16,7 @@ const FAILOVER_CODES: [i64; 8] = [400, 403, 404, 416, 500, 502, 503, 504];
 /// The addresses of the ACM certificates CloudFront distributions use (`viewer_certificate`):
 /// those stay in us-east-1 whatever else is said of them.
 pub fn cloudfront_certificates(p: &Program) -> Vec<&str> {
-    of_type(p, "aws.cloudfront.Distribution")
+    p.of_type("aws.cloudfront.Distribution")
         .filter_map(|d| match d.get("viewer_certificate")?.reveal() {
             Value::Record(m) => match m.get("acm_certificate")? {
                 Value::Ref { addr } => Some(addr.as_str()),
@@ -50,7 +49,7 @@ fn written_region(origin: &BTreeMap<String, Value>) -> Option<usize> {
 }
 
 pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
-    for d in of_type(p, "aws.cloudfront.Distribution") {
+    for d in p.of_type("aws.cloudfront.Distribution") {
         // W0705: origins whose domain names are written as text; their regions are the user's
         // word. One warning per distribution, naming them all.
         let inst_region = |a: &str| p.instance(a).and_then(|i| i.region);
@@ -197,7 +196,7 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
         }
     }
     for ty in ["aws.wafv2.WebAcl", "aws.wafv2.IpSet", "aws.wafv2.RuleGroup"] {
-        for w in of_type(p, ty) {
+        for w in p.of_type(ty) {
             if w.get("scope").and_then(Value::variant) == Some("CLOUDFRONT")
                 && p.region_code(w.region) != "us-east-1"
             {
@@ -228,7 +227,10 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
     // E0309: one scope per web ACL, its IP sets and rule groups; CloudFront takes CLOUDFRONT ACLs.
     let scope =
         |i: &crate::eval::Instance| i.get("scope").and_then(Value::variant).map(str::to_string);
-    for acl in of_type(p, "aws.wafv2.WebAcl").chain(of_type(p, "aws.wafv2.RuleGroup")) {
+    for acl in p
+        .of_type("aws.wafv2.WebAcl")
+        .chain(p.of_type("aws.wafv2.RuleGroup"))
+    {
         let Some(acl_scope) = scope(acl) else {
             continue;
         };
@@ -266,7 +268,7 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for d in of_type(p, "aws.cloudfront.Distribution") {
+    for d in p.of_type("aws.cloudfront.Distribution") {
         let Some(Value::Ref { addr }) = d.get("web_acl").map(Value::reveal) else {
             continue;
         };
@@ -294,11 +296,11 @@ pub(crate) fn check(p: &Program, _cat: &Catalog, out: &mut Vec<Diagnostic>) {
     // E0308: a lookup by ARN placed in another region than the ARN's.
     // A certificate CloudFront uses stays in us-east-1 (E0302): only its ARN can change.
     let served = cloudfront_certificates(p);
-    for c in of_type(p, "aws.acm.Certificate") {
+    for c in p.of_type("aws.acm.Certificate") {
         let edge = served.contains(&c.address.as_str());
         arn_placement(p, c, "arn", "certificate", edge, out);
     }
-    for lb in of_type(p, "aws.elbv2.LoadBalancer") {
+    for lb in p.of_type("aws.elbv2.LoadBalancer") {
         arn_placement(p, lb, "name", "load balancer", false, out);
     }
 }

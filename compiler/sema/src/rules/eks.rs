@@ -2,7 +2,7 @@
 
 use carbonc_diagnostics::{Applicability, Diagnostic, Fix};
 
-use super::{describe, fix_or_help, label, of_type, set_field, target, variant};
+use super::{describe, fix_or_help, label, set_field, target, variant};
 use crate::eval::Program;
 use crate::value::Value;
 
@@ -54,7 +54,7 @@ fn ami_kind(ami: &str) -> Option<(Arch, &'static str)> {
 }
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
-    for ng in of_type(p, "aws.eks.NodeGroup") {
+    for ng in p.of_type("aws.eks.NodeGroup") {
         let Some(ami) = ng.get("ami_type").and_then(Value::variant) else {
             continue;
         };
@@ -130,7 +130,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
-    for c in of_type(p, "aws.eks.Cluster") {
+    for c in p.of_type("aws.eks.Cluster") {
         let Some(key) = target(p, c, "secrets_kms_key") else {
             continue;
         };

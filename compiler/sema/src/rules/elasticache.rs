@@ -4,18 +4,18 @@ use std::collections::BTreeMap;
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{describe, fix_or_help, label, name_label, of_type, scalar, set_field, target};
+use super::{describe, fix_or_help, label, name_label, scalar, set_field, target};
 use crate::eval::{Instance, Program};
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     // The members of each Global Datastore, in declaration order, found in one pass.
     let mut members: BTreeMap<&str, Vec<&Instance>> = BTreeMap::new();
-    for rg in of_type(p, "aws.elasticache.ReplicationGroup") {
+    for rg in p.of_type("aws.elasticache.ReplicationGroup") {
         if let Some(g) = target(p, rg, "global_replication_group") {
             members.entry(g.address.as_str()).or_default().push(rg);
         }
     }
-    for g in of_type(p, "aws.elasticache.GlobalReplicationGroup") {
+    for g in p.of_type("aws.elasticache.GlobalReplicationGroup") {
         let Some(primary) = target(p, g, "primary") else {
             continue;
         };

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use carbonc_diagnostics::{Diagnostic, Label};
 
-use super::{describe, label, name_label, of_type, set_field, warning};
+use super::{describe, label, name_label, set_field, warning};
 use crate::eval::{Instance, Program};
 use crate::value::Value;
 use rustc_hash::FxHashSet;
@@ -26,7 +26,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 /// is off is not computed, rather than computed and dropped.
 pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnostic>) {
     // P0101: allowlists open to the whole internet.
-    for sg in of_type(p, "aws.ec2.SecurityGroup").filter(|_| on("P0101")) {
+    for sg in p.of_type("aws.ec2.SecurityGroup").filter(|_| on("P0101")) {
         let Some(Value::List(rules)) = sg.get("ingress").map(Value::reveal) else {
             continue;
         };
@@ -52,7 +52,7 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
             }
         }
     }
-    for c in of_type(p, "aws.eks.Cluster") {
+    for c in p.of_type("aws.eks.Cluster") {
         let public = c
             .get("endpoint_public_access")
             .and_then(Value::as_bool)
@@ -80,7 +80,7 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
             );
         }
     }
-    for s in of_type(p, "aws.wafv2.IpSet").filter(|_| on("P0101")) {
+    for s in p.of_type("aws.wafv2.IpSet").filter(|_| on("P0101")) {
         if let Some(open) = strings(s.get("addresses"))
             .iter()
             .find(|x| OPEN.contains(&x.as_str()))
@@ -120,7 +120,7 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
         ),
         ("aws.eks.NodeGroup", "disk_encrypted", "EKS node volumes"),
     ] {
-        for i in of_type(p, ty).filter(|_| on("P0102")) {
+        for i in p.of_type(ty).filter(|_| on("P0102")) {
             if i.get(field).and_then(Value::as_bool) == Some(false) {
                 let d = Diagnostic::error("P0102", format!("{what} is not encrypted at rest"), label(i, field, format!("{} turns encryption off", describe(p, i))))
                     .with_note("encryption at rest is fixed at creation: turning it on later replaces the resource");
@@ -142,7 +142,10 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
         }
     }
     // P0105: CloudFront failover between origins of one region.
-    for d in of_type(p, "aws.cloudfront.Distribution").filter(|_| on("P0105")) {
+    for d in p
+        .of_type("aws.cloudfront.Distribution")
+        .filter(|_| on("P0105"))
+    {
         let regions: std::collections::BTreeMap<String, String> =
             match d.get("origins").map(Value::reveal) {
                 Some(Value::List(l)) => l
@@ -187,7 +190,8 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
         }
     }
     // P0106: a web ACL that protects nothing. One pass over every value, looking for the ACLs only.
-    let mut referenced: rustc_hash::FxHashMap<&str, bool> = of_type(p, "aws.wafv2.WebAcl")
+    let mut referenced: rustc_hash::FxHashMap<&str, bool> = p
+        .of_type("aws.wafv2.WebAcl")
         .filter(|_| on("P0106"))
         .map(|acl| (acl.address.as_str(), false))
         .collect();
@@ -202,7 +206,7 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
             }
         }
     }
-    for acl in of_type(p, "aws.wafv2.WebAcl") {
+    for acl in p.of_type("aws.wafv2.WebAcl") {
         if referenced.get(acl.address.as_str()) == Some(&false) {
             out.push(warning(
                 Diagnostic::error(
@@ -218,13 +222,17 @@ pub(crate) fn check(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagno
     }
     // P0107: secrets that never rotate.
     // The rotated secrets, once (not a scan of every rotation per secret).
-    let rotated: rustc_hash::FxHashSet<&str> = of_type(p, "aws.secretsmanager.Rotation")
+    let rotated: rustc_hash::FxHashSet<&str> = p
+        .of_type("aws.secretsmanager.Rotation")
         .filter_map(|r| match r.get("secret").map(Value::reveal) {
             Some(Value::Ref { addr }) => Some(addr.as_str()),
             _ => None,
         })
         .collect();
-    for s in of_type(p, "aws.secretsmanager.Secret").filter(|_| on("P0107")) {
+    for s in p
+        .of_type("aws.secretsmanager.Secret")
+        .filter(|_| on("P0107"))
+    {
         if !rotated.contains(s.address.as_str()) {
             out.push(warning(
                 Diagnostic::error(
@@ -285,7 +293,7 @@ fn canary_coverage(
     }
     if on("P0112") {
         let mut seen = FxHashSet::default();
-        for lb in of_type(p, "aws.elbv2.LoadBalancer") {
+        for lb in p.of_type("aws.elbv2.LoadBalancer") {
             let Some(r) = lb.region else { continue };
             if probes.contains_key(&r) || !seen.insert(r) {
                 continue;
@@ -342,8 +350,8 @@ fn canary_coverage(
 fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnostic>) {
     const METRIC: &str = "aws.cloudwatch.MetricAlarm";
     const COMPOSITE: &str = "aws.cloudwatch.CompositeAlarm";
-    let alarms: Vec<&Instance> = of_type(p, METRIC).chain(of_type(p, COMPOSITE)).collect();
-    let canaries: Vec<&Instance> = of_type(p, "aws.synthetics.Canary").collect();
+    let alarms: Vec<&Instance> = p.of_type(METRIC).chain(p.of_type(COMPOSITE)).collect();
+    let canaries: Vec<&Instance> = p.of_type("aws.synthetics.Canary").collect();
     if alarms.is_empty() && canaries.is_empty() {
         return;
     }
@@ -351,7 +359,8 @@ fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnosti
     let notifies = |a: &Instance| matches!(a.get("alarm_actions").map(Value::reveal), Some(Value::List(l)) if !l.is_empty());
     if on("P0109") {
         // Alarms that a composite alarm with actions watches notify through it.
-        let through: FxHashSet<&str> = of_type(p, COMPOSITE)
+        let through: FxHashSet<&str> = p
+            .of_type(COMPOSITE)
             .filter(|c| notifies(c))
             .filter_map(|c| match c.get("alarms").map(Value::reveal) {
                 Some(Value::List(l)) => Some(l.iter().filter_map(|v| match v.reveal() {
@@ -377,7 +386,8 @@ fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnosti
             ));
         }
     }
-    let sources: Vec<(String, &str)> = of_type(p, METRIC)
+    let sources: Vec<(String, &str)> = p
+        .of_type(METRIC)
         .filter_map(|a| {
             let w = super::watched(p, a)?;
             Some((w.name, w.source?.address.as_str()))
@@ -390,7 +400,7 @@ fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnosti
     };
     if on("P0110") {
         let secondary = |c: &&Instance| matches!(c.get("global_role").map(Value::reveal), Some(Value::Enum { variant, .. }) if variant == "secondary");
-        for c in of_type(p, "aws.rds.Cluster").filter(secondary) {
+        for c in p.of_type("aws.rds.Cluster").filter(secondary) {
             if !alarmed(
                 &c.address,
                 &["AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag"],
@@ -416,13 +426,15 @@ fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnosti
                 Some(Value::Ref { .. })
             )
         };
-        let primaries: FxHashSet<&str> = of_type(p, "aws.elasticache.GlobalReplicationGroup")
+        let primaries: FxHashSet<&str> = p
+            .of_type("aws.elasticache.GlobalReplicationGroup")
             .filter_map(|g| match g.get("primary").map(Value::reveal) {
                 Some(Value::Ref { addr }) => Some(addr.as_str()),
                 _ => None,
             })
             .collect();
-        for g in of_type(p, "aws.elasticache.ReplicationGroup")
+        for g in p
+            .of_type("aws.elasticache.ReplicationGroup")
             .filter(redis)
             .filter(|g| !primaries.contains(g.address.as_str()))
         {
@@ -443,7 +455,8 @@ fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnosti
         }
     }
     if on("P0111") {
-        let mut routed: Vec<&str> = of_type(p, "aws.route53.Record")
+        let mut routed: Vec<&str> = p
+            .of_type("aws.route53.Record")
             .filter_map(|r| match r.get("health_check").map(Value::reveal) {
                 Some(Value::Ref { addr }) => Some(addr.as_str()),
                 _ => None,

@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 
 use carbonc_diagnostics::Diagnostic;
 
-use super::{fix_or_help, label, name_label, of_type, scalar, set_field, shown, unplaced, warning};
+use super::{fix_or_help, label, name_label, scalar, set_field, shown, unplaced, warning};
 use crate::eval::Program;
 use crate::value::Value;
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     // E0606: the checkers' regions.
-    for hc in of_type(p, "aws.route53.HealthCheck") {
+    for hc in p.of_type("aws.route53.HealthCheck") {
         let Some(Value::List(regions)) = hc.get("regions").map(Value::reveal) else {
             continue;
         };
@@ -55,12 +55,12 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     // Which regions each name and type routes already: moving a record to a region that has
     // one would only trade one error for another.
     let mut routed: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    for rec in of_type(p, "aws.route53.Record") {
+    for rec in p.of_type("aws.route53.Record") {
         if let Some(Value::Region { idx, .. }) = rec.get("latency_region").map(Value::reveal) {
             routed.entry(key(rec)).or_default().push(*idx);
         }
     }
-    for rec in of_type(p, "aws.route53.Record") {
+    for rec in p.of_type("aws.route53.Record") {
         let name = scalar(rec, "name").unwrap_or_default();
         let ty = rec
             .get("type")
