@@ -1,13 +1,14 @@
 //! The executor: a plan's actions, in dependency order, in parallel, with state recorded after
 //! every one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use carbonc_plan::{Action, Plan, ReplaceOrder, ResourceChange};
 use carbonc_state::{ResourceState, ResourceStatus, State, Val, deposed_address, deposed_base};
+use rustc_hash::FxHashMap as HashMap;
 use tokio::task::JoinSet;
 
 use crate::provider::{
@@ -272,7 +273,9 @@ struct Records {
 
 impl Records {
     fn new(state: &State) -> Records {
-        let mut r = Records { at: HashMap::new() };
+        let mut r = Records {
+            at: HashMap::default(),
+        };
         r.rebuild(state);
         r
     }
@@ -345,7 +348,7 @@ impl Todo {
             .map(|(i, a)| (a.clone(), i))
             .collect();
         // What depends on each address (one of the actions or not).
-        let mut dependents: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut dependents: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, c) in changes.values().enumerate() {
             for d in &c.depends_on {
                 dependents.entry(d.as_str()).or_default().push(i);
@@ -401,6 +404,11 @@ impl Todo {
     /// The ready actions' addresses, in the order they should start.
     fn ready(&self) -> impl Iterator<Item = &str> {
         self.ready.iter().map(|&(_, i)| self.names[i].as_str())
+    }
+
+    /// The number of the action at address `a` (its place in address order).
+    fn number(&self, a: &str) -> usize {
+        self.index[a]
     }
 
     /// `a` finished, failed or was skipped: what waited only for it becomes ready.
@@ -536,6 +544,8 @@ pub async fn execute<P: Provider>(
                 .is_some_and(|c| c.action == Action::Create)
     });
     let mut todo = Todo::new(&changes);
+    // The actions by number, so that finding one is not a search of `changes` by address.
+    let by_number: Vec<&ResourceChange> = changes.values().copied().collect();
     let mut records = Records::new(&state);
     // Whether the state holds deposed objects (the old halves of create-before-destroy
     // replacements): only then does a create look past them, and they are rare.
@@ -588,7 +598,7 @@ pub async fn execute<P: Provider>(
                     break;
                 };
                 tried.insert(address.clone());
-                let c = changes[&address];
+                let c = by_number[todo.number(&address)];
                 let resolved = if matches!(
                     c.action,
                     Action::Create | Action::Update | Action::Replace | Action::Read
@@ -872,7 +882,7 @@ pub async fn execute<P: Provider>(
         };
         running.remove(&address);
         todo.remove(&address);
-        let c = changes[&address];
+        let c = by_number[todo.number(&address)];
         match result {
             Ok(done) => {
                 let record = |found: Found| ResourceState {

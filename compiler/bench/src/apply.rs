@@ -229,7 +229,11 @@ pub fn bench_apply(sizes: &[usize]) {
         // Best of several runs for each figure: this machine's noise is larger than a 1k run, so
         // small sizes run more often (30 at 1k, 3 from 10k) for a minimum as steady as a large
         // one's.
-        let runs = (30_000 / n.max(1)).clamp(3, 30);
+        // `CARBONC_BENCH_RUNS` sets the count (to compare instruction counts between sizes).
+        let runs = std::env::var("CARBONC_BENCH_RUNS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or((30_000 / n.max(1)).clamp(3, 30));
         let r = (0..runs).map(|_| run(n)).fold(None::<Row>, |best, r| {
             Some(match best {
                 None => r,

@@ -5,7 +5,7 @@
 //! then creates or replaces get new computed values, so theirs are withdrawn and the program is
 //! evaluated again; this can only withdraw more, so it ends (in practice after one or two rounds).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use carbonc_diagnostics::{Diagnostic, Label};
 use carbonc_sema::{
@@ -13,6 +13,7 @@ use carbonc_sema::{
     evaluate_program, program_files, resource_graph,
 };
 use carbonc_state::{ResourceState, SecretKey, State, Val};
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use carbonc_plan::{
@@ -408,9 +409,12 @@ pub struct Resolver<'db> {
     key: &'db SecretKey,
     inner: InstanceResolver<'db>,
     /// Each instance's direct dependencies in the resource graph, by address.
-    deps: HashMap<String, Vec<String>>,
+    deps: FxHashMap<String, Vec<String>>,
     /// The addresses this run acts on whose records have not been read since they finished.
-    unread: HashSet<String>,
+    unread: FxHashSet<String>,
+    /// The addresses whose dependencies, transitively, have all been read: a later walk stops
+    /// at them, so that the walks of a whole run visit each address about once.
+    walked: FxHashSet<String>,
     positions: Positions,
 }
 
@@ -419,7 +423,7 @@ pub struct Resolver<'db> {
 /// remembered (a deletion moved it) makes it look at all of them again.
 #[derive(Default)]
 struct Positions {
-    at: HashMap<String, usize>,
+    at: FxHashMap<String, usize>,
     /// How many records, from the start, are in `at`.
     seen: usize,
 }
@@ -467,7 +471,7 @@ impl<'db> Resolver<'db> {
     ) -> Resolver<'db> {
         let program = evaluate_program(db, root);
         let graph = resource_graph(db, root);
-        let deps = program
+        let deps: FxHashMap<String, Vec<String>> = program
             .instances
             .iter()
             .enumerate()
@@ -489,6 +493,7 @@ impl<'db> Resolver<'db> {
             inner,
             deps,
             unread: acting.into_iter().map(str::to_string).collect(),
+            walked: FxHashSet::default(),
             positions: Positions::default(),
         }
     }
@@ -499,7 +504,10 @@ impl<'db> Resolver<'db> {
         let gone = || format!("`{address}` is no longer in the program");
         let deps = self.deps.get(address).ok_or_else(gone)?.clone();
         // Everything it depends on, transitively: finished records not read yet are read now.
-        let mut seen: BTreeSet<&str> = BTreeSet::from([address]);
+        // What it depends on has finished, and so has what that depends on: an address walked
+        // before has nothing left to read behind it.
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        seen.insert(address);
         let mut stack: Vec<&str> = vec![address];
         let mut fresh: Vec<(String, BTreeMap<String, Value>)> = Vec::new();
         while let Some(a) = stack.pop() {
@@ -507,7 +515,9 @@ impl<'db> Resolver<'db> {
                 if !seen.insert(d) {
                     continue;
                 }
-                stack.push(d);
+                if !self.walked.contains(d.as_str()) {
+                    stack.push(d);
+                }
                 if self.unread.remove(d.as_str()) {
                     let attrs = self
                         .positions
@@ -516,6 +526,11 @@ impl<'db> Resolver<'db> {
                         .unwrap_or_default();
                     fresh.push((d.clone(), attrs));
                 }
+            }
+        }
+        for a in seen {
+            if !self.walked.contains(a) {
+                self.walked.insert(a.to_string());
             }
         }
         for (a, attrs) in fresh {

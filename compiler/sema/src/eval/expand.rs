@@ -120,7 +120,7 @@ impl<'a> Evaluator<'a> {
                     }
                     for el in elems {
                         let child = Rc::new(Env {
-                            vars: RefCell::new(BTreeMap::new()),
+                            vars: RefCell::new(HashMap::default()),
                             parent: Some(env.clone()),
                             frame: env.frame.clone(),
                         });
@@ -194,7 +194,7 @@ impl<'a> Evaluator<'a> {
             uses,
         });
         let menv = Rc::new(Env {
-            vars: RefCell::new(BTreeMap::new()),
+            vars: RefCell::new(HashMap::default()),
             parent: None,
             frame,
         });
@@ -421,7 +421,7 @@ impl<'a> Evaluator<'a> {
                     None => {
                         let empty = empty.get_or_insert_with(|| {
                             Rc::new(Env {
-                                vars: RefCell::new(BTreeMap::new()),
+                                vars: RefCell::new(HashMap::default()),
                                 parent: None,
                                 frame: env.frame.clone(),
                             })
@@ -556,7 +556,7 @@ impl<'a> Evaluator<'a> {
                 && let Some(Name::Let(x, _)) = env.frame.names.get(name.as_str())
             {
                 let fresh = Rc::new(Env {
-                    vars: RefCell::new(BTreeMap::new()),
+                    vars: RefCell::new(HashMap::default()),
                     parent: None,
                     frame: env.frame.clone(),
                 });
@@ -590,7 +590,7 @@ impl<'a> Evaluator<'a> {
             return;
         };
         let env = Rc::new(Env {
-            vars: RefCell::new(BTreeMap::new()),
+            vars: RefCell::new(HashMap::default()),
             parent: None,
             frame,
         });

@@ -113,7 +113,7 @@ impl<'a> Evaluator<'a> {
                     None => {
                         self.let_memo.insert(key.clone(), None);
                         let env = Rc::new(Env {
-                            vars: RefCell::new(BTreeMap::new()),
+                            vars: RefCell::new(HashMap::default()),
                             parent: None,
                             frame: owner.clone(),
                         });
@@ -146,7 +146,7 @@ impl<'a> Evaluator<'a> {
                     (Some(var), _) => self.var_value(name, &var, &ty, span),
                     (None, Some(d)) => {
                         let env = Rc::new(Env {
-                            vars: RefCell::new(BTreeMap::new()),
+                            vars: RefCell::new(HashMap::default()),
                             parent: None,
                             frame: owner.clone(),
                         });
@@ -469,7 +469,7 @@ impl<'a> Evaluator<'a> {
                     {
                         let empty = empty.get_or_insert_with(|| {
                             Rc::new(Env {
-                                vars: RefCell::new(BTreeMap::new()),
+                                vars: RefCell::new(HashMap::default()),
                                 parent: None,
                                 frame: env.frame.clone(),
                             })
@@ -586,7 +586,7 @@ impl<'a> Evaluator<'a> {
         let mut out = Vec::new();
         for el in self.iter_values(iter, env)? {
             let child = Rc::new(Env {
-                vars: RefCell::new(BTreeMap::from([(var.text.clone(), Binding::Val(el))])),
+                vars: RefCell::new(HashMap::from_iter([(var.text.clone(), Binding::Val(el))])),
                 parent: Some(env.clone()),
                 frame: env.frame.clone(),
             });
@@ -813,7 +813,7 @@ impl<'a> Evaluator<'a> {
             return Ok(Value::error());
         };
         let fenv = Rc::new(Env {
-            vars: RefCell::new(BTreeMap::new()),
+            vars: RefCell::new(HashMap::default()),
             parent: None,
             frame: frame.clone(),
         });

@@ -592,7 +592,7 @@ struct Frame<'a> {
     file: String,
     prefix: String,
     /// Names declared in this file or module.
-    names: BTreeMap<String, Name<'a>>,
+    names: HashMap<String, Name<'a>>,
     /// The file's frame, for module frames (they see its lets, functions and imports).
     parent: Option<Rc<Frame<'a>>>,
     /// For module frames, the `use`s that made it, outermost first.
@@ -681,7 +681,7 @@ pub(crate) fn frame_decls(db: &dyn Db, file: SourceFile) -> Vec<(String, DeclKin
 }
 
 struct Env<'a> {
-    vars: RefCell<BTreeMap<String, Binding<'a>>>,
+    vars: RefCell<HashMap<String, Binding<'a>>>,
     parent: Option<Rc<Env<'a>>>,
     frame: Rc<Frame<'a>>,
 }
@@ -951,7 +951,7 @@ impl<'a> Evaluator<'a> {
         for f in expanded {
             let frame = self.file_frame(*f);
             let env = Rc::new(Env {
-                vars: RefCell::new(BTreeMap::new()),
+                vars: RefCell::new(HashMap::default()),
                 parent: None,
                 frame,
             });
@@ -1186,7 +1186,7 @@ impl<'a> Evaluator<'a> {
         prefix: &str,
         path: &str,
         file: Option<SourceFile>,
-    ) -> BTreeMap<String, Name<'a>> {
+    ) -> HashMap<String, Name<'a>> {
         let mut decls = BTreeMap::new();
         crate::check::collect(items, 0, &mut decls, &mut Vec::new(), true);
         let imports = file.map_or(&[][..], |f| file_imports(self.db, f).as_slice());
@@ -1206,7 +1206,7 @@ impl<'a> Evaluator<'a> {
         f: SourceFile,
         prefix: &str,
         path: &str,
-    ) -> BTreeMap<String, Name<'a>> {
+    ) -> HashMap<String, Name<'a>> {
         frame_decls(self.db, f)
             .iter()
             .map(|(name, kind)| {
