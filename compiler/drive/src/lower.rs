@@ -16,7 +16,7 @@ pub fn to_val(v: &Value, key: &SecretKey) -> Val {
         Value::Map(m) | Value::Record(m) => {
             Val::Map(m.iter().map(|(k, v)| (k.clone(), to_val(v, key))).collect())
         }
-        Value::Enum { wire, .. } => Val::Str(wire.clone()),
+        Value::Enum(e) => Val::Str(e.wire.clone()),
         Value::Region { code, .. } => Val::Str(code.clone()),
         Value::Ref { addr } => Val::Ref(addr.clone()),
         Value::Secret(inner) => {

@@ -315,7 +315,7 @@ pub(crate) fn show(v: &Value) -> String {
             "{{ {} }}",
             join(m.iter().map(|(k, v)| format!("{k} = {}", show(v))), 5)
         ),
-        Value::Enum { variant, .. } => format!(".{variant}"),
+        Value::Enum(e) => format!(".{}", e.variant),
         Value::Region { code, .. } => code.clone(),
         Value::Ref { addr } | Value::Module { addr } => addr.clone(),
         Value::Family { base, .. } => base.clone(),

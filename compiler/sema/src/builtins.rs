@@ -328,9 +328,13 @@ pub fn eval(name: &str, args: &[Value]) -> Result<Value, String> {
         },
         "merge" => match (&args[0], &args[1]) {
             (V::Map(a), V::Map(b)) => {
-                let mut m = a.clone();
-                m.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
-                V::Map(m)
+                // The second map's entry wins, as a later key in a literal does.
+                V::Map(
+                    a.iter()
+                        .chain(b)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )
             }
             _ => return Err("`merge` takes two maps".into()),
         },
@@ -393,7 +397,7 @@ fn json(v: &Value, out: &mut String) -> Result<(), String> {
             }
             out.push('}');
         }
-        Value::Enum { wire, .. } => json_string(wire, out),
+        Value::Enum(e) => json_string(&e.wire, out),
         Value::Region { code, .. } => json_string(code, out),
         Value::Secret(inner) => json(inner, out)?,
         Value::Ref { addr } | Value::Module { addr } => {
@@ -453,7 +457,6 @@ fn format_values(fmt: &str, args: &[Value]) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
 
@@ -461,7 +464,7 @@ mod tests {
     /// indexed a second argument that was not there.
     #[test]
     fn a_wrong_number_of_arguments_is_an_error_when_evaluated_too() {
-        let map = Value::Map(BTreeMap::new());
+        let map = Value::Map(crate::Entries::new());
         for name in NAMES {
             for n in 0..4 {
                 let args = vec![map.clone(); n];
@@ -474,7 +477,7 @@ mod tests {
 
     #[test]
     fn json_encodes_a_record_for_an_rds_rotation_secret() {
-        let record = Value::Record(BTreeMap::from([
+        let record = Value::Record(crate::Entries::from([
             ("engine".to_string(), Value::Str("postgres".into())),
             ("port".to_string(), Value::Int(5432)),
             (

@@ -46,7 +46,7 @@ pub use items::{LIFECYCLE_RECORD, catalog, file_imports, parse_file, region_name
 pub use rules::cloudfront_certificates;
 pub use suggest::{closest, removal};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};
-pub use value::{Origin, Path, Value};
+pub use value::{Entries, EnumValue, Origin, Path, Value};
 pub use warm::{warm, warm_on};
 
 /// Every diagnostic of the program rooted at `root`: syntax, names and types of each file, then

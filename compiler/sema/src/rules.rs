@@ -232,11 +232,7 @@ pub(crate) fn shown(v: &Value) -> Option<String> {
 
 /// The enum variant `.name`, as a value for [`set_field`] to write.
 pub(crate) fn variant(name: &str) -> Value {
-    Value::Enum {
-        id: String::new(),
-        variant: name.to_string(),
-        wire: String::new(),
-    }
+    Value::enum_variant("", name, "")
 }
 
 /// `d` with `fix`, or with `help` as advice when there is no fix (the fix's title says the same).

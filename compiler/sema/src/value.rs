@@ -2,6 +2,141 @@
 //! the region its data comes from so that placement rules can still be checked.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A variant of the enum `id` (a type id), and its wire value (what AWS is sent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnumValue {
+    pub id: String,
+    pub variant: String,
+    pub wire: String,
+}
+
+impl Value {
+    /// The variant `variant` of the enum `id`, whose wire value is `wire`.
+    pub fn enum_variant(id: &str, variant: &str, wire: &str) -> Value {
+        Value::Enum(Arc::new(EnumValue {
+            id: id.to_string(),
+            variant: variant.to_string(),
+            wire: wire.to_string(),
+        }))
+    }
+}
+
+/// A map's or a record's entries, sorted by key with no key twice: a sorted vector shared by
+/// every copy of the value. A binding's value is copied into each instance that reads it (the
+/// `tags` of a stack in each of its resources), and a copy of a map is then a count, not a tree of
+/// its own; two entries take two slots, not a tree node sized for eleven.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Entries(Arc<Vec<(String, Value)>>);
+
+impl Entries {
+    pub fn new() -> Entries {
+        Entries::default()
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key` to `value`, returning the value it replaces (the entries are copied first when
+    /// another value shares them).
+    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(
+                &mut Arc::make_mut(&mut self.0)[i].1,
+                value,
+            )),
+            Err(i) => {
+                Arc::make_mut(&mut self.0).insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Value)> + ExactSizeIterator {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+impl std::fmt::Debug for Entries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// As a `BTreeMap` collects: in key order, the last of two entries with the same key counts.
+impl FromIterator<(String, Value)> for Entries {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Entries {
+        let mut v: Vec<(String, Value)> = iter.into_iter().collect();
+        // Stable: entries with the same key keep their order, and the last one is kept.
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(String, Value)> = Vec::with_capacity(v.len());
+        for e in v {
+            match out.last_mut() {
+                Some(last) if last.0 == e.0 => *last = e,
+                _ => out.push(e),
+            }
+        }
+        Entries(Arc::new(out))
+    }
+}
+
+impl From<BTreeMap<String, Value>> for Entries {
+    fn from(m: BTreeMap<String, Value>) -> Entries {
+        Entries(Arc::new(m.into_iter().collect()))
+    }
+}
+
+impl<const N: usize> From<[(String, Value); N]> for Entries {
+    fn from(entries: [(String, Value); N]) -> Entries {
+        entries.into_iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Entries {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, Value)>,
+        fn(&'a (String, Value)) -> (&'a String, &'a Value),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl IntoIterator for Entries {
+    type Item = (String, Value);
+    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    fn into_iter(self) -> Self::IntoIter {
+        Arc::unwrap_or_clone(self.0).into_iter()
+    }
+}
 
 /// What a [`Value::Path`] names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,13 +176,10 @@ pub enum Value {
     Bool(bool),
     None,
     List(Vec<Value>),
-    Map(BTreeMap<String, Value>),
-    Record(BTreeMap<String, Value>),
-    Enum {
-        id: String,
-        variant: String,
-        wire: String,
-    },
+    Map(Entries),
+    Record(Entries),
+    /// A variant of an enum, shared by every copy.
+    Enum(Arc<EnumValue>),
     Region {
         idx: usize,
         code: String,
@@ -107,7 +239,7 @@ impl Value {
             }
             Value::Int(i) => Some(i.to_string()),
             Value::Bool(b) => Some(b.to_string()),
-            Value::Enum { variant, .. } => Some(format!(".{variant}")),
+            Value::Enum(e) => Some(format!(".{}", e.variant)),
             Value::Region { idx, .. } => regions.get(*idx).map(|r| r.name.clone()),
             _ => None,
         }
@@ -169,7 +301,7 @@ impl Value {
 
     pub fn variant(&self) -> Option<&str> {
         match self.reveal() {
-            Value::Enum { variant, .. } => Some(variant),
+            Value::Enum(e) => Some(&e.variant),
             _ => None,
         }
     }
@@ -180,7 +312,7 @@ impl Value {
             Value::Str(s) => s.clone(),
             Value::Int(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            Value::Enum { wire, .. } => wire.clone(),
+            Value::Enum(e) => e.wire.clone(),
             Value::Region { code, .. } => code.clone(),
             Value::Secret(v) => v.display_plain()?,
             v => return Err(format!("{} cannot be turned into a string", v.kind())),
@@ -196,7 +328,7 @@ impl Value {
             Value::List(_) => "a list",
             Value::Map(_) => "a map",
             Value::Record(_) => "a record",
-            Value::Enum { .. } => "an enum value",
+            Value::Enum(_) => "an enum value",
             Value::Region { .. } => "a region",
             Value::Ref { .. } => "a resource reference",
             Value::Module { .. } => "a module instance",
@@ -275,5 +407,43 @@ impl Value {
             }
             _ => None,
         }
+    }
+}
+#[cfg(test)]
+mod tests {
+    /// Every field of every instance holds a `Value`: a variant that grows it (three strings
+    /// inline, as `Enum` once had) costs memory in every evaluated program.
+    #[test]
+    fn a_value_stays_small() {
+        assert!(
+            size_of::<super::Value>() <= 56,
+            "{}",
+            size_of::<super::Value>()
+        );
+        assert_eq!(size_of::<super::Entries>(), 8);
+    }
+
+    #[test]
+    fn entries_collect_like_a_map() {
+        use super::{Entries, Value};
+        let e: Entries = [("b", 1), ("a", 2), ("b", 3)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::Int(v)))
+            .collect();
+        // In key order, the later of two same keys kept.
+        let got: Vec<_> = e.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        assert_eq!(got, [("a", Value::Int(2)), ("b", Value::Int(3))]);
+        let mut shared = e.clone();
+        assert_eq!(shared.insert("c".into(), Value::Int(4)), None);
+        assert_eq!(
+            shared.insert("a".into(), Value::Int(5)),
+            Some(Value::Int(2))
+        );
+        // The copy changed; the value it was copied from did not.
+        assert_eq!(e.len(), 2);
+        assert_eq!(e.get("a"), Some(&Value::Int(2)));
+        assert_eq!(shared.get("a"), Some(&Value::Int(5)));
+        assert_eq!(shared.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert!(!shared.contains_key("d"));
     }
 }

@@ -228,7 +228,7 @@ impl<'a> Evaluator<'a> {
             parent: None,
             frame,
         });
-        let mut out = BTreeMap::new();
+        let mut out = Entries::new();
         for m in &schema.fields {
             let Some(e) = &m.default else { continue };
             let mut v = self
@@ -262,11 +262,7 @@ impl<'a> Evaluator<'a> {
                     "name" => Value::Str(r.name.clone()),
                     "role" => {
                         let v = if r.primary { "primary" } else { "secondary" };
-                        Value::Enum {
-                            id: crate::regions::ROLE_ENUM.into(),
-                            variant: v.into(),
-                            wire: v.into(),
-                        }
+                        Value::enum_variant(crate::regions::ROLE_ENUM, v, v)
                     }
                     "maintenance" => r
                         .maintenance
@@ -432,7 +428,18 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Variant(v) => match &core {
                 Some(Ty::Enum(id)) => {
-                    enum_value(self.db, self.cat, id, &v.text).unwrap_or_else(Value::error)
+                    match self.variants.get(id.as_str()).and_then(|m| m.get(&v.text)) {
+                        Some(value) => value.clone(),
+                        None => {
+                            let value = enum_value(self.db, self.cat, id, &v.text)
+                                .unwrap_or_else(Value::error);
+                            self.variants
+                                .entry(id.clone())
+                                .or_default()
+                                .insert(v.text.clone(), value.clone());
+                            value
+                        }
+                    }
                 }
                 _ => Value::error(),
             },
@@ -456,7 +463,7 @@ impl<'a> Evaluator<'a> {
                     Some(Ty::Map(v)) => Some(&**v),
                     _ => None,
                 };
-                let mut m = BTreeMap::new();
+                let mut m = Entries::new();
                 for f in fields {
                     let ty = value_ty
                         .or_else(|| record.iter().find(|r| r.name == f.name.text).map(|r| &r.ty));
@@ -524,7 +531,7 @@ impl<'a> Evaluator<'a> {
                     }
                     out.insert(k, self.eval(value, &child, vt.as_ref())?);
                 }
-                Value::Map(out)
+                Value::Map(out.into())
             }
             ExprKind::If {
                 cond,
@@ -682,8 +689,8 @@ impl<'a> Evaluator<'a> {
         let b = match (op, &a) {
             (And, Value::Bool(false)) => return Ok(Value::Bool(false)),
             (Or, Value::Bool(true)) => return Ok(Value::Bool(true)),
-            (Eq | Ne, Value::Enum { id, .. }) => {
-                let t = Ty::Enum(id.clone());
+            (Eq | Ne, Value::Enum(e)) => {
+                let t = Ty::Enum(e.id.clone());
                 self.eval(rhs, env, Some(&t))?
             }
             _ => self.eval(rhs, env, None)?,
@@ -850,7 +857,7 @@ pub(super) fn elements(v: &Value) -> Option<Vec<Value>> {
         Value::Map(m) | Value::Record(m) => m
             .iter()
             .map(|(k, v)| {
-                Value::Record(BTreeMap::from([
+                Value::Record(Entries::from([
                     ("key".into(), Value::Str(k.clone())),
                     ("value".into(), v.clone()),
                 ]))

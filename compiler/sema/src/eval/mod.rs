@@ -20,7 +20,7 @@ use crate::db::{Db, SourceFile};
 use crate::items::{catalog, file_imports, import_cycle_edges, parse_file};
 use crate::regions::parse_window;
 use crate::ty::{Catalog, Placement, Ty, human_type_name};
-use crate::value::{Origin, Path, Value};
+use crate::value::{Entries, Origin, Path, Value};
 
 mod expand;
 mod expr;
@@ -549,6 +549,7 @@ impl<'a> Evaluator<'a> {
             value_home: None,
             skeleton: false,
             literal_defaults: HashMap::default(),
+            variants: HashMap::default(),
         }
     }
 
@@ -769,6 +770,8 @@ struct Evaluator<'a> {
     /// The values of schema field defaults that are literals, by the field's schema (the same for
     /// every instance of a type): evaluated once per evaluation, not once per instance.
     literal_defaults: HashMap<*const crate::ty::FieldSchema, Value>,
+    /// Enum values met, by enum and variant: a variant written a thousand times is one value.
+    variants: HashMap<String, HashMap<String, Value>>,
 }
 
 /// Diagnostic owners of the phases before and after the instances.
@@ -1201,12 +1204,7 @@ impl<'a> Evaluator<'a> {
 
     /// The names of an imported file, from what it declares ([`frame_decls`]); its lets,
     /// parameters, functions and modules are [`Name::Deferred`].
-    fn imported_names(
-        &self,
-        f: SourceFile,
-        prefix: &str,
-        path: &str,
-    ) -> HashMap<String, Name<'a>> {
+    fn imported_names(&self, f: SourceFile, prefix: &str, path: &str) -> HashMap<String, Name<'a>> {
         frame_decls(self.db, f)
             .iter()
             .map(|(name, kind)| {
@@ -1393,11 +1391,7 @@ fn enum_value(db: &dyn Db, cat: &Catalog, id: &str, variant: &str) -> Option<Val
     def.variants
         .iter()
         .find(|(n, _, _)| n == variant)
-        .map(|(n, w, _)| Value::Enum {
-            id: id.into(),
-            variant: n.clone(),
-            wire: w.clone(),
-        })
+        .map(|(n, w, _)| Value::enum_variant(id, n, w))
 }
 
 /// Whether a literal value fits a type (for variables given from outside).
@@ -1410,7 +1404,7 @@ fn conforms(v: &Value, ty: &Ty) -> bool {
         (Value::List(items), Ty::List(t)) => items.iter().all(|i| conforms(i, t)),
         (Value::Map(m) | Value::Record(m), Ty::Map(t)) => m.values().all(|i| conforms(i, t)),
         (Value::Record(_), Ty::Record(_)) => true,
-        (Value::Enum { id, .. }, Ty::Enum(want)) => id == want,
+        (Value::Enum(e), Ty::Enum(want)) => e.id == *want,
         _ => false,
     }
 }
@@ -1457,11 +1451,7 @@ fn literal_value(e: &Expr, ty: &Ty, cat: &Catalog) -> Value {
             .enums
             .get(id)
             .and_then(|d| d.variants.iter().find(|(n, _, _)| *n == v.text))
-            .map_or_else(Value::error, |(n, w, _)| Value::Enum {
-                id: id.clone(),
-                variant: n.clone(),
-                wire: w.clone(),
-            }),
+            .map_or_else(Value::error, |(n, w, _)| Value::enum_variant(id, n, w)),
         (ExprKind::List(items), t) => {
             let et = match t {
                 Ty::List(e) => (**e).clone(),

@@ -276,7 +276,7 @@ pub(crate) fn watched<'p>(p: &'p Program, alarm: &Instance) -> Option<Watched<'p
             .iter()
             .filter(|(ns, ..)| *ns == namespace)
             .find_map(|(_, dim, ty, field)| {
-                let v = dims.get(*dim)?;
+                let v = dims.get(dim)?;
                 if let Value::Unknown {
                     origin: Origin::AfterApply(paths),
                     ..

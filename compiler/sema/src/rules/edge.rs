@@ -1,7 +1,5 @@
 //! CloudFront, WAF, ACM and load balancer lookup rules (E0307, E0308, E0701-E0704, W0705).
 
-use std::collections::BTreeMap;
-
 use carbonc_diagnostics::Diagnostic;
 
 use super::{
@@ -9,7 +7,7 @@ use super::{
 };
 use crate::eval::{Instance, Program};
 use crate::ty::Catalog;
-use crate::value::Value;
+use crate::value::{Entries, Value};
 
 const FAILOVER_CODES: [i64; 8] = [400, 403, 404, 416, 500, 502, 503, 504];
 
@@ -29,19 +27,19 @@ pub fn cloudfront_certificates(p: &Program) -> Vec<&str> {
 
 /// The region of a CloudFront origin: where its `domain_name` comes from (a load balancer's DNS
 /// name is in the load balancer's region), else its written `region`.
-pub(crate) fn origin_region(p: &Program, origin: &BTreeMap<String, Value>) -> Option<usize> {
+pub(crate) fn origin_region(p: &Program, origin: &Entries) -> Option<usize> {
     domain_region(p, origin).or_else(|| written_region(origin))
 }
 
 /// The region an origin's `domain_name` comes from, when it is a placed resource's.
-fn domain_region(p: &Program, origin: &BTreeMap<String, Value>) -> Option<usize> {
+fn domain_region(p: &Program, origin: &Entries) -> Option<usize> {
     origin
         .get("domain_name")
         .and_then(|v| v.provenance(&|a| p.instance(a).and_then(|i| i.region)))
 }
 
 /// The region written in an origin's `region`.
-fn written_region(origin: &BTreeMap<String, Value>) -> Option<usize> {
+fn written_region(origin: &Entries) -> Option<usize> {
     match origin.get("region").map(Value::reveal) {
         Some(Value::Region { idx, .. }) => Some(*idx),
         _ => None,

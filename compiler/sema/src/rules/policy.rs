@@ -399,7 +399,7 @@ fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnosti
             .any(|(n, s)| *s == addr && (names.is_empty() || names.contains(&n.as_str())))
     };
     if on("P0110") {
-        let secondary = |c: &&Instance| matches!(c.get("global_role").map(Value::reveal), Some(Value::Enum { variant, .. }) if variant == "secondary");
+        let secondary = |c: &&Instance| matches!(c.get("global_role").map(Value::reveal), Some(Value::Enum(e)) if e.variant == "secondary");
         for c in p.of_type("aws.rds.Cluster").filter(secondary) {
             if !alarmed(
                 &c.address,
