@@ -183,7 +183,15 @@ impl<'a> Evaluator<'a> {
         let address = format!("{}{}{}", env.frame.prefix, name.text, suffix);
         let file_frame = self.frame(&mod_file);
         let prefix = format!("{address}.");
-        let names = self.frame_names(items, &prefix, &mod_file, None);
+        let names = match self.module_names.get(&(mod_item as *const Item)) {
+            Some(names) => names.clone(),
+            None => {
+                let names = Rc::new(self.frame_names(items, &mod_file, None));
+                self.module_names
+                    .insert(mod_item as *const Item, names.clone());
+                names
+            }
+        };
         let mut uses = env.frame.uses.clone();
         uses.push((env.frame.file.clone(), name.span));
         let frame = Rc::new(Frame {

@@ -95,16 +95,22 @@ impl<'a> Evaluator<'a> {
     pub(super) fn name_value(&mut self, name: &str, n: Name<'a>, owner: &Rc<Frame<'a>>) -> EResult {
         Ok(match n {
             Name::Family {
-                base,
                 keys: 0,
                 module: false,
-            } => Value::Ref { addr: base },
+            } => Value::Ref {
+                addr: format!("{}{name}", owner.prefix),
+            },
             Name::Family {
-                base,
                 keys: 0,
                 module: true,
-            } => Value::Module { addr: base },
-            Name::Family { base, keys, module } => Value::Family { base, keys, module },
+            } => Value::Module {
+                addr: format!("{}{name}", owner.prefix),
+            },
+            Name::Family { keys, module } => Value::Family {
+                base: format!("{}{name}", owner.prefix),
+                keys,
+                module,
+            },
             Name::Let(x, t) => {
                 let key = (owner.file.clone(), name.to_string());
                 match self.let_memo.get(&key) {

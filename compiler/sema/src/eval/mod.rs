@@ -550,6 +550,7 @@ impl<'a> Evaluator<'a> {
             skeleton: false,
             literal_defaults: HashMap::default(),
             variants: HashMap::default(),
+            module_names: HashMap::default(),
         }
     }
 
@@ -593,7 +594,7 @@ struct Frame<'a> {
     file: String,
     prefix: String,
     /// Names declared in this file or module.
-    names: HashMap<String, Name<'a>>,
+    names: Rc<HashMap<String, Name<'a>>>,
     /// The file's frame, for module frames (they see its lets, functions and imports).
     parent: Option<Rc<Frame<'a>>>,
     /// For module frames, the `use`s that made it, outermost first.
@@ -611,8 +612,9 @@ enum Name<'a> {
         ty: Ty,
         span: Span,
     },
+    /// A resource or module family declared in the frame; its address is the frame's prefix and
+    /// the name (not stored: a module's names are shared by all its instances).
     Family {
-        base: String,
         keys: usize,
         module: bool,
     },
@@ -772,6 +774,8 @@ struct Evaluator<'a> {
     literal_defaults: HashMap<*const crate::ty::FieldSchema, Value>,
     /// Enum values met, by enum and variant: a variant written a thousand times is one value.
     variants: HashMap<String, HashMap<String, Value>>,
+    /// The names each module declares, by its item: the same for all its instances.
+    module_names: HashMap<*const Item, Rc<HashMap<String, Name<'a>>>>,
 }
 
 /// Diagnostic owners of the phases before and after the instances.
@@ -1139,14 +1143,14 @@ impl<'a> Evaluator<'a> {
         // first read (see `name_value`), and memoised per frame.
         let imported = self.scope.as_ref().is_some_and(|(_, scope)| *scope != path);
         let names = if imported {
-            self.imported_names(f, &prefix, &path)
+            self.imported_names(f, &path)
         } else {
-            self.frame_names(&parse_file(self.db, f).items, &prefix, &path, Some(f))
+            self.frame_names(&parse_file(self.db, f).items, &path, Some(f))
         };
         let frame = Rc::new(Frame {
             file: path.clone(),
             prefix,
-            names,
+            names: Rc::new(names),
             parent: None,
             uses: Vec::new(),
         });
@@ -1186,7 +1190,6 @@ impl<'a> Evaluator<'a> {
     fn frame_names(
         &self,
         items: &'a [Item],
-        prefix: &str,
         path: &str,
         file: Option<SourceFile>,
     ) -> HashMap<String, Name<'a>> {
@@ -1196,7 +1199,7 @@ impl<'a> Evaluator<'a> {
         decls
             .into_iter()
             .filter_map(|(name, (d, _))| {
-                let n = self.name_of(&name, d, prefix, path, imports, file.is_none())?;
+                let n = self.name_of(&name, d, path, imports, file.is_none())?;
                 Some((name, n))
             })
             .collect()
@@ -1204,13 +1207,12 @@ impl<'a> Evaluator<'a> {
 
     /// The names of an imported file, from what it declares ([`frame_decls`]); its lets,
     /// parameters, functions and modules are [`Name::Deferred`].
-    fn imported_names(&self, f: SourceFile, prefix: &str, path: &str) -> HashMap<String, Name<'a>> {
+    fn imported_names(&self, f: SourceFile, path: &str) -> HashMap<String, Name<'a>> {
         frame_decls(self.db, f)
             .iter()
             .map(|(name, kind)| {
                 let n = match kind {
                     DeclKind::Family { keys, module } => Name::Family {
-                        base: format!("{prefix}{name}"),
                         keys: *keys,
                         module: *module,
                     },
@@ -1242,7 +1244,7 @@ impl<'a> Evaluator<'a> {
         crate::check::collect(items, 0, &mut decls, &mut Vec::new(), true);
         let (d, _) = decls.remove(name)?;
         let imports = file_imports(self.db, f).as_slice();
-        self.name_of(name, d, &frame.prefix, &frame.file, imports, false)
+        self.name_of(name, d, &frame.file, imports, false)
     }
 
     /// What the declaration `d` of `name` stands for in a frame with `prefix`.
@@ -1250,22 +1252,16 @@ impl<'a> Evaluator<'a> {
         &self,
         name: &str,
         d: Decl<'a>,
-        prefix: &str,
         path: &str,
         imports: &[crate::items::Import],
         module: bool,
     ) -> Option<Name<'a>> {
         Some(match d {
             Decl::Resource { keys, .. } => Name::Family {
-                base: format!("{prefix}{name}"),
                 keys,
                 module: false,
             },
-            Decl::Use { keys, .. } => Name::Family {
-                base: format!("{prefix}{name}"),
-                keys,
-                module: true,
-            },
+            Decl::Use { keys, .. } => Name::Family { keys, module: true },
             Decl::Fn(it) => Name::Fn(it),
             Decl::Enum(_) => Name::Enum(crate::items::type_id(path, name)),
             _ if module => return None,
