@@ -263,6 +263,18 @@ fn waits_for(c: &ResourceChange, other: &ResourceChange) -> bool {
     other.action == Action::Delete && other.depends_on.contains(&c.address)
 }
 
+/// The addresses `v` refers to ([`Val::Ref`]), at any depth.
+fn referenced<'v>(v: &'v Val, out: &mut BTreeSet<&'v str>) {
+    match v {
+        Val::Ref(a) => {
+            out.insert(a);
+        }
+        Val::List(items) => items.iter().for_each(|i| referenced(i, out)),
+        Val::Map(m) => m.values().for_each(|i| referenced(i, out)),
+        _ => {}
+    }
+}
+
 /// Where each address's record is in `state.resources`, kept by the executor as it records, so
 /// that finding, replacing and removing one record does not scan the state (an apply of n
 /// resources records 2n times). Replacing keeps a record's place; removing moves the last record
@@ -622,13 +634,18 @@ pub async fn execute<P: Provider>(
                             address: c.address.clone(),
                             ty: c.ty.clone(),
                             region: c.region.clone(),
-                            refs: c
-                                .depends_on
-                                .iter()
-                                .filter_map(|d| {
-                                    records.get(&state, d).cloned().map(|r| (d.clone(), r))
-                                })
-                                .collect(),
+                            // Only what the attributes refer to: a dependency through a value
+                            // (an ARN in a policy) is in `attrs` already.
+                            refs: {
+                                let mut named = BTreeSet::new();
+                                attrs.values().for_each(|v| referenced(v, &mut named));
+                                named
+                                    .into_iter()
+                                    .filter_map(|d| {
+                                        records.get(&state, d).cloned().map(|r| (d.to_string(), r))
+                                    })
+                                    .collect()
+                            },
                             attrs,
                         }),
                         Err(e) => {

@@ -43,6 +43,7 @@ pub struct Resolved {
     pub attrs: BTreeMap<String, Val>,
     /// Plain values of the secret attributes (in `attrs` they are keyed hashes).
     pub secrets: BTreeMap<String, SecretString>,
+    /// The recorded state of each resource a [`Val::Ref`] in `attrs` names, by address.
     pub refs: BTreeMap<String, ResourceState>,
 }
 
