@@ -375,7 +375,7 @@ fn resolved(
         if let Value::Secret(inner) = &f.value
             && let Value::Str(s) = inner.reveal()
         {
-            secrets.insert(name.clone(), s.clone());
+            secrets.insert(name.to_string(), s.clone());
         }
     }
     if let Some((name, _)) = d

@@ -93,14 +93,14 @@ pub fn lower_instance(
     let attrs = inst
         .fields
         .iter()
-        .filter(|(name, _)| !computed.contains(name))
-        .map(|(name, f)| (name.clone(), to_val(&f.value, key)))
+        .filter(|(name, _)| !computed.iter().any(|c| c == name))
+        .map(|(name, f)| (name.to_string(), to_val(&f.value, key)))
         .collect();
     let defaulted = inst
         .fields
         .iter()
-        .filter(|(name, f)| !f.explicit && !computed.contains(name))
-        .map(|(name, _)| name.clone())
+        .filter(|(name, f)| !f.explicit && !computed.iter().any(|c| c == name))
+        .map(|(name, _)| name.to_string())
         .collect();
     Desired {
         defaulted,

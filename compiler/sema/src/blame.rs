@@ -37,7 +37,7 @@ pub(crate) fn blame(program: &Program, diags: Vec<Diagnostic>) -> Vec<Diagnostic
             inst.fields
                 .iter()
                 .filter(|(_, f)| f.explicit)
-                .map(|(name, f)| (f.span, Some(name.as_str()))),
+                .map(|(name, f)| (f.span, Some(name))),
         );
         for (span, field) in spots {
             let key = (inst.file.as_str(), span);

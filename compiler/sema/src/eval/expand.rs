@@ -16,7 +16,9 @@ impl<'a> Evaluator<'a> {
             if let ItemKind::Let { name, value, ty } = &it.kind
                 && !keys.is_empty()
             {
-                let t = ty.as_ref().map(|te| self.lower_in(te, &env.frame.file));
+                let t = ty
+                    .as_ref()
+                    .map(|te| Rc::new(self.lower_in(te, &env.frame.file)));
                 env.vars
                     .borrow_mut()
                     .insert(name.text.clone(), Binding::Thunk(value, t, env.clone()));
@@ -211,6 +213,7 @@ impl<'a> Evaluator<'a> {
                 .borrow_mut()
                 .insert(rv.text.clone(), Binding::Val(r));
         }
+        let mut site: Option<Rc<UseSite>> = None;
         for it in items {
             match &it.kind {
                 ItemKind::Param {
@@ -221,24 +224,31 @@ impl<'a> Evaluator<'a> {
                     let t = self.lower_in(ty, &mod_file);
                     let b = match args.iter().find(|a| a.name.text == pn.text) {
                         Some(a) => {
-                            let region_idx = match &region {
-                                Some(Value::Region { idx, .. }) => Some(*idx),
-                                _ => None,
-                            };
+                            let site = site
+                                .get_or_insert_with(|| {
+                                    Rc::new(UseSite {
+                                        module: address.clone(),
+                                        file: env.frame.file.clone(),
+                                        region: match &region {
+                                            Some(Value::Region { idx, .. }) => Some(*idx),
+                                            _ => None,
+                                        },
+                                        context: ctx.join(", "),
+                                    })
+                                })
+                                .clone();
                             self.pending_params.push(PendingParam {
-                                module: address.clone(),
-                                param: pn.text.clone(),
-                                ty: t.clone(),
+                                param: &pn.text,
+                                placed: super::placement::carries_placement(&t, self.cat, 8)
+                                    .then(|| t.clone()),
                                 env: menv.clone(),
-                                file: env.frame.file.clone(),
                                 span: a.value.span,
-                                region: region_idx,
-                                context: ctx.join(", "),
+                                site,
                             });
-                            Binding::Thunk(&a.value, Some(t), env.clone())
+                            Binding::Thunk(&a.value, Some(Rc::new(t)), env.clone())
                         }
                         None => match default {
-                            Some(d) => Binding::Thunk(d, Some(t), menv.clone()),
+                            Some(d) => Binding::Thunk(d, Some(Rc::new(t)), menv.clone()),
                             None => Binding::Val(Value::error()),
                         },
                     };
@@ -249,7 +259,7 @@ impl<'a> Evaluator<'a> {
                     value,
                     ty,
                 } => {
-                    let t = ty.as_ref().map(|te| self.lower_in(te, &mod_file));
+                    let t = ty.as_ref().map(|te| Rc::new(self.lower_in(te, &mod_file)));
                     menv.vars
                         .borrow_mut()
                         .insert(ln.text.clone(), Binding::Thunk(value, t, menv.clone()));
@@ -324,6 +334,16 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The shared copy of field name `name` ([`Fields`]).
+    fn field_key(&mut self, name: &str) -> Arc<str> {
+        if let Some(k) = self.field_keys.get(name) {
+            return k.clone();
+        }
+        let k: Arc<str> = Arc::from(name);
+        self.field_keys.insert(name.to_string(), k.clone());
+        k
+    }
+
     pub(super) fn eval_instance(&mut self, idx: usize) {
         if self.done[idx] == self.generation + 1 || !self.evaluating.borrow_mut().insert(idx) {
             return;
@@ -388,7 +408,7 @@ impl<'a> Evaluator<'a> {
                 .map_or_else(|| is_literal(&a.value), |w| w.2);
             let written_at = written.map(|(file, span, _)| Box::new((file, span)));
             fields.insert(
-                a.name.text.clone(),
+                self.field_key(&a.name.text),
                 FieldVal {
                     value: secret_if(v, &f.ty),
                     span: a.value.span,
@@ -406,11 +426,12 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             if f.computed {
+                let key = self.field_key(&f.name);
                 let inst = &self.program.instances[idx];
                 let (addr, region) = (&inst.address, inst.region);
                 let known = self.known_attr(addr, &f.name);
                 fields.insert(
-                    f.name.clone(),
+                    key,
                     FieldVal {
                         value: known.unwrap_or(Value::Unknown {
                             origin: Origin::AfterApply(vec![format!("{addr}.{}", f.name)]),
@@ -446,7 +467,7 @@ impl<'a> Evaluator<'a> {
                     }
                 };
                 fields.insert(
-                    f.name.clone(),
+                    self.field_key(&f.name),
                     FieldVal {
                         value: secret_if(v, &f.ty),
                         span,

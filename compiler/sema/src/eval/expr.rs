@@ -22,21 +22,21 @@ impl<'a> Evaluator<'a> {
             };
             match thunk {
                 Some((x, t, tenv)) => {
-                    cur.vars
-                        .borrow_mut()
-                        .insert(name.to_string(), Binding::InProgress);
-                    let r = self.eval(x, &tenv, t.as_ref());
+                    // The binding is there: replaced in place, its name is not copied again.
+                    if let Some(b) = cur.vars.borrow_mut().get_mut(name) {
+                        *b = Binding::InProgress;
+                    }
+                    let r = self.eval(x, &tenv, t.as_deref());
                     let v = r.as_ref().cloned().unwrap_or_else(|_| Value::error());
-                    let v = match (&t, v) {
+                    let v = match (t.as_deref(), v) {
                         (Some(Ty::Secret(_)), v) if !v.is_secret() && !v.is_unknown() => {
                             Value::Secret(Box::new(v))
                         }
                         (_, v) => v,
                     };
-                    cur.vars.borrow_mut().insert(
-                        name.to_string(),
-                        Binding::Memo(v.clone(), self.generation, x, t, tenv),
-                    );
+                    if let Some(b) = cur.vars.borrow_mut().get_mut(name) {
+                        *b = Binding::Memo(v.clone(), self.generation, x, t, tenv);
+                    }
                     return r.map(|_| v);
                 }
                 None => e = cur.parent.clone(),
@@ -223,7 +223,7 @@ impl<'a> Evaluator<'a> {
         // (a regional web ACL's metrics carry it as their `Region` dimension).
         let vars = fields
             .iter()
-            .map(|(k, f)| (k.clone(), Binding::Val(f.value.clone())))
+            .map(|(k, f)| (k.to_string(), Binding::Val(f.value.clone())))
             .chain(
                 code.clone()
                     .map(|c| ("region_code".to_string(), Binding::Val(Value::Str(c)))),

@@ -52,9 +52,10 @@ pub struct FieldVal {
 }
 
 /// An instance's fields by name, in name order. A sorted vector: an instance has a handful to a
-/// few dozen fields, and a map's nodes cost several times their memory and allocations.
+/// few dozen fields, and a map's nodes cost several times their memory and allocations. The names
+/// are shared by the instances of one evaluation (`Evaluator::field_key`).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct Fields(Vec<(String, FieldVal)>);
+pub struct Fields(Vec<(Arc<str>, FieldVal)>);
 
 impl Fields {
     pub(crate) fn with_capacity(n: usize) -> Fields {
@@ -66,7 +67,7 @@ impl Fields {
     }
 
     fn at(&self, name: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+        self.0.binary_search_by(|(k, _)| (**k).cmp(name))
     }
 
     pub fn get(&self, name: &str) -> Option<&FieldVal> {
@@ -78,19 +79,19 @@ impl Fields {
     }
 
     /// Sets field `name`, replacing the value it had.
-    pub fn insert(&mut self, name: String, value: FieldVal) {
+    pub fn insert(&mut self, name: Arc<str>, value: FieldVal) {
         match self.at(&name) {
             Ok(i) => self.0[i].1 = value,
             Err(i) => self.0.insert(i, (name, value)),
         }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &FieldVal)> {
-        self.0.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FieldVal)> {
+        self.0.iter().map(|(k, v)| (&**k, v))
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.0.iter().map(|(k, _)| k)
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| &**k)
     }
 
     pub fn values(&self) -> impl Iterator<Item = &FieldVal> {
@@ -107,14 +108,14 @@ impl Fields {
 }
 
 impl<'f> IntoIterator for &'f Fields {
-    type Item = (&'f String, &'f FieldVal);
+    type Item = (&'f str, &'f FieldVal);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'f, (String, FieldVal)>,
-        fn(&'f (String, FieldVal)) -> (&'f String, &'f FieldVal),
+        std::slice::Iter<'f, (Arc<str>, FieldVal)>,
+        fn(&'f (Arc<str>, FieldVal)) -> (&'f str, &'f FieldVal),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.0.iter().map(|(k, v)| (&**k, v))
     }
 }
 
@@ -551,6 +552,7 @@ impl<'a> Evaluator<'a> {
             literal_defaults: HashMap::default(),
             variants: HashMap::default(),
             module_names: HashMap::default(),
+            field_keys: HashMap::default(),
         }
     }
 
@@ -692,13 +694,14 @@ struct Env<'a> {
 #[derive(Clone)]
 enum Binding<'a> {
     Val(Value),
-    /// A `let` not evaluated yet.
-    Thunk(&'a Expr, Option<Ty>, Rc<Env<'a>>),
+    /// A `let` not evaluated yet. (The type is shared: a binding is kept for every module
+    /// instance and loop iteration, and a type inline would double its size.)
+    Thunk(&'a Expr, Option<Rc<Ty>>, Rc<Env<'a>>),
     /// A `let` being evaluated (seeing it again is a cycle).
     InProgress,
     /// A `let`'s value as of a generation of known values (see `Evaluator::generation`); in a
     /// later generation it is evaluated again.
-    Memo(Value, u32, &'a Expr, Option<Ty>, Rc<Env<'a>>),
+    Memo(Value, u32, &'a Expr, Option<Rc<Ty>>, Rc<Env<'a>>),
 }
 
 struct Stub<'a> {
@@ -706,13 +709,24 @@ struct Stub<'a> {
     env: Rc<Env<'a>>,
 }
 
+/// A module argument, evaluated once all instances exist: its errors are reported even when the
+/// module never reads it, and its placed references are checked at the `use` site.
 struct PendingParam<'a> {
-    module: String,
-    param: String,
-    ty: Ty,
+    param: &'a str,
+    /// The parameter's type when it can carry a placed reference
+    /// ([`placement::carries_placement`]).
+    placed: Option<Ty>,
     env: Rc<Env<'a>>,
-    file: String,
     span: Span,
+    /// The `use` that passed it, shared by its arguments.
+    site: Rc<UseSite>,
+}
+
+/// Where a module instance is made: its address, the file of its `use`, its region and loop
+/// bindings.
+struct UseSite {
+    module: String,
+    file: String,
     region: Option<usize>,
     context: String,
 }
@@ -776,6 +790,8 @@ struct Evaluator<'a> {
     variants: HashMap<String, HashMap<String, Value>>,
     /// The names each module declares, by its item: the same for all its instances.
     module_names: HashMap<*const Item, Rc<HashMap<String, Name<'a>>>>,
+    /// Field names, one copy each for all the instances of this evaluation.
+    field_keys: HashMap<String, Arc<str>>,
 }
 
 /// Diagnostic owners of the phases before and after the instances.

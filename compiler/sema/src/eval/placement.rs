@@ -73,25 +73,27 @@ impl<'a> Evaluator<'a> {
     pub(super) fn check_module_params(&mut self) {
         let pending = std::mem::take(&mut self.pending_params);
         for p in pending {
-            let Ok(v) = self.lookup(&p.param, &p.env, p.span) else {
+            let Ok(v) = self.lookup(p.param, &p.env, p.span) else {
                 continue;
             };
+            let Some(ty) = &p.placed else { continue };
             let mut found = Vec::new();
-            refs_in(&v, &p.ty, self.cat, &mut |addr, placement| {
+            refs_in(&v, ty, self.cat, &mut |addr, placement| {
                 found.push((addr.to_string(), placement.clone()))
             });
             for (addr, placement) in found {
                 let site = Site {
-                    file: p.file.clone(),
+                    file: p.site.file.clone(),
                     span: p.span,
-                    field: p.param.clone(),
+                    field: p.param.to_string(),
                     owner: "module instance".into(),
-                    region: p.region,
-                    context: p.context.clone(),
-                    address: p.module.clone(),
+                    region: p.site.region,
+                    context: p.site.context.clone(),
+                    address: p.site.module.clone(),
                 };
                 if self.check_ref(&site, &addr, &placement) {
-                    self.reported_module_refs.insert((p.module.clone(), addr));
+                    self.reported_module_refs
+                        .insert((p.site.module.clone(), addr));
                 }
             }
         }
@@ -257,6 +259,21 @@ impl<'a> Evaluator<'a> {
 }
 
 /// Calls `found(addr, placement)` for every reference inside `v` whose type carries a placement.
+/// Whether a value of type `ty` can hold a reference with a placement: [`refs_in`] finds none in
+/// a value of any other type. `depth` bounds the walk through record types.
+pub(super) fn carries_placement(ty: &Ty, cat: &Catalog, depth: usize) -> bool {
+    match ty {
+        Ty::Ref { placement, .. } => placement.is_some(),
+        Ty::Optional(t) | Ty::Secret(t) | Ty::List(t) | Ty::Map(t) => {
+            carries_placement(t, cat, depth)
+        }
+        Ty::Record(id) if depth > 0 => cat
+            .record_fields(id)
+            .is_some_and(|fs| fs.iter().any(|f| carries_placement(&f.ty, cat, depth - 1))),
+        _ => false,
+    }
+}
+
 pub(super) fn refs_in(v: &Value, ty: &Ty, cat: &Catalog, found: &mut dyn FnMut(&str, &Placement)) {
     match (v.reveal(), ty) {
         (
