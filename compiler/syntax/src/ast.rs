@@ -297,14 +297,16 @@ pub enum ExprKind {
     Variant(Name),
     List(Vec<Expr>),
     Record(Vec<Assign>),
+    /// (The comprehensions' variables are boxed: they are rare, and an inline `Name` would make
+    /// every expression 16 bytes larger.)
     ListComp {
-        var: Name,
+        var: Box<Name>,
         iter: Box<Expr>,
         cond: Option<Box<Expr>>,
         body: Box<Expr>,
     },
     MapComp {
-        var: Name,
+        var: Box<Name>,
         iter: Box<Expr>,
         cond: Option<Box<Expr>>,
         key: Box<Expr>,

@@ -350,7 +350,7 @@ pub(crate) fn file_skeleton(db: &dyn Db, root: SourceFile, file: SourceFile) -> 
     for inst in &mut instances {
         let inst = Arc::make_mut(inst);
         inst.span = Span::default();
-        inst.uses.clear();
+        inst.uses = Vec::new();
     }
     let mut program = Program {
         instances,
