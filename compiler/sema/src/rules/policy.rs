@@ -8,7 +8,7 @@ use carbonc_diagnostics::{Diagnostic, Label};
 use super::{describe, label, name_label, set_field, warning};
 use crate::eval::{Instance, Program};
 use crate::value::Value;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 const OPEN: [&str; 2] = ["0.0.0.0/0", "::/0"];
 
@@ -386,17 +386,23 @@ fn observability(p: &Program, on: &dyn Fn(&str) -> bool, out: &mut Vec<Diagnosti
             ));
         }
     }
-    let sources: Vec<(String, &str)> = p
-        .of_type(METRIC)
-        .filter_map(|a| {
-            let w = super::watched(p, a)?;
-            Some((w.name, w.source?.address.as_str()))
-        })
-        .collect();
+    // The metrics alarmed on, by the address of the resource they come from: built once, so
+    // that asking about each secondary and health check is a lookup, not a scan of every alarm.
+    let mut sources: FxHashMap<&str, Vec<String>> = FxHashMap::default();
+    for a in p.of_type(METRIC) {
+        if let Some(w) = super::watched(p, a)
+            && let Some(source) = w.source
+        {
+            sources
+                .entry(source.address.as_str())
+                .or_default()
+                .push(w.name);
+        }
+    }
     let alarmed = |addr: &str, names: &[&str]| {
-        sources
-            .iter()
-            .any(|(n, s)| *s == addr && (names.is_empty() || names.contains(&n.as_str())))
+        sources.get(addr).is_some_and(|metrics| {
+            names.is_empty() || metrics.iter().any(|n| names.contains(&n.as_str()))
+        })
     };
     if on("P0110") {
         let secondary = |c: &&Instance| matches!(c.get("global_role").map(Value::reveal), Some(Value::Enum(e)) if e.variant == "secondary");
