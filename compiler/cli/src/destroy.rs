@@ -35,7 +35,7 @@ pub fn destroy(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitC
             carbonc_diagnostics::Diagnostic::error(
                 "E0118",
                 format!("`{}` would be destroyed, but it is marked `prevent_destroy`", i.address),
-                carbonc_diagnostics::Label::new(&i.file, i.span, "declared here"),
+                carbonc_diagnostics::Label::new(&*i.file, i.span, "declared here"),
             )
             .with_help("remove `prevent_destroy` from its `lifecycle` to destroy it; nothing was destroyed")
         })

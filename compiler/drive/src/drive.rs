@@ -204,7 +204,7 @@ pub fn make_plan(db: &mut RootDatabase, req: PlanRequest<'_>) -> Result<Plan, Pl
                         .written_at
                         .as_deref()
                         .cloned()
-                        .unwrap_or((inst.file.clone(), f.span));
+                        .unwrap_or((inst.file.to_string(), f.span));
                     Some((r, file, span))
                 });
                 let d = match field {
@@ -214,14 +214,14 @@ pub fn make_plan(db: &mut RootDatabase, req: PlanRequest<'_>) -> Result<Plan, Pl
                         Label::new(file, span, format!("a new `{r}` replaces `{}`", c.address)),
                     )
                     .with_label(Label::new(
-                        &inst.file,
+                        &*inst.file,
                         inst.span,
                         "marked `prevent_destroy` in its `lifecycle`",
                     )),
                     None => Diagnostic::error(
                         "E0118",
                         title,
-                        Label::new(&inst.file, inst.span, "declared here"),
+                        Label::new(&*inst.file, inst.span, "declared here"),
                     ),
                 };
                 refused.push(

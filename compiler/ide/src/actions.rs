@@ -237,7 +237,7 @@ fn latency_target(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> Option<Fix> 
     // The record whose field the primary label is on, or whose module was passed the target
     // there.
     let here = |f: &carbonc_sema::FieldVal, i: &carbonc_sema::Instance| {
-        f.explicit && &i.file == path && f.span == d.primary.span
+        f.explicit && *i.file == **path && f.span == d.primary.span
             || f.written_at.as_deref() == Some(&(path.clone(), d.primary.span))
     };
     let rec = program
@@ -376,7 +376,7 @@ fn serves_cloudfront(db: &dyn Db, file: SourceFile, d: &Diagnostic) -> bool {
         .iter()
         .filter(|i| {
             i.ty == "aws.acm.Certificate"
-                && &i.file == path
+                && *i.file == **path
                 && std::iter::once(&d.primary)
                     .chain(&d.secondary)
                     .any(|l| l.span == i.span)

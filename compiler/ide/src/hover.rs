@@ -151,7 +151,7 @@ fn placements(db: &dyn Db, here: SourceFile, path: &str, span: Span, md: &mut St
     let mut codes: Vec<String> = Vec::new();
     let mut count = 0;
     for inst in &program.instances {
-        if inst.file == path && inst.span == span {
+        if *inst.file == *path && inst.span == span {
             count += 1;
             let code = program.region_code(inst.region).to_string();
             if !codes.contains(&code) {
@@ -272,7 +272,7 @@ fn values(db: &dyn Db, here: SourceFile, at: Span, name: &str, ty: &Ty, md: &mut
     let program = program_of(db, here);
     let mut lines = Vec::new();
     for inst in &program.instances {
-        if &inst.file == path && inst.span == rname.span {
+        if *inst.file == **path && inst.span == rname.span {
             let shown = inst.get(name).map_or_else(|| "—".to_string(), show);
             lines.push(format!(
                 "- `{}` ({}): `{shown}`",

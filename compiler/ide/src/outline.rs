@@ -430,7 +430,7 @@ pub fn inlay_hints(db: &dyn Db, file: SourceFile, range: Span) -> Vec<Hint> {
         .collect();
     let mut groups: HashMap<Span, Vec<&carbonc_sema::Instance>> = HashMap::new();
     for inst in &program.instances {
-        if &inst.file == path && inst.span.start >= range.start && inst.span.start <= range.end {
+        if *inst.file == **path && inst.span.start >= range.start && inst.span.start <= range.end {
             groups.entry(inst.span).or_default().push(inst);
         }
     }

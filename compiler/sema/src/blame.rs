@@ -40,7 +40,7 @@ pub(crate) fn blame(program: &Program, diags: Vec<Diagnostic>) -> Vec<Diagnostic
                 .map(|(name, f)| (f.span, Some(name))),
         );
         for (span, field) in spots {
-            let key = (inst.file.as_str(), span);
+            let key = (&*inst.file, span);
             if labelled.contains(&key) {
                 at.entry(key).or_default().push((inst, field));
             }

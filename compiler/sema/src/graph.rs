@@ -295,7 +295,7 @@ pub(crate) fn cycle_diagnostics(p: &Program, cycles: &[Cycle]) -> Vec<Diagnostic
                 let inst = p.instance(addr)?;
                 let on: Vec<String> = on.iter().map(|d| format!("`{d}`")).collect();
                 Some(Label::new(
-                    &inst.file,
+                    &*inst.file,
                     inst.span,
                     format!("`{addr}` needs {}", on.join(", ")),
                 ))

@@ -158,11 +158,11 @@ pub(crate) fn target<'p>(p: &'p Program, inst: &Instance, field: &str) -> Option
 }
 
 pub(crate) fn label(inst: &Instance, field: &str, msg: impl Into<String>) -> Label {
-    Label::new(&inst.file, inst.field_span(field), msg)
+    Label::new(&*inst.file, inst.field_span(field), msg)
 }
 
 pub(crate) fn name_label(inst: &Instance, msg: impl Into<String>) -> Label {
-    Label::new(&inst.file, inst.span, msg)
+    Label::new(&*inst.file, inst.span, msg)
 }
 
 /// A fix, titled `title`, that gives `field` of `inst` the value `v`: written over the argument
@@ -182,7 +182,7 @@ pub(crate) fn set_field(
     let f = inst.fields.get(field).filter(|f| f.explicit)?;
     let (file, span) = match f.written_at.as_deref() {
         Some(w) => w.clone(),
-        None if inst.uses.is_empty() => (inst.file.clone(), f.span),
+        None if inst.uses.is_empty() => (inst.file.to_string(), f.span),
         None => return None,
     };
     let text = v.reveal().source_text(&p.regions)?;

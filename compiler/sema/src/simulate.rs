@@ -457,7 +457,7 @@ pub fn entry_points(p: &Program) -> Vec<EntryPoint> {
         out.push(EntryPoint {
             name: d.address.clone(),
             kind: EntryKind::Distribution,
-            file: d.file.clone(),
+            file: d.file.to_string(),
             span: d.span,
         });
     }
@@ -468,7 +468,7 @@ pub fn entry_points(p: &Program) -> Vec<EntryPoint> {
             out.push(EntryPoint {
                 name: key,
                 kind: EntryKind::RecordSet,
-                file: r.file.clone(),
+                file: r.file.to_string(),
                 span: r.span,
             });
         }

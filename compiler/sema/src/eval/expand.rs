@@ -65,13 +65,15 @@ impl<'a> Evaluator<'a> {
                         body,
                         env: env.clone(),
                     });
+                    let context = self.shared(&ctx.join(", "));
+                    let file = self.shared(&env.frame.file);
                     self.program.instances.push(Arc::new(Instance {
                         address,
                         ty: ty.text(),
                         region,
-                        file: env.frame.file.clone(),
+                        file,
                         span: name.span,
-                        context: ctx.join(", "),
+                        context,
                         uses: env.frame.uses.clone(),
                         fields: Fields::default(),
                         create_before_destroy: false,
@@ -332,6 +334,17 @@ impl<'a> Evaluator<'a> {
             },
             _ => None,
         }
+    }
+
+    /// The shared copy of `text`, for what many instances hold the same of (their file, their
+    /// loop and module bindings).
+    fn shared(&mut self, text: &str) -> Arc<str> {
+        if let Some(c) = self.shared.get(text) {
+            return c.clone();
+        }
+        let c: Arc<str> = Arc::from(text);
+        self.shared.insert(text.to_string(), c.clone());
+        c
     }
 
     /// The shared copy of field name `name` ([`Fields`]).

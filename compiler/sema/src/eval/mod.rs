@@ -124,11 +124,13 @@ pub struct Instance {
     pub address: String,
     pub ty: String,
     pub region: Option<usize>,
-    pub file: String,
+    /// Shared by the instances of one file in one evaluation.
+    pub file: Arc<str>,
     /// The span of the resource's name in its declaration.
     pub span: Span,
-    /// Loop and module bindings that produced this instance, e.g. `r = euw1`.
-    pub context: String,
+    /// Loop and module bindings that produced this instance, e.g. `r = euw1`: shared by the
+    /// instances of one loop iteration.
+    pub context: Arc<str>,
     /// The `use`s that made this instance, outermost first, each as `(file, span of its name)`:
     /// empty outside modules.
     pub uses: Vec<(String, Span)>,
@@ -553,6 +555,7 @@ impl<'a> Evaluator<'a> {
             variants: HashMap::default(),
             module_names: HashMap::default(),
             field_keys: HashMap::default(),
+            shared: HashMap::default(),
         }
     }
 
@@ -792,6 +795,8 @@ struct Evaluator<'a> {
     module_names: HashMap<*const Item, Rc<HashMap<String, Name<'a>>>>,
     /// Field names, one copy each for all the instances of this evaluation.
     field_keys: HashMap<String, Arc<str>>,
+    /// Instances' files and contexts, one copy each ([`Instance::file`], [`Instance::context`]).
+    shared: HashMap<String, Arc<str>>,
 }
 
 /// Diagnostic owners of the phases before and after the instances.

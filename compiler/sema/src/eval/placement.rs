@@ -57,12 +57,12 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             let site = Site {
-                file: inst.file.clone(),
+                file: inst.file.to_string(),
                 span,
                 field,
                 owner: human_type_name(&inst.ty),
                 region: inst.region,
-                context: inst.context.clone(),
+                context: inst.context.to_string(),
                 address: inst.address.clone(),
             };
             self.check_ref(&site, &addr, &placement);
@@ -144,7 +144,7 @@ impl<'a> Evaluator<'a> {
             None => self.remote_instance(addr).map_or(target.span, |t| t.span),
         };
         let target_label = Label::new(
-            &target.file,
+            &*target.file,
             span,
             format!("this {tlower} lives in {tcode}"),
         );

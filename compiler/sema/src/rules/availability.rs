@@ -65,7 +65,7 @@ fn declared(p: &Program) -> Vec<Declared> {
                 region,
                 window,
                 text: text.clone(),
-                file: inst.file.clone(),
+                file: inst.file.to_string(),
                 span: inst.field_span("preferred_maintenance_window"),
                 what: format!("`{}`", inst.address),
             });
