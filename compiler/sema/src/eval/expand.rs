@@ -337,7 +337,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The shared copy of `text`, for what many instances hold the same of (their file, their
-    /// loop and module bindings).
+    /// loop and module bindings, their field names).
     fn shared(&mut self, text: &str) -> Arc<str> {
         if let Some(c) = self.shared.get(text) {
             return c.clone();
@@ -345,16 +345,6 @@ impl<'a> Evaluator<'a> {
         let c: Arc<str> = Arc::from(text);
         self.shared.insert(text.to_string(), c.clone());
         c
-    }
-
-    /// The shared copy of field name `name` ([`Fields`]).
-    fn field_key(&mut self, name: &str) -> Arc<str> {
-        if let Some(k) = self.field_keys.get(name) {
-            return k.clone();
-        }
-        let k: Arc<str> = Arc::from(name);
-        self.field_keys.insert(name.to_string(), k.clone());
-        k
     }
 
     pub(super) fn eval_instance(&mut self, idx: usize) {
@@ -421,7 +411,7 @@ impl<'a> Evaluator<'a> {
                 .map_or_else(|| is_literal(&a.value), |w| w.2);
             let written_at = written.map(|(file, span, _)| Box::new((file, span)));
             fields.insert(
-                self.field_key(&a.name.text),
+                self.shared(&a.name.text),
                 FieldVal {
                     value: secret_if(v, &f.ty),
                     span: a.value.span,
@@ -439,7 +429,7 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             if f.computed {
-                let key = self.field_key(&f.name);
+                let key = self.shared(&f.name);
                 let inst = &self.program.instances[idx];
                 let (addr, region) = (&inst.address, inst.region);
                 let known = self.known_attr(addr, &f.name);
@@ -480,7 +470,7 @@ impl<'a> Evaluator<'a> {
                     }
                 };
                 fields.insert(
-                    self.field_key(&f.name),
+                    self.shared(&f.name),
                     FieldVal {
                         value: secret_if(v, &f.ty),
                         span,

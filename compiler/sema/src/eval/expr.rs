@@ -91,6 +91,20 @@ impl<'a> Evaluator<'a> {
         Ok(Value::error())
     }
 
+    /// Variant `variant` of enum `id` (an error value when it has none), made once per
+    /// evaluation and shared by every use.
+    fn variant_value(&mut self, id: &str, variant: &str) -> Value {
+        if let Some(v) = self.variants.get(id).and_then(|m| m.get(variant)) {
+            return v.clone();
+        }
+        let v = enum_value(self.db, self.cat, id, variant).unwrap_or_else(Value::error);
+        self.variants
+            .entry(id.to_string())
+            .or_default()
+            .insert(variant.to_string(), v.clone());
+        v
+    }
+
     /// The value of a name declared in `owner`.
     pub(super) fn name_value(&mut self, name: &str, n: Name<'a>, owner: &Rc<Frame<'a>>) -> EResult {
         Ok(match n {
@@ -371,9 +385,7 @@ impl<'a> Evaluator<'a> {
                     None => Value::error(),
                 }
             }
-            Value::Path(Path::Enum(id)) => {
-                enum_value(self.db, self.cat, id, field).unwrap_or_else(Value::error)
-            }
+            Value::Path(Path::Enum(id)) => self.variant_value(id, field),
             Value::Path(Path::Namespace(prefix)) => {
                 let full = format!("{prefix}.{field}");
                 if self.cat.enums.contains_key(&full) {
@@ -433,20 +445,7 @@ impl<'a> Evaluator<'a> {
                 v
             }
             ExprKind::Variant(v) => match &core {
-                Some(Ty::Enum(id)) => {
-                    match self.variants.get(id.as_str()).and_then(|m| m.get(&v.text)) {
-                        Some(value) => value.clone(),
-                        None => {
-                            let value = enum_value(self.db, self.cat, id, &v.text)
-                                .unwrap_or_else(Value::error);
-                            self.variants
-                                .entry(id.clone())
-                                .or_default()
-                                .insert(v.text.clone(), value.clone());
-                            value
-                        }
-                    }
-                }
+                Some(Ty::Enum(id)) => self.variant_value(id, &v.text),
                 _ => Value::error(),
             },
             ExprKind::List(items) => {

@@ -53,7 +53,7 @@ pub struct FieldVal {
 
 /// An instance's fields by name, in name order. A sorted vector: an instance has a handful to a
 /// few dozen fields, and a map's nodes cost several times their memory and allocations. The names
-/// are shared by the instances of one evaluation (`Evaluator::field_key`).
+/// are shared by the instances of one evaluation (`Evaluator::shared`).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Fields(Vec<(Arc<str>, FieldVal)>);
 
@@ -554,7 +554,6 @@ impl<'a> Evaluator<'a> {
             literal_defaults: HashMap::default(),
             variants: HashMap::default(),
             module_names: HashMap::default(),
-            field_keys: HashMap::default(),
             shared: HashMap::default(),
         }
     }
@@ -793,9 +792,8 @@ struct Evaluator<'a> {
     variants: HashMap<String, HashMap<String, Value>>,
     /// The names each module declares, by its item: the same for all its instances.
     module_names: HashMap<*const Item, Rc<HashMap<String, Name<'a>>>>,
-    /// Field names, one copy each for all the instances of this evaluation.
-    field_keys: HashMap<String, Arc<str>>,
-    /// Instances' files and contexts, one copy each ([`Instance::file`], [`Instance::context`]).
+    /// Instances' files, contexts and field names, one copy each ([`Instance::file`],
+    /// [`Instance::context`], [`Fields`]).
     shared: HashMap<String, Arc<str>>,
 }
 

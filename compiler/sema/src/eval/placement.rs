@@ -258,7 +258,6 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// Calls `found(addr, placement)` for every reference inside `v` whose type carries a placement.
 /// Whether a value of type `ty` can hold a reference with a placement: [`refs_in`] finds none in
 /// a value of any other type. `depth` bounds the walk through record types.
 pub(super) fn carries_placement(ty: &Ty, cat: &Catalog, depth: usize) -> bool {
@@ -274,6 +273,7 @@ pub(super) fn carries_placement(ty: &Ty, cat: &Catalog, depth: usize) -> bool {
     }
 }
 
+/// Calls `found(addr, placement)` for every reference inside `v` whose type carries a placement.
 pub(super) fn refs_in(v: &Value, ty: &Ty, cat: &Catalog, found: &mut dyn FnMut(&str, &Placement)) {
     match (v.reveal(), ty) {
         (
