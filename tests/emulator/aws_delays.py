@@ -21,7 +21,8 @@ BASE = {
     "iam_propagation": 2.0,  # an attached managed policy reaches EKS
     "waf_propagation": 1.5,  # a new IP set can be referenced by a web ACL
     "eni_release": 3.0,  # ENIs of EKS, RDS, ElastiCache, NAT linger in their subnets
-    "eks_update": 2.0,  # an EKS cluster or node group update runs
+    "eks_update": 2.0,  # an EKS cluster, node group or add-on update runs
+    "eks_addon": 1.5,  # CreateAddon: CREATING; DeleteAddon: DELETING
     "rds_pending": 0.5,  # a modification is only listed in PendingModifiedValues
     "rds_modify": 2.5,  # a modification (engine version, instance class) runs to its end
     "datastore_modify": 3.0,  # ModifyGlobalReplicationGroup, a datastore's shard count change

@@ -55,6 +55,28 @@ def main():
             for name in eks.list_clusters()["clusters"]
             for c in [eks.describe_cluster(name=name)["cluster"]]
         )
+        # Add-ons ("cluster/name version status configuration"), access entries with their
+        # policies ("cluster principal-name groups policy:scope ..."), Pod Identity associations
+        # ("cluster namespace/service-account role-name").
+        addons, entries, identities = [], [], []
+        for name in eks.list_clusters()["clusters"]:
+            for a in eks.list_addons(clusterName=name)["addons"]:
+                d = eks.describe_addon(clusterName=name, addonName=a)["addon"]
+                addons.append(f'{name}/{a} {d["addonVersion"]} {d["status"]} {d.get("configurationValues", "-")}')
+            if eks.describe_cluster(name=name)["cluster"].get("accessConfig", {}).get("authenticationMode") != "CONFIG_MAP":
+                for p in eks.list_access_entries(clusterName=name)["accessEntries"]:
+                    e = eks.describe_access_entry(clusterName=name, principalArn=p)["accessEntry"]
+                    policies = eks.list_associated_access_policies(clusterName=name, principalArn=p)["associatedAccessPolicies"]
+                    entries.append(
+                        f'{name} {p.rsplit("/", 1)[-1]} {",".join(e["kubernetesGroups"]) or "-"} '
+                        + " ".join(f'{x["policyArn"].rsplit("/", 1)[-1]}:{x["accessScope"]["type"]}' for x in policies)
+                    )
+            for i in eks.list_pod_identity_associations(clusterName=name)["associations"]:
+                d = eks.describe_pod_identity_association(clusterName=name, associationId=i["associationId"])["association"]
+                identities.append(f'{name} {d["namespace"]}/{d["serviceAccount"]} {d["roleArn"].rsplit("/", 1)[-1]}')
+        out[f"eks_addons@{region}"] = sorted(addons)
+        out[f"eks_access@{region}"] = sorted(entries)
+        out[f"eks_pod_identity@{region}"] = sorted(identities)
         kms = boto3.client("kms", region_name=region, **kw)
         keys = []
         for k in kms.list_keys()["Keys"]:

@@ -244,6 +244,105 @@ check("ListUpdates lists both, oldest first", eks.list_updates(name="smoke")["up
 code = error_code(lambda: eks.update_cluster_version(name="nope", version="1.31"))
 check("an unknown cluster is ResourceNotFoundException", code == "ResourceNotFoundException", code)
 
+# plugins/eks_addons_access.py: add-ons are asynchronous and checked against the cluster's
+# version and the add-on's configuration schema; access entries need an API authentication mode.
+# (The cluster "smoke" is at 1.31 and was created without `accessConfig`: CONFIG_MAP.)
+check("a cluster created without accessConfig is CONFIG_MAP",
+      eks.describe_cluster(name="smoke")["cluster"]["accessConfig"]["authenticationMode"] == "CONFIG_MAP")
+code = error_code(lambda: eks.create_addon(clusterName="smoke", addonName="no-such-addon"))
+check("an add-on EKS does not publish is InvalidParameterException", code == "InvalidParameterException", code)
+code = error_code(lambda: eks.create_addon(clusterName="smoke", addonName="kube-proxy", addonVersion="v1.33.0-eksbuild.1"))
+check("an add-on version for another Kubernetes version is InvalidParameterException", code == "InvalidParameterException", code)
+try:
+    eks.create_addon(clusterName="smoke", addonName="vpc-cni", configurationValues=json.dumps({"enableNetworkPolicy": True}))
+    message = ""
+except ClientError as e:
+    message = e.response["Error"]["Message"]
+check("a configuration off the add-on's schema is refused with the validator's words",
+      "Json schema validation failed" in message and "enableNetworkPolicy" in message, message)
+code = error_code(lambda: eks.create_addon(clusterName="smoke", addonName="vpc-cni", configurationValues=json.dumps({"nope": 1})))
+check("an unknown configuration key is InvalidParameterException", code == "InvalidParameterException", code)
+addon = eks.create_addon(
+    clusterName="smoke", addonName="vpc-cni", configurationValues=json.dumps({"enableNetworkPolicy": "true"}), clientRequestToken="a1"
+)["addon"]
+check("CreateAddon: CREATING, the default version for the cluster",
+      addon["status"] == ("CREATING" if DELAY["eks_addon"] > 0 else "ACTIVE") and addon["addonVersion"] == "v1.20.4-eksbuild.2", addon)
+again = eks.create_addon(clusterName="smoke", addonName="vpc-cni", clientRequestToken="a1")["addon"]
+check("the same client token returns the same add-on", again["addonArn"] == addon["addonArn"], again)
+code = error_code(lambda: eks.create_addon(clusterName="smoke", addonName="vpc-cni"))
+check("a second vpc-cni is ResourceInUseException", code == "ResourceInUseException", code)
+time.sleep(DELAY["eks_addon"] + 0.2)
+addon = eks.describe_addon(clusterName="smoke", addonName="vpc-cni")["addon"]
+check("then ACTIVE, with its configuration", addon["status"] == "ACTIVE" and "enableNetworkPolicy" in addon["configurationValues"], addon)
+update = eks.update_addon(clusterName="smoke", addonName="vpc-cni", configurationValues="")["update"]
+check("UpdateAddon answers an AddonUpdate", update["type"] == "AddonUpdate" and update["status"] == "InProgress", update)
+code = error_code(lambda: eks.update_addon(clusterName="smoke", addonName="vpc-cni", configurationValues=""))
+check("an add-on update while one runs is ResourceInUseException", code == "ResourceInUseException", code)
+time.sleep(DELAY["eks_update"] + 0.2)
+done = eks.describe_update(name="smoke", updateId=update["id"], addonName="vpc-cni")["update"]
+addon = eks.describe_addon(clusterName="smoke", addonName="vpc-cni")["addon"]
+check("DescribeUpdate with addonName: Successful, the configuration reset",
+      done["status"] == "Successful" and "configurationValues" not in addon, (done, addon))
+versions = eks.describe_addon_versions(addonName="coredns", kubernetesVersion="1.31")["addons"][0]["addonVersions"]
+check("DescribeAddonVersions lists the versions for a Kubernetes version",
+      [v["addonVersion"] for v in versions] == ["v1.11.4-eksbuild.14"], versions)
+eks.delete_addon(clusterName="smoke", addonName="vpc-cni")
+if DELAY["eks_addon"] > 0:
+    status = eks.describe_addon(clusterName="smoke", addonName="vpc-cni")["addon"]["status"]
+    check("DeleteAddon: DELETING for a while", status == "DELETING", status)
+time.sleep(DELAY["eks_addon"] + 0.2)
+code = error_code(lambda: eks.describe_addon(clusterName="smoke", addonName="vpc-cni"))
+check("then gone", code == "ResourceNotFoundException", code)
+code = error_code(lambda: eks.create_access_entry(clusterName="smoke", principalArn=iam_role))
+check("an access entry on a CONFIG_MAP cluster is InvalidRequestException", code == "InvalidRequestException", code)
+update = eks.update_cluster_config(name="smoke", accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})["update"]
+check("UpdateClusterConfig accessConfig is an AccessConfigUpdate", update["type"] == "AccessConfigUpdate", update)
+time.sleep(DELAY["eks_update"] + 0.2)
+code = error_code(lambda: eks.update_cluster_config(name="smoke", accessConfig={"authenticationMode": "CONFIG_MAP"}))
+check("the authentication mode does not go back", code == "InvalidParameterException", code)
+code = error_code(lambda: eks.create_access_entry(clusterName="smoke", principalArn="arn:aws:iam::123456789012:role/nobody"))
+check("an access entry for a role that does not exist is InvalidParameterException", code == "InvalidParameterException", code)
+code = error_code(lambda: eks.create_access_entry(clusterName="smoke", principalArn=iam_role, kubernetesGroups=["system:masters"]))
+check("a system: group is InvalidParameterException", code == "InvalidParameterException", code)
+entry = eks.create_access_entry(clusterName="smoke", principalArn=iam_role, kubernetesGroups=["deployers"])["accessEntry"]
+check("CreateAccessEntry: STANDARD, with an ARN", entry["type"] == "STANDARD" and entry["accessEntryArn"].startswith("arn:aws:eks:"), entry)
+code = error_code(lambda: eks.create_access_entry(clusterName="smoke", principalArn=iam_role))
+check("a second entry for the principal is ResourceInUseException", code == "ResourceInUseException", code)
+admin = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+code = error_code(lambda: eks.associate_access_policy(
+    clusterName="smoke", principalArn=iam_role, policyArn=admin, accessScope={"type": "namespace"}))
+check("a namespace scope without namespaces is InvalidParameterException", code == "InvalidParameterException", code)
+code = error_code(lambda: eks.associate_access_policy(
+    clusterName="smoke", principalArn=iam_role, policyArn="arn:aws:eks::aws:cluster-access-policy/Nope", accessScope={"type": "cluster"}))
+check("an unknown access policy is ResourceNotFoundException", code == "ResourceNotFoundException", code)
+eks.associate_access_policy(clusterName="smoke", principalArn=iam_role, policyArn=admin, accessScope={"type": "cluster"})
+listed = eks.list_associated_access_policies(clusterName="smoke", principalArn=iam_role)["associatedAccessPolicies"]
+check("ListAssociatedAccessPolicies lists it", [p["policyArn"] for p in listed] == [admin], listed)
+eks.disassociate_access_policy(clusterName="smoke", principalArn=iam_role, policyArn=admin)
+listed = eks.list_associated_access_policies(clusterName="smoke", principalArn=iam_role)["associatedAccessPolicies"]
+check("DisassociateAccessPolicy removes it", listed == [], listed)
+code = error_code(lambda: eks.create_pod_identity_association(clusterName="smoke", namespace="api", serviceAccount="api", roleArn=iam_role))
+check("a Pod Identity role that does not trust pods.eks.amazonaws.com is InvalidParameterException", code == "InvalidParameterException", code)
+pods_role = iam.create_role(
+    RoleName="pods",
+    AssumeRolePolicyDocument=json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]}),
+)["Role"]["Arn"]
+if DELAY["iam_propagation"] > 0:
+    code = error_code(lambda: eks.create_pod_identity_association(clusterName="smoke", namespace="api", serviceAccount="api", roleArn=pods_role))
+    check("EKS does not see a role made a moment ago", code == "InvalidParameterException", code)
+time.sleep(DELAY["iam_propagation"] + 0.2)
+pia = eks.create_pod_identity_association(clusterName="smoke", namespace="api", serviceAccount="api", roleArn=pods_role)["association"]
+check("CreatePodIdentityAssociation: an a- id", pia["associationId"].startswith("a-") and len(pia["associationId"]) == 19, pia)
+code = error_code(lambda: eks.create_pod_identity_association(clusterName="smoke", namespace="api", serviceAccount="api", roleArn=pods_role))
+check("a second association for the service account is ResourceInUseException", code == "ResourceInUseException", code)
+eks.tag_resource(resourceArn=pia["associationArn"], tags={"team": "api"})
+tags = eks.list_tags_for_resource(resourceArn=pia["associationArn"])["tags"]
+check("TagResource takes an association's ARN", tags == {"team": "api"}, tags)
+eks.delete_pod_identity_association(clusterName="smoke", associationId=pia["associationId"])
+eks.delete_access_entry(clusterName="smoke", principalArn=iam_role)
+check("DeleteAccessEntry removes it", eks.list_access_entries(clusterName="smoke")["accessEntries"] == [])
+
 # plugins/rds_automated_backup_names.py: a cluster deleted and created again under the same
 # identifier within a minute; manual snapshots keep AlreadyExists.
 rds = client("rds")

@@ -30,7 +30,13 @@ fn global_footprint_expands_per_region() {
     assert_eq!(count("aws.rds.ClusterInstance"), 4);
     assert_eq!(count("aws.elasticache.ReplicationGroup"), 3);
     assert_eq!(count("aws.route53.Record"), 4);
-    assert_eq!(count("aws.iam.RolePolicyAttachment"), 5);
+    assert_eq!(count("aws.iam.RolePolicyAttachment"), 6);
+    // Each cluster's add-ons (VPC CNI, CoreDNS, kube-proxy, Pod Identity agent, EBS CSI driver),
+    // the EBS CSI driver's Pod Identity role, and the CI deployer's cluster admin access.
+    assert_eq!(count("aws.eks.Addon"), 15);
+    assert_eq!(count("aws.eks.PodIdentityAssociation"), 3);
+    assert_eq!(count("aws.eks.AccessEntry"), 3);
+    assert_eq!(count("aws.eks.AccessPolicyAssociation"), 3);
     assert_eq!(count("aws.cloudfront.Distribution"), 1);
     // Every region's API probed from the two others, and the edge from each region.
     assert_eq!(count("aws.synthetics.Canary"), 9);

@@ -7,9 +7,10 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_eks::Client;
 use aws_sdk_eks::types::{
-    AmiTypes, CapacityTypes, ClusterStatus, EncryptionConfig, LogSetup, LogType, Logging,
-    NodegroupScalingConfig, NodegroupStatus, Provider as KmsProvider, Taint, TaintEffect,
-    UpdateLabelsPayload, UpdateTaintsPayload, VpcConfigRequest,
+    AmiTypes, AuthenticationMode, CapacityTypes, ClusterStatus, CreateAccessConfigRequest,
+    EncryptionConfig, LogSetup, LogType, Logging, NodegroupScalingConfig, NodegroupStatus,
+    Provider as KmsProvider, Taint, TaintEffect, UpdateAccessConfigRequest, UpdateLabelsPayload,
+    UpdateTaintsPayload, VpcConfigRequest,
 };
 use carbonc_apply::{
     CreateRequest, DeleteRequest, FindRequest, Found, ProviderError, ReadRequest, UpdateRequest,
@@ -22,16 +23,16 @@ use crate::error::{classify, is_not_found};
 /// A cluster takes 10-15 minutes to create and a node group 3-5; deletes are similar.
 const CLUSTER_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 const NODEGROUP_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-const POLL: Duration = Duration::from_secs(10);
+pub(crate) const POLL: Duration = Duration::from_secs(10);
 
-fn vanished(name: &str) -> ProviderError {
+pub(crate) fn vanished(name: &str) -> ProviderError {
     ProviderError::Permanent {
         code: "ResourceNotFoundException".into(),
         message: format!("{name} disappeared while carbonc waited for it"),
     }
 }
 
-fn user_tags(tags: Option<&std::collections::HashMap<String, String>>) -> Val {
+pub(crate) fn user_tags(tags: Option<&std::collections::HashMap<String, String>>) -> Val {
     crate::attrs::user_tags(
         tags.into_iter()
             .flatten()
@@ -39,7 +40,7 @@ fn user_tags(tags: Option<&std::collections::HashMap<String, String>>) -> Val {
     )
 }
 
-fn has_tags(
+pub(crate) fn has_tags(
     tags: Option<&std::collections::HashMap<String, String>>,
     address: &str,
     lineage: &str,
@@ -106,22 +107,39 @@ fn logging(a: &BTreeMap<String, Val>) -> Option<Logging> {
     Some(Logging::builder().set_cluster_logging(Some(setups)).build())
 }
 
+/// What an update is of: DescribeUpdate names the node group or add-on beside the cluster.
+#[derive(Clone, Copy)]
+pub(crate) enum Of<'a> {
+    Cluster,
+    NodeGroup(&'a str),
+    Addon(&'a str),
+}
+
 /// Waits for an update (`UpdateClusterVersion`, `UpdateClusterConfig`, `UpdateNodegroupVersion`,
 /// `UpdateNodegroupConfig`) to end, by its id: the cluster's status says nothing reliable (it
 /// moves to UPDATING "eventually", and a failed update also ends ACTIVE; model eks:
 /// UpdateClusterVersion). `Failed` or `Cancelled` is an error naming AWS's reasons.
-async fn wait_update(
+pub(crate) async fn wait_update(
     c: &Client,
     cluster: &str,
-    nodegroup: Option<&str>,
+    of: Of<'_>,
     update: Option<&aws_sdk_eks::types::Update>,
 ) -> Result<(), ProviderError> {
     let Some(id) = update.and_then(|u| u.id()) else {
         return Ok(());
     };
-    let what = match nodegroup {
-        Some(ng) => format!("EKS node group {cluster}/{ng} update {id}"),
-        None => format!("EKS cluster {cluster} update {id}"),
+    let (what, nodegroup, addon) = match of {
+        Of::Cluster => (format!("EKS cluster {cluster} update {id}"), None, None),
+        Of::NodeGroup(ng) => (
+            format!("EKS node group {cluster}/{ng} update {id}"),
+            Some(ng),
+            None,
+        ),
+        Of::Addon(a) => (
+            format!("EKS add-on {cluster}/{a} update {id}"),
+            None,
+            Some(a),
+        ),
     };
     let errors = std::sync::Mutex::new(String::new());
     let r = crate::poll::until_available(
@@ -134,6 +152,7 @@ async fn wait_update(
                 .describe_update()
                 .name(cluster)
                 .set_nodegroup_name(nodegroup.map(str::to_string))
+                .set_addon_name(addon.map(str::to_string))
                 .update_id(id)
                 .send()
                 .await
@@ -172,6 +191,27 @@ async fn wait_update(
             }
         }
         e => e,
+    })
+}
+
+/// A cluster's authentication mode only moves towards access entries: CONFIG_MAP to
+/// API_AND_CONFIG_MAP to API (model eks: UpdateAccessConfigRequest.authenticationMode, "you can't
+/// change ... back"). A step back is refused here, before any call, with what to do.
+fn towards_api(cluster: &str, from: &str, to: &str) -> Result<(), ProviderError> {
+    let rank = |m: &str| match m {
+        "CONFIG_MAP" => 0,
+        "API_AND_CONFIG_MAP" => 1,
+        _ => 2,
+    };
+    if from.is_empty() || rank(to) > rank(from) {
+        return Ok(());
+    }
+    Err(ProviderError::Permanent {
+        code: "InvalidParameterException".into(),
+        message: format!(
+            "EKS cluster {cluster}: the authentication mode cannot go back from {from} to {to}; \
+             keep `authentication_mode = .{from}`, or replace the cluster"
+        ),
     })
 }
 
@@ -294,7 +334,7 @@ const IAM_PROPAGATION: [crate::retry::Transient; 3] = [
     ),
 ];
 /// Terraform waits 2 minutes for IAM propagation (`propagationTimeout`).
-const IAM_BUDGET: Duration = Duration::from_secs(120);
+pub(crate) const IAM_BUDGET: Duration = Duration::from_secs(120);
 
 pub async fn create_cluster(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, ProviderError> {
     let c = Client::new(cfg);
@@ -310,6 +350,14 @@ pub async fn create_cluster(cfg: &SdkConfig, req: &CreateRequest) -> Result<Foun
         .set_logging(logging(a))
         .client_request_token(&req.token)
         .set_tags(Some(all_tags(req).into_iter().collect()));
+    // Always named: AWS's default for an API create is CONFIG_MAP, which refuses access entries.
+    if let Some(mode) = s(a, "authentication_mode") {
+        call = call.access_config(
+            CreateAccessConfigRequest::builder()
+                .authentication_mode(AuthenticationMode::from(mode.as_str()))
+                .build(),
+        );
+    }
     if r.target("secrets_kms_key").is_some() {
         // `resources` is deprecated in the SDK, yet the API documents `["secrets"]` as the value
         // that turns envelope encryption on, and older endpoints require it.
@@ -382,6 +430,15 @@ async fn read_cluster(c: &Client, req: &ReadRequest) -> Result<Option<Found>, Pr
     }
     attrs.insert("tags".into(), user_tags(k.tags()));
     put(&mut attrs, "name", text(k.name()));
+    put(
+        &mut attrs,
+        "authentication_mode",
+        text(
+            k.access_config()
+                .and_then(|a| a.authentication_mode())
+                .map(|m| m.as_str()),
+        ),
+    );
     let mut logs: Vec<Val> = k
         .logging()
         .map(|l| l.cluster_logging())
@@ -433,7 +490,7 @@ async fn update_cluster(c: &Client, req: &UpdateRequest) -> Result<Found, Provid
             .send()
             .await
             .map_err(classify)?;
-        wait_update(c, &req.id, None, out.update()).await?;
+        wait_update(c, &req.id, Of::Cluster, out.update()).await?;
     }
     if changed("endpoint_public_access")
         || changed("endpoint_private_access")
@@ -447,7 +504,24 @@ async fn update_cluster(c: &Client, req: &UpdateRequest) -> Result<Found, Provid
             .send()
             .await
             .map_err(classify)?;
-        wait_update(c, &req.id, None, out.update()).await?;
+        wait_update(c, &req.id, Of::Cluster, out.update()).await?;
+    }
+    if changed("authentication_mode") {
+        let to = required(a, "authentication_mode")?;
+        let from = s(&req.before, "authentication_mode").unwrap_or_default();
+        towards_api(&req.id, &from, &to)?;
+        let out = c
+            .update_cluster_config()
+            .name(&req.id)
+            .access_config(
+                UpdateAccessConfigRequest::builder()
+                    .authentication_mode(AuthenticationMode::from(to.as_str()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        wait_update(c, &req.id, Of::Cluster, out.update()).await?;
     }
     if changed("enabled_log_types") {
         let out = c
@@ -457,7 +531,7 @@ async fn update_cluster(c: &Client, req: &UpdateRequest) -> Result<Found, Provid
             .send()
             .await
             .map_err(classify)?;
-        wait_update(c, &req.id, None, out.update()).await?;
+        wait_update(c, &req.id, Of::Cluster, out.update()).await?;
     }
     let k = wait_cluster(c, &req.id, false)
         .await?
@@ -470,7 +544,7 @@ async fn update_cluster(c: &Client, req: &UpdateRequest) -> Result<Found, Provid
 }
 
 /// The user's tags after an update: changed ones set, removed ones taken off (never carbon's own).
-async fn tag(
+pub(crate) async fn tag(
     c: &Client,
     arn: Option<&str>,
     before: &BTreeMap<String, String>,
@@ -500,7 +574,7 @@ async fn tag(
 
 // ---- node groups -------------------------------------------------------------------------------
 
-fn split(id: &str) -> (&str, &str) {
+pub(crate) fn split(id: &str) -> (&str, &str) {
     id.split_once(':').unwrap_or((id, ""))
 }
 
@@ -942,7 +1016,7 @@ async fn update_nodegroup(c: &Client, req: &UpdateRequest) -> Result<Found, Prov
             .send()
             .await
             .map_err(classify)?;
-        wait_update(c, cluster, Some(name), out.update()).await?;
+        wait_update(c, cluster, Of::NodeGroup(name), out.update()).await?;
     }
     if changed("scaling") || changed("labels") || changed("taints") {
         let old = map(&req.before, "labels");
@@ -977,7 +1051,7 @@ async fn update_nodegroup(c: &Client, req: &UpdateRequest) -> Result<Found, Prov
             .send()
             .await
             .map_err(classify)?;
-        wait_update(c, cluster, Some(name), out.update()).await?;
+        wait_update(c, cluster, Of::NodeGroup(name), out.update()).await?;
     }
     let ng = wait_nodegroup(c, cluster, name, false)
         .await?

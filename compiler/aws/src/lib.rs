@@ -19,6 +19,7 @@ mod cloudfront;
 mod cloudwatch;
 mod ec2;
 mod eks;
+mod eks_access;
 mod elasticache;
 mod elbv2;
 mod error;

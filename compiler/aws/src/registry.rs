@@ -13,8 +13,8 @@ use carbonc_apply::{
 };
 
 use crate::{
-    cloudfront, cloudwatch, ec2, eks, elasticache, elbv2, iam, kms, network, rds, route53, s3,
-    secrets, sns, synthetics, waf,
+    cloudfront, cloudwatch, ec2, eks, eks_access, elasticache, elbv2, iam, kms, network, rds,
+    route53, s3, secrets, sns, synthetics, waf,
 };
 
 /// A provider call in flight.
@@ -135,6 +135,22 @@ pub(crate) static KINDS: &[Kind] = &[
         create: Some(call!(eks::create_nodegroup)), read: eks::read,
         update: Some(call!(eks::update)), delete: Some(call!(eks::delete)),
         find: Some(call!(eks::find))),
+    kind!("aws.eks.Addon", Own,
+        create: Some(call!(eks_access::create_addon)), read: eks_access::read,
+        update: Some(call!(eks_access::update)), delete: Some(call!(eks_access::delete)),
+        find: Some(call!(eks_access::find))),
+    kind!("aws.eks.AccessEntry", Own,
+        create: Some(call!(eks_access::create_entry)), read: eks_access::read,
+        update: Some(call!(eks_access::update)), delete: Some(call!(eks_access::delete)),
+        find: Some(call!(eks_access::find))),
+    // No tags to be found by: associating again is what AWS does for an existing association.
+    kind!("aws.eks.AccessPolicyAssociation", Own,
+        create: Some(call!(eks_access::create_association)), read: eks_access::read,
+        update: None, delete: Some(call!(eks_access::delete)), find: None),
+    kind!("aws.eks.PodIdentityAssociation", Own,
+        create: Some(call!(eks_access::create_pod_identity)), read: eks_access::read,
+        update: Some(call!(eks_access::update)), delete: Some(call!(eks_access::delete)),
+        find: Some(call!(eks_access::find))),
     kind!("aws.elasticache.SubnetGroup", Own,
         create: Some(call!(elasticache::create)), read: elasticache::read,
         update: Some(call!(elasticache::update)), delete: Some(call!(elasticache::delete)),

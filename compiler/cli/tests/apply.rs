@@ -1420,6 +1420,121 @@ fn eks_clusters_and_node_groups_in_two_regions() {
     emu.assert_valid_requests();
 }
 
+/// What a regional cluster needs before services run on it, in two regions: add-ons, the CI
+/// deployer's access entry with cluster admin, a Pod Identity association. Checked through the
+/// EKS API; turning network-policy enforcement on updates the VPC CNI add-on of each region in
+/// place (an AddonUpdate followed by its id); destroy removes them all, dependents first.
+#[test]
+fn eks_add_ons_access_entries_and_pod_identity_in_two_regions() {
+    let emu = Emulator::start();
+    let d = fixture("eks-access");
+    std::fs::copy(
+        repo().join("tests/apply/eks_access.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    for region in ["us-east-1", "eu-west-1"] {
+        let cluster = format!("carbon-access-{region}");
+        assert_eq!(
+            inv[format!("eks_addons@{region}")],
+            serde_json::json!([
+                format!("{cluster}/eks-pod-identity-agent v1.3.8-eksbuild.2 ACTIVE -"),
+                format!(
+                    "{cluster}/vpc-cni v1.20.4-eksbuild.2 ACTIVE {{\"enableNetworkPolicy\":\"false\"}}"
+                ),
+            ]),
+            "{inv}"
+        );
+        assert_eq!(
+            inv[format!("eks_access@{region}")],
+            serde_json::json!([format!(
+                "{cluster} carbon-ci-deployer deployers AmazonEKSClusterAdminPolicy:cluster"
+            )]),
+            "{inv}"
+        );
+        assert_eq!(
+            inv[format!("eks_pod_identity@{region}")],
+            serde_json::json!([format!("{cluster} api/api carbon-api-pods")]),
+            "{inv}"
+        );
+        let c = emu.call(
+            region,
+            "eks",
+            "describe_cluster",
+            serde_json::json!({ "name": cluster }),
+        );
+        assert_eq!(
+            c["cluster"]["accessConfig"]["authenticationMode"], "API_AND_CONFIG_MAP",
+            "{c}"
+        );
+    }
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+
+    // Network policies enforced, and the deployer in another group: the add-on and the entry are
+    // updated in place in each region, nothing else.
+    let on = [
+        ("CARBON_VAR_network_policy", "true"),
+        ("CARBON_VAR_deployer_group", "platform"),
+    ];
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &on);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 4 changed, 0 destroyed.")
+            && r.stdout
+                .contains("# vpc_cni[eu-west-1] will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    let inv = emu.inventory();
+    assert!(
+        inv["eks_addons@eu-west-1"]
+            .to_string()
+            .contains(r#"{\"enableNetworkPolicy\":\"true\"}"#)
+            && inv["eks_access@us-east-1"]
+                .to_string()
+                .contains("carbon-ci-deployer platform "),
+        "{inv}"
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &on,
+    );
+    assert_eq!(
+        r.code, 0,
+        "the plan after the update has changes:\n{}",
+        r.stdout
+    );
+
+    let r = carbonc(&d, &emu, &["destroy", "--auto-approve", "main.carbon"], &on);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let inv = emu.inventory();
+    for region in ["us-east-1", "eu-west-1"] {
+        assert_eq!(
+            inv[format!("eks_clusters@{region}")],
+            serde_json::json!([]),
+            "{inv}"
+        );
+        assert_eq!(
+            inv[format!("eks_addons@{region}")],
+            serde_json::json!([]),
+            "{inv}"
+        );
+    }
+    emu.assert_valid_requests();
+}
+
 /// An EKS update that AWS runs and then reports Failed (the cluster ends ACTIVE all the same):
 /// carbonc follows the update by its id, names AWS's reasons, and does not record the new
 /// version, so the next plan still shows the change.
@@ -2209,7 +2324,7 @@ fn the_global_footprint_applies_and_converges() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 131 added"),
+        r.stdout.contains("Apply complete! Resources: 158 added"),
         "{}",
         r.stdout
     );
@@ -2625,7 +2740,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 131 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 158 destroyed."),
         "{}",
         r.stdout
     );

@@ -68,6 +68,14 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
     }),
     (
         &[
+            "aws.eks.AccessEntry",
+            "aws.eks.Addon",
+            "aws.eks.PodIdentityAssociation",
+        ],
+        |p, _, out| eks::check_access(p, out),
+    ),
+    (
+        &[
             "aws.elasticache.ReplicationGroup",
             "aws.rds.Cluster",
             "aws.rds.ClusterInstance",

@@ -187,13 +187,19 @@ def update_cluster_version(self: Any) -> ActionResult:
     return ActionResult({"update": _public(update)})
 
 
+_MODES = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]
+
+
 def update_cluster_config(self: Any) -> ActionResult:
     name = self._get_param("name")
     vpc = self._get_param("resourcesVpcConfig")
     logging = self._get_param("logging")
+    access = self._get_param("accessConfig")
     cluster = _cluster(self.eks_backend, name)
-    if vpc and logging:
+    if sum(1 for x in (vpc, logging, access) if x) > 1:
         raise _invalid(name, "Only one type of update can be allowed.")
+    if access:
+        return _update_access_config(self, name, cluster, access)
     if not vpc and not logging:
         raise _invalid(name, "No changes needed for the logging config provided")
     kind = "EndpointAccessUpdate" if vpc else "LoggingUpdate"
@@ -205,6 +211,34 @@ def update_cluster_config(self: Any) -> ActionResult:
         self.eks_backend.update_cluster_config(name=name, resources_vpc_config=vpc, logging=logging)
 
     update = _start(cluster, name, None, kind, params, self._get_param("clientRequestToken"), apply)
+    return ActionResult({"update": _public(update)})
+
+
+def _update_access_config(self: Any, name: str, cluster: Any, access: dict) -> ActionResult:
+    """An AccessConfigUpdate: the authentication mode moves towards API only (model eks:
+    UpdateAccessConfigRequest.authenticationMode; EKS User Guide, "Change authentication mode to
+    use access entries": "you can't change the authentication mode back")."""
+    config = getattr(cluster, "access_config", None) or {"authenticationMode": "CONFIG_MAP"}
+    now, want = config.get("authenticationMode", "CONFIG_MAP"), access.get("authenticationMode")
+    if want not in _MODES:
+        raise _invalid(name, f"Unsupported authentication mode {want}")
+    if want == now:
+        raise _invalid(name, f"Unsupported authentication mode update from {now} to {want}")
+    if _MODES.index(want) < _MODES.index(now):
+        raise _invalid(name, f"Unsupported authentication mode update from {now} to {want}")
+
+    def apply() -> None:
+        cluster.access_config = {**config, "authenticationMode": want}
+
+    update = _start(
+        cluster,
+        name,
+        None,
+        "AccessConfigUpdate",
+        [{"type": "AuthenticationMode", "value": want}],
+        self._get_param("clientRequestToken"),
+        apply,
+    )
     return ActionResult({"update": _public(update)})
 
 
@@ -266,9 +300,17 @@ def describe_update(self: Any) -> ActionResult:
     name = self._get_param("name")
     update_id = self._get_param("updateId")
     nodegroup = self._get_param("nodegroupName")
+    addon = self._get_param("addonName")
     cluster = _cluster(self.eks_backend, name)
-    obj = _nodegroup(cluster, name, nodegroup) if nodegroup else cluster
-    _settle(obj, name)
+    if addon:
+        # An add-on's updates (`eks_addons_access.py`).
+        obj = getattr(cluster, "carbonc_addons", {}).get(addon)
+        if obj is None:
+            raise _not_found(name, addon, "addon")
+        obj.settle()
+    else:
+        obj = _nodegroup(cluster, name, nodegroup) if nodegroup else cluster
+        _settle(obj, name)
     for u in _updates(obj):
         if u["id"] == update_id:
             return ActionResult({"update": _public(u)})

@@ -1,8 +1,8 @@
-//! EKS rules (E0801, E0802).
+//! EKS rules (E0801-E0804, W0803).
 
 use carbonc_diagnostics::{Applicability, Diagnostic, Fix};
 
-use super::{describe, fix_or_help, label, set_field, target, variant};
+use super::{describe, fix_or_help, label, set_field, target, variant, warning};
 use crate::eval::Program;
 use crate::value::Value;
 
@@ -149,6 +149,114 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
                     .with_help("use a key with `key_spec = .SYMMETRIC_DEFAULT` and `key_usage = .ENCRYPT_DECRYPT`"),
             );
         }
+    }
+}
+
+/// The cluster side of the door: access entries need a cluster that takes them (E0803), an
+/// add-on's configuration is a JSON object and the VPC CNI's network-policy switch a string
+/// (E0804), and a Pod Identity association works only with the agent on the cluster (W0803).
+pub(crate) fn check_access(p: &Program, out: &mut Vec<Diagnostic>) {
+    for e in p.of_type("aws.eks.AccessEntry") {
+        let Some(cluster) = target(p, e, "cluster") else {
+            continue;
+        };
+        if cluster.get("authentication_mode").and_then(Value::variant) != Some("CONFIG_MAP") {
+            continue;
+        }
+        let d = Diagnostic::error(
+            "E0803",
+            format!(
+                "{} authenticates only through the `aws-auth` ConfigMap: EKS refuses access entries",
+                describe(p, cluster)
+            ),
+            label(e, "cluster", format!("`{}` is an access entry of this cluster", e.address)),
+        )
+        .with_label(label(
+            cluster,
+            "authentication_mode",
+            "`.CONFIG_MAP` takes no access entries",
+        ))
+        .with_note(
+            "the mode only moves towards `.API`: `.API_AND_CONFIG_MAP` keeps the ConfigMap working while entries are added",
+        );
+        let help = "use `authentication_mode = .API_AND_CONFIG_MAP`";
+        let fix = set_field(
+            p,
+            cluster,
+            "authentication_mode",
+            &variant("API_AND_CONFIG_MAP"),
+            help,
+            true,
+        );
+        out.push(fix_or_help(d, fix, help));
+    }
+    for a in p.of_type("aws.eks.Addon") {
+        let Some(Value::Str(text)) = a.get("configuration").map(Value::reveal) else {
+            continue;
+        };
+        let name = a.get("name").and_then(Value::as_str).unwrap_or("");
+        let problem = match serde_json::from_str::<serde_json::Value>(text) {
+            Err(e) => Some(format!("the configuration is not JSON ({e})")),
+            Ok(serde_json::Value::Object(doc)) => match doc.get("enableNetworkPolicy") {
+                Some(serde_json::Value::String(v)) if v == "true" || v == "false" => None,
+                Some(v) if name == "vpc-cni" => Some(format!(
+                    "`enableNetworkPolicy` is {v}, where the VPC CNI's configuration schema takes the string \"true\" or \"false\""
+                )),
+                _ => None,
+            },
+            Ok(_) => Some("the configuration is not a JSON object".to_string()),
+        };
+        if let Some(problem) = problem {
+            out.push(
+                Diagnostic::error(
+                    "E0804",
+                    format!("EKS would refuse the configuration of add-on `{name}`"),
+                    label(a, "configuration", problem),
+                )
+                .with_help(if name == "vpc-cni" {
+                    "write `json({ enableNetworkPolicy = \"true\" })`: a string, not a boolean"
+                } else {
+                    "give `configuration` a JSON object, such as `json({ ... })`"
+                }),
+            );
+        }
+    }
+    for pia in p.of_type("aws.eks.PodIdentityAssociation") {
+        let Some(cluster) = target(p, pia, "cluster") else {
+            continue;
+        };
+        let agent = p.of_type("aws.eks.Addon").any(|a| {
+            a.get("name").and_then(Value::as_str) == Some("eks-pod-identity-agent")
+                && target(p, a, "cluster").is_some_and(|c| c.address == cluster.address)
+        });
+        if agent {
+            continue;
+        }
+        let who = format!(
+            "{}/{}",
+            pia.get("namespace").and_then(Value::as_str).unwrap_or("?"),
+            pia.get("service_account")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+        );
+        out.push(
+            warning(Diagnostic::error(
+                "W0803",
+                format!("pods of `{who}` get no credentials: {} runs no Pod Identity agent", describe(p, cluster)),
+                label(
+                    pia,
+                    "cluster",
+                    format!(
+                        "`{}` is made, but nothing on the cluster hands out its credentials",
+                        pia.address
+                    ),
+                ),
+            ))
+            .with_help(format!(
+                "add `resource aws.eks.Addon ... {{ cluster = {}, name = \"eks-pod-identity-agent\" }}`; if the agent is installed another way, turn W0803 off in carbon.toml",
+                cluster.address
+            )),
+        );
     }
 }
 
