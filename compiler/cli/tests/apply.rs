@@ -1517,7 +1517,55 @@ fn eks_add_ons_access_entries_and_pod_identity_in_two_regions() {
         r.stdout
     );
 
-    let r = carbonc(&d, &emu, &["destroy", "--auto-approve", "main.carbon"], &on);
+    // Access entries only: the clusters' authentication mode changes in place (an
+    // AccessConfigUpdate each); going back is refused before any call, and nothing changes.
+    let api_only = [
+        ("CARBON_VAR_network_policy", "true"),
+        ("CARBON_VAR_deployer_group", "platform"),
+        ("CARBON_VAR_api_only", "true"),
+    ];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &api_only,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 2 changed, 0 destroyed.")
+            && r.stdout
+                .contains("# api[us-east-1] will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    let mode = |region: &str| {
+        emu.call(
+            region,
+            "eks",
+            "describe_cluster",
+            serde_json::json!({ "name": format!("carbon-access-{region}") }),
+        )["cluster"]["accessConfig"]["authenticationMode"]
+            .clone()
+    };
+    assert_eq!(mode("eu-west-1"), "API");
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &on);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("api[eu-west-1]")
+            && r.stderr
+                .contains("the authentication mode cannot go back from API to API_AND_CONFIG_MAP"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(mode("eu-west-1"), "API");
+
+    let r = carbonc(
+        &d,
+        &emu,
+        &["destroy", "--auto-approve", "main.carbon"],
+        &api_only,
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let inv = emu.inventory();
     for region in ["us-east-1", "eu-west-1"] {

@@ -221,15 +221,18 @@ pub(crate) fn check_access(p: &Program, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    // The clusters that run the agent, found once (not once per association).
+    let agents: rustc_hash::FxHashSet<&str> = p
+        .of_type("aws.eks.Addon")
+        .filter(|a| a.get("name").and_then(Value::as_str) == Some("eks-pod-identity-agent"))
+        .filter_map(|a| target(p, a, "cluster"))
+        .map(|c| c.address.as_str())
+        .collect();
     for pia in p.of_type("aws.eks.PodIdentityAssociation") {
         let Some(cluster) = target(p, pia, "cluster") else {
             continue;
         };
-        let agent = p.of_type("aws.eks.Addon").any(|a| {
-            a.get("name").and_then(Value::as_str) == Some("eks-pod-identity-agent")
-                && target(p, a, "cluster").is_some_and(|c| c.address == cluster.address)
-        });
-        if agent {
+        if agents.contains(cluster.address.as_str()) {
             continue;
         }
         let who = format!(
