@@ -69,6 +69,7 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
     (
         &[
             "aws.eks.AccessEntry",
+            "aws.eks.AccessPolicyAssociation",
             "aws.eks.Addon",
             "aws.eks.PodIdentityAssociation",
         ],

@@ -1,4 +1,4 @@
-//! EKS rules (E0801-E0804, W0803).
+//! EKS rules (E0801-E0806, W0803).
 
 use carbonc_diagnostics::{Applicability, Diagnostic, Fix};
 
@@ -221,6 +221,8 @@ pub(crate) fn check_access(p: &Program, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    duplicates(p, out);
+    refused_access(p, out);
     // The clusters that run the agent, found once (not once per association).
     let agents: rustc_hash::FxHashSet<&str> = p
         .of_type("aws.eks.Addon")
@@ -259,6 +261,121 @@ pub(crate) fn check_access(p: &Program, out: &mut Vec<Diagnostic>) {
                 "add `resource aws.eks.Addon ... {{ cluster = {}, name = \"eks-pod-identity-agent\" }}`; if the agent is installed another way, turn W0803 off in carbon.toml",
                 cluster.address
             )),
+        );
+    }
+}
+
+/// What EKS holds once per cluster: an add-on of a name, an access entry of a principal, a Pod
+/// Identity association of a service account. A second is refused at apply time
+/// (ResourceInUseException); here it is E0805, at the second one, pointing at the first.
+fn duplicates(p: &Program, out: &mut Vec<Diagnostic>) {
+    let kinds: [(&str, &str, &str); 3] = [
+        ("aws.eks.Addon", "name", "an add-on named"),
+        ("aws.eks.AccessEntry", "principal", "an access entry for"),
+        (
+            "aws.eks.PodIdentityAssociation",
+            "service_account",
+            "a Pod Identity association for",
+        ),
+    ];
+    for (ty, field, what) in kinds {
+        let mut seen: rustc_hash::FxHashMap<(String, String), &crate::eval::Instance> =
+            rustc_hash::FxHashMap::default();
+        for inst in p.of_type(ty) {
+            let Some(cluster) = target(p, inst, "cluster") else {
+                continue;
+            };
+            let key = match inst.get(field).map(Value::reveal) {
+                Some(Value::Ref { addr }) => addr.to_string(),
+                Some(v) => match v.as_str() {
+                    Some(s) if field == "service_account" => format!(
+                        "{}/{s}",
+                        inst.get("namespace").and_then(Value::as_str).unwrap_or("")
+                    ),
+                    Some(s) => s.to_string(),
+                    None => continue,
+                },
+                None => continue,
+            };
+            let Some(first) = seen.get(&(cluster.address.clone(), key.clone())) else {
+                seen.insert((cluster.address.clone(), key), inst);
+                continue;
+            };
+            out.push(
+                Diagnostic::error(
+                    "E0805",
+                    format!(
+                        "{} already has {what} `{key}`: EKS refuses a second one",
+                        describe(p, cluster)
+                    ),
+                    label(inst, field, format!("`{}` is the second", inst.address)),
+                )
+                .with_label(label(
+                    first,
+                    field,
+                    format!("`{}` is the first", first.address),
+                ))
+                .with_help("keep one of them, or put the second on another cluster"),
+            );
+        }
+    }
+}
+
+/// Access entry and policy values EKS refuses (E0806): a Kubernetes group starting with
+/// `system:`, a namespace scope without namespaces or a cluster scope with some, a policy ARN that
+/// is not an EKS access policy (EKS API reference, CreateAccessEntry.kubernetesGroups,
+/// AssociateAccessPolicy, AccessScope).
+fn refused_access(p: &Program, out: &mut Vec<Diagnostic>) {
+    for e in p.of_type("aws.eks.AccessEntry") {
+        let Some(Value::List(groups)) = e.get("kubernetes_groups").map(Value::reveal) else {
+            continue;
+        };
+        for g in groups.iter().filter_map(Value::as_str) {
+            if g.starts_with("system:") {
+                out.push(
+                    Diagnostic::error(
+                        "E0806",
+                        format!("EKS refuses the Kubernetes group `{g}` of an access entry"),
+                        label(e, "kubernetes_groups", "a group may not start with `system:`"),
+                    )
+                    .with_help("name a group of your own and bind it with RBAC, or associate an access policy such as AmazonEKSClusterAdminPolicy"),
+                );
+            }
+        }
+    }
+    for a in p.of_type("aws.eks.AccessPolicyAssociation") {
+        if let Some(arn) = a.get("policy_arn").and_then(Value::as_str)
+            && !arn.starts_with("arn:aws:eks::aws:cluster-access-policy/")
+        {
+            out.push(
+                Diagnostic::error(
+                    "E0806",
+                    format!("`{arn}` is not an EKS access policy"),
+                    label(a, "policy_arn", "EKS associates only its own access policies"),
+                )
+                .with_help("use an ARN of the form `arn:aws:eks::aws:cluster-access-policy/NAME`, such as AmazonEKSClusterAdminPolicy or AmazonEKSViewPolicy; IAM policies belong on the role"),
+            );
+        }
+        let Some(Value::Record(scope)) = a.get("scope").map(Value::reveal) else {
+            continue;
+        };
+        let kind = scope.get("type").and_then(Value::variant);
+        let namespaces = match scope.get("namespaces") {
+            Some(Value::List(l)) => l.len(),
+            _ => 0,
+        };
+        let problem = match (kind, namespaces) {
+            (Some("namespace"), 0) => "a `.namespace` scope names no namespace",
+            (Some("cluster"), n) if n > 0 => "a `.cluster` scope takes no namespaces",
+            _ => continue,
+        };
+        out.push(
+            Diagnostic::error(
+                "E0806",
+                format!("EKS refuses the access scope of `{}`", a.address),
+                label(a, "scope", problem),
+            )
+            .with_help("list the namespaces with `.namespace`, or use `.cluster` without them"),
         );
     }
 }
