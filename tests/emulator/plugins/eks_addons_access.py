@@ -113,16 +113,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "topologySpreadConstraints": list,
     },
     "kube-proxy": {"ipvs": dict, "mode": ("iptables", "ipvs"), "podAnnotations": dict, "podLabels": dict, "resources": dict},
-    "aws-ebs-csi-driver": {
-        "controller": dict,
-        "customLabels": dict,
-        "defaultStorageClass": dict,
-        "fips": bool,
-        "node": dict,
-        "sidecars": dict,
-        "storageClasses": list,
-        "volumeSnapshotClasses": list,
-    },
+    "aws-ebs-csi-driver": {"controller": dict, "defaultStorageClass": dict, "node": dict, "sidecars": dict},
     "eks-pod-identity-agent": {
         "affinity": dict,
         "agent": dict,

@@ -1,4 +1,4 @@
-//! EKS rules (E0801-E0806, W0803).
+//! EKS rules (E0801-E0807, W0803).
 
 use carbonc_diagnostics::{Applicability, Diagnostic, Fix};
 
@@ -223,6 +223,7 @@ pub(crate) fn check_access(p: &Program, out: &mut Vec<Diagnostic>) {
     }
     duplicates(p, out);
     refused_access(p, out);
+    foreign_configuration(p, out);
     // The clusters that run the agent, found once (not once per association).
     let agents: rustc_hash::FxHashSet<&str> = p
         .of_type("aws.eks.Addon")
@@ -261,6 +262,57 @@ pub(crate) fn check_access(p: &Program, out: &mut Vec<Diagnostic>) {
                 "add `resource aws.eks.Addon ... {{ cluster = {}, name = \"eks-pod-identity-agent\" }}`; if the agent is installed another way, turn W0803 off in carbon.toml",
                 cluster.address
             )),
+        );
+    }
+}
+
+/// An add-on runs in its cluster's region, and so must what its configuration names (E0807): the
+/// VPC CNI's `eniConfig` with another region's subnets or security groups, a key or a bucket of
+/// another region. The configuration is JSON text, so the regions come from the attributes its
+/// unknown parts are made of (`json(...)` keeps them).
+fn foreign_configuration(p: &Program, out: &mut Vec<Diagnostic>) {
+    for a in p.of_type("aws.eks.Addon") {
+        let (Some(config), Some(cluster)) = (a.get("configuration"), target(p, a, "cluster"))
+        else {
+            continue;
+        };
+        let mut unknowns = Vec::new();
+        config.unknowns(&mut unknowns);
+        let foreign = unknowns.iter().find_map(|u| match u {
+            Value::Unknown {
+                origin: crate::value::Origin::AfterApply(sources),
+                ..
+            } => sources.iter().find_map(|src| {
+                let (addr, _) = src.rsplit_once('.')?;
+                let from = p.instance(addr)?;
+                (from.region.is_some() && from.region != cluster.region).then_some((src, from))
+            }),
+            _ => None,
+        });
+        let Some((src, from)) = foreign else {
+            continue;
+        };
+        let name = a.get("name").and_then(Value::as_str).unwrap_or("");
+        out.push(
+            Diagnostic::error(
+                "E0807",
+                format!(
+                    "the configuration of add-on `{name}` on {} uses `{src}`, of {}",
+                    describe(p, cluster),
+                    p.region_code(from.region)
+                ),
+                label(
+                    a,
+                    "configuration",
+                    format!("`{}` runs in {}", a.address, p.region_code(cluster.region)),
+                ),
+            )
+            .with_note(format!(
+                "`{}` is in {}: the add-on would reach across regions, and stop working when that region fails",
+                from.address,
+                p.region_code(from.region)
+            ))
+            .with_help("use the resource of the cluster's own region"),
         );
     }
 }
