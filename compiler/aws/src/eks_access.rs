@@ -451,6 +451,7 @@ async fn read_association(c: &Client, req: &ReadRequest) -> Result<Option<Found>
                 continue;
             }
             let mut attrs = req.attrs.clone();
+            put(&mut attrs, "policy_arn", text(p.policy_arn()));
             if let Some(sc) = p.access_scope() {
                 let mut m = BTreeMap::new();
                 m.insert(
