@@ -1123,15 +1123,20 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
     crate::error::deleted(r)
 }
 
-/// Clusters (and their node groups) carrying this address and lineage in their tags.
-pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
-    let c = Client::new(cfg);
+/// The names of every cluster of the client's region (all pages).
+pub(crate) async fn cluster_names(c: &Client) -> Result<Vec<String>, ProviderError> {
     let mut clusters = Vec::new();
     let mut pages = c.list_clusters().into_paginator().send();
     while let Some(page) = pages.next().await {
         clusters.extend(page.map_err(classify)?.clusters().iter().cloned());
     }
-    for name in &clusters {
+    Ok(clusters)
+}
+
+/// Clusters (and their node groups) carrying this address and lineage in their tags.
+pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
+    let c = Client::new(cfg);
+    for name in &cluster_names(&c).await? {
         let Ok(o) = c.describe_cluster().name(name).send().await else {
             continue;
         };

@@ -666,12 +666,7 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
 /// their tags, on any cluster of the region.
 pub async fn find(cfg: &SdkConfig, req: &FindRequest) -> Result<Option<Found>, ProviderError> {
     let c = client(cfg);
-    let mut clusters = Vec::new();
-    let mut pages = c.list_clusters().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        clusters.extend(page.map_err(classify)?.clusters().iter().cloned());
-    }
-    for cluster in &clusters {
+    for cluster in &crate::eks::cluster_names(&c).await? {
         match req.ty.as_str() {
             "aws.eks.Addon" => {
                 let mut names = Vec::new();
