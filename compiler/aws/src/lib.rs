@@ -165,6 +165,11 @@ pub(crate) fn single_attempt(cfg: &SdkConfig) -> SdkConfig {
         .build()
 }
 
+/// Whether the provider creates, reads, updates and deletes resources of type `ty`.
+pub fn implements(ty: &str) -> bool {
+    registry::kind(ty).is_some()
+}
+
 fn unsupported(ty: &str) -> ProviderError {
     ProviderError::Unsupported {
         what: format!("{ty} (the AWS provider does not implement this resource type yet)"),

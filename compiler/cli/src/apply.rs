@@ -237,11 +237,45 @@ pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCod
         print_outputs(&outputs);
         return ExitCode::SUCCESS;
     }
+    if let Err(why) = refuse_unimplemented(&plan) {
+        report::error(why);
+        return ExitCode::from(1);
+    }
     if !confirm("perform these actions", auto_approve) {
         println!("Apply cancelled.");
         return ExitCode::from(1);
     }
     carry_out(&mut planned, &plan, parallelism)
+}
+
+/// Refuses, before anything is changed, a plan that changes resources no provider applies: the
+/// Kubernetes objects inside a cluster (`k8s.*`), which carbonc checks, simulates and renders (the
+/// network policies) but does not install yet.
+fn refuse_unimplemented(plan: &Plan) -> Result<(), String> {
+    let mut pending: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for c in &plan.resource_changes {
+        if c.action != Action::NoOp && !carbonc_aws::implements(&c.ty) {
+            pending.entry(&c.ty).or_default().push(&c.address);
+        }
+    }
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = pending
+        .iter()
+        .map(|(ty, addrs)| {
+            let more = match addrs.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            format!("{ty} (`{}`{more})", addrs[0])
+        })
+        .collect();
+    Err(format!(
+        "carbonc does not install Kubernetes objects yet: {}; nothing was changed\nhelp: `carbonc render {} --out DIR` writes the network policies' manifests for `kubectl apply -f`; keep the objects out of the program you apply until carbonc installs them (docs/kubernetes.md)",
+        listed.join(", "),
+        plan.root
+    ))
 }
 
 /// A saved plan (`carbonc plan --out FILE`) named where a program was expected: `None` for a
@@ -310,6 +344,9 @@ fn apply_saved(args: &PlanArgs, planfile: &str, saved: Plan, parallelism: usize)
     );
     if !saved.has_changes() {
         return ExitCode::SUCCESS;
+    }
+    if let Err(why) = refuse_unimplemented(&saved) {
+        return fail(why);
     }
     carry_out(&mut planned, &saved, parallelism)
 }

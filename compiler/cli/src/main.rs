@@ -12,7 +12,9 @@ mod import;
 mod output;
 mod plan;
 mod progress;
+mod reach;
 mod refresh;
+mod render;
 mod report;
 mod show;
 mod simulate;
@@ -222,6 +224,17 @@ enum Command {
         #[command(flatten)]
         args: simulate::SimulateArgs,
     },
+    /// Write the manifests of the program's Kubernetes network policies, one JSON file per
+    /// object under `DIR/REGION/CLUSTER/NAMESPACE/`.
+    Render {
+        /// The root `.carbon` file.
+        file: String,
+        /// The directory to write to.
+        #[arg(long, short = 'o', value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        message_format: MessageFormat,
+    },
     /// Remove the state lock with this ID, left behind by a carbonc that is gone.
     ForceUnlock {
         id: String,
@@ -304,6 +317,11 @@ fn main() -> ExitCode {
         } => show::run(&planfile, state, json, no_color),
         Command::Graph { args, format, out } => graph::run(&args, format, out.as_deref()),
         Command::Simulate { args } => simulate::run(&args),
+        Command::Render {
+            file,
+            out,
+            message_format,
+        } => render::run(&file, &out, message_format),
         Command::ForceUnlock { id, file, state } => force_unlock::run(&id, file.as_deref(), state),
     }
 }

@@ -33,6 +33,10 @@ pub struct SimulateArgs {
     /// One service in one region: `--fail-service eks@us-east-1` (repeatable).
     #[arg(long = "fail-service", value_name = "SERVICE@REGION")]
     fail_service: Vec<String>,
+    /// Who can reach a service inside its cluster (a `k8s.HelmRelease`, by name or address;
+    /// `all` for every release), from the program's network policies.
+    #[arg(long, value_name = "SERVICE", conflicts_with_all = ["fail", "fail_service"])]
+    reach: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -475,6 +479,20 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
     }
     let p = evaluate_program(&db, root);
     let mut stdout = std::io::stdout().lock();
+    if let Some(service) = &args.reach {
+        return match crate::reach::report(p, service) {
+            Ok((text, doc)) => {
+                let out = if args.json {
+                    format!("{}\n", serde_json::to_string_pretty(&doc).expect("JSON"))
+                } else {
+                    text
+                };
+                let _ = stdout.write_all(out.as_bytes());
+                ExitCode::SUCCESS
+            }
+            Err(why) => fail(why),
+        };
+    }
     if args.fail.is_empty() && args.fail_service.is_empty() {
         if args.format != SimFormat::Text {
             return fail("a picture shows one scenario: add `--fail REGION`".into());

@@ -213,3 +213,112 @@ fn scenarios_services_pictures_and_errors() {
         "{err}"
     );
 }
+
+/// `simulate --reach all --json FILE` as lines "region: from -> to: ports", and the traffic from
+/// and to outside the cluster as "region: outside -> service: whom: ports" and back.
+fn reach_matrix(path: &str) -> Vec<String> {
+    let (code, out, err) = carbonc(&["simulate", "--reach", "all", "--json", path]);
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let mut lines = Vec::new();
+    for c in doc["clusters"].as_array().expect("clusters") {
+        let region = c["region"].as_str().expect("region");
+        for a in c["allowed"].as_array().expect("pairs") {
+            lines.push(format!(
+                "{region}: {} -> {}: {}",
+                a["from"].as_str().unwrap(),
+                a["to"].as_str().unwrap(),
+                a["ports"].as_str().unwrap()
+            ));
+        }
+        for s in c["services"].as_array().expect("services") {
+            let name = s["name"].as_str().unwrap();
+            for o in s["from_outside"].as_array().unwrap() {
+                lines.push(format!(
+                    "{region}: outside {} -> {name}: {}",
+                    o["whom"].as_str().unwrap(),
+                    o["ports"].as_str().unwrap()
+                ));
+            }
+            for o in s["to_outside"].as_array().unwrap() {
+                lines.push(format!(
+                    "{region}: {name} -> outside {}: {}",
+                    o["whom"].as_str().unwrap(),
+                    o["ports"].as_str().unwrap()
+                ));
+            }
+        }
+    }
+    lines
+}
+
+/// A default deny both ways in each region, one allowed call and DNS: nothing else gets through,
+/// in either region. The matrix is written out by hand from Kubernetes' rules.
+#[test]
+fn reach_matrix_of_a_default_deny_namespace() {
+    let mut expected = Vec::new();
+    for r in ["us-east-1", "eu-west-1"] {
+        expected.extend([
+            format!("{r}: web (shop) -> orders (shop): TCP 9000"),
+            format!("{r}: web (shop) -> kube-dns (kube-system): TCP 53, UDP 53"),
+            format!("{r}: orders (shop) -> kube-dns (kube-system): TCP 53, UDP 53"),
+            format!("{r}: kube-dns (kube-system) -> kube-dns (kube-system): TCP 53, UDP 53"),
+        ]);
+    }
+    assert_eq!(reach_matrix("tests/reach/shop.carbon"), expected);
+}
+
+/// Namespace selectors, an IP block over the VPC (which the VPC CNI matches on pod addresses), an
+/// egress block whose hole covers the VPC, a port range that the receiver's ingress does not open,
+/// and a namespace without policies.
+#[test]
+fn reach_matrix_across_namespaces_and_ip_blocks() {
+    let expected = [
+        "us-east-1: gateway (gateway) -> gateway (gateway): TCP 443",
+        "us-east-1: gateway (gateway) -> api (shop): TCP 8080",
+        "us-east-1: gateway (gateway) -> metrics (monitoring): TCP 9090",
+        "us-east-1: gateway (gateway) -> kube-dns (kube-system): TCP 53, UDP 53",
+        "us-east-1: api (shop) -> gateway (gateway): TCP 443",
+        "us-east-1: api (shop) -> metrics (monitoring): TCP 9090",
+        "us-east-1: api (shop) -> kube-dns (kube-system): TCP 53, UDP 53",
+        // worker: its egress allows api on 8000-8100, which api's ingress does not open to it, and
+        // the internet on 443 but not the VPC: it reaches no pod.
+        "us-east-1: metrics (monitoring) -> gateway (gateway): TCP 443",
+        "us-east-1: metrics (monitoring) -> api (shop): TCP 8080",
+        "us-east-1: metrics (monitoring) -> metrics (monitoring): TCP 9090",
+        "us-east-1: metrics (monitoring) -> kube-dns (kube-system): TCP 53, UDP 53",
+        "us-east-1: kube-dns (kube-system) -> gateway (gateway): TCP 443",
+        "us-east-1: kube-dns (kube-system) -> metrics (monitoring): TCP 9090",
+        "us-east-1: kube-dns (kube-system) -> kube-dns (kube-system): TCP 53, UDP 53",
+        "us-east-1: outside 10.0.0.0/16 -> gateway: TCP 443",
+        "us-east-1: gateway -> outside anywhere: every port",
+        "us-east-1: api -> outside anywhere: every port",
+        "us-east-1: worker -> outside 0.0.0.0/0: TCP 443",
+        "us-east-1: outside anywhere -> metrics: TCP 9090",
+        "us-east-1: metrics -> outside anywhere: every port",
+    ];
+    assert_eq!(reach_matrix("tests/reach/namespaces.carbon"), expected);
+    // The worker's missing DNS allow is what `check` warns about.
+    let (_, _, check) = carbonc(&["check", "tests/reach/namespaces.carbon"]);
+    assert!(
+        check.contains("W1301") && check.contains("pods of `worker` (shop) cannot resolve names"),
+        "{check}"
+    );
+}
+
+/// The text report of one service, and a service the program does not have.
+#[test]
+fn reach_report_of_one_service() {
+    let (code, out, err) = carbonc(&["simulate", "--reach", "orders", "tests/reach/shop.carbon"]);
+    assert_eq!(code, 0, "{err}");
+    let settings = {
+        let mut s = insta::Settings::clone_current();
+        s.set_snapshot_path(repo().join("tests/reach/snapshots"));
+        s.set_prepend_module_to_snapshot(false);
+        s
+    };
+    settings.bind(|| insta::assert_snapshot!("shop-reach-orders", out));
+    let (code, _, err) = carbonc(&["simulate", "--reach", "payments", "tests/reach/shop.carbon"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("`payments` is not a release of this program; its releases are `orders`, `web` (or `all`)"), "{err}");
+}

@@ -25,6 +25,23 @@ fn parse(prefix: &str) -> Result<(u32, u32), String> {
     Ok((ip & mask, len))
 }
 
+/// `(network, prefix length)` of an IPv4 CIDR block, host bits cleared.
+pub(crate) fn block(prefix: &str) -> Result<(u32, u32), String> {
+    parse(prefix)
+}
+
+/// Whether two blocks share an address.
+pub(crate) fn overlaps((a, al): (u32, u32), (b, bl): (u32, u32)) -> bool {
+    let len = al.min(bl);
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    a & mask == b & mask
+}
+
+/// Whether `inner` lies inside `outer`.
+pub(crate) fn contains(outer: (u32, u32), inner: (u32, u32)) -> bool {
+    outer.1 <= inner.1 && overlaps(outer, inner)
+}
+
 fn show(ip: u32) -> String {
     format!(
         "{}.{}.{}.{}",

@@ -16,6 +16,7 @@ mod edge;
 pub use edge::cloudfront_certificates;
 mod eks;
 mod elasticache;
+mod k8s;
 pub(crate) use edge::origin_region;
 mod policy;
 mod route53;
@@ -74,6 +75,12 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
             "aws.eks.PodIdentityAssociation",
         ],
         |p, _, out| eks::check_access(p, out),
+    ),
+    // The add-ons too: whether policies are enforced is the `vpc-cni` add-on's configuration,
+    // which no policy refers to.
+    (
+        &["k8s.NetworkPolicy", "k8s.HelmRelease", "aws.eks.Addon"],
+        |p, _, out| k8s::check(p, out),
     ),
     (
         &[

@@ -276,19 +276,7 @@ fn foreign_configuration(p: &Program, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        let mut unknowns = Vec::new();
-        config.unknowns(&mut unknowns);
-        let foreign = unknowns.iter().find_map(|u| match u {
-            Value::Unknown {
-                origin: crate::value::Origin::AfterApply(sources),
-                ..
-            } => sources.iter().find_map(|src| {
-                let (addr, _) = src.rsplit_once('.')?;
-                let from = p.instance(addr)?;
-                (from.region.is_some() && from.region != cluster.region).then_some((src, from))
-            }),
-            _ => None,
-        });
+        let foreign = foreign_source(p, config, cluster.region);
         let Some((src, from)) = foreign else {
             continue;
         };
@@ -315,6 +303,28 @@ fn foreign_configuration(p: &Program, out: &mut Vec<Diagnostic>) {
             .with_help("use the resource of the cluster's own region"),
         );
     }
+}
+
+/// The first computed attribute `v` is made of (`json(...)` keeps them in its unknown parts) that
+/// belongs to a resource of another region than `region`, with that resource.
+pub(crate) fn foreign_source<'p>(
+    p: &'p Program,
+    v: &'p Value,
+    region: Option<usize>,
+) -> Option<(&'p String, &'p crate::eval::Instance)> {
+    let mut unknowns = Vec::new();
+    v.unknowns(&mut unknowns);
+    unknowns.into_iter().find_map(|u| match u {
+        Value::Unknown {
+            origin: crate::value::Origin::AfterApply(sources),
+            ..
+        } => sources.iter().find_map(|src| {
+            let (addr, _) = src.rsplit_once('.')?;
+            let from = p.instance(addr)?;
+            (from.region.is_some() && from.region != region).then_some((src, from))
+        }),
+        _ => None,
+    })
 }
 
 /// What EKS holds once per cluster: an add-on of a name, an access entry of a principal, a Pod
