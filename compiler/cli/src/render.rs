@@ -34,12 +34,48 @@ pub fn run(file: &str, out: &Path, message_format: MessageFormat) -> ExitCode {
         report::diagnostics(&db, &errors, message_format);
         return fail(format!("`{file}` has errors: nothing was rendered"));
     }
-    let manifests = carbonc_sema::manifest::manifests(evaluate_program(&db, root));
-    if manifests.is_empty() {
-        println!("`{file}` declares no Kubernetes network policy: nothing to render.");
+    let program = evaluate_program(&db, root);
+    let manifests = carbonc_sema::manifest::manifests(program);
+    let clickhouse: Vec<_> = program.of_type("k8s.ClickHouseCluster").collect();
+    if manifests.is_empty() && clickhouse.is_empty() {
+        println!(
+            "`{file}` declares no Kubernetes network policy or ClickHouse cluster: nothing to render."
+        );
         return ExitCode::SUCCESS;
     }
     let mut code = ExitCode::SUCCESS;
+    for ch in clickhouse {
+        let Some(layout) = carbonc_sema::clickhouse::Layout::of(ch) else {
+            report::error(format!(
+                "`{}` is not rendered: its layout uses values known only after apply",
+                ch.address
+            ));
+            code = ExitCode::from(1);
+            continue;
+        };
+        let cluster = match ch.get("cluster").map(carbonc_sema::Value::reveal) {
+            Some(carbonc_sema::Value::Ref { addr }) => program
+                .instance(addr)
+                .and_then(|c| c.get("name")?.as_str().map(str::to_string))
+                .unwrap_or_else(|| addr.clone()),
+            _ => String::new(),
+        };
+        let dir = out
+            .join(program.region_code(ch.region))
+            .join(cluster)
+            .join(&layout.namespace)
+            .join(format!("clickhouse-{}", layout.name));
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            return fail(format!("cannot write {}: {e}", dir.display()));
+        }
+        for (name, text) in layout.files() {
+            let path = dir.join(name);
+            if let Err(e) = std::fs::write(&path, text) {
+                return fail(format!("cannot write {}: {e}", path.display()));
+            }
+        }
+        println!("{}: {}", ch.address, dir.display());
+    }
     for m in &manifests {
         let object = match &m.object {
             Ok(o) => o,

@@ -10,6 +10,7 @@ mod builtins;
 mod callargs;
 mod check;
 mod cidr;
+pub mod clickhouse;
 mod config;
 mod db;
 mod eval;

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value as Json, json};
 
 use crate::eval::{Instance, Program};
-use crate::value::{Entries, Value};
+use crate::value::{Entries, Value, entries, items};
 
 /// One object to write: where (region, cluster name, namespace), its file name, and the object;
 /// or why it cannot be written yet.
@@ -40,20 +40,6 @@ fn labels(v: Option<&Value>) -> Result<Json, String> {
         }
     }
     Ok(Json::Object(m))
-}
-
-fn items(v: Option<&Value>) -> &[Value] {
-    match v.map(Value::reveal) {
-        Some(Value::List(l)) => l,
-        _ => &[],
-    }
-}
-
-fn entries(v: &Value) -> Option<&Entries> {
-    match v.reveal() {
-        Value::Record(e) | Value::Map(e) => Some(e),
-        _ => None,
-    }
 }
 
 fn set(v: Option<&Value>) -> bool {

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use crate::cidr;
 use crate::eval::{Instance, Program};
-use crate::value::Value;
+use crate::value::{Value, entries, items};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Proto {
@@ -249,25 +249,11 @@ fn labels(v: Option<&Value>) -> Option<Labels> {
     }
 }
 
-fn list(v: Option<&Value>) -> &[Value] {
-    match v.map(Value::reveal) {
-        Some(Value::List(items)) => items,
-        _ => &[],
-    }
-}
-
-fn record(v: &Value) -> Option<&crate::value::Entries> {
-    match v.reveal() {
-        Value::Record(m) | Value::Map(m) => Some(m),
-        _ => None,
-    }
-}
-
 /// The ports of a `k8s.Port` list; empty when none is written.
 fn ports(v: Option<&Value>) -> Vec<Ports> {
-    list(v)
+    items(v)
         .iter()
-        .filter_map(record)
+        .filter_map(entries)
         .map(|p| {
             let proto = Proto::from_variant(p.get("protocol").and_then(Value::variant));
             let port = p
@@ -293,18 +279,18 @@ fn rules(v: Option<&Value>) -> Option<Vec<Rule>> {
         return None;
     }
     Some(
-        list(Some(v))
+        items(Some(v))
             .iter()
-            .filter_map(record)
+            .filter_map(entries)
             .map(|r| {
-                let peers = list(r.get("peers"))
+                let peers = items(r.get("peers"))
                     .iter()
-                    .filter_map(record)
+                    .filter_map(entries)
                     .filter_map(|peer| {
-                        if let Some(b) = peer.get("ip_block").and_then(record) {
+                        if let Some(b) = peer.get("ip_block").and_then(entries) {
                             let text = b.get("cidr")?.as_str()?.to_string();
                             let cidr = cidr::block(&text).ok()?;
-                            let except = list(b.get("except"))
+                            let except = items(b.get("except"))
                                 .iter()
                                 .filter_map(|e| cidr::block(e.as_str()?).ok())
                                 .collect();
@@ -389,7 +375,7 @@ pub fn clusters(p: &Program) -> Vec<Cluster> {
             let subnets = p
                 .instance(addr)
                 .map(|c| {
-                    list(c.get("subnets"))
+                    items(c.get("subnets"))
                         .iter()
                         .filter_map(|s| match s.reveal() {
                             Value::Ref { addr } => p.instance(addr),

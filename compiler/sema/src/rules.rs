@@ -79,7 +79,12 @@ const FAMILIES: &[(&[&str], RunFamily)] = &[
     // The add-ons too: whether policies are enforced is the `vpc-cni` add-on's configuration,
     // which no policy refers to.
     (
-        &["k8s.NetworkPolicy", "k8s.HelmRelease", "aws.eks.Addon"],
+        &[
+            "k8s.NetworkPolicy",
+            "k8s.HelmRelease",
+            "k8s.ClickHouseCluster",
+            "aws.eks.Addon",
+        ],
         |p, _, out| k8s::check(p, out),
     ),
     (

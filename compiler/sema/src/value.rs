@@ -409,6 +409,22 @@ impl Value {
         }
     }
 }
+/// The items of a list value (an absent value or any other kind has none).
+pub(crate) fn items(v: Option<&Value>) -> &[Value] {
+    match v.map(Value::reveal) {
+        Some(Value::List(l)) => l,
+        _ => &[],
+    }
+}
+
+/// The entries of a record or map value.
+pub(crate) fn entries(v: &Value) -> Option<&Entries> {
+    match v.reveal() {
+        Value::Record(e) | Value::Map(e) => Some(e),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Every field of every instance holds a `Value`: a variant that grows it (three strings

@@ -1,4 +1,4 @@
-//! Kubernetes rules (E1301-E1304, W1301): the objects inside a region's cluster.
+//! Kubernetes rules (E1301-E1306, W1301, W1302): the objects inside a region's cluster.
 
 use carbonc_diagnostics::Diagnostic;
 
@@ -6,7 +6,7 @@ use super::{describe, label, target, warning};
 use crate::cidr;
 use crate::eval::{Instance, Program};
 use crate::reach;
-use crate::value::{Entries, Value};
+use crate::value::{Entries, Value, entries, items};
 
 pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     not_enforced(p, out);
@@ -14,6 +14,139 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     duplicates(p, out);
     foreign_values(p, out);
     no_dns(p, out);
+    clickhouse(p, out);
+}
+
+/// A ClickHouse cluster's layout (E1305, E1306, W1302): a Keeper quorum of 3 or 5 nodes in
+/// distinct zones (with 2 or 4 a single failure can stop replication, with two in one zone that
+/// zone's loss takes the quorum: ClickHouse Keeper and ZooKeeper need a majority), at least one
+/// shard and replica, every zone one of the region's where the EKS cluster has a subnet (a
+/// replica elsewhere could not be scheduled, or would not be in the region), and the replicas of
+/// a shard in distinct zones.
+fn clickhouse(p: &Program, out: &mut Vec<Diagnostic>) {
+    for ch in p.of_type("k8s.ClickHouseCluster") {
+        let Some(layout) = crate::clickhouse::Layout::of(ch) else {
+            continue;
+        };
+        let Some(cluster) = target(p, ch, "cluster") else {
+            continue;
+        };
+        let keepers = layout.keeper_zones.len();
+        if keepers != 3 && keepers != 5 {
+            out.push(
+                Diagnostic::error(
+                    "E1305",
+                    format!("a Keeper quorum of {keepers} node(s): ClickHouse Keeper needs 3 or 5"),
+                    label(ch, "keeper_zones", format!("`{}` lists {keepers}", ch.address)),
+                )
+                .with_note("replication needs a majority of Keeper nodes: 3 survive one failure, 5 survive two; 2 or 4 survive no more than 1 or 3 do")
+                .with_help("list 3 keeper zones (or 5)"),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(twice) = layout
+            .keeper_zones
+            .iter()
+            .find(|z| !seen.insert(z.as_str()))
+        {
+            out.push(
+                Diagnostic::error(
+                    "E1305",
+                    format!("two Keeper nodes in `{twice}`: losing that zone loses the quorum"),
+                    label(
+                        ch,
+                        "keeper_zones",
+                        format!("`{}`'s Keeper nodes must be in distinct zones", ch.address),
+                    ),
+                )
+                .with_help("put each Keeper node in another zone of the region"),
+            );
+        }
+        for (field, n) in [("shards", layout.shards), ("replicas", layout.replicas)] {
+            if n < 1 {
+                out.push(
+                    Diagnostic::error(
+                        "E1305",
+                        format!("`{field} = {n}`: a ClickHouse cluster has at least one"),
+                        label(ch, field, "at least 1"),
+                    )
+                    .with_help(format!("set `{field}` to 1 or more")),
+                );
+            }
+        }
+        let region = p.region_code(ch.region).to_string();
+        let subnet_zones: Vec<String> = items(cluster.get("subnets"))
+            .iter()
+            .filter_map(|s| match s.reveal() {
+                Value::Ref { addr } => p.instance(addr),
+                _ => None,
+            })
+            .filter_map(|s| s.get("availability_zone")?.as_str().map(str::to_string))
+            .collect();
+        for field in ["zones", "keeper_zones"] {
+            let zones = match field {
+                "zones" => &layout.zones,
+                _ => &layout.keeper_zones,
+            };
+            for z in zones {
+                let in_region = z.strip_prefix(region.as_str()).is_some_and(|rest| {
+                    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase())
+                });
+                let msg = if !in_region {
+                    format!(
+                        "`{z}` is not an availability zone of {region}, where `{}` runs",
+                        ch.address
+                    )
+                } else if !subnet_zones.is_empty() && !subnet_zones.contains(z) {
+                    format!(
+                        "{} has no subnet in `{z}`: no pod can run there",
+                        describe(p, cluster)
+                    )
+                } else {
+                    continue;
+                };
+                out.push(
+                    Diagnostic::error(
+                        "E1306",
+                        msg,
+                        label(
+                            ch,
+                            field,
+                            format!("a server of `{}` would be placed in `{z}`", ch.address),
+                        ),
+                    )
+                    .with_help(if subnet_zones.is_empty() {
+                        format!("use zones of {region}")
+                    } else {
+                        format!(
+                            "use zones of the cluster's subnets: {}",
+                            subnet_zones
+                                .iter()
+                                .map(|z| format!("`{z}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }),
+                );
+            }
+        }
+        let distinct: std::collections::BTreeSet<&String> = layout.zones.iter().collect();
+        if layout.replicas > 1 && distinct.len() < layout.replicas {
+            out.push(
+                warning(Diagnostic::error(
+                    "W1302",
+                    format!(
+                        "{} replicas per shard over {} zone(s): replicas of a shard share a zone",
+                        layout.replicas,
+                        distinct.len()
+                    ),
+                    label(ch, "zones", format!("`{}` spreads its replicas here", ch.address)),
+                ))
+                .with_note("losing that zone loses every copy of the shard's data it holds twice, and the shard's writes stop if no replica is left")
+                .with_help(format!("list at least {} zones", layout.replicas)),
+            );
+        }
+    }
 }
 
 /// Whether a cluster's VPC CNI enforces network policies: `Some(true)` when its `vpc-cni` add-on's
@@ -286,20 +419,6 @@ impl<'a> Refusals<'a> {
                 Ok(_) => {}
             }
         }
-    }
-}
-
-fn entries(v: &Value) -> Option<&Entries> {
-    match v.reveal() {
-        Value::Record(m) | Value::Map(m) => Some(m),
-        _ => None,
-    }
-}
-
-fn items(v: Option<&Value>) -> &[Value] {
-    match v.map(Value::reveal) {
-        Some(Value::List(l)) => l,
-        _ => &[],
     }
 }
 

@@ -1,0 +1,268 @@
+//! The ClickHouse topology test: the us-east-1 cluster of `tests/clickhouse/analytics.carbon` (1
+//! shard x 2 replicas), started on loopback as two real ClickHouse servers (Debian's
+//! `clickhouse-server`) replicating through a real ZooKeeper (Debian's `zookeeper`), both installed
+//! by `scripts/test`. The servers get carbonc's generated `remote_servers`, `zookeeper` and
+//! `macros` (with loopback addresses in place of the in-cluster names: the only substitution),
+//! the generated DDL is applied `ON CLUSTER` on the first replica, a row inserted there is read
+//! on the second, and through the `Distributed` table.
+//!
+//! Debian's ClickHouse is 18.16 (2018): the generated DDL keeps to what it accepts.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::repo;
+
+const SERVER: &str = "/usr/sbin/clickhouse-server";
+const CLIENT: &str = "/usr/bin/clickhouse-client";
+const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";
+
+/// A process killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("address")
+        .port()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(
+            start.elapsed() < timeout,
+            "{what} not ready after {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `clickhouse-client --port PORT --query Q`: Ok(stdout) or Err(stderr).
+fn query(port: u16, q: &str) -> Result<String, String> {
+    let out = Command::new(CLIENT)
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--query",
+            q,
+        ])
+        .output()
+        .expect("clickhouse-client runs");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn start_zookeeper(dir: &Path, port: u16) -> Running {
+    std::fs::create_dir_all(dir.join("data")).expect("zk dir");
+    let cfg = dir.join("zoo.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n",
+            dir.join("data").display()
+        ),
+    )
+    .expect("zoo.cfg");
+    let child = Command::new("java")
+        .args([
+            "-cp",
+            ZOOKEEPER_JAR,
+            "org.apache.zookeeper.server.ZooKeeperServerMain",
+        ])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("java runs ZooKeeper");
+    let zk = Running(child);
+    wait_until("ZooKeeper", Duration::from_secs(60), || {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let mut answer = String::new();
+        s.write_all(b"ruok").is_ok() && s.read_to_string(&mut answer).is_ok() && answer == "imok"
+    });
+    zk
+}
+
+/// One server: its own directory, the base configuration (loopback ports, paths), and the
+/// generated files in `config.d/`.
+fn start_server(
+    dir: &Path,
+    tcp: u16,
+    http: u16,
+    interserver: u16,
+    generated: &[(&str, String)],
+) -> Running {
+    let d = dir.display();
+    std::fs::create_dir_all(dir.join("config.d")).expect("config.d");
+    std::fs::write(
+        dir.join("config.xml"),
+        format!(
+            "<yandex>
+  <logger><level>information</level><log>{d}/server.log</log><errorlog>{d}/error.log</errorlog></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <tcp_port>{tcp}</tcp_port>
+  <http_port>{http}</http_port>
+  <interserver_http_port>{interserver}</interserver_http_port>
+  <interserver_http_host>127.0.0.1</interserver_http_host>
+  <path>{d}/data/</path>
+  <tmp_path>{d}/tmp/</tmp_path>
+  <user_files_path>{d}/user_files/</user_files_path>
+  <format_schema_path>{d}/format_schemas/</format_schema_path>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+</yandex>
+"
+        ),
+    )
+    .expect("config.xml");
+    std::fs::copy("/etc/clickhouse-server/users.xml", dir.join("users.xml")).expect("users.xml");
+    for (name, text) in generated {
+        std::fs::write(dir.join("config.d").join(name), text).expect("generated file");
+    }
+    let child = Command::new(SERVER)
+        .arg(format!("--config-file={d}/config.xml"))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("clickhouse-server runs");
+    let server = Running(child);
+    wait_until("ClickHouse", Duration::from_secs(60), || {
+        query(tcp, "SELECT 1").is_ok()
+    });
+    server
+}
+
+fn layout() -> carbonc_sema::clickhouse::Layout {
+    std::env::set_current_dir(repo()).expect("repo");
+    let mut db = carbonc_sema::RootDatabase::default();
+    let root = carbonc_cli::load::load_program(&mut db, "tests/clickhouse/analytics.carbon")
+        .expect("loads");
+    let diags = carbonc_sema::check_program(&db, root);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let p = carbonc_sema::evaluate_program(&db, root);
+    let ch = p
+        .instance("analytics[us-east-1]")
+        .expect("the us-east-1 cluster");
+    carbonc_sema::clickhouse::Layout::of(ch).expect("known layout")
+}
+
+#[test]
+fn generated_topology_replicates_on_loopback() {
+    for bin in [SERVER, CLIENT, ZOOKEEPER_JAR] {
+        assert!(
+            Path::new(bin).exists(),
+            "{bin} is missing: scripts/test installs Debian's clickhouse-server, clickhouse-client and zookeeper"
+        );
+    }
+    let layout = layout();
+    assert_eq!(
+        (layout.shards, layout.replicas, layout.keeper_zones.len()),
+        (1, 2, 3)
+    );
+    let scratch: PathBuf =
+        std::env::temp_dir().join(format!("carbonc-clickhouse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let zk_port = free_port();
+    let _zk = start_zookeeper(&scratch.join("zookeeper"), zk_port);
+    let ports: Vec<(u16, u16, u16)> = (0..layout.replicas)
+        .map(|_| (free_port(), free_port(), free_port()))
+        .collect();
+    let addr = |_s: usize, r: usize| ("127.0.0.1".to_string(), ports[r - 1].0);
+    let remote_servers = layout.remote_servers_xml(&addr);
+    // Every Keeper node of the quorum is the one ZooKeeper here.
+    let keeper = layout.zookeeper_xml(&|_| ("127.0.0.1".to_string(), zk_port));
+    let mut servers = Vec::new();
+    for r in 1..=layout.replicas {
+        let (tcp, http, inter) = ports[r - 1];
+        servers.push(start_server(
+            &scratch.join(format!("replica-{r}")),
+            tcp,
+            http,
+            inter,
+            &[
+                ("remote_servers.xml", remote_servers.clone()),
+                ("zookeeper.xml", keeper.clone()),
+                ("macros.xml", layout.macros_xml(1, r)),
+            ],
+        ));
+    }
+    let (first, second) = (ports[0].0, ports[1].0);
+
+    // The cluster as the servers see it: both replicas of shard 1.
+    let clusters = query(first, "SELECT shard_num, replica_num, port FROM system.clusters WHERE cluster = 'events' ORDER BY replica_num").expect("system.clusters");
+    assert_eq!(clusters, format!("1\t1\t{first}\n1\t2\t{second}"));
+    assert_eq!(
+        query(
+            second,
+            "SELECT substitution FROM system.macros WHERE macro = 'replica'"
+        )
+        .unwrap(),
+        "events-01-2"
+    );
+
+    for stmt in layout.ddl() {
+        query(first, &stmt).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+    }
+    // ON CLUSTER made the tables on the second replica too.
+    wait_until(
+        "the DDL on the second replica",
+        Duration::from_secs(30),
+        || query(second, "EXISTS TABLE analytics.events").is_ok_and(|o| o == "1"),
+    );
+    query(
+        first,
+        "INSERT INTO analytics.events_local VALUES ('2026-12-07', '2026-12-07 10:00:00', 42, 'signup'), ('2026-12-07', '2026-12-07 10:01:00', 7, 'login')",
+    )
+    .expect("insert");
+    wait_until(
+        "replication to the second replica",
+        Duration::from_secs(30),
+        || query(second, "SELECT count() FROM analytics.events_local").is_ok_and(|o| o == "2"),
+    );
+    assert_eq!(
+        query(
+            second,
+            "SELECT kind FROM analytics.events_local WHERE user_id = 42"
+        )
+        .unwrap(),
+        "signup"
+    );
+    assert_eq!(
+        query(second, "SELECT count() FROM analytics.events").unwrap(),
+        "2"
+    );
+    assert_eq!(
+        query(first, "SELECT total_replicas, active_replicas FROM system.replicas WHERE table = 'events_local'").unwrap(),
+        "2\t2"
+    );
+    // A cluster the configuration does not name is refused by the servers.
+    let err = query(first, "CREATE DATABASE other ON CLUSTER nowhere").unwrap_err();
+    assert!(err.contains("nowhere"), "{err}");
+    drop(servers);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
