@@ -3,6 +3,7 @@
 
 mod apply;
 mod backend;
+mod charts;
 mod check;
 mod destroy;
 mod fmt;

@@ -75,7 +75,7 @@ fn start_zookeeper(dir: &Path, port: u16) -> Running {
     std::fs::write(
         &cfg,
         format!(
-            "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n",
+            "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=ruok,srvr\n",
             dir.join("data").display()
         ),
     )
@@ -92,13 +92,16 @@ fn start_zookeeper(dir: &Path, port: u16) -> Running {
         .spawn()
         .expect("java runs ZooKeeper");
     let zk = Running(child);
+    // Serving, not only running: `srvr` answers "not currently serving requests" until it is.
     wait_until("ZooKeeper", Duration::from_secs(60), || {
         use std::io::{Read, Write};
         let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
             return false;
         };
         let mut answer = String::new();
-        s.write_all(b"ruok").is_ok() && s.read_to_string(&mut answer).is_ok() && answer == "imok"
+        s.write_all(b"srvr").is_ok()
+            && s.read_to_string(&mut answer).is_ok()
+            && answer.contains("Mode: standalone")
     });
     zk
 }
@@ -150,9 +153,13 @@ fn start_server(
         .spawn()
         .expect("clickhouse-server runs");
     let server = Running(child);
-    wait_until("ClickHouse", Duration::from_secs(60), || {
-        query(tcp, "SELECT 1").is_ok()
-    });
+    // Up, with its ZooKeeper session (ClickHouse 18.16 crashes on distributed DDL without one).
+    wait_until(
+        "ClickHouse and its ZooKeeper session",
+        Duration::from_secs(60),
+        || query(tcp, "SELECT count() FROM system.zookeeper WHERE path = '/'").is_ok(),
+    );
+
     server
 }
 
