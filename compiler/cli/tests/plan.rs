@@ -475,3 +475,60 @@ fn show_finds_the_plans_state_from_any_directory() {
     let r = carbonc(&d.join("examples"), &["show", "../saved.json"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// In-cluster objects wait for their cluster to be ready: the stdlib ClickHouse module's release
+/// and cluster come after the Pod Identity agent add-on and the backup role's association, beside
+/// the EKS cluster they refer to.
+#[test]
+fn in_cluster_objects_wait_for_the_cluster_to_be_ready() {
+    let d = std::env::temp_dir().join(format!("carbonc-plan-in-cluster-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    std::fs::copy(
+        repo().join("tests/check/ok/module_clickhouse_keeper_zone.carbon"),
+        d.join("main.carbon"),
+    )
+    .expect("copy");
+    let run = carbonc(&d, &["plan", "--json", "main.carbon"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let deps = |addr: &str| -> Vec<String> {
+        plan["resource_changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .find(|c| c["address"] == addr)
+            .unwrap_or_else(|| panic!("{addr} is planned"))["depends_on"]
+            .as_array()
+            .expect("depends_on")
+            .iter()
+            .map(|d| d.as_str().expect("address").to_string())
+            .collect()
+    };
+    for (object, before) in [
+        (
+            "analytics[eu-west-1].operator",
+            "pod_identity_agent[eu-west-1]",
+        ),
+        (
+            "analytics[eu-west-1].operator",
+            "analytics[eu-west-1].backup_identity",
+        ),
+        (
+            "analytics[eu-west-1].servers",
+            "pod_identity_agent[eu-west-1]",
+        ),
+    ] {
+        assert!(
+            deps(object).iter().any(|d| d == before),
+            "{object} waits for {before}: {:?}",
+            deps(object)
+        );
+    }
+    // Nothing of the other region's cluster.
+    assert!(
+        !deps("analytics[eu-west-1].operator")
+            .iter()
+            .any(|d| d.contains("us-east-1"))
+    );
+}

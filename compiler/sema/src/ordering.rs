@@ -39,6 +39,44 @@ pub enum Rule {
     },
 }
 
+/// An instance of `ty` waits for every `other` whose value at `other_path` is its `cluster`.
+const fn on_cluster(ty: &'static str, other: &'static str, other_path: Path) -> Rule {
+    Rule::Joined {
+        ty,
+        guard: None,
+        path: &["cluster"],
+        other,
+        other_guard: None,
+        other_path,
+    }
+}
+
+/// What makes a cluster ready for what runs inside it: nodes to run on, the add-ons (the VPC CNI
+/// that gives pods addresses and enforces policies, CoreDNS, the Pod Identity agent), the access
+/// entries and policies that let the deployer in, and the pods' IAM roles.
+const fn ready(ty: &'static str) -> [Rule; 5] {
+    [
+        on_cluster(ty, "aws.eks.NodeGroup", &["cluster"]),
+        on_cluster(ty, "aws.eks.Addon", &["cluster"]),
+        on_cluster(ty, "aws.eks.AccessEntry", &["cluster"]),
+        on_cluster(ty, "aws.eks.AccessPolicyAssociation", &["entry", "cluster"]),
+        on_cluster(ty, "aws.eks.PodIdentityAssociation", &["cluster"]),
+    ]
+}
+
+/// Kubernetes objects are installed once their cluster is ready ("services per region using Helm
+/// once clusters are ready"), and removed before it is taken apart.
+const IN_CLUSTER: [[Rule; 5]; 3] = [
+    ready("k8s.HelmRelease"),
+    ready("k8s.NetworkPolicy"),
+    ready("k8s.ClickHouseCluster"),
+];
+
+/// Every rule: the table below, then the in-cluster ones.
+pub fn rules() -> impl Iterator<Item = &'static Rule> {
+    RULES.iter().chain(IN_CLUSTER.iter().flatten())
+}
+
 pub const RULES: &[Rule] = &[
     // EKS validates a cluster's or node group's role, policies included, when it is created, and
     // deletes its network interfaces with the role's permissions (Terraform documents
@@ -85,16 +123,12 @@ pub const RULES: &[Rule] = &[
 /// Values are compared by their printed form (a `Value` is not `Ord`); equal values print alike.
 /// Whether an instance of type `ty` waits on something by an ordering whatever it refers to.
 pub fn is_source(ty: &str) -> bool {
-    RULES
-        .iter()
-        .any(|r| matches!(r, Rule::Joined { ty: t, .. } if *t == ty))
+    rules().any(|r| matches!(r, Rule::Joined { ty: t, .. } if *t == ty))
 }
 
 /// Whether referring to an instance of type `ty` can make the referrer wait on its companions.
 pub fn is_target(ty: &str) -> bool {
-    RULES
-        .iter()
-        .any(|r| matches!(r, Rule::Companions { target, .. } if *target == ty))
+    rules().any(|r| matches!(r, Rule::Companions { target, .. } if *target == ty))
 }
 
 fn key(v: &Value) -> String {
@@ -115,8 +149,7 @@ impl<'p> Orderings<'p> {
             program,
             index: Vec::new(),
         };
-        o.index = RULES
-            .iter()
+        o.index = rules()
             .map(|rule| {
                 let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
                 for inst in &o.program.instances {
@@ -167,7 +200,7 @@ impl<'p> Orderings<'p> {
     /// The addresses `inst` waits for; `refs` are the addresses it refers to.
     pub fn deps(&self, inst: &Instance, refs: &[String]) -> Vec<String> {
         let mut out = Vec::new();
-        for (rule, groups) in RULES.iter().zip(&self.index) {
+        for (rule, groups) in rules().zip(&self.index) {
             match rule {
                 Rule::Companions {
                     target, companion, ..
