@@ -61,6 +61,29 @@ fn scalar(v: &Val) -> Option<String> {
     })
 }
 
+/// A string that holds a JSON object, as a value to diff (numbers that are not integers as their
+/// text).
+fn json_doc(s: &str) -> Option<Val> {
+    fn val(j: serde_json::Value) -> Val {
+        match j {
+            serde_json::Value::Null => Val::Null,
+            serde_json::Value::Bool(b) => Val::Bool(b),
+            serde_json::Value::Number(n) => {
+                n.as_i64().map_or_else(|| Val::Str(n.to_string()), Val::Int)
+            }
+            serde_json::Value::String(s) => Val::Str(s),
+            serde_json::Value::Array(items) => Val::List(items.into_iter().map(val).collect()),
+            serde_json::Value::Object(m) => {
+                Val::Map(m.into_iter().map(|(k, v)| (k, val(v))).collect())
+            }
+        }
+    }
+    if !s.trim_start().starts_with('{') {
+        return None;
+    }
+    serde_json::from_str::<serde_json::Value>(s).ok().map(val)
+}
+
 fn map_key(k: &str) -> String {
     if !k.is_empty()
         && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -138,6 +161,35 @@ fn diff_lines(
         }
         (Some(b), None | Some(Val::Null)) => {
             value_lines(out, st, indent, "-", Some((name, width)), b, &suffix)
+        }
+        (Some(Val::Str(b)), Some(Val::Str(a)))
+            if json_doc(b).is_some() && json_doc(a).is_some() =>
+        {
+            // A JSON document (a release's values, an IAM policy) changes key by key, as
+            // Terraform shows a `jsonencode` attribute.
+            let (b, a) = (json_doc(b).expect("checked"), json_doc(a).expect("checked"));
+            let mut inner = String::new();
+            diff_lines(
+                &mut inner,
+                st,
+                indent,
+                name,
+                width,
+                Some(&b),
+                Some(&a),
+                forces,
+            );
+            let mut lines: Vec<&str> = inner.lines().collect();
+            let (first, last) = (lines.remove(0), lines.pop().unwrap_or_default());
+            let first =
+                first
+                    .replacen(" = {", " = jsonencode({", 1)
+                    .replacen(" = [", " = jsonencode([", 1);
+            let _ = writeln!(out, "{first}");
+            for l in lines {
+                let _ = writeln!(out, "{l}");
+            }
+            let _ = writeln!(out, "{last})");
         }
         (Some(Val::Map(b)), Some(Val::Map(a))) => {
             let _ = writeln!(out, "{pad}{} {name:<width$} = {{{suffix}", st.sym("~"));
