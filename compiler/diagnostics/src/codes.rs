@@ -105,6 +105,7 @@ codes! {
     "W0803" => "Warning: an EKS Pod Identity association's cluster has no `eks-pod-identity-agent` add-on in the program: EKS accepts the association, but no pod gets its credentials (EKS User Guide, \"Set up the Amazon EKS Pod Identity Agent\").", "Add an `aws.eks.Addon` named \"eks-pod-identity-agent\" on the cluster; if the agent is installed another way, turn W0803 off in carbon.toml.";
     "W1301" => "Warning: network policies deny a release's pods all egress to DNS (UDP 53 to `k8s-app: kube-dns` in `kube-system`): every name lookup times out, so the service fails although its other allows are right.", "Add an egress rule to kube-dns on UDP and TCP 53.";
     "W1302" => "Warning: a ClickHouse cluster has more replicas per shard than zones: replicas of a shard share a zone, whose loss takes them together.", "List at least as many zones as replicas.";
+    "W1303" => "Warning: a network policy's `pod_selector` chooses none of the Helm releases of its namespace (a label written wrong, or pods labelled otherwise than the release's `pod_labels` say): the policy protects nothing, and the API server accepts it.", "Use the labels of the pods the policy is for.";
 }
 
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {

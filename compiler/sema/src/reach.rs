@@ -168,7 +168,7 @@ impl std::fmt::Display for PortSet {
     }
 }
 
-type Labels = BTreeMap<String, String>;
+pub type Labels = BTreeMap<String, String>;
 
 /// A group of pods: a Helm release's, or the cluster's CoreDNS.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -593,6 +593,24 @@ impl Cluster {
             }
         }
         out
+    }
+
+    /// The policies whose `pod_selector` chooses none of the releases of their namespace, when
+    /// it has some: `(policy address, namespace, selector)`. Usually a label written wrong, and
+    /// the policy then protects nothing.
+    pub fn selecting_nothing(&self) -> Vec<(&str, &str, &Labels)> {
+        self.policies
+            .iter()
+            .filter(|pol| {
+                let mut here = self
+                    .pods
+                    .iter()
+                    .filter(|p| p.address.is_some() && p.namespace == pol.namespace)
+                    .peekable();
+                here.peek().is_some() && !here.any(|p| subset(&pol.selector, &p.labels))
+            })
+            .map(|pol| (pol.address.as_str(), pol.namespace.as_str(), &pol.selector))
+            .collect()
     }
 
     /// The CoreDNS pods' index.

@@ -1,4 +1,4 @@
-//! Kubernetes rules (E1301-E1306, W1301, W1302): the objects inside a region's cluster.
+//! Kubernetes rules (E1301-E1306, W1301-W1303): the objects inside a region's cluster.
 
 use carbonc_diagnostics::Diagnostic;
 
@@ -14,6 +14,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     duplicates(p, out);
     foreign_values(p, out);
     no_dns(p, out);
+    selecting_nothing(p, out);
     clickhouse(p, out);
 }
 
@@ -553,6 +554,48 @@ fn foreign_values(p: &Program, out: &mut Vec<Diagnostic>) {
                 p.region_code(r.region)
             )),
         );
+    }
+}
+
+/// A policy whose `pod_selector` chooses none of the releases of its namespace (W1303): a label
+/// written wrong, or the chart's pods labelled otherwise than the release says; the policy then
+/// protects nothing, silently.
+fn selecting_nothing(p: &Program, out: &mut Vec<Diagnostic>) {
+    for c in reach::clusters(p) {
+        for (addr, ns, selector) in c.selecting_nothing() {
+            let Some(pol) = p.instance(addr) else {
+                continue;
+            };
+            let shown: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let releases: Vec<String> = c
+                .pods
+                .iter()
+                .filter(|x| x.address.is_some() && x.namespace == ns)
+                .map(|x| {
+                    let labels: Vec<String> =
+                        x.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!("`{}` ({})", x.name, labels.join(", "))
+                })
+                .collect();
+            out.push(
+                warning(Diagnostic::error(
+                    "W1303",
+                    format!(
+                        "`{addr}` selects no pod: no release in namespace `{ns}` has the labels {}",
+                        shown.join(", ")
+                    ),
+                    label(pol, "pod_selector", "this selector chooses nothing"),
+                ))
+                .with_note(format!(
+                    "the releases of `{ns}` on `{}`: {}",
+                    c.address,
+                    releases.join("; ")
+                ))
+                .with_help(
+                    "use the labels of the pods the policy is for (a release's `pod_labels`)",
+                ),
+            );
+        }
     }
 }
 
