@@ -69,9 +69,7 @@ pub fn run(file: &str, out: &Path, message_format: MessageFormat) -> ExitCode {
         let at = |field: &str| {
             let span = r.field_span(field);
             let text = db.file(&r.file).map(|f| f.text(&db).as_str()).unwrap_or("");
-            let before = &text[..(span.start as usize).min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            let (line, col) = carbonc_diagnostics::LineIndex::new(text).line_col(text, span.start);
             format!("{}:{line}:{col}", r.file)
         };
         let text = |f: &str| {

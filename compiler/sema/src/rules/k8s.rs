@@ -13,8 +13,9 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
     refused(p, out);
     duplicates(p, out);
     foreign_values(p, out);
-    no_dns(p, out);
-    selecting_nothing(p, out);
+    let clusters = reach::clusters(p);
+    no_dns(p, &clusters, out);
+    selecting_nothing(p, &clusters, out);
     clickhouse(p, out);
 }
 
@@ -560,8 +561,8 @@ fn foreign_values(p: &Program, out: &mut Vec<Diagnostic>) {
 /// A policy whose `pod_selector` chooses none of the releases of its namespace (W1303): a label
 /// written wrong, or the chart's pods labelled otherwise than the release says; the policy then
 /// protects nothing, silently.
-fn selecting_nothing(p: &Program, out: &mut Vec<Diagnostic>) {
-    for c in reach::clusters(p) {
+fn selecting_nothing(p: &Program, clusters: &[reach::Cluster], out: &mut Vec<Diagnostic>) {
+    for c in clusters {
         for (addr, ns, selector) in c.selecting_nothing() {
             let Some(pol) = p.instance(addr) else {
                 continue;
@@ -602,8 +603,8 @@ fn selecting_nothing(p: &Program, out: &mut Vec<Diagnostic>) {
 /// Pods whose egress the policies deny, DNS included (W1301): every name lookup times out, so the
 /// service fails although its own allows are right. The usual allow is UDP and TCP 53 to
 /// `k8s-app: kube-dns` in `kube-system`.
-fn no_dns(p: &Program, out: &mut Vec<Diagnostic>) {
-    for c in reach::clusters(p) {
+fn no_dns(p: &Program, clusters: &[reach::Cluster], out: &mut Vec<Diagnostic>) {
+    for c in clusters {
         let dns = c.dns();
         for i in 0..dns {
             let isolating = c.egress_isolated_by(i);
