@@ -76,6 +76,9 @@ pub fn fake_computed(addr: &str, ty: &str, region: Option<&str>, attr: &str) -> 
         )),
         "public_ip" => Val::Str("198.51.100.7".into()),
         "name_servers" => Val::List(vec![Val::Str("ns-1.example.net".into())]),
+        // A Helm release's.
+        "revision" => Val::Int(1),
+        "status" if ty == "k8s.HelmRelease" => Val::Str("deployed".into()),
         _ => Val::Str(format!("{addr}.{attr}.example.com")),
     }
 }

@@ -23,6 +23,7 @@ mod eks_access;
 mod elasticache;
 mod elbv2;
 mod error;
+mod helm;
 mod iam;
 mod kms;
 mod network;
@@ -50,6 +51,7 @@ use carbonc_apply::{
 use tokio::sync::Mutex;
 
 pub use error::classify;
+pub use helm::{helm_binary, helm_version};
 pub use s3_state::{KmsDataKeys, S3Backend};
 pub use synthetics::{script as canary_script, zip as canary_zip};
 
@@ -62,7 +64,12 @@ pub struct AwsProvider {
     /// An endpoint and static keys that take precedence over the environment's.
     endpoint: Option<(String, aws_sdk_sts::config::Credentials)>,
     configs: Mutex<BTreeMap<String, SdkConfig>>,
+    /// The local chart directory of each Helm release that has one, by address.
+    charts: std::sync::Mutex<BTreeMap<String, std::path::PathBuf>>,
 }
+
+/// The Helm release type, applied with the user's `helm` (`helm.rs`), not through the registry.
+pub const HELM_RELEASE: &str = "k8s.HelmRelease";
 
 impl AwsProvider {
     /// `role_arn`: a role to assume for every call (`provider_role_arn`).
@@ -71,6 +78,7 @@ impl AwsProvider {
             role_arn,
             endpoint: None,
             configs: Mutex::new(BTreeMap::new()),
+            charts: Default::default(),
         })
     }
 
@@ -83,7 +91,21 @@ impl AwsProvider {
             role_arn: None,
             endpoint: Some((url.to_string(), keys)),
             configs: Mutex::new(BTreeMap::new()),
+            charts: Default::default(),
         })
+    }
+
+    /// The local chart directory of each Helm release that has one (its `chart` is a path
+    /// relative to the file that declares it, which only the compiler knows), by address.
+    pub fn set_local_charts(&self, charts: BTreeMap<String, std::path::PathBuf>) {
+        *self.charts.lock().unwrap_or_else(|e| e.into_inner()) = charts;
+    }
+
+    fn local_charts(&self) -> BTreeMap<String, std::path::PathBuf> {
+        self.charts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) async fn config(&self, region: Option<&str>) -> SdkConfig {
@@ -167,7 +189,7 @@ pub(crate) fn single_attempt(cfg: &SdkConfig) -> SdkConfig {
 
 /// Whether the provider creates, reads, updates and deletes resources of type `ty`.
 pub fn implements(ty: &str) -> bool {
-    registry::kind(ty).is_some()
+    ty == HELM_RELEASE || registry::kind(ty).is_some()
 }
 
 fn unsupported(ty: &str) -> ProviderError {
@@ -208,6 +230,10 @@ impl AwsProvider {
 
 impl Provider for AwsProvider {
     async fn create(&self, req: CreateRequest) -> Result<Found, ProviderError> {
+        if req.resource.ty == HELM_RELEASE {
+            let c = self.config(req.resource.region.as_deref()).await;
+            return helm::create(&c, &req, &self.local_charts()).await;
+        }
         let kind = Self::kind(&req.resource.ty)?;
         let create = kind.create.ok_or_else(|| unsupported(&req.resource.ty))?;
         let c = self
@@ -222,6 +248,9 @@ impl Provider for AwsProvider {
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Found>, ProviderError> {
+        if req.ty == HELM_RELEASE {
+            return helm::read(&self.config(req.region.as_deref()).await, &req).await;
+        }
         let kind = Self::kind(&req.ty)?;
         let c = self
             .endpoint(kind, req.region.as_deref(), Some(&req.id), None)
@@ -230,6 +259,10 @@ impl Provider for AwsProvider {
     }
 
     async fn update(&self, req: UpdateRequest) -> Result<Found, ProviderError> {
+        if req.resource.ty == HELM_RELEASE {
+            let c = self.config(req.resource.region.as_deref()).await;
+            return helm::update(&c, &req, &self.local_charts()).await;
+        }
         let kind = Self::kind(&req.resource.ty)?;
         let update = kind.update.ok_or_else(|| unsupported(&req.resource.ty))?;
         let c = self
@@ -239,6 +272,9 @@ impl Provider for AwsProvider {
     }
 
     async fn delete(&self, req: DeleteRequest) -> Result<(), ProviderError> {
+        if req.ty == HELM_RELEASE {
+            return helm::delete(&self.config(req.region.as_deref()).await, &req).await;
+        }
         let kind = Self::kind(&req.ty)?;
         let delete = kind.delete.ok_or_else(|| unsupported(&req.ty))?;
         let c = self

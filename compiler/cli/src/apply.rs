@@ -248,20 +248,44 @@ pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCod
     carry_out(&mut planned, &plan, parallelism)
 }
 
-/// Refuses, before anything is changed, a plan that changes resources no provider applies: the
-/// Kubernetes objects inside a cluster (`k8s.*`), which carbonc checks, simulates and renders (the
-/// network policies) but does not install yet.
-fn refuse_unimplemented(plan: &Plan) -> Result<(), String> {
+/// Refuses, before anything is changed, a plan that changes resources no provider applies (the
+/// network policies and ClickHouse clusters inside a cluster, which carbonc checks, simulates and
+/// renders but does not install yet), or Helm releases when `helm` cannot be run.
+pub(crate) fn refuse_unimplemented(plan: &Plan) -> Result<(), String> {
+    let changed = || {
+        plan.resource_changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+    };
     let mut pending: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
-    for c in &plan.resource_changes {
-        if c.action != Action::NoOp && !carbonc_aws::implements(&c.ty) {
-            pending.entry(&c.ty).or_default().push(&c.address);
-        }
+    for c in changed().filter(|c| !carbonc_aws::implements(&c.ty)) {
+        pending.entry(&c.ty).or_default().push(&c.address);
     }
-    if pending.is_empty() {
+    if !pending.is_empty() {
+        return Err(format!(
+            "carbonc does not install these Kubernetes objects yet: {}; nothing was changed\nhelp: `carbonc render {} --out DIR` writes the network policies' manifests for `kubectl apply -f`; keep the objects out of the program you apply until carbonc installs them (docs/kubernetes.md)",
+            listed(&pending),
+            plan.root
+        ));
+    }
+    let mut releases: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for c in changed().filter(|c| c.ty == carbonc_aws::HELM_RELEASE) {
+        releases.entry(&c.ty).or_default().push(&c.address);
+    }
+    if releases.is_empty() {
         return Ok(());
     }
-    let listed: Vec<String> = pending
+    carbonc_aws::helm_version().map(|_| ()).map_err(|why| {
+        format!(
+            "the plan installs, upgrades or uninstalls Helm releases ({}), but {why}; nothing was changed\nhelp: install Helm 3.8 or later (https://helm.sh/docs/intro/install/), or set CARBONC_HELM to its path",
+            listed(&releases),
+        )
+    })
+}
+
+/// `TYPE (`ADDRESS` and N more)` per type.
+fn listed(by_type: &std::collections::BTreeMap<&str, Vec<&str>>) -> String {
+    by_type
         .iter()
         .map(|(ty, addrs)| {
             let more = match addrs.len() {
@@ -270,12 +294,8 @@ fn refuse_unimplemented(plan: &Plan) -> Result<(), String> {
             };
             format!("{ty} (`{}`{more})", addrs[0])
         })
-        .collect();
-    Err(format!(
-        "carbonc does not install Kubernetes objects yet: {}; nothing was changed\nhelp: `carbonc render {} --out DIR` writes the network policies' manifests for `kubectl apply -f`; keep the objects out of the program you apply until carbonc installs them (docs/kubernetes.md)",
-        listed.join(", "),
-        plan.root
-    ))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A saved plan (`carbonc plan --out FILE`) named where a program was expected: `None` for a

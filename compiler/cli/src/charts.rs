@@ -50,6 +50,20 @@ pub fn local_chart(release: &Instance, chart: &str) -> Option<PathBuf> {
         .then(|| dir.canonicalize().unwrap_or(dir))
 }
 
+/// The local chart directory of every Helm release of the program that has one, by address (for
+/// the provider, which runs `helm` with it).
+pub fn local_charts(
+    program: &carbonc_sema::Program,
+) -> std::collections::BTreeMap<String, PathBuf> {
+    program
+        .of_type(carbonc_aws::HELM_RELEASE)
+        .filter_map(|r| {
+            let chart = r.get("chart")?.reveal().as_str()?.to_string();
+            Some((r.address.to_string(), local_chart(r, &chart)?))
+        })
+        .collect()
+}
+
 /// Checks `values` (the release's JSON text) against the release's chart.
 pub fn check(release: &Instance, chart: &str, values: &str) -> Result<Checked, String> {
     let values: Json =

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use crate::apply::{adopt_hook, confirm, run, summary};
+use crate::apply::{adopt_hook, confirm, refuse_unimplemented, run, summary};
 use crate::plan::{PlanArgs, plan_with_hook};
 use crate::report;
 
@@ -50,6 +50,10 @@ pub fn destroy(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitC
     );
     if plan.resource_changes.is_empty() {
         return ExitCode::SUCCESS;
+    }
+    if let Err(why) = refuse_unimplemented(&plan) {
+        report::error(why);
+        return ExitCode::from(1);
     }
     if !confirm("destroy all these resources", auto_approve) {
         println!("Destroy cancelled.");

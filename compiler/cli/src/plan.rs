@@ -106,11 +106,9 @@ pub fn plan_with_hook(
         .map_err(|why| fail(format!("cannot read `{}`: {why}", args.file)))?;
     db.set_vars(vars);
     db.set_config(carbonc_cli::load::config(&args.file).map_err(fail)?);
-    let provider = AwsProvider::new(
-        carbonc_sema::evaluate_program(&db, root)
-            .provider_role_arn
-            .clone(),
-    );
+    let program = carbonc_sema::evaluate_program(&db, root);
+    let provider = AwsProvider::new(program.provider_role_arn.clone());
+    provider.set_local_charts(crate::charts::local_charts(program));
     let backend = crate::backend::open(&args.file, args.state.as_deref()).map_err(fail)?;
     for w in backend.warnings() {
         eprintln!("warning: {w}");
