@@ -30,6 +30,11 @@ BASE = {
     "route53_change": 1.0,  # a record change propagates to Route 53's DNS servers (PENDING)
     "canary_creating": 2.0,  # CreateCanary: CREATING while Synthetics makes its Lambda function
     "canary_transition": 1.0,  # a canary STARTING, UPDATING, STOPPING or DELETING
+    "eks_access_propagation": 1.0,  # an EKS access entry or access policy association takes effect
+    # One second of a Kubernetes controller's timeline in the Kubernetes API emulator
+    # (kube_controllers.py): pod start-up, progressDeadlineSeconds, grace periods and the like are
+    # counted in these, so that a Deployment's default 600 s progress deadline lasts 6 s at scale 1.
+    "k8s_second": 0.01,
 }
 
 

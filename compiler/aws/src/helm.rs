@@ -74,7 +74,7 @@ pub fn helm_version() -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn split_id(id: &str) -> Result<(&str, &str, &str), ProviderError> {
+pub(crate) fn split_id(id: &str) -> Result<(&str, &str, &str), ProviderError> {
     let mut parts = id.splitn(3, '/');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(c), Some(ns), Some(n)) if !c.is_empty() && !ns.is_empty() && !n.is_empty() => {
@@ -179,13 +179,16 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 /// A cluster's API server: its endpoint and certificate authority (base64 PEM).
-struct ApiServer {
-    endpoint: String,
-    ca: Option<String>,
+pub(crate) struct ApiServer {
+    pub(crate) endpoint: String,
+    pub(crate) ca: Option<String>,
 }
 
 /// The cluster's API server, `None` when the cluster does not exist (or is being deleted).
-async fn api_server(cfg: &SdkConfig, cluster: &str) -> Result<Option<ApiServer>, ProviderError> {
+pub(crate) async fn api_server(
+    cfg: &SdkConfig,
+    cluster: &str,
+) -> Result<Option<ApiServer>, ProviderError> {
     let c = aws_sdk_eks::Client::new(cfg);
     let out = match c
         .describe_cluster()
@@ -309,6 +312,33 @@ async fn helm(args: &[&str], what: &str) -> Result<String, ProviderError> {
         return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // Another helm is still at the release (one whose carbonc was killed runs on): Helm refuses
+    // until it ends (`pkg/action`: errPending), so the engine retries.
+    if stderr.contains("another operation (install/upgrade/rollback) is in progress") {
+        return Err(ProviderError::Retryable {
+            code: "HelmReleasePending".into(),
+            message: format!("{what}: another helm operation on it is in progress"),
+        });
+    }
+    // The API server does not (yet) let the caller in: an EKS access entry or its policy
+    // association takes a few seconds to take effect after it is created (EKS user guide,
+    // "Create access entries"), so the engine retries before it reports the refusal.
+    if [
+        "Unauthorized",
+        "asked for the client to provide credentials",
+        " is forbidden: User ",
+    ]
+    .iter()
+    .any(|m| stderr.contains(m))
+    {
+        return Err(ProviderError::Retryable {
+            code: "KubernetesAccessDenied".into(),
+            message: format!(
+                "{what}: the cluster's API server refused the caller (check its EKS access entry and access policy): {}",
+                stderr.trim().trim_start_matches("Error: ")
+            ),
+        });
+    }
     let message = stderr
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -421,6 +451,10 @@ async fn install(
         args.push(a.to_string());
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    carbonc_apply::waiting(format!(
+        "helm: {verb} of release {namespace}/{name} (chart {} {version}) on EKS cluster {cluster}, ready within {timeout}",
+        args[3].rsplit('/').next().unwrap_or(args[3])
+    ));
     let what = format!("helm could not {verb} release {namespace}/{name} on EKS cluster {cluster}");
     let out = helm(&args, &what).await?;
     Ok(Found {
@@ -507,6 +541,9 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
         "--kubeconfig",
         &kube,
     ];
+    carbonc_apply::waiting(format!(
+        "helm: uninstall of release {namespace}/{name} from EKS cluster {cluster}"
+    ));
     match helm(&args, &what).await {
         Ok(_) => Ok(()),
         Err(e) if release_missing(&e) => Ok(()),

@@ -26,6 +26,7 @@ mod error;
 mod helm;
 mod iam;
 mod kms;
+mod kube;
 mod network;
 mod poll;
 mod rds;
@@ -70,6 +71,9 @@ pub struct AwsProvider {
 
 /// The Helm release type, applied with the user's `helm` (`helm.rs`), not through the registry.
 pub const HELM_RELEASE: &str = "k8s.HelmRelease";
+
+/// The network policy type, applied to the cluster's Kubernetes API (`kube.rs`).
+pub const NETWORK_POLICY: &str = "k8s.NetworkPolicy";
 
 impl AwsProvider {
     /// `role_arn`: a role to assume for every call (`provider_role_arn`).
@@ -189,7 +193,7 @@ pub(crate) fn single_attempt(cfg: &SdkConfig) -> SdkConfig {
 
 /// Whether the provider creates, reads, updates and deletes resources of type `ty`.
 pub fn implements(ty: &str) -> bool {
-    ty == HELM_RELEASE || registry::kind(ty).is_some()
+    ty == HELM_RELEASE || ty == NETWORK_POLICY || registry::kind(ty).is_some()
 }
 
 fn unsupported(ty: &str) -> ProviderError {
@@ -234,6 +238,10 @@ impl Provider for AwsProvider {
             let c = self.config(req.resource.region.as_deref()).await;
             return helm::create(&c, &req, &self.local_charts()).await;
         }
+        if req.resource.ty == NETWORK_POLICY {
+            let c = self.config(req.resource.region.as_deref()).await;
+            return kube::create_policy(&c, &req).await;
+        }
         let kind = Self::kind(&req.resource.ty)?;
         let create = kind.create.ok_or_else(|| unsupported(&req.resource.ty))?;
         let c = self
@@ -251,6 +259,9 @@ impl Provider for AwsProvider {
         if req.ty == HELM_RELEASE {
             return helm::read(&self.config(req.region.as_deref()).await, &req).await;
         }
+        if req.ty == NETWORK_POLICY {
+            return kube::read_policy(&self.config(req.region.as_deref()).await, &req).await;
+        }
         let kind = Self::kind(&req.ty)?;
         let c = self
             .endpoint(kind, req.region.as_deref(), Some(&req.id), None)
@@ -263,6 +274,10 @@ impl Provider for AwsProvider {
             let c = self.config(req.resource.region.as_deref()).await;
             return helm::update(&c, &req, &self.local_charts()).await;
         }
+        if req.resource.ty == NETWORK_POLICY {
+            let c = self.config(req.resource.region.as_deref()).await;
+            return kube::update_policy(&c, &req).await;
+        }
         let kind = Self::kind(&req.resource.ty)?;
         let update = kind.update.ok_or_else(|| unsupported(&req.resource.ty))?;
         let c = self
@@ -274,6 +289,9 @@ impl Provider for AwsProvider {
     async fn delete(&self, req: DeleteRequest) -> Result<(), ProviderError> {
         if req.ty == HELM_RELEASE {
             return helm::delete(&self.config(req.region.as_deref()).await, &req).await;
+        }
+        if req.ty == NETWORK_POLICY {
+            return kube::delete_policy(&self.config(req.region.as_deref()).await, &req).await;
         }
         let kind = Self::kind(&req.ty)?;
         let delete = kind.delete.ok_or_else(|| unsupported(&req.ty))?;

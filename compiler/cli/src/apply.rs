@@ -237,7 +237,7 @@ pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCod
         print_outputs(&outputs);
         return ExitCode::SUCCESS;
     }
-    if let Err(why) = refuse_unimplemented(&plan) {
+    if let Err(why) = refuse_unimplemented(&plan).and_then(|()| charts_found(&planned, &plan)) {
         report::error(why);
         return ExitCode::from(1);
     }
@@ -281,6 +281,50 @@ pub(crate) fn refuse_unimplemented(plan: &Plan) -> Result<(), String> {
             listed(&releases),
         )
     })
+}
+
+/// Refuses, before anything is changed, a plan that installs or upgrades a Helm release whose
+/// chart is neither a local chart directory nor named in a `repository`.
+fn charts_found(planned: &Planned, plan: &Plan) -> Result<(), String> {
+    let program = carbonc_sema::evaluate_program(&planned.db, planned.root);
+    let local = crate::charts::local_charts(program);
+    let mut missing = Vec::new();
+    for c in plan.resource_changes.iter().filter(|c| {
+        c.ty == carbonc_aws::HELM_RELEASE
+            && matches!(c.action, Action::Create | Action::Update | Action::Replace)
+    }) {
+        let Some(r) = program.instance(&c.address) else {
+            continue;
+        };
+        let has_repository = r
+            .get("repository")
+            .is_some_and(|v| !matches!(v.reveal(), carbonc_sema::Value::None));
+        if has_repository || local.contains_key(&c.address) {
+            continue;
+        }
+        let chart = r
+            .get("chart")
+            .and_then(|v| v.reveal().as_str().map(str::to_string))
+            .unwrap_or_default();
+        missing.push(format!(
+            "`{}` ({}): no chart at `{chart}` (no {})",
+            c.address,
+            r.file,
+            std::path::Path::new(&*r.file)
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join(&chart)
+                .join("Chart.yaml")
+                .display()
+        ));
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "Helm releases without a chart: {}; nothing was changed\nhelp: a local chart's path is relative to the file that declares the release; a chart from a repository needs `repository`",
+        missing.join("; ")
+    ))
 }
 
 /// `TYPE (`ADDRESS` and N more)` per type.
@@ -365,7 +409,7 @@ fn apply_saved(args: &PlanArgs, planfile: &str, saved: Plan, parallelism: usize)
     if !saved.has_changes() {
         return ExitCode::SUCCESS;
     }
-    if let Err(why) = refuse_unimplemented(&saved) {
+    if let Err(why) = refuse_unimplemented(&saved).and_then(|()| charts_found(&planned, &saved)) {
         return fail(why);
     }
     carry_out(&mut planned, &saved, parallelism)

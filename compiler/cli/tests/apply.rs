@@ -1448,11 +1448,16 @@ fn eks_add_ons_access_entries_and_pod_identity_in_two_regions() {
             ]),
             "{inv}"
         );
+        // Beside the deployer's, the entry EKS gives the cluster's creator (the emulator's
+        // operator user, whose key carbonc uses).
         assert_eq!(
             inv[format!("eks_access@{region}")],
-            serde_json::json!([format!(
-                "{cluster} carbon-ci-deployer deployers AmazonEKSClusterAdminPolicy:cluster"
-            )]),
+            serde_json::json!([
+                format!(
+                    "{cluster} carbon-ci-deployer deployers AmazonEKSClusterAdminPolicy:cluster"
+                ),
+                format!("{cluster} carbonc-operator - AmazonEKSClusterAdminPolicy:cluster"),
+            ]),
             "{inv}"
         );
         assert_eq!(
@@ -2337,6 +2342,7 @@ fn the_global_footprint_applies_and_converges() {
         std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
         std::fs::copy(repo().join("examples").join(f), d.join(f)).unwrap();
     }
+    copy_dir(&repo().join("examples/charts/api"), &d.join("charts/api"));
     // First without the secret's ap-southeast-1 replica: the update below adds it.
     edit(
         &d,
@@ -2372,10 +2378,45 @@ fn the_global_footprint_applies_and_converges() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 158 added"),
+        r.stdout.contains("Apply complete! Resources: 161 added"),
         "{}",
         r.stdout
     );
+    // The API service runs in each region (read through the cluster's Kubernetes API, with a
+    // token of the test's own as the role that made the clusters), wired to its own region's
+    // cache.
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
+        let dep = emu.python(
+            "../kube/kube_get.py",
+            &[
+                region,
+                &format!("carbon-{region}"),
+                "/apis/apps/v1/namespaces/api/deployments/api",
+                // The footprint's `provider_role_arn`, which made the clusters.
+                "arn:aws:iam::123456789012:role/carbonc-deployer",
+            ],
+        );
+        let env = dep["body"]["spec"]["template"]["spec"]["containers"][0]["env"].to_string();
+        let state: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join(".carbon/global.state.json")).unwrap(),
+        )
+        .unwrap();
+        let cache = state["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["address"] == format!("cache[{region}]"))
+            .and_then(|r| r["attributes"]["primary_endpoint"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            !cache.is_empty()
+                && env.contains(&format!(r#"{{"name":"REDIS_HOST","value":"{cache}"}}"#))
+                && env.contains(&format!(r#"{{"name":"AWS_REGION","value":"{region}"}}"#)),
+            "{dep}"
+        );
+        assert_eq!(dep["body"]["status"]["availableReplicas"], 2, "{dep}");
+    }
     // The rotated master-user secret is the JSON document AWS's RDS rotation functions read,
     // pointing at the global database's writer endpoint (review finding m12). As sent: the
     // emulator's rotation, whose function does nothing, leaves no current value to read.
@@ -2788,7 +2829,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 158 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 161 destroyed."),
         "{}",
         r.stdout
     );
@@ -2908,6 +2949,7 @@ fn the_footprint_killed_at_many_points_converges_without_duplicates_or_orphans()
         std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
         std::fs::copy(repo().join("examples").join(f), d.join(f)).unwrap();
     }
+    copy_dir(&repo().join("examples/charts/api"), &d.join("charts/api"));
     rotation_lambda(&emu);
     // The regional API load balancers the footprint looks up (EKS's controller makes them).
     emu.python(

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value as Json, json};
 
 use crate::eval::{Instance, Program};
-use crate::value::{Entries, Value, entries, items};
+use crate::value::{Value, items};
 
 /// One object to write: where (region, cluster name, namespace), its file name, and the object;
 /// or why it cannot be written yet.
@@ -21,132 +21,53 @@ pub struct Manifest {
 }
 
 /// A known value as JSON, or the first unknown part's description.
-fn known(v: &Value) -> Result<Json, String> {
+/// A value as JSON, for the manifest builder; a value known only after apply cannot be written.
+fn to_json(v: &Value) -> Result<Json, String> {
     Ok(match v.reveal() {
         Value::Str(s) => Json::String(s.clone()),
         Value::Int(n) => json!(n),
         Value::Bool(b) => json!(b),
-        Value::Unknown { .. } => return Err("a value known only after apply".into()),
+        Value::None => Json::Null,
         Value::Enum(e) => Json::String(e.variant.to_string()),
-        other => return Err(format!("a {} where a scalar was expected", other.kind())),
+        Value::Unknown { .. } => return Err("a value known only after apply".into()),
+        Value::Map(e) | Value::Record(e) => Json::Object(
+            e.iter()
+                .map(|(k, v)| Ok((k.clone(), to_json(v)?)))
+                .collect::<Result<Map<_, _>, String>>()?,
+        ),
+        Value::List(_) => Json::Array(
+            items(Some(v))
+                .iter()
+                .map(to_json)
+                .collect::<Result<_, _>>()?,
+        ),
+        other => {
+            return Err(format!(
+                "a {} where a plain value was expected",
+                other.kind()
+            ));
+        }
     })
 }
 
-fn labels(v: Option<&Value>) -> Result<Json, String> {
-    let mut m = Map::new();
-    if let Some(Value::Map(e) | Value::Record(e)) = v.map(Value::reveal) {
-        for (k, v) in e.iter() {
-            m.insert(k.clone(), known(v)?);
-        }
-    }
-    Ok(Json::Object(m))
-}
-
-fn set(v: Option<&Value>) -> bool {
-    v.is_some_and(|v| !matches!(v.reveal(), Value::None))
-}
-
-fn selector(v: Option<&Value>) -> Result<Json, String> {
-    let l = labels(v)?;
-    Ok(if l.as_object().is_some_and(Map::is_empty) {
-        json!({})
-    } else {
-        json!({ "matchLabels": l })
-    })
-}
-
-fn peer(p: &Entries) -> Result<Json, String> {
-    let mut out = Map::new();
-    if let Some(b) = p.get("ip_block").and_then(entries) {
-        let mut block = Map::new();
-        block.insert("cidr".into(), known(b.get("cidr").unwrap_or(&Value::None))?);
-        let except: Result<Vec<Json>, String> = items(b.get("except")).iter().map(known).collect();
-        let except = except?;
-        if !except.is_empty() {
-            block.insert("except".into(), Json::Array(except));
-        }
-        out.insert("ipBlock".into(), Json::Object(block));
-    }
-    if set(p.get("pods")) {
-        out.insert("podSelector".into(), selector(p.get("pods"))?);
-    }
-    if set(p.get("namespaces")) {
-        out.insert("namespaceSelector".into(), selector(p.get("namespaces"))?);
-    }
-    Ok(Json::Object(out))
-}
-
-fn port(p: &Entries) -> Result<Json, String> {
-    let mut out = Map::new();
-    out.insert(
-        "protocol".into(),
-        known(p.get("protocol").unwrap_or(&Value::Str("TCP".into())))?,
-    );
-    for (field, key) in [("port", "port"), ("end_port", "endPort")] {
-        if set(p.get(field)) {
-            out.insert(key.into(), known(p.get(field).expect("set"))?);
-        }
-    }
-    Ok(Json::Object(out))
-}
-
-fn rules(v: Option<&Value>, peers_key: &str) -> Result<Json, String> {
-    let mut out = Vec::new();
-    for r in items(v).iter().filter_map(entries) {
-        let mut rule = Map::new();
-        let peers: Result<Vec<Json>, String> = items(r.get("peers"))
-            .iter()
-            .filter_map(entries)
-            .map(peer)
-            .collect();
-        let peers = peers?;
-        if !peers.is_empty() {
-            rule.insert(peers_key.into(), Json::Array(peers));
-        }
-        let ports: Result<Vec<Json>, String> = items(r.get("ports"))
-            .iter()
-            .filter_map(entries)
-            .map(port)
-            .collect();
-        let ports = ports?;
-        if !ports.is_empty() {
-            rule.insert("ports".into(), Json::Array(ports));
-        }
-        out.push(Json::Object(rule));
-    }
-    Ok(Json::Array(out))
-}
-
+/// The manifest of one policy (`carbonc_k8s::network_policy` over its fields).
 fn network_policy(np: &Instance) -> Result<Json, String> {
-    let mut meta_labels = labels(np.get("labels"))?;
-    if let Some(m) = meta_labels.as_object_mut() {
-        m.insert("app.kubernetes.io/managed-by".into(), json!("carbonc"));
+    let mut fields = Map::new();
+    for f in [
+        "name",
+        "namespace",
+        "labels",
+        "pod_selector",
+        "ingress",
+        "egress",
+    ] {
+        if let Some(v) = np.get(f) {
+            fields.insert(f.into(), to_json(v)?);
+        }
     }
-    let mut spec = Map::new();
-    spec.insert("podSelector".into(), selector(np.get("pod_selector"))?);
-    let mut types = Vec::new();
-    if set(np.get("ingress")) {
-        types.push(json!("Ingress"));
-        spec.insert("ingress".into(), rules(np.get("ingress"), "from")?);
-    }
-    if set(np.get("egress")) {
-        types.push(json!("Egress"));
-        spec.insert("egress".into(), rules(np.get("egress"), "to")?);
-    }
-    spec.insert("policyTypes".into(), Json::Array(types));
-    Ok(json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {
-            "name": known(np.get("name").unwrap_or(&Value::None))?,
-            "namespace": known(np.get("namespace").unwrap_or(&Value::None))?,
-            "labels": meta_labels,
-        },
-        "spec": spec,
-    }))
+    carbonc_k8s::network_policy(&Json::Object(fields))
 }
 
-/// Every network policy of the program, in program order.
 pub fn manifests(p: &Program) -> Vec<Manifest> {
     p.of_type("k8s.NetworkPolicy")
         .map(|np| {

@@ -28,11 +28,20 @@ access_policy_association.go, pod_identity_association.go):
   out is the default version for the cluster's Kubernetes version (DescribeAddonVersions).
   The catalogue below is shaped like DescribeAddonVersions' answer; its version numbers are the
   emulator's, not a copy of AWS's current list.
+- **The cluster creator** (the IAM principal calling CreateCluster, an assumed role taken as
+  its role) gets, with `bootstrapClusterCreatorAdminPermissions` (default true) and an
+  authentication mode with access entries, an access entry with AmazonEKSClusterAdminPolicy at
+  cluster scope; in CONFIG_MAP mode its admin permissions are implicit (the Kubernetes API
+  emulator, `kube_auth.py`, honours them) and become that entry when the mode moves to access
+  entries. moto's made-up identity of an unknown access key (`user/moto`, the "testing"
+  credentials) is not an IAM principal and gets nothing.
 - **Access entries** are refused while the cluster's authentication mode is CONFIG_MAP
   (InvalidRequestException), for a principal that is not an existing IAM role or user
   (InvalidParameterException), twice for one principal (ResourceInUseException), and with a
   Kubernetes group starting with `system:` (InvalidParameterException). Deleting an entry
-  removes its policy associations.
+  removes its policy associations. Entries and associations take effect in the cluster's
+  Kubernetes API `aws_delays.BASE["eks_access_propagation"]` seconds later (eventually
+  consistent), for the principal that has the ARN at creation only.
 - **Access policy associations** need the entry (ResourceNotFoundException) and one of the
   AWS-managed access policies (ResourceNotFoundException for another ARN); a `namespace` scope
   needs namespaces and a `cluster` scope takes none (InvalidParameterException). Associating a
@@ -517,6 +526,36 @@ def _groups(groups: list[str] | None) -> list[str]:
     return list(groups or [])
 
 
+def _new_entry(cluster: Any, principal: str, kind: str, username: str | None, groups: list[str], tags: dict, token: str | None) -> dict:
+    """An access entry. It takes effect in the cluster's Kubernetes API a moment later (access
+    entries are eventually consistent: EKS User Guide, "Create access entries"), and only for the
+    IAM principal that has this ARN now: EKS keeps the principal's id, so a user or role deleted
+    and created again under the same ARN does not match ("the access entry won't work")."""
+    import kube_auth
+
+    region, account = cluster.arn.split(":")[3], cluster.arn.split(":")[4]
+    role_kind, _, role_name = principal.split(":")[-1].partition("/")
+    principal_account = principal.split(":")[4]
+    found = _iam(principal_account, principal)
+    return {
+        "clusterName": cluster.name,
+        "principalArn": principal,
+        "kubernetesGroups": groups,
+        "accessEntryArn": f"arn:aws:eks:{region}:{account}:access-entry/{cluster.name}/{role_kind}/{account}/{role_name}/"
+        + "".join(random.choices(string.hexdigits.lower(), k=32)),
+        "createdAt": _now(),
+        "modifiedAt": _now(),
+        "tags": tags or {},
+        "username": username
+        or (principal if role_kind == "user" else f"arn:aws:sts::{principal_account}:assumed-role/{role_name.rsplit('/', 1)[-1]}/{{{{SessionName}}}}"),
+        "type": kind,
+        "_token": token,
+        "_policies": {},
+        "_effective": kube_auth.propagation_deadline(),
+        "_principal_id": getattr(found, "id", None),
+    }
+
+
 def create_access_entry(self: Any) -> ActionResult:
     cluster = _cluster(self.eks_backend, self._get_param("name"))
     principal = self._get_param("principalArn")
@@ -528,26 +567,74 @@ def create_access_entry(self: Any) -> ActionResult:
         raise _in_use(cluster.name, "The specified access entry resource is already in use on this cluster.")
     if _iam(self.current_account, principal) is None:
         raise _invalid("The specified principalArn is invalid: invalid principal")
-    kind = self._get_param("type") or "STANDARD"
-    region, account = cluster.arn.split(":")[3], cluster.arn.split(":")[4]
-    role_kind, _, role_name = principal.split(":")[-1].partition("/")
-    entry = {
-        "clusterName": cluster.name,
-        "principalArn": principal,
-        "kubernetesGroups": _groups(self._get_param("kubernetesGroups")),
-        "accessEntryArn": f"arn:aws:eks:{region}:{account}:access-entry/{cluster.name}/{role_kind}/{account}/{role_name}/"
-        + "".join(random.choices(string.hexdigits.lower(), k=32)),
-        "createdAt": _now(),
-        "modifiedAt": _now(),
-        "tags": self._get_param("tags") or {},
-        "username": self._get_param("username")
-        or (principal if role_kind == "user" else f"arn:aws:sts::{account}:assumed-role/{role_name.rsplit('/', 1)[-1]}/{{{{SessionName}}}}"),
-        "type": kind,
-        "_token": token,
-        "_policies": {},
-    }
+    entry = _new_entry(
+        cluster, principal, self._get_param("type") or "STANDARD", self._get_param("username"),
+        _groups(self._get_param("kubernetesGroups")), self._get_param("tags"), token,
+    )
     _entries(cluster)[principal] = entry
     return ActionResult({"accessEntry": _entry_view(entry)})
+
+
+def _associate(entry: dict, policy: str, scope: dict) -> dict:
+    import kube_auth
+
+    had = entry["_policies"].get(policy)
+    now = _now()
+    entry["_policies"][policy] = {
+        "policyArn": policy,
+        "accessScope": scope,
+        "associatedAt": had["associatedAt"] if had else now,
+        "modifiedAt": now,
+        # effective in the Kubernetes API a moment later (eventually consistent, as the entry)
+        "_effective": kube_auth.propagation_deadline(),
+    }
+    return entry["_policies"][policy]
+
+
+def _assoc_view(a: dict) -> dict:
+    return {k: v for k, v in a.items() if not k.startswith("_")}
+
+
+def _creator(self: Any) -> dict | None:
+    """The IAM principal calling CreateCluster (its canonical ARN, as aws-iam-authenticator
+    canonicalizes an assumed role to its role), or None when the caller is not an IAM principal
+    (moto's made-up identity of an unknown access key)."""
+    import kube_auth
+    from moto.sts.models import sts_backends
+
+    try:
+        sts = sts_backends[self.current_account]["aws"]
+        user_id, arn, _account = sts.get_caller_identity(self.get_access_key(), self.region)
+        kind, canonical = kube_auth.canonicalize(arn)
+    except Exception:
+        return None
+    if kind not in ("user", "role", "assumed-role"):
+        return None
+    return {"arn": canonical, "caller": arn}
+
+
+def bootstrap_creator(cluster: Any) -> None:
+    """bootstrapClusterCreatorAdminPermissions (model eks: CreateAccessConfigRequest; EKS User
+    Guide, "Grant IAM users access to Kubernetes with EKS access entries"): with access entries
+    enabled, the cluster creator gets an access entry with AmazonEKSClusterAdminPolicy at cluster
+    scope, which ListAccessEntries shows and which can be deleted; in CONFIG_MAP mode the creator
+    is an administrator no ConfigMap shows (`kube_auth.map_identity`), and switching to access
+    entries turns that into this entry ("Legacy cluster access configuration")."""
+    creator = getattr(cluster, "carbonc_creator", None)
+    config = _access(cluster)
+    if not creator or not config.get("bootstrapClusterCreatorAdminPermissions", True):
+        return
+    if config["authenticationMode"] == "CONFIG_MAP" or getattr(cluster, "carbonc_creator_bootstrapped", False):
+        return
+    cluster.carbonc_creator_bootstrapped = True
+    entries = _entries(cluster)
+    if creator["arn"] in entries:
+        return
+    entry = _new_entry(cluster, creator["arn"], "STANDARD", None, [], {}, None)
+    entry["_effective"] = 0  # in effect from the start, as the cluster comes up with it
+    _associate(entry, POLICY_ARN.format("AmazonEKSClusterAdminPolicy"), {"type": "cluster", "namespaces": []})
+    entry["_policies"][POLICY_ARN.format("AmazonEKSClusterAdminPolicy")]["_effective"] = 0
+    entries[creator["arn"]] = entry
 
 
 def describe_access_entry(self: Any) -> ActionResult:
@@ -598,16 +685,9 @@ def associate_access_policy(self: Any) -> ActionResult:
     if policy not in [POLICY_ARN.format(p) for p in ACCESS_POLICIES]:
         raise _not_found(cluster.name, f"The specified policyArn {policy} could not be found. You can view available access policies with 'list-access-policies'.")
     scope = _scope(self._get_param("accessScope"))
-    had = entry["_policies"].get(policy)
-    now = _now()
-    entry["_policies"][policy] = {
-        "policyArn": policy,
-        "accessScope": scope,
-        "associatedAt": had["associatedAt"] if had else now,
-        "modifiedAt": now,
-    }
+    assoc = _associate(entry, policy, scope)
     return ActionResult(
-        {"clusterName": cluster.name, "principalArn": principal, "associatedAccessPolicy": entry["_policies"][policy]}
+        {"clusterName": cluster.name, "principalArn": principal, "associatedAccessPolicy": _assoc_view(assoc)}
     )
 
 
@@ -629,7 +709,7 @@ def list_associated_access_policies(self: Any) -> ActionResult:
         {
             "clusterName": cluster.name,
             "principalArn": principal,
-            "associatedAccessPolicies": [entry["_policies"][p] for p in sorted(entry["_policies"])],
+            "associatedAccessPolicies": [_assoc_view(entry["_policies"][p]) for p in sorted(entry["_policies"])],
         }
     )
 
@@ -790,6 +870,8 @@ def register() -> None:
             "authenticationMode": config.get("authenticationMode") or "CONFIG_MAP",
             "bootstrapClusterCreatorAdminPermissions": config.get("bootstrapClusterCreatorAdminPermissions", True),
         }
+        cluster.carbonc_creator = _creator(self)
+        bootstrap_creator(cluster)
         return result
 
     responses.EKSResponse.create_cluster = create_cluster

@@ -229,6 +229,11 @@ def _update_access_config(self: Any, name: str, cluster: Any, access: dict) -> A
 
     def apply() -> None:
         cluster.access_config = {**config, "authenticationMode": want}
+        # the creator's CONFIG_MAP-era admin permissions become an access entry
+        # (`eks_addons_access.bootstrap_creator`)
+        import sys
+
+        sys.modules["carbonc_emulator_plugins.eks_addons_access"].bootstrap_creator(cluster)
 
     update = _start(
         cluster,

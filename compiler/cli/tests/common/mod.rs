@@ -49,12 +49,18 @@ impl Emulator {
             .args(["env", &url])
             .output()
             .expect("env");
-        let env = String::from_utf8_lossy(&out.stdout)
+        let mut env: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| l.strip_prefix("export "))
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_string(), v.trim_matches(['\'', '"']).to_string()))
             .collect();
+        // Helm releases are installed by the real Helm engine behind its test front (no helm
+        // binary is installable here), into the emulator's Kubernetes API.
+        env.insert(
+            "CARBONC_HELM".into(),
+            repo().join("tests/kube/helm").display().to_string(),
+        );
         Emulator { url, env }
     }
 
@@ -108,6 +114,7 @@ impl Emulator {
                 PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
             });
         let out = Command::new(venv.join("bin/python"))
+            .envs(&self.env)
             .arg(repo().join("tests/emulator").join(script))
             .arg(&self.url)
             .args(args)
@@ -272,4 +279,19 @@ fn http_json(base: &str, method: &str, path: &str) -> serde_json::Value {
     s.read_to_string(&mut out).unwrap();
     let body = out.split("\r\n\r\n").nth(1).unwrap_or("{}");
     serde_json::from_str(body).unwrap_or_default()
+}
+
+/// Copies a directory tree (a chart beside a fixture).
+#[allow(dead_code)]
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
 }
