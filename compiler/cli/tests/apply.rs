@@ -2378,7 +2378,7 @@ fn the_global_footprint_applies_and_converges() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 161 added"),
+        r.stdout.contains("Apply complete! Resources: 167 added"),
         "{}",
         r.stdout
     );
@@ -2829,7 +2829,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 161 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 167 destroyed."),
         "{}",
         r.stdout
     );
