@@ -106,6 +106,26 @@ fn value_lines(
     suffix: &str,
 ) {
     let pad = " ".repeat(indent);
+    // A JSON document (a release's values, an IAM policy) is shown key by key, as Terraform
+    // shows a `jsonencode` attribute.
+    if let (Val::Str(s), Some(_)) = (v, name)
+        && let Some(doc) = json_doc(s)
+        && matches!(&doc, Val::Map(m) if !m.is_empty())
+    {
+        let mut inner = String::new();
+        value_lines(&mut inner, st, indent, sym, name, &doc, suffix);
+        let mut lines: Vec<&str> = inner.lines().collect();
+        let last = lines.pop().unwrap_or_default();
+        for (i, l) in lines.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "{}", l.replacen(" = {", " = jsonencode({", 1));
+            } else {
+                let _ = writeln!(out, "{l}");
+            }
+        }
+        let _ = writeln!(out, "{last})");
+        return;
+    }
     let head = match name {
         Some((n, width)) => format!("{n:<width$} = "),
         None => String::new(),
