@@ -397,6 +397,12 @@ fn chart_args(
     }
 }
 
+/// The chart's own name, as a progress line shows it: the last part of `chart`.
+fn chart_name(attrs: &BTreeMap<String, Val>) -> String {
+    let chart = s(attrs, "chart").unwrap_or_default();
+    chart.rsplit('/').next().unwrap_or(&chart).to_string()
+}
+
 /// `helm upgrade --install`: installs the release, or upgrades it to the program's chart and values.
 async fn install(
     cfg: &SdkConfig,
@@ -453,7 +459,7 @@ async fn install(
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     carbonc_apply::waiting(format!(
         "helm: {verb} of release {namespace}/{name} (chart {} {version}) on EKS cluster {cluster}, ready within {timeout}",
-        args[3].rsplit('/').next().unwrap_or(args[3])
+        chart_name(a)
     ));
     let what = format!("helm could not {verb} release {namespace}/{name} on EKS cluster {cluster}");
     let out = helm(&args, &what).await?;

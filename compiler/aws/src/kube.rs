@@ -226,14 +226,7 @@ fn policy_path(namespace: &str, name: &str) -> String {
 /// The policy's carbon fields as JSON, for `carbonc_k8s`.
 fn policy_fields(attrs: &BTreeMap<String, Val>) -> Json {
     let mut f = serde_json::Map::new();
-    for k in [
-        "name",
-        "namespace",
-        "labels",
-        "pod_selector",
-        "ingress",
-        "egress",
-    ] {
+    for k in carbonc_k8s::POLICY_FIELDS {
         if let Some(v) = attrs.get(k) {
             f.insert(k.into(), v.to_json());
         }

@@ -14,6 +14,16 @@
 
 use serde_json::{Map, Value as Json, json};
 
+/// The carbon fields of a `k8s.NetworkPolicy` that its manifest is made from.
+pub const POLICY_FIELDS: [&str; 6] = [
+    "name",
+    "namespace",
+    "labels",
+    "pod_selector",
+    "ingress",
+    "egress",
+];
+
 /// The label every object carbonc writes carries.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "carbonc");
 

@@ -53,14 +53,7 @@ fn to_json(v: &Value) -> Result<Json, String> {
 /// The manifest of one policy (`carbonc_k8s::network_policy` over its fields).
 fn network_policy(np: &Instance) -> Result<Json, String> {
     let mut fields = Map::new();
-    for f in [
-        "name",
-        "namespace",
-        "labels",
-        "pod_selector",
-        "ingress",
-        "egress",
-    ] {
+    for f in carbonc_k8s::POLICY_FIELDS {
         if let Some(v) = np.get(f) {
             fields.insert(f.into(), to_json(v)?);
         }
