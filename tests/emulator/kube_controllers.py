@@ -38,7 +38,17 @@ Each runs on every write and a few times a second, for every cluster; times are 
 - **PersistentVolumeClaims** bind after `PVC_BIND` seconds when the cluster has the
   `aws-ebs-csi-driver` add-on ACTIVE and the claim names the `gp2` StorageClass EKS creates (or
   no class on Kubernetes before 1.30, where gp2 was the default); otherwise they stay Pending, as
-  on EKS without a provisioner or a default class.
+  on EKS without a provisioner or a default class. A claim of a StorageClass of the EBS CSI
+  driver (`ebs.csi.aws.com`) is provisioned as the driver does (aws-ebs-csi-driver
+  docs/parameters.md, pkg/cloud/cloud.go CreateDisk): `WaitForFirstConsumer` waits for the
+  scheduler to pick the pod's node (annotation `volume.kubernetes.io/selected-node`) and creates
+  the volume in that node's zone, which must be one of `allowedTopologies`; `type` must be one of
+  EBS's volume types; `encrypted` with `kmsKeyId` needs that key to exist in the cluster's
+  account and region and to be Enabled, as EC2 CreateVolume does (a key of another region, or one
+  pending deletion, fails with the driver's ProvisioningFailed event and the claim stays
+  Pending). A class of any other provisioner waits for it, as nothing runs it. A StatefulSet's
+  claims carry an owner reference to it when its `persistentVolumeClaimRetentionPolicy` says
+  `whenDeleted: Delete`, so the garbage collector deletes them with it (KEP-1847).
 - **Services** of type LoadBalancer get an ELB hostname after `LB_PROVISION` seconds.
 - **Garbage collector**: dependents whose owners are all gone are deleted (background
   propagation); a foreground deletion waits for them; **namespace controller**: a terminating
@@ -48,6 +58,7 @@ Each runs on every write and a few times a second, for every cluster; times are 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import hashlib
 import json
 import math
@@ -118,7 +129,7 @@ def R(group: str, kind: str) -> Resource:
 
 
 POD, NODE, EVENT, NS = R("", "Pod"), R("", "Node"), R("", "Event"), R("", "Namespace")
-PVC, SVC = R("", "PersistentVolumeClaim"), R("", "Service")
+PVC, SVC, SC = R("", "PersistentVolumeClaim"), R("", "Service"), R("storage.k8s.io", "StorageClass")
 DEPLOY, RS, STS, DS, CR = R("apps", "Deployment"), R("apps", "ReplicaSet"), R("apps", "StatefulSet"), R("apps", "DaemonSet"), R("apps", "ControllerRevision")
 JOB = R("batch", "Job")
 
@@ -404,7 +415,14 @@ def schedule(store: Any) -> None:
     for p in pending:
         spec = p.get("spec") or {}
         claims = [v["persistentVolumeClaim"]["claimName"] for v in spec.get("volumes") or [] if isinstance(v, dict) and v.get("persistentVolumeClaim")]
-        unbound = [c for c in claims if ((store.get(PVC, p["metadata"]["namespace"], c) or {}).get("status") or {}).get("phase") != "Bound"]
+        pod_claims = {c: store.get(PVC, p["metadata"]["namespace"], c) for c in claims}
+        delayed = [o for o in pod_claims.values() if o is not None and (o.get("status") or {}).get("phase") != "Bound" and _wait_for_first_consumer(store, o)]
+        unbound = [c for c, o in pod_claims.items() if ((o or {}).get("status") or {}).get("phase") != "Bound" and o not in delayed]
+        topology: list[str] | None = None
+        for o in delayed:
+            allowed = _allowed_zones(store.get(SC, "", o["spec"]["storageClassName"]) or {})
+            if allowed is not None:
+                topology = [z for z in allowed if topology is None or z in topology]
         cpu, mem = pod_requests(p)
         reasons: dict[str, int] = {}
         fits = []
@@ -419,6 +437,8 @@ def schedule(store: Any) -> None:
                 why = f"node(s) had untolerated taint {{{t['key']}: {t.get('value') or ''}}}"
             elif not affinity_ok(p, node["metadata"].get("labels") or {}):
                 why = "node(s) didn't match Pod's node affinity/selector"
+            elif topology is not None and (node["metadata"].get("labels") or {}).get("topology.kubernetes.io/zone") not in topology:
+                why = "node(s) didn't find available persistent volumes to bind"
             elif f["pods"] < 1:
                 why = "Too many pods"
             elif cpu > f["cpu"] + 1e-9:
@@ -454,6 +474,10 @@ def schedule(store: Any) -> None:
             ]
             store.internal[("pod-start", p["metadata"]["uid"])] = k8s_deadline(POD_START)
             store.write(POD, new, p)
+            for o in delayed:
+                claim = copy.deepcopy(o)
+                claim["metadata"].setdefault("annotations", {})[SELECTED_NODE] = best
+                store.write(PVC, claim, o)
             continue
         total = len(free)
         if unbound:
@@ -511,6 +535,10 @@ def kubelet(store: Any) -> None:
                 ]
                 set_status(store, POD, p, new, "kubelet")
                 continue
+            volumes = (p.get("spec") or {}).get("volumes") or []
+            claims = [v["persistentVolumeClaim"]["claimName"] for v in volumes if isinstance(v, dict) and v.get("persistentVolumeClaim")]
+            if any(((store.get(PVC, p["metadata"]["namespace"], c) or {}).get("status") or {}).get("phase") != "Bound" for c in claims):
+                continue  # the volume is not provisioned yet: nothing to attach and mount
             if aws_delays.over(store.internal.get(("pod-start", uid), 0)):
                 new = copy.deepcopy(st)
                 new["phase"] = "Running"
@@ -833,6 +861,8 @@ def statefulset(store: Any, s: dict) -> None:
                     claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                              "metadata": {"name": cname, "namespace": ns, "labels": dict(((spec.get("selector") or {}).get("matchLabels")) or {})},
                              "spec": copy.deepcopy(t.get("spec") or {}), "status": {"phase": "Pending"}}
+                    if (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenDeleted") == "Delete":
+                        claim["metadata"]["ownerReferences"] = [owner_ref(STS, s)]
                     create(store, PVC, claim)
             tmpl = copy.deepcopy(spec.get("template") or {})
             vols = tmpl.setdefault("spec", {}).setdefault("volumes", [])
@@ -991,6 +1021,151 @@ def job(store: Any, j: dict) -> None:
 # ---- PersistentVolumeClaims, Services --------------------------------------------------------------
 
 
+EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "sc1", "st1", "standard")
+SELECTED_NODE = "volume.kubernetes.io/selected-node"
+
+
+def _wait_for_first_consumer(store: Any, claim: dict) -> bool:
+    sc = (claim.get("spec") or {}).get("storageClassName")
+    cls = store.get(SC, "", sc) if sc and sc != "gp2" else None
+    return cls is not None and cls.get("volumeBindingMode") == "WaitForFirstConsumer"
+
+
+def _allowed_zones(cls: dict) -> list[str] | None:
+    zones: list[str] = []
+    for term in cls.get("allowedTopologies") or []:
+        for e in term.get("matchLabelExpressions") or []:
+            if e.get("key") in ("topology.kubernetes.io/zone", "topology.ebs.csi.aws.com/zone"):
+                zones.extend(e.get("values") or [])
+    return zones or None
+
+
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+# What the caller of CreateVolume needs on a customer managed key (Amazon EBS User Guide, "How
+# Amazon EBS uses AWS KMS"; aws-ebs-csi-driver docs/install.md, "Set up driver permissions":
+# the managed AmazonEBSCSIDriverPolicy has no KMS permissions for customer managed keys).
+EBS_KMS_ACTIONS = ("kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt", "kms:DescribeKey")
+
+
+def _driver_role(store: Any) -> Any:
+    """The IAM role the EBS CSI controller runs as: the Pod Identity association of its service
+    account, else the add-on's serviceAccountRoleArn (IRSA); None when it has neither (it then
+    has no AWS credentials for EC2: the node role's managed policies do not allow CreateVolume)."""
+    from moto.iam.models import iam_backends
+
+    arn = None
+    for p in (getattr(store.cluster, "carbonc_pod_identities", {}) or {}).values():
+        if (p.get("namespace"), p.get("serviceAccount")) == EBS_CSI_SERVICE_ACCOUNT:
+            arn = p.get("roleArn")
+    if arn is None:
+        addon = (getattr(store.cluster, "carbonc_addons", {}) or {}).get("aws-ebs-csi-driver")
+        arn = getattr(addon, "service_account_role_arn", None)
+    if not arn:
+        return None
+    iam = iam_backends[store.account]["global"]
+    name = arn.rsplit("/", 1)[-1]
+    return next((r for r in iam.roles.values() if r.name == name), None)
+
+
+def _statement_applies(st: dict, action: str, resource: str, context: dict[str, str]) -> bool:
+    """Whether one policy statement covers a request: its actions and resources match (IAM's
+    case-insensitive `*`/`?` wildcards for actions, case-sensitive for resources), and each of its
+    conditions holds on the request's context; a condition on a key the request does not carry
+    does not hold (IAM JSON policy reference, "Condition" and "Policy evaluation logic")."""
+    def listed(v: Any) -> list:
+        return v if isinstance(v, list) else [v]
+
+    def any_match(patterns: Any, value: str, fold: bool) -> bool:
+        return any(fnmatch.fnmatchcase(value.lower() if fold else value, str(p).lower() if fold else str(p)) for p in listed(patterns))
+
+    if "Action" in st and not any_match(st["Action"], action, True):
+        return False
+    if "NotAction" in st and any_match(st["NotAction"], action, True):
+        return False
+    if "Resource" in st and not any_match(st["Resource"], resource, False):
+        return False
+    if "NotResource" in st and any_match(st["NotResource"], resource, False):
+        return False
+    for op, tests in (st.get("Condition") or {}).items():
+        for key, want in tests.items():
+            have = context.get(key)
+            if have is None:
+                return False
+            if op in ("StringEquals", "Bool"):
+                ok = any(str(w).lower() == have.lower() if op == "Bool" else str(w) == have for w in listed(want))
+            elif op == "StringLike":
+                ok = any(fnmatch.fnmatchcase(have, str(w)) for w in listed(want))
+            else:
+                ok = False  # an operator this evaluation does not know allows nothing
+            if not ok:
+                return False
+    return True
+
+
+def _role_allows(role: Any, action: str, resource: str, context: dict[str, str] | None = None) -> bool:
+    """Whether the role's identity policies (attached and inline) allow an action on a resource:
+    an explicit Deny wins, and nothing allowed is an implicit deny."""
+    docs = []
+    for pol in role.managed_policies.values():
+        version = next((v for v in pol.versions if v.is_default), None)
+        docs.append(version.document if version is not None else pol.document)
+    docs += list(role.policies.values())
+    allowed = False
+    for doc in docs:
+        try:
+            statements = json.loads(doc)["Statement"] if isinstance(doc, str) else doc["Statement"]
+        except (ValueError, KeyError, TypeError):
+            continue  # a document that cannot be read allows nothing
+        for st in statements if isinstance(statements, list) else [statements]:
+            if _statement_applies(st, action, resource, context or {}):
+                if st.get("Effect") == "Deny":
+                    return False
+                allowed = allowed or st.get("Effect") == "Allow"
+    return allowed
+
+
+def _ebs_volume_error(store: Any, params: dict) -> str | None:
+    """Why EC2 CreateVolume (through the EBS CSI driver) refuses a class's parameters, or None."""
+    role = _driver_role(store)
+    volume_arn = f"arn:aws:ec2:{store.region}:{store.account}:volume/*"
+    request_tags = {"aws:RequestTag/ebs.csi.aws.com/cluster": "true", "aws:RequestTag/CSIVolumeName": "pvc"}
+    if role is None or not _role_allows(role, "ec2:CreateVolume", volume_arn, request_tags):
+        who = "no IAM role (no Pod Identity association for kube-system/ebs-csi-controller-sa and no serviceAccountRoleArn)" if role is None else f"role {role.name}"
+        return ("rpc error: code = Internal desc = Could not create volume: could not create volume in EC2: operation error EC2: "
+                f"CreateVolume, https response error StatusCode: 403, api error UnauthorizedOperation: You are not authorized to perform this operation. (the driver has {who})")
+    vtype = params.get("type", "gp3")
+    if vtype not in EBS_VOLUME_TYPES:
+        return f"rpc error: code = InvalidArgument desc = Could not create volume: invalid VolumeType {vtype!r}"
+    key = params.get("kmsKeyId")
+    if key:
+        if str(params.get("encrypted", "false")).lower() != "true":
+            return "rpc error: code = InvalidArgument desc = kmsKeyId is set but encrypted is not \"true\""
+        from moto.kms.models import kms_backends
+
+        parts = key.split(":")
+        region = parts[3] if key.startswith("arn:") and len(parts) > 5 else store.region
+        key_id = key.split("/")[-1]
+        found = None
+        if region == store.region:
+            found = kms_backends[store.account][store.region].keys.get(key_id)
+        if found is None:
+            return (f"rpc error: code = Internal desc = Could not create volume: could not create volume in EC2: operation error EC2: "
+                    f"CreateVolume, https response error StatusCode: 400, api error InvalidParameterValue: KMS key {key} was not found "
+                    f"in {store.region}: an EBS volume can only be encrypted with a key of its own region")
+        if getattr(found, "key_state", "Enabled") != "Enabled":
+            return (f"rpc error: code = Internal desc = Could not create volume: could not create volume in EC2: operation error EC2: "
+                    f"CreateVolume, api error IncorrectState: KMS key {key} is {found.key_state}")
+        missing = [a for a in EBS_KMS_ACTIONS if not _role_allows(role, a, found.arn, {"kms:GrantIsForAWSResource": "true"})]
+        if missing:
+            # EC2 accepts the call, the volume fails as EBS cannot use the key, and the driver
+            # reports the volume gone (aws-ebs-csi-driver FAQ, "InvalidVolume.NotFound" with a
+            # customer managed key whose permissions the driver's role lacks).
+            return ("rpc error: code = Internal desc = Could not create volume: failed to get an available volume in EC2: "
+                    f"InvalidVolume.NotFound: The volume does not exist (EBS could not use KMS key {key}: role {role.name} "
+                    f"is not allowed {', '.join(missing)} on it)")
+    return None
+
+
 def pvc(store: Any, c: dict) -> None:
     if deleting(c) or (c.get("status") or {}).get("phase") == "Bound":
         return
@@ -1001,6 +1176,9 @@ def pvc(store: Any, c: dict) -> None:
     if driver is not None:
         driver.settle()
     active = driver is not None and driver.status in ("ACTIVE", "UPDATING")
+    if sc and sc != "gp2":
+        _pvc_of_class(store, c, sc, active)
+        return
     provisionable = active and (sc == "gp2" or (sc is None and store.minor < 30))
     if not provisionable:
         if ("pvc-waiting", uid) not in store.internal:
@@ -1019,6 +1197,52 @@ def pvc(store: Any, c: dict) -> None:
     new["status"] = {"phase": "Bound", "accessModes": new["spec"].get("accessModes") or ["ReadWriteOnce"],
                      "capacity": {"storage": ((new["spec"].get("resources") or {}).get("requests") or {}).get("storage", "1Gi")}}
     store.write(PVC, new, c)
+
+
+def _pvc_of_class(store: Any, c: dict, sc: str, active: bool) -> None:
+    uid = c["metadata"]["uid"]
+
+    def once(reason: str, message: str, etype: str = "Warning") -> None:
+        if store.internal.get(("pvc-event", uid)) != (reason, message):
+            store.internal[("pvc-event", uid)] = (reason, message)
+            event(store, c, PVC, reason, message, etype, "persistentvolume-controller")
+
+    cls = store.get(SC, "", sc)
+    if cls is None:
+        once("ProvisioningFailed", f'storageclass.storage.k8s.io "{sc}" not found')
+        return
+    provisioner = cls.get("provisioner")
+    if provisioner != "ebs.csi.aws.com" or not active:
+        once("ExternalProvisioning", f"Waiting for a volume to be created either by the external provisioner '{provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.", "Normal")
+        return
+    zones = _allowed_zones(cls)
+    if cls.get("volumeBindingMode") == "WaitForFirstConsumer":
+        node_name = (c["metadata"].get("annotations") or {}).get(SELECTED_NODE)
+        if not node_name:
+            once("WaitForFirstConsumer", "waiting for first consumer to be created before binding", "Normal")
+            return
+        node = store.get(NODE, "", node_name) or {}
+        zone = ((node.get("metadata") or {}).get("labels") or {}).get("topology.kubernetes.io/zone")
+    else:
+        zone = (zones or [f"{store.region}a"])[0]
+    if zones is not None and zone not in zones:
+        once("ProvisioningFailed", f'failed to provision volume with StorageClass "{sc}": rpc error: code = InvalidArgument desc = zone {zone} is not in the allowed topologies {zones}')
+        return
+    why = _ebs_volume_error(store, cls.get("parameters") or {})
+    if why:
+        once("ProvisioningFailed", f'failed to provision volume with StorageClass "{sc}": {why}')
+        return
+    at = store.internal.setdefault(("pvc-bind", uid), k8s_deadline(PVC_BIND))
+    if not aws_delays.over(at):
+        once("Provisioning", f'External provisioner is provisioning volume for claim "{c["metadata"]["namespace"]}/{c["metadata"]["name"]}"', "Normal")
+        return
+    new = copy.deepcopy(c)
+    new["spec"]["volumeName"] = f"pvc-{uid}"
+    new["metadata"].setdefault("annotations", {})["volume.kubernetes.io/storage-provisioner"] = "ebs.csi.aws.com"
+    new["status"] = {"phase": "Bound", "accessModes": new["spec"].get("accessModes") or ["ReadWriteOnce"],
+                     "capacity": {"storage": ((new["spec"].get("resources") or {}).get("requests") or {}).get("storage", "1Gi")}}
+    store.write(PVC, new, c)
+    once("ProvisioningSucceeded", f"Successfully provisioned volume pvc-{uid} in {zone}", "Normal")
 
 
 def service(store: Any, s: dict) -> None:

@@ -130,6 +130,7 @@ RESOURCES: list[Resource] = [
     Resource("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), ("status",), True),
     Resource("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), ("status",), True),
     Resource("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ("hpa",), ("status",), True, categories=("all",)),
+    Resource("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",)),
     Resource("rbac.authorization.k8s.io", "v1", "Role", "roles", True, name_rule="path"),
     Resource("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True, name_rule="path"),
     Resource("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False, name_rule="path"),
@@ -736,10 +737,16 @@ def default_object(res: Resource, obj: dict) -> None:
         spec.setdefault("suspend", False)
         spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
     elif kind == "CronJob" and isinstance(spec, dict):
+        tspec = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec")
+        if isinstance(tspec, dict):
+            default_pod_spec(tspec, "Always")
         spec.setdefault("concurrencyPolicy", "Allow")
         spec.setdefault("suspend", False)
         spec.setdefault("successfulJobsHistoryLimit", 3)
         spec.setdefault("failedJobsHistoryLimit", 1)
+    elif kind == "StorageClass":
+        obj.setdefault("reclaimPolicy", "Delete")
+        obj.setdefault("volumeBindingMode", "Immediate")
     elif kind == "Pod" and isinstance(spec, dict):
         default_pod_spec(spec)
         spec.setdefault("enableServiceLinks", True)
@@ -901,6 +908,24 @@ def _int_or_percent(v: Any, replicas: int) -> int | None:
     return None
 
 
+def _storage_class(obj: dict, old: dict | None) -> list[FieldError]:
+    """pkg/apis/storage/validation: ValidateStorageClass and ValidateStorageClassUpdate."""
+    errs: list[FieldError] = []
+    if not obj.get("provisioner"):
+        errs.append(FieldError("Required", "provisioner"))
+    if obj.get("reclaimPolicy") not in (None, "Delete", "Retain"):
+        errs.append(FieldError("NotSupported", "reclaimPolicy", obj.get("reclaimPolicy"), supported=["Delete", "Retain"]))
+    if obj.get("volumeBindingMode") not in (None, "Immediate", "WaitForFirstConsumer"):
+        errs.append(FieldError("NotSupported", "volumeBindingMode", obj.get("volumeBindingMode"), supported=["Immediate", "WaitForFirstConsumer"]))
+    if old is not None:
+        if (obj.get("parameters") or {}) != (old.get("parameters") or {}):
+            errs.append(FieldError("Forbidden", "parameters", detail="updates to parameters are forbidden."))
+        for f, default in (("provisioner", None), ("reclaimPolicy", "Delete"), ("volumeBindingMode", "Immediate")):
+            if obj.get(f, default) != old.get(f, default):
+                errs.append(FieldError("Forbidden" if f == "provisioner" else "Invalid", f, obj.get(f), "updates to provisioner are forbidden." if f == "provisioner" else "field is immutable"))
+    return errs
+
+
 def validate_object(res: Resource, obj: dict, old: dict | None, minor: int) -> list[FieldError]:
     """kube-apiserver's validators (the subset the emulator implements) for a create (old None)
     or an update."""
@@ -918,6 +943,8 @@ def validate_object(res: Resource, obj: dict, old: dict | None, minor: int) -> l
         errs.append(FieldError("TooLong", "metadata.annotations", detail="must have at most 262144 bytes"))
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     kind = res.kind
+    if kind == "StorageClass":
+        errs += _storage_class(obj, old)
     if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"):
         errs += _selector_vs_template(spec)
         errs += _pod_template(spec.get("template"), "spec.template", minor, ["Always"])

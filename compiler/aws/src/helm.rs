@@ -227,10 +227,10 @@ pub(crate) async fn api_server(
 }
 
 /// A private directory for one helm call (its kubeconfig and values), removed when dropped.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Scratch {
-    fn new() -> Result<Scratch, ProviderError> {
+    pub(crate) fn new() -> Result<Scratch, ProviderError> {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("carbonc-helm-{}-{n}", std::process::id()));
@@ -244,8 +244,11 @@ impl Scratch {
         Ok(Scratch(dir))
     }
 
-    fn write(&self, name: &str, text: &str) -> Result<PathBuf, ProviderError> {
+    pub(crate) fn write(&self, name: &str, text: &str) -> Result<PathBuf, ProviderError> {
         let path = self.0.join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| local_error(dir, &e))?;
+        }
         std::fs::write(&path, text).map_err(|e| local_error(&path, &e))?;
         Ok(path)
     }
@@ -352,6 +355,20 @@ async fn helm(args: &[&str], what: &str) -> Result<String, ProviderError> {
 }
 
 /// Whether helm's error says the release does not exist.
+/// How many of the cluster's warnings a failed wait reports.
+const WARNINGS: usize = 6;
+
+/// Whether helm failed because objects were not ready within `--timeout`.
+fn not_ready(message: &str) -> bool {
+    [
+        "not ready",
+        "context deadline exceeded",
+        "timed out waiting",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
 fn release_missing(e: &ProviderError) -> bool {
     matches!(e, ProviderError::Permanent { message, .. } if message.contains("release: not found"))
 }
@@ -403,20 +420,38 @@ fn chart_name(attrs: &BTreeMap<String, Val>) -> String {
     chart.rsplit('/').next().unwrap_or(&chart).to_string()
 }
 
-/// `helm upgrade --install`: installs the release, or upgrades it to the program's chart and values.
-async fn install(
+/// One `helm upgrade --install`: what to install, where, and how long to wait.
+pub(crate) struct Install<'a> {
+    pub cluster: String,
+    pub namespace: String,
+    pub name: String,
+    /// The chart argument, and `--repo` with its URL for a repository chart.
+    pub chart: Vec<String>,
+    /// The chart's name and version, for the progress line.
+    pub chart_label: String,
+    pub version: String,
+    pub values: String,
+    /// The resource's attributes: its `timeout`, and what the state records besides the
+    /// release's revision and status.
+    pub attrs: &'a BTreeMap<String, Val>,
+}
+
+/// `helm upgrade --install`: installs the release, or upgrades it to the given chart and values.
+pub(crate) async fn upgrade_install(
     cfg: &SdkConfig,
-    r: &Resolved,
-    charts: &BTreeMap<String, PathBuf>,
+    i: Install<'_>,
     verb: &str,
 ) -> Result<Found, ProviderError> {
-    let a = &r.attrs;
-    let cluster = ref_id(r, "cluster")?;
-    let namespace = required(a, "namespace")?;
-    let name = required(a, "name")?;
-    let version = required(a, "version")?;
-    let values = s(a, "values").unwrap_or_else(|| "{}".to_string());
-    let chart = chart_args(r, charts)?;
+    let Install {
+        cluster,
+        namespace,
+        name,
+        chart,
+        chart_label,
+        version,
+        values,
+        attrs: a,
+    } = i;
     let timeout = crate::attrs::i(a, "timeout").unwrap_or(300);
     if !(1..=MAX_TIMEOUT).contains(&timeout) {
         return Err(ProviderError::Permanent {
@@ -458,15 +493,55 @@ async fn install(
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     carbonc_apply::waiting(format!(
-        "helm: {verb} of release {namespace}/{name} (chart {} {version}) on EKS cluster {cluster}, ready within {timeout}",
-        chart_name(a)
+        "helm: {verb} of release {namespace}/{name} (chart {chart_label}) on EKS cluster {cluster}, ready within {timeout}"
     ));
     let what = format!("helm could not {verb} release {namespace}/{name} on EKS cluster {cluster}");
-    let out = helm(&args, &what).await?;
+    let started = SystemTime::now() - Duration::from_secs(5);
+    let out = match helm(&args, &what).await {
+        Ok(out) => out,
+        Err(ProviderError::Permanent { code, message }) if not_ready(&message) => {
+            // Helm says only which objects were not ready in time; the cluster's warnings say
+            // why (a volume that cannot be provisioned, pods that fit no node, an image that
+            // cannot be pulled).
+            let why = crate::kube::warnings(cfg, &cluster, &namespace, started, WARNINGS).await;
+            let message = if why.is_empty() {
+                message
+            } else {
+                format!(
+                    "{message}\nthe cluster's warnings in namespace {namespace} (`kubectl get events -n {namespace}`):\n  {}",
+                    why.join("\n  ")
+                )
+            };
+            return Err(ProviderError::Permanent { code, message });
+        }
+        Err(e) => return Err(e),
+    };
     Ok(Found {
         id: format!("{cluster}/{namespace}/{name}"),
         attrs: release_attrs(a, &out)?,
     })
+}
+
+/// Installs or upgrades a `k8s.HelmRelease`: its chart and values as the program gives them.
+async fn install(
+    cfg: &SdkConfig,
+    r: &Resolved,
+    charts: &BTreeMap<String, PathBuf>,
+    verb: &str,
+) -> Result<Found, ProviderError> {
+    let a = &r.attrs;
+    let version = required(a, "version")?;
+    let install = Install {
+        cluster: ref_id(r, "cluster")?,
+        namespace: required(a, "namespace")?,
+        name: required(a, "name")?,
+        chart: chart_args(r, charts)?,
+        chart_label: format!("{} {version}", chart_name(a)),
+        version,
+        values: s(a, "values").unwrap_or_else(|| "{}".to_string()),
+        attrs: a,
+    };
+    upgrade_install(cfg, install, verb).await
 }
 
 pub async fn create(

@@ -219,6 +219,87 @@ where
     Ok((status, body))
 }
 
+/// The cluster's Warning events in a namespace since `since` (the newest last, at most `limit`,
+/// one per object and reason): what `kubectl get events` would show about why objects are not
+/// ready. Best effort: an unreachable API or a missing namespace gives none.
+pub(crate) async fn warnings(
+    cfg: &SdkConfig,
+    cluster: &str,
+    namespace: &str,
+    since: std::time::SystemTime,
+    limit: usize,
+) -> Vec<String> {
+    let Ok(Some(k)) = Kube::connect(cfg, cluster).await else {
+        return Vec::new();
+    };
+    let path = format!("/api/v1/namespaces/{namespace}/events");
+    let Ok((200, list)) = k.call("GET", &path, None).await else {
+        return Vec::new();
+    };
+    let since = aws_smithy_types::DateTime::from(since);
+    let when = |e: &Json| {
+        ["lastTimestamp", "eventTime", "firstTimestamp"]
+            .iter()
+            .filter_map(|f| e[*f].as_str())
+            .find_map(|t| {
+                aws_smithy_types::DateTime::from_str(
+                    t,
+                    aws_smithy_types::date_time::Format::DateTime,
+                )
+                .ok()
+            })
+    };
+    // (when, kind, name, reason, message), the newest last.
+    let mut events: Vec<(aws_smithy_types::DateTime, String, String, String, String)> =
+        list["items"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| e["type"] == "Warning")
+            .filter_map(|e| {
+                let at = when(e)?;
+                let text =
+                    |v: &Json, default: &str| v.as_str().unwrap_or(default).trim().to_string();
+                (at >= since).then(|| {
+                    (
+                        at,
+                        text(&e["involvedObject"]["kind"], "object"),
+                        text(&e["involvedObject"]["name"], "?"),
+                        text(&e["reason"], "Warning"),
+                        text(&e["message"], ""),
+                    )
+                })
+            })
+            .collect();
+    events.sort_by_key(|a| a.0);
+    // One line per kind, reason and message (five claims failing alike are one line), with the
+    // objects it was about.
+    let mut lines: Vec<((String, String, String), Vec<String>)> = Vec::new();
+    for (_, kind, name, reason, message) in events.into_iter().rev() {
+        let key = (kind, reason, message);
+        match lines.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, names)) if !names.contains(&name) => names.push(name),
+            Some(_) => {}
+            None => lines.push((key, vec![name])),
+        }
+    }
+    let mut out: Vec<String> = lines
+        .into_iter()
+        .take(limit)
+        .map(|((kind, reason, message), mut names)| {
+            names.sort();
+            let objects = match names.len() {
+                1 => format!("{kind} {}", names[0]),
+                n => format!("{kind} {} and {} more", names[0], n - 1),
+            };
+            format!("{objects}: {reason}: {message}")
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
 fn policy_path(namespace: &str, name: &str) -> String {
     format!("/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}")
 }

@@ -15,6 +15,7 @@
 //! `carbonc_apply::Provider` and nothing else.
 
 mod attrs;
+mod clickhouse;
 mod cloudfront;
 mod cloudwatch;
 mod ec2;
@@ -74,6 +75,14 @@ pub const HELM_RELEASE: &str = "k8s.HelmRelease";
 
 /// The network policy type, applied to the cluster's Kubernetes API (`kube.rs`).
 pub const NETWORK_POLICY: &str = "k8s.NetworkPolicy";
+
+/// A ClickHouse cluster inside an EKS cluster, installed as a Helm release of carbonc's own chart.
+pub const CLICKHOUSE_CLUSTER: &str = "k8s.ClickHouseCluster";
+
+/// The types whose changes run helm (and need it installed).
+pub fn runs_helm(ty: &str) -> bool {
+    ty == HELM_RELEASE || ty == CLICKHOUSE_CLUSTER
+}
 
 impl AwsProvider {
     /// `role_arn`: a role to assume for every call (`provider_role_arn`).
@@ -193,7 +202,7 @@ pub(crate) fn single_attempt(cfg: &SdkConfig) -> SdkConfig {
 
 /// Whether the provider creates, reads, updates and deletes resources of type `ty`.
 pub fn implements(ty: &str) -> bool {
-    ty == HELM_RELEASE || ty == NETWORK_POLICY || registry::kind(ty).is_some()
+    runs_helm(ty) || ty == NETWORK_POLICY || registry::kind(ty).is_some()
 }
 
 fn unsupported(ty: &str) -> ProviderError {
@@ -242,6 +251,10 @@ impl Provider for AwsProvider {
             let c = self.config(req.resource.region.as_deref()).await;
             return kube::create_policy(&c, &req).await;
         }
+        if req.resource.ty == CLICKHOUSE_CLUSTER {
+            let c = self.config(req.resource.region.as_deref()).await;
+            return clickhouse::create(&c, &req).await;
+        }
         let kind = Self::kind(&req.resource.ty)?;
         let create = kind.create.ok_or_else(|| unsupported(&req.resource.ty))?;
         let c = self
@@ -256,7 +269,7 @@ impl Provider for AwsProvider {
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Found>, ProviderError> {
-        if req.ty == HELM_RELEASE {
+        if runs_helm(&req.ty) {
             return helm::read(&self.config(req.region.as_deref()).await, &req).await;
         }
         if req.ty == NETWORK_POLICY {
@@ -278,6 +291,10 @@ impl Provider for AwsProvider {
             let c = self.config(req.resource.region.as_deref()).await;
             return kube::update_policy(&c, &req).await;
         }
+        if req.resource.ty == CLICKHOUSE_CLUSTER {
+            let c = self.config(req.resource.region.as_deref()).await;
+            return clickhouse::update(&c, &req).await;
+        }
         let kind = Self::kind(&req.resource.ty)?;
         let update = kind.update.ok_or_else(|| unsupported(&req.resource.ty))?;
         let c = self
@@ -287,7 +304,7 @@ impl Provider for AwsProvider {
     }
 
     async fn delete(&self, req: DeleteRequest) -> Result<(), ProviderError> {
-        if req.ty == HELM_RELEASE {
+        if runs_helm(&req.ty) {
             return helm::delete(&self.config(req.region.as_deref()).await, &req).await;
         }
         if req.ty == NETWORK_POLICY {

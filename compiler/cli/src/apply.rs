@@ -248,9 +248,8 @@ pub fn apply(args: &PlanArgs, auto_approve: bool, parallelism: usize) -> ExitCod
     carry_out(&mut planned, &plan, parallelism)
 }
 
-/// Refuses, before anything is changed, a plan that changes resources no provider applies (the
-/// network policies and ClickHouse clusters inside a cluster, which carbonc checks, simulates and
-/// renders but does not install yet), or Helm releases when `helm` cannot be run.
+/// Refuses, before anything is changed, a plan that changes resources no provider applies, or Helm
+/// releases and ClickHouse clusters (installed with Helm) when `helm` cannot be run.
 pub(crate) fn refuse_unimplemented(plan: &Plan) -> Result<(), String> {
     let changed = || {
         plan.resource_changes
@@ -263,13 +262,12 @@ pub(crate) fn refuse_unimplemented(plan: &Plan) -> Result<(), String> {
     }
     if !pending.is_empty() {
         return Err(format!(
-            "carbonc does not install these Kubernetes objects yet: {}; nothing was changed\nhelp: `carbonc render {} --out DIR` writes the network policies' manifests for `kubectl apply -f`; keep the objects out of the program you apply until carbonc installs them (docs/kubernetes.md)",
+            "carbonc cannot create, change or delete these resources: {}; nothing was changed\nhelp: keep them out of the program you apply (docs/aws.md lists what the provider applies)",
             listed(&pending),
-            plan.root
         ));
     }
     let mut releases: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
-    for c in changed().filter(|c| c.ty == carbonc_aws::HELM_RELEASE) {
+    for c in changed().filter(|c| carbonc_aws::runs_helm(&c.ty)) {
         releases.entry(&c.ty).or_default().push(&c.address);
     }
     if releases.is_empty() {

@@ -145,7 +145,7 @@ pub fn run(file: &str, out: &Path, message_format: MessageFormat) -> ExitCode {
         );
     }
     for ch in clickhouse {
-        let Some(layout) = carbonc_sema::clickhouse::Layout::of(ch) else {
+        let Some(layout) = carbonc_sema::clickhouse::layout(ch) else {
             report::error(format!(
                 "`{}` is not rendered: its layout uses values known only after apply",
                 ch.address

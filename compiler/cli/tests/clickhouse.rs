@@ -174,7 +174,7 @@ fn layout() -> carbonc_sema::clickhouse::Layout {
     let ch = p
         .instance("analytics[us-east-1]")
         .expect("the us-east-1 cluster");
-    carbonc_sema::clickhouse::Layout::of(ch).expect("known layout")
+    carbonc_sema::clickhouse::layout(ch).expect("known layout")
 }
 
 #[test]

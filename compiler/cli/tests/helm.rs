@@ -276,3 +276,209 @@ fn releases_install_upgrade_roll_back_and_uninstall_in_two_regions() {
     }
     emu.assert_valid_requests();
 }
+
+/// A Kubernetes object (or list) of the ClickHouse fixture's cluster.
+fn ch_get(emu: &Emulator, path: &str) -> serde_json::Value {
+    emu.python(
+        "../kube/kube_get.py",
+        &["us-east-1", "carbon-ch-us-east-1", path],
+    )
+}
+
+fn items(list: &serde_json::Value) -> Vec<serde_json::Value> {
+    list["body"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn clickhouse_installs_in_its_zones_on_volumes_under_the_region_key_and_uninstalls() {
+    let emu = Emulator::start();
+    let d = fixture("clickhouse-apply");
+    std::fs::copy(
+        repo().join("tests/apply/clickhouse.carbon"),
+        d.join("main.carbon"),
+    )
+    .unwrap();
+
+    // The EBS CSI driver's role may not use the volumes' key: no volume is made, Helm's wait runs
+    // out and the install is rolled back, and carbonc says why from the cluster's events.
+    let no_key = [
+        ("CARBON_VAR_driver_may_use_key", "false"),
+        ("CARBON_VAR_wait", "20"),
+    ];
+    let r = carbonc(
+        &d,
+        &emu,
+        &["apply", "--auto-approve", "main.carbon"],
+        &no_key,
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(
+            "helm could not install release events/events on EKS cluster carbon-ch-us-east-1"
+        ) && r.stderr.contains("analytics[us-east-1].servers"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("the cluster's warnings in namespace events")
+            && r.stderr.contains("ProvisioningFailed")
+            && r.stderr
+                .contains("is not allowed kms:GenerateDataKeyWithoutPlaintext"),
+        "{}",
+        r.stderr
+    );
+    let rel = ch_get(&emu, "helm:events/events");
+    assert_ne!(rel["code"], 0, "rolled back and uninstalled: {rel}");
+
+    // With the key allowed, the same apply installs it.
+    let r = carbonc(&d, &emu, &["apply", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let address = "analytics[us-east-1].servers";
+    assert_eq!(state_attr(&d, address, "revision"), 1, "{}", r.stdout);
+    assert_eq!(state_attr(&d, address, "status"), "deployed");
+    let rel = ch_get(&emu, "helm:events/events");
+    let manifest = rel["body"]["manifest"].as_str().unwrap_or_default();
+    assert!(
+        manifest.contains("helm.sh/chart: carbon-clickhouse-1.0.0"),
+        "{manifest}"
+    );
+    // The schema hook ran once the servers were ready.
+    let hooks = rel["body"]["hooks"].to_string();
+    assert!(
+        hooks.contains("events-schema") && hooks.contains("Succeeded"),
+        "{hooks}"
+    );
+
+    // Each server and Keeper node is ready in the zone the layout gave it.
+    let zone_of = |sts: &serde_json::Value| {
+        sts["spec"]["template"]["spec"]["affinity"]["nodeAffinity"]
+            ["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
+            ["matchExpressions"][0]["values"][0]
+            .clone()
+    };
+    let sets = items(&ch_get(
+        &emu,
+        "/apis/apps/v1/namespaces/events/statefulsets",
+    ));
+    let placed: Vec<(String, serde_json::Value, serde_json::Value)> = sets
+        .iter()
+        .map(|s| {
+            (
+                s["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                zone_of(s),
+                s["status"]["readyReplicas"].clone(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("events-01-1", "us-east-1a"),
+        ("events-01-2", "us-east-1b"),
+        ("events-keeper-1", "us-east-1a"),
+        ("events-keeper-2", "us-east-1b"),
+        ("events-keeper-3", "us-east-1c"),
+    ];
+    assert_eq!(placed.len(), expected.len(), "{placed:?}");
+    for ((name, zone, ready), (want_name, want_zone)) in placed.iter().zip(expected) {
+        assert_eq!(
+            (name.as_str(), zone.as_str(), ready.as_i64()),
+            (want_name, Some(want_zone), Some(1)),
+            "{placed:?}"
+        );
+    }
+    // Their pods run on nodes of those zones.
+    let nodes = items(&ch_get(&emu, "/api/v1/nodes"));
+    let node_zone = |n: &str| {
+        nodes
+            .iter()
+            .find(|x| x["metadata"]["name"] == n)
+            .map(|x| x["metadata"]["labels"]["topology.kubernetes.io/zone"].clone())
+            .unwrap_or_default()
+    };
+    for pod in items(&ch_get(&emu, "/api/v1/namespaces/events/pods")) {
+        let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+        let set = name.trim_end_matches("-0");
+        let want = expected.iter().find(|(n, _)| *n == set).map(|(_, z)| *z);
+        assert_eq!(
+            node_zone(pod["spec"]["nodeName"].as_str().unwrap_or_default()),
+            serde_json::json!(want),
+            "{pod}"
+        );
+    }
+    // The volumes: gp3, encrypted with the region's key (by ARN), made in the pod's zone.
+    let key_arn = state_attr(&d, "data[us-east-1]", "arn");
+    let sc = ch_get(
+        &emu,
+        "/apis/storage.k8s.io/v1/storageclasses/events-events-gp3",
+    );
+    assert_eq!(sc["body"]["provisioner"], "ebs.csi.aws.com", "{sc}");
+    assert_eq!(sc["body"]["parameters"]["type"], "gp3", "{sc}");
+    assert_eq!(sc["body"]["parameters"]["encrypted"], "true", "{sc}");
+    assert_eq!(sc["body"]["parameters"]["kmsKeyId"], key_arn, "{sc}");
+    assert_eq!(
+        sc["body"]["volumeBindingMode"], "WaitForFirstConsumer",
+        "{sc}"
+    );
+    let claims = items(&ch_get(
+        &emu,
+        "/api/v1/namespaces/events/persistentvolumeclaims",
+    ));
+    assert_eq!(claims.len(), 5, "{claims:?}");
+    for c in &claims {
+        assert_eq!(c["status"]["phase"], "Bound", "{c}");
+        assert_eq!(c["spec"]["storageClassName"], "events-events-gp3", "{c}");
+    }
+    assert_eq!(
+        claims[0]["spec"]["resources"]["requests"]["storage"], "50Gi",
+        "{claims:?}"
+    );
+    // The generated configuration reached the servers: every replica in remote_servers.
+    let cm = ch_get(&emu, "/api/v1/namespaces/events/configmaps/events-config");
+    let remote = cm["body"]["data"]["remote_servers.xml"]
+        .as_str()
+        .unwrap_or_default();
+    for host in [
+        "events-01-1.events.svc.cluster.local",
+        "events-01-2.events.svc.cluster.local",
+    ] {
+        assert!(remote.contains(host), "{remote}");
+    }
+    assert!(
+        cm["body"]["data"]["schema.sql"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ReplicatedMergeTree"),
+        "{cm}"
+    );
+    let r = carbonc(
+        &d,
+        &emu,
+        &["plan", "--detailed-exitcode", "main.carbon"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "the second plan has changes:\n{}", r.stdout);
+
+    // Destroy uninstalls it (its claims go with their StatefulSets) before the cluster goes.
+    let r = carbonc(&d, &emu, &["destroy", "--auto-approve", "main.carbon"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let uninstalled = r
+        .stdout
+        .find("analytics[us-east-1].servers: Destruction complete")
+        .expect("the release is uninstalled");
+    let cluster_gone = r
+        .stdout
+        .find("api[us-east-1]: Destruction complete")
+        .expect("the cluster is deleted");
+    assert!(uninstalled < cluster_gone, "{}", r.stdout);
+    assert_eq!(
+        emu.inventory()["eks_clusters@us-east-1"],
+        serde_json::json!([])
+    );
+    emu.assert_valid_requests();
+}

@@ -476,9 +476,9 @@ fn show_finds_the_plans_state_from_any_directory() {
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
-/// In-cluster objects wait for their cluster to be ready: the stdlib ClickHouse module's release
-/// and cluster come after the Pod Identity agent add-on and the backup role's association, beside
-/// the EKS cluster they refer to.
+/// In-cluster objects wait for their cluster to be ready: the stdlib ClickHouse module's cluster
+/// (a Helm release) comes after the Pod Identity agent add-on and the backup role's association,
+/// beside the EKS cluster it refers to.
 #[test]
 fn in_cluster_objects_wait_for_the_cluster_to_be_ready() {
     let d = std::env::temp_dir().join(format!("carbonc-plan-in-cluster-{}", std::process::id()));
@@ -507,16 +507,12 @@ fn in_cluster_objects_wait_for_the_cluster_to_be_ready() {
     };
     for (object, before) in [
         (
-            "analytics[eu-west-1].operator",
+            "analytics[eu-west-1].servers",
             "pod_identity_agent[eu-west-1]",
-        ),
-        (
-            "analytics[eu-west-1].operator",
-            "analytics[eu-west-1].backup_identity",
         ),
         (
             "analytics[eu-west-1].servers",
-            "pod_identity_agent[eu-west-1]",
+            "analytics[eu-west-1].backup_identity",
         ),
     ] {
         assert!(
@@ -527,7 +523,7 @@ fn in_cluster_objects_wait_for_the_cluster_to_be_ready() {
     }
     // Nothing of the other region's cluster.
     assert!(
-        !deps("analytics[eu-west-1].operator")
+        !deps("analytics[eu-west-1].servers")
             .iter()
             .any(|d| d.contains("us-east-1"))
     );

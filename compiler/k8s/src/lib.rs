@@ -1,4 +1,5 @@
-//! `carbonc-k8s`: the Kubernetes manifest of a `k8s.NetworkPolicy`, and back.
+//! `carbonc-k8s`: the Kubernetes manifest of a `k8s.NetworkPolicy`, and back; the configuration
+//! and chart values of a `k8s.ClickHouseCluster` ([`clickhouse`]).
 //!
 //! The compiler writes manifests for `carbonc render` and the provider applies them, from two
 //! different value models (the evaluator's values, the state's); both pass the policy's fields
@@ -13,6 +14,8 @@
 //! - a port's `protocol` defaults to TCP, `end_port` is `endPort`.
 
 use serde_json::{Map, Value as Json, json};
+
+pub mod clickhouse;
 
 /// The carbon fields of a `k8s.NetworkPolicy` that its manifest is made from.
 pub const POLICY_FIELDS: [&str; 6] = [

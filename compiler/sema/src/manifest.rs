@@ -22,7 +22,7 @@ pub struct Manifest {
 
 /// A known value as JSON, or the first unknown part's description.
 /// A value as JSON, for the manifest builder; a value known only after apply cannot be written.
-fn to_json(v: &Value) -> Result<Json, String> {
+pub(crate) fn to_json(v: &Value) -> Result<Json, String> {
     Ok(match v.reveal() {
         Value::Str(s) => Json::String(s.clone()),
         Value::Int(n) => json!(n),

@@ -27,7 +27,7 @@ pub(crate) fn check(p: &Program, out: &mut Vec<Diagnostic>) {
 /// a shard in distinct zones.
 fn clickhouse(p: &Program, out: &mut Vec<Diagnostic>) {
     for ch in p.of_type("k8s.ClickHouseCluster") {
-        let Some(layout) = crate::clickhouse::Layout::of(ch) else {
+        let Some(layout) = crate::clickhouse::layout(ch) else {
             continue;
         };
         let Some(cluster) = target(p, ch, "cluster") else {
