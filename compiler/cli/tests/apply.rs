@@ -2378,7 +2378,7 @@ fn the_global_footprint_applies_and_converges() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("Apply complete! Resources: 167 added"),
+        r.stdout.contains("Apply complete! Resources: 190 added"),
         "{}",
         r.stdout
     );
@@ -2416,6 +2416,44 @@ fn the_global_footprint_applies_and_converges() {
             "{dep}"
         );
         assert_eq!(dep["body"]["status"]["availableReplicas"], 2, "{dep}");
+        // ClickHouse runs there too: every server and Keeper node ready, on volumes under the
+        // region's data key.
+        let sets = emu.python(
+            "../kube/kube_get.py",
+            &[
+                region,
+                &format!("carbon-{region}"),
+                "/apis/apps/v1/namespaces/events/statefulsets",
+                "arn:aws:iam::123456789012:role/carbonc-deployer",
+            ],
+        );
+        let ready: Vec<(String, i64)> = sets["body"]["items"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| {
+                (
+                    s["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    s["status"]["readyReplicas"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ready,
+            [
+                "events-01-1",
+                "events-01-2",
+                "events-keeper-1",
+                "events-keeper-2",
+                "events-keeper-3"
+            ]
+            .map(|n| (n.to_string(), 1)),
+            "{sets}"
+        );
     }
     // The rotated master-user secret is the JSON document AWS's RDS rotation functions read,
     // pointing at the global database's writer endpoint (review finding m12). As sent: the
@@ -2531,12 +2569,19 @@ fn the_global_footprint_applies_and_converges() {
         want.sort();
         assert_eq!(inv[format!("canaries@{region}")], serde_json::json!(want));
     }
-    // Each artifact bucket in its region, versioned, encrypted with its region's key, expiring.
-    assert_eq!(
-        inv["buckets"],
-        serde_json::json!(["ap-southeast-1", "eu-west-1", "us-east-1"]
-            .map(|r| format!("carbon-canary-artifacts-{r}@{r}: versioning Enabled, aws:kms key@{r}, lifecycle canary/:30/7")))
-    );
+    // Each artifact bucket in its region, versioned, encrypted with its region's key, expiring;
+    // each ClickHouse backup bucket in its region, versioned, under its region's key.
+    let regions = ["ap-southeast-1", "eu-west-1", "us-east-1"];
+    let buckets: Vec<String> = regions
+        .map(|r| format!("carbon-canary-artifacts-{r}@{r}: versioning Enabled, aws:kms key@{r}, lifecycle canary/:30/7"))
+        .into_iter()
+        .chain(regions.map(|r| {
+            format!(
+                "events-clickhouse-backups-{r}@{r}: versioning Enabled, aws:kms key@{r}, lifecycle none"
+            )
+        }))
+        .collect();
+    assert_eq!(inv["buckets"], serde_json::json!(buckets));
     for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
         assert_eq!(
             inv[format!("sns@{region}")],
@@ -2829,7 +2874,7 @@ fn the_global_footprint_applies_and_converges() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("Destroy complete! Resources: 0 added, 0 changed, 167 destroyed."),
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 190 destroyed."),
         "{}",
         r.stdout
     );

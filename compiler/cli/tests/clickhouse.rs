@@ -6,7 +6,9 @@
 //! the generated DDL is applied `ON CLUSTER` on the first replica, a row inserted there is read
 //! on the second, and through the `Distributed` table.
 //!
-//! Debian's ClickHouse is 18.16 (2018): the generated DDL keeps to what it accepts.
+//! Debian's ClickHouse is 18.16 (2018): the generated DDL keeps to what it accepts. The same files
+//! are checked in a current ClickHouse (chdb, in process), and carbonc's chart that installs them
+//! is rendered by the real Helm engine and validated strictly.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -272,4 +274,171 @@ fn generated_topology_replicates_on_loopback() {
     assert!(err.contains("nowhere"), "{err}");
     drop(servers);
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// The project's venv Python, where `scripts/emulator install` puts chdb.
+fn venv_python() -> PathBuf {
+    common::venv().join("bin/python")
+}
+
+/// The generated files, exactly as `carbonc render` writes them and the chart mounts them, mean
+/// the same to a current ClickHouse (chdb, in process): the cluster and macros the servers read,
+/// and a schema that parses and runs (`tests/clickhouse/chdb_check.py`).
+#[test]
+fn generated_config_and_schema_hold_in_current_clickhouse() {
+    let layout = layout();
+    let dir = std::env::temp_dir().join(format!("carbonc-chdb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch");
+    for (name, text) in layout.files() {
+        std::fs::write(dir.join(name), text).expect("write");
+    }
+    let check = |server: &str| -> serde_json::Value {
+        let out = Command::new(venv_python())
+            .arg(repo().join("tests/clickhouse/chdb_check.py"))
+            .args([dir.to_str().expect("path"), server])
+            .output()
+            .expect("the venv's python runs (scripts/emulator install)");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "chdb_check.py printed no JSON ({e}): {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    for r in 1..=layout.replicas {
+        let v = check(&format!("01-{r}"));
+        assert!(v["error"].is_null(), "{v}");
+        assert_eq!(
+            v["clusters"],
+            serde_json::json!(
+                (1..=layout.replicas)
+                    .map(|n| serde_json::json!(["events", 1, n, layout.server_host(1, n), 9000]))
+                    .collect::<Vec<_>>()
+            ),
+            "{v}"
+        );
+        assert_eq!(
+            v["macros"],
+            serde_json::json!({ "cluster": "events", "shard": "01", "replica": layout.replica_id(1, r) }),
+            "{v}"
+        );
+        assert_eq!(v["statements"], layout.ddl().len(), "{v}");
+        assert_eq!(v["rows"]["analytics.events_local"], 100, "{v}");
+    }
+    // A column type ClickHouse does not know is refused, with its message.
+    let schema = dir.join("schema.sql");
+    let text = std::fs::read_to_string(&schema).expect("schema");
+    std::fs::write(&schema, text.replace("user_id UInt64", "user_id UInt65")).expect("write");
+    let v = check("01-1");
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("UInt65") && e.contains("UNKNOWN_TYPE")),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// carbonc's ClickHouse chart, rendered by the real Helm engine (`tests/helm/render_release.py`)
+/// with the values the provider installs it with, gives manifests that validate strictly against
+/// Kubernetes 1.35; each pod carries the labels `simulate --reach` assumes and is pinned to the
+/// zone of the layout; a layout the chart's values.schema.json refuses is refused by Helm.
+#[test]
+fn the_chart_renders_through_helm_and_validates_strictly() {
+    use carbonc_k8s::clickhouse::{Install, pod_labels};
+    let layout = layout();
+    let dir = std::env::temp_dir().join(format!("carbonc-chart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let venv = venv_python();
+    let render = |values: &serde_json::Value| {
+        std::fs::write(dir.join("values.json"), values.to_string()).expect("values");
+        let release = serde_json::json!({
+            "name": layout.name, "namespace": layout.namespace,
+            "chart": repo().join("stdlib/charts/clickhouse"), "values_file": "values.json",
+        });
+        std::fs::write(dir.join("release.json"), release.to_string()).expect("release");
+        Command::new(&venv)
+            .arg(repo().join("tests/helm/render_release.py"))
+            .args([dir.join("release.json"), dir.join("out.yaml")])
+            .output()
+            .expect("the venv's python runs")
+    };
+    let values = layout.values(&Install {
+        region: "us-east-1".into(),
+        volume_key_arn:
+            "arn:aws:kms:us-east-1:123456789012:key/0f6c1f6e-8d62-4b9c-9a3e-6f0c1c2d3e4f".into(),
+        backup_bucket: Some("carbon-clickhouse-backups-us-east-1".into()),
+    });
+    let run = render(&values);
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let validated = Command::new(venv.with_file_name("kubernetes-validate"))
+        .args(["--strict", "-k", "1.35"])
+        .arg(dir.join("out.yaml"))
+        .output()
+        .expect("kubernetes-validate runs");
+    let report = String::from_utf8_lossy(&validated.stdout).into_owned()
+        + &String::from_utf8_lossy(&validated.stderr);
+    assert!(validated.status.success(), "{report}");
+    // StorageClass, ServiceAccount, ConfigMap, 5 x (StatefulSet, Service), schema Job, CronJob.
+    assert_eq!(report.matches(" passed ").count(), 15, "{report}");
+    let text = std::fs::read_to_string(dir.join("out.yaml")).expect("rendered");
+    let docs: Vec<serde_json::Value> = text
+        .split("---\n")
+        .filter_map(|d| serde_yaml::from_str::<serde_json::Value>(d).ok())
+        .filter(|d| d.is_object())
+        .collect();
+    let mut sets = 0;
+    for d in docs.iter().filter(|d| d["kind"] == "StatefulSet") {
+        let name = d["metadata"]["name"].as_str().expect("name");
+        let component = if name.contains("-keeper-") {
+            "keeper"
+        } else {
+            "server"
+        };
+        let labels = &d["spec"]["template"]["metadata"]["labels"];
+        for (k, v) in pod_labels(&layout.name, component) {
+            assert_eq!(
+                labels[k], v,
+                "{name} lacks the label {k} that reachability assumes"
+            );
+        }
+        let zone = &d["spec"]["template"]["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+            ["nodeSelectorTerms"][0]["matchExpressions"][0]["values"][0];
+        let want = values["servers"]
+            .as_array()
+            .into_iter()
+            .chain(values["keepers"].as_array())
+            .flatten()
+            .find(|s| s["name"] == name)
+            .map(|s| s["zone"].clone())
+            .expect("a server or Keeper node of the layout");
+        assert_eq!(zone, &want, "{name}");
+        sets += 1;
+    }
+    assert_eq!(sets, 5);
+    let class = docs
+        .iter()
+        .find(|d| d["kind"] == "StorageClass")
+        .expect("a StorageClass");
+    assert_eq!(
+        class["parameters"]["kmsKeyId"], values["storage"]["kmsKeyId"],
+        "{class}"
+    );
+
+    // Two Keeper nodes: refused by the chart's schema, as Helm refuses the install.
+    let mut two = values.clone();
+    two["keepers"].as_array_mut().expect("keepers").truncate(2);
+    let run = render(&two);
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(2), "{said}");
+    assert!(said.contains("keepers"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,12 +9,7 @@ mod common;
 use common::repo;
 
 fn validator() -> PathBuf {
-    std::env::var("CARBONC_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
-        })
-        .join("bin/kubernetes-validate")
+    common::venv().join("bin/kubernetes-validate")
 }
 
 /// Runs the strict validator for Kubernetes `version` on `files`: (success, output).

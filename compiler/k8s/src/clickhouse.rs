@@ -77,6 +77,21 @@ pub const NATIVE_PORT: u16 = 9000;
 pub const KEEPER_PORT: u16 = 2181;
 pub const RAFT_PORT: u16 = 9234;
 
+/// The ports a server's pods listen on (native, HTTP, interserver) and a Keeper node's (client,
+/// Raft), as the chart declares them.
+pub const SERVER_PORTS: [u16; 3] = [NATIVE_PORT, 8123, 9009];
+pub const KEEPER_PORTS: [u16; 2] = [KEEPER_PORT, RAFT_PORT];
+
+/// The labels the chart gives the pods of a `component` (`server` or `keeper`) of release
+/// `release`, which network policies select them by.
+pub fn pod_labels(release: &str, component: &str) -> [(&'static str, String); 3] {
+    [
+        ("app.kubernetes.io/name", "clickhouse".to_string()),
+        ("app.kubernetes.io/instance", release.to_string()),
+        ("app.kubernetes.io/component", component.to_string()),
+    ]
+}
+
 /// The carbon fields of a `k8s.ClickHouseCluster` its layout is read from.
 pub const LAYOUT_FIELDS: [&str; 8] = [
     "name",

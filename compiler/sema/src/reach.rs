@@ -349,6 +349,29 @@ pub fn release_pods(r: &Instance) -> Option<Pods> {
     })
 }
 
+/// The pods of a `k8s.ClickHouseCluster`: its servers and its Keeper nodes, with the labels and
+/// ports carbonc's chart gives them.
+fn clickhouse_pods(ch: &Instance) -> Vec<Pods> {
+    use carbonc_k8s::clickhouse::{KEEPER_PORTS, SERVER_PORTS, pod_labels};
+    let (Some(name), Some(namespace)) = (
+        ch.get("name").and_then(Value::as_str),
+        ch.get("namespace").and_then(Value::as_str),
+    ) else {
+        return Vec::new();
+    };
+    let pods = |component: &str, ports: &[u16]| Pods {
+        address: Some(ch.address.clone()),
+        namespace: namespace.to_string(),
+        name: format!("{name}-{component}"),
+        labels: pod_labels(name, component)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        ports: ports.iter().map(|p| Ports::one(Proto::Tcp, *p)).collect(),
+    };
+    vec![pods("server", &SERVER_PORTS), pods("keeper", &KEEPER_PORTS)]
+}
+
 fn core_dns() -> Pods {
     Pods {
         address: None,
@@ -404,6 +427,14 @@ pub fn clusters(p: &Program) -> Vec<Cluster> {
         if let (Some(c), Some(pods)) = (entry(r), release_pods(r)) {
             releases.push((c, pods));
         }
+    }
+    for ch in p.of_type("k8s.ClickHouseCluster") {
+        let Some(c) = entry(ch) else { continue };
+        releases.extend(
+            clickhouse_pods(ch)
+                .into_iter()
+                .map(|pods| (c.clone(), pods)),
+        );
     }
     let mut policies = Vec::new();
     for np in p.of_type("k8s.NetworkPolicy") {

@@ -9,6 +9,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The project's Python venv (`scripts/emulator install`): `$CARBONC_VENV`, else
+/// `~/.cache/carbonc/venv`.
+pub fn venv() -> PathBuf {
+    std::env::var("CARBONC_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
+        })
+}
+
 pub fn repo() -> PathBuf {
     Path::new(
         // At run time: a test binary built from another checkout (the shared target directory) still
@@ -108,11 +118,7 @@ impl Emulator {
     }
 
     pub fn python(&self, script: &str, args: &[&str]) -> serde_json::Value {
-        let venv = std::env::var("CARBONC_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
-            });
+        let venv = venv();
         let out = Command::new(venv.join("bin/python"))
             .envs(&self.env)
             .arg(repo().join("tests/emulator").join(script))
@@ -195,11 +201,7 @@ pub struct FaultProxy {
 impl FaultProxy {
     pub fn start(emu: &Emulator, args: &[&str]) -> FaultProxy {
         use std::io::BufRead;
-        let venv = std::env::var("CARBONC_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/carbonc/venv")
-            });
+        let venv = venv();
         let mut child = Command::new(venv.join("bin/python"))
             .arg(repo().join("tests/emulator/fault_proxy.py"))
             .arg(&emu.url)
