@@ -40,13 +40,18 @@ Each runs on every write and a few times a second, for every cluster; times are 
   no class on Kubernetes before 1.30, where gp2 was the default); otherwise they stay Pending, as
   on EKS without a provisioner or a default class. A claim of a StorageClass of the EBS CSI
   driver (`ebs.csi.aws.com`) is provisioned as the driver does (aws-ebs-csi-driver
-  docs/parameters.md, pkg/cloud/cloud.go CreateDisk): `WaitForFirstConsumer` waits for the
+  docs/parameters.md, pkg/cloud/cloud.go CreateDisk; the in-tree `kubernetes.io/aws-ebs`
+  provisioner's classes too, as CSI migration hands them to it): `WaitForFirstConsumer` waits for the
   scheduler to pick the pod's node (annotation `volume.kubernetes.io/selected-node`) and creates
   the volume in that node's zone, which must be one of `allowedTopologies`; `type` must be one of
-  EBS's volume types; `encrypted` with `kmsKeyId` needs that key to exist in the cluster's
-  account and region and to be Enabled, as EC2 CreateVolume does (a key of another region, or one
-  pending deletion, fails with the driver's ProvisioningFailed event and the claim stays
-  Pending). A class of any other provisioner waits for it, as nothing runs it. A StatefulSet's
+  EBS's volume types; `encrypted` with `kmsKeyId` (a key id, key ARN, alias or alias ARN) needs
+  that key to exist in the cluster's account and region and to be Enabled, as EC2 CreateVolume
+  does (a key of another region, or one pending deletion, fails with the driver's
+  ProvisioningFailed event and the claim stays Pending); the driver's role (its Pod Identity
+  association, else the add-on's serviceAccountRoleArn) must be allowed `ec2:CreateVolume` and,
+  for a customer managed key, the KMS actions EBS needs (the key's own policy is taken to be the
+  default one, which defers to IAM). Not modelled: the scheduler binds the pod to its node before
+  the volume exists (Kubernetes waits for the volume and reschedules when provisioning fails). A class of any other provisioner waits for it, as nothing runs it. A StatefulSet's
   claims carry an owner reference to it when its `persistentVolumeClaimRetentionPolicy` says
   `whenDeleted: Delete`, so the garbage collector deletes them with it (KEP-1847).
 - **Services** of type LoadBalancer get an ELB hostname after `LB_PROVISION` seconds.
@@ -1086,17 +1091,36 @@ def _statement_applies(st: dict, action: str, resource: str, context: dict[str, 
         return False
     if "NotResource" in st and any_match(st["NotResource"], resource, False):
         return False
+    deny = st.get("Effect") == "Deny"
+    ctx = {k.lower(): v for k, v in context.items()}  # condition keys are case-insensitive
     for op, tests in (st.get("Condition") or {}).items():
+        base = op.split(":", 1)[-1]  # ForAnyValue:/ForAllValues: over a single value
+        if_exists = base.endswith("IfExists")
+        base = base.removesuffix("IfExists")
         for key, want in tests.items():
-            have = context.get(key)
-            if have is None:
-                return False
-            if op in ("StringEquals", "Bool"):
-                ok = any(str(w).lower() == have.lower() if op == "Bool" else str(w) == have for w in listed(want))
-            elif op == "StringLike":
-                ok = any(fnmatch.fnmatchcase(have, str(w)) for w in listed(want))
+            have = ctx.get(key.lower())
+            wants = [str(w) for w in listed(want)]
+            if base == "Null":
+                ok = (have is None) == (wants[0].lower() == "true")
+            elif have is None:
+                # A missing key: ...IfExists and the negated operators hold, the others do not.
+                ok = if_exists or base.startswith(("StringNot", "ArnNot", "NotIp"))
+            elif base in ("StringEquals", "ArnEquals"):
+                ok = have in wants
+            elif base == "StringEqualsIgnoreCase":
+                ok = have.lower() in [w.lower() for w in wants]
+            elif base in ("StringLike", "ArnLike"):
+                ok = any(fnmatch.fnmatchcase(have, w) for w in wants)
+            elif base in ("StringNotEquals", "ArnNotEquals"):
+                ok = have not in wants
+            elif base in ("StringNotLike", "ArnNotLike"):
+                ok = not any(fnmatch.fnmatchcase(have, w) for w in wants)
+            elif base == "Bool":
+                ok = have.lower() in [w.lower() for w in wants]
             else:
-                ok = False  # an operator this evaluation does not know allows nothing
+                # An operator this evaluation does not know: a Deny applies (refusing more than
+                # AWS might), an Allow does not (allowing no more than AWS would).
+                ok = deny
             if not ok:
                 return False
     return True
@@ -1144,10 +1168,15 @@ def _ebs_volume_error(store: Any, params: dict) -> str | None:
 
         parts = key.split(":")
         region = parts[3] if key.startswith("arn:") and len(parts) > 5 else store.region
+        account = parts[4] if key.startswith("arn:") and len(parts) > 5 else store.account
+        kms = kms_backends[store.account][store.region]
         key_id = key.split("/")[-1]
+        if ":alias/" in key or key.startswith("alias/"):
+            # EC2 takes an alias name or alias ARN for KmsKeyId too.
+            key_id = kms.get_key_id_from_alias("alias/" + key.split("alias/", 1)[1]) or ""
         found = None
-        if region == store.region:
-            found = kms_backends[store.account][store.region].keys.get(key_id)
+        if region == store.region and account == store.account:
+            found = kms.keys.get(key_id)
         if found is None:
             return (f"rpc error: code = Internal desc = Could not create volume: could not create volume in EC2: operation error EC2: "
                     f"CreateVolume, https response error StatusCode: 400, api error InvalidParameterValue: KMS key {key} was not found "
@@ -1212,7 +1241,9 @@ def _pvc_of_class(store: Any, c: dict, sc: str, active: bool) -> None:
         once("ProvisioningFailed", f'storageclass.storage.k8s.io "{sc}" not found')
         return
     provisioner = cls.get("provisioner")
-    if provisioner != "ebs.csi.aws.com" or not active:
+    # The in-tree EBS provisioner's classes go to the EBS CSI driver (CSI migration, on by
+    # default since Kubernetes 1.23).
+    if provisioner not in ("ebs.csi.aws.com", "kubernetes.io/aws-ebs") or not active:
         once("ExternalProvisioning", f"Waiting for a volume to be created either by the external provisioner '{provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.", "Normal")
         return
     zones = _allowed_zones(cls)

@@ -32,15 +32,21 @@ fn global_footprint_expands_per_region() {
     assert_eq!(count("aws.route53.Record"), 4);
     assert_eq!(count("aws.iam.RolePolicyAttachment"), 6);
     // Each cluster's add-ons (VPC CNI, CoreDNS, kube-proxy, Pod Identity agent, EBS CSI driver),
-    // the EBS CSI driver's Pod Identity role, and the CI deployer's cluster admin access.
+    // the EBS CSI driver's and ClickHouse's Pod Identity roles, and the CI deployer's cluster
+    // admin access.
     assert_eq!(count("aws.eks.Addon"), 15);
-    assert_eq!(count("aws.eks.PodIdentityAssociation"), 3);
+    assert_eq!(count("aws.eks.PodIdentityAssociation"), 6);
     assert_eq!(count("aws.eks.AccessEntry"), 3);
     assert_eq!(count("aws.eks.AccessPolicyAssociation"), 3);
     assert_eq!(count("aws.cloudfront.Distribution"), 1);
     // Every region's API probed from the two others, and the edge from each region.
     assert_eq!(count("aws.synthetics.Canary"), 9);
-    assert_eq!(count("aws.s3.Bucket"), 3);
+    // The canaries' artifact buckets and ClickHouse's backup buckets, one each per region.
+    assert_eq!(count("aws.s3.Bucket"), 6);
+    // Per region: the API, ClickHouse, and the two network policies of each.
+    assert_eq!(count("k8s.HelmRelease"), 3);
+    assert_eq!(count("k8s.ClickHouseCluster"), 3);
+    assert_eq!(count("k8s.NetworkPolicy"), 12);
 }
 
 #[test]

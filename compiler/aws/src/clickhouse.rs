@@ -7,7 +7,8 @@
 //!
 //! The release is the cluster's `name` in its `namespace`; refresh and delete are a Helm release's
 //! (`helm status`, `helm uninstall --wait`), as the state id has the same shape. An update runs
-//! helm when anything but `timeout` changed: every other field changes the generated values.
+//! helm unless `timeout` is all that changed: every other field, and what a reference resolves
+//! to, changes the generated values.
 
 use aws_config::SdkConfig;
 use carbonc_apply::{CreateRequest, Found, ProviderError, Resolved, UpdateRequest};
@@ -75,11 +76,17 @@ pub async fn create(cfg: &SdkConfig, req: &CreateRequest) -> Result<Found, Provi
 
 pub async fn update(cfg: &SdkConfig, req: &UpdateRequest) -> Result<Found, ProviderError> {
     let a = &req.resource.attrs;
-    let computed = ["timeout", "revision", "status"];
-    let changed = a
-        .iter()
-        .any(|(k, v)| !computed.contains(&k.as_str()) && req.before.get(k) != Some(v));
-    if !changed {
+    // Helm runs unless `timeout` is all that changed. A field set to unset is a change (its key
+    // is gone from the program's attributes), and so is an update with no field changed: the
+    // planner plans one when a referenced resource was replaced (same reference, new key ARN or
+    // bucket), and the values carry what the reference resolves to.
+    let computed = ["revision", "status"];
+    let changed: Vec<&String> = a
+        .keys()
+        .chain(req.before.keys())
+        .filter(|k| !computed.contains(&k.as_str()) && a.get(*k) != req.before.get(*k))
+        .collect();
+    if !changed.is_empty() && changed.iter().all(|k| *k == "timeout") {
         return Ok(Found {
             id: req.id.clone(),
             attrs: after_update(a, &req.before),

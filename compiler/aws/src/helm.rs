@@ -354,7 +354,6 @@ async fn helm(args: &[&str], what: &str) -> Result<String, ProviderError> {
     })
 }
 
-/// Whether helm's error says the release does not exist.
 /// How many of the cluster's warnings a failed wait reports.
 const WARNINGS: usize = 6;
 
@@ -369,6 +368,7 @@ fn not_ready(message: &str) -> bool {
     .any(|m| message.contains(m))
 }
 
+/// Whether helm's error says the release does not exist.
 fn release_missing(e: &ProviderError) -> bool {
     matches!(e, ProviderError::Permanent { message, .. } if message.contains("release: not found"))
 }
@@ -496,7 +496,8 @@ pub(crate) async fn upgrade_install(
         "helm: {verb} of release {namespace}/{name} (chart {chart_label}) on EKS cluster {cluster}, ready within {timeout}"
     ));
     let what = format!("helm could not {verb} release {namespace}/{name} on EKS cluster {cluster}");
-    let started = SystemTime::now() - Duration::from_secs(5);
+    // Events since the call began, with room for the API server's clock being behind ours.
+    let started = SystemTime::now() - Duration::from_secs(120);
     let out = match helm(&args, &what).await {
         Ok(out) => out,
         Err(ProviderError::Permanent { code, message }) if not_ready(&message) => {

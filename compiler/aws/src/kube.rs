@@ -237,17 +237,22 @@ pub(crate) async fn warnings(
         return Vec::new();
     };
     let since = aws_smithy_types::DateTime::from(since);
+    // The latest of the event's times: `series.lastObservedTime` for a recurring event of the
+    // events.k8s.io API (whose `eventTime` stays at the first occurrence), else `lastTimestamp`.
     let when = |e: &Json| {
-        ["lastTimestamp", "eventTime", "firstTimestamp"]
-            .iter()
-            .filter_map(|f| e[*f].as_str())
-            .find_map(|t| {
-                aws_smithy_types::DateTime::from_str(
-                    t,
-                    aws_smithy_types::date_time::Format::DateTime,
-                )
+        [
+            &e["series"]["lastObservedTime"],
+            &e["lastTimestamp"],
+            &e["eventTime"],
+            &e["firstTimestamp"],
+        ]
+        .into_iter()
+        .filter_map(Json::as_str)
+        .filter_map(|t| {
+            aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime)
                 .ok()
-            })
+        })
+        .max()
     };
     // (when, kind, name, reason, message), the newest last.
     let mut events: Vec<(aws_smithy_types::DateTime, String, String, String, String)> =
