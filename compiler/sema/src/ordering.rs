@@ -86,6 +86,15 @@ pub const RULES: &[Rule] = &[
         companion: "aws.iam.RolePolicyAttachment",
         field: "role",
     },
+    // So are its inline policies: what runs as the role (a canary, an EBS CSI driver's or a
+    // backup job's pods through a Pod Identity association) needs them from its first call, and
+    // IAM is eventually consistent (Terraform documents the same `depends_on` on
+    // `aws_iam_role_policy`).
+    Rule::Companions {
+        target: "aws.iam.Role",
+        companion: "aws.iam.RolePolicy",
+        field: "role",
+    },
     // A secondary Aurora cluster joins a global database through its primary (CreateDBCluster
     // fails before the primary is a member) ...
     Rule::Joined {
@@ -202,10 +211,14 @@ impl<'p> Orderings<'p> {
         let mut out = Vec::new();
         for (rule, groups) in rules().zip(&self.index) {
             match rule {
-                Rule::Companions {
-                    target, companion, ..
-                } => {
-                    if inst.ty == *companion {
+                Rule::Companions { target, .. } => {
+                    // A companion of a target (an attachment, an inline policy) does not wait
+                    // for the target's other companions.
+                    let is_companion = rules().any(|r| {
+                        matches!(r, Rule::Companions { target: t, companion: c, .. }
+                            if t == target && inst.ty == *c)
+                    });
+                    if is_companion {
                         continue;
                     }
                     for addr in refs {
