@@ -459,6 +459,10 @@ if DELAY["aurora_promotion"] > 0:
 time.sleep(DELAY["aurora_promotion"] + 0.2)
 status = rds_eu.describe_db_clusters(DBClusterIdentifier="smoke-secondary")["DBClusters"][0]["Status"]
 check("after the promotion it is available", status == "available", status)
+code = error_code(lambda: rds_eu.remove_from_global_cluster(GlobalClusterIdentifier="smoke-async", DbClusterIdentifier=arn))
+check("removing it again is InvalidParameterValue (not found in global cluster)", code == "InvalidParameterValue", code)
+code = error_code(lambda: rds_eu.remove_from_global_cluster(GlobalClusterIdentifier="smoke-async", DbClusterIdentifier=arn.replace("smoke-secondary", "smoke-nothing")))
+check("removing a cluster that does not exist is DBClusterNotFoundFault", code == "DBClusterNotFoundFault", code)
 rds_eu.delete_db_cluster(DBClusterIdentifier="smoke-secondary", SkipFinalSnapshot=True)
 rds.delete_db_instance(DBInstanceIdentifier="smoke-primary-1", SkipFinalSnapshot=True)
 

@@ -846,62 +846,76 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
             .await
             .map(|_| ())
             .map_err(classify),
+        // In a block of its own: a cluster that goes while carbonc works on it (a destroy that was
+        // interrupted after its delete began) is deleted, whichever call notices.
         "aws.rds.Cluster" => {
-            if let Some(k) = cluster(&c, &req.id).await? {
-                // Leave the global database first; AWS refuses to delete a member.
-                if let Some(arn) = k.db_cluster_arn() {
-                    let mut globals = Vec::new();
-                    let mut pages = c.describe_global_clusters().into_paginator().send();
-                    while let Some(page) = pages.next().await {
-                        globals.extend(page.map_err(classify)?.global_clusters().iter().cloned());
-                    }
-                    for g in &globals {
-                        let member = g
-                            .global_cluster_members()
-                            .iter()
-                            .any(|m| m.db_cluster_arn() == Some(arn));
-                        if member && let Some(gid) = g.global_cluster_identifier() {
-                            c.remove_from_global_cluster()
-                                .global_cluster_identifier(gid)
-                                .db_cluster_identifier(arn)
-                                .send()
-                                .await
-                                .map_err(classify)?;
-                            wait_left_global(&c, gid, &req.id, arn).await?;
+            async {
+                if let Some(k) = cluster(&c, &req.id).await? {
+                    // Leave the global database first; AWS refuses to delete a member.
+                    if let Some(arn) = k.db_cluster_arn() {
+                        let mut globals = Vec::new();
+                        let mut pages = c.describe_global_clusters().into_paginator().send();
+                        while let Some(page) = pages.next().await {
+                            globals
+                                .extend(page.map_err(classify)?.global_clusters().iter().cloned());
+                        }
+                        for g in &globals {
+                            let member = g
+                                .global_cluster_members()
+                                .iter()
+                                .any(|m| m.db_cluster_arn() == Some(arn));
+                            if member && let Some(gid) = g.global_cluster_identifier() {
+                                let left = c
+                                    .remove_from_global_cluster()
+                                    .global_cluster_identifier(gid)
+                                    .db_cluster_identifier(arn)
+                                    .send()
+                                    .await
+                                    .map_err(classify);
+                                match left {
+                                    // Listed a moment ago, gone by now: its removal (begun by an
+                                    // interrupted destroy) finished in between.
+                                    Err(e) if already_left(&e) => {}
+                                    Err(e) => return Err(e),
+                                    Ok(_) => {}
+                                }
+                                wait_left_global(&c, gid, &req.id, arn).await?;
+                            }
                         }
                     }
                 }
+                let skip = b(a, "skip_final_snapshot").unwrap_or(false);
+                let mut call = c
+                    .delete_db_cluster()
+                    .db_cluster_identifier(&req.id)
+                    .skip_final_snapshot(skip);
+                if !skip {
+                    // A name of its own per destroy: a second destroy of a cluster made again under
+                    // the same identifier would otherwise hit DBClusterSnapshotAlreadyExistsFault.
+                    let stamp = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or_default();
+                    call = call.final_db_snapshot_identifier(
+                        s(a, "final_snapshot_identifier")
+                            .unwrap_or_else(|| format!("{}-final-{stamp}", req.id)),
+                    );
+                }
+                // Right after leaving a global database AWS may still refuse the delete for a while
+                // (TF internal/service/rds/cluster.go `resourceClusterDelete` retries both faults).
+                match crate::retry::while_settling(
+                    &format!("deleting Aurora cluster {}", req.id),
+                    &CLUSTER_SETTLING,
+                    SETTLE_BUDGET,
+                    || async { call.clone().send().await.map_err(classify) },
+                )
+                .await
+                {
+                    Ok(_) => wait_cluster(&c, &req.id, true).await,
+                    Err(e) => Err(e),
+                }
             }
-            let skip = b(a, "skip_final_snapshot").unwrap_or(false);
-            let mut call = c
-                .delete_db_cluster()
-                .db_cluster_identifier(&req.id)
-                .skip_final_snapshot(skip);
-            if !skip {
-                // A name of its own per destroy: a second destroy of a cluster made again under
-                // the same identifier would otherwise hit DBClusterSnapshotAlreadyExistsFault.
-                let stamp = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or_default();
-                call = call.final_db_snapshot_identifier(
-                    s(a, "final_snapshot_identifier")
-                        .unwrap_or_else(|| format!("{}-final-{stamp}", req.id)),
-                );
-            }
-            // Right after leaving a global database AWS may still refuse the delete for a while
-            // (TF internal/service/rds/cluster.go `resourceClusterDelete` retries both faults).
-            match crate::retry::while_settling(
-                &format!("deleting Aurora cluster {}", req.id),
-                &CLUSTER_SETTLING,
-                SETTLE_BUDGET,
-                || async { call.clone().send().await.map_err(classify) },
-            )
             .await
-            {
-                Ok(_) => wait_cluster(&c, &req.id, true).await,
-                Err(e) => Err(e),
-            }
         }
         _ => match c
             .delete_db_instance()
@@ -916,6 +930,22 @@ pub async fn delete(cfg: &SdkConfig, req: &DeleteRequest) -> Result<(), Provider
         },
     };
     crate::error::deleted(r)
+}
+
+/// Whether RemoveFromGlobalCluster failed because the cluster is not a member any more: AWS answers
+/// InvalidParameterValue "... is not found in global cluster" for a member already removed, and
+/// the NotFound faults when the cluster or the global cluster is gone (TF
+/// internal/service/rds/global_cluster.go `removeClusterFromGlobalCluster` ignores all three).
+fn already_left(e: &ProviderError) -> bool {
+    match e {
+        ProviderError::Permanent { code, message } => {
+            code == "DBClusterNotFoundFault"
+                || code == "GlobalClusterNotFoundFault"
+                || (code == "InvalidParameterValue"
+                    && message.contains("is not found in global cluster"))
+        }
+        _ => false,
+    }
 }
 
 // ---- find --------------------------------------------------------------------------------------

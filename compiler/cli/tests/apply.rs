@@ -527,7 +527,7 @@ fn missing_credentials_are_one_clear_error() {
         .env_remove("AWS_PROFILE")
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
-    let out = cmd.output().unwrap();
+    let out = output_within(&mut cmd, deadline());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(err.contains("no usable AWS credentials"), "{err}");
@@ -569,7 +569,7 @@ fn provider_role_arn_is_assumed_for_every_call() {
         .env_remove("AWS_PROFILE")
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
-    let out = cmd.output().unwrap();
+    let out = output_within(&mut cmd, deadline());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(

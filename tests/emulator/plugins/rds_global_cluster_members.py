@@ -11,8 +11,11 @@ AWS documents `DbClusterIdentifier` of RemoveFromGlobalCluster as the member's A
 
 The fix replaces that method. As AWS does, it finds the global cluster in any region of the
 account (GlobalClusterNotFoundFault otherwise) and the member among its members by ARN or
-identifier (DBClusterNotFoundFault when it is not a member), removes it, and makes it a
-standalone (writer) cluster. Nothing else changes.
+identifier, removes it, and makes it a standalone (writer) cluster. A cluster that does not
+exist is DBClusterNotFoundFault; one that exists but is not a member (a removal that already
+finished) is InvalidParameterValue "... is not found in global cluster ...", the answer TF's
+`removeClusterFromGlobalCluster` (internal/service/rds, docdb, neptune) treats as already removed.
+Nothing else changes.
 
 The gap (moto 5.2.5): ModifyGlobalCluster is not implemented (HTML 500), so deletion protection
 cannot be switched off before a destroy, nor the engine upgraded. Added, after AWS's API
@@ -111,8 +114,26 @@ def remove_from_global_cluster(self: Any, global_cluster_identifier: str, db_clu
                     member.status = "promoting"
                     _LEAVING[key] = (global_cluster, member, aws_delays.deadline("aurora_promotion"))
                 return global_cluster
-        raise DBClusterNotFoundError(db_cluster_identifier)
+        if not _cluster_exists(self.account_id, db_cluster_identifier):
+            raise DBClusterNotFoundError(db_cluster_identifier)
+        # A cluster that exists but is not (or no longer) a member: AWS answers a generic
+        # InvalidParameterValue (TF internal/service/rds/global_cluster.go and docdb's
+        # `removeClusterFromGlobalCluster` match its message, "is not found in global cluster").
+        raise RDSClientError(
+            "InvalidParameterValue",
+            f"The specified DB cluster {db_cluster_identifier} is not found in global cluster "
+            f"{global_cluster_identifier}.",
+        )
     raise GlobalClusterNotFoundFault(global_cluster_identifier)
+
+
+def _cluster_exists(account_id: str, identifier: str) -> bool:
+    """Whether a cluster of this identifier or ARN exists in any region of the account."""
+    for backend in models.rds_backends[account_id].values():
+        for cluster in backend.clusters.values():
+            if identifier in (cluster.db_cluster_arn, cluster.db_cluster_identifier):
+                return True
+    return False
 
 
 def _find_global(account_id: str, identifier: str) -> tuple[Any, Any]:

@@ -119,13 +119,12 @@ impl Emulator {
 
     pub fn python(&self, script: &str, args: &[&str]) -> serde_json::Value {
         let venv = venv();
-        let out = Command::new(venv.join("bin/python"))
-            .envs(&self.env)
+        let mut cmd = Command::new(venv.join("bin/python"));
+        cmd.envs(&self.env)
             .arg(repo().join("tests/emulator").join(script))
             .arg(&self.url)
-            .args(args)
-            .output()
-            .expect("python runs");
+            .args(args);
+        let out = output_within(&mut cmd, deadline());
         assert!(
             out.status.success(),
             "{script}: {}",
@@ -167,11 +166,75 @@ pub fn carbonc_with(
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("carbonc runs");
+    let out = output_within(&mut cmd, deadline());
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// How long one process of a test may run: `$CARBONC_TEST_DEADLINE` seconds, else 20 minutes
+/// (the slowest apply here, the whole footprint on a busy machine, takes about 4).
+pub fn deadline() -> std::time::Duration {
+    let secs = std::env::var("CARBONC_TEST_DEADLINE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1200);
+    std::time::Duration::from_secs(secs)
+}
+
+/// `cmd.output()`, but a process still running after `limit` is killed and the test fails with
+/// the end of what it printed: a hang shows where it hung instead of stalling the whole run.
+pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
+    match status {
+        Some(status) => std::process::Output {
+            status,
+            stdout,
+            stderr,
+        },
+        None => {
+            let tail = |b: &[u8]| {
+                let s = String::from_utf8_lossy(b).into_owned();
+                let lines: Vec<&str> = s.lines().collect();
+                lines[lines.len().saturating_sub(40)..].join("\n")
+            };
+            panic!(
+                "{cmd:?} was still running after {limit:?} and was killed\n--- the end of its stdout:\n{}\n--- the end of its stderr:\n{}",
+                tail(&stdout),
+                tail(&stderr)
+            )
+        }
     }
 }
 
