@@ -12,7 +12,10 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<String>) {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "src" && n != "target") {
+            // `generated/` is embedded apart (`GENERATED`): it is read one namespace at a time.
+            if p.file_name()
+                .is_some_and(|n| n != "src" && n != "target" && n != "generated")
+            {
                 collect(&p, root, out);
             }
         } else if p.extension().is_some_and(|e| e == "carbon") {
@@ -38,8 +41,52 @@ fn main() {
         ));
     }
     src.push_str("];\n");
+    // The generated schemas, one file per namespace, in namespace order.
+    let mut generated = Vec::new();
+    collect(&root.join("generated"), &root, &mut generated);
+    src.push_str("pub const GENERATED: &[(&str, &str)] = &[\n");
+    for rel in &generated {
+        src.push_str(&format!(
+            "    ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{rel}\"))),\n"
+        ));
+    }
+    src.push_str("];\n");
+    // Their resource type names (for completion before a namespace is read), and every name
+    // they declare, qualified and sorted (a program reads a namespace when it names one).
+    let mut types = Vec::new();
+    let mut names = Vec::new();
+    for rel in &generated {
+        let text = std::fs::read_to_string(root.join(rel)).expect("a generated schema");
+        let stem = rel
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(".carbon");
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("resource_type ") {
+                let name = rest.split(' ').next().unwrap_or_default().to_string();
+                types.push(name.clone());
+                names.push(name);
+            } else if let Some(rest) = line
+                .strip_prefix("record ")
+                .or_else(|| line.strip_prefix("enum "))
+            {
+                let name = rest.split(' ').next().unwrap_or_default();
+                names.push(format!("aws.{stem}.{name}"));
+            }
+        }
+    }
+    names.sort();
+    for (list, items) in [("GENERATED_TYPES", &types), ("GENERATED_NAMES", &names)] {
+        src.push_str(&format!("pub const {list}: &[&str] = &[\n"));
+        for name in items {
+            src.push_str(&format!("    {name:?},\n"));
+        }
+        src.push_str("];\n");
+    }
     // New files in the folders appear when a listed folder changes.
-    for dir in ["aws", "."] {
+    println!("cargo:rerun-if-changed=generated/unavailable.txt");
+    for dir in ["aws", ".", "generated/aws"] {
         println!("cargo:rerun-if-changed={dir}");
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("files.rs");

@@ -196,7 +196,10 @@ pub fn scan(dir: &Path, budget: &mut ScanBudget, out: &mut Vec<PathBuf>) {
 /// Writes the embedded standard library under `dir`, read-only, so that go to definition can
 /// open it. Files already there with the same text are left alone.
 pub fn write_stdlib(dir: &Path) -> std::io::Result<()> {
-    for (path, text) in carbonc_stdlib::FILES {
+    for (path, text) in carbonc_stdlib::FILES
+        .iter()
+        .chain(carbonc_stdlib::GENERATED)
+    {
         let target = dir.join(path);
         if std::fs::read_to_string(&target).is_ok_and(|t| t == *text) {
             continue;

@@ -9,14 +9,59 @@
 mod files {
     include!(concat!(env!("OUT_DIR"), "/files.rs"));
 }
-pub use files::FILES;
+pub use files::{FILES, GENERATED, GENERATED_TYPES};
+
+/// Whether a generated schema declares `name` (`aws.sqs.Queue`, `aws.ecr.RepositoryImageTagMutability`):
+/// naming one is what makes a program read its namespace.
+pub fn generated_declares(name: &str) -> bool {
+    files::GENERATED_NAMES.binary_search(&name).is_ok()
+}
+
+/// The schemas generated from CloudFormation's resource schemas (`scripts/gen-schemas`), as
+/// `(path relative to stdlib/, contents)`, one file per namespace (`generated/aws/sqs.carbon` is
+/// `aws.sqs`), in namespace order. They are not part of the prelude's files: a program reads only
+/// the namespaces it names ([`generated`]).
+pub fn generated(namespace: &str) -> Option<(&'static str, &'static str)> {
+    let service = namespace.strip_prefix("aws.")?;
+    let path = format!("generated/aws/{service}.carbon");
+    GENERATED
+        .binary_search_by(|(p, _)| (*p).cmp(path.as_str()))
+        .ok()
+        .map(|i| GENERATED[i])
+}
 
 /// Prelude files define their namespace from their file name: `aws.<service>` for
-/// `aws/<service>.carbon`, and `k8s` (the Kubernetes objects inside a cluster) for `k8s.carbon`.
+/// `aws/<service>.carbon` and `generated/aws/<service>.carbon`, and `k8s` (the Kubernetes objects inside a cluster) for `k8s.carbon`.
 pub fn prelude_namespace(path: &str) -> Option<String> {
     if path == "std/k8s.carbon" {
         return Some("k8s".to_string());
     }
-    let rest = path.strip_prefix("std/aws/")?.strip_suffix(".carbon")?;
+    let rest = path
+        .strip_prefix("std/aws/")
+        .or_else(|| path.strip_prefix("std/generated/aws/"))?
+        .strip_suffix(".carbon")?;
     Some(format!("aws.{rest}"))
+}
+
+/// `generated/unavailable.txt`: for each generated type that some region lacks, the regions that
+/// lack it (CloudFormation's per-region provider lists).
+const UNAVAILABLE: &str = include_str!("../generated/unavailable.txt");
+
+/// Whether CloudFormation's data says resource type `ty` (a generated one, `aws.sqs.Queue`) does
+/// not exist in region `code`. A type or region the data does not know is not unavailable.
+pub fn unavailable_in(ty: &str, code: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static MISSING: OnceLock<HashMap<&'static str, Vec<&'static str>>> = OnceLock::new();
+    MISSING
+        .get_or_init(|| {
+            UNAVAILABLE
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .filter_map(|l| l.split_once('\t'))
+                .map(|(ty, regions)| (ty, regions.split(' ').collect()))
+                .collect()
+        })
+        .get(ty)
+        .is_some_and(|regions| regions.contains(&code))
 }

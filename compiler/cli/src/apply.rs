@@ -262,7 +262,7 @@ pub(crate) fn refuse_unimplemented(plan: &Plan) -> Result<(), String> {
     }
     if !pending.is_empty() {
         return Err(format!(
-            "carbonc cannot create, change or delete these resources: {}; nothing was changed\nhelp: keep them out of the program you apply (docs/aws.md lists what the provider applies)",
+            "carbonc cannot create, change or delete these resources: {}; nothing was changed\nhelp: keep them out of the program you apply (docs/aws.md lists what the provider applies; the types generated from CloudFormation's schemas, in stdlib/generated, are checked and planned but not applied yet)",
             listed(&pending),
         ));
     }

@@ -47,6 +47,7 @@ codes! {
     "E0307" => "A CLOUDFRONT-scope WAF resource is not in us-east-1.", "Place CLOUDFRONT-scope web ACLs, IP sets and rule groups in the us-east-1 region.";
     "E0308" => "An ARN names a different region than the resource's placement.", "Place the lookup in the region the ARN names, or use the ARN of that region's resource.";
     "E0309" => "WAF resources of different scopes are combined (a REGIONAL IP set in a CLOUDFRONT web ACL, a REGIONAL web ACL on a distribution).", "Use resources of one scope: `.CLOUDFRONT` for CloudFront, `.REGIONAL` for regional resources.";
+    "E0310" => "A resource type does not exist in the region it is placed in.", "Place it in a region that offers the type (CloudFormation's per-region resource lists say which).";
     "E0401" => "Two members of an Aurora global database are in the same region.", "Give every member cluster its own region.";
     "E0402" => "An Aurora global database does not have exactly one primary cluster.", "Mark exactly one member `global_role = .primary`.";
     "E0403" => "An Aurora secondary cluster sets master credentials.", "Remove `master_username`/`master_password` from secondaries: they replicate the primary's.";

@@ -138,7 +138,8 @@ pub fn completions(db: &dyn Db, file: SourceFile, offset: u32) -> Vec<Completion
         // `resource aws.kms.|`: the whole dotted path is replaced.
         let typed_start = line_start + line_before.find("resource ").unwrap_or(0) + 9;
         cx.replace = Span::new(typed_start, off);
-        for (name, s) in &catalog(db).resources {
+        let cat = catalog(db);
+        for (name, s) in &cat.resources {
             cx.push(
                 name.clone(),
                 CompletionKind::Type,
@@ -147,6 +148,21 @@ pub fn completions(db: &dyn Db, file: SourceFile, offset: u32) -> Vec<Completion
                 None,
                 0,
             );
+        }
+        // The generated types of namespaces the program does not name yet (not parsed until it
+        // does), those that start with what is typed.
+        let typed = &line_before[typed_start - line_start..];
+        for name in carbonc_stdlib::GENERATED_TYPES {
+            if name.starts_with(typed) && !cat.resources.contains_key(*name) {
+                cx.push(
+                    name.to_string(),
+                    CompletionKind::Type,
+                    Some("generated from CloudFormation's schema".into()),
+                    None,
+                    None,
+                    1,
+                );
+            }
         }
     } else if trimmed.starts_with("use ") && !trimmed[4..].contains(' ') {
         let typed_start = line_start + line_before.find("use ").unwrap_or(0) + 4;

@@ -22,7 +22,9 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> Parse {
     db.parse_text(file.path(db), file.text(db))
 }
 
-/// The resource schemas, enums and records of the prelude (`stdlib/aws/*.carbon`).
+/// The resource schemas, enums and records of the prelude (`stdlib/aws/*.carbon`), and of the
+/// generated namespaces the program names ([`referenced_generated`]). A hand-written schema wins
+/// over a generated one of the same name.
 #[salsa::tracked(returns(ref))]
 pub fn catalog(db: &dyn Db) -> Catalog {
     let mut cat = Catalog::default();
@@ -30,8 +32,157 @@ pub fn catalog(db: &dyn Db) -> Catalog {
         let Some(ns) = carbonc_stdlib::prelude_namespace(path) else {
             continue;
         };
-        let parse = parse_file(db, *file);
-        let resolve = |p: &ast::Path| -> Option<Ty> { prelude_named(&ns, parse, p) };
+        add_schemas(&mut cat, &ns, path, parse_file(db, *file), &mut |_, _| {});
+    }
+    for ns in referenced_generated(db) {
+        let part = generated_catalog(db, GeneratedNamespace::new(db, ns.clone()));
+        for (id, e) in &part.enums {
+            cat.enums.entry(id.clone()).or_insert_with(|| e.clone());
+        }
+        for (id, r) in &part.records {
+            cat.records.entry(id.clone()).or_insert_with(|| r.clone());
+        }
+        for (id, r) in &part.resources {
+            cat.resources.entry(id.clone()).or_insert_with(|| r.clone());
+        }
+    }
+    add_builtins(&mut cat);
+    cat
+}
+
+/// A namespace of generated schemas (`aws.sqs`): the key of [`generated_catalog`].
+#[salsa::interned(debug)]
+pub struct GeneratedNamespace<'db> {
+    #[returns(ref)]
+    pub name: String,
+}
+
+/// The schemas of one generated namespace, parsed the first time a program names it. Its text is
+/// built into carbonc, so the result never changes.
+#[salsa::tracked(returns(ref))]
+pub fn generated_catalog<'db>(db: &'db dyn Db, ns: GeneratedNamespace<'db>) -> Catalog {
+    let mut cat = Catalog::default();
+    if let Some((path, text)) = carbonc_stdlib::generated(ns.name(db)) {
+        let path = format!("std/{path}");
+        let parse = carbonc_syntax::parse(text);
+        add_schemas(&mut cat, ns.name(db), &path, &parse, &mut |_, _| {});
+    }
+    cat
+}
+
+/// Checks one generated namespace the way its schemas are read: parse errors and type names that
+/// resolve to nothing, as `LINE:COLUMN: message` lines. Empty when it is sound (the test of the
+/// generator runs it over every namespace).
+pub fn generated_problems(ns: &str) -> Vec<String> {
+    let Some((_, text)) = carbonc_stdlib::generated(ns) else {
+        return vec![format!("no generated namespace `{ns}`")];
+    };
+    let parse = carbonc_syntax::parse(text);
+    let at = |offset: u32| {
+        let line = text[..(offset as usize).min(text.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        format!("{line}")
+    };
+    let mut problems: Vec<String> = parse
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}", at(e.span.start), e.message))
+        .collect();
+    let mut cat = Catalog::default();
+    add_schemas(&mut cat, ns, ns, &parse, &mut |span, message| {
+        problems.push(format!("{}: {message}", at(span.start)))
+    });
+    problems
+}
+
+/// The generated namespaces the workspace's files name (`aws.sqs` in `aws.sqs.Queue`): the only
+/// ones [`catalog`] reads. An edit that names no new namespace leaves this equal, so the catalog
+/// is not built again.
+#[salsa::tracked(returns(ref))]
+pub fn referenced_generated(db: &dyn Db) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for file in db.workspace().files(db).values() {
+        out.extend(file_generated_namespaces(db, *file).iter().cloned());
+    }
+    out
+}
+
+/// The generated namespaces one file's text names, found by a scan of the text for
+/// `aws.NAME.Name` where a generated schema declares `Name`: cheap enough to run on every
+/// keystroke. A program of hand-written types names none (`aws.ec2.Vpc` does not read the
+/// generated `aws.ec2`), and a name in a comment only costs the parse of a namespace.
+#[salsa::tracked(returns(ref))]
+pub fn file_generated_namespaces(
+    db: &dyn Db,
+    file: SourceFile,
+) -> std::collections::BTreeSet<String> {
+    let text = file.text(db);
+    let mut out = std::collections::BTreeSet::new();
+    let bytes = text.as_bytes();
+    let name_char = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let mut from = 0;
+    while let Some(i) = text[from..].find("aws.") {
+        let at = from + i;
+        from = at + 4;
+        // `aws.` must start a name (not end `xaws.` or `k.aws.`).
+        if at > 0 && (name_char(&bytes[at - 1]) || bytes[at - 1] == b'.') {
+            continue;
+        }
+        let ns_len = bytes[at + 4..].iter().take_while(|b| name_char(b)).count();
+        let dot = at + 4 + ns_len;
+        if ns_len == 0 || bytes.get(dot) != Some(&b'.') {
+            continue;
+        }
+        let name_len = bytes[dot + 1..].iter().take_while(|b| name_char(b)).count();
+        let full = &text[at..dot + 1 + name_len];
+        if name_len > 0 && carbonc_stdlib::generated_declares(full) {
+            out.insert(text[at..dot].to_string());
+        }
+    }
+    out
+}
+
+/// Adds the enums, records and resource types of one schema file of namespace `ns` to `cat`.
+/// `error` receives type names that resolve to nothing.
+fn add_schemas(
+    cat: &mut Catalog,
+    ns: &str,
+    path: &str,
+    parse: &Parse,
+    error: &mut dyn FnMut(carbonc_syntax::Span, String),
+) {
+    let path = path.to_string();
+    {
+        // The file's own enums and records, by name (a generated file declares hundreds).
+        let local: std::collections::HashMap<&str, Ty> = parse
+            .items
+            .iter()
+            .filter_map(|it| match &it.kind {
+                ItemKind::Enum { name, .. } => {
+                    Some((name.text.as_str(), Ty::Enum(format!("{ns}.{}", name.text))))
+                }
+                ItemKind::Record { name, .. } => Some((
+                    name.text.as_str(),
+                    Ty::Record(format!("{ns}.{}", name.text)),
+                )),
+                _ => None,
+            })
+            .collect();
+        let resolve = |p: &ast::Path| -> Option<Ty> {
+            if p.segments.len() == 1 {
+                local.get(p.text().as_str()).cloned()
+            } else {
+                None
+            }
+        };
+        let schema =
+            |f: &ast::FieldDecl, error: &mut dyn FnMut(carbonc_syntax::Span, String)| FieldSchema {
+                ty: lower_type(&f.ty, &resolve, error),
+                ..field_schema(f, &path, &|_| None)
+            };
+        let path = &path;
         for it in &parse.items {
             match &it.kind {
                 ItemKind::Enum { name, variants } => {
@@ -41,10 +192,7 @@ pub fn catalog(db: &dyn Db) -> Catalog {
                 }
                 ItemKind::Record { name, fields } => {
                     let id = format!("{ns}.{}", name.text);
-                    let fields = fields
-                        .iter()
-                        .map(|f| field_schema(f, path, &resolve))
-                        .collect();
+                    let fields = fields.iter().map(|f| schema(f, &mut *error)).collect();
                     cat.records.insert(
                         id.clone(),
                         RecordDef {
@@ -67,13 +215,13 @@ pub fn catalog(db: &dyn Db) -> Catalog {
                         .filter(|f| f.metric)
                         .map(|f| FieldSchema {
                             ty: Ty::Record(METRIC_RECORD.into()),
-                            ..field_schema(f, path, &resolve)
+                            ..schema(f, &mut *error)
                         })
                         .collect();
                     let mut fields: Vec<FieldSchema> = fields
                         .iter()
                         .filter(|f| !f.metric)
-                        .map(|f| field_schema(f, path, &resolve))
+                        .map(|f| schema(f, &mut *error))
                         .collect();
                     if !metrics.is_empty() {
                         let id = format!("{}.Metrics", tp.text());
@@ -119,6 +267,10 @@ pub fn catalog(db: &dyn Db) -> Catalog {
             }
         }
     }
+}
+
+/// The builtin enums and records every program has.
+fn add_builtins(cat: &mut Catalog) {
     cat.records.insert(
         LIFECYCLE_RECORD.into(),
         RecordDef {
@@ -155,7 +307,6 @@ pub fn catalog(db: &dyn Db) -> Catalog {
             doc: Some("The role of a region.".into()),
         },
     );
-    cat
 }
 
 /// The record type of a CloudWatch metric (`stdlib/aws/cloudwatch.carbon`): what a resource
@@ -180,24 +331,6 @@ fn lifecycle_field(name: &str, doc: &str) -> FieldSchema {
         file: String::new(),
         span: carbonc_syntax::Span::default(),
     }
-}
-
-fn prelude_named(ns: &str, parse: &Parse, p: &ast::Path) -> Option<Ty> {
-    let text = p.text();
-    if p.segments.len() == 1 {
-        for it in &parse.items {
-            match &it.kind {
-                ItemKind::Enum { name, .. } if name.text == text => {
-                    return Some(Ty::Enum(format!("{ns}.{text}")));
-                }
-                ItemKind::Record { name, .. } if name.text == text => {
-                    return Some(Ty::Record(format!("{ns}.{text}")));
-                }
-                _ => {}
-            }
-        }
-    }
-    None
 }
 
 pub(crate) fn enum_def(id: String, variants: &[ast::Variant], doc: Option<String>) -> EnumDef {

@@ -45,7 +45,10 @@ pub use eval::{
     FieldVal, Fields, Instance, InstanceResolver, Program, RegionInfo, evaluate_program,
 };
 pub use graph::{ResourceGraph, resource_graph, value_deps};
-pub use items::{LIFECYCLE_RECORD, catalog, file_imports, parse_file, region_names};
+pub use items::{
+    GeneratedNamespace, LIFECYCLE_RECORD, catalog, file_imports, generated_catalog,
+    generated_problems, parse_file, referenced_generated, region_names,
+};
 pub use rules::cloudfront_certificates;
 pub use suggest::{closest, removal};
 pub use ty::{Catalog, Placement, ResourceSchema, Ty};

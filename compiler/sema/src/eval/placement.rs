@@ -34,6 +34,8 @@ impl<'a> Evaluator<'a> {
         let Some(schema) = self.cat.resources.get(&inst.ty) else {
             return;
         };
+        self.check_available(idx);
+        let inst = &self.program.instances[idx];
         let mut found = Vec::new();
         for f in &schema.fields {
             if let Some(fv) = inst.fields.get(&f.name) {
@@ -67,6 +69,44 @@ impl<'a> Evaluator<'a> {
             };
             self.check_ref(&site, &addr, &placement);
         }
+    }
+
+    /// E0310: a generated resource type placed in a region where CloudFormation's provider list
+    /// for that region does not have it (`stdlib/generated/unavailable.txt`).
+    fn check_available(&mut self, idx: usize) {
+        let inst = &self.program.instances[idx];
+        let Some(r) = inst.region else { return };
+        let code = &self.program.regions[r].code;
+        if !carbonc_stdlib::unavailable_in(&inst.ty, code) {
+            return;
+        }
+        let here = self
+            .program
+            .regions
+            .iter()
+            .find(|o| !carbonc_stdlib::unavailable_in(&inst.ty, &o.code))
+            .map(|o| format!(", such as `{}` ({})", o.name, o.code))
+            .unwrap_or_default();
+        let context = if inst.context.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", inst.context)
+        };
+        let d = Diagnostic::error(
+            "E0310",
+            format!("`{}` does not exist in {code}", inst.ty),
+            Label::new(
+                &*inst.file,
+                inst.span,
+                format!("`{}` is placed in {code}{context}", inst.address),
+            ),
+        )
+        .with_note(format!(
+            "CloudFormation's resource types for {code} do not include `{}`",
+            inst.ty
+        ))
+        .with_help(format!("place it in a region that has the type{here}"));
+        self.program.diags.push(d);
     }
 
     /// Checks the module parameters whose types carry a placement, at the `use` site.
