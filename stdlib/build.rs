@@ -77,13 +77,26 @@ fn main() {
         }
     }
     names.sort();
-    for (list, items) in [("GENERATED_TYPES", &types), ("GENERATED_NAMES", &names)] {
-        src.push_str(&format!("pub const {list}: &[&str] = &[\n"));
-        for name in items {
-            src.push_str(&format!("    {name:?},\n"));
-        }
-        src.push_str("];\n");
+    // As one text each, a name a line, and the offsets of the lines: no relocation per name when
+    // the binary loads, and a search touches one contiguous block.
+    let types_text: String = types.iter().map(|t| format!("{t}\n")).collect();
+    let names_text: String = names.iter().map(|t| format!("{t}\n")).collect();
+    let mut starts = Vec::new();
+    let mut at = 0u32;
+    for n in &names {
+        starts.push(at);
+        at += n.len() as u32 + 1;
     }
+    src.push_str(&format!(
+        "pub const GENERATED_TYPES: &str = {types_text:?};\n"
+    ));
+    src.push_str(&format!(
+        "pub(crate) const GENERATED_NAMES: &str = {names_text:?};\n"
+    ));
+    src.push_str(&format!(
+        "pub(crate) static GENERATED_NAME_STARTS: [u32; {}] = {starts:?};\n",
+        starts.len()
+    ));
     // New files in the folders appear when a listed folder changes.
     println!("cargo:rerun-if-changed=generated/unavailable.txt");
     for dir in ["aws", ".", "generated/aws"] {

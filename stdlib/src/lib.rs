@@ -14,7 +14,18 @@ pub use files::{FILES, GENERATED, GENERATED_TYPES};
 /// Whether a generated schema declares `name` (`aws.sqs.Queue`, `aws.ecr.RepositoryImageTagMutability`):
 /// naming one is what makes a program read its namespace.
 pub fn generated_declares(name: &str) -> bool {
-    files::GENERATED_NAMES.binary_search(&name).is_ok()
+    let text = files::GENERATED_NAMES;
+    files::GENERATED_NAME_STARTS
+        .binary_search_by(|&start| {
+            let rest = &text[start as usize..];
+            rest[..rest.find('\n').unwrap_or(rest.len())].cmp(name)
+        })
+        .is_ok()
+}
+
+/// The resource types of the generated schemas, in file order.
+pub fn generated_types() -> impl Iterator<Item = &'static str> {
+    GENERATED_TYPES.lines()
 }
 
 /// The schemas generated from CloudFormation's resource schemas (`scripts/gen-schemas`), as

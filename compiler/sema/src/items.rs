@@ -118,8 +118,13 @@ pub fn file_generated_namespaces(
     db: &dyn Db,
     file: SourceFile,
 ) -> std::collections::BTreeSet<String> {
-    let text = file.text(db);
     let mut out = std::collections::BTreeSet::new();
+    // The hand-written prelude names no generated type.
+    let path = file.path(db);
+    if carbonc_stdlib::prelude_namespace(path).is_some() && !path.starts_with("std/generated/") {
+        return out;
+    }
+    let text = file.text(db);
     let bytes = text.as_bytes();
     let name_char = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     let mut from = 0;

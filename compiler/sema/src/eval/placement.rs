@@ -34,7 +34,9 @@ impl<'a> Evaluator<'a> {
         let Some(schema) = self.cat.resources.get(&inst.ty) else {
             return;
         };
-        self.check_available(idx);
+        if schema.file.starts_with("std/generated/") {
+            self.check_available(idx);
+        }
         let inst = &self.program.instances[idx];
         let mut found = Vec::new();
         for f in &schema.fields {
