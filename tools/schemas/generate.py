@@ -290,16 +290,12 @@ class Type:
         out = self.decls + ["\n".join(head + body + ["}"])]
         self.index = {
             "cfn": self.cfn_name,
-            "primary_identifier": [snake_of(props, p) for p in primary],
+            "primary_identifier": [snake(p) for p in primary],
             "handlers": handlers,
             "fields": self.fields,
             "records": self.records,
         }
         return "\n\n".join(out)
-
-
-def snake_of(props: dict[str, Any], prop: str) -> str:
-    return snake(prop)
 
 
 def tag_shape(p: dict[str, Any], schema: dict[str, Any]) -> str:

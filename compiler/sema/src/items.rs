@@ -71,7 +71,7 @@ pub fn generated_catalog<'db>(db: &'db dyn Db, ns: GeneratedNamespace<'db>) -> C
 }
 
 /// Checks one generated namespace the way its schemas are read: parse errors and type names that
-/// resolve to nothing, as `LINE:COLUMN: message` lines. Empty when it is sound (the test of the
+/// resolve to nothing, as `LINE: message` lines. Empty when it is sound (the test of the
 /// generator runs it over every namespace).
 pub fn generated_problems(ns: &str) -> Vec<String> {
     let Some((_, text)) = carbonc_stdlib::generated(ns) else {
@@ -159,117 +159,114 @@ fn add_schemas(
     error: &mut dyn FnMut(carbonc_syntax::Span, String),
 ) {
     let path = path.to_string();
-    {
-        // The file's own enums and records, by name (a generated file declares hundreds).
-        let local: std::collections::HashMap<&str, Ty> = parse
-            .items
-            .iter()
-            .filter_map(|it| match &it.kind {
-                ItemKind::Enum { name, .. } => {
-                    Some((name.text.as_str(), Ty::Enum(format!("{ns}.{}", name.text))))
-                }
-                ItemKind::Record { name, .. } => Some((
-                    name.text.as_str(),
-                    Ty::Record(format!("{ns}.{}", name.text)),
-                )),
-                _ => None,
-            })
-            .collect();
-        let resolve = |p: &ast::Path| -> Option<Ty> {
-            if p.segments.len() == 1 {
-                local.get(p.text().as_str()).cloned()
-            } else {
-                None
+    // The file's own enums and records, by name (a generated file declares hundreds).
+    let local: std::collections::HashMap<&str, Ty> = parse
+        .items
+        .iter()
+        .filter_map(|it| match &it.kind {
+            ItemKind::Enum { name, .. } => {
+                Some((name.text.as_str(), Ty::Enum(format!("{ns}.{}", name.text))))
             }
+            ItemKind::Record { name, .. } => Some((
+                name.text.as_str(),
+                Ty::Record(format!("{ns}.{}", name.text)),
+            )),
+            _ => None,
+        })
+        .collect();
+    let resolve = |p: &ast::Path| -> Option<Ty> {
+        if p.segments.len() == 1 {
+            local.get(p.text().as_str()).cloned()
+        } else {
+            None
+        }
+    };
+    let schema =
+        |f: &ast::FieldDecl, error: &mut dyn FnMut(carbonc_syntax::Span, String)| FieldSchema {
+            ty: lower_type(&f.ty, &resolve, error),
+            ..field_schema(f, &path, &|_| None)
         };
-        let schema =
-            |f: &ast::FieldDecl, error: &mut dyn FnMut(carbonc_syntax::Span, String)| FieldSchema {
-                ty: lower_type(&f.ty, &resolve, error),
-                ..field_schema(f, &path, &|_| None)
-            };
-        let path = &path;
-        for it in &parse.items {
-            match &it.kind {
-                ItemKind::Enum { name, variants } => {
-                    let id = format!("{ns}.{}", name.text);
-                    cat.enums
-                        .insert(id.clone(), enum_def(id, variants, it.doc.clone()));
-                }
-                ItemKind::Record { name, fields } => {
-                    let id = format!("{ns}.{}", name.text);
-                    let fields = fields.iter().map(|f| schema(f, &mut *error)).collect();
+    for it in &parse.items {
+        match &it.kind {
+            ItemKind::Enum { name, variants } => {
+                let id = format!("{ns}.{}", name.text);
+                cat.enums
+                    .insert(id.clone(), enum_def(id, variants, it.doc.clone()));
+            }
+            ItemKind::Record { name, fields } => {
+                let id = format!("{ns}.{}", name.text);
+                let fields = fields.iter().map(|f| schema(f, &mut *error)).collect();
+                cat.records.insert(
+                    id.clone(),
+                    RecordDef {
+                        id,
+                        fields,
+                        doc: it.doc.clone(),
+                    },
+                );
+            }
+            ItemKind::ResourceType {
+                path: tp,
+                scope,
+                lookup,
+                create_before_destroy,
+                fields,
+            } => {
+                // A metric's type is the CloudWatch record, whichever file declares it.
+                let metrics: Vec<FieldSchema> = fields
+                    .iter()
+                    .filter(|f| f.metric)
+                    .map(|f| FieldSchema {
+                        ty: Ty::Record(METRIC_RECORD.into()),
+                        ..schema(f, &mut *error)
+                    })
+                    .collect();
+                let mut fields: Vec<FieldSchema> = fields
+                    .iter()
+                    .filter(|f| !f.metric)
+                    .map(|f| schema(f, &mut *error))
+                    .collect();
+                if !metrics.is_empty() {
+                    let id = format!("{}.Metrics", tp.text());
+                    fields.push(FieldSchema {
+                        name: "metrics".into(),
+                        ty: Ty::Record(id.clone()),
+                        default: None,
+                        computed: true,
+                        forces_new: false,
+                        metric: true,
+                        doc: Some(
+                            "The CloudWatch metrics the resource publishes, each with the \
+                                 region it lives in: what an alarm's `metric` takes."
+                                .into(),
+                        ),
+                        file: path.clone(),
+                        span: tp.span,
+                    });
                     cat.records.insert(
                         id.clone(),
                         RecordDef {
                             id,
-                            fields,
-                            doc: it.doc.clone(),
+                            fields: metrics,
+                            doc: Some(format!("The CloudWatch metrics of a `{}`.", tp.text())),
                         },
                     );
                 }
-                ItemKind::ResourceType {
-                    path: tp,
-                    scope,
-                    lookup,
-                    create_before_destroy,
-                    fields,
-                } => {
-                    // A metric's type is the CloudWatch record, whichever file declares it.
-                    let metrics: Vec<FieldSchema> = fields
-                        .iter()
-                        .filter(|f| f.metric)
-                        .map(|f| FieldSchema {
-                            ty: Ty::Record(METRIC_RECORD.into()),
-                            ..schema(f, &mut *error)
-                        })
-                        .collect();
-                    let mut fields: Vec<FieldSchema> = fields
-                        .iter()
-                        .filter(|f| !f.metric)
-                        .map(|f| schema(f, &mut *error))
-                        .collect();
-                    if !metrics.is_empty() {
-                        let id = format!("{}.Metrics", tp.text());
-                        fields.push(FieldSchema {
-                            name: "metrics".into(),
-                            ty: Ty::Record(id.clone()),
-                            default: None,
-                            computed: true,
-                            forces_new: false,
-                            metric: true,
-                            doc: Some(
-                                "The CloudWatch metrics the resource publishes, each with the \
-                                 region it lives in: what an alarm's `metric` takes."
-                                    .into(),
-                            ),
-                            file: path.clone(),
-                            span: tp.span,
-                        });
-                        cat.records.insert(
-                            id.clone(),
-                            RecordDef {
-                                id,
-                                fields: metrics,
-                                doc: Some(format!("The CloudWatch metrics of a `{}`.", tp.text())),
-                            },
-                        );
-                    }
-                    cat.resources.insert(
-                        tp.text(),
-                        ResourceSchema {
-                            name: tp.text(),
-                            scope: *scope,
-                            lookup: *lookup,
-                            create_before_destroy: *create_before_destroy,
-                            fields,
-                            doc: it.doc.clone(),
-                            file: path.clone(),
-                            span: tp.span,
-                        },
-                    );
-                }
-                _ => {}
+                cat.resources.insert(
+                    tp.text(),
+                    ResourceSchema {
+                        name: tp.text(),
+                        scope: *scope,
+                        lookup: *lookup,
+                        create_before_destroy: *create_before_destroy,
+                        fields,
+                        doc: it.doc.clone(),
+                        file: path.clone(),
+                        span: tp.span,
+                    },
+                );
             }
+            _ => {}
         }
     }
 }
